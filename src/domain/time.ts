@@ -1,0 +1,45 @@
+// Market time: every instant in the engine is epoch milliseconds; this module is the only place
+// that turns dates and "HH:MM:SS" wall-clock times of the Indian market into instants and back.
+import { DateTime } from "luxon"
+
+export const MARKET_ZONE = "Asia/Kolkata"
+export const MARKET_OPEN = "09:15:00"
+export const MARKET_CLOSE = "15:30:00"
+
+const TIME_PATTERN = /^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)$/
+const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/
+
+export const isWallTime = (s: string): boolean => TIME_PATTERN.test(s)
+export const isIsoDate = (s: string): boolean =>
+  DATE_PATTERN.test(s) && DateTime.fromISO(s, { zone: MARKET_ZONE }).isValid
+
+/** The instant of a wall-clock time on a trading date in India. */
+export const instantOf = (date: string, wallTime: string): number => {
+  const dt = DateTime.fromISO(`${date}T${wallTime}`, { zone: MARKET_ZONE })
+  if (!dt.isValid) throw new RangeError(`invalid market time ${date} ${wallTime}`)
+  return dt.toMillis()
+}
+
+/** "HH:MM:SS" in India of an instant. */
+export const wallTimeOf = (at: number): string => DateTime.fromMillis(at, { zone: MARKET_ZONE }).toFormat("HH:mm:ss")
+
+/** "YYYY-MM-DD" in India of an instant. */
+export const dateOf = (at: number): string => DateTime.fromMillis(at, { zone: MARKET_ZONE }).toISODate() ?? ""
+
+/** Weekday name ("Monday" ...) of a trading date. */
+export const weekdayOf = (date: string): string => DateTime.fromISO(date, { zone: MARKET_ZONE }).setLocale("en").toFormat("cccc")
+
+/** Trading days (weekdays) from `date` to `expiry`, 0 when they are the same day. */
+export const tradingDaysBetween = (date: string, expiry: string): number => {
+  let d = DateTime.fromISO(date, { zone: MARKET_ZONE })
+  const end = DateTime.fromISO(expiry, { zone: MARKET_ZONE })
+  let n = 0
+  while (d < end) {
+    d = d.plus({ days: 1 })
+    if (d.weekday <= 5) n++
+  }
+  return n
+}
+
+export const addMinutes = (at: number, minutes: number): number => at + minutes * 60_000
+export const addSeconds = (at: number, seconds: number): number => at + seconds * 1000
