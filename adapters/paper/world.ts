@@ -1,0 +1,269 @@
+// The paper world of one recorded day: the market as recorded, the external platform entering and
+// exiting its strategies as the day says, and a paper broker that fills hedge orders against the
+// recorded prices. Its margin in use comes from a "truth" margin model over the positions it holds.
+import { Effect } from "effect"
+import type { OrderRequest, OrderState } from "../../machines/protocol.ts"
+import type { RecordedDay, TickRecord } from "../../simulations/recorded-day.ts"
+import { type MarginModel, netPositions } from "../../src/domain/margin.ts"
+import { priceOf, type MarketSnapshot, type Position } from "../../src/domain/market.ts"
+import { legPositions, utilisationPct } from "../../src/domain/projection.ts"
+import { instantOf, MARKET_CLOSE } from "../../src/domain/time.ts"
+import {
+  BrokerUnavailable,
+  MarginUnavailable,
+  MarketDataUnavailable,
+  OrderNotFound,
+  OrderRejected,
+  type Broker,
+  type MarginMonitor,
+  type MarketData,
+  type StrategyEvent,
+  type StrategyFeed
+} from "../../src/services/services.ts"
+
+interface PaperOrder {
+  readonly request: OrderRequest
+  readonly orderId: string
+  readonly placedAt: number
+  state: OrderState
+}
+
+interface ScheduledStrategyEvent {
+  readonly at: number
+  readonly kind: "entered" | "exited"
+  readonly portfolio: string
+  readonly reason: string
+}
+
+export interface Breach {
+  readonly portfolio: string
+  readonly at: number
+  readonly utilisationPct: number
+}
+
+export interface Fill {
+  readonly at: number
+  readonly side: "BUY" | "SELL"
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  readonly quantity: number
+  readonly price: number
+}
+
+export class PaperWorld {
+  private tickIndex = -1
+  private positions: Array<Position> = []
+  private readonly portfolios = new Map<string, ReadonlyArray<Position>>()
+  private readonly orders = new Map<string, PaperOrder>()
+  private readonly byClientId = new Map<string, string>()
+  private readonly schedule: Array<ScheduledStrategyEvent>
+  private scheduleIndex = 0
+  private observed: Array<StrategyEvent> = []
+  private now: number
+  private readonly expiryAt: number
+  readonly budget: number
+  readonly fills: Array<Fill> = []
+  readonly breaches: Array<Breach> = []
+  peakUtilisationPct = 0
+
+  constructor(readonly day: RecordedDay, private readonly truth: MarginModel) {
+    const h = day.header
+    this.budget = h.baskets * h.budgetPerBasket
+    this.positions = [...h.openingPositions]
+    this.now = day.ticks[0]?.at ?? instantOf(h.date, "09:15:00")
+    this.expiryAt = h.expiry === h.date ? instantOf(h.date, MARKET_CLOSE) : Number.POSITIVE_INFINITY
+    const exitedEarly = new Map(day.exits.map((e) => [e.portfolio, e.at]))
+    const events: Array<ScheduledStrategyEvent> = []
+    for (const e of h.entries) {
+      events.push({ at: instantOf(h.date, e.entryTime), kind: "entered", portfolio: e.portfolio, reason: "SCHEDULED" })
+      const early = exitedEarly.get(e.portfolio)
+      if (e.exitTime !== null) {
+        const at = instantOf(h.date, e.exitTime)
+        if (early === undefined || early > at) events.push({ at, kind: "exited", portfolio: e.portfolio, reason: "TIMED" })
+      }
+    }
+    for (const x of day.exits) events.push({ at: x.at, kind: "exited", portfolio: x.portfolio, reason: x.reason })
+    // Stable order: by time, entries before exits at the same instant.
+    this.schedule = events
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => a.e.at - b.e.at || (a.e.kind === b.e.kind ? a.i - b.i : a.e.kind === "entered" ? -1 : 1))
+      .map(({ e }) => e)
+  }
+
+  get tick(): TickRecord | undefined {
+    return this.day.ticks[this.tickIndex]
+  }
+
+  /** The next instant at which the world itself changes (a tick or a strategy event). */
+  nextEventAt(): number | undefined {
+    const nextTick = this.day.ticks[this.tickIndex + 1]?.at
+    const nextStrategy = this.schedule[this.scheduleIndex]?.at
+    const candidates = [nextTick, nextStrategy, this.expiryAt > this.now ? this.expiryAt : undefined].filter(
+      (t): t is number => t !== undefined && Number.isFinite(t)
+    )
+    return candidates.length === 0 ? undefined : Math.min(...candidates)
+  }
+
+  /** Move the world to `at`: new ticks (and the fills they bring) first, then strategy events. */
+  advanceTo(at: number): Effect.Effect<void, never> {
+    return Effect.gen({ self: this }, function*() {
+      this.now = at
+      while ((this.day.ticks[this.tickIndex + 1]?.at ?? Number.POSITIVE_INFINITY) <= at) {
+        this.tickIndex++
+        this.fillWorkingOrders()
+      }
+      while ((this.schedule[this.scheduleIndex]?.at ?? Number.POSITIVE_INFINITY) <= at) {
+        const ev = this.schedule[this.scheduleIndex++]!
+        if (ev.kind === "entered") this.enter(ev.portfolio)
+        else if (this.portfolios.has(ev.portfolio)) this.exit(ev.portfolio)
+        else continue
+        this.observed.push({ kind: ev.kind, portfolio: ev.portfolio, at: ev.at, reason: ev.reason })
+        const pct = yield* this.utilisation()
+        if (ev.kind === "entered" && pct > 100) this.breaches.push({ portfolio: ev.portfolio, at: ev.at, utilisationPct: pct })
+      }
+      if (at >= this.expiryAt && this.positions.length > 0) this.expire()
+      yield* this.utilisation()
+    })
+  }
+
+  private utilisation(): Effect.Effect<number> {
+    return this.truthMargin().pipe(
+      Effect.map((m) => {
+        const pct = utilisationPct(m, this.budget)
+        this.peakUtilisationPct = Math.max(this.peakUtilisationPct, pct)
+        return pct
+      }),
+      Effect.orElseSucceed(() => this.peakUtilisationPct)
+    )
+  }
+
+  private truthMargin() {
+    const h = this.day.header
+    return this.truth.margin({
+      index: h.index,
+      date: h.date,
+      expiry: h.expiry,
+      lotSize: h.lotSize,
+      spot: this.tick?.spot ?? 0,
+      at: this.now,
+      positions: this.positions
+    })
+  }
+
+  private price(strike: number, optionType: "CE" | "PE"): number | null {
+    return this.tick === undefined ? null : priceOf(this.tick.chain, strike, optionType)
+  }
+
+  private hold(change: ReadonlyArray<Position>): void {
+    this.positions = [...netPositions([...this.positions, ...change])]
+  }
+
+  private enter(portfolio: string): void {
+    const h = this.day.header
+    const entry = h.entries.find((e) => e.portfolio === portfolio)!
+    const legs = legPositions(entry.legs, this.tick?.spot ?? 0, h.strikeStep, h.baskets, h.lotSize, h.expiry)
+    this.portfolios.set(portfolio, legs)
+    this.hold(legs)
+  }
+
+  private exit(portfolio: string): void {
+    const legs = this.portfolios.get(portfolio) ?? []
+    this.portfolios.delete(portfolio)
+    this.hold(legs.map((p) => ({ ...p, quantity: -p.quantity })))
+  }
+
+  private expire(): void {
+    for (const p of this.portfolios.keys()) this.observed.push({ kind: "exited", portfolio: p, at: this.now, reason: "EXPIRED" })
+    this.portfolios.clear()
+    this.positions = []
+  }
+
+  /** A working buy fills at a later tick's price when its limit is at or above it. */
+  private fillWorkingOrders(): void {
+    const tick = this.tick!
+    for (const order of this.orders.values()) {
+      if (order.state.status !== "open" || order.placedAt >= tick.at) continue
+      const price = priceOf(tick.chain, order.request.strike, order.request.optionType)
+      if (price === null) continue
+      const marketable = order.request.side === "BUY" ? price <= order.request.limitPrice : price >= order.request.limitPrice
+      if (marketable) this.fill(order, price)
+    }
+  }
+
+  private fill(order: PaperOrder, price: number): void {
+    const r = order.request
+    order.state = { orderId: order.orderId, status: "filled", filledQuantity: r.quantity, averagePrice: price }
+    this.hold([{ strike: r.strike, optionType: r.optionType, quantity: r.side === "BUY" ? r.quantity : -r.quantity, expiry: this.day.header.expiry }])
+    this.fills.push({ at: this.now, side: r.side, strike: r.strike, optionType: r.optionType, quantity: r.quantity, price })
+  }
+
+  // ---- the services this world provides
+
+  readonly marketData: MarketData["Service"] = {
+    snapshot: Effect.suspend(() => {
+      const tick = this.tick
+      if (tick === undefined) return Effect.fail(new MarketDataUnavailable({ message: "no tick recorded yet" }))
+      return Effect.succeed<MarketSnapshot>({ at: tick.at, spot: tick.spot, chain: tick.chain })
+    })
+  }
+
+  readonly broker: Broker["Service"] = {
+    placeOrder: (request) =>
+      Effect.suspend(() => {
+        if (this.byClientId.has(request.clientOrderId)) {
+          return Effect.fail(new OrderRejected({ clientOrderId: request.clientOrderId, message: "duplicate client order id" }))
+        }
+        if (request.quantity <= 0 || request.limitPrice <= 0) {
+          return Effect.fail(new OrderRejected({ clientOrderId: request.clientOrderId, message: `invalid quantity ${request.quantity} or price ${request.limitPrice}` }))
+        }
+        const orderId = `P${this.orders.size + 1}`
+        const order: PaperOrder = {
+          request,
+          orderId,
+          placedAt: this.now,
+          state: { orderId, status: "open", filledQuantity: 0, averagePrice: 0 }
+        }
+        this.orders.set(orderId, order)
+        this.byClientId.set(request.clientOrderId, orderId)
+        // A sell is taken at the tick's price at once; a buy waits for the next tick.
+        const price = this.price(request.strike, request.optionType)
+        if (request.side === "SELL" && price !== null && price >= request.limitPrice) this.fill(order, price)
+        return Effect.succeed({ orderId })
+      }),
+    orderStatus: (orderId) => this.order(orderId),
+    cancelOrder: (orderId) =>
+      Effect.map(this.order(orderId), (state) => {
+        if (state.status !== "open") return state
+        const cancelled: OrderState = { ...state, status: "cancelled" }
+        this.orders.get(orderId)!.state = cancelled
+        return cancelled
+      }),
+    findOrder: (clientOrderId) =>
+      Effect.sync(() => {
+        const id = this.byClientId.get(clientOrderId)
+        return id === undefined ? null : this.orders.get(id)!.state
+      }),
+    positions: Effect.sync(() => this.positions)
+  }
+
+  private order(orderId: string): Effect.Effect<OrderState, OrderNotFound | BrokerUnavailable> {
+    return Effect.suspend(() => {
+      const order = this.orders.get(orderId)
+      return order === undefined ? Effect.fail(new OrderNotFound({ orderId })) : Effect.succeed(order.state)
+    })
+  }
+
+  readonly marginMonitor: MarginMonitor["Service"] = {
+    marginInUse: Effect.suspend(() => this.truthMargin()).pipe(
+      Effect.mapError((e) => new MarginUnavailable({ message: e.message }))
+    )
+  }
+
+  readonly strategyFeed: StrategyFeed["Service"] = {
+    drain: Effect.sync(() => {
+      const out = this.observed
+      this.observed = []
+      return out
+    })
+  }
+}

@@ -1,0 +1,258 @@
+// One scheduled strategy entry. At its look-ahead time it asks the session for the turn to decide
+// (decisions are taken one at a time, in entry order), projects utilisation after the entry, and
+// only when that crosses the trigger selects hedges and asks the session to buy them. Every failure
+// is a state the entry still proceeds from: the external platform enters at its time regardless.
+import { and, assign, emit, sendParent, setup } from "xstate"
+import type { LegSpec } from "../src/domain/market.ts"
+import {
+  boundByRuntime,
+  type AlertEvent,
+  type EntryPlan,
+  type EntryRules,
+  type HedgeUpdate,
+  type ProjectEntryInput,
+  type Projection,
+  type SelectHedgesInput,
+  type SelectionResult,
+  type TurnGrant
+} from "./protocol.ts"
+
+export interface EntryInput extends EntryPlan {
+  readonly rules: EntryRules
+}
+
+export interface EntryContext extends EntryInput {
+  readonly grant: TurnGrant | null
+  readonly projection: Projection | null
+  readonly selection: SelectionResult | null
+  /** Hedge orders this entry asked for and that have not settled yet. */
+  readonly pendingHedges: number
+  readonly hedgesFilled: number
+  readonly hedgesFailed: number
+  readonly exitReason: string | null
+}
+
+export type EntryEvent =
+  | { readonly type: "CLOCK"; readonly at: number }
+  | ({ readonly type: "TURN_GRANTED" } & TurnGrant)
+  | HedgeUpdate
+  | { readonly type: "ENTRY_SEEN"; readonly at: number }
+  | { readonly type: "ENTRY_EXITED"; readonly at: number; readonly reason: string }
+  | { readonly type: "SESSION_CLOSE"; readonly expiryDay: boolean; readonly spot: number }
+
+export interface BuyHedgesRequest {
+  readonly type: "BUY_HEDGES"
+  readonly entryId: string
+  readonly selection: SelectionResult
+}
+
+const shortSides = (legs: ReadonlyArray<LegSpec>) => [...new Set(legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
+
+const alert = (c: EntryContext, kind: AlertEvent["alert"]["kind"], severity: AlertEvent["alert"]["severity"]): AlertEvent => ({
+  type: "alert",
+  alert: {
+    kind,
+    severity,
+    actor: c.id,
+    details: {
+      portfolio: c.portfolio,
+      currentPct: c.projection?.currentPct ?? null,
+      projectedPct: c.projection?.projectedPct ?? null,
+      reductionNeeded: c.projection?.reductionNeeded ?? null,
+      hedgeCost: c.selection?.cost ?? null,
+      shortfall: c.selection?.shortfall ?? null
+    }
+  }
+})
+
+export const entryMachine = setup({
+  types: {
+    input: {} as EntryInput,
+    context: {} as EntryContext,
+    events: {} as EntryEvent,
+    emitted: {} as AlertEvent
+  },
+  actors: {
+    projectEntry: boundByRuntime<Projection, ProjectEntryInput>("projectEntry"),
+    selectHedges: boundByRuntime<SelectionResult, SelectHedgesInput>("selectHedges")
+  },
+  guards: {
+    lookaheadReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.lookaheadAt,
+    entryTimeReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.entryAt,
+    entryOverdue: ({ context, event }) => event.type === "CLOCK" && event.at >= context.missAt,
+    /** The policy decides whether this entry gets hedges at all. */
+    hedgeNotNeeded: ({ context }) => {
+      const policy = context.grant?.policy ?? "engine"
+      if (policy === "none") return true
+      if (policy === "static") return shortSides(context.legs).length === 0
+      return (context.projection?.projectedPct ?? 0) <= context.rules.triggerPct
+    },
+    autoHedgeDisabled: ({ context }) => context.grant?.enabled === false,
+    // The static baseline stands for platforms without a budget: it ignores the cap and cooldown.
+    spendCapReached: ({ context }) => context.grant?.policy === "engine" && context.grant.spendLeft <= 0,
+    coolingDown: ({ context }) =>
+      context.grant?.policy === "engine" && (context.projection?.at ?? 0) < context.grant.cooldownUntil,
+    cooldownOver: ({ context, event }) => event.type === "CLOCK" && event.at >= (context.grant?.cooldownUntil ?? 0),
+    nothingToBuyForCap: (_, s: SelectionResult) => s.picks.length === 0 && s.limitedBy === "spendCap",
+    nothingToBuy: (_, s: SelectionResult) => s.picks.length === 0,
+    allHedgesSettled: ({ context }) => context.pendingHedges === 0,
+    targetReached: ({ context }) => context.hedgesFailed === 0 && (context.selection?.shortfall ?? 0) === 0,
+    someHedgeFilled: ({ context }) => context.hedgesFilled > 0,
+    nearTrigger: ({ context }) => (context.projection?.projectedPct ?? 0) > context.rules.infoPct
+  },
+  actions: {
+    requestTurn: sendParent(({ context }) => ({ type: "REQUEST_TURN", entryId: context.id })),
+    releaseTurn: sendParent(({ context }) => ({ type: "TURN_DONE", entryId: context.id })),
+    keepGrant: assign(({ event }) => (event.type === "TURN_GRANTED" ? { grant: { enabled: event.enabled, policy: event.policy, spendLeft: event.spendLeft, cooldownUntil: event.cooldownUntil } } : {})),
+    keepProjection: assign((_, p: Projection) => ({ projection: p })),
+    keepSelection: assign((_, s: SelectionResult) => ({ selection: s, pendingHedges: s.picks.length })),
+    askToBuy: sendParent(({ context }): BuyHedgesRequest => ({ type: "BUY_HEDGES", entryId: context.id, selection: context.selection! })),
+    countHedgeOutcome: assign(({ context, event }) => {
+      if (event.type !== "HEDGE_UPDATE") return {}
+      if (event.status === "open") return { pendingHedges: context.pendingHedges - 1, hedgesFilled: context.hedgesFilled + 1 }
+      if (event.status === "cancelled" || event.status === "rejected") return { pendingHedges: context.pendingHedges - 1, hedgesFailed: context.hedgesFailed + 1 }
+      return {}
+    }),
+    keepExitReason: assign(({ event }) => ({
+      exitReason: event.type === "ENTRY_EXITED" ? event.reason : event.type === "SESSION_CLOSE" ? (event.expiryDay ? "EXPIRED" : "CARRIED") : null
+    })),
+    alertInfo: emit(({ context }) => alert(context, "ENTRY_INFO", "info")),
+    alertDisabled: emit(({ context }) => alert(context, "HEDGE_NEEDED_DISABLED", "warning")),
+    alertNoCandidate: emit(({ context }) => alert(context, "NO_CANDIDATE", "critical")),
+    alertSpendCap: emit(({ context }) => alert(context, "SPEND_CAP_REACHED", "critical")),
+    alertCooldownBlocked: emit(({ context }) => alert(context, "COOLDOWN_BLOCKED", "critical")),
+    alertTargetNotReached: emit(({ context }) => alert(context, "TARGET_NOT_REACHED", "critical")),
+    alertProjectionFailed: emit(({ context }) => alert(context, "PROJECTION_FAILED", "critical")),
+    alertMissed: emit(({ context }) => alert(context, "ENTRY_MISSED", "warning"))
+  }
+}).createMachine({
+  id: "entry",
+  context: ({ input }) => ({
+    ...input,
+    grant: null,
+    projection: null,
+    selection: null,
+    pendingHedges: 0,
+    hedgesFilled: 0,
+    hedgesFailed: 0,
+    exitReason: null
+  }),
+  initial: "idle",
+  on: {
+    SESSION_CLOSE: { target: ".missed", actions: "alertMissed" }
+  },
+  states: {
+    idle: {
+      on: {
+        CLOCK: { guard: "lookaheadReached", target: "lookahead" },
+        ENTRY_SEEN: "entered"
+      }
+    },
+    // Waiting for the session's turn: only one entry decides at a time.
+    lookahead: {
+      entry: "requestTurn",
+      on: {
+        TURN_GRANTED: { target: "projecting", actions: "keepGrant" },
+        ENTRY_SEEN: { target: "entered", actions: "releaseTurn" }
+      }
+    },
+    projecting: {
+      initial: "measuring",
+      on: { ENTRY_SEEN: { target: "entered", actions: "releaseTurn" } },
+      states: {
+        measuring: {
+          invoke: {
+            src: "projectEntry",
+            input: ({ context }) => ({ entryId: context.id }),
+            onDone: { target: "deciding", actions: { type: "keepProjection", params: ({ event }) => event.output } },
+            onError: { target: "#entry.awaitingEntry.unprojected", actions: "alertProjectionFailed" }
+          }
+        },
+        deciding: {
+          always: [
+            { guard: and(["hedgeNotNeeded", "nearTrigger"]), target: "#entry.awaitingEntry.clear", actions: "alertInfo" },
+            { guard: "hedgeNotNeeded", target: "#entry.awaitingEntry.clear" },
+            { guard: "autoHedgeDisabled", target: "#entry.awaitingEntry.disabled", actions: "alertDisabled" },
+            { guard: "spendCapReached", target: "#entry.awaitingEntry.capReached", actions: "alertSpendCap" },
+            { guard: "coolingDown", target: "coolingDown" },
+            { target: "#entry.hedging" }
+          ]
+        },
+        // A hedge action happened within the cooldown: wait it out, then measure again.
+        coolingDown: {
+          on: {
+            CLOCK: [
+              { guard: "entryTimeReached", target: "#entry.awaitingEntry.cooldownBlocked", actions: "alertCooldownBlocked" },
+              { guard: "cooldownOver", target: "measuring" }
+            ]
+          }
+        }
+      }
+    },
+    hedging: {
+      initial: "selecting",
+      on: { ENTRY_SEEN: { target: "entered", actions: "releaseTurn" } },
+      states: {
+        selecting: {
+          invoke: {
+            src: "selectHedges",
+            input: ({ context }) => ({
+              entryId: context.id,
+              policy: context.grant?.policy ?? "engine",
+              projection: context.projection!,
+              spendLeft: context.grant?.spendLeft ?? 0
+            }),
+            onDone: [
+              { guard: { type: "nothingToBuyForCap", params: ({ event }) => event.output }, target: "#entry.awaitingEntry.capReached", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "alertSpendCap"] },
+              { guard: { type: "nothingToBuy", params: ({ event }) => event.output }, target: "#entry.awaitingEntry.noCandidate", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "alertNoCandidate"] },
+              { target: "ordering", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "askToBuy"] }
+            ],
+            onError: { target: "#entry.awaitingEntry.noCandidate", actions: "alertNoCandidate" }
+          }
+        },
+        // The session spawned one hedge actor per pick; wait until each is filled or has failed.
+        ordering: {
+          on: { HEDGE_UPDATE: { actions: "countHedgeOutcome" } },
+          always: [
+            { guard: "allHedgesSettled", target: "settled" }
+          ]
+        },
+        settled: {
+          always: [
+            { guard: "targetReached", target: "#entry.awaitingEntry.hedged" },
+            { guard: "someHedgeFilled", target: "#entry.awaitingEntry.shortOfTarget", actions: "alertTargetNotReached" },
+            { target: "#entry.awaitingEntry.orderFailed", actions: "alertTargetNotReached" }
+          ]
+        }
+      }
+    },
+    // The decision is taken (with its outcome as the sub-state); the platform enters at its time.
+    awaitingEntry: {
+      entry: "releaseTurn",
+      initial: "clear",
+      on: {
+        ENTRY_SEEN: "entered",
+        CLOCK: { guard: "entryOverdue", target: "missed", actions: "alertMissed" }
+      },
+      states: {
+        clear: {},
+        hedged: {},
+        disabled: {},
+        capReached: {},
+        cooldownBlocked: {},
+        noCandidate: {},
+        orderFailed: {},
+        shortOfTarget: {},
+        unprojected: {}
+      }
+    },
+    entered: {
+      on: {
+        ENTRY_EXITED: { target: "exited", actions: "keepExitReason" },
+        SESSION_CLOSE: { target: "exited", actions: "keepExitReason" }
+      }
+    },
+    exited: { type: "final" },
+    missed: { type: "final" }
+  }
+})

@@ -1,0 +1,182 @@
+// The vocabulary between the machines and the runtime: events the actors exchange, the inputs and
+// outputs of the services the runtime binds, and the alerts the machines raise. Pure data only.
+import { fromPromise } from "xstate"
+import type { HedgePick } from "../src/domain/selection.ts"
+import type { LegSpec, OptionType } from "../src/domain/market.ts"
+
+export type Policy = "engine" | "static" | "none"
+
+/** The thresholds an entry decides by (percent of the day's budget). */
+export interface EntryRules {
+  readonly triggerPct: number
+  readonly targetPct: number
+  /** Projected utilisation above which a "no hedge needed" entry is still announced. */
+  readonly infoPct: number
+}
+
+export interface EntryPlan {
+  readonly id: string
+  readonly portfolio: string
+  readonly entryAt: number
+  readonly lookaheadAt: number
+  readonly exitAt: number | null
+  /** When an entry not yet seen counts as missed. */
+  readonly missAt: number
+  readonly legs: ReadonlyArray<LegSpec>
+}
+
+export interface HedgeOrderRules {
+  readonly limitPriceBuffer: number
+  readonly minExitPrice: number
+  readonly fillTimeoutMs: number
+  readonly orderPollMs: number
+  readonly maxReprices: number
+}
+
+/** What the session grants an entry with its turn to decide. */
+export interface TurnGrant {
+  readonly enabled: boolean
+  readonly policy: Policy
+  readonly spendLeft: number
+  readonly cooldownUntil: number
+}
+
+export interface Projection {
+  readonly at: number
+  readonly budget: number
+  readonly marginInUse: number
+  readonly currentPct: number
+  /** Margin the entries up to and including this one add to the held portfolio. */
+  readonly entryMargin: number
+  readonly projectedMargin: number
+  readonly projectedPct: number
+  /** Margin to free to come back to the target, rupees (0 when under it). */
+  readonly reductionNeeded: number
+}
+
+export interface SelectionResult {
+  readonly picks: ReadonlyArray<HedgePick>
+  readonly cost: number
+  readonly benefit: number
+  readonly shortfall: number
+  readonly limitedBy: "none" | "noCandidate" | "spendCap"
+}
+
+export type HedgeStatus = "ordering" | "open" | "exiting" | "closed" | "expired" | "cancelled" | "rejected"
+
+export interface HedgeUpdate {
+  readonly type: "HEDGE_UPDATE"
+  readonly hedgeId: string
+  readonly forEntry: string
+  readonly status: HedgeStatus
+  /** Units held after this update. */
+  readonly quantity: number
+  /** Rupees paid (buy fill) or received (sale / expiry) by this update. */
+  readonly cash: number
+  readonly note?: string
+}
+
+// ---- Alerts: what a trader is told. The runtime formats and sends them through the Notifier.
+export type AlertKind =
+  | "SESSION_STARTED"
+  | "ENTRY_INFO"
+  | "HEDGE_NEEDED_DISABLED"
+  | "NO_CANDIDATE"
+  | "SPEND_CAP_REACHED"
+  | "COOLDOWN_BLOCKED"
+  | "TARGET_NOT_REACHED"
+  | "PROJECTION_FAILED"
+  | "HEDGE_BOUGHT"
+  | "HEDGE_ORDER_FAILED"
+  | "HEDGE_FILL_TIMEOUT"
+  | "HEDGE_SOLD"
+  | "HEDGE_EXIT_FAILED"
+  | "ENTRY_MISSED"
+  | "EXIT_REVIEW_FAILED"
+  | "EOD_SUMMARY"
+
+export interface Alert {
+  readonly kind: AlertKind
+  readonly severity: "info" | "warning" | "critical"
+  readonly actor: string
+  readonly details: Readonly<Record<string, string | number | boolean | null>>
+}
+
+export interface AlertEvent {
+  readonly type: "alert"
+  readonly alert: Alert
+}
+
+// ---- Service inputs / outputs (bound by the runtime to Effect services).
+export interface ProjectEntryInput {
+  readonly entryId: string
+}
+
+export interface SelectHedgesInput {
+  readonly entryId: string
+  readonly policy: Policy
+  readonly projection: Projection
+  readonly spendLeft: number
+}
+
+export interface OrderRequest {
+  readonly clientOrderId: string
+  readonly hedgeId: string
+  readonly side: "BUY" | "SELL"
+  readonly strike: number
+  readonly optionType: OptionType
+  readonly quantity: number
+  readonly limitPrice: number
+}
+
+export type PlaceResult =
+  | { readonly outcome: "accepted"; readonly orderId: string }
+  | { readonly outcome: "rejected"; readonly message: string }
+  /** The send timed out or the connection broke: the order may or may not exist at the broker. */
+  | { readonly outcome: "unknown"; readonly message: string }
+
+export interface OrderState {
+  readonly orderId: string
+  readonly status: "open" | "filled" | "cancelled" | "rejected"
+  readonly filledQuantity: number
+  readonly averagePrice: number
+  readonly message?: string
+}
+
+export interface QuoteInput {
+  readonly strike: number
+  readonly optionType: OptionType
+}
+
+export interface Quote {
+  readonly ltp: number | null
+  readonly at: number
+}
+
+export interface ExitCandidate {
+  readonly hedgeId: string
+  readonly forEntry: string
+  readonly strike: number
+  readonly optionType: OptionType
+  readonly quantity: number
+}
+
+export interface AssessExitsInput {
+  readonly policy: Policy
+  readonly hedges: ReadonlyArray<ExitCandidate>
+  /** Entries whose short legs are still open or still to come (for the static policy's pairing). */
+  readonly liveEntries: ReadonlyArray<string>
+}
+
+export interface ExitDecision {
+  readonly hedgeId: string | null
+  readonly reason: string
+  readonly utilisationPct: number
+}
+
+/**
+ * Service actors are declared in the machines with their types and bound by the runtime
+ * (machine.provide): until bound, invoking one fails loudly instead of doing anything silently.
+ */
+export const boundByRuntime = <TOutput, TInput>(name: string) =>
+  fromPromise<TOutput, TInput>(() => Promise.reject(new Error(`service "${name}" is not bound to the runtime`)))

@@ -1,0 +1,352 @@
+// One trading day. Spawns an entry actor per scheduled entry and a hedge actor per hedge bought; holds
+// the day's margin rules: the enabled flag, today's spend against the cap, the cooldown between hedge
+// actions, and the decision turn (one entry decides at a time, in the order they asked).
+import { and, assign, emit, enqueueActions, setup, stateIn } from "xstate"
+import type { IndexName } from "../src/domain/market.ts"
+import { entryMachine, type BuyHedgesRequest } from "./entry.ts"
+import { hedgeMachine, type HedgeInput } from "./hedge.ts"
+import {
+  boundByRuntime,
+  type AlertEvent,
+  type AssessExitsInput,
+  type EntryPlan,
+  type EntryRules,
+  type ExitDecision,
+  type HedgeOrderRules,
+  type HedgeStatus,
+  type HedgeUpdate,
+  type Policy
+} from "./protocol.ts"
+
+export interface SessionInput {
+  readonly date: string
+  readonly index: IndexName
+  readonly expiry: string
+  readonly expiryDay: boolean
+  readonly baskets: number
+  readonly budget: number
+  readonly policy: Policy
+  readonly enabled: boolean
+  readonly openAt: number
+  readonly closeAt: number
+  /** End-of-day summary time: the session is closed by then at the latest. */
+  readonly eodAt: number
+  readonly entries: ReadonlyArray<EntryPlan>
+  readonly entryRules: EntryRules
+  readonly hedgeRules: HedgeOrderRules
+  readonly cooldownMs: number
+  readonly exitBufferMs: number
+  readonly spendCap: number
+}
+
+export interface HedgeRecord {
+  readonly id: string
+  readonly forEntry: string
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  readonly quantity: number
+  readonly held: number
+  readonly otmDistance: number
+  readonly status: HedgeStatus
+  /** Spend reserved at the limit price while the buy is working. */
+  readonly reserved: number
+  readonly paid: number
+  readonly received: number
+  readonly openedAt: number | null
+  readonly closedAt: number | null
+}
+
+export interface SessionContext extends SessionInput {
+  readonly now: number
+  readonly spot: number | null
+  readonly turnHolder: string | null
+  readonly turnQueue: ReadonlyArray<string>
+  readonly lastActionAt: number | null
+  readonly hedgeSeq: number
+  readonly hedges: Readonly<Record<string, HedgeRecord>>
+  readonly exitedEntries: ReadonlyArray<string>
+  readonly grossSpend: number
+  readonly recovered: number
+}
+
+export type SessionEvent =
+  | { readonly type: "CLOCK"; readonly at: number; readonly spot: number | null }
+  | { readonly type: "ENTRY_SEEN"; readonly entryId: string; readonly at: number }
+  | { readonly type: "ENTRY_EXITED"; readonly entryId: string; readonly at: number; readonly reason: string }
+  | { readonly type: "REQUEST_TURN"; readonly entryId: string }
+  | { readonly type: "TURN_DONE"; readonly entryId: string }
+  | BuyHedgesRequest
+  | HedgeUpdate
+  | { readonly type: "TOGGLE"; readonly enabled: boolean }
+  | { readonly type: "MANUAL_EXIT"; readonly hedgeId: string }
+
+const reservedTotal = (c: SessionContext) => Object.values(c.hedges).reduce((s, h) => s + h.reserved, 0)
+export const spendLeftOf = (c: SessionContext): number => c.spendCap - c.grossSpend - reservedTotal(c)
+export const cooldownUntilOf = (c: SessionContext): number =>
+  c.lastActionAt === null ? Number.NEGATIVE_INFINITY : c.lastActionAt + c.cooldownMs
+const openHedges = (c: SessionContext) => Object.values(c.hedges).filter((h) => h.status === "open")
+
+/**
+ * The instants the session must be woken at even if no market data arrives: market open and close,
+ * the end-of-day summary, each entry's look-ahead, entry and miss times, and the end of the cooldown.
+ * The daemon and the simulator schedule CLOCK events from this; timers are data, so a restored
+ * session re-arms them from its context alone.
+ */
+export const wakeTimes = (c: SessionContext): ReadonlyArray<number> => {
+  const times = [c.openAt, c.closeAt, c.eodAt, cooldownUntilOf(c)]
+  for (const e of c.entries) times.push(e.lookaheadAt, e.entryAt, e.missAt, e.entryAt - c.exitBufferMs)
+  return [...new Set(times.filter((t) => Number.isFinite(t) && t > c.now))].sort((a, b) => a - b)
+}
+
+const alert = (c: SessionContext, kind: AlertEvent["alert"]["kind"], severity: AlertEvent["alert"]["severity"], details: AlertEvent["alert"]["details"] = {}): AlertEvent => ({
+  type: "alert",
+  alert: { kind, severity, actor: "session", details: { date: c.date, index: c.index, ...details } }
+})
+
+export const sessionMachine = setup({
+  types: {
+    input: {} as SessionInput,
+    context: {} as SessionContext,
+    events: {} as SessionEvent,
+    emitted: {} as AlertEvent
+  },
+  actors: {
+    entry: entryMachine,
+    hedge: hedgeMachine,
+    assessExits: boundByRuntime<ExitDecision, AssessExitsInput>("assessExits")
+  },
+  guards: {
+    marketOpen: ({ context, event }) => event.type === "CLOCK" && event.at >= context.openAt,
+    marketClosed: ({ context, event }) => event.type === "CLOCK" && event.at >= context.closeAt,
+    eodReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.eodAt,
+    /** Hedges may be reviewed for exit only when no entry is deciding and none is due within the buffer. */
+    exitReviewDue: ({ context }) => {
+      if (context.policy === "none" || context.turnHolder !== null || context.turnQueue.length > 0) return false
+      if (openHedges(context).length === 0) return false
+      if (context.policy === "static") return true
+      if (context.now < cooldownUntilOf(context)) return false
+      return !context.entries.some(
+        (e) => !context.exitedEntries.includes(e.id) && e.entryAt > context.now - 1 && e.entryAt <= context.now + context.exitBufferMs
+      )
+    },
+    exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
+    hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
+    noOrderInFlight: ({ context }) =>
+      Object.values(context.hedges).every((h) => h.status !== "ordering" && h.status !== "exiting")
+  },
+  actions: {
+    keepTime: assign(({ event }) => (event.type === "CLOCK" ? { now: event.at, spot: event.spot } : {})),
+    spawnEntries: enqueueActions(({ context, enqueue }) => {
+      for (const plan of context.entries) {
+        enqueue.spawnChild("entry", { id: plan.id, systemId: plan.id, input: { ...plan, rules: context.entryRules } })
+      }
+    }),
+    /** Every live child sees the clock (deadlines are compared with it, never with a wall clock). */
+    forwardToChildren: enqueueActions(({ event, self, enqueue }) => {
+      for (const child of Object.values(self.getSnapshot().children)) {
+        if (child !== undefined && child.getSnapshot().status === "active") enqueue.sendTo(child, event)
+      }
+    }),
+    forwardToEntry: enqueueActions(({ event, self, enqueue }) => {
+      const entryId = "entryId" in event ? event.entryId : "forEntry" in event ? event.forEntry : undefined
+      const child = entryId === undefined ? undefined : self.getSnapshot().children[entryId]
+      if (child !== undefined && child.getSnapshot().status === "active") enqueue.sendTo(child, event)
+    }),
+    noteExited: assign(({ context, event }) => (event.type === "ENTRY_EXITED" ? { exitedEntries: [...context.exitedEntries, event.entryId] } : {})),
+    queueTurn: assign(({ context, event }) =>
+      event.type === "REQUEST_TURN" && !context.turnQueue.includes(event.entryId) && context.turnHolder !== event.entryId
+        ? { turnQueue: [...context.turnQueue, event.entryId] }
+        : {}
+    ),
+    endTurn: assign(({ context, event }) => {
+      if (event.type !== "TURN_DONE") return {}
+      return {
+        turnHolder: context.turnHolder === event.entryId ? null : context.turnHolder,
+        turnQueue: context.turnQueue.filter((id) => id !== event.entryId)
+      }
+    }),
+    grantNextTurn: enqueueActions(({ context, enqueue }) => {
+      const next = context.turnQueue[0]
+      if (context.turnHolder !== null || next === undefined) return
+      enqueue.assign({ turnHolder: next, turnQueue: context.turnQueue.slice(1) })
+      enqueue.sendTo(next, {
+        type: "TURN_GRANTED",
+        enabled: context.enabled,
+        policy: context.policy,
+        spendLeft: spendLeftOf(context),
+        cooldownUntil: cooldownUntilOf(context)
+      })
+    }),
+    spawnHedges: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "BUY_HEDGES") return
+      const entry = context.entries.find((e) => e.id === event.entryId)
+      const hedges = { ...context.hedges }
+      let seq = context.hedgeSeq
+      for (const pick of event.selection.picks) {
+        const id = `hedge-${++seq}`
+        const input: HedgeInput = {
+          id,
+          forEntry: event.entryId,
+          date: context.date,
+          strike: pick.strike,
+          optionType: pick.optionType,
+          quantity: pick.quantity,
+          otmDistance: pick.otmDistance,
+          buyDeadlineAt: entry?.entryAt ?? context.now,
+          rules: context.hedgeRules
+        }
+        hedges[id] = {
+          id,
+          forEntry: event.entryId,
+          strike: pick.strike,
+          optionType: pick.optionType,
+          quantity: pick.quantity,
+          held: 0,
+          otmDistance: pick.otmDistance,
+          status: "ordering",
+          reserved: pick.cost,
+          paid: 0,
+          received: 0,
+          openedAt: null,
+          closedAt: null
+        }
+        enqueue.spawnChild("hedge", { id, systemId: id, input })
+      }
+      enqueue.assign({ hedges, hedgeSeq: seq, lastActionAt: context.now })
+    }),
+    recordHedgeUpdate: assign(({ context, event }) => {
+      if (event.type !== "HEDGE_UPDATE") return {}
+      const prev = context.hedges[event.hedgeId]
+      if (prev === undefined) return {}
+      const buying = prev.status === "ordering"
+      const next: HedgeRecord = {
+        ...prev,
+        status: event.status,
+        held: event.quantity,
+        reserved: 0,
+        paid: prev.paid + (buying ? event.cash : 0),
+        received: prev.received + (buying ? 0 : event.cash),
+        openedAt: buying && event.status === "open" ? context.now : prev.openedAt,
+        closedAt: event.status === "closed" || event.status === "expired" ? context.now : prev.closedAt
+      }
+      return {
+        hedges: { ...context.hedges, [event.hedgeId]: next },
+        grossSpend: context.grossSpend + (buying ? event.cash : 0),
+        recovered: context.recovered + (buying ? 0 : event.cash)
+      }
+    }),
+    exitHedge: enqueueActions(({ context, enqueue }, p: { hedgeId: string; reason: string; manual: boolean }) => {
+      const hedge = context.hedges[p.hedgeId]
+      if (hedge === undefined) return
+      enqueue.assign({
+        hedges: { ...context.hedges, [p.hedgeId]: { ...hedge, status: "exiting" } },
+        // Manual exits are the trader's own action and do not start the engine's cooldown.
+        lastActionAt: p.manual || context.policy !== "engine" ? context.lastActionAt : context.now
+      })
+      enqueue.sendTo(p.hedgeId, { type: "EXIT", reason: p.reason })
+    }),
+    setEnabled: assign(({ event }) => (event.type === "TOGGLE" ? { enabled: event.enabled } : {})),
+    closeChildren: enqueueActions(({ context, self, enqueue }) => {
+      const close = { type: "SESSION_CLOSE" as const, expiryDay: context.expiryDay, spot: context.spot ?? 0 }
+      for (const child of Object.values(self.getSnapshot().children)) {
+        if (child !== undefined && child.getSnapshot().status === "active") enqueue.sendTo(child, close)
+      }
+    }),
+    alertStarted: emit(({ context }) => alert(context, "SESSION_STARTED", "info", { baskets: context.baskets, budget: context.budget, policy: context.policy, enabled: context.enabled })),
+    alertExitReviewFailed: emit(({ context }) => alert(context, "EXIT_REVIEW_FAILED", "warning")),
+    alertSummary: emit(({ context }) =>
+      alert(context, "EOD_SUMMARY", "info", {
+        hedges: Object.keys(context.hedges).length,
+        grossSpend: context.grossSpend,
+        recovered: context.recovered,
+        netSpend: context.grossSpend - context.recovered
+      })
+    )
+  }
+}).createMachine({
+  id: "session",
+  context: ({ input }) => ({
+    ...input,
+    now: input.openAt,
+    spot: null,
+    turnHolder: null,
+    turnQueue: [],
+    lastActionAt: null,
+    hedgeSeq: 0,
+    hedges: {},
+    exitedEntries: [],
+    grossSpend: 0,
+    recovered: 0
+  }),
+  initial: "preOpen",
+  on: {
+    TOGGLE: { actions: "setEnabled" },
+    HEDGE_UPDATE: { actions: ["recordHedgeUpdate", "forwardToEntry"] },
+    ENTRY_SEEN: { actions: "forwardToEntry" },
+    ENTRY_EXITED: { actions: ["noteExited", "forwardToEntry"] }
+  },
+  states: {
+    preOpen: {
+      entry: "spawnEntries",
+      on: {
+        CLOCK: [
+          { guard: "marketOpen", target: "trading", actions: ["keepTime", "forwardToChildren"] },
+          { actions: ["keepTime", "forwardToChildren"] }
+        ]
+      }
+    },
+    trading: {
+      entry: "alertStarted",
+      initial: "watching",
+      on: {
+        CLOCK: [
+          { guard: "marketClosed", target: "closing", actions: ["keepTime", "forwardToChildren"] },
+          { guard: and([stateIn("#session.trading.watching"), "exitReviewDue"]), target: ".reviewingExits", actions: ["keepTime", "forwardToChildren"] },
+          { actions: ["keepTime", "forwardToChildren"] }
+        ],
+        REQUEST_TURN: { actions: ["queueTurn", "grantNextTurn"] },
+        TURN_DONE: { actions: ["endTurn", "grantNextTurn"] },
+        BUY_HEDGES: { actions: "spawnHedges" },
+        MANUAL_EXIT: {
+          guard: "hedgeIsOpen",
+          actions: { type: "exitHedge", params: ({ event }) => ({ hedgeId: event.hedgeId, reason: "MANUAL", manual: true }) }
+        }
+      },
+      states: {
+        watching: {},
+        reviewingExits: {
+          invoke: {
+            src: "assessExits",
+            input: ({ context }) => ({
+              policy: context.policy,
+              hedges: openHedges(context)
+                .sort((a, b) => b.otmDistance - a.otmDistance || a.id.localeCompare(b.id))
+                .map((h) => ({ hedgeId: h.id, forEntry: h.forEntry, strike: h.strike, optionType: h.optionType, quantity: h.held })),
+              liveEntries: context.entries.map((e) => e.id).filter((id) => !context.exitedEntries.includes(id))
+            }),
+            onDone: [
+              {
+                guard: { type: "exitChosen", params: ({ event }) => event.output },
+                target: "watching",
+                actions: { type: "exitHedge", params: ({ event }) => ({ hedgeId: event.output.hedgeId!, reason: event.output.reason, manual: false }) }
+              },
+              { target: "watching" }
+            ],
+            onError: { target: "watching", actions: "alertExitReviewFailed" }
+          }
+        }
+      }
+    },
+    closing: {
+      entry: "closeChildren",
+      always: { guard: "noOrderInFlight", target: "closed" },
+      on: {
+        CLOCK: [
+          { guard: "eodReached", target: "closed", actions: "keepTime" },
+          { actions: ["keepTime", "forwardToChildren"] }
+        ]
+      }
+    },
+    closed: { type: "final", entry: "alertSummary" }
+  }
+})

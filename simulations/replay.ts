@@ -1,0 +1,169 @@
+// Replays a recorded day through the same session machine the daemon runs, on a virtual clock, against
+// the paper world of that day, and reports what the policy bought, spent and breached.
+import { createHash } from "node:crypto"
+import { Context, Effect } from "effect"
+import type { Alert, Policy } from "../machines/protocol.ts"
+import { wakeTimes } from "../machines/session.ts"
+import { PaperWorld, type Breach } from "../adapters/paper/world.ts"
+import { memoryAuditLog, memoryNotifier } from "../adapters/memory/recorders.ts"
+import type { HedgeConfig } from "../src/domain/config.ts"
+import type { MarginModel } from "../src/domain/margin.ts"
+import { wallTimeOf } from "../src/domain/time.ts"
+import { SessionEngine } from "../src/runtime/engine.ts"
+import { engineSetupFor } from "../src/runtime/session-plan.ts"
+import { VirtualClock } from "../src/runtime/virtual-clock.ts"
+import {
+  AuditLog,
+  Broker,
+  MarginMonitor,
+  MarketClock,
+  MarketData,
+  Notifier,
+  StrategyFeed,
+  type EngineServices,
+  type TransitionRow
+} from "../src/services/services.ts"
+import type { RecordedDay } from "./recorded-day.ts"
+
+export interface HedgeReport {
+  readonly id: string
+  readonly forEntry: string
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  readonly lots: number
+  readonly quantity: number
+  readonly status: string
+  readonly boughtAt: string | null
+  readonly buyPrice: number | null
+  readonly paid: number
+  readonly closedAt: string | null
+  readonly received: number
+}
+
+export interface DayReport {
+  readonly file: string
+  readonly date: string
+  readonly index: string
+  readonly policy: Policy
+  readonly budget: number
+  readonly entries: { readonly scheduled: number; readonly entered: number; readonly missed: number }
+  readonly hedges: ReadonlyArray<HedgeReport>
+  readonly grossSpend: number
+  readonly recovered: number
+  readonly netSpend: number
+  readonly peakUtilization: number
+  readonly breaches: ReadonlyArray<{ readonly portfolio: string; readonly time: string; readonly utilization: number }>
+  readonly alerts: ReadonlyArray<{ readonly time: string; readonly kind: string; readonly severity: string; readonly actor: string }>
+  readonly transitions: number
+  /** SHA-256 of the day's audit rows: equal digests mean identical decisions. */
+  readonly auditDigest: string
+}
+
+export interface ReplayOptions {
+  readonly config: HedgeConfig
+  readonly policy: Policy
+  /** The margin the paper broker reports (the "truth"). */
+  readonly truth: MarginModel
+  /** The engine's own margin estimate. */
+  readonly estimate: MarginModel
+  readonly file?: string
+}
+
+export interface ReplayResult {
+  readonly report: DayReport
+  readonly rows: ReadonlyArray<TransitionRow>
+  readonly alerts: ReadonlyArray<{ readonly at: number; readonly alert: Alert }>
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+export const auditDigest = (rows: ReadonlyArray<TransitionRow>): string =>
+  createHash("sha256").update(rows.map((r) => JSON.stringify(r)).join("\n")).digest("hex")
+
+export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
+  const h = day.header
+  const setup = engineSetupFor({ day: h, config: opts.config, policy: opts.policy, model: opts.estimate })
+  const world = new PaperWorld(day, opts.truth)
+  const clock = new VirtualClock(Math.min(day.ticks[0]!.at, setup.session.openAt))
+  const rows: Array<TransitionRow> = []
+  const sent: Array<{ at: number; alert: Alert }> = []
+  const services: Context.Context<EngineServices> = Context.make(MarketClock, {
+    now: Effect.sync(() => clock.now()),
+    currentMillis: () => clock.now(),
+    timers: clock
+  }).pipe(
+    Context.add(MarketData, world.marketData),
+    Context.add(Broker, world.broker),
+    Context.add(MarginMonitor, world.marginMonitor),
+    Context.add(StrategyFeed, world.strategyFeed),
+    Context.add(Notifier, memoryNotifier(sent)),
+    Context.add(AuditLog, memoryAuditLog(rows))
+  )
+
+  Effect.runSync(world.advanceTo(clock.now()))
+  const engine = Effect.runSync(Effect.provideContext(SessionEngine.start(setup), services))
+  await engine.settle()
+  // Step from one instant that matters to the next: a tick, a strategy event, a machine timer or a
+  // session deadline. At each: the world moves, the engine sees it, timers fire, then the clock event.
+  while (!engine.done && engine.failure === null) {
+    const candidates = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0]]
+    const next = Math.min(...candidates.filter((t): t is number => t !== undefined))
+    if (!Number.isFinite(next)) break
+    clock.advanceTo(Math.max(next, clock.now()))
+    Effect.runSync(world.advanceTo(clock.now()))
+    await engine.observeStrategies()
+    while (clock.fireNext()) await engine.settle()
+    engine.send({ type: "CLOCK", at: clock.now(), spot: world.tick?.spot ?? null })
+    await engine.settle()
+  }
+  if (engine.failure !== null) throw new Error(`${opts.file ?? h.date}: ${engine.failure}`)
+  return { report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, rows), rows, alerts: sent }
+}
+
+const reportOf = (
+  day: RecordedDay,
+  opts: ReplayOptions,
+  engine: SessionEngine,
+  breaches: ReadonlyArray<Breach>,
+  peak: number,
+  rows: ReadonlyArray<TransitionRow>
+): DayReport => {
+  const snapshot = engine.actor.getSnapshot()
+  const c = snapshot.context
+  const lotSize = day.header.lotSize
+  const entryStates = rows.filter((r) => r.kind === "entry")
+  const reached = (state: string) => new Set(entryStates.filter((r) => r.to === state).map((r) => r.actorId)).size
+  const hedges = Object.values(c.hedges).map(
+    (hd): HedgeReport => ({
+      id: hd.id,
+      forEntry: hd.forEntry,
+      strike: hd.strike,
+      optionType: hd.optionType,
+      lots: hd.quantity / lotSize,
+      quantity: hd.quantity,
+      status: hd.status,
+      boughtAt: hd.openedAt === null ? null : wallTimeOf(hd.openedAt),
+      buyPrice: hd.openedAt === null || hd.quantity === 0 ? null : round2(hd.paid / hd.quantity),
+      paid: round2(hd.paid),
+      closedAt: hd.closedAt === null ? null : wallTimeOf(hd.closedAt),
+      received: round2(hd.received)
+    })
+  )
+  return {
+    file: opts.file ?? "",
+    date: day.header.date,
+    index: day.header.index,
+    policy: opts.policy,
+    budget: c.budget,
+    entries: { scheduled: c.entries.length, entered: reached("entered"), missed: reached("missed") },
+    hedges,
+    grossSpend: round2(c.grossSpend),
+    recovered: round2(c.recovered),
+    netSpend: round2(c.grossSpend - c.recovered),
+    peakUtilization: peak,
+    breaches: breaches.map((b) => ({ portfolio: b.portfolio, time: wallTimeOf(b.at), utilization: b.utilisationPct })),
+    alerts: engine.alerts.map((a) => ({ time: wallTimeOf(a.at), kind: a.alert.kind, severity: a.alert.severity, actor: a.alert.actor })),
+    transitions: rows.length,
+    auditDigest: auditDigest(rows)
+  }
+}

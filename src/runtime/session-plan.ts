@@ -1,0 +1,97 @@
+// From a day's schedule and the configuration to everything a session actor is started with.
+import type { EntryPlan, Policy } from "../../machines/protocol.ts"
+import type { SessionInput } from "../../machines/session.ts"
+import type { HedgeConfig } from "../domain/config.ts"
+import type { MarginModel } from "../domain/margin.ts"
+import type { EntrySpec, IndexName } from "../domain/market.ts"
+import { addMinutes, instantOf, MARKET_CLOSE, MARKET_OPEN } from "../domain/time.ts"
+import type { EngineSetup } from "./engine.ts"
+
+/** End-of-day summary time (origin: 15:35 IST). */
+export const EOD_SUMMARY_TIME = "15:35:00"
+/** An entry not seen this long after its time is reported missed. */
+export const ENTRY_MISS_MINUTES = 5
+/** How often a working order's status is asked for. */
+export const ORDER_POLL_SECONDS = 5
+
+export interface DayPlan {
+  readonly date: string
+  readonly index: IndexName
+  readonly expiry: string
+  readonly lotSize: number
+  readonly strikeStep: number
+  readonly baskets: number
+  readonly budgetPerBasket: number
+  readonly entries: ReadonlyArray<EntrySpec>
+}
+
+export const entryIdOf = (portfolio: string): string => `entry:${portfolio}`
+
+export const entryPlans = (day: DayPlan, config: HedgeConfig): ReadonlyArray<EntryPlan> => {
+  const openAt = instantOf(day.date, MARKET_OPEN)
+  return [...day.entries]
+    .sort((a, b) => a.entryTime.localeCompare(b.entryTime) || a.portfolio.localeCompare(b.portfolio))
+    .map((e) => {
+      const entryAt = instantOf(day.date, e.entryTime)
+      return {
+        id: entryIdOf(e.portfolio),
+        portfolio: e.portfolio,
+        entryAt,
+        // Hedges can only be bought once the market is open.
+        lookaheadAt: Math.max(openAt, addMinutes(entryAt, -config.lookaheadMinutes)),
+        exitAt: e.exitTime === null ? null : instantOf(day.date, e.exitTime),
+        missAt: addMinutes(entryAt, ENTRY_MISS_MINUTES),
+        legs: e.legs
+      }
+    })
+}
+
+export const engineSetupFor = (p: {
+  readonly day: DayPlan
+  readonly config: HedgeConfig
+  readonly policy: Policy
+  readonly model: MarginModel
+  readonly enabled?: boolean
+}): EngineSetup => {
+  const { day, config } = p
+  const session: SessionInput = {
+    date: day.date,
+    index: day.index,
+    expiry: day.expiry,
+    expiryDay: day.expiry === day.date,
+    baskets: day.baskets,
+    budget: day.baskets * day.budgetPerBasket,
+    policy: p.policy,
+    enabled: p.enabled ?? true,
+    openAt: instantOf(day.date, MARKET_OPEN),
+    closeAt: instantOf(day.date, MARKET_CLOSE),
+    eodAt: instantOf(day.date, EOD_SUMMARY_TIME),
+    entries: entryPlans(day, config),
+    entryRules: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, infoPct: config.entryTargetPct },
+    hedgeRules: {
+      limitPriceBuffer: config.limitPriceBuffer,
+      minExitPrice: config.minExitPrice,
+      fillTimeoutMs: config.fillTimeoutSeconds * 1000,
+      orderPollMs: ORDER_POLL_SECONDS * 1000,
+      maxReprices: config.maxReprices
+    },
+    cooldownMs: config.cooldownSeconds * 1000,
+    exitBufferMs: config.exitBufferMinutes * 60_000,
+    spendCap: config.maxHedgeCostPerDay
+  }
+  return {
+    session,
+    model: p.model,
+    lotSize: day.lotSize,
+    strikeStep: day.strikeStep,
+    unitLots: config.lotsPerBasket[day.index] * day.baskets,
+    band: {
+      minPremium: config.minPremium,
+      maxPremium: config.maxPremium,
+      minOtmDistance: config.minOtmDistance[day.index],
+      maxOtmDistance: config.maxOtmDistance[day.index],
+      limitPriceBuffer: config.limitPriceBuffer
+    },
+    exitRules: { exitTriggerPct: config.exitTriggerPct, triggerPct: config.entryTriggerPct, minExitPrice: config.minExitPrice }
+  }
+}

@@ -1,0 +1,117 @@
+// The outside world as Effect services. Machines never touch these; the runtime calls them and turns
+// their results into events. Every failure a real implementation can meet is a typed error here.
+import { Context, Effect, Schema } from "effect"
+import type { AlertEvent, OrderRequest, OrderState } from "../../machines/protocol.ts"
+import type { MarketSnapshot, Position } from "../domain/market.ts"
+
+// ---- Errors
+export class MarketDataUnavailable extends Schema.TaggedError<MarketDataUnavailable>()("MarketDataUnavailable", {
+  message: Schema.String
+}) {}
+
+export class BrokerUnavailable extends Schema.TaggedError<BrokerUnavailable>()("BrokerUnavailable", {
+  operation: Schema.String,
+  message: Schema.String
+}) {}
+
+/** The broker answered and refused the order: definitive, the order does not exist. */
+export class OrderRejected extends Schema.TaggedError<OrderRejected>()("OrderRejected", {
+  clientOrderId: Schema.String,
+  message: Schema.String
+}) {}
+
+/** The send timed out or broke: the order may exist. Resolve by asking the broker, never by re-sending. */
+export class OrderOutcomeUnknown extends Schema.TaggedError<OrderOutcomeUnknown>()("OrderOutcomeUnknown", {
+  clientOrderId: Schema.String,
+  message: Schema.String
+}) {}
+
+export class OrderNotFound extends Schema.TaggedError<OrderNotFound>()("OrderNotFound", {
+  orderId: Schema.String
+}) {}
+
+export class MarginUnavailable extends Schema.TaggedError<MarginUnavailable>()("MarginUnavailable", {
+  message: Schema.String
+}) {}
+
+export class NotifyFailed extends Schema.TaggedError<NotifyFailed>()("NotifyFailed", {
+  message: Schema.String
+}) {}
+
+export class AuditWriteFailed extends Schema.TaggedError<AuditWriteFailed>()("AuditWriteFailed", {
+  message: Schema.String
+}) {}
+
+// ---- Services
+/** What XState needs to run delayed transitions (`after`): the clock's timers. */
+export interface TimerClock {
+  setTimeout(fn: (...args: Array<unknown>) => void, timeout: number): unknown
+  clearTimeout(id: unknown): void
+}
+
+/**
+ * Market time. The simulator's clock is virtual; the daemon's follows the wall clock. Machines' timers
+ * run on `timers`, so a simulated day fires them in market time, not in wall time.
+ */
+export class MarketClock extends Context.Service<MarketClock, {
+  readonly now: Effect.Effect<number>
+  /** The same instant, for synchronous callers (audit stamps). */
+  readonly currentMillis: () => number
+  readonly timers: TimerClock
+}>()("auto-hedge/services/MarketClock") {}
+
+export class MarketData extends Context.Service<MarketData, {
+  /** Spot and option chain of the day's expiry, as of now. */
+  readonly snapshot: Effect.Effect<MarketSnapshot, MarketDataUnavailable>
+}>()("auto-hedge/services/MarketData") {}
+
+export class Broker extends Context.Service<Broker, {
+  readonly placeOrder: (req: OrderRequest) => Effect.Effect<{ readonly orderId: string }, OrderRejected | OrderOutcomeUnknown>
+  readonly orderStatus: (orderId: string) => Effect.Effect<OrderState, BrokerUnavailable | OrderNotFound>
+  /** Cancel if still working; answers the order's final state either way. */
+  readonly cancelOrder: (orderId: string) => Effect.Effect<OrderState, BrokerUnavailable | OrderNotFound>
+  /** Look an order up by the client id it was sent with; null when the broker never saw it. */
+  readonly findOrder: (clientOrderId: string) => Effect.Effect<OrderState | null, BrokerUnavailable>
+  readonly positions: Effect.Effect<ReadonlyArray<Position>, BrokerUnavailable>
+}>()("auto-hedge/services/Broker") {}
+
+export class MarginMonitor extends Context.Service<MarginMonitor, {
+  /** Margin blocked right now, rupees, as the broker reports it. */
+  readonly marginInUse: Effect.Effect<number, MarginUnavailable>
+}>()("auto-hedge/services/MarginMonitor") {}
+
+/** What the external execution platform did: strategy entries and exits as they are seen. */
+export interface StrategyEvent {
+  readonly kind: "entered" | "exited"
+  readonly portfolio: string
+  readonly at: number
+  readonly reason: string
+}
+
+export class StrategyFeed extends Context.Service<StrategyFeed, {
+  /** Events seen since the previous call, in order. */
+  readonly drain: Effect.Effect<ReadonlyArray<StrategyEvent>, BrokerUnavailable>
+}>()("auto-hedge/services/StrategyFeed") {}
+
+export class Notifier extends Context.Service<Notifier, {
+  readonly notify: (alert: AlertEvent["alert"], at: number) => Effect.Effect<void, NotifyFailed>
+}>()("auto-hedge/services/Notifier") {}
+
+/** One actor transition, in the order it happened. */
+export interface TransitionRow {
+  readonly seq: number
+  readonly actorId: string
+  readonly kind: "session" | "entry" | "hedge"
+  readonly from: string
+  readonly to: string
+  readonly event: string
+  readonly payload: unknown
+  /** Market time of the transition (epoch ms). */
+  readonly at: number
+}
+
+export class AuditLog extends Context.Service<AuditLog, {
+  readonly append: (rows: ReadonlyArray<TransitionRow>) => Effect.Effect<void, AuditWriteFailed>
+}>()("auto-hedge/services/AuditLog") {}
+
+export type EngineServices = MarketClock | MarketData | Broker | MarginMonitor | StrategyFeed | Notifier | AuditLog
