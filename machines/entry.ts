@@ -29,6 +29,8 @@ export interface EntryContext extends EntryInput {
   readonly pendingHedges: number
   readonly hedgesFilled: number
   readonly hedgesFailed: number
+  /** Rounds of hedge buying done for this entry (a failed round may be followed by one more). */
+  readonly hedgeRounds: number
   readonly exitReason: string | null
 }
 
@@ -45,6 +47,9 @@ export interface BuyHedgesRequest {
   readonly entryId: string
   readonly selection: SelectionResult
 }
+
+/** A hedge round whose orders did not fill may be followed by this many more, in all. */
+export const MAX_HEDGE_ROUNDS = 2
 
 const shortSides = (legs: ReadonlyArray<LegSpec>) => [...new Set(legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
 
@@ -98,6 +103,8 @@ export const entryMachine = setup({
     allHedgesSettled: ({ context }) => context.pendingHedges === 0,
     targetReached: ({ context }) => context.hedgesFailed === 0 && (context.selection?.shortfall ?? 0) === 0,
     someHedgeFilled: ({ context }) => context.hedgesFilled > 0,
+    /** Orders failed to fill: measure again and select afresh, once, while the entry is still ahead. */
+    mayTryAgain: ({ context }) => context.hedgesFailed > 0 && context.hedgeRounds < MAX_HEDGE_ROUNDS,
     nearTrigger: ({ context }) => (context.projection?.projectedPct ?? 0) > context.rules.infoPct
   },
   actions: {
@@ -105,7 +112,13 @@ export const entryMachine = setup({
     releaseTurn: sendParent(({ context }) => ({ type: "TURN_DONE", entryId: context.id })),
     keepGrant: assign(({ event }) => (event.type === "TURN_GRANTED" ? { grant: { enabled: event.enabled, policy: event.policy, spendLeft: event.spendLeft, cooldownUntil: event.cooldownUntil } } : {})),
     keepProjection: assign((_, p: Projection) => ({ projection: p })),
-    keepSelection: assign((_, s: SelectionResult) => ({ selection: s, pendingHedges: s.picks.length })),
+    keepSelection: assign(({ context }, s: SelectionResult) => ({
+      selection: s,
+      pendingHedges: s.picks.length,
+      hedgesFilled: 0,
+      hedgesFailed: 0,
+      hedgeRounds: context.hedgeRounds + (s.picks.length > 0 ? 1 : 0)
+    })),
     askToBuy: sendParent(({ context }): BuyHedgesRequest => ({ type: "BUY_HEDGES", entryId: context.id, selection: context.selection! })),
     countHedgeOutcome: assign(({ context, event }) => {
       if (event.type !== "HEDGE_UPDATE") return {}
@@ -135,6 +148,7 @@ export const entryMachine = setup({
     pendingHedges: 0,
     hedgesFilled: 0,
     hedgesFailed: 0,
+    hedgeRounds: 0,
     exitReason: null
   }),
   initial: "idle",
@@ -220,6 +234,7 @@ export const entryMachine = setup({
         settled: {
           always: [
             { guard: "targetReached", target: "#entry.awaitingEntry.hedged" },
+            { guard: "mayTryAgain", target: "#entry.lookahead", actions: "releaseTurn" },
             { guard: "someHedgeFilled", target: "#entry.awaitingEntry.shortOfTarget", actions: "alertTargetNotReached" },
             { target: "#entry.awaitingEntry.orderFailed", actions: "alertTargetNotReached" }
           ]

@@ -130,9 +130,7 @@ export const sessionMachine = setup({
       )
     },
     exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
-    hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
-    noOrderInFlight: ({ context }) =>
-      Object.values(context.hedges).every((h) => h.status !== "ordering" && h.status !== "exiting")
+    hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open"
   },
   actions: {
     keepTime: assign(({ event }) => (event.type === "CLOCK" ? { now: event.at, spot: event.spot } : {})),
@@ -337,9 +335,9 @@ export const sessionMachine = setup({
         }
       }
     },
+    // Positions expire or carry; orders still working finish; the day closes at the summary time.
     closing: {
       entry: "closeChildren",
-      always: { guard: "noOrderInFlight", target: "closed" },
       on: {
         CLOCK: [
           { guard: "eodReached", target: "closed", actions: "keepTime" },

@@ -100,21 +100,20 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     Context.add(AuditLog, memoryAuditLog(rows))
   )
 
-  Effect.runSync(world.advanceTo(clock.now()))
   const engine = Effect.runSync(Effect.provideContext(SessionEngine.start(setup), services))
-  await engine.settle()
   // Step from one instant that matters to the next: a tick, a strategy event, a machine timer or a
-  // session deadline. At each: the world moves, the engine sees it, timers fire, then the clock event.
-  while (!engine.done && engine.failure === null) {
-    const candidates = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0]]
-    const next = Math.min(...candidates.filter((t): t is number => t !== undefined))
-    if (!Number.isFinite(next)) break
-    clock.advanceTo(Math.max(next, clock.now()))
-    Effect.runSync(world.advanceTo(clock.now()))
+  // session deadline. At each: the world moves, the engine sees what the platform did, then the clock
+  // event, then the machines' timers due at that instant.
+  for (let at: number | undefined = clock.now(); at !== undefined && !engine.done && engine.failure === null; ) {
+    clock.advanceTo(at)
+    Effect.runSync(world.advanceTo(at))
     await engine.observeStrategies()
-    while (clock.fireNext()) await engine.settle()
-    engine.send({ type: "CLOCK", at: clock.now(), spot: world.tick?.spot ?? null })
+    engine.send({ type: "CLOCK", at, spot: world.tick?.spot ?? null })
     await engine.settle()
+    while (clock.fireNext()) await engine.settle()
+    const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0]]
+    const next = Math.min(...upcoming.filter((t): t is number => t !== undefined))
+    at = Number.isFinite(next) ? Math.max(next, at) : undefined
   }
   if (engine.failure !== null) throw new Error(`${opts.file ?? h.date}: ${engine.failure}`)
   return { report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, rows), rows, alerts: sent }

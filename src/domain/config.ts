@@ -348,6 +348,7 @@ export interface ConfigSources {
 }
 
 type Path = ReadonlyArray<PropertyKey>
+/** A parsed JSON value. */
 type Json = unknown
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1({
@@ -433,16 +434,22 @@ const readFile = (text: string, fileName: string): { patch: Json; problems: Arra
     return { patch: {}, problems: [{ key: fileName, value: "", problem: `invalid JSON: ${detail}`, source: fileName }] }
   }
   if (!isRecord(raw)) {
+    const value = show(raw).slice(0, 40)
     return {
       patch: {},
-      problems: [{ key: fileName, value: show(raw).slice(0, 40), problem: `expected a JSON object of settings, got ${show(raw).slice(0, 40)}`, source: fileName }]
+      problems: [{ key: fileName, value, problem: `expected a JSON object of settings, got ${value}`, source: fileName }]
     }
   }
   const decode = Schema.decodeUnknownResult(HedgeConfigFileSchema)
   const first = decode(raw, fileOptions)
   if (Result.isSuccess(first)) return { patch: first.success, problems: [] }
   const flat = flatten(first.failure.issue)
-  const problems = flat.map((f) => ({ key: pathKey(f.path), value: show(valueAt(raw, f.path)), problem: f.problem, source: fileName }))
+  const problems = flat.map((f) => ({
+    key: pathKey(f.path),
+    value: show(valueAt(raw, f.path)),
+    problem: f.problem,
+    source: fileName
+  }))
   const rest = decode(withoutPaths(raw, flat.map((f) => f.path)), fileOptions)
   return { patch: Result.isSuccess(rest) ? rest.success : {}, problems }
 }

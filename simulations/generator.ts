@@ -1,0 +1,576 @@
+// Synthetic trading days in the recorded-day format v1 (shared/spec/recorded-day.md).
+//
+// A day is: a spot path (log-space trend chosen by the regime + a random walk with regime-dependent
+// volatility and occasional fat-tailed steps), an ATM implied volatility path, and at every tick a
+// full option chain priced with Black-76 to the 15:30 expiry instant using a skewed smile. Stop-loss
+// exits of the scheduled short straddles are derived from the generated chain.
+//
+// Volatility convention: ATM IVs and realised vols here are quoted on a trading-time clock (252
+// sessions a year, variance accrues during the 09:15-15:30 session, each calendar night adds
+// OVERNIGHT_WEIGHT of a session), which is how traders quote weekly IVs (roughly 10-18 % for
+// NIFTY). For pricing, that variance is converted to the equivalent calendar-time vol and passed to
+// black76 with yearFraction (ACT/365 to 15:30 on the expiry date): σ_cal² · T_cal = σ_tt² · T_tt.
+// Hence a 0DTE chain at 09:20 prices about one session of variance, which gives far wings the few
+// rupees they trade at in the market.
+//
+// Determinism: only seeded mulberry32 streams, correctly rounded arithmetic and the portable
+// exp/log of the pricing module are used; prices are rounded to the 0.05 tick and spot to 2
+// decimals, so the same options give byte-identical JSON Lines on every machine.
+import type { EntrySpec, IndexName, LegSpec, OptionType } from "../src/domain/market.ts"
+import { atmStrike, toTick } from "../src/domain/market.ts"
+import { black76, intrinsic, portableExp, portableLog, yearFraction } from "../src/domain/pricing.ts"
+import { instantOf, isIsoDate, isWallTime, MARKET_CLOSE, MARKET_OPEN, tradingDaysBetween } from "../src/domain/time.ts"
+import { createRng, deriveSeed, type Rng } from "./rng.ts"
+
+// ---------------------------------------------------------------------------------------------
+// Public types
+
+export const REGIMES = ["calm", "trending", "gap", "volCrush", "volSpike", "whipsaw"] as const
+export type Regime = (typeof REGIMES)[number]
+
+export const isRegime = (s: string): s is Regime => (REGIMES as ReadonlyArray<string>).includes(s)
+
+export interface GenerateDayOptions {
+  readonly date: string
+  readonly index: IndexName
+  /** Expiry date of the options (expiry instant 15:30 IST that day); on or after `date`. */
+  readonly expiry: string
+  readonly lotSize: number
+  readonly strikeStep: number
+  readonly tickSeconds: number
+  readonly baskets: number
+  readonly budgetPerBasket: number
+  readonly entries: ReadonlyArray<EntrySpec>
+  readonly seed: number
+  /** Default: drawn from the seed. */
+  readonly regime?: Regime
+  /** Spot of the 09:15 tick. Default: previousClose moved by the regime's opening gap. */
+  readonly spotOpen?: number
+  /** Previous session's close. Default: NIFTY ~25,000 / SENSEX ~82,000 perturbed by the seed. */
+  readonly previousClose?: number
+  /** A stop-loss fires when an entry's combined short premium rises by this fraction (default 0.3). */
+  readonly stopFraction?: number
+}
+
+export interface DayHeader {
+  readonly type: "day"
+  readonly version: 1
+  readonly date: string
+  readonly index: IndexName
+  readonly expiry: string
+  readonly lotSize: number
+  readonly strikeStep: number
+  readonly tickSeconds: number
+  readonly baskets: number
+  readonly budgetPerBasket: number
+  readonly entries: ReadonlyArray<EntrySpec>
+  readonly openingPositions: ReadonlyArray<never>
+}
+
+/** `[strike, ceLast, peLast]` */
+export type ChainTuple = readonly [number, number, number]
+
+export interface TickRecord {
+  readonly type: "tick"
+  readonly time: string
+  readonly spot: number
+  readonly chain: ReadonlyArray<ChainTuple>
+}
+
+export interface ExitRecord {
+  readonly type: "exit"
+  readonly time: string
+  readonly portfolio: string
+  readonly reason: "SL_HIT"
+}
+
+export type DayRecord = TickRecord | ExitRecord
+
+/** What was drawn for the day (not part of the file). */
+export interface DayMeta {
+  readonly regime: Regime
+  readonly seed: number
+  readonly previousClose: number
+  readonly open: number
+  readonly close: number
+  readonly low: number
+  readonly high: number
+  /** ATM IV (trading-time convention) at the first and the last tick. */
+  readonly atmIvOpen: number
+  readonly atmIvClose: number
+  readonly stopLosses: number
+}
+
+export interface GeneratedDay {
+  readonly header: DayHeader
+  readonly records: ReadonlyArray<DayRecord>
+  readonly meta: DayMeta
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constants
+
+export const INDEX_DEFAULTS: Readonly<Record<IndexName, { readonly level: number; readonly lotSize: number; readonly strikeStep: number }>> = {
+  NIFTY: { level: 25_000, lotSize: 65, strikeStep: 50 },
+  SENSEX: { level: 82_000, lotSize: 20, strikeStep: 100 }
+}
+
+const SESSION_DAYS_PER_YEAR = 252
+/** Variance of a calendar night, in sessions. */
+export const OVERNIGHT_WEIGHT = 0.3
+const OPEN_SECONDS = secondsOf(MARKET_OPEN)
+const CLOSE_SECONDS = secondsOf(MARKET_CLOSE)
+const SESSION_SECONDS = CLOSE_SECONDS - OPEN_SECONDS
+/** Chain half-width as a fraction of spot (spec: at least ±10 %). */
+const CHAIN_HALF_WIDTH = 0.1
+const DEFAULT_STOP_FRACTION = 0.3
+const MAX_ABS_Z = 10
+
+const REGIME_WEIGHTS: ReadonlyArray<readonly [Regime, number]> = [
+  ["calm", 0.3],
+  ["trending", 0.2],
+  ["gap", 0.1],
+  ["volCrush", 0.1],
+  ["volSpike", 0.15],
+  ["whipsaw", 0.15]
+]
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function secondsOf(wallTime: string): number {
+  const [h, m, s] = wallTime.split(":").map(Number)
+  return (h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0)
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
+const wallTimeFromSeconds = (s: number): string =>
+  `${pad2(Math.floor(s / 3600))}:${pad2(Math.floor((s % 3600) / 60))}:${pad2(s % 60)}`
+
+const round2 = (x: number): number => Math.round(x * 100) / 100
+const price = (x: number): number => Math.max(0.05, toTick(x))
+const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x)
+const smoothstep = (x: number): number => (x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2 * x))
+
+/** The regime a seed picks when none is given. */
+export const chooseRegime = (seed: number): Regime => {
+  const u = createRng(deriveSeed(seed, "regime")).uniform()
+  let acc = 0
+  for (const [regime, weight] of REGIME_WEIGHTS) {
+    acc += weight
+    if (u < acc) return regime
+  }
+  return "calm"
+}
+
+/**
+ * Years of variance (trading-time clock) from `secondsOfDay` on `date` to 15:30 on `expiry`:
+ * the rest of today's session, plus one per later session, plus OVERNIGHT_WEIGHT per calendar night.
+ */
+export const varianceYears = (date: string, secondsOfDay: number, expiry: string): number => {
+  const sessionLeft = clamp((CLOSE_SECONDS - secondsOfDay) / SESSION_SECONDS, 0, 1)
+  if (expiry <= date) return expiry === date ? sessionLeft / SESSION_DAYS_PER_YEAR : 0
+  const nights = Math.round((instantOf(expiry, MARKET_OPEN) - instantOf(date, MARKET_OPEN)) / 86_400_000)
+  return (sessionLeft + tradingDaysBetween(date, expiry) + OVERNIGHT_WEIGHT * nights) / SESSION_DAYS_PER_YEAR
+}
+
+/** ATM IV (trading-time) of an index at a number of sessions to expiry, before regime effects. */
+const baseAtmIv = (index: IndexName, sessionsToExpiry: number): number => {
+  const nifty = sessionsToExpiry <= 0 ? 0.135 : sessionsToExpiry === 1 ? 0.125 : 0.12
+  return index === "SENSEX" ? nifty + 0.015 : nifty
+}
+
+/**
+ * Smile multiplier of the ATM IV at standardised moneyness z = ln(K/F) / (σ_atm √T):
+ * roughly linear wings, slope `put` below the forward and `call` above, smooth at the money.
+ */
+export const smileMultiplier = (z: number, put: number, call: number): number => {
+  const zc = clamp(z, -MAX_ABS_Z, MAX_ABS_Z)
+  const a = (put + call) / 2
+  const b = (call - put) / 2
+  const c = 0.3
+  return 1 + a * (Math.sqrt(zc * zc + c * c) - c) + b * zc
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regimes
+
+interface Scenario {
+  /** Log return of the open against the previous close. */
+  readonly gap: number
+  /** Log move from the open at day fraction u (0 = 09:15, 1 = 15:30). */
+  readonly trend: (u: number) => number
+  /** Annualised realised vol (trading time) of the random part at u. */
+  readonly realisedVol: (u: number) => number
+  /** Multiplier of the day's base ATM IV at u. */
+  readonly ivLevel: (u: number) => number
+  readonly putSkew: number
+  readonly callSkew: number
+}
+
+const scenarioOf = (regime: Regime, rng: Rng): Scenario => {
+  switch (regime) {
+    case "calm": {
+      const gap = 0.0025 * rng.normal()
+      const drift = 0.002 * rng.normal()
+      return {
+        gap,
+        trend: (u) => drift * u,
+        realisedVol: () => 0.08,
+        ivLevel: (u) => 0.88 * (1 - 0.05 * u),
+        putSkew: 0.14,
+        callSkew: 0.09
+      }
+    }
+    case "trending": {
+      const gap = 0.003 * rng.normal()
+      const dir = rng.sign()
+      const total = dir * rng.between(0.007, 0.015)
+      return {
+        gap,
+        trend: (u) => total * u * (1.3 - 0.3 * u),
+        realisedVol: () => 0.11,
+        ivLevel: (u) => (dir < 0 ? 1 + 0.08 * u : 1 - 0.04 * u),
+        putSkew: 0.15,
+        callSkew: 0.1
+      }
+    }
+    case "gap": {
+      const gap = rng.sign() * rng.between(0.007, 0.016)
+      const fill = rng.between(-0.4, 0.9) // < 0: the gap extends; > 0: part of it is filled
+      const norm = 1 - portableExp(-4)
+      return {
+        gap,
+        trend: (u) => (-gap * fill * (1 - portableExp(-u / 0.25))) / norm,
+        realisedVol: (u) => 0.11 + 0.06 * portableExp(-u / 0.15),
+        ivLevel: (u) => 1 + 0.3 * portableExp(-u / 0.2),
+        putSkew: 0.16,
+        callSkew: 0.1
+      }
+    }
+    case "volCrush": {
+      const gap = 0.004 * rng.normal()
+      const drift = 0.003 * rng.normal()
+      return {
+        gap,
+        trend: (u) => drift * u,
+        realisedVol: (u) => 0.07 + 0.08 * portableExp(-u / 0.2),
+        ivLevel: (u) => 0.82 + 0.75 * portableExp(-u / 0.25),
+        putSkew: 0.14,
+        callSkew: 0.11
+      }
+    }
+    case "volSpike": {
+      const gap = 0.0025 * rng.normal()
+      const start = rng.between(0.3, 0.7)
+      const duration = rng.between(10, 25) / 375
+      const size = rng.sign() * rng.between(0.008, 0.018)
+      const retrace = rng.between(0, 0.4)
+      const spike = (u: number): number => smoothstep((u - start) / duration)
+      const after = (u: number): number => Math.max(0, u - start - duration)
+      return {
+        gap,
+        trend: (u) => size * spike(u) - size * retrace * smoothstep(after(u) / 0.25),
+        realisedVol: (u) => (u < start ? 0.08 : u < start + duration ? 0.35 : 0.15),
+        ivLevel: (u) => 0.9 + 0.65 * spike(u) * (0.45 + 0.55 * portableExp(-after(u) / 0.15)),
+        putSkew: 0.17,
+        callSkew: 0.1
+      }
+    }
+    case "whipsaw": {
+      const gap = 0.003 * rng.normal()
+      const swings = 3 + rng.int(3)
+      const knots: Array<readonly [number, number]> = [[0, 0]]
+      let sign = rng.sign()
+      for (let k = 1; k <= swings; k++) {
+        const u = clamp((k + rng.between(-0.3, 0.3)) / (swings + 0.5), 0.05, 1)
+        knots.push([u, sign * rng.between(0.005, 0.011)])
+        sign = sign === 1 ? -1 : 1
+      }
+      knots.push([1, knots[knots.length - 1]?.[1] ?? 0])
+      const trend = (u: number): number => {
+        for (let k = 1; k < knots.length; k++) {
+          const [u1, v1] = knots[k] ?? [1, 0]
+          const [u0, v0] = knots[k - 1] ?? [0, 0]
+          if (u <= u1) return v0 + (v1 - v0) * smoothstep(u1 > u0 ? (u - u0) / (u1 - u0) : 1)
+        }
+        return knots[knots.length - 1]?.[1] ?? 0
+      }
+      return {
+        gap,
+        trend,
+        realisedVol: () => 0.14,
+        ivLevel: () => 1.08,
+        putSkew: 0.15,
+        callSkew: 0.11
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+const fail = (message: string): never => {
+  throw new RangeError(`generateDay: ${message}`)
+}
+
+const validate = (o: GenerateDayOptions): void => {
+  if (!isIsoDate(o.date)) fail(`bad date ${o.date}`)
+  if (!isIsoDate(o.expiry)) fail(`bad expiry ${o.expiry}`)
+  if (o.expiry < o.date) fail(`expiry ${o.expiry} is before date ${o.date}`)
+  if (o.index !== "NIFTY" && o.index !== "SENSEX") fail(`bad index ${String(o.index)}`)
+  if (!Number.isInteger(o.lotSize) || o.lotSize <= 0) fail(`bad lotSize ${o.lotSize}`)
+  if (!(o.strikeStep > 0) || !Number.isFinite(o.strikeStep)) fail(`bad strikeStep ${o.strikeStep}`)
+  if (!Number.isInteger(o.tickSeconds) || o.tickSeconds <= 0) fail(`bad tickSeconds ${o.tickSeconds}`)
+  if (!Number.isInteger(o.baskets) || o.baskets <= 0) fail(`bad baskets ${o.baskets}`)
+  if (!(o.budgetPerBasket > 0) || !Number.isFinite(o.budgetPerBasket)) fail(`bad budgetPerBasket ${o.budgetPerBasket}`)
+  if (!Number.isFinite(o.seed)) fail(`bad seed ${o.seed}`)
+  if (o.regime !== undefined && !isRegime(o.regime)) fail(`unknown regime ${String(o.regime)}`)
+  for (const [key, v] of [["spotOpen", o.spotOpen], ["previousClose", o.previousClose]] as const) {
+    if (v !== undefined && !(v > 0 && Number.isFinite(v))) fail(`bad ${key} ${v}`)
+  }
+  if (o.stopFraction !== undefined && !(o.stopFraction > 0 && Number.isFinite(o.stopFraction)))
+    fail(`bad stopFraction ${o.stopFraction}`)
+  const seen = new Set<string>()
+  for (const e of o.entries) {
+    if (typeof e.portfolio !== "string" || e.portfolio === "") fail("entry without portfolio")
+    if (seen.has(e.portfolio)) fail(`duplicate portfolio ${e.portfolio}`)
+    seen.add(e.portfolio)
+    if (!isWallTime(e.entryTime)) fail(`${e.portfolio}: bad entryTime ${e.entryTime}`)
+    if (e.exitTime !== null && !isWallTime(e.exitTime)) fail(`${e.portfolio}: bad exitTime ${String(e.exitTime)}`)
+    if (e.legs.length === 0) fail(`${e.portfolio}: no legs`)
+    for (const l of e.legs) {
+      if (l.side !== "BUY" && l.side !== "SELL") fail(`${e.portfolio}: bad side ${String(l.side)}`)
+      if (l.optionType !== "CE" && l.optionType !== "PE") fail(`${e.portfolio}: bad optionType ${String(l.optionType)}`)
+      if (!Number.isInteger(l.strikeOffset)) fail(`${e.portfolio}: bad strikeOffset ${l.strikeOffset}`)
+      if (!Number.isInteger(l.lotsPerBasket) || l.lotsPerBasket <= 0) fail(`${e.portfolio}: bad lotsPerBasket ${l.lotsPerBasket}`)
+    }
+  }
+}
+
+/** An entry with its keys in the spec's order (and nothing else). */
+const copyEntry = (e: EntrySpec): EntrySpec => ({
+  portfolio: e.portfolio,
+  entryTime: e.entryTime,
+  exitTime: e.exitTime,
+  legs: e.legs.map(
+    (l): LegSpec => ({ side: l.side, optionType: l.optionType, strikeOffset: l.strikeOffset, lotsPerBasket: l.lotsPerBasket })
+  )
+})
+
+// ---------------------------------------------------------------------------------------------
+// The generator
+
+/** Tick times (seconds of the day): every tickSeconds from 09:15:00, and 15:30:00 last. */
+const tickSecondsOfDay = (tickSeconds: number): ReadonlyArray<number> => {
+  const out: Array<number> = []
+  for (let s = OPEN_SECONDS; s <= CLOSE_SECONDS; s += tickSeconds) out.push(s)
+  if (out[out.length - 1] !== CLOSE_SECONDS) out.push(CLOSE_SECONDS)
+  return out
+}
+
+export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
+  validate(options)
+  const { date, index, expiry, strikeStep, seed } = options
+  const regime = options.regime ?? chooseRegime(seed)
+  const scenario = scenarioOf(regime, createRng(deriveSeed(seed, "scenario", regime)))
+  const dayRng = createRng(deriveSeed(seed, "day"))
+  const pathRng = createRng(deriveSeed(seed, "path"))
+  const ivRng = createRng(deriveSeed(seed, "iv"))
+
+  // levels
+  const levelDraw = dayRng.uniform()
+  const ivDay = portableExp(0.07 * clamp(dayRng.normal(), -2.5, 2.5))
+  const rvDay = portableExp(0.1 * clamp(dayRng.normal(), -2.5, 2.5))
+  const skewDay = portableExp(0.08 * clamp(dayRng.normal(), -2.5, 2.5))
+  const defaultClose = round2(INDEX_DEFAULTS[index].level * (1 + 0.03 * (2 * levelDraw - 1)))
+  const open =
+    options.spotOpen ?? round2((options.previousClose ?? defaultClose) * portableExp(scenario.gap))
+  const previousClose = options.previousClose ?? (options.spotOpen === undefined ? defaultClose : round2(open * portableExp(-scenario.gap)))
+
+  const sessions = tradingDaysBetween(date, expiry)
+  const ivBase = baseAtmIv(index, sessions) * ivDay
+  const putSkew = scenario.putSkew * skewDay
+  const callSkew = scenario.callSkew * skewDay
+
+  // spot and ATM IV paths
+  const times = tickSecondsOfDay(options.tickSeconds)
+  const spots: Array<number> = []
+  const ivs: Array<number> = []
+  let walk = 0
+  let ivNoise = 0
+  for (let i = 0; i < times.length; i++) {
+    const u = ((times[i] ?? OPEN_SECONDS) - OPEN_SECONDS) / SESSION_SECONDS
+    if (i > 0) {
+      const uPrev = ((times[i - 1] ?? OPEN_SECONDS) - OPEN_SECONDS) / SESSION_SECONDS
+      const du = u - uPrev
+      const z = pathRng.normal()
+      const fat = pathRng.uniform() < 0.02 ? 2.5 : 1
+      walk += scenario.realisedVol(uPrev) * rvDay * Math.sqrt(du / SESSION_DAYS_PER_YEAR) * z * fat
+      ivNoise = ivNoise * portableExp(-4 * du) + 0.06 * Math.sqrt(du) * ivRng.normal()
+    }
+    const logMove = scenario.trend(u) + walk
+    spots.push(round2(open * portableExp(logMove)))
+    const leverage = clamp(1 - 4 * logMove, 0.8, 1.3)
+    ivs.push(ivBase * scenario.ivLevel(u) * portableExp(ivNoise) * leverage)
+  }
+
+  // the day's listed strikes: every multiple of the step within ±10 % of any tick's spot
+  let low = Infinity
+  let high = -Infinity
+  for (const s of spots) {
+    if (s < low) low = s
+    if (s > high) high = s
+  }
+  const firstStrike = Math.max(1, Math.floor((low * (1 - CHAIN_HALF_WIDTH)) / strikeStep) - 1)
+  const lastStrike = Math.ceil((high * (1 + CHAIN_HALF_WIDTH)) / strikeStep) + 1
+  const strikes: Array<number> = []
+  for (let k = firstStrike; k <= lastStrike; k++) strikes.push(k * strikeStep)
+
+  // chains
+  const ticks: Array<TickRecord> = times.map((s, i) => {
+    const time = wallTimeFromSeconds(s)
+    const spot = spots[i] ?? open
+    const atmIv = ivs[i] ?? ivBase
+    const tv = varianceYears(date, s, expiry)
+    const tc = yearFraction(instantOf(date, time), expiry)
+    const chain = strikes.map((strike): ChainTuple => {
+      if (!(tv > 0 && tc > 0)) return [strike, price(intrinsic("CE", spot, strike)), price(intrinsic("PE", spot, strike))]
+      const z = portableLog(strike / spot) / (atmIv * Math.sqrt(tv))
+      const vol = atmIv * smileMultiplier(z, putSkew, callSkew) * Math.sqrt(tv / tc)
+      return [strike, price(black76("CE", spot, strike, tc, vol)), price(black76("PE", spot, strike, tc, vol))]
+    })
+    return { type: "tick", time, spot, chain }
+  })
+
+  const exits = stopLossExits(ticks, options.entries, strikeStep, options.stopFraction ?? DEFAULT_STOP_FRACTION)
+
+  // merge: ticks and exits in time order, a tick before exits at the same time
+  const records: Array<DayRecord> = []
+  let e = 0
+  for (const tick of ticks) {
+    records.push(tick)
+    while (e < exits.length && (exits[e]?.time ?? "") <= tick.time) {
+      const exit = exits[e]
+      if (exit !== undefined) records.push(exit)
+      e++
+    }
+  }
+
+  const header: DayHeader = {
+    type: "day",
+    version: 1,
+    date,
+    index,
+    expiry,
+    lotSize: options.lotSize,
+    strikeStep,
+    tickSeconds: options.tickSeconds,
+    baskets: options.baskets,
+    budgetPerBasket: options.budgetPerBasket,
+    entries: options.entries.map(copyEntry),
+    openingPositions: []
+  }
+  const round4 = (x: number): number => Math.round(x * 10_000) / 10_000
+  return {
+    header,
+    records,
+    meta: {
+      regime,
+      seed,
+      previousClose,
+      open,
+      close: spots[spots.length - 1] ?? open,
+      low,
+      high,
+      atmIvOpen: round4(ivs[0] ?? ivBase),
+      atmIvClose: round4(ivs[ivs.length - 1] ?? ivBase),
+      stopLosses: exits.length
+    }
+  }
+}
+
+/**
+ * SL_HIT exits: after an entry's entryTime and before its exitTime (or the close), the first tick at
+ * which the combined last price of its SELL legs is at least (1 + stopFraction) × that at entry.
+ * Legs sit at ATM-at-entry + strikeOffset steps, ATM being the listed strike nearest the spot of the
+ * latest tick at or before entryTime (a tie to the lower strike).
+ */
+const stopLossExits = (
+  ticks: ReadonlyArray<TickRecord>,
+  entries: ReadonlyArray<EntrySpec>,
+  strikeStep: number,
+  stopFraction: number
+): Array<ExitRecord> => {
+  const lastOf = (chain: ReadonlyArray<ChainTuple>, strike: number, t: OptionType): number | null => {
+    const row = chain.find((r) => r[0] === strike)
+    return row === undefined ? null : t === "CE" ? row[1] : row[2]
+  }
+  const premium = (tick: TickRecord, legs: ReadonlyArray<readonly [number, OptionType]>): number | null => {
+    let sum = 0
+    for (const [strike, t] of legs) {
+      const p = lastOf(tick.chain, strike, t)
+      if (p === null) return null
+      sum += p
+    }
+    return sum
+  }
+  const exits: Array<{ readonly exit: ExitRecord; readonly order: number }> = []
+  entries.forEach((entry, order) => {
+    const shorts = entry.legs.filter((l) => l.side === "SELL")
+    if (shorts.length === 0) return
+    let at = -1
+    for (let i = 0; i < ticks.length && (ticks[i]?.time ?? "") <= entry.entryTime; i++) at = i
+    const entryTick = ticks[at]
+    if (entryTick === undefined) return
+    const atm = atmStrike(entryTick.spot, strikeStep)
+    const legs = shorts.map((l): readonly [number, OptionType] => [atm + l.strikeOffset * strikeStep, l.optionType])
+    const start = premium(entryTick, legs)
+    if (start === null) return
+    const deadline = entry.exitTime ?? MARKET_CLOSE
+    for (let i = at + 1; i < ticks.length; i++) {
+      const tick = ticks[i]
+      if (tick === undefined || tick.time >= deadline) break
+      const now = premium(tick, legs)
+      if (now !== null && now >= start * (1 + stopFraction)) {
+        exits.push({ exit: { type: "exit", time: tick.time, portfolio: entry.portfolio, reason: "SL_HIT" }, order })
+        break
+      }
+    }
+  })
+  exits.sort((a, b) => (a.exit.time < b.exit.time ? -1 : a.exit.time > b.exit.time ? 1 : a.order - b.order))
+  return exits.map((x) => x.exit)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serialisation
+
+/** The day as recorded-day v1 JSON Lines (header line, then records; trailing newline). */
+export const toJsonl = (day: { readonly header: DayHeader; readonly records: ReadonlyArray<DayRecord> }): string => {
+  const h = day.header
+  const lines = [
+    JSON.stringify({
+      type: h.type,
+      version: h.version,
+      date: h.date,
+      index: h.index,
+      expiry: h.expiry,
+      lotSize: h.lotSize,
+      strikeStep: h.strikeStep,
+      tickSeconds: h.tickSeconds,
+      baskets: h.baskets,
+      budgetPerBasket: h.budgetPerBasket,
+      entries: h.entries.map(copyEntry),
+      openingPositions: h.openingPositions
+    })
+  ]
+  for (const r of day.records) {
+    lines.push(
+      r.type === "tick"
+        ? JSON.stringify({ type: r.type, time: r.time, spot: r.spot, chain: r.chain })
+        : JSON.stringify({ type: r.type, time: r.time, portfolio: r.portfolio, reason: r.reason })
+    )
+  }
+  return `${lines.join("\n")}\n`
+}

@@ -1,0 +1,584 @@
+// Recorded trading day: reader and writer of the version-1 file format
+// (/work/shared/spec/recorded-day.md). One JSON object per line: the header on line 1, then
+// tick / exit / margin records in non-decreasing time order. The reader stops at the first
+// problem and names it in one line: `file:line: key: problem`.
+import { readdir, readFile, stat } from "node:fs/promises"
+import * as nodePath from "node:path"
+import { promisify } from "node:util"
+import { gunzip } from "node:zlib"
+import { Effect, Result, Schema, SchemaIssue } from "effect"
+import type { ChainRow, EntrySpec, IndexName, Position } from "../src/domain/market.ts"
+import { instantOf, isIsoDate, isWallTime, MARKET_OPEN } from "../src/domain/time.ts"
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+/** A position open at 09:15 (carried from an earlier day); `avgPrice` is per unit, in rupees. */
+export interface OpeningPosition extends Position {
+  readonly avgPrice: number
+}
+
+export interface DayHeader {
+  readonly version: 1
+  readonly date: string
+  readonly index: IndexName
+  readonly expiry: string
+  readonly lotSize: number
+  readonly strikeStep: number
+  readonly tickSeconds: number
+  readonly baskets: number
+  readonly budgetPerBasket: number
+  readonly entries: ReadonlyArray<EntrySpec>
+  /** `expiry` is filled in from the header's `expiry` when the file leaves it out. */
+  readonly openingPositions: ReadonlyArray<OpeningPosition>
+}
+
+/** `at` = instantOf(header.date, time), epoch milliseconds. */
+export interface TickRecord {
+  readonly type: "tick"
+  readonly time: string
+  readonly at: number
+  readonly spot: number
+  readonly chain: ReadonlyArray<ChainRow>
+}
+
+export type ExitReason = "SL_HIT" | "MANUAL" | "TIMED"
+
+export interface ExitRecord {
+  readonly type: "exit"
+  readonly time: string
+  readonly at: number
+  readonly portfolio: string
+  readonly reason: ExitReason
+}
+
+export interface MarginRecord {
+  readonly type: "margin"
+  readonly time: string
+  readonly at: number
+  readonly used: number
+  readonly available: number
+}
+
+export interface RecordedDay {
+  readonly header: DayHeader
+  readonly ticks: ReadonlyArray<TickRecord>
+  readonly exits: ReadonlyArray<ExitRecord>
+  readonly margins: ReadonlyArray<MarginRecord>
+}
+
+/** The first tick must be at or before this time, the last at or after LAST_TICK_FROM. */
+export const FIRST_TICK_BY = MARKET_OPEN
+export const LAST_TICK_FROM = "15:29:00"
+
+// ---------------------------------------------------------------------------------------------
+// Error
+
+/** A problem with a day file. `line` is 1-based; 0 means the file as a whole (unreadable). */
+export class DayFileError extends Schema.TaggedError<DayFileError>()("DayFileError", {
+  file: Schema.String,
+  line: Schema.Number,
+  key: Schema.String,
+  problem: Schema.String
+}) {
+  override get message(): string {
+    return `${this.file}:${this.line}: ${this.key}: ${this.problem}`
+  }
+}
+
+const MAX_PROBLEM = 240
+
+/** One line, bounded length: the message must never become a dump. */
+const oneLine = (s: string): string => {
+  const flat = s.replace(/\s*[\r\n]+\s*/g, " ")
+  return flat.length > MAX_PROBLEM ? `${flat.slice(0, MAX_PROBLEM - 1)}…` : flat
+}
+
+/** A short rendering of an offending value. */
+const show = (value: unknown): string => {
+  if (value === undefined) return "nothing"
+  let s: string
+  try {
+    s = JSON.stringify(value) ?? String(value)
+  } catch {
+    s = String(value)
+  }
+  return s.length > 80 ? `${s.slice(0, 79)}…` : s
+}
+
+class Fail {
+  constructor(readonly file: string) {}
+  at(line: number, key: string, problem: string): DayFileError {
+    return new DayFileError({ file: this.file, line, key, problem: oneLine(problem) })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes (effect Schema for the header and the small records; chain rows are checked by hand,
+// they are the hot path: ~400 rows per tick, ~380 ticks per day)
+
+const WallTime = Schema.String.check(Schema.makeFilter(isWallTime, { expected: `"HH:MM:SS"` }))
+const IsoDate = Schema.String.check(Schema.makeFilter(isIsoDate, { expected: `a real date "YYYY-MM-DD"` }))
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
+const OptionTypeSchema = Schema.Literals(["CE", "PE"])
+
+const LegSchema = Schema.Struct({
+  side: Schema.Literals(["SELL", "BUY"]),
+  optionType: OptionTypeSchema,
+  strikeOffset: Schema.Int,
+  lotsPerBasket: PositiveInt
+})
+
+const EntrySchema = Schema.Struct({
+  portfolio: Schema.String.check(Schema.isMinLength(1)),
+  entryTime: WallTime,
+  exitTime: Schema.NullOr(WallTime).annotate({ expected: `"HH:MM:SS" or null` }),
+  legs: Schema.Array(LegSchema).check(Schema.isMinLength(1))
+})
+
+const OpeningPositionSchema = Schema.Struct({
+  strike: Positive,
+  optionType: OptionTypeSchema,
+  quantity: Schema.Int,
+  avgPrice: Schema.Finite,
+  expiry: Schema.optionalKey(IsoDate)
+})
+
+const HeaderSchema = Schema.Struct({
+  type: Schema.Literal("day"),
+  version: Schema.Literal(1),
+  date: IsoDate,
+  index: Schema.Literals(["NIFTY", "SENSEX"]),
+  expiry: IsoDate,
+  lotSize: PositiveInt,
+  strikeStep: Positive,
+  tickSeconds: PositiveInt,
+  baskets: PositiveInt,
+  budgetPerBasket: Positive,
+  entries: Schema.Array(EntrySchema),
+  openingPositions: Schema.optionalKey(Schema.Array(OpeningPositionSchema))
+})
+
+const RecordTypeSchema = Schema.Struct({ type: Schema.Literals(["tick", "exit", "margin"]) })
+
+const TickSchema = Schema.Struct({
+  type: Schema.Literal("tick"),
+  time: WallTime,
+  spot: Positive,
+  chain: Schema.Unknown // an array of rows, checked by hand below
+})
+
+const ExitSchema = Schema.Struct({
+  type: Schema.Literal("exit"),
+  time: WallTime,
+  portfolio: Schema.String,
+  reason: Schema.Literals(["SL_HIT", "MANUAL", "TIMED"])
+})
+
+const MarginSchema = Schema.Struct({
+  type: Schema.Literal("margin"),
+  time: WallTime,
+  used: Schema.Finite,
+  available: Schema.Finite
+})
+
+const decodeOptions = { errors: "first", reportInput: true } as const
+const decodeHeader = Schema.decodeUnknownResult(HeaderSchema, decodeOptions)
+const decodeRecordType = Schema.decodeUnknownResult(RecordTypeSchema, decodeOptions)
+const decodeTick = Schema.decodeUnknownResult(TickSchema, decodeOptions)
+const decodeExit = Schema.decodeUnknownResult(ExitSchema, decodeOptions)
+const decodeMargin = Schema.decodeUnknownResult(MarginSchema, decodeOptions)
+
+const issueFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** `["entries", 2, "legs", 0, "side"]` -> `entries[2].legs[0].side`. */
+const pathKey = (path: ReadonlyArray<unknown>): string => {
+  let key = ""
+  for (const segment of path) {
+    const k = typeof segment === "object" && segment !== null && "key" in segment ? (segment as { key: unknown }).key : segment
+    if (typeof k === "number") key += `[${k}]`
+    else key += key === "" ? String(k) : `.${String(k)}`
+  }
+  return key
+}
+
+const schemaProblem = (
+  fail: Fail,
+  line: number,
+  error: Schema.SchemaError,
+  rootKey: string
+): DayFileError => {
+  const first = issueFormatter(error.issue).issues[0]
+  if (first === undefined) return fail.at(line, rootKey, "invalid")
+  const key = pathKey(first.path ?? []) || rootKey
+  const text = first.message === "Missing key" ? "missing required key" : first.message
+  return fail.at(line, key, text.charAt(0).toLowerCase() + text.slice(1))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reader
+
+const isMultipleOf = (value: number, step: number): boolean => {
+  const q = value / step
+  return Math.abs(q - Math.round(q)) <= 1e-9 * Math.max(1, Math.abs(q))
+}
+
+const isPrice = (v: unknown): v is number | null =>
+  v === null || (typeof v === "number" && Number.isFinite(v) && v >= 0)
+
+const checkChain = (
+  fail: Fail,
+  line: number,
+  chain: unknown,
+  strikeStep: number
+): ReadonlyArray<ChainRow> => {
+  if (!Array.isArray(chain)) throw fail.at(line, "chain", `expected an array of [strike, ce, pe] rows, got ${show(chain)}`)
+  const rows: Array<ChainRow> = new Array(chain.length)
+  let previous = -Infinity
+  for (let i = 0; i < chain.length; i++) {
+    const row: unknown = chain[i]
+    if (!Array.isArray(row) || (row.length !== 3 && row.length !== 7)) {
+      throw fail.at(
+        line,
+        `chain[${i}]`,
+        `expected [strike, ce, pe] or [strike, ce, pe, ceBid, ceAsk, peBid, peAsk], got ${show(row)}`
+      )
+    }
+    const strike: unknown = row[0]
+    if (typeof strike !== "number" || !Number.isFinite(strike) || strike <= 0) {
+      throw fail.at(line, `chain[${i}][0]`, `expected a strike (number > 0), got ${show(strike)}`)
+    }
+    if (!isMultipleOf(strike, strikeStep)) {
+      throw fail.at(line, `chain[${i}][0]`, `expected a multiple of strikeStep ${strikeStep}, got ${strike}`)
+    }
+    if (!(strike > previous)) {
+      throw fail.at(line, `chain[${i}][0]`, `expected strikes strictly ascending, got ${strike} after ${previous}`)
+    }
+    previous = strike
+    for (let j = 1; j < row.length; j++) {
+      if (!isPrice(row[j])) {
+        throw fail.at(line, `chain[${i}][${j}]`, `expected a price (number >= 0) or null, got ${show(row[j])}`)
+      }
+    }
+    rows[i] = { strike, ce: row[1] as number | null, pe: row[2] as number | null }
+  }
+  return rows
+}
+
+/** instantOf(date, time) for many times of one date; exact, and fast when the day has no offset change. */
+const instantsOf = (date: string): ((time: string) => number) => {
+  const midnight = instantOf(date, "00:00:00")
+  if (instantOf(date, "23:59:59") - midnight !== 86_399_000) return (time) => instantOf(date, time)
+  return (time) =>
+    midnight +
+    ((Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5))) * 60 + Number(time.slice(6, 8))) * 1000
+}
+
+const parseJsonLine = (fail: Fail, line: number, text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e)
+    const position = /position (\d+)/.exec(reason)
+    const at = position === null ? 0 : Number(position[1])
+    const near = text.slice(Math.max(0, at - 20), at + 20)
+    throw fail.at(line, "json", `invalid JSON: ${reason}, near ${JSON.stringify(near)}`)
+  }
+}
+
+const parseHeader = (fail: Fail, text: string): DayHeader => {
+  const decoded = decodeHeader(parseJsonLine(fail, 1, text))
+  if (Result.isFailure(decoded)) throw schemaProblem(fail, 1, decoded.failure, "header")
+  const h = decoded.success
+  if (h.expiry < h.date) {
+    throw fail.at(1, "expiry", `expected a date on or after date ${show(h.date)}, got ${show(h.expiry)}`)
+  }
+  const seen = new Map<string, number>()
+  h.entries.forEach((entry, i) => {
+    const earlier = seen.get(entry.portfolio)
+    if (earlier !== undefined) {
+      throw fail.at(1, `entries[${i}].portfolio`, `duplicate portfolio ${show(entry.portfolio)} (also entries[${earlier}])`)
+    }
+    seen.set(entry.portfolio, i)
+    if (entry.exitTime !== null && entry.exitTime <= entry.entryTime) {
+      throw fail.at(
+        1,
+        `entries[${i}].exitTime`,
+        `expected a time after entryTime ${show(entry.entryTime)}, got ${show(entry.exitTime)}`
+      )
+    }
+  })
+  return {
+    version: 1,
+    date: h.date,
+    index: h.index,
+    expiry: h.expiry,
+    lotSize: h.lotSize,
+    strikeStep: h.strikeStep,
+    tickSeconds: h.tickSeconds,
+    baskets: h.baskets,
+    budgetPerBasket: h.budgetPerBasket,
+    entries: h.entries.map((e) => ({
+      portfolio: e.portfolio,
+      entryTime: e.entryTime,
+      exitTime: e.exitTime,
+      legs: e.legs.map((l) => ({
+        side: l.side,
+        optionType: l.optionType,
+        strikeOffset: l.strikeOffset,
+        lotsPerBasket: l.lotsPerBasket
+      }))
+    })),
+    openingPositions: (h.openingPositions ?? []).map((p) => ({
+      strike: p.strike,
+      optionType: p.optionType,
+      quantity: p.quantity,
+      avgPrice: p.avgPrice,
+      expiry: p.expiry ?? h.expiry
+    }))
+  }
+}
+
+/**
+ * Parse the text of a day file. Throws a DayFileError naming the first problem
+ * (`file` is only used in the error).
+ */
+export const parseRecordedDay = (text: string, file: string): RecordedDay => {
+  const fail = new Fail(file)
+  const lines = text.split("\n")
+  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop() // the trailing newline
+  const lineAt = (i: number): string => {
+    const raw = lines[i] ?? ""
+    return raw.endsWith("\r") ? raw.slice(0, -1) : raw
+  }
+
+  const first = lineAt(0)
+  if (first.trim() === "") {
+    throw fail.at(1, "type", `expected the header {"type":"day", ...} on line 1, got ${lines.length === 1 ? "an empty file" : "a blank line"}`)
+  }
+  const header = parseHeader(fail, first)
+  const atOf = instantsOf(header.date)
+  const entryOf = new Map(header.entries.map((e) => [e.portfolio, e] as const))
+  const exitedAt = new Map<string, { readonly time: string; readonly line: number }>()
+
+  const ticks: Array<TickRecord> = []
+  const exits: Array<ExitRecord> = []
+  const margins: Array<MarginRecord> = []
+  let previousTime = ""
+  let previousLine = 0
+  let lastTickLine = 0
+
+  for (let i = 1; i < lines.length; i++) {
+    const line = i + 1
+    const text = lineAt(i)
+    if (text.trim() === "") throw fail.at(line, "line", "blank line inside the file (one JSON object per line)")
+    const value = parseJsonLine(fail, line, text)
+    const kind = decodeRecordType(value)
+    if (Result.isFailure(kind)) throw schemaProblem(fail, line, kind.failure, "record")
+
+    const checkOrder = (time: string): void => {
+      if (time < previousTime) {
+        throw fail.at(
+          line,
+          "time",
+          `records out of time order: ${show(time)} is before ${show(previousTime)} on line ${previousLine}`
+        )
+      }
+      previousTime = time
+      previousLine = line
+    }
+
+    switch (kind.success.type) {
+      case "tick": {
+        const decoded = decodeTick(value)
+        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
+        const { time, spot, chain } = decoded.success
+        checkOrder(time)
+        if (ticks.length === 0 && time > FIRST_TICK_BY) {
+          throw fail.at(line, "time", `expected the first tick at or before ${FIRST_TICK_BY}, got ${show(time)}`)
+        }
+        ticks.push({ type: "tick", time, at: atOf(time), spot, chain: checkChain(fail, line, chain, header.strikeStep) })
+        lastTickLine = line
+        break
+      }
+      case "exit": {
+        const decoded = decodeExit(value)
+        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
+        const { time, portfolio, reason } = decoded.success
+        checkOrder(time)
+        const entry = entryOf.get(portfolio)
+        if (entry === undefined) throw fail.at(line, "portfolio", `no entry in the header has portfolio ${show(portfolio)}`)
+        if (time < entry.entryTime) {
+          throw fail.at(line, "time", `exit of ${show(portfolio)} before its entryTime ${show(entry.entryTime)}, got ${show(time)}`)
+        }
+        const earlier = exitedAt.get(portfolio)
+        if (earlier !== undefined) {
+          throw fail.at(
+            line,
+            "portfolio",
+            `${show(portfolio)} already exited at ${show(earlier.time)} on line ${earlier.line}`
+          )
+        }
+        exitedAt.set(portfolio, { time, line })
+        exits.push({ type: "exit", time, at: atOf(time), portfolio, reason })
+        break
+      }
+      case "margin": {
+        const decoded = decodeMargin(value)
+        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
+        const { time, used, available } = decoded.success
+        checkOrder(time)
+        margins.push({ type: "margin", time, at: atOf(time), used, available })
+        break
+      }
+    }
+  }
+
+  const lastLine = lines.length
+  const lastTick = ticks[ticks.length - 1]
+  if (lastTick === undefined) {
+    throw fail.at(lastLine, "time", `the file has no tick record (need one at or before ${FIRST_TICK_BY} and one at or after ${LAST_TICK_FROM})`)
+  }
+  if (lastTick.time < LAST_TICK_FROM) {
+    throw fail.at(
+      lastLine,
+      "time",
+      `the file ends too early: expected a last tick at or after ${LAST_TICK_FROM}, got ${show(lastTick.time)} on line ${lastTickLine}`
+    )
+  }
+  return { header, ticks, exits, margins }
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
+
+const gunzipAsync = promisify(gunzip)
+
+/** Read and parse a `.jsonl` or `.jsonl.gz` day file. */
+export const readRecordedDay: (path: string) => Effect.Effect<RecordedDay, DayFileError> = Effect.fnUntraced(
+  function*(path: string) {
+    const fail = new Fail(path)
+    const bytes = yield* Effect.tryPromise({
+      try: () => readFile(path),
+      catch: (e) => fail.at(0, "file", `cannot read: ${errorText(e)}`)
+    })
+    const plain = path.endsWith(".gz") || isGzip(bytes)
+      ? yield* Effect.tryPromise({
+        try: () => gunzipAsync(bytes),
+        catch: (e) => fail.at(0, "file", `cannot gunzip: ${errorText(e)}`)
+      })
+      : bytes
+    const text = yield* Effect.try({
+      try: () => new TextDecoder("utf-8", { fatal: true }).decode(plain),
+      catch: () => fail.at(0, "file", "not valid UTF-8 text")
+    })
+    return yield* Effect.try({
+      try: () => parseRecordedDay(text, path),
+      catch: (e) => (e instanceof DayFileError ? e : fail.at(0, "file", errorText(e)))
+    })
+  }
+)
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+
+const RECORD_RANK = { tick: 0, exit: 1, margin: 2 } as const
+
+/** The day in the file format: header first, then every record merged in time order. */
+export const formatRecordedDay = (day: RecordedDay): string => {
+  const h = day.header
+  const header = JSON.stringify({
+    type: "day",
+    version: 1,
+    date: h.date,
+    index: h.index,
+    expiry: h.expiry,
+    lotSize: h.lotSize,
+    strikeStep: h.strikeStep,
+    tickSeconds: h.tickSeconds,
+    baskets: h.baskets,
+    budgetPerBasket: h.budgetPerBasket,
+    entries: h.entries.map((e) => ({
+      portfolio: e.portfolio,
+      entryTime: e.entryTime,
+      exitTime: e.exitTime,
+      legs: e.legs.map((l) => ({
+        side: l.side,
+        optionType: l.optionType,
+        strikeOffset: l.strikeOffset,
+        lotsPerBasket: l.lotsPerBasket
+      }))
+    })),
+    openingPositions: h.openingPositions.map((p) => ({
+      strike: p.strike,
+      optionType: p.optionType,
+      quantity: p.quantity,
+      avgPrice: p.avgPrice,
+      expiry: p.expiry
+    }))
+  })
+  const records: Array<{ readonly time: string; readonly rank: number; readonly json: () => string }> = []
+  for (const t of day.ticks) {
+    records.push({
+      time: t.time,
+      rank: RECORD_RANK.tick,
+      json: () =>
+        JSON.stringify({ type: "tick", time: t.time, spot: t.spot, chain: t.chain.map((r) => [r.strike, r.ce, r.pe]) })
+    })
+  }
+  for (const x of day.exits) {
+    records.push({
+      time: x.time,
+      rank: RECORD_RANK.exit,
+      json: () => JSON.stringify({ type: "exit", time: x.time, portfolio: x.portfolio, reason: x.reason })
+    })
+  }
+  for (const m of day.margins) {
+    records.push({
+      time: m.time,
+      rank: RECORD_RANK.margin,
+      json: () => JSON.stringify({ type: "margin", time: m.time, used: m.used, available: m.available })
+    })
+  }
+  // stable sort: records of one kind keep their order
+  records.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.rank - b.rank))
+  return [header, ...records.map((r) => r.json())].join("\n") + "\n"
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing
+
+const isDayFileName = (name: string): boolean =>
+  !name.startsWith(".") && (name.endsWith(".jsonl") || name.endsWith(".jsonl.gz"))
+
+/**
+ * Expand directories to their `*.jsonl` / `*.jsonl.gz` files (not recursive, dot-files skipped),
+ * sorted by name; plain file paths are kept as given, in the order given.
+ */
+export const listDayFiles: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, DayFileError> =
+  Effect.fnUntraced(function*(paths: ReadonlyArray<string>) {
+    const out: Array<string> = []
+    for (const path of paths) {
+      const fail = new Fail(path)
+      const info = yield* Effect.tryPromise({
+        try: () => stat(path),
+        catch: (e) => fail.at(0, "file", `cannot read: ${errorText(e)}`)
+      })
+      if (!info.isDirectory()) {
+        out.push(path)
+        continue
+      }
+      const entries = yield* Effect.tryPromise({
+        try: () => readdir(path, { withFileTypes: true }),
+        catch: (e) => fail.at(0, "file", `cannot list directory: ${errorText(e)}`)
+      })
+      const names = entries
+        .filter((d) => !d.isDirectory() && isDayFileName(d.name))
+        .map((d) => d.name)
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      for (const name of names) out.push(nodePath.join(path, name))
+    }
+    return out
+  })

@@ -1,0 +1,126 @@
+// The `autohedge` command line. Every failure ends in one line naming what was wrong and a non-zero
+// exit code; nothing prints a stack trace at a user.
+import { writeFile, mkdir, readFile } from "node:fs/promises"
+import { join } from "node:path"
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Console, Effect, Option } from "effect"
+import { Argument, CliError, Command, Flag } from "effect/cli"
+import type { Policy } from "../../machines/protocol.ts"
+import { formatSchedule, loadScheduleFile } from "../domain/schedule.ts"
+import { loadConfigFrom } from "../runtime/load-config.ts"
+import { generateWeek } from "../../simulations/generate-week.ts"
+import { toJson, toText } from "../../simulations/report.ts"
+import { POLICIES, readDays, simulate } from "../../simulations/simulate.ts"
+
+const DEFAULT_SCHEDULE = "config/schedule.json"
+
+const configFlag = Flag.String("config").pipe(
+  Flag.withDescription("JSON config file (default: $AUTOHEDGE_CONFIG); environment variables override it"),
+  Flag.optional
+)
+
+const parsePolicies = (raw: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Policy>, Error> => {
+  const names = raw.flatMap((r) => r.split(",")).map((s) => s.trim()).filter((s) => s !== "")
+  const bad = names.find((n) => !(POLICIES as ReadonlyArray<string>).includes(n))
+  if (bad !== undefined) return Effect.fail(new Error(`--policy: unknown policy "${bad}" (one of ${POLICIES.join(", ")})`))
+  return Effect.succeed(names.length === 0 ? POLICIES : ([...new Set(names)] as ReadonlyArray<Policy>))
+}
+
+const simulateCommand = Command.make(
+  "simulate",
+  {
+    paths: Argument.String("files-or-dirs").pipe(Argument.withDescription("recorded-day files (.jsonl, .jsonl.gz) or directories of them"), Argument.variadic({ min: 1 })),
+    policy: Flag.String("policy").pipe(Flag.withDescription("engine, static, none (repeat or comma-separate; default all three)"), Flag.atLeast(0)),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of the table"), Flag.withDefault(false)),
+    config: configFlag
+  },
+  Effect.fn(function*({ paths, policy, json, config }) {
+    const policies = yield* parsePolicies(policy)
+    const hedgeConfig = yield* loadConfigFrom(process.env, Option.getOrUndefined(config))
+    const days = yield* readDays(paths)
+    const runs = yield* simulate(days, policies, hedgeConfig)
+    yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs))
+  })
+).pipe(Command.withDescription("Replay recorded days through the engine and compare policies"))
+
+const generateCommand = Command.make(
+  "generate-days",
+  {
+    from: Flag.String("from").pipe(Flag.withDescription("the Monday the week starts on (YYYY-MM-DD)")),
+    out: Flag.String("out").pipe(Flag.withDescription("directory to write the day files to")),
+    seed: Flag.Int("seed").pipe(Flag.withDefault(1)),
+    weeks: Flag.Int("weeks").pipe(Flag.withDescription("consecutive weeks to generate"), Flag.withDefault(1)),
+    tickSeconds: Flag.Int("tick-seconds").pipe(Flag.withDefault(60)),
+    baskets: Flag.Int("baskets").pipe(Flag.withDefault(15)),
+    budgetPerBasket: Flag.Int("budget-per-basket").pipe(Flag.withDefault(1_000_000)),
+    schedule: Flag.String("schedule").pipe(Flag.withDefault(DEFAULT_SCHEDULE))
+  },
+  Effect.fn(function*(o) {
+    const scheduleText = yield* Effect.tryPromise({
+      try: () => readFile(o.schedule, "utf8"),
+      catch: () => new Error(`--schedule: cannot read ${o.schedule}`)
+    })
+    const files = yield* Effect.try({
+      try: () =>
+        Array.from({ length: o.weeks }, (_, w) => {
+          const start = new Date(`${o.from}T00:00:00Z`)
+          start.setUTCDate(start.getUTCDate() + 7 * w)
+          return generateWeek({
+            start: start.toISOString().slice(0, 10),
+            schedule: scheduleText,
+            seed: o.seed,
+            tickSeconds: o.tickSeconds,
+            baskets: o.baskets,
+            budgetPerBasket: o.budgetPerBasket
+          })
+        }).flat(),
+      catch: (e) => new Error(e instanceof Error ? e.message : String(e))
+    })
+    yield* Effect.tryPromise({
+      try: async () => {
+        await mkdir(o.out, { recursive: true })
+        for (const f of files) await writeFile(join(o.out, f.file), f.text)
+      },
+      catch: (e) => new Error(`--out: cannot write to ${o.out} (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+    })
+    for (const f of files) yield* Console.log(`${join(o.out, f.file)}  ${f.index} expiry ${f.expiry}  regime ${f.regime}`)
+  })
+).pipe(Command.withDescription("Generate synthetic recorded days (one week per --weeks) from the schedule"))
+
+const scheduleShow = Command.make(
+  "show",
+  { file: Flag.String("file").pipe(Flag.withDefault(DEFAULT_SCHEDULE)) },
+  Effect.fn(function*({ file }) {
+    const schedule = yield* loadScheduleFile(file)
+    yield* Console.log(formatSchedule(schedule))
+  })
+).pipe(Command.withDescription("Print the weekly strategy schedule"))
+
+const scheduleCommand = Command.make("schedule").pipe(
+  Command.withDescription("The weekly strategy schedule"),
+  Command.withSubcommands([scheduleShow])
+)
+
+const autohedge = Command.make("autohedge").pipe(
+  Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand])
+)
+
+/** One line for the user: the error's own message (already naming file, line, key and value). */
+const reportFailure = (error: unknown) =>
+  Effect.gen(function*() {
+    // The CLI has already printed its own usage errors (and help, which is no failure).
+    if (CliError.isCliError(error)) {
+      if (!(error._tag === "ShowHelp" && error.errors.length === 0)) process.exitCode = 1
+      return
+    }
+    const message = error instanceof Error || (typeof error === "object" && error !== null && "message" in error) ? String((error as { message: unknown }).message) : String(error)
+    yield* Console.error(`autohedge: ${message}`)
+    process.exitCode = 1
+  })
+
+Command.run(autohedge, { version: "0.1.0" }).pipe(
+  Effect.catch(reportFailure),
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)
