@@ -98,7 +98,9 @@ export const entryMachine = setup({
     coolingDown: ({ context }) =>
       context.grant?.policy === "engine" && (context.projection?.at ?? 0) < context.grant.cooldownUntil,
     cooldownOver: ({ context, event }) => event.type === "CLOCK" && event.at >= (context.grant?.cooldownUntil ?? 0),
-    nothingToBuyForCap: (_, s: SelectionResult) => s.picks.length === 0 && s.limitedBy === "spendCap",
+    /** Nothing affordable was found, or (defence in depth) the selection costs more than the spend left. */
+    nothingToBuyForCap: ({ context }, s: SelectionResult) =>
+      (s.picks.length === 0 && s.limitedBy === "spendCap") || (context.grant?.policy === "engine" && s.cost > context.grant.spendLeft),
     nothingToBuy: (_, s: SelectionResult) => s.picks.length === 0,
     allHedgesSettled: ({ context }) => context.pendingHedges === 0,
     targetReached: ({ context }) => context.hedgesFailed === 0 && (context.selection?.shortfall ?? 0) === 0,
@@ -153,7 +155,7 @@ export const entryMachine = setup({
   }),
   initial: "idle",
   on: {
-    SESSION_CLOSE: { target: ".missed", actions: "alertMissed" }
+    SESSION_CLOSE: { target: ".missed", actions: ["releaseTurn", "alertMissed"] }
   },
   states: {
     idle: {
@@ -176,6 +178,7 @@ export const entryMachine = setup({
       states: {
         measuring: {
           invoke: {
+            id: "projectEntry",
             src: "projectEntry",
             input: ({ context }) => ({ entryId: context.id }),
             onDone: { target: "deciding", actions: { type: "keepProjection", params: ({ event }) => event.output } },
@@ -209,6 +212,7 @@ export const entryMachine = setup({
       states: {
         selecting: {
           invoke: {
+            id: "selectHedges",
             src: "selectHedges",
             input: ({ context }) => ({
               entryId: context.id,
@@ -217,7 +221,11 @@ export const entryMachine = setup({
               spendLeft: context.grant?.spendLeft ?? 0
             }),
             onDone: [
-              { guard: { type: "nothingToBuyForCap", params: ({ event }) => event.output }, target: "#entry.awaitingEntry.capReached", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "alertSpendCap"] },
+              {
+                guard: { type: "nothingToBuyForCap", params: ({ event }) => event.output },
+                target: "#entry.awaitingEntry.capReached",
+                actions: [{ type: "keepSelection", params: ({ event }) => ({ ...event.output, picks: [] }) }, "alertSpendCap"]
+              },
               { guard: { type: "nothingToBuy", params: ({ event }) => event.output }, target: "#entry.awaitingEntry.noCandidate", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "alertNoCandidate"] },
               { target: "ordering", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "askToBuy"] }
             ],

@@ -1,6 +1,10 @@
 // One hedge position: bought with a LIMIT order that is re-priced a bounded number of times and
 // cancelled by the entry's time, then held, then sold (or left to expire when worth too little).
-// An order whose send outcome is unknown is reconciled with the broker, never sent again blind.
+// Safety rules of working an order, for the buy and the sell alike:
+// - at most one live order: a re-price cancels first and sends anew only once the cancel is confirmed;
+// - an order whose send outcome is unknown is looked up at the broker by its client id, never re-sent;
+// - a send in flight is never abandoned: a deadline that passes meanwhile cancels the order once known;
+// - a call to the broker that errors is asked again after a poll interval, never in a tight loop.
 import { assign, emit, sendParent, setup } from "xstate"
 import { toTick, type OptionType } from "../src/domain/market.ts"
 import {
@@ -37,8 +41,12 @@ export interface HedgeContext extends HedgeInput {
   readonly limitPrice: number
   readonly clientOrderId: string | null
   readonly orderId: string | null
+  /** The buy deadline passed while an order was being sent or looked up. */
+  readonly deadlinePassed: boolean
   /** Units bought and still held. */
   readonly held: number
+  /** Units the latest fill added (a buy) or took away (a sell). */
+  readonly lastFill: number
   readonly entryPrice: number
   readonly exitPrice: number
   readonly lastMessage: string | null
@@ -76,7 +84,17 @@ const alert = (c: HedgeContext, kind: AlertEvent["alert"]["kind"], severity: Ale
 const intrinsic = (c: HedgeContext, spot: number): number =>
   Math.max(0, c.optionType === "CE" ? spot - c.strike : c.strike - spot)
 
-export const hedgeMachine = setup({
+const orderRequest = (c: HedgeContext): OrderRequest => ({
+  clientOrderId: c.clientOrderId ?? clientOrderIdOf(c),
+  hedgeId: c.id,
+  side: c.phase === "buy" ? "BUY" : "SELL",
+  strike: c.strike,
+  optionType: c.optionType,
+  quantity: c.phase === "buy" ? c.quantity : c.held,
+  limitPrice: c.limitPrice
+})
+
+const hedgeSetup = setup({
   types: {
     input: {} as HedgeInput,
     context: {} as HedgeContext,
@@ -95,18 +113,20 @@ export const hedgeMachine = setup({
     orderPoll: ({ context }) => context.rules.orderPollMs
   },
   guards: {
-    isBuying: ({ context }) => context.phase === "buy",
-    quoteUsable: (_, q: Quote) => q.ltp !== null && q.ltp > 0,
+    /** A price worth acting on: any price to buy at; to sell, at least the minimum exit price. */
+    quoteUsable: ({ context }, q: Quote) =>
+      q.ltp !== null && q.ltp > 0 && (context.phase === "buy" || q.ltp >= context.rules.minExitPrice),
     accepted: (_, r: PlaceResult) => r.outcome === "accepted",
     outcomeUnknown: (_, r: PlaceResult) => r.outcome === "unknown",
     orderFound: (_, o: OrderState | null) => o !== null,
-    filled: (_, o: OrderState | null) => o !== null && o.status === "filled",
+    filled: (_, o: OrderState) => o.status === "filled",
     /** Cancelled or rejected by the broker with nothing filled: the order is dead. */
     orderDead: (_, o: OrderState) => (o.status === "cancelled" || o.status === "rejected") && o.filledQuantity === 0,
-    partlyFilled: (_, o: OrderState) => o.filledQuantity > 0,
-    canReprice: ({ context }) => context.attempt <= context.rules.maxReprices,
+    somethingFilled: (_, o: OrderState) => o.filledQuantity > 0,
+    canReprice: ({ context }) => context.attempt <= context.rules.maxReprices && !context.deadlinePassed,
     buyDeadlinePassed: ({ context, event }) => context.phase === "buy" && event.type === "CLOCK" && event.at >= context.buyDeadlineAt,
-    worthSelling: ({ context }, q: Quote) => q.ltp !== null && q.ltp >= context.rules.minExitPrice,
+    deadlineNoted: ({ context }) => context.deadlinePassed,
+    nothingHeld: ({ context }) => context.held === 0,
     expiryDay: ({ event }) => event.type === "SESSION_CLOSE" && event.expiryDay
   },
   actions: {
@@ -118,31 +138,184 @@ export const hedgeMachine = setup({
       return { limitPrice, clientOrderId: clientOrderIdOf(context) }
     }),
     recordOrder: assign((_, p: { orderId: string }) => ({ orderId: p.orderId })),
+    noteDeadline: assign({ deadlinePassed: true }),
     noteMessage: assign((_, p: { message: string }) => ({ lastMessage: p.message })),
     nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, orderId: null })),
-    recordBuyFill: assign(({ context }, o: OrderState) => ({
-      held: context.held + o.filledQuantity,
-      entryPrice: o.averagePrice
-    })),
-    recordSellFill: assign(({ context }, o: OrderState) => ({
-      held: context.held - o.filledQuantity,
-      exitPrice: o.averagePrice
-    })),
+    // A broker's fill is never taken for more than the order asked for.
+    recordFill: assign(({ context }, o: OrderState) => {
+      const units = Math.min(o.filledQuantity, context.phase === "buy" ? context.quantity : context.held)
+      return context.phase === "buy"
+        ? { held: context.held + units, entryPrice: o.averagePrice, lastFill: units }
+        : { held: context.held - units, exitPrice: o.averagePrice, lastFill: units }
+    }),
     startSelling: assign({ phase: "sell" as const, attempt: 1, orderId: null, clientOrderId: null }),
-    reportBought: sendParent(({ context }) => update(context, "open", context.held * context.entryPrice)),
-    reportSold: sendParent(({ context }) => update(context, "closed", context.quantity * context.exitPrice)),
-    reportFinal: sendParent(({ context }, p: { status: HedgeStatus; note: string }) => update(context, p.status, 0, p.note)),
+    /** Tell the session what a fill did: bought (open), sold out (closed) or sold in part (still open). */
+    reportFill: sendParent(({ context }) =>
+      update(context, context.phase === "buy" || context.held > 0 ? "open" : "closed", context.lastFill * (context.phase === "buy" ? context.entryPrice : context.exitPrice))
+    ),
+    /** An order that ended with nothing done: a buy ends the hedge, a sell leaves it held. */
+    reportNothingDone: sendParent(({ context }, p: { note: string }) =>
+      update(context, context.phase === "buy" ? (context.lastMessage === null ? "cancelled" : "rejected") : "open", 0, p.note)
+    ),
     reportExpired: sendParent(({ context, event }) =>
       update(context, "expired", event.type === "SESSION_CLOSE" ? intrinsic(context, event.spot) * context.held : 0)
     ),
-    reportStillOpen: sendParent(({ context }, p: { note: string }) => update(context, "open", 0, p.note)),
-    alertBought: emit(({ context }) => alert(context, "HEDGE_BOUGHT", "info", { price: context.entryPrice, cost: context.entryPrice * context.held })),
-    alertSold: emit(({ context }) => alert(context, "HEDGE_SOLD", "info", { price: context.exitPrice, recovered: context.exitPrice * context.quantity })),
-    alertOrderFailed: emit(({ context }) => alert(context, "HEDGE_ORDER_FAILED", "critical", { phase: context.phase, error: context.lastMessage })),
-    alertFillTimeout: emit(({ context }) => alert(context, "HEDGE_FILL_TIMEOUT", "warning", { phase: context.phase, attempts: context.attempt })),
-    alertExitFailed: emit(({ context }) => alert(context, "HEDGE_EXIT_FAILED", "warning", { error: context.lastMessage }))
+    alertFill: emit(({ context }) =>
+      context.phase === "buy"
+        ? alert(context, "HEDGE_BOUGHT", "info", { price: context.entryPrice, cost: context.entryPrice * context.lastFill })
+        : alert(context, "HEDGE_SOLD", "info", { price: context.exitPrice, recovered: context.exitPrice * context.lastFill })
+    ),
+    alertOrderFailed: emit(({ context }) =>
+      alert(context, context.phase === "buy" ? "HEDGE_ORDER_FAILED" : "HEDGE_EXIT_FAILED", context.phase === "buy" ? "critical" : "warning", {
+        error: context.lastMessage
+      })
+    ),
+    alertFillTimeout: emit(({ context }) => alert(context, "HEDGE_FILL_TIMEOUT", "warning", { phase: context.phase, attempts: context.attempt }))
   }
-}).createMachine({
+})
+
+// What ends an order's life, the same for both phases; the actions say how the phase differs.
+const filledTo = <G extends "filled" | "somethingFilled">(target: string, when: G) => ({
+  guard: { type: when, params: ({ event }: { event: { output: OrderState } }) => event.output },
+  target,
+  actions: [
+    { type: "recordFill" as const, params: ({ event }: { event: { output: OrderState } }) => event.output },
+    "reportFill" as const,
+    "alertFill" as const
+  ]
+})
+
+/**
+ * Working one order to its end: quote, send, wait for the fill (polling), re-price a bounded number of
+ * times, cancel. `ended` is where the phase goes when nothing more will happen (a buy: cancelled or
+ * rejected; a sell: back to open).
+ */
+const workingAnOrder = (done: { filled: string; nothing: string; rejected: string }) =>
+  hedgeSetup.createStateConfig({
+    initial: "quoting",
+    states: {
+      quoting: {
+        on: { CLOCK: { guard: "buyDeadlinePassed", target: done.nothing, actions: { type: "reportNothingDone", params: { note: "not sent before the entry time" } } } },
+        invoke: {
+          id: "quoteOption",
+          src: "quoteOption",
+          input: ({ context }) => ({ strike: context.strike, optionType: context.optionType }),
+          onDone: [
+            { guard: { type: "quoteUsable", params: ({ event }) => event.output }, target: "placing", actions: { type: "setLimitFromQuote", params: ({ event }) => event.output } },
+            { target: done.nothing, actions: { type: "reportNothingDone", params: { note: "no usable price (a sell below the minimum exit price is left to expire)" } } }
+          ],
+          onError: { target: "quoteRetry" }
+        }
+      },
+      quoteRetry: {
+        on: { CLOCK: { guard: "buyDeadlinePassed", target: done.nothing, actions: { type: "reportNothingDone", params: { note: "no quote before the entry time" } } } },
+        after: { orderPoll: "quoting" }
+      },
+      placing: {
+        on: { CLOCK: { guard: "buyDeadlinePassed", actions: "noteDeadline" } },
+        invoke: {
+          id: "placeOrder",
+          src: "placeOrder",
+          input: ({ context }) => orderRequest(context),
+          onDone: [
+            { guard: { type: "accepted", params: ({ event }) => event.output }, target: "awaitingFill", actions: { type: "recordOrder", params: ({ event }) => event.output as { orderId: string } } },
+            { guard: { type: "outcomeUnknown", params: ({ event }) => event.output }, target: "reconciling" },
+            {
+              target: done.rejected,
+              actions: [
+                { type: "noteMessage", params: ({ event }) => ({ message: (event.output as { message: string }).message }) },
+                "alertOrderFailed",
+                { type: "reportNothingDone", params: { note: "order rejected" } }
+              ]
+            }
+          ],
+          // The runtime turns every send failure into an outcome; an error here is treated as unknown.
+          onError: { target: "reconciling" }
+        }
+      },
+      // The send's fate is unknown: ask the broker for the order by its client id, never send again.
+      reconciling: {
+        on: { CLOCK: { guard: "buyDeadlinePassed", actions: "noteDeadline" } },
+        invoke: {
+          id: "findOrder",
+          src: "findOrder",
+          input: ({ context }) => ({ clientOrderId: context.clientOrderId ?? "" }),
+          onDone: [
+            { guard: { type: "orderFound", params: ({ event }) => event.output }, target: "awaitingFill", actions: { type: "recordOrder", params: ({ event }) => event.output! } },
+            {
+              target: done.rejected,
+              actions: [{ type: "noteMessage", params: { message: "the order never reached the broker" } }, "alertOrderFailed", { type: "reportNothingDone", params: { note: "order not found at the broker" } }]
+            }
+          ],
+          onError: { target: "reconcileRetry" }
+        }
+      },
+      reconcileRetry: {
+        on: { CLOCK: { guard: "buyDeadlinePassed", actions: "noteDeadline" } },
+        after: { orderPoll: "reconciling" }
+      },
+      awaitingFill: {
+        initial: "working",
+        always: { guard: "deadlineNoted", target: "cancelling" },
+        on: { CLOCK: { guard: "buyDeadlinePassed", target: "cancelling" } },
+        after: { fillTimeout: "fillTimedOut" },
+        states: {
+          working: { after: { orderPoll: "checking" } },
+          checking: {
+            invoke: {
+              id: "orderStatus",
+              src: "orderStatus",
+              input: ({ context }) => ({ orderId: context.orderId ?? "" }),
+              onDone: [
+                filledTo(done.filled, "filled"),
+                {
+                  guard: { type: "orderDead", params: ({ event }) => event.output },
+                  target: done.rejected,
+                  actions: [
+                    { type: "noteMessage", params: ({ event }) => ({ message: event.output.message ?? event.output.status }) },
+                    "alertOrderFailed",
+                    { type: "reportNothingDone", params: { note: "the order died at the broker" } }
+                  ]
+                },
+                { target: "working" }
+              ],
+              onError: { target: "working" }
+            }
+          }
+        }
+      },
+      fillTimedOut: {
+        always: [{ guard: "canReprice", target: "repricing" }, { target: "cancelling", actions: "alertFillTimeout" }]
+      },
+      // Cancel, then send again at a fresh price: never two live orders for one hedge.
+      repricing: {
+        invoke: {
+          id: "cancelOrder",
+          src: "cancelOrder",
+          input: ({ context }) => ({ orderId: context.orderId ?? "" }),
+          onDone: [
+            // Filled, or part filled, before the cancel: keep what was bought (a buy) or sold (a sell).
+            filledTo(done.filled, "somethingFilled"),
+            { guard: "deadlineNoted", target: done.nothing, actions: { type: "reportNothingDone", params: { note: "not filled by the entry time" } } },
+            { target: "quoting", actions: "nextAttempt" }
+          ],
+          onError: { target: "cancelRetry" }
+        }
+      },
+      cancelling: {
+        invoke: {
+          id: "cancelOrder",
+          src: "cancelOrder",
+          input: ({ context }) => ({ orderId: context.orderId ?? "" }),
+          onDone: [filledTo(done.filled, "somethingFilled"), { target: done.nothing, actions: { type: "reportNothingDone", params: { note: "not filled in time; cancelled" } } }],
+          onError: { target: "cancelRetry" }
+        }
+      },
+      cancelRetry: { after: { orderPoll: "cancelling" } }
+    }
+  })
+
+export const hedgeMachine = hedgeSetup.createMachine({
   id: "hedge",
   context: ({ input }) => ({
     ...input,
@@ -151,251 +324,26 @@ export const hedgeMachine = setup({
     limitPrice: 0,
     clientOrderId: null,
     orderId: null,
+    deadlinePassed: false,
     held: 0,
+    lastFill: 0,
     entryPrice: 0,
     exitPrice: 0,
     lastMessage: null
   }),
   initial: "ordering",
   states: {
-    // ---- Working an order. `ordering` buys; `exiting` sells through the same steps (see orderSteps).
-    ordering: {
-      initial: "quoting",
-      on: { CLOCK: { guard: "buyDeadlinePassed", target: ".cancelling" } },
-      states: {
-        quoting: {
-          invoke: {
-            src: "quoteOption",
-            input: ({ context }) => ({ strike: context.strike, optionType: context.optionType }),
-            onDone: [
-              { guard: { type: "quoteUsable", params: ({ event }) => event.output }, target: "placing", actions: { type: "setLimitFromQuote", params: ({ event }) => event.output } },
-              { target: "#hedge.cancelled", actions: [{ type: "reportFinal", params: { status: "cancelled", note: "no price for the option" } }] }
-            ],
-            onError: { target: "#hedge.cancelled", actions: [{ type: "reportFinal", params: { status: "cancelled", note: "quote failed" } }] }
-          }
-        },
-        placing: {
-          invoke: {
-            src: "placeOrder",
-            input: ({ context }) => orderRequest(context),
-            onDone: [
-              { guard: { type: "accepted", params: ({ event }) => event.output }, target: "awaitingFill", actions: { type: "recordOrder", params: ({ event }) => event.output as { orderId: string } } },
-              { guard: { type: "outcomeUnknown", params: ({ event }) => event.output }, target: "reconciling" },
-              {
-                target: "#hedge.rejected",
-                actions: [
-                  { type: "noteMessage", params: ({ event }) => ({ message: (event.output as { message: string }).message }) },
-                  "alertOrderFailed",
-                  { type: "reportFinal", params: { status: "rejected", note: "order rejected" } }
-                ]
-              }
-            ],
-            onError: { target: "reconciling" }
-          }
-        },
-        // The send's fate is unknown: ask the broker for the order by its client id before anything else.
-        reconciling: {
-          invoke: {
-            src: "findOrder",
-            input: ({ context }) => ({ clientOrderId: context.clientOrderId ?? "" }),
-            onDone: [
-              { guard: { type: "orderFound", params: ({ event }) => event.output }, target: "awaitingFill", actions: { type: "recordOrder", params: ({ event }) => event.output as OrderState } },
-              {
-                target: "#hedge.rejected",
-                actions: [
-                  { type: "noteMessage", params: { message: "order never reached the broker" } },
-                  "alertOrderFailed",
-                  { type: "reportFinal", params: { status: "rejected", note: "order not found at the broker" } }
-                ]
-              }
-            ],
-            onError: { target: "reconciling", reenter: true }
-          }
-        },
-        awaitingFill: {
-          initial: "working",
-          after: { fillTimeout: "fillTimedOut" },
-          states: {
-            working: { after: { orderPoll: "checking" } },
-            checking: {
-              invoke: {
-                src: "orderStatus",
-                input: ({ context }) => ({ orderId: context.orderId ?? "" }),
-                onDone: [
-                  {
-                    guard: { type: "filled", params: ({ event }) => event.output },
-                    target: "#hedge.open",
-                    actions: [{ type: "recordBuyFill", params: ({ event }) => event.output }, "reportBought", "alertBought"]
-                  },
-                  {
-                    guard: { type: "orderDead", params: ({ event }) => event.output },
-                    target: "#hedge.rejected",
-                    actions: [
-                      { type: "noteMessage", params: ({ event }) => ({ message: event.output.message ?? event.output.status }) },
-                      "alertOrderFailed",
-                      { type: "reportFinal", params: { status: "rejected", note: "order died at the broker" } }
-                    ]
-                  },
-                  { target: "working" }
-                ],
-                onError: { target: "working" }
-              }
-            }
-          }
-        },
-        fillTimedOut: {
-          always: [
-            { guard: "canReprice", target: "repricing" },
-            { target: "cancelling", actions: "alertFillTimeout" }
-          ]
-        },
-        // Cancel, then send again at a fresh price: never two live orders for one hedge.
-        repricing: {
-          invoke: {
-            src: "cancelOrder",
-            input: ({ context }) => ({ orderId: context.orderId ?? "" }),
-            onDone: [
-              {
-                guard: { type: "partlyFilled", params: ({ event }) => event.output },
-                target: "#hedge.open",
-                actions: [{ type: "recordBuyFill", params: ({ event }) => event.output }, "reportBought", "alertBought"]
-              },
-              { target: "quoting", actions: "nextAttempt" }
-            ],
-            onError: { target: "awaitingFill" }
-          }
-        },
-        cancelling: {
-          invoke: {
-            src: "cancelOrder",
-            input: ({ context }) => ({ orderId: context.orderId ?? "" }),
-            onDone: [
-              {
-                guard: { type: "partlyFilled", params: ({ event }) => event.output },
-                target: "#hedge.open",
-                actions: [{ type: "recordBuyFill", params: ({ event }) => event.output }, "reportBought", "alertBought"]
-              },
-              { target: "#hedge.cancelled", actions: [{ type: "reportFinal", params: { status: "cancelled", note: "not filled by the entry time" } }] }
-            ],
-            onError: { target: "cancelling", reenter: true }
-          }
-        }
-      }
-    },
+    ordering: workingAnOrder({ filled: "#hedge.open", nothing: "#hedge.cancelled", rejected: "#hedge.rejected" }),
     open: {
       on: {
         EXIT: { target: "exiting", actions: "startSelling" },
         SESSION_CLOSE: { guard: "expiryDay", target: "expired" }
       }
     },
-    exiting: {
-      initial: "quoting",
-      states: {
-        quoting: {
-          invoke: {
-            src: "quoteOption",
-            input: ({ context }) => ({ strike: context.strike, optionType: context.optionType }),
-            onDone: [
-              { guard: { type: "worthSelling", params: ({ event }) => event.output }, target: "placing", actions: { type: "setLimitFromQuote", params: ({ event }) => event.output } },
-              { target: "#hedge.open", actions: { type: "reportStillOpen", params: { note: "worth less than the minimum exit price; left to expire" } } }
-            ],
-            onError: { target: "#hedge.open", actions: { type: "reportStillOpen", params: { note: "quote failed" } } }
-          }
-        },
-        placing: {
-          invoke: {
-            src: "placeOrder",
-            input: ({ context }) => orderRequest(context),
-            onDone: [
-              { guard: { type: "accepted", params: ({ event }) => event.output }, target: "awaitingFill", actions: { type: "recordOrder", params: ({ event }) => event.output as { orderId: string } } },
-              { guard: { type: "outcomeUnknown", params: ({ event }) => event.output }, target: "reconciling" },
-              {
-                target: "#hedge.open",
-                actions: [
-                  { type: "noteMessage", params: ({ event }) => ({ message: (event.output as { message: string }).message }) },
-                  "alertExitFailed",
-                  { type: "reportStillOpen", params: { note: "sell rejected" } }
-                ]
-              }
-            ],
-            onError: { target: "reconciling" }
-          }
-        },
-        reconciling: {
-          invoke: {
-            src: "findOrder",
-            input: ({ context }) => ({ clientOrderId: context.clientOrderId ?? "" }),
-            onDone: [
-              { guard: { type: "orderFound", params: ({ event }) => event.output }, target: "awaitingFill", actions: { type: "recordOrder", params: ({ event }) => event.output as OrderState } },
-              { target: "#hedge.open", actions: [{ type: "noteMessage", params: { message: "sell never reached the broker" } }, "alertExitFailed", { type: "reportStillOpen", params: { note: "sell not found at the broker" } }] }
-            ],
-            onError: { target: "reconciling", reenter: true }
-          }
-        },
-        awaitingFill: {
-          initial: "working",
-          after: { fillTimeout: "fillTimedOut" },
-          states: {
-            working: { after: { orderPoll: "checking" } },
-            checking: {
-              invoke: {
-                src: "orderStatus",
-                input: ({ context }) => ({ orderId: context.orderId ?? "" }),
-                onDone: [
-                  {
-                    guard: { type: "filled", params: ({ event }) => event.output },
-                    target: "#hedge.closed",
-                    actions: [{ type: "recordSellFill", params: ({ event }) => event.output }, "reportSold", "alertSold"]
-                  },
-                  {
-                    guard: { type: "orderDead", params: ({ event }) => event.output },
-                    target: "#hedge.open",
-                    actions: [{ type: "noteMessage", params: ({ event }) => ({ message: event.output.message ?? event.output.status }) }, "alertExitFailed", { type: "reportStillOpen", params: { note: "sell died at the broker" } }]
-                  },
-                  { target: "working" }
-                ],
-                onError: { target: "working" }
-              }
-            }
-          }
-        },
-        fillTimedOut: {
-          always: [
-            { guard: "canReprice", target: "repricing" },
-            { target: "cancelling", actions: "alertFillTimeout" }
-          ]
-        },
-        repricing: {
-          invoke: {
-            src: "cancelOrder",
-            input: ({ context }) => ({ orderId: context.orderId ?? "" }),
-            onDone: [
-              {
-                guard: { type: "filled", params: ({ event }) => event.output },
-                target: "#hedge.closed",
-                actions: [{ type: "recordSellFill", params: ({ event }) => event.output }, "reportSold", "alertSold"]
-              },
-              { target: "quoting", actions: "nextAttempt" }
-            ],
-            onError: { target: "awaitingFill" }
-          }
-        },
-        cancelling: {
-          invoke: {
-            src: "cancelOrder",
-            input: ({ context }) => ({ orderId: context.orderId ?? "" }),
-            onDone: [
-              {
-                guard: { type: "filled", params: ({ event }) => event.output },
-                target: "#hedge.closed",
-                actions: [{ type: "recordSellFill", params: ({ event }) => event.output }, "reportSold", "alertSold"]
-              },
-              { target: "#hedge.open", actions: { type: "reportStillOpen", params: { note: "sell not filled; still held" } } }
-            ],
-            onError: { target: "cancelling", reenter: true }
-          }
-        }
-      }
+    exiting: workingAnOrder({ filled: "#hedge.sold", nothing: "#hedge.open", rejected: "#hedge.open" }),
+    // A sell fill leaves the hedge closed when nothing is held any more, open when part is.
+    sold: {
+      always: [{ guard: "nothingHeld", target: "closed" }, { target: "open" }]
     },
     closed: { type: "final" },
     expired: { type: "final", entry: "reportExpired" },
@@ -403,15 +351,3 @@ export const hedgeMachine = setup({
     rejected: { type: "final" }
   }
 })
-
-function orderRequest(c: HedgeContext): OrderRequest {
-  return {
-    clientOrderId: c.clientOrderId ?? clientOrderIdOf(c),
-    hedgeId: c.id,
-    side: c.phase === "buy" ? "BUY" : "SELL",
-    strike: c.strike,
-    optionType: c.optionType,
-    quantity: c.phase === "buy" ? c.quantity : c.held,
-    limitPrice: c.limitPrice
-  }
-}

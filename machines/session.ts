@@ -314,6 +314,7 @@ export const sessionMachine = setup({
         watching: {},
         reviewingExits: {
           invoke: {
+            id: "assessExits",
             src: "assessExits",
             input: ({ context }) => ({
               policy: context.policy,

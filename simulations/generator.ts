@@ -255,7 +255,7 @@ const scenarioOf = (regime: Regime, rng: Rng): Scenario => {
         gap,
         trend: (u) => drift * u,
         realisedVol: (u) => 0.07 + 0.08 * portableExp(-u / 0.2),
-        ivLevel: (u) => 0.82 + 0.75 * portableExp(-u / 0.25),
+        ivLevel: (u) => 0.82 + 0.55 * portableExp(-u / 0.25),
         putSkew: 0.14,
         callSkew: 0.11
       }
@@ -381,7 +381,7 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
 
   // levels
   const levelDraw = dayRng.uniform()
-  const ivDay = portableExp(0.07 * clamp(dayRng.normal(), -2.5, 2.5))
+  const ivDay = portableExp(0.07 * clamp(dayRng.normal(), -2, 2))
   const rvDay = portableExp(0.1 * clamp(dayRng.normal(), -2.5, 2.5))
   const skewDay = portableExp(0.08 * clamp(dayRng.normal(), -2.5, 2.5))
   const defaultClose = round2(INDEX_DEFAULTS[index].level * (1 + 0.03 * (2 * levelDraw - 1)))

@@ -38,7 +38,7 @@ export interface HedgeConfig {
   /** Premium band of a hedge strike, rupees per unit. */
   readonly minPremium: number
   readonly maxPremium: number
-  /** Distance band of a hedge strike from ATM, index points. */
+  /** Distance band of a hedge strike from the index level (spot), index points (the origin's rule). */
   readonly minOtmDistance: PerIndex<number>
   readonly maxOtmDistance: PerIndex<number>
   /** Most spent on hedges per day, rupees. */

@@ -105,9 +105,11 @@ export const constantsMarginModel = (table: MarginConstants): MarginModel => ({
         })
       )
     }
+    // A long and a short of the same contract offset each other before anything else.
+    const positions = netPositions(q.positions)
     let total = 0
     for (const optionType of ["CE", "PE"] as const) {
-      const { shortLots, coveredLots } = coveredShortLots(q.positions, optionType, q.lotSize)
+      const { shortLots, coveredLots } = coveredShortLots(positions, optionType, q.lotSize)
       total += coveredLots * (row.withHedge / 2) + (shortLots - coveredLots) * (row.withoutHedge / 2)
     }
     return Effect.succeed(Math.round(total * 100) / 100)

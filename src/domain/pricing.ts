@@ -164,7 +164,7 @@ export const black76 = (
 ): number => {
   const discount = years > 0 && rate !== 0 ? portableExp(-rate * years) : 1
   const undiscounted = black76Undiscounted(optionType, forward, strike, years, vol)
-  return undiscounted === 0 ? 0 : discount * undiscounted
+  return undiscounted === 0 || discount === 0 ? 0 : discount * undiscounted
 }
 
 const black76Undiscounted = (optionType: OptionType, F: number, K: number, years: number, vol: number): number => {

@@ -1,5 +1,7 @@
-// Hedge selection: which far-OTM options to buy, how many, to bring projected margin down by a given
-// amount at the least cost. Benefits are computed by the margin model on the whole projected
+// Hedge selection: which far-OTM options to buy, and how many, to bring projected margin down by a given
+// amount cheaply. The method is greedy (best marginal benefit per rupee first): it finds the cheapest
+// mix when shorts come in whole hedge units per side, and can overspend when a unit covers shorts only
+// in part; exact minimum-cost selection is its own issue. Benefits are computed by the margin model on the whole projected
 // portfolio (margin without the candidate minus margin with it), never taken from an average.
 import { Effect } from "effect"
 import type { MarginModel, MarginModelError, MarginQuery } from "./margin.ts"
@@ -108,7 +110,7 @@ const mergePicks = (picks: ReadonlyArray<HedgePick>): ReadonlyArray<HedgePick> =
 }
 
 /**
- * Greedy minimum-cost cover: repeatedly add the hedge unit with the highest marginal benefit per
+ * Greedy cover: repeatedly add the hedge unit with the highest marginal benefit per
  * rupee (benefit recomputed by the model on the portfolio including earlier picks) until the
  * reduction is reached, no candidate frees margin, or the next unit would break the spend cap.
  */

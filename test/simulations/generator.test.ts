@@ -75,13 +75,17 @@ const priceOf = (tick: Tick, strike: number, t: "CE" | "PE"): number | undefined
   return row === undefined ? undefined : t === "CE" ? row[1] : row[2]
 }
 
-/** Everything the format and the generator promise about a day's text. */
-const expectWellFormed = (text: string, o: GenerateDayOptions): void => {
-  expect(text.endsWith("\n")).toBe(true)
-  expect(text).not.toContain("\n\n")
+/** Everything the format and the generator promise about a day's text: the problems found (first few). */
+const problemsOf = (text: string, o: GenerateDayOptions): Array<string> => {
+  const problems: Array<string> = []
+  const check = (ok: boolean, what: () => string): void => {
+    if (!ok && problems.length < 10) problems.push(what())
+  }
+  check(text.endsWith("\n"), () => "no trailing newline")
+  check(!text.includes("\n\n"), () => "blank line")
   const lines = linesOf(text)
   const header = lines[0] as Json
-  expect(Object.keys(header)).toEqual([
+  const headerKeys = [
     "type",
     "version",
     "date",
@@ -94,8 +98,9 @@ const expectWellFormed = (text: string, o: GenerateDayOptions): void => {
     "budgetPerBasket",
     "entries",
     "openingPositions"
-  ])
-  expect(header).toMatchObject({
+  ]
+  check(JSON.stringify(Object.keys(header)) === JSON.stringify(headerKeys), () => `header keys ${Object.keys(header).join(",")}`)
+  const expected: Json = {
     type: "day",
     version: 1,
     date: o.date,
@@ -106,9 +111,12 @@ const expectWellFormed = (text: string, o: GenerateDayOptions): void => {
     tickSeconds: o.tickSeconds,
     baskets: o.baskets,
     budgetPerBasket: o.budgetPerBasket,
+    entries: o.entries,
     openingPositions: []
-  })
-  expect(header.entries).toEqual(o.entries)
+  }
+  for (const key of headerKeys) {
+    check(JSON.stringify(header[key]) === JSON.stringify(expected[key]), () => `header ${key}: ${JSON.stringify(header[key])}`)
+  }
 
   const records = lines.slice(1)
   let prev = ""
@@ -116,55 +124,59 @@ const expectWellFormed = (text: string, o: GenerateDayOptions): void => {
   const exited = new Set<string>()
   const entryTimes = new Map(o.entries.map((e) => [e.portfolio, e.entryTime]))
   for (const r of records) {
-    expect(["tick", "exit"]).toContain(r.type)
-    expect(r.time >= prev).toBe(true)
-    if (r.time === prev && r.type === "tick") expect(prevType).toBe("tick") // a tick never follows an exit at the same time
+    check(r.type === "tick" || r.type === "exit", () => `record type ${r.type}`)
+    check(r.time >= prev, () => `${r.time} after ${prev}`)
+    check(!(r.time === prev && r.type === "tick" && prevType === "exit"), () => `tick after an exit at ${r.time}`)
     prev = r.time
     prevType = r.type
     if (r.type === "exit") {
-      expect(Object.keys(r)).toEqual(["type", "time", "portfolio", "reason"])
-      expect(r.reason).toBe("SL_HIT")
-      expect(entryTimes.has(r.portfolio)).toBe(true)
-      expect(r.time > (entryTimes.get(r.portfolio) ?? "")).toBe(true)
-      expect(exited.has(r.portfolio)).toBe(false)
+      check(JSON.stringify(Object.keys(r)) === '["type","time","portfolio","reason"]', () => `exit keys ${Object.keys(r).join(",")}`)
+      check(r.reason === "SL_HIT", () => `reason ${r.reason}`)
+      check(entryTimes.has(r.portfolio), () => `exit of unknown ${r.portfolio}`)
+      check(r.time > (entryTimes.get(r.portfolio) ?? ""), () => `exit of ${r.portfolio} at ${r.time} before its entry`)
+      check(!exited.has(r.portfolio), () => `second exit of ${r.portfolio}`)
       exited.add(r.portfolio)
     }
   }
 
   const ticks = records.filter((r) => r.type === "tick") as Array<Tick>
-  expect(ticks[0]?.time).toBe("09:15:00")
-  expect(ticks[ticks.length - 1]?.time).toBe("15:30:00")
+  check(ticks[0]?.time === "09:15:00", () => `first tick ${ticks[0]?.time}`)
+  check(ticks[ticks.length - 1]?.time === "15:30:00", () => `last tick ${ticks[ticks.length - 1]?.time}`)
   for (let i = 1; i < ticks.length; i++) {
     const gap = secondsOf(ticks[i]?.time ?? "") - secondsOf(ticks[i - 1]?.time ?? "")
-    expect(gap > 0 && gap <= o.tickSeconds).toBe(true)
+    check(gap > 0 && gap <= o.tickSeconds, () => `tick gap ${gap} s at ${ticks[i]?.time}`)
   }
   for (const tick of ticks) {
-    expect(Object.keys(tick)).toEqual(["type", "time", "spot", "chain"])
-    expect(Math.round(tick.spot * 100) / 100).toBe(tick.spot)
+    const at = tick.time
+    check(JSON.stringify(Object.keys(tick)) === '["type","time","spot","chain"]', () => `${at}: tick keys`)
+    check(Number.isFinite(tick.spot) && Math.round(tick.spot * 100) / 100 === tick.spot, () => `${at}: spot ${tick.spot}`)
     const strikes = tick.chain.map((r) => r[0])
     for (let i = 0; i < strikes.length; i++) {
       const k = strikes[i] ?? 0
-      expect(Number.isInteger(k / o.strikeStep)).toBe(true)
-      if (i > 0) expect(k).toBeGreaterThan(strikes[i - 1] ?? 0)
+      check(Number.isInteger(k / o.strikeStep), () => `${at}: strike ${k} off the step`)
+      if (i > 0) check(k > (strikes[i - 1] ?? 0), () => `${at}: strikes not ascending at ${k}`)
     }
     // covers every listed strike within ±10 % of spot
-    expect(strikes[0]).toBeLessThanOrEqual(tick.spot * 0.9)
-    expect(strikes[strikes.length - 1]).toBeGreaterThanOrEqual(tick.spot * 1.1)
-    for (const [, ce, pe] of tick.chain) {
-      for (const p of [ce, pe]) {
-        expect(typeof p).toBe("number")
-        expect(p).toBeGreaterThanOrEqual(0.05)
-        expect(onTick(p)).toBe(true)
+    check((strikes[0] ?? Infinity) <= tick.spot * 0.9, () => `${at}: chain starts at ${strikes[0]}`)
+    check((strikes[strikes.length - 1] ?? -Infinity) >= tick.spot * 1.1, () => `${at}: chain ends at ${strikes[strikes.length - 1]}`)
+    for (const row of tick.chain) {
+      check(row.length === 3, () => `${at}: row ${JSON.stringify(row)}`)
+      for (const p of [row[1], row[2]]) {
+        check(typeof p === "number" && p >= 0.05 && onTick(p), () => `${at}: price ${p} at ${row[0]}`)
       }
     }
     // no arbitrage in strike: calls non-increasing, puts non-decreasing
     for (let i = 1; i < tick.chain.length; i++) {
+      const [k, c1, p1] = tick.chain[i] as Row
       const [, c0, p0] = tick.chain[i - 1] as Row
-      const [, c1, p1] = tick.chain[i] as Row
-      expect(c1).toBeLessThanOrEqual(c0)
-      expect(p1).toBeGreaterThanOrEqual(p0)
+      check(c1 <= c0 && p1 >= p0, () => `${at}: prices not monotonic at ${k}`)
     }
   }
+  return problems
+}
+
+const expectWellFormed = (text: string, o: GenerateDayOptions): void => {
+  expect(problemsOf(text, o)).toEqual([])
 }
 
 describe("generateDay", () => {
@@ -208,7 +220,7 @@ describe("generateDay", () => {
     const text = toJsonl(generateDay(o))
     expectWellFormed(text, o)
     const times = ticksOf(text).map((t) => t.time)
-    expect(times.slice(-2)).toEqual(["15:25:00", "15:30:00"])
+    expect(times.slice(-2)).toEqual(["15:26:00", "15:30:00"]) // 375 min = 53 × 7 + 4
   })
 
   it("opens near 25,000 (NIFTY) / 82,000 (SENSEX) by default, or where told", () => {
@@ -224,8 +236,9 @@ describe("generateDay", () => {
 
   it("prices far-OTM 0DTE NIFTY wings at 09:20 in the ₹2-6 band (300-800 pts OTM), whatever the regime", () => {
     for (const regime of REGIMES) {
-      for (const seed of [1, 2, 3, 4, 5]) {
-        const tick = ticksOf(toJsonl(generateDay(dayOptions("Tuesday", { seed, regime })))).find((t) => t.time === "09:20:00")
+      for (let seed = 1; seed <= 12; seed++) {
+        const o = dayOptions("Tuesday", { seed, regime, tickSeconds: 300 })
+        const tick = ticksOf(toJsonl(generateDay(o))).find((t) => t.time === "09:20:00")
         if (tick === undefined) throw new Error("no 09:20 tick")
         const band = tick.chain.flatMap(([k, ce, pe]) => {
           const out: Array<number> = []

@@ -1,0 +1,194 @@
+// Model-based tests of the entry machine: xstate/graph walks every transition reachable with a finite
+// alphabet of events (clock instants, turn grants, service results, hedge outcomes, observations) and
+// the invariants of the business are checked on every state of every path.
+import { describe, expect, it } from "vitest"
+import { transition, type AnyStateMachine } from "xstate"
+import { getAdjacencyMap } from "xstate/graph"
+import { entryMachine, MAX_HEDGE_ROUNDS, type EntryEvent, type EntryInput } from "../../machines/entry.ts"
+import type { Projection, SelectionResult } from "../../machines/protocol.ts"
+import type { HedgePick } from "../../src/domain/selection.ts"
+
+const T = (minute: number) => 1_000_000 + minute * 60_000
+const input: EntryInput = {
+  id: "entry:E1",
+  portfolio: "E1",
+  lookaheadAt: T(0),
+  entryAt: T(5),
+  exitAt: T(60),
+  missAt: T(10),
+  legs: [
+    { side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 },
+    { side: "SELL", optionType: "PE", strikeOffset: 0, lotsPerBasket: 1 }
+  ],
+  rules: { triggerPct: 95, targetPct: 85, infoPct: 85 }
+}
+
+const projection = (pct: number, at = T(0)): Projection => ({
+  at,
+  budget: 10_000_000,
+  marginInUse: 6_000_000,
+  currentPct: 60,
+  entryMargin: pct * 100_000 - 6_000_000,
+  projectedMargin: pct * 100_000,
+  projectedPct: pct,
+  reductionNeeded: Math.max(0, (pct - 85) * 100_000)
+})
+
+const pick: HedgePick = { strike: 25_600, optionType: "CE", ltp: 3, limitPrice: 3.1, otmDistance: 600, lots: 15, quantity: 975, cost: 3022.5, benefit: 1_800_000 }
+const selection = (picks: ReadonlyArray<HedgePick>, limitedBy: SelectionResult["limitedBy"] = "none"): SelectionResult => ({
+  picks,
+  cost: picks.reduce((s, p) => s + p.cost, 0),
+  benefit: picks.reduce((s, p) => s + p.benefit, 0),
+  shortfall: 0,
+  limitedBy
+})
+
+const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output }) as unknown as EntryEvent
+const grant = (over: Partial<{ enabled: boolean; policy: "engine" | "static" | "none"; spendLeft: number; cooldownUntil: number }>): EntryEvent => ({
+  type: "TURN_GRANTED",
+  enabled: true,
+  policy: "engine",
+  spendLeft: 50_000,
+  cooldownUntil: 0,
+  ...over
+})
+const hedgeUpdate = (status: "open" | "cancelled"): EntryEvent => ({ type: "HEDGE_UPDATE", hedgeId: "hedge-1", forEntry: "entry:E1", status, quantity: status === "open" ? 975 : 0, cash: 0 })
+
+const alphabet: ReadonlyArray<EntryEvent> = [
+  { type: "CLOCK", at: T(-1) },
+  { type: "CLOCK", at: T(0) },
+  { type: "CLOCK", at: T(3) },
+  { type: "CLOCK", at: T(5) },
+  { type: "CLOCK", at: T(10) },
+  grant({}),
+  grant({ enabled: false }),
+  grant({ spendLeft: 0 }),
+  grant({ spendLeft: 1000 }),
+  grant({ cooldownUntil: T(2) }),
+  grant({ policy: "static" }),
+  grant({ policy: "none" }),
+  done("projectEntry", projection(80)),
+  done("projectEntry", projection(90)),
+  done("projectEntry", projection(120)),
+  done("selectHedges", selection([pick])),
+  done("selectHedges", selection([pick, { ...pick, strike: 24_400, optionType: "PE" }])),
+  done("selectHedges", selection([], "noCandidate")),
+  done("selectHedges", selection([], "spendCap")),
+  hedgeUpdate("open"),
+  hedgeUpdate("cancelled"),
+  { type: "ENTRY_SEEN", at: T(5) },
+  { type: "ENTRY_EXITED", at: T(60), reason: "SL_HIT" },
+  { type: "SESSION_CLOSE", expiryDay: true, spot: 25_000 }
+]
+
+type Snap = ReturnType<typeof entryMachine.resolveState>
+const matches = (s: Snap, state: string) => s.matches(state as never)
+// States are told apart by value and the context that steers decisions (not the whole context).
+const serializeState = (s: Snap) =>
+  JSON.stringify([
+    s.value,
+    s.context.grant,
+    s.context.projection?.projectedPct ?? null,
+    s.context.selection?.picks.length ?? null,
+    s.context.pendingHedges,
+    s.context.hedgesFilled,
+    s.context.hedgesFailed,
+    s.context.hedgeRounds
+  ])
+
+// Alone, the entry has no parent to message: its messages to the session become plain named actions,
+// which the protocol test below reads from each transition's action list.
+const model: AnyStateMachine = entryMachine.provide({ actions: { requestTurn: () => {}, releaseTurn: () => {}, askToBuy: () => {} } })
+const traversal = { input, events: [...alphabet], serializeState: serializeState as never }
+const graph = getAdjacencyMap(model, traversal as never) as Record<string, { state: unknown; transitions: Record<string, { event: unknown; state: unknown }> }>
+
+/** Every reachable transition: (state, event, next state). */
+const steps = Object.values(graph).flatMap((node) =>
+  Object.values(node.transitions).map((t) => ({ before: node.state as Snap, event: t.event as EntryEvent, after: t.state as Snap }))
+)
+
+describe("entry machine, every reachable transition", () => {
+  it("reaches every state of the machine", () => {
+    const reached = new Set(Object.values(graph).map((n) => JSON.stringify((n.state as Snap).value)))
+    for (const state of [
+      "idle",
+      "lookahead",
+      { projecting: "coolingDown" },
+      { hedging: "ordering" },
+      { awaitingEntry: "clear" },
+      { awaitingEntry: "hedged" },
+      { awaitingEntry: "disabled" },
+      { awaitingEntry: "capReached" },
+      { awaitingEntry: "cooldownBlocked" },
+      { awaitingEntry: "noCandidate" },
+      { awaitingEntry: "orderFailed" },
+      { awaitingEntry: "shortOfTarget" },
+      "entered",
+      "exited",
+      "missed"
+    ]) {
+      expect(reached, JSON.stringify(state)).toContain(JSON.stringify(state))
+    }
+    expect(steps.length).toBeGreaterThan(1000)
+  })
+
+  it("never buys when the projection is at or under the trigger (engine policy)", () => {
+    for (const { after } of steps) {
+      if (matches(after, "hedging.ordering") && after.context.grant?.policy === "engine") {
+        expect(after.context.projection!.projectedPct).toBeGreaterThan(input.rules.triggerPct)
+      }
+    }
+  })
+
+  it("never buys with auto-hedge disabled, nor for the none policy", () => {
+    for (const { after } of steps) {
+      if (matches(after, "hedging")) {
+        expect(after.context.grant?.enabled).toBe(true)
+        expect(after.context.grant?.policy).not.toBe("none")
+      }
+    }
+  })
+
+  it("never buys beyond the spend left (engine policy)", () => {
+    for (const { after } of steps) {
+      if (matches(after, "hedging.ordering") && after.context.grant?.policy === "engine") {
+        expect(after.context.selection!.cost).toBeLessThanOrEqual(after.context.grant.spendLeft)
+      }
+    }
+  })
+
+  it("never selects hedges inside the cooldown (engine policy)", () => {
+    for (const { before, after } of steps) {
+      if (matches(after, "hedging.selecting") && !matches(before, "hedging") && after.context.grant?.policy === "engine") {
+        expect(after.context.projection!.at).toBeGreaterThanOrEqual(after.context.grant.cooldownUntil)
+      }
+    }
+  })
+
+  it("buys at most MAX_HEDGE_ROUNDS rounds and retries only after failed fills", () => {
+    for (const { before, after } of steps) {
+      expect(after.context.hedgeRounds).toBeLessThanOrEqual(MAX_HEDGE_ROUNDS)
+      if (matches(before, "hedging") && matches(after, "lookahead")) expect(after.context.hedgesFailed).toBeGreaterThan(0)
+    }
+  })
+
+  it("releases the decision turn whenever it stops deciding, asks for it on every look-ahead, asks to buy once per round", () => {
+    const deciding = (x: Snap) => matches(x, "projecting") || matches(x, "hedging")
+    for (const { before, event, after } of steps) {
+      const [, actions] = transition(model, before as never, event)
+      const types: ReadonlyArray<string> = actions.map((a) => a.type)
+      if (deciding(before) && !deciding(after)) expect(types, `${JSON.stringify(before.value)} --${event.type}--> ${JSON.stringify(after.value)}`).toContain("releaseTurn")
+      if (!matches(before, "lookahead") && matches(after, "lookahead")) expect(types).toContain("requestTurn")
+      const buys = types.filter((t) => t === "askToBuy").length
+      expect(buys).toBe(matches(before, "hedging.selecting") && matches(after, "hedging.ordering") ? 1 : 0)
+    }
+  })
+
+  it("an entry always proceeds: whatever failed, it is entered when the platform enters it", () => {
+    for (const { before, event, after } of steps) {
+      if (event.type === "ENTRY_SEEN" && !matches(before, "entered") && !before.status.startsWith("done")) {
+        expect(matches(after, "entered") || after.status === "done").toBe(true)
+      }
+    }
+  })
+})

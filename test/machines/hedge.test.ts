@@ -1,0 +1,164 @@
+// Model-based tests of the hedge machine: every transition reachable with a finite alphabet of broker
+// answers, errors, timers and clock instants, checked against the order-safety rules.
+import { describe, expect, it } from "vitest"
+import { transition, type AnyStateMachine } from "xstate"
+import { getAdjacencyMap } from "xstate/graph"
+import { clientOrderIdOf, hedgeMachine, type HedgeContext, type HedgeInput } from "../../machines/hedge.ts"
+import type { OrderState } from "../../machines/protocol.ts"
+
+const DEADLINE = 2_000_000
+const input: HedgeInput = {
+  id: "hedge-1",
+  forEntry: "entry:E1",
+  date: "2026-02-10",
+  strike: 25_600,
+  optionType: "CE",
+  quantity: 975,
+  otmDistance: 600,
+  buyDeadlineAt: DEADLINE,
+  rules: { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 60_000, orderPollMs: 5_000, maxReprices: 2 }
+}
+
+const order = (status: OrderState["status"], filledQuantity = 0): OrderState => ({ orderId: "O1", status, filledQuantity, averagePrice: filledQuantity > 0 ? 3 : 0 })
+const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output })
+const error = (id: string) => ({ type: `xstate.error.actor.${id}`, error: new Error("broker down") })
+const after = (delay: string, node: string) => ({ type: `xstate.after.${delay}.hedge.${node}` })
+
+const alphabet = [
+  { type: "CLOCK", at: DEADLINE - 1 },
+  { type: "CLOCK", at: DEADLINE },
+  done("quoteOption", { ltp: 3, at: 0 }),
+  done("quoteOption", { ltp: 0.3, at: 0 }),
+  done("quoteOption", { ltp: null, at: 0 }),
+  error("quoteOption"),
+  done("placeOrder", { outcome: "accepted", orderId: "O1" }),
+  done("placeOrder", { outcome: "rejected", message: "RMS: margin shortfall" }),
+  done("placeOrder", { outcome: "unknown", message: "timed out" }),
+  done("findOrder", order("open")),
+  done("findOrder", null),
+  error("findOrder"),
+  done("orderStatus", order("open")),
+  done("orderStatus", order("filled", 975)),
+  done("orderStatus", order("rejected")),
+  error("orderStatus"),
+  done("cancelOrder", order("cancelled")),
+  done("cancelOrder", order("cancelled", 400)),
+  done("cancelOrder", order("filled", 975)),
+  error("cancelOrder"),
+  ...["ordering", "exiting"].flatMap((phase) => [
+    after("fillTimeout", `${phase}.awaitingFill`),
+    after("orderPoll", `${phase}.awaitingFill.working`),
+    after("orderPoll", `${phase}.quoteRetry`),
+    after("orderPoll", `${phase}.reconcileRetry`),
+    after("orderPoll", `${phase}.cancelRetry`)
+  ]),
+  { type: "EXIT", reason: "EXCESS_MARGIN" },
+  { type: "SESSION_CLOSE", expiryDay: true, spot: 25_000 }
+]
+
+type Snap = { value: unknown; context: HedgeContext; status: string; matches: (s: string) => boolean }
+const serializeState = (s: Snap) =>
+  JSON.stringify([s.value, s.context.phase, s.context.attempt, s.context.orderId, s.context.deadlinePassed, s.context.held, s.context.lastMessage !== null])
+
+// Alone, the hedge has no parent: its reports to the session become named actions read below.
+const model: AnyStateMachine = hedgeMachine.provide({ actions: { reportFill: () => {}, reportNothingDone: () => {}, reportExpired: () => {} } })
+const graph = getAdjacencyMap(model, { input, events: alphabet, serializeState } as never) as unknown as Record<
+  string,
+  { state: Snap; transitions: Record<string, { event: { type: string; [k: string]: unknown }; state: Snap }> }
+>
+const steps = Object.values(graph).flatMap((node) => Object.values(node.transitions).map((t) => ({ before: node.state, event: t.event, after: t.state })))
+const actionsOf = (before: Snap, event: object) => transition(model, before as never, event as never)[1].map((a) => a.type as string)
+const inState = (s: Snap, path: string) => s.matches(path)
+const sending = (s: Snap) => inState(s, "ordering.placing") || inState(s, "exiting.placing")
+
+describe("hedge machine, every reachable transition", () => {
+  it("reaches every state", () => {
+    const reached = new Set(Object.values(graph).map((n) => JSON.stringify(n.state.value)))
+    for (const v of ["open", "closed", "expired", "cancelled", "rejected"]) expect(reached).toContain(JSON.stringify(v))
+    for (const phase of ["ordering", "exiting"]) {
+      for (const sub of ["quoting", "placing", "reconciling", "repricing", "cancelling", "cancelRetry", "reconcileRetry", "quoteRetry"]) {
+        expect(reached, `${phase}.${sub}`).toContain(JSON.stringify({ [phase]: sub }))
+      }
+    }
+    expect(steps.length).toBeGreaterThan(300)
+  })
+
+  it("sends an order only from a fresh quote: never straight from a failure, a timeout or a reconciliation", () => {
+    for (const { before, after } of steps) {
+      if (sending(after) && !sending(before)) expect(inState(before, "ordering.quoting") || inState(before, "exiting.quoting")).toBe(true)
+    }
+  })
+
+  it("an unknown send outcome is resolved by asking the broker, never by sending again", () => {
+    for (const { before, event, after } of steps) {
+      if (sending(before) && event.type === "xstate.done.actor.placeOrder" && (event.output as { outcome: string }).outcome === "unknown") {
+        expect(inState(after, "ordering.reconciling") || inState(after, "exiting.reconciling")).toBe(true)
+      }
+    }
+  })
+
+  it("has at most one live order: a new attempt starts only after the previous order is confirmed cancelled", () => {
+    for (const { before, after } of steps) {
+      const newAttempt = after.context.attempt > before.context.attempt && after.context.phase === before.context.phase
+      if (newAttempt) {
+        expect(inState(before, "ordering.repricing") || inState(before, "exiting.repricing")).toBe(true)
+        expect(after.context.orderId).toBeNull()
+      }
+    }
+  })
+
+  it("re-prices a bounded number of times, each attempt with its own client order id", () => {
+    for (const { after } of steps) expect(after.context.attempt).toBeLessThanOrEqual(input.rules.maxReprices + 1)
+    const ids = new Set([1, 2, 3].map((attempt) => clientOrderIdOf({ date: input.date, id: input.id, phase: "buy", attempt })))
+    expect(ids.size).toBe(3)
+    expect(clientOrderIdOf({ date: "2026-02-10", id: "hedge-7", phase: "sell", attempt: 2 })).toBe("AH-20260210-hedge-7-S2")
+  })
+
+  it("leaves no buy working after the entry time: a working order is cancelled, a send in flight is cancelled once known", () => {
+    for (const { before, event, after } of steps) {
+      const pastDeadline = event.type === "CLOCK" && (event.at as number) >= DEADLINE
+      if (!pastDeadline || before.context.phase !== "buy") continue
+      if (inState(before, "ordering.awaitingFill")) expect(inState(after, "ordering.cancelling")).toBe(true)
+      if (inState(before, "ordering.quoting") || inState(before, "ordering.quoteRetry")) expect(after.value).toBe("cancelled")
+      if (sending(before) || inState(before, "ordering.reconciling")) {
+        expect(after.context.deadlinePassed).toBe(true)
+        expect(sending(after) || inState(after, "ordering.reconciling")).toBe(true) // the send is not abandoned
+      }
+    }
+    // Once noted, a known order goes straight to cancelling and is never re-priced.
+    for (const { after } of steps) {
+      if (after.context.deadlinePassed && after.context.phase === "buy") {
+        expect(inState(after, "ordering.awaitingFill") || inState(after, "ordering.repricing") || inState(after, "ordering.quoting")).toBe(false)
+      }
+    }
+  })
+
+  it("never sells below the minimum exit price, and a hedge is sold only after EXIT", () => {
+    for (const { before, event, after } of steps) {
+      if (inState(before, "exiting.quoting") && event.type === "xstate.done.actor.quoteOption") {
+        const ltp = (event.output as { ltp: number | null }).ltp
+        expect(inState(after, "exiting.placing")).toBe(ltp !== null && ltp >= input.rules.minExitPrice)
+      }
+      if (before.value === "open" && inState(after, "exiting")) expect(event.type).toBe("EXIT")
+    }
+  })
+
+  it("a broker call that errors is asked again only after a poll interval", () => {
+    for (const { before, event, after } of steps) {
+      // An error from an actor that is not running changes nothing (XState ignores it).
+      if (!event.type.startsWith("xstate.error.actor.") || serializeState(before) === serializeState(after)) continue
+      const retryStates = ["quoteRetry", "reconcileRetry", "cancelRetry", "awaitingFill.working"]
+      expect(retryStates.some((r) => inState(after, `ordering.${r}`) || inState(after, `exiting.${r}`)), `${JSON.stringify(before.value)} --${event.type}--> ${JSON.stringify(after.value)}`).toBe(true)
+    }
+  })
+
+  it("reports every end of an order to the session, exactly once", () => {
+    for (const { before, event, after } of steps) {
+      const types = actionsOf(before, event)
+      const reports = types.filter((t) => t === "reportFill" || t === "reportNothingDone" || t === "reportExpired").length
+      const ended = (inState(before, "ordering") || inState(before, "exiting") || before.value === "open") && !(inState(after, "ordering") || inState(after, "exiting")) && after.value !== before.value
+      if (ended) expect(reports, `${JSON.stringify(before.value)} --${event.type}--> ${JSON.stringify(after.value)}`).toBe(1)
+      else expect(reports).toBe(0)
+    }
+  })
+})
