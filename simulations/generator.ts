@@ -110,10 +110,11 @@ export interface GeneratedDay {
 // ---------------------------------------------------------------------------------------------
 // Constants
 
-export const INDEX_DEFAULTS: Readonly<Record<IndexName, { readonly level: number; readonly lotSize: number; readonly strikeStep: number }>> = {
-  NIFTY: { level: 25_000, lotSize: 65, strikeStep: 50 },
-  SENSEX: { level: 82_000, lotSize: 20, strikeStep: 100 }
-}
+/**
+ * Typical index level, around which a day without a previous close opens (a generator default, not
+ * instrument data: lot sizes and strike steps come from config/instruments.json via instruments.ts).
+ */
+export const INDEX_LEVELS: Readonly<Record<IndexName, number>> = { NIFTY: 25_000, SENSEX: 82_000 }
 
 const SESSION_DAYS_PER_YEAR = 252
 /** Variance of a calendar night, in sessions. */
@@ -384,7 +385,7 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
   const ivDay = portableExp(0.07 * clamp(dayRng.normal(), -2, 2))
   const rvDay = portableExp(0.1 * clamp(dayRng.normal(), -2.5, 2.5))
   const skewDay = portableExp(0.08 * clamp(dayRng.normal(), -2.5, 2.5))
-  const defaultClose = round2(INDEX_DEFAULTS[index].level * (1 + 0.03 * (2 * levelDraw - 1)))
+  const defaultClose = round2(INDEX_LEVELS[index] * (1 + 0.03 * (2 * levelDraw - 1)))
   const open =
     options.spotOpen ?? round2((options.previousClose ?? defaultClose) * portableExp(scenario.gap))
   const previousClose = options.previousClose ?? (options.spotOpen === undefined ? defaultClose : round2(open * portableExp(-scenario.gap)))

@@ -66,6 +66,8 @@ export interface ReplayOptions {
   readonly truth: MarginModel
   /** The engine's own margin estimate. */
   readonly estimate: MarginModel
+  /** Auto-hedge switched on for the day (default true). */
+  readonly enabled?: boolean
   readonly file?: string
 }
 
@@ -82,7 +84,7 @@ export const auditDigest = (rows: ReadonlyArray<TransitionRow>): string =>
 
 export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
   const h = day.header
-  const setup = engineSetupFor({ day: h, config: opts.config, policy: opts.policy, model: opts.estimate })
+  const setup = engineSetupFor({ day: h, config: opts.config, policy: opts.policy, model: opts.estimate, enabled: opts.enabled ?? true })
   const world = new PaperWorld(day, opts.truth)
   const clock = new VirtualClock(Math.min(day.ticks[0]!.at, setup.session.openAt))
   const rows: Array<TransitionRow> = []

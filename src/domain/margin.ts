@@ -36,10 +36,19 @@ export interface StraddleMargin {
 
 export type MarginConstants = Partial<Record<IndexName, Partial<Record<ExpiryType, StraddleMargin>>>>
 
+const expiryTypes = new Map<string, ExpiryType>()
+
 /** 0DTE / 1DTE / 2DTE from the trading days left; anything further out prices as 2DTE. */
 export const expiryTypeOf = (date: string, expiry: string): ExpiryType => {
-  const days = tradingDaysBetween(date, expiry)
-  return days === 0 ? "0DTE" : days === 1 ? "1DTE" : "2DTE"
+  // Asked on every margin call; calendar arithmetic is the costly part, and its answer never changes.
+  const key = `${date}|${expiry}`
+  let type = expiryTypes.get(key)
+  if (type === undefined) {
+    const days = tradingDaysBetween(date, expiry)
+    type = days === 0 ? "0DTE" : days === 1 ? "1DTE" : "2DTE"
+    expiryTypes.set(key, type)
+  }
+  return type
 }
 
 /** The constants row for an index and expiry type; a missing 2DTE row falls back to 1DTE (origin rule). */

@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest"
 import type { EntrySpec, IndexName } from "../../src/domain/market.ts"
 import { atmStrike } from "../../src/domain/market.ts"
 import { intrinsic } from "../../src/domain/pricing.ts"
-import { generateWeek, SAMPLE_WEEK, weeklyExpiry } from "../../simulations/generate-week.ts"
+import { loadInstruments, lotSizeFor, strikeStepOf } from "../../src/domain/instruments.ts"
+import { weeklyExpiryOf } from "../../src/domain/schedule.ts"
+import { generateWeek, SAMPLE_WEEK } from "../../simulations/generate-week.ts"
 import {
   chooseRegime,
   generateDay,
@@ -25,6 +27,7 @@ const SCHEDULE = JSON.parse(SCHEDULE_TEXT) as {
   days: Record<string, { index: IndexName; expiryType: string; entries: Array<EntrySpec> }>
 }
 const DAYS_DIR = path.join(ROOT, "simulations", "days")
+const INSTRUMENTS = loadInstruments()
 
 type Json = Record<string, any>
 type Row = [number, number, number]
@@ -41,12 +44,13 @@ const dayOptions = (weekday: "Monday" | "Tuesday" | "Thursday" | "Friday", over:
   const day = SCHEDULE.days[weekday]
   if (day === undefined) throw new Error(`no ${weekday} in the schedule`)
   const date = dates[weekday]
+  const expiry = weeklyExpiryOf(day.index, date)
   return {
     date,
     index: day.index,
-    expiry: weeklyExpiry(day.index, date),
-    lotSize: day.index === "NIFTY" ? 65 : 20,
-    strikeStep: day.index === "NIFTY" ? 50 : 100,
+    expiry,
+    lotSize: lotSizeFor(INSTRUMENTS, day.index, expiry),
+    strikeStep: strikeStepOf(INSTRUMENTS, day.index),
     tickSeconds: 60,
     baskets: 15,
     budgetPerBasket: 1_000_000,
@@ -414,15 +418,17 @@ describe("generateWeek", () => {
 
   it("needs a Monday and a sane schedule", () => {
     expect(() => generateWeek({ ...SAMPLE_WEEK, start: "2026-02-10", schedule: SCHEDULE_TEXT })).toThrow(/Monday/)
-    expect(() => generateWeek({ ...SAMPLE_WEEK, schedule: '{"days":{"Funday":{}}}' })).toThrow(/Funday/)
+    expect(() => generateWeek({ ...SAMPLE_WEEK, schedule: '{"version":1,"days":{"Funday":{}}}' })).toThrow(
+      /^schedule: days\.Funday = \{\}: unknown key/
+    )
   })
 
   it("finds weekly expiries: NIFTY on Tuesday, SENSEX on Thursday", () => {
-    expect(weeklyExpiry("NIFTY", "2026-02-09")).toBe("2026-02-10")
-    expect(weeklyExpiry("NIFTY", "2026-02-10")).toBe("2026-02-10")
-    expect(weeklyExpiry("NIFTY", "2026-02-11")).toBe("2026-02-17")
-    expect(weeklyExpiry("SENSEX", "2026-02-12")).toBe("2026-02-12")
-    expect(weeklyExpiry("SENSEX", "2026-02-13")).toBe("2026-02-19")
+    expect(weeklyExpiryOf("NIFTY", "2026-02-09")).toBe("2026-02-10")
+    expect(weeklyExpiryOf("NIFTY", "2026-02-10")).toBe("2026-02-10")
+    expect(weeklyExpiryOf("NIFTY", "2026-02-11")).toBe("2026-02-17")
+    expect(weeklyExpiryOf("SENSEX", "2026-02-12")).toBe("2026-02-12")
+    expect(weeklyExpiryOf("SENSEX", "2026-02-13")).toBe("2026-02-19")
   })
 })
 

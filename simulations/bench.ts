@@ -1,0 +1,41 @@
+// `npm run bench`: replay the bundled week N times per policy and print days per second and peak
+// memory. Figures, not assertions: speed is measured here, never in the test suite.
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { defaultConfig } from "../src/domain/config.ts"
+import { constantsMarginModel } from "../src/domain/margin.ts"
+import { parseRecordedDay } from "./recorded-day.ts"
+import { replayDay } from "./replay.ts"
+import { POLICIES } from "./simulate.ts"
+
+const runs = Number(process.argv[2] ?? process.env.BENCH_RUNS ?? 5)
+const dir = "simulations/days"
+const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort()
+
+const t0 = performance.now()
+const days = files.map((f) => parseRecordedDay(readFileSync(join(dir, f), "utf8"), f))
+const parseMs = (performance.now() - t0) / days.length
+
+let peakRss = process.memoryUsage().rss
+const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20)
+const model = constantsMarginModel(defaultConfig.marginConstants)
+
+console.log(`bundled week: ${days.length} days, ${days.reduce((s, d) => s + d.ticks.length, 0)} ticks; ${runs} runs per policy`)
+console.log(`parse: ${parseMs.toFixed(1)} ms per day`)
+for (const policy of POLICIES) {
+  // One warm-up pass so the figure is the steady state, not the JIT's first compile.
+  for (const day of days) await replayDay(day, { config: defaultConfig, policy, truth: model, estimate: model })
+  const start = performance.now()
+  let transitions = 0
+  for (let i = 0; i < runs; i++) {
+    for (const day of days) transitions += (await replayDay(day, { config: defaultConfig, policy, truth: model, estimate: model })).rows.length
+  }
+  const seconds = (performance.now() - start) / 1000
+  const n = runs * days.length
+  console.log(
+    `${policy.padEnd(7)} ${(n / seconds).toFixed(1).padStart(7)} days/s  ${((seconds * 1000) / n).toFixed(0).padStart(5)} ms/day  ${Math.round(transitions / n)} audit rows/day`
+  )
+}
+clearInterval(sample)
+peakRss = Math.max(peakRss, process.memoryUsage().rss)
+console.log(`peak memory: ${(peakRss / 1024 / 1024).toFixed(0)} MiB RSS`)

@@ -1,0 +1,93 @@
+// The `autohedge` command as a user runs it: a real process, its output and its exit code.
+import { execFile } from "node:child_process"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { describe, expect, it } from "vitest"
+
+const run = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)("node", ["bin/autohedge.js", ...args], { env: { ...process.env, ...env } })
+    return { code: 0, stdout, stderr }
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string }
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
+  }
+}
+
+const example = readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8")
+const tmp = mkdtempSync(join(tmpdir(), "autohedge-cli-"))
+
+describe("autohedge simulate", () => {
+  it("prints machine-readable totals per day and in total with --json", async () => {
+    const r = await run(["simulate", "test/fixtures/days", "--policy", "engine,none", "--json"])
+    expect(r.code).toBe(0)
+    const out = JSON.parse(r.stdout) as {
+      policy: string
+      days: Array<Record<string, unknown>>
+      total: Record<string, number>
+      policies: Record<string, { total: Record<string, number> }>
+    }
+    expect(out.policy).toBe("engine")
+    expect(out.days).toHaveLength(1)
+    for (const key of ["netSpend", "grossSpend", "recovered", "hedges", "breaches", "peakUtilization"]) {
+      expect(out.total, key).toHaveProperty(key)
+      expect(typeof out.total[key]).toBe("number")
+    }
+    expect(Object.keys(out.policies)).toEqual(["engine", "none"])
+    expect(out.policies.none!.total.grossSpend).toBe(0)
+    expect(out.total.netSpend).toBe(out.total.grossSpend! - out.total.recovered!)
+  })
+
+  it("prints a readable table comparing the policies", async () => {
+    const r = await run(["simulate", "test/fixtures/days"])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^Totals:$/m)
+    for (const p of ["engine", "static", "none"]) expect(r.stdout).toMatch(new RegExp(`^${p}\\s+1\\s+10\\s`, "m"))
+  })
+
+  it("rejects a malformed day file with file, line and key, in one line, and reports nothing", async () => {
+    const lines = example.split("\n")
+    lines[5] = lines[5]!.replace('"spot":', '"spot_":')
+    const bad = join(tmp, "bad.jsonl")
+    writeFileSync(bad, lines.join("\n"))
+    const r = await run(["simulate", "test/fixtures/days", bad])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe("")
+    expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    expect(r.stderr).toContain(`${bad}:6: spot:`)
+  })
+
+  it("rejects an invalid configuration naming every bad key", async () => {
+    const r = await run(["simulate", "test/fixtures/days"], { HEDGE_ENTRY_TRIGGER_PCT: "abc", HEDGE_COOLDOWN_SECONDS: "-5" })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("HEDGE_ENTRY_TRIGGER_PCT")
+    expect(r.stderr).toContain("HEDGE_COOLDOWN_SECONDS")
+    expect(r.stderr).not.toMatch(/\n\s+at /) // no stack trace
+  })
+
+  it("rejects an unknown policy", async () => {
+    const r = await run(["simulate", "--policy", "yolo", "test/fixtures/days"])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('unknown policy "yolo"')
+  })
+})
+
+describe("autohedge schedule show and generate-days", () => {
+  it("shows the default weekly schedule", async () => {
+    const r = await run(["schedule", "show"])
+    expect(r.code).toBe(0)
+    for (const s of ["Monday", "Tuesday", "Thursday", "Friday", "ITJ_NF_EXP 10", "TH_SX_EXP 13", "NIFTY_FRI 6"]) expect(r.stdout).toContain(s)
+  })
+
+  it("generates a week of valid day files that simulate", async () => {
+    const out = join(tmp, "gen")
+    const g = await run(["generate-days", "--from", "2026-03-02", "--out", out, "--seed", "7"])
+    expect(g.code).toBe(0)
+    expect(g.stdout.trim().split("\n")).toHaveLength(4)
+    const s = await run(["simulate", out, "--policy", "engine", "--json"])
+    expect(s.code).toBe(0)
+    expect((JSON.parse(s.stdout) as { days: unknown[] }).days).toHaveLength(4)
+  })
+})
