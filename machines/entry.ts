@@ -45,6 +45,9 @@ export type EntryEvent =
 export interface BuyHedgesRequest {
   readonly type: "BUY_HEDGES"
   readonly entryId: string
+  readonly portfolio: string
+  /** Utilisation when the hedges were decided, percent. */
+  readonly utilisationBefore: number
   readonly selection: SelectionResult
 }
 
@@ -121,7 +124,13 @@ export const entryMachine = setup({
       hedgesFailed: 0,
       hedgeRounds: context.hedgeRounds + (s.picks.length > 0 ? 1 : 0)
     })),
-    askToBuy: sendParent(({ context }): BuyHedgesRequest => ({ type: "BUY_HEDGES", entryId: context.id, selection: context.selection! })),
+    askToBuy: sendParent(({ context }): BuyHedgesRequest => ({
+      type: "BUY_HEDGES",
+      entryId: context.id,
+      portfolio: context.portfolio,
+      utilisationBefore: context.projection?.currentPct ?? 0,
+      selection: context.selection!
+    })),
     countHedgeOutcome: assign(({ context, event }) => {
       if (event.type !== "HEDGE_UPDATE") return {}
       if (event.status === "open") return { pendingHedges: context.pendingHedges - 1, hedgesFilled: context.hedgesFilled + 1 }

@@ -29,6 +29,12 @@ export interface HedgeInput {
   readonly optionType: OptionType
   readonly quantity: number
   readonly otmDistance: number
+  /** The broker's trading symbol, for alerts and orders. */
+  readonly symbol: string
+  /** Why it was bought, e.g. PRE_STRATEGY:ITJ_NF_EXP 4 (the origin's trigger reason). */
+  readonly trigger: string
+  /** Utilisation when it was decided, percent. */
+  readonly utilisationBefore: number
   /** A buy not filled by this instant is cancelled (the entry's time). */
   readonly buyDeadlineAt: number
   readonly rules: HedgeOrderRules
@@ -77,7 +83,17 @@ const alert = (c: HedgeContext, kind: AlertEvent["alert"]["kind"], severity: Ale
     kind,
     severity,
     actor: c.id,
-    details: { entry: c.forEntry, strike: c.strike, optionType: c.optionType, quantity: c.quantity, ...extra }
+    details: {
+      entry: c.forEntry,
+      symbol: c.symbol,
+      strike: c.strike,
+      optionType: c.optionType,
+      quantity: c.quantity,
+      trigger: c.trigger,
+      utilisationBefore: c.utilisationBefore,
+      otmDistance: c.otmDistance,
+      ...extra
+    }
   }
 })
 
@@ -162,8 +178,8 @@ const hedgeSetup = setup({
     ),
     alertFill: emit(({ context }) =>
       context.phase === "buy"
-        ? alert(context, "HEDGE_BOUGHT", "info", { price: context.entryPrice, cost: context.entryPrice * context.lastFill })
-        : alert(context, "HEDGE_SOLD", "info", { price: context.exitPrice, recovered: context.exitPrice * context.lastFill })
+        ? alert(context, "HEDGE_BOUGHT", "info", { price: context.entryPrice, filled: context.lastFill, cost: context.entryPrice * context.lastFill })
+        : alert(context, "HEDGE_SOLD", "info", { price: context.exitPrice, filled: context.lastFill, recovered: context.exitPrice * context.lastFill })
     ),
     alertOrderFailed: emit(({ context }) =>
       alert(context, context.phase === "buy" ? "HEDGE_ORDER_FAILED" : "HEDGE_EXIT_FAILED", context.phase === "buy" ? "critical" : "warning", {

@@ -3,6 +3,7 @@
 // actions, and the decision turn (one entry decides at a time, in the order they asked).
 import { and, assign, emit, enqueueActions, setup, stateIn } from "xstate"
 import type { IndexName } from "../src/domain/market.ts"
+import { optionSymbol } from "../src/domain/symbols.ts"
 import { entryMachine, type BuyHedgesRequest } from "./entry.ts"
 import { hedgeMachine, type HedgeInput } from "./hedge.ts"
 import {
@@ -190,6 +191,9 @@ export const sessionMachine = setup({
           optionType: pick.optionType,
           quantity: pick.quantity,
           otmDistance: pick.otmDistance,
+          symbol: optionSymbol(context.index, context.expiry, pick.strike, pick.optionType),
+          trigger: `PRE_STRATEGY:${event.portfolio}`,
+          utilisationBefore: event.utilisationBefore,
           buyDeadlineAt: entry?.entryAt ?? context.now,
           rules: context.hedgeRules
         }

@@ -20,6 +20,7 @@ import type { EntrySpec, IndexName, LegSpec, OptionType } from "../src/domain/ma
 import { atmStrike, toTick } from "../src/domain/market.ts"
 import { black76, intrinsic, portableExp, portableLog, yearFraction } from "../src/domain/pricing.ts"
 import { instantOf, isIsoDate, isWallTime, MARKET_CLOSE, MARKET_OPEN, tradingDaysBetween } from "../src/domain/time.ts"
+import { type DayHeader as RecordedDayHeader, headerFields } from "./recorded-day.ts"
 import { createRng, deriveSeed, type Rng } from "./rng.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -30,17 +31,15 @@ export type Regime = (typeof REGIMES)[number]
 
 export const isRegime = (s: string): s is Regime => (REGIMES as ReadonlyArray<string>).includes(s)
 
-export interface GenerateDayOptions {
-  readonly date: string
-  readonly index: IndexName
-  /** Expiry date of the options (expiry instant 15:30 IST that day); on or after `date`. */
-  readonly expiry: string
-  readonly lotSize: number
-  readonly strikeStep: number
-  readonly tickSeconds: number
-  readonly baskets: number
-  readonly budgetPerBasket: number
-  readonly entries: ReadonlyArray<EntrySpec>
+/** The header fields a generated day is given (`version` is fixed, `openingPositions` always empty). */
+type GivenHeaderField =
+  "date" | "index" | "expiry" | "lotSize" | "strikeStep" | "tickSeconds" | "baskets" | "budgetPerBasket" | "entries"
+
+/**
+ * The day's header fields (`expiry`: expiry date of the options, expiry instant 15:30 IST that day; on
+ * or after `date`), and how to draw the day.
+ */
+export interface GenerateDayOptions extends Pick<RecordedDayHeader, GivenHeaderField> {
   readonly seed: number
   /** Default: drawn from the seed. */
   readonly regime?: Regime
@@ -52,18 +51,9 @@ export interface GenerateDayOptions {
   readonly stopFraction?: number
 }
 
-export interface DayHeader {
+/** The header line of a generated day: recorded-day's header with its `type`, never opening positions. */
+export interface DayHeader extends Omit<RecordedDayHeader, "openingPositions"> {
   readonly type: "day"
-  readonly version: 1
-  readonly date: string
-  readonly index: IndexName
-  readonly expiry: string
-  readonly lotSize: number
-  readonly strikeStep: number
-  readonly tickSeconds: number
-  readonly baskets: number
-  readonly budgetPerBasket: number
-  readonly entries: ReadonlyArray<EntrySpec>
   readonly openingPositions: ReadonlyArray<never>
 }
 
@@ -549,23 +539,7 @@ const stopLossExits = (
 
 /** The day as recorded-day v1 JSON Lines (header line, then records; trailing newline). */
 export const toJsonl = (day: { readonly header: DayHeader; readonly records: ReadonlyArray<DayRecord> }): string => {
-  const h = day.header
-  const lines = [
-    JSON.stringify({
-      type: h.type,
-      version: h.version,
-      date: h.date,
-      index: h.index,
-      expiry: h.expiry,
-      lotSize: h.lotSize,
-      strikeStep: h.strikeStep,
-      tickSeconds: h.tickSeconds,
-      baskets: h.baskets,
-      budgetPerBasket: h.budgetPerBasket,
-      entries: h.entries.map(copyEntry),
-      openingPositions: h.openingPositions
-    })
-  ]
+  const lines = [JSON.stringify({ type: day.header.type, ...headerFields(day.header) })]
   for (const r of day.records) {
     lines.push(
       r.type === "tick"

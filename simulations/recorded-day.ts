@@ -6,8 +6,9 @@ import { readdir, readFile, stat } from "node:fs/promises"
 import * as nodePath from "node:path"
 import { promisify } from "node:util"
 import { gunzip } from "node:zlib"
-import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { Effect, Result, Schema } from "effect"
 import type { ChainRow, EntrySpec, IndexName, Position } from "../src/domain/market.ts"
+import { issuesOf, keyPath, lowerFirst } from "../src/domain/schema-issues.ts"
 import { instantOf, isIsoDate, isWallTime, MARKET_OPEN } from "../src/domain/time.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -190,30 +191,17 @@ const decodeTick = Schema.decodeUnknownResult(TickSchema, decodeOptions)
 const decodeExit = Schema.decodeUnknownResult(ExitSchema, decodeOptions)
 const decodeMargin = Schema.decodeUnknownResult(MarginSchema, decodeOptions)
 
-const issueFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/** `["entries", 2, "legs", 0, "side"]` -> `entries[2].legs[0].side`. */
-const pathKey = (path: ReadonlyArray<unknown>): string => {
-  let key = ""
-  for (const segment of path) {
-    const k = typeof segment === "object" && segment !== null && "key" in segment ? (segment as { key: unknown }).key : segment
-    if (typeof k === "number") key += `[${k}]`
-    else key += key === "" ? String(k) : `.${String(k)}`
-  }
-  return key
-}
-
 const schemaProblem = (
   fail: Fail,
   line: number,
   error: Schema.SchemaError,
   rootKey: string
 ): DayFileError => {
-  const first = issueFormatter(error.issue).issues[0]
+  const first = issuesOf(error.issue)[0]
   if (first === undefined) return fail.at(line, rootKey, "invalid")
-  const key = pathKey(first.path ?? []) || rootKey
-  const text = first.message === "Missing key" ? "missing required key" : first.message
-  return fail.at(line, key, text.charAt(0).toLowerCase() + text.slice(1))
+  const key = keyPath(first.path) || rootKey
+  // The shared formatter says "required" for a missing key (the decoders here never report unknown keys).
+  return fail.at(line, key, first.message === "required" ? "missing required key" : lowerFirst(first.message))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,6 +275,40 @@ const parseJsonLine = (fail: Fail, line: number, text: string): unknown => {
   }
 }
 
+/**
+ * A copy of the header holding exactly its fields, in the file's key order (the writer puts `type`
+ * first): what the reader returns and what the writer writes.
+ */
+export const headerFields = (h: DayHeader): DayHeader => ({
+  version: 1,
+  date: h.date,
+  index: h.index,
+  expiry: h.expiry,
+  lotSize: h.lotSize,
+  strikeStep: h.strikeStep,
+  tickSeconds: h.tickSeconds,
+  baskets: h.baskets,
+  budgetPerBasket: h.budgetPerBasket,
+  entries: h.entries.map((e) => ({
+    portfolio: e.portfolio,
+    entryTime: e.entryTime,
+    exitTime: e.exitTime,
+    legs: e.legs.map((l) => ({
+      side: l.side,
+      optionType: l.optionType,
+      strikeOffset: l.strikeOffset,
+      lotsPerBasket: l.lotsPerBasket
+    }))
+  })),
+  openingPositions: h.openingPositions.map((p) => ({
+    strike: p.strike,
+    optionType: p.optionType,
+    quantity: p.quantity,
+    avgPrice: p.avgPrice,
+    expiry: p.expiry
+  }))
+})
+
 const parseHeader = (fail: Fail, text: string): DayHeader => {
   const decoded = decodeHeader(parseJsonLine(fail, 1, text))
   if (Result.isFailure(decoded)) throw schemaProblem(fail, 1, decoded.failure, "header")
@@ -309,35 +331,10 @@ const parseHeader = (fail: Fail, text: string): DayHeader => {
       )
     }
   })
-  return {
-    version: 1,
-    date: h.date,
-    index: h.index,
-    expiry: h.expiry,
-    lotSize: h.lotSize,
-    strikeStep: h.strikeStep,
-    tickSeconds: h.tickSeconds,
-    baskets: h.baskets,
-    budgetPerBasket: h.budgetPerBasket,
-    entries: h.entries.map((e) => ({
-      portfolio: e.portfolio,
-      entryTime: e.entryTime,
-      exitTime: e.exitTime,
-      legs: e.legs.map((l) => ({
-        side: l.side,
-        optionType: l.optionType,
-        strikeOffset: l.strikeOffset,
-        lotsPerBasket: l.lotsPerBasket
-      }))
-    })),
-    openingPositions: (h.openingPositions ?? []).map((p) => ({
-      strike: p.strike,
-      optionType: p.optionType,
-      quantity: p.quantity,
-      avgPrice: p.avgPrice,
-      expiry: p.expiry ?? h.expiry
-    }))
-  }
+  return headerFields({
+    ...h,
+    openingPositions: (h.openingPositions ?? []).map((p) => ({ ...p, expiry: p.expiry ?? h.expiry }))
+  })
 }
 
 /**
@@ -488,37 +485,7 @@ const RECORD_RANK = { tick: 0, exit: 1, margin: 2 } as const
 
 /** The day in the file format: header first, then every record merged in time order. */
 export const formatRecordedDay = (day: RecordedDay): string => {
-  const h = day.header
-  const header = JSON.stringify({
-    type: "day",
-    version: 1,
-    date: h.date,
-    index: h.index,
-    expiry: h.expiry,
-    lotSize: h.lotSize,
-    strikeStep: h.strikeStep,
-    tickSeconds: h.tickSeconds,
-    baskets: h.baskets,
-    budgetPerBasket: h.budgetPerBasket,
-    entries: h.entries.map((e) => ({
-      portfolio: e.portfolio,
-      entryTime: e.entryTime,
-      exitTime: e.exitTime,
-      legs: e.legs.map((l) => ({
-        side: l.side,
-        optionType: l.optionType,
-        strikeOffset: l.strikeOffset,
-        lotsPerBasket: l.lotsPerBasket
-      }))
-    })),
-    openingPositions: h.openingPositions.map((p) => ({
-      strike: p.strike,
-      optionType: p.optionType,
-      quantity: p.quantity,
-      avgPrice: p.avgPrice,
-      expiry: p.expiry
-    }))
-  })
+  const header = JSON.stringify({ type: "day", ...headerFields(day.header) })
   const records: Array<{ readonly time: string; readonly rank: number; readonly json: () => string }> = []
   for (const t of day.ticks) {
     records.push({

@@ -3,10 +3,11 @@
 import { createHash } from "node:crypto"
 import { Context, Effect } from "effect"
 import type { Alert, Policy } from "../machines/protocol.ts"
-import { wakeTimes } from "../machines/session.ts"
+import { wakeTimes, type SessionEvent } from "../machines/session.ts"
 import { PaperWorld, type Breach } from "../adapters/paper/world.ts"
 import { memoryAuditLog, memoryNotifier } from "../adapters/memory/recorders.ts"
 import type { HedgeConfig } from "../src/domain/config.ts"
+import { formatAlert } from "../src/domain/alerts.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
 import { wallTimeOf } from "../src/domain/time.ts"
 import { SessionEngine } from "../src/runtime/engine.ts"
@@ -53,7 +54,7 @@ export interface DayReport {
   readonly netSpend: number
   readonly peakUtilization: number
   readonly breaches: ReadonlyArray<{ readonly portfolio: string; readonly time: string; readonly utilization: number }>
-  readonly alerts: ReadonlyArray<{ readonly time: string; readonly kind: string; readonly severity: string; readonly actor: string }>
+  readonly alerts: ReadonlyArray<{ readonly time: string; readonly kind: string; readonly severity: string; readonly actor: string; readonly text: string }>
   readonly transitions: number
   /** SHA-256 of the day's audit rows: equal digests mean identical decisions. */
   readonly auditDigest: string
@@ -68,6 +69,8 @@ export interface ReplayOptions {
   readonly estimate: MarginModel
   /** Auto-hedge switched on for the day (default true). */
   readonly enabled?: boolean
+  /** Operator commands (toggle, manual exit) delivered at their instants, before that instant's clock. */
+  readonly commands?: ReadonlyArray<{ readonly at: number; readonly event: SessionEvent }>
   readonly file?: string
 }
 
@@ -103,19 +106,23 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   )
 
   const engine = Effect.runSync(Effect.provideContext(SessionEngine.start(setup), services))
+  const commands = [...(opts.commands ?? [])].sort((a, b) => a.at - b.at)
   // Step from one instant that matters to the next: a tick, a strategy event, a machine timer or a
   // session deadline. At each: the world moves, the engine sees what the platform did, then the clock
   // event, then the machines' timers due at that instant.
-  for (let at: number | undefined = clock.now(); at !== undefined && !engine.done && engine.failure === null; ) {
+  let next: number | undefined = clock.now()
+  while (next !== undefined && !engine.done && engine.failure === null) {
+    const at: number = next
     clock.advanceTo(at)
     Effect.runSync(world.advanceTo(at))
     await engine.observeStrategies()
+    for (const c of commands) if (c.at === at) engine.send(c.event)
     engine.send({ type: "CLOCK", at, spot: world.tick?.spot ?? null })
     await engine.settle()
     while (clock.fireNext()) await engine.settle()
-    const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0]]
-    const next = Math.min(...upcoming.filter((t): t is number => t !== undefined))
-    at = Number.isFinite(next) ? Math.max(next, at) : undefined
+    const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0], commands.find((c) => c.at > at)?.at]
+    const soonest = Math.min(...upcoming.filter((t): t is number => t !== undefined))
+    next = Number.isFinite(soonest) ? Math.max(soonest, at) : undefined
   }
   if (engine.failure !== null) throw new Error(`${opts.file ?? h.date}: ${engine.failure}`)
   return { report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, rows), rows, alerts: sent }
@@ -163,7 +170,13 @@ const reportOf = (
     netSpend: round2(c.grossSpend - c.recovered),
     peakUtilization: peak,
     breaches: breaches.map((b) => ({ portfolio: b.portfolio, time: wallTimeOf(b.at), utilization: b.utilisationPct })),
-    alerts: engine.alerts.map((a) => ({ time: wallTimeOf(a.at), kind: a.alert.kind, severity: a.alert.severity, actor: a.alert.actor })),
+    alerts: engine.alerts.map((a) => ({
+      time: wallTimeOf(a.at),
+      kind: a.alert.kind,
+      severity: a.alert.severity,
+      actor: a.alert.actor,
+      text: formatAlert(a.alert, a.at)
+    })),
     transitions: rows.length,
     auditDigest: auditDigest(rows)
   }

@@ -63,8 +63,11 @@ const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
 }
 
-/** The readable report: per day and policy, the hedges each policy bought, and the totals side by side. */
-export const toText = (runs: ReadonlyArray<PolicyRun>): string => {
+/**
+ * The readable report: per day and policy, the hedges each policy bought, and the totals side by side;
+ * with `alerts`, every alert each policy raised, as the trader would have read it.
+ */
+export const toText = (runs: ReadonlyArray<PolicyRun>, options: { readonly alerts?: boolean } = {}): string => {
   const out: Array<string> = []
   const header = ["day", "policy", "entries", "hedges", "gross", "recovered", "net", "peak util", "breaches", "alerts"]
   const rows: Array<Array<string>> = []
@@ -107,6 +110,14 @@ export const toText = (runs: ReadonlyArray<PolicyRun>): string => {
         ])
       )
     )
+  }
+  if (options.alerts === true) {
+    for (const run of runs) {
+      for (const d of run.days) {
+        out.push("", `Alerts, ${run.policy}, ${d.date} ${d.index}:`)
+        for (const a of d.alerts) out.push("", a.text)
+      }
+    }
   }
   out.push("", "Totals:")
   out.push(

@@ -32,14 +32,15 @@ const simulateCommand = Command.make(
     paths: Argument.String("files-or-dirs").pipe(Argument.withDescription("recorded-day files (.jsonl, .jsonl.gz) or directories of them"), Argument.variadic({ min: 1 })),
     policy: Flag.String("policy").pipe(Flag.withDescription("engine, static, none (repeat or comma-separate; default all three)"), Flag.atLeast(0)),
     json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of the table"), Flag.withDefault(false)),
+    alerts: Flag.Boolean("alerts").pipe(Flag.withDescription("also print every alert, as the trader reads it"), Flag.withDefault(false)),
     config: configFlag
   },
-  Effect.fn(function*({ paths, policy, json, config }) {
+  Effect.fn(function*({ paths, policy, json, alerts, config }) {
     const policies = yield* parsePolicies(policy)
     const hedgeConfig = yield* loadConfigFrom(process.env, Option.getOrUndefined(config))
     const days = yield* readDays(paths)
     const runs = yield* simulate(days, policies, hedgeConfig)
-    yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs))
+    yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs, { alerts }))
   })
 ).pipe(Command.withDescription("Replay recorded days through the engine and compare policies"))
 

@@ -2,8 +2,9 @@
 // Sources, later overriding earlier: built-in defaults < config file (JSON, any subset of keys, nested
 // objects merged per key) < environment variables. Every problem of every source is collected and
 // reported together in one ConfigError, each naming the key (env var or file key path) and the value.
-import { Effect, Predicate, Result, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import { Effect, Predicate, Result, Schema, SchemaTransformation } from "effect"
 import type { ExpiryType, IndexName } from "./market.ts"
+import { type KeyPath, schemaProblems, valueAt } from "./schema-issues.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -347,50 +348,18 @@ export interface ConfigSources {
   readonly fileName?: string
 }
 
-type Path = ReadonlyArray<PropertyKey>
 /** A parsed JSON value. */
 type Json = unknown
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1({
-  leafHook: (issue) =>
-    issue._tag === "UnexpectedKey"
-      ? "unknown key"
-      : issue._tag === "MissingKey"
-        ? "required"
-        : SchemaIssue.defaultLeafHook(issue)
-})
-
-const pathKey = (path: Path): string => path.map(String).join(".")
-
-/** Standard Schema path segments are keys or `{ key }` objects. */
-const normalisePath = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>): Array<PropertyKey> =>
-  path.map((k) => (Predicate.isObject(k) ? k.key : k))
+/** The key as config keys are named: "marginConstants.NIFTY.0DTE.withHedge" (see configKeyPaths). */
+const pathKey = (path: KeyPath): string => path.map(String).join(".")
 
 const isRecord = Predicate.isObject
 
-const valueAt = (root: Json, path: Path): unknown => {
-  let cur: unknown = root
-  for (const k of path) {
-    if (!Predicate.isObjectOrArray(cur)) return undefined
-    cur = (cur as Record<PropertyKey, unknown>)[k]
-  }
-  return cur
-}
-
 const show = (value: unknown): string => (value === undefined ? "(missing)" : JSON.stringify(value))
 
-const lowerFirst = (s: string): string => (s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s)
-
-interface Flat {
-  readonly path: Array<PropertyKey>
-  readonly problem: string
-}
-
-const flatten = (issue: SchemaIssue.Issue): ReadonlyArray<Flat> =>
-  formatter(issue).issues.map((i) => ({ path: normalisePath(i.path ?? []), problem: lowerFirst(i.message) }))
-
 /** Remove the values at the given paths (so that the rest of a file can still be merged and checked). */
-const withoutPaths = (root: Json, paths: ReadonlyArray<Path>): Json => {
+const withoutPaths = (root: Json, paths: ReadonlyArray<KeyPath>): Json => {
   const copy: Json = structuredClone(root)
   for (const path of paths) {
     if (path.length === 0) return {}
@@ -443,10 +412,10 @@ const readFile = (text: string, fileName: string): { patch: Json; problems: Arra
   const decode = Schema.decodeUnknownResult(HedgeConfigFileSchema)
   const first = decode(raw, fileOptions)
   if (Result.isSuccess(first)) return { patch: first.success, problems: [] }
-  const flat = flatten(first.failure.issue)
+  const flat = schemaProblems(first.failure.issue, raw)
   const problems = flat.map((f) => ({
     key: pathKey(f.path),
-    value: show(valueAt(raw, f.path)),
+    value: show(f.value),
     problem: f.problem,
     source: fileName
   }))
@@ -469,7 +438,7 @@ const readEnv = (
       setAt(patch, binding.path, decoded.success)
       setBy.set(binding.path.join("."), binding.name)
     } else {
-      for (const f of flatten(decoded.failure.issue))
+      for (const f of schemaProblems(decoded.failure.issue, text))
         problems.push({ key: binding.name, value: JSON.stringify(text), problem: f.problem, source: "environment" })
     }
   }
@@ -504,10 +473,10 @@ export const loadConfig = (sources: ConfigSources): Effect.Effect<HedgeConfig, C
     let candidate = merged
     let checked = Schema.decodeUnknownResult(schema)(candidate, { errors: "all" })
     for (let pass = 0; pass < 3 && Result.isFailure(checked); pass++) {
-      const flat = flatten(checked.failure.issue)
+      const flat = schemaProblems(checked.failure.issue, candidate)
       for (const f of flat) {
         const key = pathKey(f.path)
-        const value = valueAt(candidate, f.path)
+        const value = f.value
         const origin = sourceOf(key, value)
         const line = `${key}: ${f.problem}`
         if (seen.has(line)) continue
@@ -519,7 +488,7 @@ export const loadConfig = (sources: ConfigSources): Effect.Effect<HedgeConfig, C
           source: origin.source
         })
       }
-      const incomplete = flat.filter((f) => valueAt(candidate, f.path) === undefined).map((f) => f.path.slice(0, -1))
+      const incomplete = flat.filter((f) => f.value === undefined).map((f) => f.path.slice(0, -1))
       if (incomplete.length === 0) break
       candidate = withoutPaths(candidate, incomplete)
       checked = Schema.decodeUnknownResult(schema)(candidate, { errors: "all" })

@@ -5,8 +5,9 @@
 // SENSEX freeze quantity (1000) is a placeholder to be confirmed from the broker's instrument data
 // before trading live; NIFTY's 1800 is the exchange's published figure.
 import { readFileSync } from "node:fs"
-import { Predicate, Result, Schema, SchemaIssue } from "effect"
+import { Result, Schema } from "effect"
 import type { IndexName } from "./market.ts"
+import { issuesOf, keyPath } from "./schema-issues.ts"
 import { isIsoDate } from "./time.ts"
 
 export interface LotSizeEntry {
@@ -59,18 +60,6 @@ export class InstrumentsError extends Schema.TaggedError<InstrumentsError>()("In
   message: Schema.String
 }) {}
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1({
-  leafHook: (issue) =>
-    issue._tag === "UnexpectedKey"
-      ? "unknown key"
-      : issue._tag === "MissingKey"
-        ? "required"
-        : SchemaIssue.defaultLeafHook(issue)
-})
-
-const keyPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("")
-
 /**
  * Parse instrument data; without text, the bundled config/instruments.json. Throws an InstrumentsError
  * naming every bad key.
@@ -86,9 +75,8 @@ export const loadInstruments = (text?: string): Instruments => {
   }
   const decoded = Schema.decodeUnknownResult(InstrumentsSchema)(raw, { errors: "all", onExcessProperty: "error" })
   if (Result.isSuccess(decoded)) return decoded.success
-  const lines = formatter(decoded.failure.issue).issues.map((i) => {
-    const segments: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> = i.path ?? []
-    const path = keyPath(segments.map((k) => (Predicate.isObject(k) ? k.key : k)))
+  const lines = issuesOf(decoded.failure.issue).map((i) => {
+    const path = keyPath(i.path)
     return `${path === "" ? "(root)" : path}: ${i.message}`
   })
   throw new InstrumentsError({ message: `${source}: invalid instrument data:\n${lines.join("\n")}` })

@@ -2,8 +2,9 @@
 // (config/schedule.json). Also the weekly expiry of an index as seen from a trading date.
 import { readFile } from "node:fs/promises"
 import { DateTime } from "luxon"
-import { Effect, Predicate, Result, Schema, SchemaIssue } from "effect"
+import { Effect, Result, Schema } from "effect"
 import type { EntrySpec, ExpiryType, IndexName, LegSpec } from "./market.ts"
+import { keyPath, schemaProblems } from "./schema-issues.ts"
 import { isIsoDate, isWallTime, MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE, weekdayOf } from "./time.ts"
 
 export const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"] as const
@@ -109,32 +110,7 @@ export class ScheduleError extends Schema.TaggedError<ScheduleError>()("Schedule
   }
 }
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1({
-  leafHook: (issue) =>
-    issue._tag === "UnexpectedKey"
-      ? "unknown key"
-      : issue._tag === "MissingKey"
-        ? "required"
-        : SchemaIssue.defaultLeafHook(issue)
-})
-
-const keyPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path
-    .map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`))
-    .join("")
-
-const valueAt = (root: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
-  let cur: unknown = root
-  for (const k of path) {
-    if (!Predicate.isObjectOrArray(cur)) return undefined
-    cur = (cur as Record<PropertyKey, unknown>)[k]
-  }
-  return cur
-}
-
 const abbreviate = (s: string, max = 60): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`)
-
-const lowerFirst = (s: string): string => (s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s)
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -154,17 +130,17 @@ export const parseSchedule = (text: string, fileName: string): Schedule => {
   }
   const decoded = Schema.decodeUnknownResult(ScheduleSchema)(raw, { onExcessProperty: "error" })
   if (Result.isSuccess(decoded)) return decoded.success
-  const first = formatter(decoded.failure.issue).issues[0]
-  const segments: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> = first?.path ?? []
-  const path = segments.map((k) => (Predicate.isObject(k) ? k.key : k))
-  const value = valueAt(raw, path)
-  const message = lowerFirst(first?.message ?? "invalid schedule")
-  const isDayKey = path.length === 2 && path[0] === "days" && message === "unknown key"
+  const { path, value, problem } = schemaProblems(decoded.failure.issue, raw)[0] ?? {
+    path: [],
+    value: raw,
+    problem: "invalid schedule"
+  }
+  const isDayKey = path.length === 2 && path[0] === "days" && problem === "unknown key"
   throw new ScheduleError({
     fileName,
     path: path.length === 0 ? "(root)" : keyPath(path),
     value: value === undefined ? "(missing)" : abbreviate(JSON.stringify(value)),
-    problem: isDayKey ? `unknown key: days are ${WEEKDAYS.join(", ")}` : message
+    problem: isDayKey ? `unknown key: days are ${WEEKDAYS.join(", ")}` : problem
   })
 }
 

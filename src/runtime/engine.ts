@@ -224,6 +224,8 @@ export class SessionEngine {
       return
     }
     if (ev.type !== "@xstate.microstep" && ev.type !== "@xstate.snapshot") return
+    // XState reports a microstep even when no transition was enabled (e.g. a refused command).
+    if (ev.type === "@xstate.microstep" && (ev as { _transitions?: ReadonlyArray<unknown> })._transitions?.length === 0) return
     const to = stateName((ev.snapshot as { value?: unknown }).value)
     const from = this.lastState.get(actorId)
     // A snapshot after the first is only the end of a macrostep already recorded by its microsteps.

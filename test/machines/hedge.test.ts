@@ -15,6 +15,9 @@ const input: HedgeInput = {
   optionType: "CE",
   quantity: 975,
   otmDistance: 600,
+  symbol: "NIFTY10FEB2625600CE",
+  trigger: "PRE_STRATEGY:E1",
+  utilisationBefore: 88,
   buyDeadlineAt: DEADLINE,
   rules: { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 60_000, orderPollMs: 5_000, maxReprices: 2 }
 }
