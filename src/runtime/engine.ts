@@ -24,6 +24,7 @@ import type {
 import { sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
 import { chooseExit, type ExitRules } from "../domain/exits.ts"
 import type { MarginModel } from "../domain/margin.ts"
+import type { TradingSession } from "../domain/session.ts"
 import { netPositions } from "../domain/margin.ts"
 import { priceOf, type MarketSnapshot, type Position } from "../domain/market.ts"
 import { legPositions, project } from "../domain/projection.ts"
@@ -43,6 +44,8 @@ import {
 
 /** What the engine needs beyond the session's own input. */
 export interface EngineSetup {
+  /** The day as validated (index, expiry, budget, enabled flag, mode). */
+  readonly trading: TradingSession
   readonly session: SessionInput
   /** The engine's margin estimate (the broker's number stays the truth for "now"). */
   readonly model: MarginModel

@@ -4,6 +4,7 @@ import type { SessionInput } from "../../machines/session.ts"
 import type { HedgeConfig } from "../domain/config.ts"
 import type { MarginModel } from "../domain/margin.ts"
 import type { EntrySpec, IndexName } from "../domain/market.ts"
+import { tradingSessionOf, type TradingMode } from "../domain/session.ts"
 import { addMinutes, instantOf, MARKET_CLOSE, MARKET_OPEN } from "../domain/time.ts"
 import type { EngineSetup } from "./engine.ts"
 
@@ -52,17 +53,28 @@ export const engineSetupFor = (p: {
   readonly policy: Policy
   readonly model: MarginModel
   readonly enabled?: boolean
+  readonly mode?: TradingMode
 }): EngineSetup => {
   const { day, config } = p
-  const session: SessionInput = {
+  // Validated first: a bad date, budget or basket count is named before anything runs.
+  const trading = tradingSessionOf({
     date: day.date,
     index: day.index,
     expiry: day.expiry,
-    expiryDay: day.expiry === day.date,
     baskets: day.baskets,
-    budget: day.baskets * day.budgetPerBasket,
+    budgetPerBasket: day.budgetPerBasket,
+    autoHedgeEnabled: p.enabled ?? true,
+    mode: p.mode ?? "simulation"
+  })
+  const session: SessionInput = {
+    date: trading.date,
+    index: trading.index,
+    expiry: trading.expiry,
+    expiryDay: trading.expiryType === "0DTE",
+    baskets: trading.baskets,
+    budget: trading.totalBudget,
     policy: p.policy,
-    enabled: p.enabled ?? true,
+    enabled: trading.autoHedgeEnabled,
     openAt: instantOf(day.date, MARKET_OPEN),
     closeAt: instantOf(day.date, MARKET_CLOSE),
     eodAt: instantOf(day.date, EOD_SUMMARY_TIME),
@@ -80,6 +92,7 @@ export const engineSetupFor = (p: {
     spendCap: config.maxHedgeCostPerDay
   }
   return {
+    trading,
     session,
     model: p.model,
     lotSize: day.lotSize,
