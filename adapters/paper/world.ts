@@ -243,7 +243,12 @@ export class PaperWorld {
         const id = this.byClientId.get(clientOrderId)
         return id === undefined ? null : this.orders.get(id)!.state
       }),
-    positions: Effect.sync(() => this.positions)
+    positions: Effect.sync(() => this.positions),
+    // The paper account holds exactly the day's budget.
+    funds: Effect.suspend(() => this.truthMargin()).pipe(
+      Effect.map((used) => ({ usedMargin: used, availableMargin: this.budget - used })),
+      Effect.mapError((e) => new BrokerUnavailable({ operation: "funds", message: e.message }))
+    )
   }
 
   private order(orderId: string): Effect.Effect<OrderState, OrderNotFound | BrokerUnavailable> {

@@ -73,7 +73,14 @@ export class Broker extends Context.Service<Broker, {
   /** Look an order up by the client id it was sent with; null when the broker never saw it. */
   readonly findOrder: (clientOrderId: string) => Effect.Effect<OrderState | null, BrokerUnavailable>
   readonly positions: Effect.Effect<ReadonlyArray<Position>, BrokerUnavailable>
+  /** The account's margin: used and still available, rupees. */
+  readonly funds: Effect.Effect<Funds, BrokerUnavailable>
 }>()("auto-hedge/services/Broker") {}
+
+export interface Funds {
+  readonly usedMargin: number
+  readonly availableMargin: number
+}
 
 export class MarginMonitor extends Context.Service<MarginMonitor, {
   /** Margin blocked right now, rupees, as the broker reports it. */

@@ -1,0 +1,95 @@
+// The paper world: strategy entries and exits as recorded, LIMIT buys filled at a later tick's price,
+// sells at the tick price, and margin from the truth model.
+import { readFileSync } from "node:fs"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { PaperWorld } from "../../../adapters/paper/world.ts"
+import type { OrderRequest } from "../../../machines/protocol.ts"
+import { defaultConfig } from "../../../src/domain/config.ts"
+import { constantsMarginModel } from "../../../src/domain/margin.ts"
+import { priceOf } from "../../../src/domain/market.ts"
+import { instantOf } from "../../../src/domain/time.ts"
+import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
+
+const day = parseRecordedDay(readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8"), "example")
+const at = (time: string) => instantOf(day.header.date, time)
+const model = constantsMarginModel(defaultConfig.marginConstants)
+const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runSync(e)
+
+const world = (time: string) => {
+  const w = new PaperWorld(day, model)
+  run(w.advanceTo(at(time)))
+  return w
+}
+const buy = (over: Partial<OrderRequest> = {}): OrderRequest => ({
+  clientOrderId: "AH-1",
+  hedgeId: "hedge-1",
+  side: "BUY",
+  strike: 24000,
+  optionType: "PE",
+  quantity: 975,
+  limitPrice: 50,
+  ...over
+})
+
+describe("the paper world", () => {
+  it("enters a strategy at its time, at-the-money on the latest tick, one leg per basket and lot", () => {
+    const w = world("09:16:00")
+    const positions = run(w.broker.positions)
+    const spot = day.ticks[0]!.spot
+    const atm = Math.round(spot / 50) * 50
+    expect(positions).toHaveLength(2)
+    for (const p of positions) {
+      expect(p.strike).toBe(atm)
+      expect(p.quantity).toBe(-15 * 65)
+    }
+    expect(run(w.strategyFeed.drain).map((e) => `${e.kind} ${e.portfolio}`)).toEqual(["entered ITJ_NF_EXP 1"])
+    expect(run(w.strategyFeed.drain)).toEqual([])
+    // One naked NIFTY 0DTE straddle per basket, 15 baskets.
+    expect(run(w.marginMonitor.marginInUse)).toBeCloseTo(15 * 433_333.33, 0)
+    const funds = run(w.broker.funds)
+    expect(funds.usedMargin + funds.availableMargin).toBe(15 * 750_000)
+  })
+
+  it("fills a buy only at a later tick, at that tick's price, when the limit is at or above it", () => {
+    const w = world("09:16:00")
+    const price = priceOf(day.ticks[1]!.chain, 24000, "PE")!
+    const generous = run(w.broker.placeOrder(buy({ clientOrderId: "A", limitPrice: price })))
+    const stingy = run(w.broker.placeOrder(buy({ clientOrderId: "B", limitPrice: Math.max(0.05, price - 0.5) })))
+    expect(run(w.broker.orderStatus(generous.orderId)).status).toBe("open") // not at the placing tick
+    run(w.advanceTo(day.ticks[1]!.at))
+    expect(run(w.broker.orderStatus(generous.orderId))).toMatchObject({ status: "filled", filledQuantity: 975, averagePrice: price })
+    expect(run(w.broker.orderStatus(stingy.orderId)).status).toBe("open")
+    expect(run(w.broker.cancelOrder(stingy.orderId)).status).toBe("cancelled")
+    expect(run(w.broker.cancelOrder(generous.orderId)).status).toBe("filled") // a filled order stays filled
+    expect(run(w.broker.positions).find((p) => p.strike === 24000 && p.optionType === "PE")?.quantity).toBe(975)
+  })
+
+  it("sells at the tick's price at once, and finds orders by their client id", () => {
+    const w = world("10:00:00")
+    const price = priceOf(w.tick!.chain, 24000, "PE")!
+    const sold = run(w.broker.placeOrder(buy({ clientOrderId: "S", side: "SELL", limitPrice: Math.max(0.05, price - 0.1) })))
+    expect(run(w.broker.orderStatus(sold.orderId))).toMatchObject({ status: "filled", averagePrice: price })
+    expect(run(w.broker.findOrder("S"))?.orderId).toBe(sold.orderId)
+    expect(run(w.broker.findOrder("never-sent"))).toBeNull()
+  })
+
+  it("refuses a second order with the same client id", () => {
+    const w = world("09:16:00")
+    run(w.broker.placeOrder(buy()))
+    const again = Effect.runSync(Effect.flip(w.broker.placeOrder(buy())))
+    expect(again._tag).toBe("OrderRejected")
+    expect(again.message).toContain("duplicate client order id")
+  })
+
+  it("applies the recorded stop-loss exits and counts an entry that goes over budget as a breach", () => {
+    const w = world("15:30:00")
+    const events = run(w.strategyFeed.drain)
+    for (const x of day.exits) expect(events).toContainEqual(expect.objectContaining({ kind: "exited", portfolio: x.portfolio, at: x.at, reason: x.reason }))
+    expect(w.breaches.length).toBeGreaterThan(0)
+    for (const b of w.breaches) expect(b.utilisationPct).toBeGreaterThan(100)
+    expect(w.peakUtilisationPct).toBeGreaterThanOrEqual(Math.max(...w.breaches.map((b) => b.utilisationPct)))
+    // Expiry day: everything is gone at 15:30.
+    expect(run(w.broker.positions)).toEqual([])
+  })
+})
