@@ -14,7 +14,7 @@ export interface PerIndex<A> {
   readonly SENSEX: A
 }
 
-/** Per-basket margin of a short straddle, rupees (same shape as StraddleMargin in margin.ts). */
+/** Per-basket margin of a one-lot short straddle, rupees, without and with a hedge pair (see margin.ts). */
 export interface StraddleMarginRow {
   readonly withoutHedge: number
   readonly withHedge: number

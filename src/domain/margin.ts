@@ -2,6 +2,7 @@
 // model for margin(portfolio) and compares portfolios. The constants model below is the origin's
 // per-basket table; a SPAN-style model and the broker's basket margin plug in behind the same interface.
 import { Effect, Schema } from "effect"
+import type { MarginConstantsTable, StraddleMarginRow } from "./config.ts"
 import type { ExpiryType, IndexName, OptionType, Position } from "./market.ts"
 import { tradingDaysBetween } from "./time.ts"
 
@@ -28,14 +29,6 @@ export interface MarginModel {
   readonly margin: (query: MarginQuery) => Effect.Effect<number, MarginModelError>
 }
 
-/** Per-basket margin of a one-lot short straddle, with and without a hedge pair. */
-export interface StraddleMargin {
-  readonly withoutHedge: number
-  readonly withHedge: number
-}
-
-export type MarginConstants = Partial<Record<IndexName, Partial<Record<ExpiryType, StraddleMargin>>>>
-
 const expiryTypes = new Map<string, ExpiryType>()
 
 /** 0DTE / 1DTE / 2DTE from the trading days left; anything further out prices as 2DTE. */
@@ -53,10 +46,10 @@ export const expiryTypeOf = (date: string, expiry: string): ExpiryType => {
 
 /** The constants row for an index and expiry type; a missing 2DTE row falls back to 1DTE (origin rule). */
 export const straddleMarginFor = (
-  table: MarginConstants,
+  table: MarginConstantsTable,
   index: IndexName,
   expiryType: ExpiryType
-): StraddleMargin | undefined => {
+): StraddleMarginRow | undefined => {
   const rows = table[index]
   if (rows === undefined) return undefined
   return rows[expiryType] ?? (expiryType === "2DTE" ? rows["1DTE"] : undefined)
@@ -101,7 +94,7 @@ export const coveredShortLots = (positions: ReadonlyArray<Position>, optionType:
  * - Long options carry no margin (their premium is paid, not blocked).
  * - The expiry type comes from the trading days between the date and the expiry.
  */
-export const constantsMarginModel = (table: MarginConstants): MarginModel => ({
+export const constantsMarginModel = (table: MarginConstantsTable): MarginModel => ({
   name: "constants",
   margin: (q) => {
     const expiryType = expiryTypeOf(q.date, q.expiry)

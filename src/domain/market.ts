@@ -42,8 +42,6 @@ export interface MarketSnapshot {
   readonly chain: ReadonlyArray<ChainRow>
 }
 
-export const exchangeOf = (index: IndexName): "NFO" | "BFO" => (index === "NIFTY" ? "NFO" : "BFO")
-
 export const priceOf = (chain: ReadonlyArray<ChainRow>, strike: number, optionType: OptionType): number | null => {
   const row = chain.find((r) => r.strike === strike)
   if (row === undefined) return null

@@ -42,16 +42,27 @@ export interface HedgeSelection {
   readonly limitedBy: "none" | "noCandidate" | "spendCap"
 }
 
-/** Options in the premium band and the OTM-distance band, on the given sides. */
+const contractKey = (strike: number, optionType: OptionType) => `${optionType}${strike}`
+
+/**
+ * Contracts the portfolio is short in. Buying one of them would not hedge: it would close part of a
+ * strategy's own leg behind the execution platform's back, so they are never hedge candidates.
+ */
+export const shortContracts = (positions: ReadonlyArray<Position>): ReadonlySet<string> =>
+  new Set(positions.filter((p) => p.quantity < 0).map((p) => contractKey(p.strike, p.optionType)))
+
+/** Options in the premium band and the OTM-distance band, on the given sides, except `excluded` contracts. */
 export const hedgeCandidates = (
   chain: ReadonlyArray<ChainRow>,
   spot: number,
   band: HedgeBand,
-  sides: ReadonlyArray<OptionType>
+  sides: ReadonlyArray<OptionType>,
+  excluded: ReadonlySet<string> = new Set()
 ): ReadonlyArray<HedgeCandidate> => {
   const out: Array<HedgeCandidate> = []
   for (const row of chain) {
     for (const optionType of sides) {
+      if (excluded.has(contractKey(row.strike, optionType))) continue
       const ltp = optionType === "CE" ? row.ce : row.pe
       if (ltp === null || ltp < band.minPremium || ltp > band.maxPremium) continue
       const otmDistance = optionType === "CE" ? row.strike - spot : spot - row.strike
@@ -121,7 +132,7 @@ export const selectHedges = (
   Effect.gen(function*() {
     const margin = (positions: ReadonlyArray<Position>) => model.margin({ ...req.market, positions })
     const sides: ReadonlyArray<OptionType> = ["CE", "PE"]
-    const candidates = hedgeCandidates(req.chain, req.market.spot, req.band, sides)
+    const candidates = hedgeCandidates(req.chain, req.market.spot, req.band, sides, shortContracts(req.positions))
     const quantity = req.unitLots * req.market.lotSize
     let portfolio = [...req.positions]
     let current = yield* margin(portfolio)
@@ -172,10 +183,11 @@ export const staticPair = (
   band: HedgeBand,
   sides: ReadonlyArray<OptionType>,
   unitLots: number,
-  lotSize: number
+  lotSize: number,
+  positions: ReadonlyArray<Position> = []
 ): ReadonlyArray<HedgePick> =>
   sides.flatMap((side) => {
-    const cheapest = hedgeCandidates(chain, spot, band, [side]).reduce<HedgeCandidate | undefined>(
+    const cheapest = hedgeCandidates(chain, spot, band, [side], shortContracts(positions)).reduce<HedgeCandidate | undefined>(
       (best, c) => (best === undefined || c.ltp < best.ltp || (c.ltp === best.ltp && c.otmDistance > best.otmDistance) ? c : best),
       undefined
     )

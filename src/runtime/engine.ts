@@ -313,7 +313,7 @@ export class SessionEngine {
       if (policy === "static") {
         const entry = this.sessionContext.entries.find((e) => e.id === entryId)
         const sides = [...new Set((entry?.legs ?? []).filter((l) => l.side === "SELL").map((l) => l.optionType))]
-        const picks = staticPair(market.chain, market.spot, this.setup.band, sides, this.setup.unitLots, this.setup.lotSize)
+        const picks = staticPair(market.chain, market.spot, this.setup.band, sides, this.setup.unitLots, this.setup.lotSize, netPositions(projected))
         return { picks, cost: picks.reduce((t, p) => t + p.cost, 0), benefit: 0, shortfall: 0, limitedBy: picks.length === 0 ? "noCandidate" as const : "none" as const }
       }
       return yield* selectHedges(this.setup.model, {

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { defaultConfig } from "../../src/domain/config.ts"
+import { defaultConfig, type MarginConstantsTable } from "../../src/domain/config.ts"
 import {
   constantsMarginModel,
   coveredShortLots,
@@ -9,7 +9,6 @@ import {
   MarginModelError,
   netPositions,
   straddleMarginFor,
-  type MarginConstants,
   type MarginModel,
   type MarginQuery
 } from "../../src/domain/margin.ts"
@@ -136,7 +135,7 @@ describe("expiry types", () => {
   })
 
   it("uses the 2DTE row two trading days out, falling back to 1DTE when it is missing", () => {
-    const table: MarginConstants = {
+    const table: MarginConstantsTable = {
       NIFTY: {
         "0DTE": { withoutHedge: 400000, withHedge: 200000 },
         "1DTE": { withoutHedge: 300000, withHedge: 100000 },
@@ -145,7 +144,7 @@ describe("expiry types", () => {
     }
     const over = { date: "2026-02-13", expiry: "2026-02-17" }
     expect(marginOf(constantsMarginModel(table), straddle(1), over)).toBeCloseTo(250000, 2)
-    const no2dte: MarginConstants = { NIFTY: { "0DTE": table.NIFTY!["0DTE"]!, "1DTE": table.NIFTY!["1DTE"]! } }
+    const no2dte: MarginConstantsTable = { NIFTY: { "0DTE": table.NIFTY!["0DTE"]!, "1DTE": table.NIFTY!["1DTE"]! } }
     expect(marginOf(constantsMarginModel(no2dte), straddle(1), over)).toBeCloseTo(300000, 2)
     expect(straddleMarginFor(no2dte, "NIFTY", "2DTE")).toEqual({ withoutHedge: 300000, withHedge: 100000 })
     // the fallback is for 2DTE only: a missing 1DTE does not fall back to 0DTE

@@ -5,6 +5,7 @@ import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel, type MarginQuery } from "../../src/domain/margin.ts"
 import { toTick, type ChainRow, type OptionType, type Position } from "../../src/domain/market.ts"
 import {
+  shortContracts,
   hedgeCandidates,
   selectHedges,
   staticPair,
@@ -287,6 +288,22 @@ const portfolioArb = fc.array(
 ).map((ps) => ps.map((p) => ({ strike: p.strike, optionType: p.optionType, quantity: p.lots * LOT, expiry: EXPIRY })))
 
 describe("selectHedges properties", () => {
+  it("never buys a contract the portfolio is short in (that would close a strategy leg, not hedge it)", () => {
+    // An earlier entry's short CE 25950 has drifted into the hedge band; buying it back would free the
+    // most margin per rupee, and must not happen.
+    const chain: ReadonlyArray<ChainRow> = [
+      { strike: 25600, ce: 2, pe: null },
+      { strike: 25950, ce: 3.6, pe: null }
+    ]
+    const positions = [
+      { strike: 25950, optionType: "CE" as const, quantity: -260, expiry: EXPIRY },
+      { strike: 24000, optionType: "CE" as const, quantity: -130, expiry: EXPIRY }
+    ]
+    const r = select({ chain, positions, reductionNeeded: 1_113_334, spendLeft: 1235, unitLots: 2 })
+    expect(r.picks.map(key)).not.toContain("CE25950")
+    expect(hedgeCandidates(chain, SPOT, band, ["CE"], shortContracts(positions)).map(key)).toEqual(["CE25600"])
+  })
+
   it("reaches the reduction or says why not, within the spend left, with consistent picks", () => {
     fc.assert(
       fc.property(
@@ -303,7 +320,7 @@ describe("selectHedges properties", () => {
           expect(r.shortfall).toBeCloseTo(Math.max(0, reductionNeeded - r.benefit), 6)
           expect(r.picks.reduce((s, p) => s + p.cost, 0)).toBeCloseTo(r.cost, 6)
           expect(r.picks.reduce((s, p) => s + p.benefit, 0)).toBeCloseTo(r.benefit, 4)
-          const inBand = new Map(hedgeCandidates(chain, SPOT, band, ["CE", "PE"]).map((c) => [key(c), c]))
+          const inBand = new Map(hedgeCandidates(chain, SPOT, band, ["CE", "PE"], shortContracts(positions)).map((c) => [key(c), c]))
           expect(new Set(r.picks.map(key)).size).toBe(r.picks.length)
           for (const p of r.picks) {
             expect(p.benefit).toBeGreaterThan(0)
