@@ -13,6 +13,7 @@ import {
   type HedgeOrderRules,
   type HedgeStatus,
   type HedgeUpdate,
+  type OrderRef,
   type OrderRequest,
   type OrderState,
   type PlaceResult,
@@ -103,12 +104,15 @@ const intrinsic = (c: HedgeContext, spot: number): number =>
 const orderRequest = (c: HedgeContext): OrderRequest => ({
   clientOrderId: c.clientOrderId ?? clientOrderIdOf(c),
   hedgeId: c.id,
+  symbol: c.symbol,
   side: c.phase === "buy" ? "BUY" : "SELL",
   strike: c.strike,
   optionType: c.optionType,
   quantity: c.phase === "buy" ? c.quantity : c.held,
   limitPrice: c.limitPrice
 })
+
+const orderRef = (c: HedgeContext): OrderRef => ({ orderId: c.orderId ?? "", clientOrderId: c.clientOrderId ?? "" })
 
 const hedgeSetup = setup({
   types: {
@@ -121,8 +125,8 @@ const hedgeSetup = setup({
     quoteOption: boundByRuntime<Quote, QuoteInput>("quoteOption"),
     placeOrder: boundByRuntime<PlaceResult, OrderRequest>("placeOrder"),
     findOrder: boundByRuntime<OrderState | null, { clientOrderId: string }>("findOrder"),
-    orderStatus: boundByRuntime<OrderState, { orderId: string }>("orderStatus"),
-    cancelOrder: boundByRuntime<OrderState, { orderId: string }>("cancelOrder")
+    orderStatus: boundByRuntime<OrderState, OrderRef>("orderStatus"),
+    cancelOrder: boundByRuntime<OrderState, OrderRef>("cancelOrder")
   },
   delays: {
     fillTimeout: ({ context }) => context.rules.fillTimeoutMs,
@@ -281,7 +285,7 @@ const workingAnOrder = (done: { filled: string; nothing: string; rejected: strin
             invoke: {
               id: "orderStatus",
               src: "orderStatus",
-              input: ({ context }) => ({ orderId: context.orderId ?? "" }),
+              input: ({ context }) => orderRef(context),
               onDone: [
                 filledTo(done.filled, "filled"),
                 {
@@ -308,7 +312,7 @@ const workingAnOrder = (done: { filled: string; nothing: string; rejected: strin
         invoke: {
           id: "cancelOrder",
           src: "cancelOrder",
-          input: ({ context }) => ({ orderId: context.orderId ?? "" }),
+          input: ({ context }) => orderRef(context),
           onDone: [
             // Filled, or part filled, before the cancel: keep what was bought (a buy) or sold (a sell).
             filledTo(done.filled, "somethingFilled"),
@@ -322,7 +326,7 @@ const workingAnOrder = (done: { filled: string; nothing: string; rejected: strin
         invoke: {
           id: "cancelOrder",
           src: "cancelOrder",
-          input: ({ context }) => ({ orderId: context.orderId ?? "" }),
+          input: ({ context }) => orderRef(context),
           onDone: [filledTo(done.filled, "somethingFilled"), { target: done.nothing, actions: { type: "reportNothingDone", params: { note: "not filled in time; cancelled" } } }],
           onError: { target: "cancelRetry" }
         }

@@ -94,6 +94,7 @@ export type AlertKind =
   | "ENTRY_MISSED"
   | "EXIT_REVIEW_FAILED"
   | "EOD_SUMMARY"
+  | "ENGINE_HALTED"
 
 export interface Alert {
   readonly kind: AlertKind
@@ -122,6 +123,8 @@ export interface SelectHedgesInput {
 export interface OrderRequest {
   readonly clientOrderId: string
   readonly hedgeId: string
+  /** The broker's trading symbol. */
+  readonly symbol: string
   readonly side: "BUY" | "SELL"
   readonly strike: number
   readonly optionType: OptionType
@@ -141,6 +144,12 @@ export interface OrderState {
   readonly filledQuantity: number
   readonly averagePrice: number
   readonly message?: string
+}
+
+/** Which order a status or cancel call is about: the broker's id and the client id it was sent with. */
+export interface OrderRef {
+  readonly orderId: string
+  readonly clientOrderId: string
 }
 
 export interface QuoteInput {

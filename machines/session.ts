@@ -19,6 +19,12 @@ import {
   type Policy
 } from "./protocol.ts"
 
+/**
+ * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
+ * bump it with any change that makes an old snapshot meaningless.
+ */
+export const MACHINE_VERSION = "1"
+
 export interface SessionInput {
   readonly date: string
   readonly index: IndexName

@@ -2,10 +2,10 @@
 // the paper world of that day, and reports what the policy bought, spent and breached.
 import { createHash } from "node:crypto"
 import { Context, Effect } from "effect"
-import type { Alert, Policy } from "../machines/protocol.ts"
+import type { Alert, OrderRequest, Policy } from "../machines/protocol.ts"
 import { wakeTimes, type SessionEvent } from "../machines/session.ts"
 import { PaperWorld, type Breach } from "../adapters/paper/world.ts"
-import { memoryAuditLog, memoryNotifier } from "../adapters/memory/recorders.ts"
+import { memoryAuditLog, memoryNotifier, memoryOrderJournal } from "../adapters/memory/recorders.ts"
 import type { HedgeConfig } from "../src/domain/config.ts"
 import { formatAlert } from "../src/domain/alerts.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
@@ -20,6 +20,7 @@ import {
   MarketClock,
   MarketData,
   Notifier,
+  OrderJournal,
   StrategyFeed,
   type EngineServices,
   type TransitionRow
@@ -69,6 +70,11 @@ export interface ReplayOptions {
   readonly estimate: MarginModel
   /** Auto-hedge switched on for the day (default true). */
   readonly enabled?: boolean
+  /**
+   * Fault injection: the process dies at this service call (it and everything after it never happen)
+   * and is started again from its last checkpoint; the broker's world, audit and journal outlive it.
+   */
+  readonly killAfterCalls?: number
   /** Operator commands (toggle, manual exit) delivered at their instants, before that instant's clock. */
   readonly commands?: ReadonlyArray<{ readonly at: number; readonly event: SessionEvent }>
   readonly file?: string
@@ -76,11 +82,48 @@ export interface ReplayOptions {
 
 export interface ReplayResult {
   readonly report: DayReport
+  /** Times the process was started again after dying (fault injection). */
+  readonly restarts: number
+  /** Every order the broker received, in order. */
+  readonly orders: ReadonlyArray<OrderRequest>
+  /** Service calls the first process made (counted only with `killAfterCalls`). */
+  readonly serviceCalls: number
   readonly rows: ReadonlyArray<TransitionRow>
   readonly alerts: ReadonlyArray<{ readonly at: number; readonly alert: Alert }>
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100
+
+/**
+ * Counts the service calls a process makes; from the limit on, each call hangs forever (the process
+ * is dead) and `died` resolves.
+ */
+export class ProcessGate {
+  private calls_ = 0
+  get calls(): number {
+    return this.calls_
+  }
+  private resolveDied!: () => void
+  readonly died = new Promise<void>((resolve) => (this.resolveDied = resolve))
+
+  constructor(private readonly limit: number) {}
+
+  /** The same service with every call counted and, past the limit, never answered. */
+  wrap<S extends object>(service: S): S {
+    const pass = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.suspend(() => {
+        if (++this.calls_ <= this.limit) return effect
+        this.resolveDied()
+        return Effect.never
+      })
+    return Object.fromEntries(
+      Object.entries(service).map(([key, member]) => [
+        key,
+        Effect.isEffect(member) ? pass(member) : typeof member === "function" ? (...args: Array<unknown>) => pass(member(...args)) : member
+      ])
+    ) as S
+  }
+}
 
 export const auditDigest = (rows: ReadonlyArray<TransitionRow>): string =>
   createHash("sha256").update(rows.map((r) => JSON.stringify(r)).join("\n")).digest("hex")
@@ -92,40 +135,69 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   const clock = new VirtualClock(Math.min(day.ticks[0]!.at, setup.session.openAt))
   const rows: Array<TransitionRow> = []
   const sent: Array<{ at: number; alert: Alert }> = []
-  const services: Context.Context<EngineServices> = Context.make(MarketClock, {
-    now: Effect.sync(() => clock.now()),
-    currentMillis: () => clock.now(),
-    timers: clock
-  }).pipe(
-    Context.add(MarketData, world.marketData),
-    Context.add(Broker, world.broker),
-    Context.add(MarginMonitor, world.marginMonitor),
-    Context.add(StrategyFeed, world.strategyFeed),
-    Context.add(Notifier, memoryNotifier(sent)),
-    Context.add(AuditLog, memoryAuditLog(rows))
-  )
+  // What outlives the process: the broker's world, the audit trail with its checkpoints, the journal.
+  const audit = memoryAuditLog(rows)
+  const journal = memoryOrderJournal()
+  const notifier = memoryNotifier(sent)
+  const servicesOf = (gate: ProcessGate | undefined): Context.Context<EngineServices> => {
+    const g = <S extends object>(service: S): S => (gate === undefined ? service : gate.wrap(service))
+    return Context.make(MarketClock, { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: clock }).pipe(
+      Context.add(MarketData, g(world.marketData)),
+      Context.add(Broker, g(world.broker)),
+      Context.add(MarginMonitor, g(world.marginMonitor)),
+      Context.add(StrategyFeed, g(world.strategyFeed)),
+      Context.add(Notifier, g(notifier)),
+      Context.add(AuditLog, g(audit)),
+      Context.add(OrderJournal, g(journal))
+    )
+  }
 
-  const engine = Effect.runSync(Effect.provideContext(SessionEngine.start(setup), services))
+  let gate = opts.killAfterCalls === undefined ? undefined : new ProcessGate(opts.killAfterCalls)
+  const firstGate = gate
+  let engine = Effect.runSync(Effect.provideContext(SessionEngine.start(setup), servicesOf(gate)))
+  let restarts = 0
+  /** Wait for the engine, unless the process dies first; true when it died. */
+  const died = async (work: Promise<void>): Promise<boolean> => {
+    if (gate === undefined) {
+      await work
+      return false
+    }
+    return Promise.race([work.then(() => false), gate.died.then(() => true)])
+  }
   const commands = [...(opts.commands ?? [])].sort((a, b) => a.at - b.at)
   // Step from one instant that matters to the next: a tick, a strategy event, a machine timer or a
   // session deadline. At each: the world moves, the engine sees what the platform did, then the clock
-  // event, then the machines' timers due at that instant.
+  // event, then the machines' timers due at that instant. A process that dies is started again from
+  // its last checkpoint, at the same instant.
   let next: number | undefined = clock.now()
   while (next !== undefined && !engine.done && engine.failure === null) {
     const at: number = next
     clock.advanceTo(at)
     Effect.runSync(world.advanceTo(at))
-    await engine.observeStrategies()
-    for (const c of commands) if (c.at === at) engine.send(c.event)
-    engine.send({ type: "CLOCK", at, spot: world.tick?.spot ?? null })
-    await engine.settle()
-    while (clock.fireNext()) await engine.settle()
+    let dead = await died(engine.observeStrategies())
+    if (!dead) {
+      for (const c of commands) if (c.at === at) engine.send(c.event)
+      engine.send({ type: "CLOCK", at, spot: world.tick?.spot ?? null })
+      dead = await died(engine.settle())
+    }
+    while (!dead && clock.fireNext()) dead = await died(engine.settle())
+    if (dead) {
+      engine.actor.stop()
+      gate = undefined
+      restarts++
+      const checkpoint = Effect.runSync(audit.latest)
+      const services = servicesOf(undefined)
+      engine = await Effect.runPromise(
+        Effect.provideContext(checkpoint === null ? SessionEngine.start(setup) : SessionEngine.restore(setup, checkpoint), services)
+      )
+      continue
+    }
     const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0], commands.find((c) => c.at > at)?.at]
     const soonest = Math.min(...upcoming.filter((t): t is number => t !== undefined))
     next = Number.isFinite(soonest) ? Math.max(soonest, at) : undefined
   }
   if (engine.failure !== null) throw new Error(`${opts.file ?? h.date}: ${engine.failure}`)
-  return { report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, rows), rows, alerts: sent }
+  return { report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, rows), rows, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 
 const reportOf = (

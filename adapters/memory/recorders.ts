@@ -2,12 +2,32 @@
 // implementations come with their own issues.
 import { Effect } from "effect"
 import type { Alert } from "../../machines/protocol.ts"
-import type { AuditLog, Notifier, TransitionRow } from "../../src/services/services.ts"
+import type { AuditLog, Checkpoint, Notifier, OrderIntent, OrderJournal, TransitionRow } from "../../src/services/services.ts"
 
-export const memoryAuditLog = (rows: Array<TransitionRow>): AuditLog["Service"] => ({
-  append: (batch) => Effect.sync(() => void rows.push(...batch))
-})
+/** The audit trail of one process: rows appended to `rows`, the latest checkpoint kept. */
+export const memoryAuditLog = (rows: Array<TransitionRow>): AuditLog["Service"] => {
+  let last: Checkpoint | null = null
+  return {
+    append: (batch, checkpoint) =>
+      Effect.sync(() => {
+        rows.push(...batch)
+        last = checkpoint
+      }),
+    latest: Effect.sync(() => last)
+  }
+}
 
 export const memoryNotifier = (sent: Array<{ readonly at: number; readonly alert: Alert }>): Notifier["Service"] => ({
   notify: (alert, at) => Effect.sync(() => void sent.push({ at, alert }))
+})
+
+/** The order journal of one process (simulations): a map from client order id to intent. */
+export const memoryOrderJournal = (intents: Map<string, OrderIntent> = new Map()): OrderJournal["Service"] => ({
+  find: (id) => Effect.sync(() => intents.get(id) ?? null),
+  record: (intent) => Effect.sync(() => void intents.set(intent.clientOrderId, intent)),
+  update: (id, change) =>
+    Effect.sync(() => {
+      const prev = intents.get(id)
+      if (prev !== undefined) intents.set(id, { ...prev, ...change })
+    })
 })

@@ -58,7 +58,7 @@ export class PaperWorld {
   private readonly byClientId = new Map<string, string>()
   private readonly schedule: Array<ScheduledStrategyEvent>
   private scheduleIndex = 0
-  private observed: Array<StrategyEvent> = []
+  private readonly observed: Array<StrategyEvent> = []
   private now: number
   private readonly expiryAt: number
   readonly budget: number
@@ -251,6 +251,11 @@ export class PaperWorld {
     )
   }
 
+  /** Every order received, in order. */
+  orderLog(): ReadonlyArray<OrderRequest> {
+    return [...this.orders.values()].map((o) => o.request)
+  }
+
   private order(orderId: string): Effect.Effect<OrderState, OrderNotFound | BrokerUnavailable> {
     return Effect.suspend(() => {
       const order = this.orders.get(orderId)
@@ -265,10 +270,6 @@ export class PaperWorld {
   }
 
   readonly strategyFeed: StrategyFeed["Service"] = {
-    drain: Effect.sync(() => {
-      const out = this.observed
-      this.observed = []
-      return out
-    })
+    seen: Effect.sync(() => [...this.observed])
   }
 }

@@ -41,6 +41,8 @@ export const formatAlert = (alert: Alert, at: number): string => {
       return `⚠️ *Entry not seen*\n\nPortfolio: ${portfolioOf(d)}\n\n${time}\n\nCheck the execution platform.`
     case "EXIT_REVIEW_FAILED":
       return `❌ *Hedge exit review failed*\n\n${time}\n\nHedges are kept until the next review.`
+    case "ENGINE_HALTED":
+      return `🛑 *AUTO-HEDGE HALTED*\n\n*Reason:* ${d.reason}\n\n${time}\n\n⚠️ No further hedge decisions are taken. Manual intervention required!`
     case "EOD_SUMMARY":
       return `📊 *Auto-Hedge Day Summary*\n\nIndex: ${d.index}\nHedges: ${d.hedges}\nSpent: ${rupees(d.grossSpend)}\nRecovered: ${rupees(d.recovered)}\nNet cost: ${rupees(d.netSpend)}`
   }

@@ -2,8 +2,8 @@
 // run one at a time, in the order they were asked for (a single decision thread, as in Nautilus), so
 // a simulated day gives the same transitions and audit rows on every run. Every transition of every
 // machine actor becomes an audit row; every alert a machine emits goes to the Notifier.
-import { Cause, Context, Effect, Exit } from "effect"
-import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
+import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
+import { createActor, fromPromise, getNextTransitions, type Actor, type AnyActorRef, type AnyMachineSnapshot, type InspectionEvent } from "xstate"
 import { entryMachine } from "../../machines/entry.ts"
 import { hedgeMachine } from "../../machines/hedge.ts"
 import type {
@@ -11,6 +11,7 @@ import type {
   AssessExitsInput,
   ExitDecision,
   ExitCandidate,
+  OrderRef,
   OrderRequest,
   OrderState,
   PlaceResult,
@@ -21,7 +22,7 @@ import type {
   SelectHedgesInput,
   SelectionResult
 } from "../../machines/protocol.ts"
-import { sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
+import { MACHINE_VERSION, sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
 import { chooseExit, type ExitRules } from "../domain/exits.ts"
 import type { MarginModel } from "../domain/margin.ts"
 import type { TradingSession } from "../domain/session.ts"
@@ -37,8 +38,11 @@ import {
   MarketClock,
   MarketData,
   Notifier,
+  OrderJournal,
   StrategyFeed,
+  type Checkpoint,
   type EngineServices,
+  type TimerClock,
   type TransitionRow
 } from "../services/services.ts"
 
@@ -87,6 +91,23 @@ const payloadOf = (event: { readonly type: string }): unknown => {
   )
 }
 
+/** "a.b.c" -> ["a", "a.b", "a.b.c"] (states of a single-region path). */
+const prefixes = (path: string): ReadonlyArray<string> => (path === "" ? [] : path.split(".").map((_, i, parts) => parts.slice(0, i + 1).join(".")))
+
+const isTagged = (u: unknown, tag: string): boolean => typeof u === "object" && u !== null && "_tag" in u && (u as { _tag: unknown })._tag === tag
+
+export class RestoreRefused extends Schema.TaggedError<RestoreRefused>()("RestoreRefused", {
+  message: Schema.String
+}) {}
+
+/** The state of every machine actor in a persisted snapshot tree, keyed by actor id. */
+const rememberStates = (persisted: unknown, actorId: string, into: Map<string, string>): void => {
+  const p = persisted as { value?: unknown; children?: Record<string, { snapshot?: unknown }> }
+  if (p.value === undefined) return
+  into.set(actorId, stateName(p.value))
+  for (const [id, child] of Object.entries(p.children ?? {})) rememberStates(child.snapshot, id, into)
+}
+
 const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 export class SessionEngine {
@@ -99,10 +120,13 @@ export class SessionEngine {
   private readonly lastState = new Map<string, string>()
   private pendingRows: Array<TransitionRow> = []
   private seq = 0
+  /** Per actor, when each of its active states was entered: the start of the state's timers. */
+  private enteredAt = new Map<string, Record<string, number>>()
 
   private constructor(
     private readonly setup: EngineSetup,
-    private readonly context: Context.Context<EngineServices>
+    private readonly context: Context.Context<EngineServices>,
+    restored?: Checkpoint
   ) {
     const clock = Context.get(context, MarketClock)
     const run = <A, E>(effect: Effect.Effect<A, E, EngineServices>) => this.call(effect)
@@ -122,29 +146,26 @@ export class SessionEngine {
             quoteOption: fromPromise<Quote, QuoteInput>(({ input }) =>
               run(Effect.map(MarketData.use((m) => m.snapshot), (s) => ({ ltp: priceOf(s.chain, input.strike, input.optionType), at: s.at })))
             ),
-            placeOrder: fromPromise<PlaceResult, OrderRequest>(({ input }) =>
-              run(
-                Broker.use((b) => b.placeOrder(input)).pipe(
-                  Effect.map((r): PlaceResult => ({ outcome: "accepted", orderId: r.orderId })),
-                  Effect.catchTags({
-                    OrderRejected: (e) => Effect.succeed<PlaceResult>({ outcome: "rejected", message: e.message }),
-                    OrderOutcomeUnknown: (e) => Effect.succeed<PlaceResult>({ outcome: "unknown", message: e.message })
-                  })
-                )
-              )
-            ),
-            findOrder: fromPromise<OrderState | null, { clientOrderId: string }>(({ input }) => run(Broker.use((b) => b.findOrder(input.clientOrderId)))),
-            orderStatus: fromPromise<OrderState, { orderId: string }>(({ input }) => run(Broker.use((b) => b.orderStatus(input.orderId)))),
-            cancelOrder: fromPromise<OrderState, { orderId: string }>(({ input }) => run(Broker.use((b) => b.cancelOrder(input.orderId))))
+            placeOrder: fromPromise<PlaceResult, OrderRequest>(({ input }) => run(this.placeOrder(input))),
+            findOrder: fromPromise<OrderState | null, { clientOrderId: string }>(({ input }) => run(this.findOrder(input.clientOrderId))),
+            orderStatus: fromPromise<OrderState, OrderRef>(({ input }) => run(this.journaled(input, Broker.use((b) => b.orderStatus(input.orderId))))),
+            cancelOrder: fromPromise<OrderState, OrderRef>(({ input }) => run(this.journaled(input, Broker.use((b) => b.cancelOrder(input.orderId)))))
           }
         })
       }
     })
+    if (restored !== undefined) {
+      // The restored tree's states are known: its start is no transition (XState replays a fake init).
+      this.seq = restored.seq
+      rememberStates(restored.snapshot, "session", this.lastState)
+      this.enteredAt = new Map(Object.entries(restored.enteredAt).map(([id, paths]) => [id, { ...paths }]))
+    }
     this.actor = createActor(machine, {
       id: "session",
       input: setup.session,
       clock: clock.timers,
-      inspect: (ev) => this.inspect(ev, clock.currentMillis)
+      inspect: (ev) => this.inspect(ev, clock.currentMillis),
+      ...(restored === undefined ? {} : { snapshot: restored.snapshot as never })
     })
   }
 
@@ -154,6 +175,73 @@ export class SessionEngine {
       engine.actor.start()
       return engine
     })
+
+  /**
+   * Carry on from the latest checkpoint after the process died. Service calls that were in flight run
+   * again (each is safe to repeat: reads, and sends guarded by the order journal), timers the machines
+   * had armed are armed again in full, and the restore is itself an audit row.
+   */
+  static restore = (setup: EngineSetup, checkpoint: Checkpoint): Effect.Effect<SessionEngine, RestoreRefused, EngineServices> =>
+    Effect.gen(function*() {
+      if (checkpoint.machineVersion !== MACHINE_VERSION) {
+        return yield* new RestoreRefused({ message: `checkpoint of machine version ${checkpoint.machineVersion}, running ${MACHINE_VERSION}: start the day afresh or migrate the snapshot` })
+      }
+      const context = yield* Effect.context<EngineServices>()
+      const engine = new SessionEngine(setup, context, checkpoint)
+      engine.actor.start()
+      engine.recordRestore(checkpoint.seq)
+      const clock = Context.get(context, MarketClock)
+      engine.rearmTimers(engine.actor, clock.timers, clock.currentMillis())
+      return engine
+    })
+
+  private recordRestore(fromSeq: number): void {
+    const state = stateName(this.actor.getSnapshot().value)
+    const at = Context.get(this.context, MarketClock).currentMillis()
+    this.pendingRows.push({ seq: ++this.seq, actorId: "session", kind: "session", from: state, to: state, event: "RESTORED", payload: { fromSeq }, at })
+  }
+
+  /**
+   * XState does not restore delayed transitions: arm each again for the time it had left, while its
+   * state lasts. They are armed in the order they were first armed (earlier first, outer states before
+   * inner ones, actors in spawn order), so timers due at one instant fire in the same order as before.
+   */
+  private rearmTimers(root: AnyActorRef, timers: TimerClock, now: number): void {
+    const pending: Array<{ actor: AnyActorRef; type: string; armedAt: number; depth: number; order: number; remaining: number; armedIn: string }> = []
+    const collect = (actor: AnyActorRef) => {
+      const snapshot = actor.getSnapshot() as AnyMachineSnapshot
+      if (snapshot.status !== "active" || snapshot.machine === undefined) return
+      const delays = (snapshot.machine.implementations.delays ?? {}) as Record<string, unknown>
+      const seen = new Set<string>()
+      for (const t of getNextTransitions(snapshot)) {
+        const type = String(t.eventType)
+        if (!type.startsWith("xstate.after.") || seen.has(type)) continue
+        seen.add(type)
+        const delay = (t as { delay?: string | number }).delay
+        const named = typeof delay === "string" ? delays[delay] : undefined
+        const ms = typeof named === "function" ? Number(named({ context: snapshot.context, event: { type: "xstate.restore" } })) : Number(named ?? delay)
+        const path = (t.source as { path: ReadonlyArray<string> }).path
+        // Due when it would have been: counted from the entry into the state that armed it.
+        const armedAt = this.enteredAt.get(actor.id)?.[path.join(".")] ?? now
+        pending.push({ actor, type, armedAt, depth: path.length, order: pending.length, remaining: Math.max(0, armedAt + ms - now), armedIn: path.join(".") })
+      }
+      for (const child of Object.values(snapshot.children)) if (child !== undefined) collect(child as AnyActorRef)
+    }
+    collect(root)
+    pending.sort((a, b) => a.armedAt - b.armedAt || a.depth - b.depth || a.order - b.order)
+    for (const p of pending) {
+      const id = timers.setTimeout(() => {
+        watch.unsubscribe()
+        p.actor.send({ type: p.type })
+      }, p.remaining)
+      // Leaving the state that armed it cancels a timer, as XState would.
+      const watch = p.actor.subscribe((s) => {
+        if (prefixes(stateName((s as AnyMachineSnapshot).value)).includes(p.armedIn)) return
+        timers.clearTimeout(id)
+        watch.unsubscribe()
+      })
+    }
+  }
 
   /** Deliver an outside event (clock, strategy observation, operator command). */
   send(event: SessionEvent): void {
@@ -171,14 +259,24 @@ export class SessionEngine {
     await this.flushAudit()
   }
 
-  /** Forward what the execution platform was seen doing (entries, exits) to the session. */
+  /**
+   * Forward what the execution platform was seen doing (entries, exits) to the entries that have not
+   * seen it yet. The feed gives the whole day so far, so after a restart nothing is missed.
+   */
   async observeStrategies(): Promise<void> {
-    const events = await this.call(StrategyFeed.use((f) => f.drain))
+    const events = await this.call(StrategyFeed.use((f) => f.seen))
     for (const e of events) {
       const entryId = entryIdOf(e.portfolio)
-      this.send(e.kind === "entered" ? { type: "ENTRY_SEEN", entryId, at: e.at } : { type: "ENTRY_EXITED", entryId, at: e.at, reason: e.reason })
+      const state = this.entryState(entryId)
+      if (e.kind === "entered" && state !== undefined && !PENDING_STATES.has(state)) this.send({ type: "ENTRY_SEEN", entryId, at: e.at })
+      if (e.kind === "exited" && state === "entered") this.send({ type: "ENTRY_EXITED", entryId, at: e.at, reason: e.reason })
     }
     await this.settle()
+  }
+
+  private entryState(entryId: string): string | undefined {
+    const child = (this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[entryId]
+    return child === undefined || child.getSnapshot().status !== "active" ? undefined : stateName(child.getSnapshot().value)
   }
 
   get done(): boolean {
@@ -187,12 +285,21 @@ export class SessionEngine {
 
   // ---- plumbing
 
+  /**
+   * Run a service call on the single decision thread. The audit is written first: nothing leaves the
+   * process (an order, an alert) before the transitions that led to it are recorded.
+   */
   private call<A, E>(effect: Effect.Effect<A, E, EngineServices>): Promise<A> {
     return new Promise<A>((resolve, reject) => {
       this.queue.push(async () => {
+        await this.flushAudit()
+        if (this.failure !== null) return reject(new Error(this.failure))
         const exit = await Effect.runPromiseExitWith(this.context)(effect)
-        if (Exit.isSuccess(exit)) resolve(exit.value)
-        else reject(new Error(Cause.pretty(exit.cause).split("\n")[0]))
+        if (Exit.isSuccess(exit)) return resolve(exit.value)
+        const failure = Cause.findErrorOption(exit.cause)
+        // A record that cannot be written stops the engine: it never acts unrecorded.
+        if (Option.isSome(failure) && isTagged(failure.value, "JournalWriteFailed")) this.halt(`order journal write failed: ${String((failure.value as Error).message)}`)
+        reject(new Error(Cause.pretty(exit.cause).split("\n")[0]))
       })
       if (this.pumping === null) this.pumping = this.pump()
     })
@@ -207,14 +314,28 @@ export class SessionEngine {
   }
 
   private async flushAudit(): Promise<void> {
-    if (this.pendingRows.length === 0) return
+    if (this.pendingRows.length === 0 || this.failure !== null) return
     const rows = this.pendingRows
     this.pendingRows = []
-    const exit = await Effect.runPromiseExitWith(this.context)(AuditLog.use((a) => a.append(rows)))
-    if (Exit.isFailure(exit)) {
-      this.failure = `audit write failed: ${Cause.pretty(exit.cause).split("\n")[0]}`
-      this.actor.stop()
+    const checkpoint: Checkpoint = {
+      seq: this.seq,
+      machineVersion: MACHINE_VERSION,
+      snapshot: this.actor.getPersistedSnapshot(),
+      enteredAt: Object.fromEntries(this.enteredAt)
     }
+    const exit = await Effect.runPromiseExitWith(this.context)(AuditLog.use((a) => a.append(rows, checkpoint)))
+    if (Exit.isFailure(exit)) this.halt(`audit write failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
+  }
+
+  /** Stop deciding, and say so loudly. */
+  private halt(reason: string): void {
+    if (this.failure !== null) return
+    this.failure = reason
+    this.actor.stop()
+    const alert: AlertEvent["alert"] = { kind: "ENGINE_HALTED", severity: "critical", actor: "session", details: { reason } }
+    const at = Context.get(this.context, MarketClock).currentMillis()
+    this.alerts.push({ at, alert })
+    void Effect.runPromiseExitWith(this.context)(Notifier.use((n) => n.notify(alert, at)))
   }
 
   private inspect(ev: InspectionEvent, now: () => number): void {
@@ -235,16 +356,17 @@ export class SessionEngine {
     if (ev.type === "@xstate.snapshot" && from !== undefined) return
     this.lastState.set(actorId, to)
     if (from === to && ev.event.type === "CLOCK") return
-    this.pendingRows.push({
-      seq: ++this.seq,
-      actorId,
-      kind,
-      from: from ?? "",
-      to,
-      event: ev.event.type,
-      payload: payloadOf(ev.event),
-      at: now()
-    })
+    const at = now()
+    this.noteEntered(actorId, from ?? "", to, at)
+    this.pendingRows.push({ seq: ++this.seq, actorId, kind, from: from ?? "", to, event: ev.event.type, payload: payloadOf(ev.event), at })
+  }
+
+  /** States entered by a transition from `from` to `to`: every prefix of `to` that `from` was not in. */
+  private noteEntered(actorId: string, from: string, to: string, at: number): void {
+    const before = new Set(prefixes(from))
+    const kept = Object.fromEntries(Object.entries(this.enteredAt.get(actorId) ?? {}).filter(([path]) => prefixes(to).includes(path)))
+    for (const path of prefixes(to)) if (!before.has(path) || from === to) kept[path] ??= at
+    this.enteredAt.set(actorId, kept)
   }
 
   private raiseAlert(alert: AlertEvent["alert"], at: number): void {
@@ -253,6 +375,70 @@ export class SessionEngine {
   }
 
   // ---- the services behind the machines' invocations
+
+  /**
+   * Send an order, its intent written first. An intent already written means this step ran before (a
+   * restart restored it mid-send): the broker is asked for the order first, and the order is sent only
+   * if it never got an answer and the broker confirms it does not have it — never blind.
+   */
+  private placeOrder = (req: OrderRequest) =>
+    Effect.gen(function*() {
+      const journal = yield* OrderJournal
+      const broker = yield* Broker
+      const { clientOrderId, hedgeId, side, symbol, strike, optionType, quantity, limitPrice } = req
+      const known = yield* journal.find(clientOrderId)
+      if (known !== null) {
+        if (known.status === "REJECTED") return { outcome: "rejected", message: known.message ?? "rejected" } satisfies PlaceResult
+        const found = yield* broker.findOrder(clientOrderId).pipe(Effect.orElseSucceed(() => undefined))
+        if (found === undefined) return { outcome: "unknown", message: "sent before a restart; the broker could not be asked" } satisfies PlaceResult
+        if (found !== null) {
+          yield* journal.update(clientOrderId, { status: "ACCEPTED", brokerOrderId: found.orderId })
+          return { outcome: "accepted", orderId: found.orderId } satisfies PlaceResult
+        }
+        // Reconciled: the broker does not have it. Only an order that never got an answer is sent now.
+        if (known.status !== "PENDING" && known.status !== "UNKNOWN") {
+          return { outcome: "unknown", message: `journal says ${known.status} but the broker does not know the order` } satisfies PlaceResult
+        }
+        yield* journal.update(clientOrderId, { status: "PENDING", message: "sent after reconciling: the broker did not have it" })
+      } else {
+        yield* journal.record({ clientOrderId, hedgeId, side, symbol, strike, optionType, quantity, limitPrice, status: "PENDING", brokerOrderId: null, message: null })
+      }
+      return yield* broker.placeOrder(req).pipe(
+        Effect.matchEffect({
+          onSuccess: (r) => Effect.as(journal.update(clientOrderId, { status: "ACCEPTED", brokerOrderId: r.orderId }), { outcome: "accepted", orderId: r.orderId } satisfies PlaceResult),
+          onFailure: (e) =>
+            Effect.as(
+              journal.update(clientOrderId, { status: e._tag === "OrderRejected" ? "REJECTED" : "UNKNOWN", message: e.message }),
+              { outcome: e._tag === "OrderRejected" ? "rejected" : "unknown", message: e.message } satisfies PlaceResult
+            )
+        })
+      )
+    })
+
+  /** Look an order up at the broker by client id, recording what is learnt. */
+  private findOrder = (clientOrderId: string) =>
+    Effect.gen({ self: this }, function*() {
+      const found = yield* Broker.use((b) => b.findOrder(clientOrderId))
+      const journal = yield* OrderJournal
+      if (found === null) yield* journal.update(clientOrderId, { status: "REJECTED", message: "never reached the broker" })
+      else yield* this.noteOrderState(clientOrderId, found)
+      return found
+    })
+
+  /** A status or cancel answer, with its outcome written to the journal when the order is done. */
+  private journaled = <E>(ref: OrderRef, answer: Effect.Effect<OrderState, E, Broker>) =>
+    Effect.tap(answer, (state) => this.noteOrderState(ref.clientOrderId, state))
+
+  private noteOrderState = (clientOrderId: string, state: OrderState) =>
+    state.status === "open"
+      ? Effect.void
+      : OrderJournal.use((j) =>
+          j.update(clientOrderId, {
+            status: state.status === "filled" ? "FILLED" : state.status === "cancelled" ? "CANCELLED" : "REJECTED",
+            brokerOrderId: state.orderId,
+            message: state.message ?? null
+          })
+        )
 
   private get sessionContext() {
     return this.actor.getSnapshot().context

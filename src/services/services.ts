@@ -96,8 +96,8 @@ export interface StrategyEvent {
 }
 
 export class StrategyFeed extends Context.Service<StrategyFeed, {
-  /** Events seen since the previous call, in order. */
-  readonly drain: Effect.Effect<ReadonlyArray<StrategyEvent>, BrokerUnavailable>
+  /** Every event seen today so far, in order (asking again is harmless: a restart loses nothing). */
+  readonly seen: Effect.Effect<ReadonlyArray<StrategyEvent>, BrokerUnavailable>
 }>()("auto-hedge/services/StrategyFeed") {}
 
 export class Notifier extends Context.Service<Notifier, {
@@ -117,8 +117,57 @@ export interface TransitionRow {
   readonly at: number
 }
 
+/** The whole actor tree as XState persists it, consistent with the transitions up to `seq`. */
+export interface Checkpoint {
+  readonly seq: number
+  readonly machineVersion: string
+  readonly snapshot: unknown
+  /** When each actor entered each of its active states (epoch ms): what its delayed transitions count from. */
+  readonly enteredAt: Readonly<Record<string, Readonly<Record<string, number>>>>
+}
+
+/**
+ * The audit trail of a session: transitions, in order, each batch written together with the
+ * checkpoint it leads to, so the latest checkpoint always matches the last recorded transition.
+ */
 export class AuditLog extends Context.Service<AuditLog, {
-  readonly append: (rows: ReadonlyArray<TransitionRow>) => Effect.Effect<void, AuditWriteFailed>
+  readonly append: (rows: ReadonlyArray<TransitionRow>, checkpoint: Checkpoint) => Effect.Effect<void, AuditWriteFailed>
+  readonly latest: Effect.Effect<Checkpoint | null, AuditWriteFailed>
 }>()("auto-hedge/services/AuditLog") {}
 
-export type EngineServices = MarketClock | MarketData | Broker | MarginMonitor | StrategyFeed | Notifier | AuditLog
+export class JournalWriteFailed extends Schema.TaggedError<JournalWriteFailed>()("JournalWriteFailed", {
+  message: Schema.String
+}) {}
+
+export type OrderIntentStatus = "PENDING" | "ACCEPTED" | "REJECTED" | "UNKNOWN" | "FILLED" | "CANCELLED"
+
+/** An order the engine meant to send, written before it is sent. */
+export interface OrderIntent {
+  readonly clientOrderId: string
+  readonly hedgeId: string
+  readonly side: "BUY" | "SELL"
+  readonly symbol: string
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  readonly quantity: number
+  readonly limitPrice: number
+  readonly status: OrderIntentStatus
+  readonly brokerOrderId: string | null
+  readonly message: string | null
+}
+
+/**
+ * The order journal: every intent is written before the order is sent, then its outcome. An intent
+ * found already written means this order may have been sent before (a restart): the runtime then asks
+ * the broker, and never sends it again.
+ */
+export class OrderJournal extends Context.Service<OrderJournal, {
+  readonly find: (clientOrderId: string) => Effect.Effect<OrderIntent | null, JournalWriteFailed>
+  readonly record: (intent: OrderIntent) => Effect.Effect<void, JournalWriteFailed>
+  readonly update: (
+    clientOrderId: string,
+    change: { readonly status: OrderIntentStatus; readonly brokerOrderId?: string | null; readonly message?: string | null }
+  ) => Effect.Effect<void, JournalWriteFailed>
+}>()("auto-hedge/services/OrderJournal") {}
+
+export type EngineServices = MarketClock | MarketData | Broker | MarginMonitor | StrategyFeed | Notifier | AuditLog | OrderJournal

@@ -1,0 +1,45 @@
+// Killed and restarted: the process dies at a service call (nothing after it happens) and starts again
+// from its last checkpoint, with the broker, audit trail and order journal outliving it. For every kill
+// point the day must end with the same hedges, the same orders at the broker (none twice) and one
+// continuous audit sequence.
+import { readFileSync } from "node:fs"
+import { describe, expect, it } from "vitest"
+import type { Policy } from "../../machines/protocol.ts"
+import { defaultConfig } from "../../src/domain/config.ts"
+import { constantsMarginModel } from "../../src/domain/margin.ts"
+import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
+
+const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
+const model = constantsMarginModel(defaultConfig.marginConstants)
+const options = (policy: Policy) => ({ config: defaultConfig, policy, truth: model, estimate: model })
+
+const outcome = (r: ReplayResult) => ({
+  hedges: r.report.hedges.map((h) => ({ ...h })),
+  grossSpend: r.report.grossSpend,
+  recovered: r.report.recovered,
+  breaches: r.report.breaches,
+  entries: r.report.entries,
+  orders: r.orders
+})
+
+describe.each(["engine", "static"] as const)("a %s day killed at service calls spread over the whole day", (policy) => {
+  it("ends as an uninterrupted run does, at every kill point", async () => {
+    const whole = await replayDay(day, options(policy))
+    expect(whole.restarts).toBe(0)
+    expect(whole.orders.length).toBeGreaterThan(3)
+    // How many service calls a whole day makes (a kill point past the end never fires).
+    const total = (await replayDay(day, { ...options(policy), killAfterCalls: Number.MAX_SAFE_INTEGER })).serviceCalls
+    expect(total).toBeGreaterThan(500)
+    const killPoints = Array.from({ length: 40 }, (_, i) => 1 + Math.floor((i * (total - 1)) / 40))
+    for (const k of killPoints) {
+      const r = await replayDay(day, { ...options(policy), killAfterCalls: k })
+      expect(r.restarts, `kill at call ${k}`).toBe(1)
+      expect(outcome(r), `kill at call ${k}`).toEqual(outcome(whole))
+      const ids = r.orders.map((o) => o.clientOrderId)
+      expect(new Set(ids).size, `kill at call ${k}: an order sent twice`).toBe(ids.length)
+      expect(r.rows.map((x) => x.seq), `kill at call ${k}: audit sequence`).toEqual(r.rows.map((_, i) => i + 1))
+      expect(r.rows.filter((x) => x.event === "RESTORED")).toHaveLength(1)
+    }
+  }, 120_000)
+})
