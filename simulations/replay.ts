@@ -15,6 +15,7 @@ import { engineSetupFor } from "../src/runtime/session-plan.ts"
 import { VirtualClock } from "../src/runtime/virtual-clock.ts"
 import {
   AuditLog,
+  AuditWriteFailed,
   Broker,
   MarginMonitor,
   MarketClock,
@@ -75,12 +76,16 @@ export interface ReplayOptions {
    * and is started again from its last checkpoint; the broker's world, audit and journal outlive it.
    */
   readonly killAfterCalls?: number
+  /** Fault injection: the audit store accepts this many batches, then every write fails. */
+  readonly auditFailsAfterBatches?: number
   /** Operator commands (toggle, manual exit) delivered at their instants, before that instant's clock. */
   readonly commands?: ReadonlyArray<{ readonly at: number; readonly event: SessionEvent }>
   readonly file?: string
 }
 
 export interface ReplayResult {
+  /** Why the engine stopped deciding before the day ended, if it did. */
+  readonly failure: string | null
   readonly report: DayReport
   /** Times the process was started again after dying (fault injection). */
   readonly restarts: number
@@ -93,6 +98,17 @@ export interface ReplayResult {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100
+
+/** An audit store that breaks after `batches` writes (a database that dies mid-day). */
+const failingAfter = (audit: AuditLog["Service"], batches: number | undefined): AuditLog["Service"] => {
+  if (batches === undefined) return audit
+  let written = 0
+  return {
+    ...audit,
+    append: (rows, checkpoint) =>
+      written++ < batches ? audit.append(rows, checkpoint) : Effect.fail(new AuditWriteFailed({ message: "connection to the database lost" }))
+  }
+}
 
 /**
  * Counts the service calls a process makes; from the limit on, each call hangs forever (the process
@@ -136,7 +152,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   const rows: Array<TransitionRow> = []
   const sent: Array<{ at: number; alert: Alert }> = []
   // What outlives the process: the broker's world, the audit trail with its checkpoints, the journal.
-  const audit = memoryAuditLog(rows)
+  const audit = failingAfter(memoryAuditLog(rows), opts.auditFailsAfterBatches)
   const journal = memoryOrderJournal()
   const notifier = memoryNotifier(sent)
   const servicesOf = (gate: ProcessGate | undefined): Context.Context<EngineServices> => {
@@ -196,8 +212,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     const soonest = Math.min(...upcoming.filter((t): t is number => t !== undefined))
     next = Number.isFinite(soonest) ? Math.max(soonest, at) : undefined
   }
-  if (engine.failure !== null) throw new Error(`${opts.file ?? h.date}: ${engine.failure}`)
-  return { report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, rows), rows, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
+  return { failure: engine.failure, report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, rows), rows, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 
 const reportOf = (

@@ -34,7 +34,10 @@ export const simulate = (
       for (const policy of policies) {
         const reports = []
         for (const { file, day } of days) {
-          reports.push((await replayDay(day, { config, policy, truth: model, estimate: model, file })).report)
+          const result = await replayDay(day, { config, policy, truth: model, estimate: model, file })
+          // A day whose engine stopped deciding has no result worth reporting.
+          if (result.failure !== null) throw new Error(`${file} (${policy}): ${result.failure}`)
+          reports.push(result.report)
         }
         runs.push({ policy, days: reports, total: totalsOf(reports) })
       }

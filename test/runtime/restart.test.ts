@@ -43,3 +43,19 @@ describe.each(["engine", "static"] as const)("a %s day killed at service calls s
     }
   }, 120_000)
 })
+
+describe("a database that dies mid-day", () => {
+  it("stops every decision, raises a critical alert, and sends nothing after the last recorded transition", async () => {
+    const whole = await replayDay(day, options("engine"))
+    const broken = await replayDay(day, { ...options("engine"), auditFailsAfterBatches: 40 })
+    expect(broken.failure).toMatch(/^audit write failed: .*connection to the database lost/)
+    const halted = broken.alerts.filter((a) => a.alert.kind === "ENGINE_HALTED")
+    expect(halted).toHaveLength(1)
+    expect(halted[0]!.alert.severity).toBe("critical")
+    // Only orders whose transitions were recorded left the process: a prefix of the whole day's orders.
+    expect(broken.orders.length).toBeLessThan(whole.orders.length)
+    expect(broken.orders).toEqual(whole.orders.slice(0, broken.orders.length))
+    // Nothing recorded after the failure, and what was recorded is the whole day's beginning.
+    expect(broken.rows).toEqual(whole.rows.slice(0, broken.rows.length))
+  })
+})
