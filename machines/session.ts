@@ -49,6 +49,10 @@ export interface SessionInput {
 export interface HedgeRecord {
   readonly id: string
   readonly forEntry: string
+  readonly symbol: string
+  /** Why it was bought (PRE_STRATEGY:<portfolio>) and the utilisation then, percent. */
+  readonly trigger: string
+  readonly utilisationBefore: number
   readonly strike: number
   readonly optionType: "CE" | "PE"
   readonly quantity: number
@@ -189,6 +193,8 @@ export const sessionMachine = setup({
       let seq = context.hedgeSeq
       for (const pick of event.selection.picks) {
         const id = `hedge-${++seq}`
+        const symbol = optionSymbol(context.index, context.expiry, pick.strike, pick.optionType)
+        const trigger = `PRE_STRATEGY:${event.portfolio}`
         const input: HedgeInput = {
           id,
           forEntry: event.entryId,
@@ -197,8 +203,8 @@ export const sessionMachine = setup({
           optionType: pick.optionType,
           quantity: pick.quantity,
           otmDistance: pick.otmDistance,
-          symbol: optionSymbol(context.index, context.expiry, pick.strike, pick.optionType),
-          trigger: `PRE_STRATEGY:${event.portfolio}`,
+          symbol,
+          trigger,
           utilisationBefore: event.utilisationBefore,
           buyDeadlineAt: entry?.entryAt ?? context.now,
           rules: context.hedgeRules
@@ -206,6 +212,9 @@ export const sessionMachine = setup({
         hedges[id] = {
           id,
           forEntry: event.entryId,
+          symbol,
+          trigger,
+          utilisationBefore: event.utilisationBefore,
           strike: pick.strike,
           optionType: pick.optionType,
           quantity: pick.quantity,

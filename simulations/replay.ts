@@ -31,6 +31,10 @@ import type { RecordedDay } from "./recorded-day.ts"
 export interface HedgeReport {
   readonly id: string
   readonly forEntry: string
+  readonly symbol: string
+  readonly trigger: string
+  readonly utilisationBefore: number
+  readonly otmDistance: number
   readonly strike: number
   readonly optionType: "CE" | "PE"
   readonly lots: number
@@ -76,6 +80,8 @@ export interface ReplayOptions {
    * and is started again from its last checkpoint; the broker's world, audit and journal outlive it.
    */
   readonly killAfterCalls?: number
+  /** Where the audit trail, checkpoints and order journal are kept (default: in this process). */
+  readonly store?: { readonly audit: AuditLog["Service"]; readonly journal: OrderJournal["Service"] }
   /** Fault injection: the audit store accepts this many batches, then every write fails. */
   readonly auditFailsAfterBatches?: number
   /** Operator commands (toggle, manual exit) delivered at their instants, before that instant's clock. */
@@ -98,6 +104,12 @@ export interface ReplayResult {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100
+
+/** A persisted audit trail whose rows are also kept here, for the day's report. */
+const alsoInMemory = (persisted: AuditLog["Service"], local: AuditLog["Service"]): AuditLog["Service"] => ({
+  append: (rows, checkpoint) => Effect.andThen(persisted.append(rows, checkpoint), local.append(rows, checkpoint)),
+  latest: persisted.latest
+})
 
 /** An audit store that breaks after `batches` writes (a database that dies mid-day). */
 const failingAfter = (audit: AuditLog["Service"], batches: number | undefined): AuditLog["Service"] => {
@@ -152,8 +164,9 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   const rows: Array<TransitionRow> = []
   const sent: Array<{ at: number; alert: Alert }> = []
   // What outlives the process: the broker's world, the audit trail with its checkpoints, the journal.
-  const audit = failingAfter(memoryAuditLog(rows), opts.auditFailsAfterBatches)
-  const journal = memoryOrderJournal()
+  const local = memoryAuditLog(rows)
+  const audit = failingAfter(opts.store === undefined ? local : alsoInMemory(opts.store.audit, local), opts.auditFailsAfterBatches)
+  const journal = opts.store?.journal ?? memoryOrderJournal()
   const notifier = memoryNotifier(sent)
   const servicesOf = (gate: ProcessGate | undefined): Context.Context<EngineServices> => {
     const g = <S extends object>(service: S): S => (gate === undefined ? service : gate.wrap(service))
@@ -201,7 +214,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
       engine.actor.stop()
       gate = undefined
       restarts++
-      const checkpoint = Effect.runSync(audit.latest)
+      const checkpoint = await Effect.runPromise(audit.latest)
       const services = servicesOf(undefined)
       engine = await Effect.runPromise(
         Effect.provideContext(checkpoint === null ? SessionEngine.start(setup) : SessionEngine.restore(setup, checkpoint), services)
@@ -232,6 +245,10 @@ const reportOf = (
     (hd): HedgeReport => ({
       id: hd.id,
       forEntry: hd.forEntry,
+      symbol: hd.symbol,
+      trigger: hd.trigger,
+      utilisationBefore: hd.utilisationBefore,
+      otmDistance: Math.round(hd.otmDistance),
       strike: hd.strike,
       optionType: hd.optionType,
       lots: hd.quantity / lotSize,

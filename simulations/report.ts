@@ -1,6 +1,7 @@
 // Reports of simulated days: totals per policy, a readable table for people and JSON for machines.
 import type { Policy } from "../machines/protocol.ts"
 import type { DayReport } from "./replay.ts"
+import type { AnalyticsRow } from "../adapters/postgres/engine-store.ts"
 
 export interface Totals {
   readonly days: number
@@ -139,3 +140,24 @@ export const toText = (runs: ReadonlyArray<PolicyRun>, options: { readonly alert
   )
   return out.join("\n")
 }
+
+/** The analytics rows as a table. */
+export const formatAnalytics = (rows: ReadonlyArray<AnalyticsRow>): string =>
+  rows.length === 0
+    ? "no sessions on record"
+    : table(
+        ["date", "day", "index", "mode", "policy", "hedges", "cost", "recovered", "net", "peak util", "breaches"],
+        rows.map((r) => [
+          r.sessionDate,
+          r.dayOfWeek,
+          r.index,
+          r.mode,
+          r.policy,
+          String(r.hedgeCount),
+          rupees(r.totalCost),
+          rupees(r.totalRecovered),
+          rupees(r.netCost),
+          r.peakUtilization === null ? "" : `${r.peakUtilization.toFixed(1)}%`,
+          r.breaches === null ? "" : String(r.breaches)
+        ])
+      )

@@ -5,7 +5,11 @@ import type { Policy } from "../machines/protocol.ts"
 import type { HedgeConfig } from "../src/domain/config.ts"
 import { constantsMarginModel } from "../src/domain/margin.ts"
 import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "./recorded-day.ts"
-import { replayDay } from "./replay.ts"
+import { replayDay, type DayReport, type ReplayOptions } from "./replay.ts"
+import { openSession, postgresAuditLog, postgresOrderJournal, writeDayRecords } from "../adapters/postgres/engine-store.ts"
+import { tradingSessionOf } from "../src/domain/session.ts"
+import { SqlClient } from "effect/sql/SqlClient"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import { totalsOf, type PolicyRun } from "./report.ts"
 
 export const POLICIES: ReadonlyArray<Policy> = ["engine", "static", "none"]
@@ -22,26 +26,57 @@ export const readDays = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyAr
     return days
   })
 
-export const simulate = (
+/** Where a simulated day keeps its records: a database session, or (undefined) this process only. */
+type StoreFor<R> = (day: RecordedDay, policy: Policy) => Effect.Effect<
+  { readonly store: NonNullable<ReplayOptions["store"]>; readonly done: (report: DayReport) => Effect.Effect<void, unknown> } | undefined,
+  unknown,
+  R
+>
+
+const inMemory: StoreFor<never> = () => Effect.succeed(undefined)
+
+export const simulate = <R = never>(
   days: ReadonlyArray<{ file: string; day: RecordedDay }>,
   policies: ReadonlyArray<Policy>,
-  config: HedgeConfig
-): Effect.Effect<ReadonlyArray<PolicyRun>, SimulationFailed> =>
-  Effect.tryPromise({
-    try: async () => {
-      const model = constantsMarginModel(config.marginConstants)
-      const runs: Array<PolicyRun> = []
-      for (const policy of policies) {
-        const reports = []
-        for (const { file, day } of days) {
-          const result = await replayDay(day, { config, policy, truth: model, estimate: model, file })
-          // A day whose engine stopped deciding has no result worth reporting.
-          if (result.failure !== null) throw new Error(`${file} (${policy}): ${result.failure}`)
-          reports.push(result.report)
-        }
-        runs.push({ policy, days: reports, total: totalsOf(reports) })
+  config: HedgeConfig,
+  storeFor: StoreFor<R> = inMemory as StoreFor<R>
+): Effect.Effect<ReadonlyArray<PolicyRun>, SimulationFailed, R> =>
+  Effect.gen(function*() {
+    const model = constantsMarginModel(config.marginConstants)
+    const runs: Array<PolicyRun> = []
+    for (const policy of policies) {
+      const reports = []
+      for (const { file, day } of days) {
+        const kept = yield* storeFor(day, policy)
+        const result = yield* Effect.promise(() =>
+          replayDay(day, { config, policy, truth: model, estimate: model, file, ...(kept === undefined ? {} : { store: kept.store }) })
+        )
+        // A day whose engine stopped deciding has no result worth reporting.
+        if (result.failure !== null) return yield* new SimulationFailed({ message: `${file} (${policy}): ${result.failure}` })
+        if (kept !== undefined) yield* kept.done(result.report)
+        reports.push(result.report)
       }
-      return runs
-    },
-    catch: (e) => new SimulationFailed({ message: e instanceof Error ? e.message : String(e) })
+      runs.push({ policy, days: reports, total: totalsOf(reports) })
+    }
+    return runs
+  }).pipe(
+    Effect.catchDefect((e) => Effect.fail(new SimulationFailed({ message: e instanceof Error ? e.message : String(e) }))),
+    Effect.mapError((e) => (e instanceof SimulationFailed ? e : new SimulationFailed({ message: messageOf(e) })))
+  )
+
+const messageOf = (e: unknown): string =>
+  typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
+
+/** Keep every simulated day in the database: a fresh session per day and policy, its records, its summary. */
+export const databaseStore: StoreFor<SqlClient | PgClient.PgClient> = (day, policy) =>
+  Effect.gen(function*() {
+    const trading = tradingSessionOf({ ...day.header, autoHedgeEnabled: true, mode: "simulation" })
+    const sessionId = yield* openSession(trading, policy, true)
+    const store = { audit: yield* postgresAuditLog(sessionId), journal: yield* postgresOrderJournal(sessionId) }
+    const sql = yield* SqlClient
+    return {
+      store,
+      done: (report: DayReport) =>
+        Effect.provideService(writeDayRecords(sessionId, report, day.header.index === "NIFTY" ? "NFO" : "BFO"), SqlClient, sql)
+    }
   })

@@ -11,7 +11,8 @@ export const memoryAuditLog = (rows: Array<TransitionRow>): AuditLog["Service"] 
     append: (batch, checkpoint) =>
       Effect.sync(() => {
         rows.push(...batch)
-        last = checkpoint
+        // Kept as a database keeps it: a JSON document (so what cannot be stored fails here too).
+        last = JSON.parse(JSON.stringify(checkpoint)) as Checkpoint
       }),
     latest: Effect.sync(() => last)
   }

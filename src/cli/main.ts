@@ -10,7 +10,13 @@ import { formatSchedule, loadScheduleFile } from "../domain/schedule.ts"
 import { loadConfigFrom } from "../runtime/load-config.ts"
 import { generateWeek } from "../../simulations/generate-week.ts"
 import { toJson, toText } from "../../simulations/report.ts"
-import { POLICIES, readDays, simulate } from "../../simulations/simulate.ts"
+import { POLICIES, databaseStore, readDays, simulate } from "../../simulations/simulate.ts"
+import { formatAnalytics } from "../../simulations/report.ts"
+import { analytics } from "../../adapters/postgres/engine-store.ts"
+import { databaseLayer, databaseOptionsFromEnv, describeDatabase } from "../../adapters/postgres/database.ts"
+import { migrate } from "../../adapters/postgres/migrations.ts"
+import type * as PgClient from "@effect/sql-pg/PgClient"
+import type { SqlClient } from "effect/sql/SqlClient"
 
 const DEFAULT_SCHEDULE = "config/schedule.json"
 
@@ -33,13 +39,17 @@ const simulateCommand = Command.make(
     policy: Flag.String("policy").pipe(Flag.withDescription("engine, static, none (repeat or comma-separate; default all three)"), Flag.atLeast(0)),
     json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of the table"), Flag.withDefault(false)),
     alerts: Flag.Boolean("alerts").pipe(Flag.withDescription("also print every alert, as the trader reads it"), Flag.withDefault(false)),
+    db: Flag.Boolean("db").pipe(
+      Flag.withDescription("keep every day in the database: DATABASE_URL, else the embedded PGlite in AUTOHEDGE_DATA_DIR (default ./data)"),
+      Flag.withDefault(false)
+    ),
     config: configFlag
   },
-  Effect.fn(function*({ paths, policy, json, alerts, config }) {
+  Effect.fn(function*({ paths, policy, json, alerts, db, config }) {
     const policies = yield* parsePolicies(policy)
     const hedgeConfig = yield* loadConfigFrom(process.env, Option.getOrUndefined(config))
     const days = yield* readDays(paths)
-    const runs = yield* simulate(days, policies, hedgeConfig)
+    const runs = db ? yield* inDatabase(simulate(days, policies, hedgeConfig, databaseStore)) : yield* simulate(days, policies, hedgeConfig)
     yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs, { alerts }))
   })
 ).pipe(Command.withDescription("Replay recorded days through the engine and compare policies"))
@@ -102,9 +112,38 @@ const scheduleCommand = Command.make("schedule").pipe(
   Command.withSubcommands([scheduleShow])
 )
 
+const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient | PgClient.PgClient>) =>
+  Effect.scoped(Effect.andThen(migrate, effect)).pipe(Effect.provide(databaseLayer(databaseOptionsFromEnv(process.env))))
+
+const dbMigrate = Command.make(
+  "migrate",
+  {},
+  Effect.fn(function*() {
+    const options = databaseOptionsFromEnv(process.env)
+    const applied = yield* Effect.scoped(migrate).pipe(Effect.provide(databaseLayer(options)))
+    yield* Console.log(
+      applied.length === 0 ? `${describeDatabase(options)}: up to date` : `${describeDatabase(options)}: applied ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`
+    )
+  })
+).pipe(Command.withDescription("Create or update the auto_hedge schema (DATABASE_URL, else PGlite in AUTOHEDGE_DATA_DIR)"))
+
+const dbCommand = Command.make("db").pipe(Command.withDescription("The database"), Command.withSubcommands([dbMigrate]))
+
+const analyticsCommand = Command.make(
+  "analytics",
+  {
+    days: Flag.Int("days").pipe(Flag.withDescription("the last N session dates on record"), Flag.withDefault(30)),
+    json: Flag.Boolean("json").pipe(Flag.withDefault(false))
+  },
+  Effect.fn(function*({ days, json }) {
+    const rows = yield* inDatabase(analytics(days))
+    yield* Console.log(json ? JSON.stringify({ analytics: rows }, null, 2) : formatAnalytics(rows))
+  })
+).pipe(Command.withDescription("Hedge cost, recovered and peak utilisation per day, from the database"))
+
 const autohedge = Command.make("autohedge").pipe(
   Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
-  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand])
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand])
 )
 
 /** One line for the user: the error's own message (already naming file, line, key and value). */

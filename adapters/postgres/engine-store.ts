@@ -1,0 +1,316 @@
+// The engine's records in Postgres: the session row, the audit trail (transitions with the checkpoint
+// each batch leads to, in one transaction) and the order journal. The same code runs on PGlite and on
+// a PostgreSQL server.
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import type { Policy } from "../../machines/protocol.ts"
+import type { TradingSession } from "../../src/domain/session.ts"
+import { instantOf, weekdayOf } from "../../src/domain/time.ts"
+import type { DayReport } from "../../simulations/replay.ts"
+import {
+  AuditWriteFailed,
+  JournalWriteFailed,
+  type AuditLog,
+  type Checkpoint,
+  type OrderIntent,
+  type OrderIntentStatus,
+  type OrderJournal,
+  type TransitionRow
+} from "../../src/services/services.ts"
+
+const oneLine = (e: SqlError): string => String(e.message ?? e).split("\n")[0] ?? ""
+
+/**
+ * The session row of a day, mode and policy; its id keys everything else. `fresh` clears what an
+ * earlier run of the same day left (a re-simulation); the daemon keeps it, to carry on from it.
+ */
+export const openSession = (trading: TradingSession, policy: Policy, fresh: boolean) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const rows = yield* sql<{ id: number }>`
+      INSERT INTO auto_hedge.daily_session
+        (session_date, mode, policy, day_of_week, index_name, expiry_type, expiry_date, num_baskets, budget_per_basket, auto_hedge_enabled)
+      VALUES (${trading.date}, ${trading.mode}, ${policy}, ${weekdayOf(trading.date)}, ${trading.index}, ${trading.expiryType},
+        ${trading.expiry}, ${trading.baskets}, ${trading.budgetPerBasket}, ${trading.autoHedgeEnabled})
+      ON CONFLICT (session_date, mode, policy) DO UPDATE SET updated_at = NOW()
+      RETURNING id`
+    const id = rows[0]!.id
+    if (fresh) {
+      yield* sql.withTransaction(
+        Effect.gen(function*() {
+          yield* sql`DELETE FROM auto_hedge.transitions WHERE session_id = ${id}`
+          yield* sql`DELETE FROM auto_hedge.snapshots WHERE session_id = ${id}`
+          yield* sql`DELETE FROM auto_hedge.orders WHERE session_id = ${id}`
+          yield* sql`DELETE FROM auto_hedge.active_hedges WHERE session_id = ${id}`
+          yield* sql`DELETE FROM auto_hedge.strategy_executions WHERE session_id = ${id}`
+          yield* sql`DELETE FROM auto_hedge.hedge_transactions WHERE session_id = ${id}`
+        })
+      )
+    }
+    return id
+  })
+
+/** The audit trail of one session: each batch of transitions and its checkpoint commit together. */
+export const postgresAuditLog = (sessionId: number) =>
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const audit: AuditLog["Service"] = {
+      append: (rows, checkpoint) =>
+        sql
+          .withTransaction(
+            Effect.gen(function*() {
+              if (rows.length > 0) yield* sql`INSERT INTO auto_hedge.transitions ${sql.insert(rows.map((r) => transitionRecord(sessionId, r, sql)))}`
+              const document = sql.json({ snapshot: checkpoint.snapshot, enteredAt: checkpoint.enteredAt })
+              yield* sql`
+                INSERT INTO auto_hedge.snapshots (session_id, seq, machine_version, snapshot)
+                VALUES (${sessionId}, ${checkpoint.seq}, ${checkpoint.machineVersion}, ${document})
+                ON CONFLICT (session_id, seq) DO UPDATE SET snapshot = EXCLUDED.snapshot, taken_at = NOW()`
+              // Only the latest checkpoint is ever restored from.
+              yield* sql`DELETE FROM auto_hedge.snapshots WHERE session_id = ${sessionId} AND seq < ${checkpoint.seq}`
+            })
+          )
+          .pipe(Effect.mapError((e) => new AuditWriteFailed({ message: oneLine(e) }))),
+      latest: sql<{ seq: string | number; machine_version: string; snapshot: { snapshot: unknown; enteredAt: Checkpoint["enteredAt"] } }>`
+        SELECT seq, machine_version, snapshot FROM auto_hedge.snapshots WHERE session_id = ${sessionId} ORDER BY seq DESC LIMIT 1`.pipe(
+        Effect.map((rows) => {
+          const row = rows[0]
+          return row === undefined
+            ? null
+            : { seq: Number(row.seq), machineVersion: row.machine_version, snapshot: row.snapshot.snapshot, enteredAt: row.snapshot.enteredAt }
+        }),
+        Effect.mapError((e) => new AuditWriteFailed({ message: oneLine(e) }))
+      )
+    }
+    return audit
+  })
+
+const transitionRecord = (sessionId: number, r: TransitionRow, sql: PgClient.PgClient) => ({
+  session_id: sessionId,
+  seq: r.seq,
+  actor_id: r.actorId,
+  actor_kind: r.kind,
+  state_from: r.from,
+  state_to: r.to,
+  event_type: r.event,
+  event_payload: sql.json(r.payload),
+  market_time: new Date(r.at).toISOString()
+})
+
+/** The session's transitions, in order, as the engine wrote them. */
+export const loadTransitions = (sessionId: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const rows = yield* sql<{
+      seq: string | number
+      actor_id: string
+      actor_kind: TransitionRow["kind"]
+      state_from: string
+      state_to: string
+      event_type: string
+      event_payload: unknown
+      market_time: Date | string
+    }>`SELECT seq, actor_id, actor_kind, state_from, state_to, event_type, event_payload, market_time
+       FROM auto_hedge.transitions WHERE session_id = ${sessionId} ORDER BY seq`
+    return rows.map(
+      (r): TransitionRow => ({
+        seq: Number(r.seq),
+        actorId: r.actor_id,
+        kind: r.actor_kind,
+        from: r.state_from,
+        to: r.state_to,
+        event: r.event_type,
+        payload: r.event_payload,
+        at: new Date(r.market_time).getTime()
+      })
+    )
+  })
+
+/** The order journal of one session. */
+export const postgresOrderJournal = (sessionId: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const fail = (e: SqlError) => new JournalWriteFailed({ message: oneLine(e) })
+    const journal: OrderJournal["Service"] = {
+      find: (clientOrderId) =>
+        sql<{
+          client_order_id: string
+          hedge_id: string
+          side: "BUY" | "SELL"
+          symbol: string
+          strike: number
+          option_type: "CE" | "PE"
+          quantity: number
+          limit_price: string | number
+          status: OrderIntentStatus
+          broker_order_id: string | null
+          message: string | null
+        }>`SELECT * FROM auto_hedge.orders WHERE session_id = ${sessionId} AND client_order_id = ${clientOrderId}`.pipe(
+          Effect.map((rows) => {
+            const r = rows[0]
+            return r === undefined
+              ? null
+              : ({
+                  clientOrderId: r.client_order_id,
+                  hedgeId: r.hedge_id,
+                  side: r.side,
+                  symbol: r.symbol,
+                  strike: r.strike,
+                  optionType: r.option_type,
+                  quantity: r.quantity,
+                  limitPrice: Number(r.limit_price),
+                  status: r.status,
+                  brokerOrderId: r.broker_order_id,
+                  message: r.message
+                } satisfies OrderIntent)
+          }),
+          Effect.mapError(fail)
+        ),
+      record: (i) =>
+        sql`INSERT INTO auto_hedge.orders (client_order_id, session_id, hedge_id, side, symbol, strike, option_type, quantity, limit_price, status, broker_order_id, message)
+            VALUES (${i.clientOrderId}, ${sessionId}, ${i.hedgeId}, ${i.side}, ${i.symbol}, ${i.strike}, ${i.optionType}, ${i.quantity}, ${i.limitPrice}, ${i.status}, ${i.brokerOrderId}, ${i.message})`.pipe(
+          Effect.asVoid,
+          Effect.mapError(fail)
+        ),
+      update: (clientOrderId, change) =>
+        sql`UPDATE auto_hedge.orders SET status = ${change.status},
+              broker_order_id = COALESCE(${change.brokerOrderId ?? null}, broker_order_id),
+              message = COALESCE(${change.message ?? null}, message),
+              updated_at = NOW()
+            WHERE session_id = ${sessionId} AND client_order_id = ${clientOrderId}`.pipe(Effect.asVoid, Effect.mapError(fail))
+    }
+    return journal
+  })
+
+/**
+ * The origin's tables as a read model of a finished day: one BUY row per hedge bought and one SELL row
+ * per hedge sold in hedge_transactions, the hedges still held at the close in active_hedges, one row
+ * per entry in strategy_executions, and the day's peak utilisation and breaches on the session row.
+ */
+export const writeDayRecords = (sessionId: number, report: DayReport, exchange: "NFO" | "BFO") =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const stamp = (time: string | null) => (time === null ? null : instantOf(report.date, time))
+    yield* sql.withTransaction(
+      Effect.gen(function*() {
+        yield* sql`DELETE FROM auto_hedge.active_hedges WHERE session_id = ${sessionId}`
+        yield* sql`DELETE FROM auto_hedge.hedge_transactions WHERE session_id = ${sessionId}`
+        for (const h of report.hedges) {
+          if (h.boughtAt === null) continue
+          const lots = h.lots
+          const common = { session_id: sessionId, trigger_reason: h.trigger, symbol: h.symbol, exchange, strike: h.strike, option_type: h.optionType, quantity: h.quantity, lots }
+          const [buy] = yield* sql<{ id: number }>`INSERT INTO auto_hedge.hedge_transactions ${sql.insert({
+            ...common,
+            timestamp: new Date(stamp(h.boughtAt)!).toISOString(),
+            action: "BUY",
+            order_price: h.buyPrice ?? 0,
+            executed_price: h.buyPrice,
+            total_cost: h.paid,
+            utilization_before: h.utilisationBefore,
+            order_status: "SUCCESS"
+          })} RETURNING id`
+          const sold = h.status === "closed" && h.closedAt !== null
+          const sell = sold
+            ? (yield* sql<{ id: number }>`INSERT INTO auto_hedge.hedge_transactions ${sql.insert({
+                ...common,
+                timestamp: new Date(stamp(h.closedAt)!).toISOString(),
+                action: "SELL",
+                trigger_reason: "EXCESS_MARGIN",
+                order_price: h.quantity > 0 ? h.received / h.quantity : 0,
+                executed_price: h.quantity > 0 ? h.received / h.quantity : 0,
+                total_cost: h.received,
+                utilization_before: h.utilisationBefore,
+                order_status: "SUCCESS"
+              })} RETURNING id`)[0]
+            : undefined
+          yield* sql`INSERT INTO auto_hedge.active_hedges ${sql.insert({
+            session_id: sessionId,
+            transaction_id: buy!.id,
+            symbol: h.symbol,
+            exchange,
+            strike: h.strike,
+            option_type: h.optionType,
+            quantity: h.quantity,
+            entry_price: h.buyPrice ?? 0,
+            is_active: h.status === "open",
+            exit_transaction_id: sell?.id ?? null,
+            otm_distance: h.otmDistance
+          })}`
+        }
+        yield* sql`UPDATE auto_hedge.daily_session SET peak_utilization = ${report.peakUtilization}, breaches = ${report.breaches.length},
+                     gross_spend = ${report.grossSpend}, recovered = ${report.recovered}, updated_at = NOW()
+                   WHERE id = ${sessionId}`
+      })
+    )
+  })
+
+export interface AnalyticsRow {
+  readonly sessionDate: string
+  readonly dayOfWeek: string
+  readonly index: string
+  readonly mode: string
+  readonly policy: string
+  readonly baskets: number
+  readonly hedgeCount: number
+  readonly totalCost: number
+  readonly totalRecovered: number
+  readonly netCost: number
+  readonly peakUtilization: number | null
+  readonly breaches: number | null
+}
+
+/**
+ * The origin's analytics query (cost, recovered, peak utilisation per day), over the last `days`
+ * session dates on record — dates, not calendar days back from today, so simulated history counts.
+ */
+export const analytics = (days: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const rows = yield* sql<{
+      session_date: Date | string
+      day_of_week: string
+      index_name: string
+      mode: string
+      policy: string
+      num_baskets: number
+      hedge_count: string | number
+      total_cost: string | number
+      total_recovered: string | number
+      peak_utilization: string | number | null
+      breaches: number | null
+    }>`
+      WITH recent AS (
+        SELECT DISTINCT session_date FROM auto_hedge.daily_session ORDER BY session_date DESC LIMIT ${days}
+      )
+      SELECT s.session_date, s.day_of_week, s.index_name, s.mode, s.policy, s.num_baskets,
+             COUNT(t.id) FILTER (WHERE t.action = 'BUY') AS hedge_count,
+             COALESCE(SUM(CASE WHEN t.action = 'BUY' THEN t.total_cost ELSE 0 END), 0) AS total_cost,
+             COALESCE(SUM(CASE WHEN t.action = 'SELL' THEN t.total_cost ELSE 0 END), 0) AS total_recovered,
+             COALESCE(s.peak_utilization, MAX(t.utilization_before)) AS peak_utilization,
+             s.breaches
+      FROM auto_hedge.daily_session s
+      JOIN recent r ON r.session_date = s.session_date
+      LEFT JOIN auto_hedge.hedge_transactions t ON t.session_id = s.id
+      GROUP BY s.id
+      ORDER BY s.session_date DESC, s.mode, s.policy`
+    return rows.map(
+      (r): AnalyticsRow => ({
+        sessionDate: typeof r.session_date === "string" ? r.session_date.slice(0, 10) : dateOfLocal(r.session_date),
+        dayOfWeek: r.day_of_week,
+        index: r.index_name,
+        mode: r.mode,
+        policy: r.policy,
+        baskets: r.num_baskets,
+        hedgeCount: Number(r.hedge_count),
+        totalCost: Number(r.total_cost),
+        totalRecovered: Number(r.total_recovered),
+        netCost: Math.round((Number(r.total_cost) - Number(r.total_recovered)) * 100) / 100,
+        peakUtilization: r.peak_utilization === null ? null : Number(r.peak_utilization),
+        breaches: r.breaches
+      })
+    )
+  })
+
+/** A DATE column read as a JS Date (midnight UTC of that date): its date. */
+const dateOfLocal = (d: Date): string => d.toISOString().slice(0, 10)
