@@ -11,10 +11,10 @@ export const memoryAuditLog = (rows: Array<TransitionRow>): AuditLog["Service"] 
     append: (batch, checkpoint) =>
       Effect.sync(() => {
         rows.push(...batch)
-        // Kept as a database keeps it: a JSON document (so what cannot be stored fails here too).
-        last = JSON.parse(JSON.stringify(checkpoint)) as Checkpoint
+        last = checkpoint
       }),
-    latest: Effect.sync(() => last)
+    // Read back as a database gives it: through JSON (so what cannot be stored fails here too).
+    latest: Effect.sync(() => (last === null ? null : (JSON.parse(JSON.stringify(last)) as Checkpoint)))
   }
 }
 

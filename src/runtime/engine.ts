@@ -130,6 +130,7 @@ export class SessionEngine {
   ) {
     const clock = Context.get(context, MarketClock)
     const run = <A, E>(effect: Effect.Effect<A, E, EngineServices>) => this.call(effect)
+    const act = <A, E>(effect: Effect.Effect<A, E, EngineServices>) => this.call(effect, true)
     const machine = sessionMachine.provide({
       actors: {
         assessExits: fromPromise<ExitDecision, AssessExitsInput>(({ input }) => run(this.assessExits(input.hedges, input.liveEntries))),
@@ -146,10 +147,10 @@ export class SessionEngine {
             quoteOption: fromPromise<Quote, QuoteInput>(({ input }) =>
               run(Effect.map(MarketData.use((m) => m.snapshot), (s) => ({ ltp: priceOf(s.chain, input.strike, input.optionType), at: s.at })))
             ),
-            placeOrder: fromPromise<PlaceResult, OrderRequest>(({ input }) => run(this.placeOrder(input))),
+            placeOrder: fromPromise<PlaceResult, OrderRequest>(({ input }) => act(this.placeOrder(input))),
             findOrder: fromPromise<OrderState | null, { clientOrderId: string }>(({ input }) => run(this.findOrder(input.clientOrderId))),
             orderStatus: fromPromise<OrderState, OrderRef>(({ input }) => run(this.journaled(input, Broker.use((b) => b.orderStatus(input.orderId))))),
-            cancelOrder: fromPromise<OrderState, OrderRef>(({ input }) => run(this.journaled(input, Broker.use((b) => b.cancelOrder(input.orderId)))))
+            cancelOrder: fromPromise<OrderState, OrderRef>(({ input }) => act(this.journaled(input, Broker.use((b) => b.cancelOrder(input.orderId)))))
           }
         })
       }
@@ -286,13 +287,14 @@ export class SessionEngine {
   // ---- plumbing
 
   /**
-   * Run a service call on the single decision thread. The audit is written first: nothing leaves the
-   * process (an order, an alert) before the transitions that led to it are recorded.
+   * Run a service call on the single decision thread. A call that acts on the world (`acts`: an order
+   * sent or cancelled, an alert) waits for the audit to be written first: nothing leaves the process
+   * before the transitions that led to it are recorded. Reads need no such wait.
    */
-  private call<A, E>(effect: Effect.Effect<A, E, EngineServices>): Promise<A> {
+  private call<A, E>(effect: Effect.Effect<A, E, EngineServices>, acts = false): Promise<A> {
     return new Promise<A>((resolve, reject) => {
       this.queue.push(async () => {
-        await this.flushAudit()
+        if (acts) await this.flushAudit()
         if (this.failure !== null) return reject(new Error(this.failure))
         const exit = await Effect.runPromiseExitWith(this.context)(effect)
         if (Exit.isSuccess(exit)) return resolve(exit.value)
@@ -355,7 +357,9 @@ export class SessionEngine {
     // A snapshot after the first is only the end of a macrostep already recorded by its microsteps.
     if (ev.type === "@xstate.snapshot" && from !== undefined) return
     this.lastState.set(actorId, to)
-    if (from === to && ev.event.type === "CLOCK") return
+    // A clock tick that changes nothing is no transition for the children; for the session it is
+    // still recorded: the session's events are the day's inputs, from which `replay` rebuilds it.
+    if (from === to && ev.event.type === "CLOCK" && kind !== "session") return
     const at = now()
     this.noteEntered(actorId, from ?? "", to, at)
     this.pendingRows.push({ seq: ++this.seq, actorId, kind, from: from ?? "", to, event: ev.event.type, payload: payloadOf(ev.event), at })
@@ -371,7 +375,7 @@ export class SessionEngine {
 
   private raiseAlert(alert: AlertEvent["alert"], at: number): void {
     this.alerts.push({ at, alert })
-    void this.call(Notifier.use((n) => n.notify(alert, at))).catch(() => undefined)
+    void this.call(Notifier.use((n) => n.notify(alert, at)), true).catch(() => undefined)
   }
 
   // ---- the services behind the machines' invocations
