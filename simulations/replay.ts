@@ -4,7 +4,7 @@ import { createHash } from "node:crypto"
 import { Context, Effect } from "effect"
 import type { Alert, OrderRequest, Policy } from "../machines/protocol.ts"
 import { wakeTimes, type SessionEvent } from "../machines/session.ts"
-import { PaperWorld, type Breach } from "../adapters/paper/world.ts"
+import { PaperWorld, type Breach, type PaperWorldStore } from "../adapters/paper/world.ts"
 import { memoryAuditLog, memoryNotifier, memoryOrderJournal } from "../adapters/memory/recorders.ts"
 import type { HedgeConfig } from "../src/domain/config.ts"
 import { formatAlert } from "../src/domain/alerts.ts"
@@ -80,8 +80,18 @@ export interface ReplayOptions {
    * and is started again from its last checkpoint; the broker's world, audit and journal outlive it.
    */
   readonly killAfterCalls?: number
-  /** Where the audit trail, checkpoints and order journal are kept (default: in this process). */
-  readonly store?: { readonly audit: AuditLog["Service"]; readonly journal: OrderJournal["Service"] }
+  /**
+   * Where the audit trail, checkpoints, order journal and the paper broker's state are kept (default:
+   * in this process), and whether to carry on from what is kept there (a restarted process).
+   */
+  readonly store?: {
+    readonly audit: AuditLog["Service"]
+    readonly journal: OrderJournal["Service"]
+    readonly world?: PaperWorldStore
+    readonly resume?: boolean
+  }
+  /** With `killAfterCalls`: the process kills itself (SIGKILL) there instead of being restarted here. */
+  readonly hardKill?: boolean
   /** Fault injection: the audit store accepts this many batches, then every write fails. */
   readonly auditFailsAfterBatches?: number
   /** Operator commands (toggle, manual exit) delivered at their instants, before that instant's clock. */
@@ -108,7 +118,8 @@ const round2 = (x: number) => Math.round(x * 100) / 100
 /** A persisted audit trail whose rows are also kept here, for the day's report. */
 const alsoInMemory = (persisted: AuditLog["Service"], local: AuditLog["Service"]): AuditLog["Service"] => ({
   append: (rows, checkpoint) => Effect.andThen(persisted.append(rows, checkpoint), local.append(rows, checkpoint)),
-  latest: persisted.latest
+  latest: persisted.latest,
+  trail: persisted.trail
 })
 
 /** An audit store that breaks after `batches` writes (a database that dies mid-day). */
@@ -134,13 +145,18 @@ export class ProcessGate {
   private resolveDied!: () => void
   readonly died = new Promise<void>((resolve) => (this.resolveDied = resolve))
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    /** What dying means: by default this process stops answering; a CLI run kills itself. */
+    private readonly onDeath?: () => void
+  ) {}
 
   /** The same service with every call counted and, past the limit, never answered. */
   wrap<S extends object>(service: S): S {
     const pass = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.suspend(() => {
         if (++this.calls_ <= this.limit) return effect
+        this.onDeath?.()
         this.resolveDied()
         return Effect.never
       })
@@ -153,14 +169,25 @@ export class ProcessGate {
   }
 }
 
+/** JSON with object keys sorted: the same rows give the same text wherever they were stored. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v
+  )
+
+/** SHA-256 of the audit rows (like Lean's order-list hash): equal digests mean identical decisions. */
 export const auditDigest = (rows: ReadonlyArray<TransitionRow>): string =>
-  createHash("sha256").update(rows.map((r) => JSON.stringify(r)).join("\n")).digest("hex")
+  createHash("sha256").update(rows.map(canonical).join("\n")).digest("hex")
 
 export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
   const h = day.header
   const setup = engineSetupFor({ day: h, config: opts.config, policy: opts.policy, model: opts.estimate, enabled: opts.enabled ?? true })
-  const world = new PaperWorld(day, opts.truth)
-  const clock = new VirtualClock(Math.min(day.ticks[0]!.at, setup.session.openAt))
+  const world = new PaperWorld(day, opts.truth, opts.store?.world)
+  const kept = opts.store?.resume === true && opts.store.world !== undefined ? await Effect.runPromise(opts.store.world.load) : null
+  if (kept !== null) world.restore(kept)
+  const clock = new VirtualClock(Math.min(kept?.now ?? day.ticks[0]!.at, setup.session.openAt))
   const rows: Array<TransitionRow> = []
   const sent: Array<{ at: number; alert: Alert }> = []
   // What outlives the process: the broker's world, the audit trail with its checkpoints, the journal.
@@ -181,9 +208,13 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     )
   }
 
-  let gate = opts.killAfterCalls === undefined ? undefined : new ProcessGate(opts.killAfterCalls)
+  const onDeath = opts.hardKill === true ? () => process.kill(process.pid, "SIGKILL") : undefined
+  let gate = opts.killAfterCalls === undefined ? undefined : new ProcessGate(opts.killAfterCalls, onDeath)
   const firstGate = gate
-  let engine = Effect.runSync(Effect.provideContext(SessionEngine.start(setup), servicesOf(gate)))
+  const resumeFrom = opts.store?.resume === true ? await Effect.runPromise(audit.latest) : null
+  let engine = await Effect.runPromise(
+    Effect.provideContext(resumeFrom === null ? SessionEngine.start(setup) : SessionEngine.restore(setup, resumeFrom), servicesOf(gate))
+  )
   let restarts = 0
   /** Wait for the engine, unless the process dies first; true when it died. */
   const died = async (work: Promise<void>): Promise<boolean> => {
@@ -198,11 +229,12 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // session deadline. At each: the world moves, the engine sees what the platform did, then the clock
   // event, then the machines' timers due at that instant. A process that dies is started again from
   // its last checkpoint, at the same instant.
-  let next: number | undefined = clock.now()
+  // A resumed engine carries on at its own time; the world catches up to it deterministically.
+  let next: number | undefined = resumeFrom === null ? clock.now() : Math.max(clock.now(), engine.actor.getSnapshot().context.now)
   while (next !== undefined && !engine.done && engine.failure === null) {
     const at: number = next
     clock.advanceTo(at)
-    Effect.runSync(world.advanceTo(at))
+    await Effect.runPromise(world.advanceTo(at))
     let dead = await died(engine.observeStrategies())
     if (!dead) {
       for (const c of commands) if (c.at === at) engine.send(c.event)
@@ -225,7 +257,10 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     const soonest = Math.min(...upcoming.filter((t): t is number => t !== undefined))
     next = Number.isFinite(soonest) ? Math.max(soonest, at) : undefined
   }
-  return { failure: engine.failure, report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, rows), rows, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
+  await engine.flush()
+  // The report reads the whole trail: a resumed process wrote only its part of it.
+  const trail = await Effect.runPromise(audit.trail)
+  return { failure: engine.failure, report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, trail), rows: trail, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 
 const reportOf = (

@@ -6,7 +6,7 @@ import type { HedgeConfig } from "../src/domain/config.ts"
 import { constantsMarginModel } from "../src/domain/margin.ts"
 import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "./recorded-day.ts"
 import { replayDay, type DayReport, type ReplayOptions } from "./replay.ts"
-import { openSession, postgresAuditLog, postgresOrderJournal, writeDayRecords } from "../adapters/postgres/engine-store.ts"
+import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperWorldStore, writeDayRecords } from "../adapters/postgres/engine-store.ts"
 import { tradingSessionOf } from "../src/domain/session.ts"
 import { SqlClient } from "effect/sql/SqlClient"
 import type * as PgClient from "@effect/sql-pg/PgClient"
@@ -39,7 +39,9 @@ export const simulate = <R = never>(
   days: ReadonlyArray<{ file: string; day: RecordedDay }>,
   policies: ReadonlyArray<Policy>,
   config: HedgeConfig,
-  storeFor: StoreFor<R> = inMemory as StoreFor<R>
+  storeFor: StoreFor<R> = inMemory as StoreFor<R>,
+  /** Fault injection for restart tests: this process SIGKILLs itself at that service call. */
+  killAfterCalls?: number
 ): Effect.Effect<ReadonlyArray<PolicyRun>, SimulationFailed, R> =>
   Effect.gen(function*() {
     const model = constantsMarginModel(config.marginConstants)
@@ -49,7 +51,15 @@ export const simulate = <R = never>(
       for (const { file, day } of days) {
         const kept = yield* storeFor(day, policy)
         const result = yield* Effect.promise(() =>
-          replayDay(day, { config, policy, truth: model, estimate: model, file, ...(kept === undefined ? {} : { store: kept.store }) })
+          replayDay(day, {
+            config,
+            policy,
+            truth: model,
+            estimate: model,
+            file,
+            ...(kept === undefined ? {} : { store: kept.store }),
+            ...(killAfterCalls === undefined ? {} : { killAfterCalls, hardKill: true })
+          })
         )
         // A day whose engine stopped deciding has no result worth reporting.
         if (result.failure !== null) return yield* new SimulationFailed({ message: `${file} (${policy}): ${result.failure}` })
@@ -67,12 +77,20 @@ export const simulate = <R = never>(
 const messageOf = (e: unknown): string =>
   typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
 
-/** Keep every simulated day in the database: a fresh session per day and policy, its records, its summary. */
-export const databaseStore: StoreFor<SqlClient | PgClient.PgClient> = (day, policy) =>
+/**
+ * Keep every simulated day in the database: a session per day and policy with its records, its paper
+ * broker and its summary. Fresh, or (`resume`) carrying on from what a killed run left there.
+ */
+export const databaseStore = (resume = false): StoreFor<SqlClient | PgClient.PgClient> => (day, policy) =>
   Effect.gen(function*() {
     const trading = tradingSessionOf({ ...day.header, autoHedgeEnabled: true, mode: "simulation" })
-    const sessionId = yield* openSession(trading, policy, true)
-    const store = { audit: yield* postgresAuditLog(sessionId), journal: yield* postgresOrderJournal(sessionId) }
+    const sessionId = yield* openSession(trading, policy, !resume)
+    const store = {
+      audit: yield* postgresAuditLog(sessionId),
+      journal: yield* postgresOrderJournal(sessionId),
+      world: yield* postgresPaperWorldStore(sessionId),
+      resume
+    }
     const sql = yield* SqlClient
     return {
       store,

@@ -14,7 +14,8 @@ export const memoryAuditLog = (rows: Array<TransitionRow>): AuditLog["Service"] 
         last = checkpoint
       }),
     // Read back as a database gives it: through JSON (so what cannot be stored fails here too).
-    latest: Effect.sync(() => (last === null ? null : (JSON.parse(JSON.stringify(last)) as Checkpoint)))
+    latest: Effect.sync(() => (last === null ? null : (JSON.parse(JSON.stringify(last)) as Checkpoint))),
+    trail: Effect.sync(() => [...rows])
   }
 }
 

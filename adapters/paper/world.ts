@@ -21,7 +21,7 @@ import {
   type StrategyFeed
 } from "../../src/services/services.ts"
 
-interface PaperOrder {
+export interface PaperOrder {
   readonly request: OrderRequest
   readonly orderId: string
   readonly placedAt: number
@@ -50,6 +50,26 @@ export interface Fill {
   readonly price: number
 }
 
+/** Everything the paper broker knows, as plain data (it outlives the engine's process). */
+export interface PaperWorldState {
+  readonly now: number
+  readonly tickIndex: number
+  readonly scheduleIndex: number
+  readonly positions: ReadonlyArray<Position>
+  readonly portfolios: ReadonlyArray<readonly [string, ReadonlyArray<Position>]>
+  readonly orders: ReadonlyArray<PaperOrder>
+  readonly observed: ReadonlyArray<StrategyEvent>
+  readonly fills: ReadonlyArray<Fill>
+  readonly breaches: ReadonlyArray<Breach>
+  readonly peakUtilisationPct: number
+}
+
+/** Where a durable paper broker keeps its state. */
+export interface PaperWorldStore {
+  readonly load: Effect.Effect<PaperWorldState | null>
+  readonly save: (state: PaperWorldState) => Effect.Effect<void>
+}
+
 export class PaperWorld {
   private tickIndex = -1
   private positions: Array<Position> = []
@@ -66,7 +86,12 @@ export class PaperWorld {
   readonly breaches: Array<Breach> = []
   peakUtilisationPct = 0
 
-  constructor(readonly day: RecordedDay, private readonly truth: MarginModel) {
+  constructor(
+    readonly day: RecordedDay,
+    private readonly truth: MarginModel,
+    /** A broker outlives the engine: with a store, every change is kept before it is answered. */
+    private readonly store?: PaperWorldStore
+  ) {
     const h = day.header
     this.budget = h.baskets * h.budgetPerBasket
     this.positions = [...h.openingPositions]
@@ -88,6 +113,57 @@ export class PaperWorld {
       .map((e, i) => ({ e, i }))
       .sort((a, b) => a.e.at - b.e.at || (a.e.kind === b.e.kind ? a.i - b.i : a.e.kind === "entered" ? -1 : 1))
       .map(({ e }) => e)
+  }
+
+  state(): PaperWorldState {
+    return {
+      now: this.now,
+      tickIndex: this.tickIndex,
+      scheduleIndex: this.scheduleIndex,
+      positions: this.positions,
+      portfolios: [...this.portfolios.entries()],
+      orders: [...this.orders.values()].map((o) => ({ ...o })),
+      observed: [...this.observed],
+      fills: [...this.fills],
+      breaches: [...this.breaches],
+      peakUtilisationPct: this.peakUtilisationPct
+    }
+  }
+
+  /** Carry on from a kept state (the broker after the engine's process died). */
+  restore(state: PaperWorldState): void {
+    this.now = state.now
+    this.tickIndex = state.tickIndex
+    this.scheduleIndex = state.scheduleIndex
+    this.positions = [...state.positions]
+    this.portfolios.clear()
+    for (const [k, v] of state.portfolios) this.portfolios.set(k, v)
+    this.orders.clear()
+    this.byClientId.clear()
+    for (const o of state.orders) {
+      this.orders.set(o.orderId, { ...o })
+      this.byClientId.set(o.request.clientOrderId, o.orderId)
+    }
+    this.observed.splice(0, this.observed.length, ...state.observed)
+    this.fills.splice(0, this.fills.length, ...state.fills)
+    this.breaches.splice(0, this.breaches.length, ...state.breaches)
+    this.peakUtilisationPct = state.peakUtilisationPct
+  }
+
+  /** The instant the world stands at. */
+  get at(): number {
+    return this.now
+  }
+
+  /** Something a restart could not work out again from the day itself: an order, a fill, an event. */
+  private changed = false
+
+  private get keep(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.store === undefined || !this.changed) return Effect.void
+      this.changed = false
+      return this.store.save(this.state())
+    })
   }
 
   get tick(): TickRecord | undefined {
@@ -118,11 +194,13 @@ export class PaperWorld {
         else if (this.portfolios.has(ev.portfolio)) this.exit(ev.portfolio)
         else continue
         this.observed.push({ kind: ev.kind, portfolio: ev.portfolio, at: ev.at, reason: ev.reason })
+        this.changed = true
         const pct = yield* this.utilisation()
         if (ev.kind === "entered" && pct > 100) this.breaches.push({ portfolio: ev.portfolio, at: ev.at, utilisationPct: pct })
       }
       if (at >= this.expiryAt && this.positions.length > 0) this.expire()
       yield* this.utilisation()
+      yield* this.keep
     })
   }
 
@@ -130,7 +208,10 @@ export class PaperWorld {
     return this.truthMargin().pipe(
       Effect.map((m) => {
         const pct = utilisationPct(m, this.budget)
-        this.peakUtilisationPct = Math.max(this.peakUtilisationPct, pct)
+        if (pct > this.peakUtilisationPct) {
+          this.peakUtilisationPct = pct
+          this.changed = true
+        }
         return pct
       }),
       Effect.orElseSucceed(() => this.peakUtilisationPct)
@@ -155,6 +236,7 @@ export class PaperWorld {
   }
 
   private hold(change: ReadonlyArray<Position>): void {
+    this.changed = true
     this.positions = [...netPositions([...this.positions, ...change])]
   }
 
@@ -176,6 +258,7 @@ export class PaperWorld {
     for (const p of this.portfolios.keys()) this.observed.push({ kind: "exited", portfolio: p, at: this.now, reason: "EXPIRED" })
     this.portfolios.clear()
     this.positions = []
+    this.changed = true
   }
 
   /** A working buy fills at a later tick's price when its limit is at or above it. */
@@ -225,18 +308,20 @@ export class PaperWorld {
         }
         this.orders.set(orderId, order)
         this.byClientId.set(request.clientOrderId, orderId)
+        this.changed = true
         // A sell is taken at the tick's price at once; a buy waits for the next tick.
         const price = this.price(request.strike, request.optionType)
         if (request.side === "SELL" && price !== null && price >= request.limitPrice) this.fill(order, price)
-        return Effect.succeed({ orderId })
+        return Effect.as(this.keep, { orderId })
       }),
     orderStatus: (orderId) => this.order(orderId),
     cancelOrder: (orderId) =>
-      Effect.map(this.order(orderId), (state) => {
-        if (state.status !== "open") return state
+      Effect.flatMap(this.order(orderId), (state) => {
+        if (state.status !== "open") return Effect.succeed(state)
         const cancelled: OrderState = { ...state, status: "cancelled" }
         this.orders.get(orderId)!.state = cancelled
-        return cancelled
+        this.changed = true
+        return Effect.as(this.keep, cancelled)
       }),
     findOrder: (clientOrderId) =>
       Effect.sync(() => {

@@ -9,6 +9,7 @@ import type { Policy } from "../../machines/protocol.ts"
 import type { TradingSession } from "../../src/domain/session.ts"
 import { instantOf, weekdayOf } from "../../src/domain/time.ts"
 import type { DayReport } from "../../simulations/replay.ts"
+import type { PaperWorldState, PaperWorldStore } from "../paper/world.ts"
 import {
   AuditWriteFailed,
   JournalWriteFailed,
@@ -40,6 +41,7 @@ export const openSession = (trading: TradingSession, policy: Policy, fresh: bool
     if (fresh) {
       yield* sql.withTransaction(
         Effect.gen(function*() {
+          yield* sql`DELETE FROM auto_hedge.paper_broker WHERE session_id = ${id}`
           yield* sql`DELETE FROM auto_hedge.transitions WHERE session_id = ${id}`
           yield* sql`DELETE FROM auto_hedge.snapshots WHERE session_id = ${id}`
           yield* sql`DELETE FROM auto_hedge.orders WHERE session_id = ${id}`
@@ -52,26 +54,29 @@ export const openSession = (trading: TradingSession, policy: Policy, fresh: bool
     return id
   })
 
-/** The audit trail of one session: each batch of transitions and its checkpoint commit together. */
+/**
+ * The audit trail of one session: each batch of transitions and its checkpoint are written by one
+ * statement, so they commit together (one round trip, no explicit transaction). Superseded
+ * checkpoints are pruned now and then; restores read the latest.
+ */
 export const postgresAuditLog = (sessionId: number) =>
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
+    let writes = 0
     const audit: AuditLog["Service"] = {
       append: (rows, checkpoint) =>
-        sql
-          .withTransaction(
-            Effect.gen(function*() {
-              if (rows.length > 0) yield* sql`INSERT INTO auto_hedge.transitions ${sql.insert(rows.map((r) => transitionRecord(sessionId, r, sql)))}`
-              const document = sql.json({ snapshot: checkpoint.snapshot, enteredAt: checkpoint.enteredAt })
-              yield* sql`
-                INSERT INTO auto_hedge.snapshots (session_id, seq, machine_version, snapshot)
+        Effect.gen(function*() {
+          const document = sql.json({ snapshot: checkpoint.snapshot, enteredAt: checkpoint.enteredAt })
+          const snapshot = sql`INSERT INTO auto_hedge.snapshots (session_id, seq, machine_version, snapshot)
                 VALUES (${sessionId}, ${checkpoint.seq}, ${checkpoint.machineVersion}, ${document})
                 ON CONFLICT (session_id, seq) DO UPDATE SET snapshot = EXCLUDED.snapshot, taken_at = NOW()`
-              // Only the latest checkpoint is ever restored from.
-              yield* sql`DELETE FROM auto_hedge.snapshots WHERE session_id = ${sessionId} AND seq < ${checkpoint.seq}`
-            })
-          )
-          .pipe(Effect.mapError((e) => new AuditWriteFailed({ message: oneLine(e) }))),
+          if (rows.length === 0) yield* snapshot
+          else {
+            yield* sql`WITH written AS (INSERT INTO auto_hedge.transitions ${sql.insert(rows.map((r) => transitionRecord(sessionId, r, sql)))})
+                       ${snapshot}`
+          }
+          if (++writes % 50 === 0) yield* sql`DELETE FROM auto_hedge.snapshots WHERE session_id = ${sessionId} AND seq < ${checkpoint.seq}`
+        }).pipe(Effect.mapError((e) => new AuditWriteFailed({ message: oneLine(e) }))),
       latest: sql<{ seq: string | number; machine_version: string; snapshot: { snapshot: unknown; enteredAt: Checkpoint["enteredAt"] } }>`
         SELECT seq, machine_version, snapshot FROM auto_hedge.snapshots WHERE session_id = ${sessionId} ORDER BY seq DESC LIMIT 1`.pipe(
         Effect.map((rows) => {
@@ -81,9 +86,26 @@ export const postgresAuditLog = (sessionId: number) =>
             : { seq: Number(row.seq), machineVersion: row.machine_version, snapshot: row.snapshot.snapshot, enteredAt: row.snapshot.enteredAt }
         }),
         Effect.mapError((e) => new AuditWriteFailed({ message: oneLine(e) }))
-      )
+      ),
+      trail: Effect.provideService(loadTransitions(sessionId), SqlClient, sql).pipe(Effect.mapError((e) => new AuditWriteFailed({ message: oneLine(e) })))
     }
     return audit
+  })
+
+/** The paper broker's state for a session (simulations that survive their process). */
+export const postgresPaperWorldStore = (sessionId: number) =>
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const store: PaperWorldStore = {
+      load: sql<{ state: PaperWorldState }>`SELECT state FROM auto_hedge.paper_broker WHERE session_id = ${sessionId}`.pipe(
+        Effect.map((rows) => rows[0]?.state ?? null),
+        Effect.orDie
+      ),
+      save: (state) =>
+        sql`INSERT INTO auto_hedge.paper_broker (session_id, state) VALUES (${sessionId}, ${sql.json(state)})
+            ON CONFLICT (session_id) DO UPDATE SET state = EXCLUDED.state, updated_at = NOW()`.pipe(Effect.asVoid, Effect.orDie)
+    }
+    return store
   })
 
 const transitionRecord = (sessionId: number, r: TransitionRow, sql: PgClient.PgClient) => ({

@@ -26,7 +26,8 @@ export const tableNames = [
   "active_hedges",
   "transitions",
   "snapshots",
-  "orders"
+  "orders",
+  "paper_broker"
 ] as const
 export type TableName = typeof tableNames[number]
 
@@ -211,6 +212,14 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
     // Client order ids are unique within a session (a day, mode and policy), not across sessions.
     `ALTER TABLE auto_hedge.orders DROP CONSTRAINT orders_pkey`,
     `ALTER TABLE auto_hedge.orders ADD PRIMARY KEY (session_id, client_order_id)`
+  ]),
+  // The paper broker's own state: a broker outlives the engine's process.
+  "0004_paper_broker": statements([
+    `CREATE TABLE auto_hedge.paper_broker (
+       session_id INTEGER PRIMARY KEY REFERENCES auto_hedge.daily_session(id),
+       state JSONB NOT NULL,
+       updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
+     )`
   ])
 }
 

@@ -20,6 +20,17 @@ import type { SqlClient } from "effect/sql/SqlClient"
 
 const DEFAULT_SCHEDULE = "config/schedule.json"
 
+/**
+ * Fault injection for the restart tests: AUTOHEDGE_FAULT_KILL_AFTER_CALLS=k makes the process kill
+ * itself (SIGKILL, no clean-up) at its k-th service call.
+ */
+const faultKillAfterCalls = (env: Record<string, string | undefined>): number | undefined => {
+  const raw = env.AUTOHEDGE_FAULT_KILL_AFTER_CALLS
+  if (raw === undefined || raw === "") return undefined
+  if (!/^\d+$/.test(raw)) throw new Error(`AUTOHEDGE_FAULT_KILL_AFTER_CALLS = ${JSON.stringify(raw)}: expected a whole number`)
+  return Number(raw)
+}
+
 const configFlag = Flag.String("config").pipe(
   Flag.withDescription("JSON config file (default: $AUTOHEDGE_CONFIG); environment variables override it"),
   Flag.optional
@@ -43,13 +54,21 @@ const simulateCommand = Command.make(
       Flag.withDescription("keep every day in the database: DATABASE_URL, else the embedded PGlite in AUTOHEDGE_DATA_DIR (default ./data)"),
       Flag.withDefault(false)
     ),
+    resume: Flag.Boolean("resume").pipe(
+      Flag.withDescription("with --db: carry on from where a killed run of the same days stopped"),
+      Flag.withDefault(false)
+    ),
     config: configFlag
   },
-  Effect.fn(function*({ paths, policy, json, alerts, db, config }) {
+  Effect.fn(function*({ paths, policy, json, alerts, db, resume, config }) {
     const policies = yield* parsePolicies(policy)
     const hedgeConfig = yield* loadConfigFrom(process.env, Option.getOrUndefined(config))
     const days = yield* readDays(paths)
-    const runs = db ? yield* inDatabase(simulate(days, policies, hedgeConfig, databaseStore)) : yield* simulate(days, policies, hedgeConfig)
+    if (resume && !db) return yield* Effect.fail(new Error("--resume: needs --db (a run is resumed from the database)"))
+    const kill = faultKillAfterCalls(process.env)
+    const runs = db
+      ? yield* inDatabase(simulate(days, policies, hedgeConfig, databaseStore(resume), kill))
+      : yield* simulate(days, policies, hedgeConfig, undefined, kill)
     yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs, { alerts }))
   })
 ).pipe(Command.withDescription("Replay recorded days through the engine and compare policies"))

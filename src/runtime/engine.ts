@@ -4,6 +4,7 @@
 // machine actor becomes an audit row; every alert a machine emits goes to the Notifier.
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
 import { createActor, fromPromise, getNextTransitions, type Actor, type AnyActorRef, type AnyMachineSnapshot, type InspectionEvent } from "xstate"
+import { AuditRecorder, kindOf, stateName } from "./audit-recorder.ts"
 import { entryMachine } from "../../machines/entry.ts"
 import { hedgeMachine } from "../../machines/hedge.ts"
 import type {
@@ -65,31 +66,7 @@ type SessionActor = Actor<typeof sessionMachine>
 
 const PENDING_STATES = new Set(["entered", "exited", "missed"])
 
-/** A state value as one string: `hedging.selecting`. */
-export const stateName = (value: unknown): string => {
-  if (typeof value === "string") return value
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => (v === undefined || (typeof v === "object" && v !== null && Object.keys(v).length === 0) ? k : `${k}.${stateName(v)}`))
-      .join(",")
-  }
-  return String(value)
-}
-
-const kindOf = (actorId: string): TransitionRow["kind"] | undefined =>
-  actorId === "session" ? "session" : actorId.startsWith("entry:") ? "entry" : actorId.startsWith("hedge-") ? "hedge" : undefined
-
-/** The event's payload as plain JSON: actor refs become their ids, errors their messages. */
-const payloadOf = (event: { readonly type: string }): unknown => {
-  const { type: _type, ...rest } = event as Record<string, unknown>
-  return JSON.parse(
-    JSON.stringify(rest, (_key, value: unknown) => {
-      if (value instanceof Error) return { error: value.message }
-      if (value !== null && typeof value === "object" && "sessionId" in value && "send" in value) return `actor:${(value as AnyActorRef).id}`
-      return value
-    }) ?? "{}"
-  )
-}
+export { stateName }
 
 /** "a.b.c" -> ["a", "a.b", "a.b.c"] (states of a single-region path). */
 const prefixes = (path: string): ReadonlyArray<string> => (path === "" ? [] : path.split(".").map((_, i, parts) => parts.slice(0, i + 1).join(".")))
@@ -101,12 +78,25 @@ export class RestoreRefused extends Schema.TaggedError<RestoreRefused>()("Restor
 }) {}
 
 /** The state of every machine actor in a persisted snapshot tree, keyed by actor id. */
-const rememberStates = (persisted: unknown, actorId: string, into: Map<string, string>): void => {
+const rememberStates = (persisted: unknown, actorId: string, into: AuditRecorder): void => {
   const p = persisted as { value?: unknown; children?: Record<string, { snapshot?: unknown }> }
   if (p.value === undefined) return
-  into.set(actorId, stateName(p.value))
+  into.remember(actorId, stateName(p.value))
   for (const [id, child] of Object.entries(p.children ?? {})) rememberStates(child.snapshot, id, into)
 }
+
+/**
+ * Rows a crash may lose without changing any decision: the session's clock ticks, and its exit reviews
+ * that chose to sell nothing (the session leaves them in the state and context it entered them with).
+ */
+const isQuiet = (r: TransitionRow): boolean => {
+  if (r.kind !== "session") return false
+  if (r.event === "CLOCK") return r.from === r.to || (r.from === "trading.watching" && r.to === "trading.reviewingExits")
+  return r.event === "xstate.done.actor.assessExits" && (r.payload as { output?: { hedgeId?: string | null } }).output?.hedgeId === null
+}
+
+/** How much market time may pass between two audit writes when nothing but time passes. */
+export const CHECKPOINT_EVERY_MS = 5 * 60_000
 
 const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -117,9 +107,9 @@ export class SessionEngine {
   failure: string | null = null
   private readonly queue: Array<() => Promise<void>> = []
   private pumping: Promise<void> | null = null
-  private readonly lastState = new Map<string, string>()
+  private readonly recorder: AuditRecorder
   private pendingRows: Array<TransitionRow> = []
-  private seq = 0
+  private lastFlushAt = Number.NEGATIVE_INFINITY
   /** Per actor, when each of its active states was entered: the start of the state's timers. */
   private enteredAt = new Map<string, Record<string, number>>()
 
@@ -155,10 +145,10 @@ export class SessionEngine {
         })
       }
     })
+    this.recorder = new AuditRecorder(restored?.seq ?? 0)
     if (restored !== undefined) {
       // The restored tree's states are known: its start is no transition (XState replays a fake init).
-      this.seq = restored.seq
-      rememberStates(restored.snapshot, "session", this.lastState)
+      rememberStates(restored.snapshot, "session", this.recorder)
       this.enteredAt = new Map(Object.entries(restored.enteredAt).map(([id, paths]) => [id, { ...paths }]))
     }
     this.actor = createActor(machine, {
@@ -199,7 +189,7 @@ export class SessionEngine {
   private recordRestore(fromSeq: number): void {
     const state = stateName(this.actor.getSnapshot().value)
     const at = Context.get(this.context, MarketClock).currentMillis()
-    this.pendingRows.push({ seq: ++this.seq, actorId: "session", kind: "session", from: state, to: state, event: "RESTORED", payload: { fromSeq }, at })
+    this.pendingRows.push(this.recorder.row({ actorId: "session", kind: "session", from: state, to: state, event: "RESTORED", payload: { fromSeq }, at }))
   }
 
   /**
@@ -251,12 +241,27 @@ export class SessionEngine {
   }
 
   /** Wait until every service call the machines asked for has been answered and processed. */
+  /**
+   * Wait until every service call the machines asked for has been answered and processed. The audit
+   * is written (with a checkpoint) before anything acts on the world, and at the end of every instant
+   * in which something happened; instants in which only time passed are written every
+   * CHECKPOINT_EVERY_MS of market time. A crash therefore loses at most the passing of time: the world
+   * cannot be rewound, so nothing that decided anything may be lost.
+   */
   async settle(): Promise<void> {
     await flushMicrotasks()
     while (this.pumping !== null) {
       await this.pumping
       await flushMicrotasks()
     }
+    const now = Context.get(this.context, MarketClock).currentMillis()
+    const somethingHappened = this.pendingRows.some((r) => !isQuiet(r))
+    if (somethingHappened || now - this.lastFlushAt >= CHECKPOINT_EVERY_MS) await this.flushAudit()
+  }
+
+  /** Write everything recorded so far (the end of the day, a shutdown). */
+  async flush(): Promise<void> {
+    await this.settle()
     await this.flushAudit()
   }
 
@@ -316,11 +321,12 @@ export class SessionEngine {
   }
 
   private async flushAudit(): Promise<void> {
+    this.lastFlushAt = Context.get(this.context, MarketClock).currentMillis()
     if (this.pendingRows.length === 0 || this.failure !== null) return
     const rows = this.pendingRows
     this.pendingRows = []
     const checkpoint: Checkpoint = {
-      seq: this.seq,
+      seq: this.recorder.seq,
       machineVersion: MACHINE_VERSION,
       snapshot: this.actor.getPersistedSnapshot(),
       enteredAt: Object.fromEntries(this.enteredAt)
@@ -341,28 +347,15 @@ export class SessionEngine {
   }
 
   private inspect(ev: InspectionEvent, now: () => number): void {
-    const ref = ev.actorRef as AnyActorRef
-    const actorId = ref.id
-    const kind = kindOf(actorId)
-    if (kind === undefined) return
     if (ev.type === "@xstate.actor") {
-      ref.on("alert", (emitted: AlertEvent) => this.raiseAlert(emitted.alert, now()))
+      const ref = ev.actorRef as AnyActorRef
+      if (kindOf(ref.id) !== undefined) ref.on("alert", (emitted: AlertEvent) => this.raiseAlert(emitted.alert, now()))
       return
     }
-    if (ev.type !== "@xstate.microstep" && ev.type !== "@xstate.snapshot") return
-    // XState reports a microstep even when no transition was enabled (e.g. a refused command).
-    if (ev.type === "@xstate.microstep" && (ev as { _transitions?: ReadonlyArray<unknown> })._transitions?.length === 0) return
-    const to = stateName((ev.snapshot as { value?: unknown }).value)
-    const from = this.lastState.get(actorId)
-    // A snapshot after the first is only the end of a macrostep already recorded by its microsteps.
-    if (ev.type === "@xstate.snapshot" && from !== undefined) return
-    this.lastState.set(actorId, to)
-    // A clock tick that changes nothing is no transition for the children; for the session it is
-    // still recorded: the session's events are the day's inputs, from which `replay` rebuilds it.
-    if (from === to && ev.event.type === "CLOCK" && kind !== "session") return
-    const at = now()
-    this.noteEntered(actorId, from ?? "", to, at)
-    this.pendingRows.push({ seq: ++this.seq, actorId, kind, from: from ?? "", to, event: ev.event.type, payload: payloadOf(ev.event), at })
+    const row = this.recorder.rowOf(ev, now)
+    if (row === undefined) return
+    this.noteEntered(row.actorId, row.from, row.to, row.at)
+    this.pendingRows.push(row)
   }
 
   /** States entered by a transition from `from` to `to`: every prefix of `to` that `from` was not in. */

@@ -133,6 +133,8 @@ export interface Checkpoint {
 export class AuditLog extends Context.Service<AuditLog, {
   readonly append: (rows: ReadonlyArray<TransitionRow>, checkpoint: Checkpoint) => Effect.Effect<void, AuditWriteFailed>
   readonly latest: Effect.Effect<Checkpoint | null, AuditWriteFailed>
+  /** The whole trail so far, in order. */
+  readonly trail: Effect.Effect<ReadonlyArray<TransitionRow>, AuditWriteFailed>
 }>()("auto-hedge/services/AuditLog") {}
 
 export class JournalWriteFailed extends Schema.TaggedError<JournalWriteFailed>()("JournalWriteFailed", {

@@ -50,7 +50,7 @@ describe.each(["engine", "static"] as const)("a %s day killed at service calls s
 describe("a database that dies mid-day", () => {
   it("stops every decision, raises a critical alert, and sends nothing after the last recorded transition", async () => {
     const whole = await replayDay(day, options("engine"))
-    const broken = await replayDay(day, { ...options("engine"), auditFailsAfterBatches: 40 })
+    const broken = await replayDay(day, { ...options("engine"), auditFailsAfterBatches: 10 })
     expect(broken.failure).toMatch(/^audit write failed: .*connection to the database lost/)
     const halted = broken.alerts.filter((a) => a.alert.kind === "ENGINE_HALTED")
     expect(halted).toHaveLength(1)

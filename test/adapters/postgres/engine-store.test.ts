@@ -70,7 +70,7 @@ forEachServer("engine store", (db) => {
   it("simulating several policies over the same days in the database decides exactly as in memory", async () => {
     const days = [{ file: "tuesday", day }]
     const inMemory = await Effect.runPromise(simulate(days, ["engine", "static"], defaultConfig))
-    const kept = await db.run(simulate(days, ["engine", "static"], defaultConfig, databaseStore))
+    const kept = await db.run(simulate(days, ["engine", "static"], defaultConfig, databaseStore()))
     expect(kept).toEqual(inMemory)
     const rows = await db.run(analytics(5))
     const engine = rows.find((r) => r.sessionDate === "2026-02-10" && r.policy === "engine" && r.mode === "simulation")!
