@@ -54,6 +54,15 @@ export const openSession = (trading: TradingSession, policy: Policy, fresh: bool
     return id
   })
 
+/** The session of a date, mode and policy, if one was recorded. */
+export const findSession = (date: string, mode: string, policy: Policy) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const rows = yield* sql<{ id: number }>`
+      SELECT id FROM auto_hedge.daily_session WHERE session_date = ${date} AND mode = ${mode} AND policy = ${policy}`
+    return rows[0]?.id ?? null
+  })
+
 /**
  * The audit trail of one session: each batch of transitions and its checkpoint are written by one
  * statement, so they commit together (one round trip, no explicit transaction). Superseded

@@ -12,7 +12,9 @@ import { generateWeek } from "../../simulations/generate-week.ts"
 import { toJson, toText } from "../../simulations/report.ts"
 import { POLICIES, databaseStore, readDays, simulate } from "../../simulations/simulate.ts"
 import { formatAnalytics } from "../../simulations/report.ts"
-import { analytics } from "../../adapters/postgres/engine-store.ts"
+import { analytics, findSession, loadTransitions } from "../../adapters/postgres/engine-store.ts"
+import { formatVerification, verifyDay } from "../runtime/verify.ts"
+import { isIsoDate } from "../domain/time.ts"
 import { databaseLayer, databaseOptionsFromEnv, describeDatabase } from "../../adapters/postgres/database.ts"
 import { migrate } from "../../adapters/postgres/migrations.ts"
 import type * as PgClient from "@effect/sql-pg/PgClient"
@@ -160,9 +162,31 @@ const analyticsCommand = Command.make(
   })
 ).pipe(Command.withDescription("Hedge cost, recovered and peak utilisation per day, from the database"))
 
+const replayCommand = Command.make(
+  "replay",
+  {
+    date: Flag.String("date").pipe(Flag.withDescription("the trading day to rebuild (YYYY-MM-DD)")),
+    policy: Flag.Literals("policy", ["engine", "static", "none"]).pipe(Flag.withDefault("engine")),
+    mode: Flag.Literals("mode", ["live", "paper", "recommend", "simulation"]).pipe(Flag.withDefault("simulation"))
+  },
+  Effect.fn(function*({ date, policy, mode }) {
+    if (!isIsoDate(date)) return yield* Effect.fail(new Error(`--date: expected YYYY-MM-DD, got ${JSON.stringify(date)}`))
+    const rows = yield* inDatabase(
+      Effect.gen(function*() {
+        const sessionId = yield* findSession(date, mode, policy)
+        if (sessionId === null) return yield* Effect.fail(new Error(`no ${mode} session of ${date} for policy ${policy} in the database`))
+        return yield* loadTransitions(sessionId)
+      })
+    )
+    const verification = yield* Effect.promise(() => verifyDay(rows))
+    yield* Console.log(formatVerification(verification))
+    if (!verification.ok) process.exitCode = 1
+  })
+).pipe(Command.withDescription("Rebuild a day from its recorded transitions through the same machines and check every one"))
+
 const autohedge = Command.make("autohedge").pipe(
   Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
-  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand])
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand])
 )
 
 /** One line for the user: the error's own message (already naming file, line, key and value). */

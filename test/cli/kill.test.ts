@@ -71,6 +71,11 @@ describe("autohedge simulate --db, killed with SIGKILL and resumed", () => {
       expect(db.seqs, "one continuous audit sequence").toEqual(db.seqs.map((_, i) => i + 1))
       expect(db.distinctOrders).toBe(db.orders)
       expect(db.restores).toBeLessThanOrEqual(kills.length)
+      // And the restarted day rebuilds, transition by transition, from its records.
+      const { stdout } = await promisify(execFile)("node", ["bin/autohedge.js", "replay", "--date", "2026-02-10"], {
+        env: { ...process.env, DATABASE_URL: "", AUTOHEDGE_DATA_DIR: dir }
+      })
+      expect(stdout).toMatch(/^verified: \d+ transitions/)
     }
   }, 300_000)
 })

@@ -1,0 +1,316 @@
+// Rebuilds a day from its audit trail through the same machines, with nothing but the trail: the
+// session's input from its start row, the outside events (clock, strategy observations, operator
+// commands) from the session's rows, and every service answer from the `xstate.done.actor.*` /
+// `xstate.error.actor.*` rows of the actor that asked. The rebuilt run is recorded by the engine's own
+// rule (AuditRecorder) and compared row by row with the trail: equal rows mean the recorded decisions
+// are exactly what these machines make of those inputs and answers.
+//
+// The rebuild runs in lockstep with the trail. Service calls wait in one queue and are answered one at
+// a time, in the order asked (as the engine's pump does), each with the trail's next row, which must
+// be its answer (a call the trail does not answer there is a divergence, never a wait). An outside
+// event is delivered once every row recorded before it is reproduced; until then the rebuild answers
+// the next call, else fires the next machine timer due by the next recorded row's instant. Timers due
+// at an instant fire after that instant's outside events, as in a replay.
+//
+// A restarted day is rebuilt straight through (RESTORED rows are skipped). The restored process asked
+// the calls in flight at its checkpoint again, in an order of its own, and started at its own instant:
+// at a restart the rebuild takes those calls' answers in the trail's order and moves its clock to the
+// restart's instant. Everything else must be as an uninterrupted run makes it.
+import { isDeepStrictEqual } from "node:util"
+import { createActor, fromPromise, type Actor, type InspectionEvent } from "xstate"
+import { entryMachine } from "../../machines/entry.ts"
+import { hedgeMachine } from "../../machines/hedge.ts"
+import type {
+  AssessExitsInput,
+  ExitDecision,
+  OrderRef,
+  OrderRequest,
+  OrderState,
+  PlaceResult,
+  ProjectEntryInput,
+  Projection,
+  Quote,
+  QuoteInput,
+  SelectHedgesInput,
+  SelectionResult
+} from "../../machines/protocol.ts"
+import { sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
+import { auditDigest } from "../../simulations/replay.ts"
+import { wallTimeOf } from "../domain/time.ts"
+import type { TransitionRow } from "../services/services.ts"
+import { AuditRecorder } from "./audit-recorder.ts"
+import { VirtualClock } from "./virtual-clock.ts"
+
+export type Verification =
+  | { readonly ok: true; readonly transitions: number; readonly digest: string }
+  | { readonly ok: false; readonly seq: number; readonly expected: TransitionRow | null; readonly actual: TransitionRow | null; readonly message: string }
+
+/** Events the session receives from outside the machines: the day's inputs. */
+const OUTSIDE_EVENTS: ReadonlySet<string> = new Set(["CLOCK", "ENTRY_SEEN", "ENTRY_EXITED", "TOGGLE", "MANUAL_EXIT"])
+
+const DONE = "xstate.done.actor."
+const ERROR = "xstate.error.actor."
+
+/** A service call waiting for its turn. */
+interface Call {
+  readonly actorId: string
+  readonly invokeId: string
+  readonly signal: AbortSignal
+  readonly resolve: (output: unknown) => void
+  readonly reject: (error: unknown) => void
+}
+
+const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+const isOutside = (row: TransitionRow) => row.actorId === "session" && OUTSIDE_EVENTS.has(row.event)
+
+const sameRow = (a: TransitionRow, b: TransitionRow) =>
+  a.actorId === b.actorId && a.kind === b.kind && a.from === b.from && a.to === b.to && a.event === b.event && a.at === b.at && isDeepStrictEqual(a.payload, b.payload)
+
+/** Where two JSON values first differ, as a path: `output.projectedPct`. */
+const firstDifference = (a: unknown, b: unknown, path = ""): string | undefined => {
+  if (isDeepStrictEqual(a, b)) return undefined
+  if (a !== null && b !== null && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path === "" ? k : `${path}.${k}`)
+      if (d !== undefined) return d
+    }
+  }
+  return path === "" ? "(whole payload)" : path
+}
+
+/** What differs between a recorded row and the rebuilt one, in words. */
+const difference = (expected: TransitionRow, actual: TransitionRow): string => {
+  const parts: Array<string> = []
+  if (expected.actorId !== actual.actorId) parts.push("actor")
+  if (expected.from !== actual.from || expected.to !== actual.to) parts.push("states")
+  if (expected.event !== actual.event) parts.push("event")
+  if (expected.at !== actual.at) parts.push("time")
+  const p = firstDifference(expected.payload, actual.payload)
+  if (p !== undefined) parts.push(`payload (${p})`)
+  return `the rebuild's transition differs from the recorded one in ${parts.join(", ")}`
+}
+
+/** The error a recorded `xstate.error.actor.*` row carried, as the service gave it. */
+const recordedError = (payload: unknown): unknown => {
+  const error = (payload as { error?: unknown } | null)?.error
+  // The audit keeps an Error as `{ error: message }`: give an Error with that message again.
+  if (error !== null && typeof error === "object" && Object.keys(error).length === 1 && typeof (error as { error?: unknown }).error === "string") {
+    return new Error((error as { error: string }).error)
+  }
+  return error
+}
+
+/** A day being rebuilt from its trail, in lockstep with it. */
+class Rebuild {
+  /** The trail without its restarts: what the rebuild must reproduce, row for row. */
+  private readonly recorded: ReadonlyArray<TransitionRow>
+  /** Restarts, where they fall among the recorded rows (and the restored process's clock then). */
+  private readonly restarts: Array<{ readonly index: number; readonly at: number }> = []
+  private readonly built: Array<TransitionRow> = []
+  private readonly calls: Array<Call> = []
+  /** Calls in flight at a restart: the restored process asked them again, in an order of its own. */
+  private readonly askedAgain = new Set<Call>()
+  private readonly clock: VirtualClock
+  private readonly actor: Actor<typeof sessionMachine>
+  private checked = 0
+  private machineError: unknown = undefined
+
+  constructor(
+    private readonly rows: ReadonlyArray<TransitionRow>,
+    input: SessionInput
+  ) {
+    // A restart is no transition: the rebuild runs straight through.
+    this.recorded = rows.filter((r) => r.event !== "RESTORED")
+    rows.forEach((r, i) => {
+      if (r.event === "RESTORED") this.restarts.push({ index: i - this.restarts.length, at: r.at })
+    })
+    this.clock = new VirtualClock(this.recorded[0]!.at)
+    const calls = this.calls
+    const service = <TOutput, TInput>() =>
+      fromPromise<TOutput, TInput>(
+        ({ self, signal }) =>
+          new Promise<TOutput>((resolve, reject) => {
+            // The invoke id is the service actor's id; the actor that asked is its parent.
+            calls.push({ actorId: self._parent?.id ?? "", invokeId: self.id, signal, resolve: resolve as (output: unknown) => void, reject })
+          })
+      )
+    const machine = sessionMachine.provide({
+      actors: {
+        assessExits: service<ExitDecision, AssessExitsInput>(),
+        entry: entryMachine.provide({
+          actors: {
+            projectEntry: service<Projection, ProjectEntryInput>(),
+            selectHedges: service<SelectionResult, SelectHedgesInput>()
+          }
+        }),
+        hedge: hedgeMachine.provide({
+          actors: {
+            quoteOption: service<Quote, QuoteInput>(),
+            placeOrder: service<PlaceResult, OrderRequest>(),
+            findOrder: service<OrderState | null, { clientOrderId: string }>(),
+            orderStatus: service<OrderState, OrderRef>(),
+            cancelOrder: service<OrderState, OrderRef>()
+          }
+        })
+      }
+    })
+    // Rows made by the engine's own rule, stamped with the rebuild's market time.
+    const recorder = new AuditRecorder()
+    const clock = this.clock
+    const built = this.built
+    this.actor = createActor(machine, {
+      id: "session",
+      input,
+      clock,
+      inspect: (ev: InspectionEvent) => {
+        const row = recorder.rowOf(ev, () => clock.now())
+        if (row !== undefined) built.push(row)
+      }
+    })
+    // A machine that fails (say on an answer it cannot read) shows as rows missing; keep why.
+    this.actor.subscribe({ error: (e) => (this.machineError = e) })
+  }
+
+  async run(): Promise<Verification> {
+    try {
+      return (await this.drive()) ?? { ok: true, transitions: this.recorded.length, digest: auditDigest(this.rows) }
+    } catch (e) {
+      return this.diverge(this.recorded[this.built.length] ?? null, null, `the rebuild failed: ${e instanceof Error ? e.message : String(e)}`)
+    } finally {
+      this.actor.stop()
+    }
+  }
+
+  /** Runs the day; the first divergence, if any. */
+  private async drive(): Promise<Verification | undefined> {
+    const { recorded, built, clock } = this
+    this.actor.start()
+    let failed = this.check()
+    for (let i = 0; i < recorded.length && failed === undefined; i++) {
+      const row = recorded[i]!
+      if (!isOutside(row)) continue
+      // Until every row recorded before this event is reproduced: answer calls, fire timers. (A row
+      // already reproduced as part of an earlier step was compared, and is not delivered again.)
+      while (failed === undefined && built.length < i) failed = await this.progress()
+      if (failed !== undefined || built.length > i) continue
+      const event = { type: row.event, ...(row.payload as object) } as SessionEvent
+      // A clock event is delivered at the instant it tells (so its row's time is checked against it).
+      const at = event.type === "CLOCK" && typeof event.at === "number" ? event.at : row.at
+      // Timers due before that instant had fired by then; those due at it fire after it.
+      for (let due = clock.nextDue(); failed === undefined && due !== undefined && due < at && built.length === i; due = clock.nextDue()) {
+        failed = await this.fireTimer(due)
+      }
+      if (failed !== undefined || built.length > i) continue
+      if (at < clock.now()) return this.diverge(row, null, `the trail's clock goes back from ${wallTimeOf(clock.now())} to ${wallTimeOf(at)}`)
+      clock.advanceTo(at)
+      // Sent at once, without letting waiting calls answer: outside events recorded one after the
+      // other were delivered together.
+      this.actor.send(event)
+      failed = this.check() ?? (built.length <= i ? this.stuck(row, "the session did not take this event") : undefined)
+    }
+    while (failed === undefined && built.length < recorded.length) failed = await this.progress()
+    return failed ?? this.check()
+  }
+
+  private diverge(expected: TransitionRow | null, actual: TransitionRow | null, message: string): Verification {
+    return { ok: false, seq: expected?.seq ?? (this.rows.at(-1)?.seq ?? 0) + 1, expected, actual, message }
+  }
+
+  /** The trail's row could not be reproduced: nothing in the rebuild made it. */
+  private stuck(expected: TransitionRow, why: string): Verification {
+    const error = this.machineError
+    return this.diverge(expected, null, error === undefined ? why : `${why}; the machines failed: ${error instanceof Error ? error.message : String(error)}`)
+  }
+
+  /** Compare the rows rebuilt since the last check; the first that is not the recorded one. */
+  private check(): Verification | undefined {
+    for (; this.checked < this.built.length; this.checked++) {
+      const actual = this.built[this.checked]!
+      const expected = this.recorded[this.checked]
+      if (expected === undefined) return this.diverge(null, actual, "the rebuild made a transition past the end of the trail")
+      if (!sameRow(expected, actual)) return this.diverge(expected, actual, difference(expected, actual))
+    }
+    // At a restart: what is waiting now was in flight when the process died, and is asked again
+    // when the restored process starts, on its clock.
+    while (this.restarts.length > 0 && this.restarts[0]!.index <= this.built.length) {
+      const restart = this.restarts.shift()!
+      for (const call of this.calls) this.askedAgain.add(call)
+      this.clock.advanceTo(Math.max(restart.at, this.clock.now()))
+    }
+    return undefined
+  }
+
+  /** Make progress towards the trail's next row: answer a call, else fire a timer due by then. */
+  private async progress(): Promise<Verification | undefined> {
+    const expected = this.recorded[this.built.length]!
+    if (this.calls.length > 0) return this.answerNext()
+    const due = this.clock.nextDue()
+    if (due !== undefined && due <= expected.at) return this.fireTimer(due)
+    return this.stuck(expected, "the rebuild has nothing left to run that could make this transition")
+  }
+
+  /**
+   * Answer the oldest waiting call with the trail's next row, which must be its answer. Calls in
+   * flight at a restart were asked again by the restored process in its own order: among those, the
+   * one the trail answers next.
+   */
+  private async answerNext(): Promise<Verification | undefined> {
+    const { calls, askedAgain } = this
+    const expected = this.recorded[this.built.length]
+    let index = 0
+    for (let j = 0; j < calls.length && askedAgain.has(calls[j]!); j++) {
+      if (!calls[j]!.signal.aborted && answers(calls[j]!, expected)) {
+        index = j
+        break
+      }
+    }
+    const call = calls.splice(index, 1)[0]!
+    askedAgain.delete(call)
+    // Its actor left the state that asked: the original answer went nowhere and left no row.
+    if (!call.signal.aborted) {
+      const asked = `${call.actorId} asked ${call.invokeId}`
+      if (expected === undefined) return this.diverge(null, null, `${asked}, and the trail has no answer: it ends here`)
+      if (!answers(call, expected)) return this.stuck(expected, `${asked}, but the trail's next row is not its answer`)
+      if (expected.event.startsWith(DONE)) call.resolve((expected.payload as { output?: unknown } | null)?.output)
+      else call.reject(recordedError(expected.payload))
+    }
+    await flushMicrotasks()
+    return this.check()
+  }
+
+  /** Fire the machines' next timer, the clock moved to when it is due. */
+  private async fireTimer(due: number): Promise<Verification | undefined> {
+    this.clock.advanceTo(Math.max(due, this.clock.now()))
+    this.clock.fireNext()
+    await flushMicrotasks()
+    return this.check()
+  }
+}
+
+/** Does this row answer this call? */
+const answers = (call: Call, row: TransitionRow | undefined): boolean =>
+  row !== undefined && row.actorId === call.actorId && (row.event === DONE + call.invokeId || row.event === ERROR + call.invokeId)
+
+export const verifyDay = async (rows: ReadonlyArray<TransitionRow>): Promise<Verification> => {
+  const start = rows.find((r) => r.actorId === "session" && r.event === "xstate.init")
+  const input = (start?.payload as { input?: SessionInput } | null | undefined)?.input
+  if (input === undefined) {
+    const first = rows[0] ?? null
+    return { ok: false, seq: first?.seq ?? 1, expected: first, actual: null, message: "the trail has no session start (a session `xstate.init` row with its input): nothing to rebuild from" }
+  }
+  return new Rebuild(rows, input).run()
+}
+
+const describeRow = (r: TransitionRow | null): string => {
+  if (r === null) return "(none)"
+  const payload = JSON.stringify(r.payload) ?? "undefined"
+  const shown = payload.length > 400 ? `${payload.slice(0, 400)}…` : payload
+  return `${wallTimeOf(r.at)} ${r.actorId}: ${r.from === "" ? "(start)" : r.from} -> ${r.to} on ${r.event} ${shown}`
+}
+
+export const formatVerification = (v: Verification): string =>
+  v.ok
+    ? `verified: ${v.transitions} transitions rebuilt through the machines, identical to the trail (digest ${v.digest})`
+    : [`diverges at seq ${v.seq}: ${v.message}`, `  expected: ${describeRow(v.expected)}`, `  actual:   ${describeRow(v.actual)}`].join("\n")
