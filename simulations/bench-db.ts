@@ -37,7 +37,7 @@ for (const [name, options] of servers) {
         const t = performance.now()
         for (let b = 0; b < batches; b++) {
           const rows: Array<TransitionRow> = Array.from({ length: 50 }, (_, i) => ({
-            seq: b * 50 + i + 1, actorId: "entry:X", kind: "entry", from: "idle", to: "lookahead", event: "CLOCK", payload: { at: i, spot: 25_000 }, at: 1_770_000_000_000 + i
+            seq: b * 50 + i + 1, actorId: "entry:X", kind: "entry", from: "idle", to: "lookahead", event: "CLOCK", payload: { at: i, spot: 25_000 }, at: 1_770_000_000_000 + i, causation: null
           }))
           yield* audit.append(rows, { seq: (b + 1) * 50, machineVersion: "1", snapshot: { value: "x" }, enteredAt: {} })
         }

@@ -126,7 +126,8 @@ const transitionRecord = (sessionId: number, r: TransitionRow, sql: PgClient.PgC
   state_to: r.to,
   event_type: r.event,
   event_payload: sql.json(r.payload),
-  market_time: new Date(r.at).toISOString()
+  market_time: new Date(r.at).toISOString(),
+  causation_seq: r.causation
 })
 
 /** The session's transitions, in order, as the engine wrote them. */
@@ -142,7 +143,8 @@ export const loadTransitions = (sessionId: number) =>
       event_type: string
       event_payload: unknown
       market_time: Date | string
-    }>`SELECT seq, actor_id, actor_kind, state_from, state_to, event_type, event_payload, market_time
+      causation_seq: string | number | bigint | null
+    }>`SELECT seq, actor_id, actor_kind, state_from, state_to, event_type, event_payload, market_time, causation_seq
        FROM auto_hedge.transitions WHERE session_id = ${sessionId} ORDER BY seq`
     return rows.map(
       (r): TransitionRow => ({
@@ -153,7 +155,8 @@ export const loadTransitions = (sessionId: number) =>
         to: r.state_to,
         event: r.event_type,
         payload: r.event_payload,
-        at: new Date(r.market_time).getTime()
+        at: new Date(r.market_time).getTime(),
+        causation: r.causation_seq === null ? null : Number(r.causation_seq)
       })
     )
   })

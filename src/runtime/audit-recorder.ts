@@ -37,6 +37,14 @@ export const payloadOf = (event: { readonly type: string }): unknown => {
  */
 export class AuditRecorder {
   private readonly lastState = new Map<string, string>()
+  /** Each audited actor's latest row: what an event it sends next was caused by. */
+  private readonly lastSeq = new Map<string, number>()
+  /** The row each event in flight was caused by (events are keyed by identity). */
+  private readonly causes = new WeakMap<object, number>()
+  /** For service actors, the row of the transition that started them. */
+  private readonly startedBy = new WeakMap<object, number>()
+  /** Services started during a transition whose row is not made yet, by the starting actor's id. */
+  private readonly starting = new Map<string, Array<object>>()
   private seq_: number
 
   constructor(seq = 0) {
@@ -49,8 +57,29 @@ export class AuditRecorder {
   }
 
   /** Take an actor's state as known without a row (a restored actor: its start is no transition). */
-  remember(actorId: string, state: string): void {
+  remember(actorId: string, state: string, lastSeq?: number): void {
     this.lastState.set(actorId, state)
+    if (lastSeq !== undefined) this.lastSeq.set(actorId, lastSeq)
+  }
+
+  /** Every audited actor's latest row (kept with a checkpoint, so a restored run links causes alike). */
+  latestRows(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.lastSeq)
+  }
+
+  /** Note who sent an event and which service started when, before the rows they lead to. */
+  observe(ev: InspectionEvent): void {
+    const ref = ev.actorRef as AnyActorRef
+    if (ev.type === "@xstate.actor" && kindOf(ref.id) === undefined) {
+      // A service starts inside the microstep that enters its state: that microstep's row, made next.
+      const parent = (ref as { _parent?: AnyActorRef })._parent
+      if (parent !== undefined) this.starting.set(parent.id, [...(this.starting.get(parent.id) ?? []), ref])
+    }
+    if (ev.type === "@xstate.event" && ev.sourceRef !== undefined) {
+      const source = ev.sourceRef as AnyActorRef
+      const cause = kindOf(source.id) === undefined ? this.startedBy.get(source) : this.lastSeq.get(source.id)
+      if (cause !== undefined) this.causes.set(ev.event, cause)
+    }
   }
 
   /** The row this inspection event makes, if it makes one; `now` gives its market time. */
@@ -69,11 +98,15 @@ export class AuditRecorder {
     // A clock tick that changes nothing is no transition for the children; for the session it is
     // still recorded: the session's events are the day's inputs, from which `replay` rebuilds it.
     if (from === to && ev.event.type === "CLOCK" && kind !== "session") return undefined
-    return { seq: ++this.seq_, actorId, kind, from: from ?? "", to, event: ev.event.type, payload: payloadOf(ev.event), at: now() }
+    const row = { seq: ++this.seq_, actorId, kind, from: from ?? "", to, event: ev.event.type, payload: payloadOf(ev.event), at: now(), causation: this.causes.get(ev.event) ?? null }
+    this.lastSeq.set(actorId, row.seq)
+    for (const service of this.starting.get(actorId) ?? []) this.startedBy.set(service, row.seq)
+    this.starting.delete(actorId)
+    return row
   }
 
   /** A row that is no machine transition (a restore), numbered in the same sequence. */
-  row(row: Omit<TransitionRow, "seq">): TransitionRow {
-    return { seq: ++this.seq_, ...row }
+  row(row: Omit<TransitionRow, "seq" | "causation">): TransitionRow {
+    return { seq: ++this.seq_, ...row, causation: null }
   }
 }

@@ -78,11 +78,11 @@ export class RestoreRefused extends Schema.TaggedError<RestoreRefused>()("Restor
 }) {}
 
 /** The state of every machine actor in a persisted snapshot tree, keyed by actor id. */
-const rememberStates = (persisted: unknown, actorId: string, into: AuditRecorder): void => {
+const rememberStates = (persisted: unknown, actorId: string, into: AuditRecorder, latestRows: Readonly<Record<string, number>>): void => {
   const p = persisted as { value?: unknown; children?: Record<string, { snapshot?: unknown }> }
   if (p.value === undefined) return
-  into.remember(actorId, stateName(p.value))
-  for (const [id, child] of Object.entries(p.children ?? {})) rememberStates(child.snapshot, id, into)
+  into.remember(actorId, stateName(p.value), latestRows[actorId])
+  for (const [id, child] of Object.entries(p.children ?? {})) rememberStates(child.snapshot, id, into, latestRows)
 }
 
 /**
@@ -148,7 +148,7 @@ export class SessionEngine {
     this.recorder = new AuditRecorder(restored?.seq ?? 0)
     if (restored !== undefined) {
       // The restored tree's states are known: its start is no transition (XState replays a fake init).
-      rememberStates(restored.snapshot, "session", this.recorder)
+      rememberStates(restored.snapshot, "session", this.recorder, restored.latestRows ?? {})
       this.enteredAt = new Map(Object.entries(restored.enteredAt).map(([id, paths]) => [id, { ...paths }]))
     }
     this.actor = createActor(machine, {
@@ -329,7 +329,8 @@ export class SessionEngine {
       seq: this.recorder.seq,
       machineVersion: MACHINE_VERSION,
       snapshot: this.actor.getPersistedSnapshot(),
-      enteredAt: Object.fromEntries(this.enteredAt)
+      enteredAt: Object.fromEntries(this.enteredAt),
+      latestRows: this.recorder.latestRows()
     }
     const exit = await Effect.runPromiseExitWith(this.context)(AuditLog.use((a) => a.append(rows, checkpoint)))
     if (Exit.isFailure(exit)) this.halt(`audit write failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
@@ -347,6 +348,7 @@ export class SessionEngine {
   }
 
   private inspect(ev: InspectionEvent, now: () => number): void {
+    this.recorder.observe(ev)
     if (ev.type === "@xstate.actor") {
       const ref = ev.actorRef as AnyActorRef
       if (kindOf(ref.id) !== undefined) ref.on("alert", (emitted: AlertEvent) => this.raiseAlert(emitted.alert, now()))

@@ -165,6 +165,7 @@ class Rebuild {
       input,
       clock,
       inspect: (ev: InspectionEvent) => {
+        recorder.observe(ev)
         const row = recorder.rowOf(ev, () => clock.now())
         if (row !== undefined) built.push(row)
       }

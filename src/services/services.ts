@@ -115,6 +115,8 @@ export interface TransitionRow {
   readonly payload: unknown
   /** Market time of the transition (epoch ms). */
   readonly at: number
+  /** The row of the transition that sent this row's event (null for events from outside). */
+  readonly causation: number | null
 }
 
 /** The whole actor tree as XState persists it, consistent with the transitions up to `seq`. */
@@ -124,6 +126,8 @@ export interface Checkpoint {
   readonly snapshot: unknown
   /** When each actor entered each of its active states (epoch ms): what its delayed transitions count from. */
   readonly enteredAt: Readonly<Record<string, Readonly<Record<string, number>>>>
+  /** Each actor's latest transition row (what its next events are caused by). */
+  readonly latestRows?: Readonly<Record<string, number>>
 }
 
 /**

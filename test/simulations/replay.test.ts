@@ -36,6 +36,22 @@ describe("determinism", () => {
     expect(auditDigest(b.rows)).toBe(a.report.auditDigest)
   })
 
+  it("links each transition to the one that sent its event", async () => {
+    const { rows } = await run(tuesday, "engine")
+    const bySeq = new Map(rows.map((r) => [r.seq, r]))
+    for (const r of rows) if (r.causation !== null) expect(r.causation).toBeLessThan(r.seq)
+    // Outside events have no cause inside the engine.
+    for (const r of rows.filter((x) => x.actorId === "session" && x.event === "CLOCK")) expect(r.causation).toBeNull()
+    // The turn is granted because it was asked for; the ask comes from the entry's look-ahead.
+    const granted = rows.find((r) => r.event === "TURN_GRANTED")!
+    const asked = bySeq.get(granted.causation!)!
+    expect(asked).toMatchObject({ actorId: "session", event: "REQUEST_TURN" })
+    expect(bySeq.get(asked.causation!)).toMatchObject({ actorId: granted.actorId, to: "lookahead" })
+    // A service's answer is caused by the transition that started the service.
+    const placed = rows.find((r) => r.event === "xstate.done.actor.placeOrder")!
+    expect(bySeq.get(placed.causation!)).toMatchObject({ actorId: placed.actorId, to: "ordering.placing" })
+  })
+
   it("a different configuration changes the decisions (the digest is sensitive)", async () => {
     const a = await run(tuesday, "engine")
     const b = await run(tuesday, "engine", { ...defaultConfig, entryTriggerPct: 60, entryTargetPct: 50, exitTriggerPct: 40 })
