@@ -1,6 +1,5 @@
 // Replays a recorded day through the same session machine the daemon runs, on a virtual clock, against
 // the paper world of that day, and reports what the policy bought, spent and breached.
-import { createHash } from "node:crypto"
 import { Context, Effect } from "effect"
 import type { Alert, OrderRequest, Policy } from "../machines/protocol.ts"
 import { wakeTimes, type SessionEvent } from "../machines/session.ts"
@@ -169,17 +168,9 @@ export class ProcessGate {
   }
 }
 
-/** JSON with object keys sorted: the same rows give the same text wherever they were stored. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v
-  )
+import { auditDigest } from "../src/runtime/audit-recorder.ts"
 
-/** SHA-256 of the audit rows (like Lean's order-list hash): equal digests mean identical decisions. */
-export const auditDigest = (rows: ReadonlyArray<TransitionRow>): string =>
-  createHash("sha256").update(rows.map(canonical).join("\n")).digest("hex")
+export { auditDigest }
 
 export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
   const h = day.header

@@ -1,5 +1,6 @@
 // Which XState inspection events become audit rows, and what those rows say. Shared by the engine
 // (which writes them) and the verifier (which rebuilds a day and compares), so both follow one rule.
+import { createHash } from "node:crypto"
 import type { AnyActorRef, InspectionEvent } from "xstate"
 import type { TransitionRow } from "../services/services.ts"
 
@@ -110,3 +111,15 @@ export class AuditRecorder {
     return { seq: ++this.seq_, ...row, causation: null }
   }
 }
+
+/** JSON with object keys sorted: the same rows give the same text wherever they were stored. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v
+  )
+
+/** SHA-256 of the audit rows (like Lean's order-list hash): equal digests mean identical decisions. */
+export const auditDigest = (rows: ReadonlyArray<TransitionRow>): string =>
+  createHash("sha256").update(rows.map(canonical).join("\n")).digest("hex")

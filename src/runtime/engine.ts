@@ -313,6 +313,9 @@ export class SessionEngine {
   }
 
   private async pump(): Promise<void> {
+    // A call is asked for in the middle of XState processing an event: start only once that is over,
+    // or a checkpoint taken now would miss the events its actors are still sending each other.
+    await Promise.resolve()
     for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
       await job()
       await flushMicrotasks()

@@ -35,7 +35,7 @@ import type {
   SelectionResult
 } from "../../machines/protocol.ts"
 import { sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
-import { auditDigest } from "../../simulations/replay.ts"
+import { auditDigest } from "./audit-recorder.ts"
 import { wallTimeOf } from "../domain/time.ts"
 import type { TransitionRow } from "../services/services.ts"
 import { AuditRecorder } from "./audit-recorder.ts"

@@ -47,6 +47,19 @@ describe.each(["engine", "static"] as const)("a %s day killed at service calls s
   }, 120_000)
 })
 
+describe("a kill while actors are still messaging each other", () => {
+  it("loses no event: the example day, killed at every 7th call of its first 400 (and at call 241, found by replay)", async () => {
+    const example = parseRecordedDay(readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8"), "example")
+    for (const policy of ["engine", "static"] as const) {
+      const whole = await replayDay(example, options(policy))
+      for (const k of [241, ...Array.from({ length: 57 }, (_, i) => 1 + i * 7)]) {
+        const r = await replayDay(example, { ...options(policy), killAfterCalls: k })
+        expect(outcome(r), `${policy}, kill at call ${k}`).toEqual(outcome(whole))
+      }
+    }
+  }, 120_000)
+})
+
 describe("a database that dies mid-day", () => {
   it("stops every decision, raises a critical alert, and sends nothing after the last recorded transition", async () => {
     const whole = await replayDay(day, options("engine"))
