@@ -7,6 +7,7 @@ import { PaperWorld, type Breach, type PaperWorldStore } from "../adapters/paper
 import { memoryAuditLog, memoryNotifier, memoryOrderJournal } from "../adapters/memory/recorders.ts"
 import type { HedgeConfig } from "../src/domain/config.ts"
 import { formatAlert } from "../src/domain/alerts.ts"
+import { auditDigest } from "../src/runtime/audit-recorder.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
 import { wallTimeOf } from "../src/domain/time.ts"
 import { SessionEngine } from "../src/runtime/engine.ts"
@@ -167,10 +168,6 @@ export class ProcessGate {
     ) as S
   }
 }
-
-import { auditDigest } from "../src/runtime/audit-recorder.ts"
-
-export { auditDigest }
 
 export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
   const h = day.header

@@ -41,15 +41,6 @@ export interface Breach {
   readonly utilisationPct: number
 }
 
-export interface Fill {
-  readonly at: number
-  readonly side: "BUY" | "SELL"
-  readonly strike: number
-  readonly optionType: "CE" | "PE"
-  readonly quantity: number
-  readonly price: number
-}
-
 /** Everything the paper broker knows, as plain data (it outlives the engine's process). */
 export interface PaperWorldState {
   readonly now: number
@@ -59,7 +50,6 @@ export interface PaperWorldState {
   readonly portfolios: ReadonlyArray<readonly [string, ReadonlyArray<Position>]>
   readonly orders: ReadonlyArray<PaperOrder>
   readonly observed: ReadonlyArray<StrategyEvent>
-  readonly fills: ReadonlyArray<Fill>
   readonly breaches: ReadonlyArray<Breach>
   readonly peakUtilisationPct: number
 }
@@ -82,7 +72,6 @@ export class PaperWorld {
   private now: number
   private readonly expiryAt: number
   readonly budget: number
-  readonly fills: Array<Fill> = []
   readonly breaches: Array<Breach> = []
   peakUtilisationPct = 0
 
@@ -124,7 +113,6 @@ export class PaperWorld {
       portfolios: [...this.portfolios.entries()],
       orders: [...this.orders.values()].map((o) => ({ ...o })),
       observed: [...this.observed],
-      fills: [...this.fills],
       breaches: [...this.breaches],
       peakUtilisationPct: this.peakUtilisationPct
     }
@@ -145,7 +133,6 @@ export class PaperWorld {
       this.byClientId.set(o.request.clientOrderId, o.orderId)
     }
     this.observed.splice(0, this.observed.length, ...state.observed)
-    this.fills.splice(0, this.fills.length, ...state.fills)
     this.breaches.splice(0, this.breaches.length, ...state.breaches)
     this.peakUtilisationPct = state.peakUtilisationPct
   }
@@ -277,7 +264,6 @@ export class PaperWorld {
     const r = order.request
     order.state = { orderId: order.orderId, status: "filled", filledQuantity: r.quantity, averagePrice: price }
     this.hold([{ strike: r.strike, optionType: r.optionType, quantity: r.side === "BUY" ? r.quantity : -r.quantity, expiry: this.day.header.expiry }])
-    this.fills.push({ at: this.now, side: r.side, strike: r.strike, optionType: r.optionType, quantity: r.quantity, price })
   }
 
   // ---- the services this world provides

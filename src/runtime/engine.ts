@@ -66,7 +66,6 @@ type SessionActor = Actor<typeof sessionMachine>
 
 const PENDING_STATES = new Set(["entered", "exited", "missed"])
 
-export { stateName }
 
 /** "a.b.c" -> ["a", "a.b", "a.b.c"] (states of a single-region path). */
 const prefixes = (path: string): ReadonlyArray<string> => (path === "" ? [] : path.split(".").map((_, i, parts) => parts.slice(0, i + 1).join(".")))

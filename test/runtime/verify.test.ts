@@ -14,7 +14,8 @@ import { formatVerification, verifyDay, type Verification } from "../../src/runt
 import type { TransitionRow } from "../../src/services/services.ts"
 import { generateDay, toJsonl } from "../../simulations/generator.ts"
 import { parseRecordedDay, type RecordedDay } from "../../simulations/recorded-day.ts"
-import { auditDigest, replayDay, type ReplayResult } from "../../simulations/replay.ts"
+import { auditDigest } from "../../src/runtime/audit-recorder.ts"
+import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
 
 const DAYS_DIR = "simulations/days"
 const read = (file: string) => parseRecordedDay(readFileSync(file, "utf8"), file)
