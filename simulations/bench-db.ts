@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { databaseLayer } from "../adapters/postgres/database.ts"
+import { databaseLayer, type DatabaseOptions } from "../adapters/postgres/database.ts"
 import { openSession, postgresAuditLog } from "../adapters/postgres/engine-store.ts"
 import { migrate } from "../adapters/postgres/migrations.ts"
 import { defaultConfig } from "../src/domain/config.ts"
@@ -14,8 +14,9 @@ import { databaseStore, simulate } from "./simulate.ts"
 
 const dir = "simulations/days"
 const days = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().map((file) => ({ file, day: parseRecordedDay(readFileSync(join(dir, file), "utf8"), file) }))
-const servers: Array<[string, { url?: string; dataDir?: string }]> = [["PGlite (memory)", { dataDir: "memory:" }]]
-if ((process.env.DATABASE_URL ?? "") !== "") servers.push(["PostgreSQL", { url: process.env.DATABASE_URL! }])
+// As `simulate --db` opens them: commits asynchronous (see DatabaseOptions).
+const servers: Array<[string, DatabaseOptions]> = [["PGlite (memory)", { dataDir: "memory:", asynchronousCommit: true }]]
+if ((process.env.DATABASE_URL ?? "") !== "") servers.push(["PostgreSQL", { url: process.env.DATABASE_URL!, asynchronousCommit: true }])
 
 const seconds = async <A>(f: () => Promise<A>) => {
   const t = performance.now()
@@ -23,14 +24,9 @@ const seconds = async <A>(f: () => Promise<A>) => {
   return (performance.now() - t) / 1000
 }
 
-const RUNS = 3
+const RUNS = 5
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-// Warm the JIT once, then take the median of RUNS runs, for both ways: cold or noisy runs mislead.
-await Effect.runPromise(simulate(days, ["engine"], defaultConfig))
-const memoryRuns: Array<number> = []
-for (let i = 0; i < RUNS; i++) memoryRuns.push(await seconds(() => Effect.runPromise(simulate(days, ["engine"], defaultConfig))))
-const memory = median(memoryRuns)
-console.log(`week in memory (engine):            ${memory.toFixed(2)} s (median of ${RUNS})`)
+const inMemory = () => Effect.runPromise(simulate(days, ["engine"], defaultConfig))
 for (const [name, options] of servers) {
   await Effect.runPromise(
     Effect.scoped(
@@ -45,17 +41,25 @@ for (const [name, options] of servers) {
           const rows: Array<TransitionRow> = Array.from({ length: 50 }, (_, i) => ({
             seq: b * 50 + i + 1, actorId: "entry:X", kind: "entry", from: "idle", to: "lookahead", event: "CLOCK", payload: { at: i, spot: 25_000 }, at: 1_770_000_000_000 + i, causation: null
           }))
-          yield* audit.append(rows, { seq: (b + 1) * 50, machineVersion: "1", snapshot: { value: "x" }, enteredAt: {} })
+          yield* audit.append(rows, { seq: (b + 1) * 50, at: 1_770_000_000_000, machineVersion: "1", snapshot: { value: "x" }, enteredAt: {} })
         }
         const rate = (batches * 50) / ((performance.now() - t) / 1000)
-        const weekRuns: Array<number> = []
+        // Both ways warmed up once, then run in turn (so a machine that speeds up or slows down
+        // weighs on both alike), and the medians compared: cold or noisy runs mislead.
+        const withDb = () => simulate(days, ["engine"], defaultConfig, databaseStore())
+        yield* Effect.promise(inMemory)
+        yield* withDb()
+        const memoryRuns: Array<number> = []
+        const dbRuns: Array<number> = []
         for (let i = 0; i < RUNS; i++) {
+          memoryRuns.push(yield* Effect.promise(() => seconds(inMemory)))
           const started = performance.now()
-          yield* simulate(days, ["engine"], defaultConfig, databaseStore())
-          weekRuns.push((performance.now() - started) / 1000)
+          yield* withDb()
+          dbRuns.push((performance.now() - started) / 1000)
         }
-        const week = median(weekRuns)
+        const [memory, week] = [median(memoryRuns), median(dbRuns)]
         console.log(`${name.padEnd(16)} audit rows/s:       ${Math.round(rate)}`)
+        console.log(`${name.padEnd(16)} week in memory:      ${memory.toFixed(2)} s  (median of ${RUNS})`)
         console.log(`${name.padEnd(16)} week with --db:      ${week.toFixed(2)} s  (${(week / memory).toFixed(2)}× in memory; median of ${RUNS})`)
       })
     ).pipe(Effect.provide(databaseLayer(options)))

@@ -119,6 +119,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100
 const alsoInMemory = (persisted: AuditLog["Service"], local: AuditLog["Service"]): AuditLog["Service"] => ({
   append: (rows, checkpoint) => Effect.andThen(persisted.append(rows, checkpoint), local.append(rows, checkpoint)),
   latest: persisted.latest,
+  after: persisted.after,
   trail: persisted.trail
 })
 
@@ -199,10 +200,8 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   const onDeath = opts.hardKill === true ? () => process.kill(process.pid, "SIGKILL") : undefined
   let gate = opts.killAfterCalls === undefined ? undefined : new ProcessGate(opts.killAfterCalls, onDeath)
   const firstGate = gate
-  const resumeFrom = opts.store?.resume === true ? await Effect.runPromise(audit.latest) : null
-  let engine = await Effect.runPromise(
-    Effect.provideContext(resumeFrom === null ? SessionEngine.start(setup) : SessionEngine.restore(setup, resumeFrom), servicesOf(gate))
-  )
+  const resuming = opts.store?.resume === true
+  let engine = await Effect.runPromise(Effect.provideContext(resuming ? SessionEngine.resume(setup) : SessionEngine.start(setup), servicesOf(gate)))
   let restarts = 0
   /** Wait for the engine, unless the process dies first; true when it died. */
   const died = async (work: Promise<void>): Promise<boolean> => {
@@ -218,7 +217,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // event, then the machines' timers due at that instant. A process that dies is started again from
   // its last checkpoint, at the same instant.
   // A resumed engine carries on at its own time; the world catches up to it deterministically.
-  let next: number | undefined = resumeFrom === null ? clock.now() : Math.max(clock.now(), engine.actor.getSnapshot().context.now)
+  let next: number | undefined = resuming ? Math.max(clock.now(), engine.actor.getSnapshot().context.now) : clock.now()
   while (next !== undefined && !engine.done && engine.failure === null) {
     const at: number = next
     clock.advanceTo(at)
@@ -234,11 +233,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
       engine.actor.stop()
       gate = undefined
       restarts++
-      const checkpoint = await Effect.runPromise(audit.latest)
-      const services = servicesOf(undefined)
-      engine = await Effect.runPromise(
-        Effect.provideContext(checkpoint === null ? SessionEngine.start(setup) : SessionEngine.restore(setup, checkpoint), services)
-      )
+      engine = await Effect.runPromise(Effect.provideContext(SessionEngine.resume(setup), servicesOf(undefined)))
       continue
     }
     const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0], commands.find((c) => c.at > at)?.at]
@@ -246,8 +241,9 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     next = Number.isFinite(soonest) ? Math.max(soonest, at) : undefined
   }
   await engine.flush()
-  // The report reads the whole trail: a resumed process wrote only its part of it.
-  const trail = await Effect.runPromise(audit.trail)
+  // The report reads the whole trail: a resumed process wrote only its part of it, and reads the rest
+  // back; otherwise this process holds it all.
+  const trail = resuming ? await Effect.runPromise(audit.trail) : rows
   return { failure: engine.failure, report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, trail), rows: trail, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 

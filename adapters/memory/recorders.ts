@@ -11,10 +11,11 @@ export const memoryAuditLog = (rows: Array<TransitionRow>): AuditLog["Service"] 
     append: (batch, checkpoint) =>
       Effect.sync(() => {
         rows.push(...batch)
-        last = checkpoint
+        if (checkpoint !== null) last = checkpoint
       }),
     // Read back as a database gives it: through JSON (so what cannot be stored fails here too).
     latest: Effect.sync(() => (last === null ? null : (JSON.parse(JSON.stringify(last)) as Checkpoint))),
+    after: (seq) => Effect.sync(() => rows.filter((r) => r.seq > seq)),
     trail: Effect.sync(() => [...rows])
   }
 }

@@ -35,6 +35,13 @@ export interface DatabaseOptions {
   readonly url?: string | undefined
   /** PGlite data directory; `undefined` or `"memory:"` keeps the database in memory. */
   readonly dataDir?: string | undefined
+  /**
+   * Commits return before the server has flushed them to disk (`synchronous_commit = off`): a crash
+   * of the database server may lose its last fraction of a second of commits, a crash of this process
+   * loses nothing. For simulations, whose records can be made again from their day files; the daemon
+   * keeps every commit durable, since an order intent must be on disk before the order is sent.
+   */
+  readonly asynchronousCommit?: boolean | undefined
 }
 
 /** The daemon's default PGlite data directory. */
@@ -143,12 +150,14 @@ const redactText = (text: string, url: string): string => {
 
 const ping = (client: PgClient.PgClient) => client`SELECT 1 AS ok`.pipe(Effect.asVoid)
 
-const postgres = (url: string) =>
+const postgres = (url: string, asynchronousCommit: boolean) =>
   Effect.gen(function*() {
     const client = yield* PgClient.make({
       url: Redacted.make(url),
       applicationName: "auto-hedge",
-      connectTimeout: Duration.seconds(5)
+      connectTimeout: Duration.seconds(5),
+      // Set on every pooled connection as it opens.
+      ...(asynchronousCommit ? { startupParameters: { synchronous_commit: "off" } } : {})
     })
     // The pool connects lazily; fail now, with a clear message, rather than at the first query.
     yield* ping(client)
@@ -230,7 +239,7 @@ const openPglite = (dataDir: string | undefined) =>
     )
   })
 
-const pglite = (dataDir: string | undefined) =>
+const pglite = (dataDir: string | undefined, asynchronousCommit: boolean) =>
   Effect.gen(function*() {
     const db = yield* openPglite(dataDir)
     const wire = yield* Effect.acquireRelease(
@@ -248,6 +257,8 @@ const pglite = (dataDir: string | undefined) =>
       idleTimeout: Duration.infinity
     })
     yield* ping(client)
+    // PGlite is one session: a SET holds for every statement to come.
+    if (asynchronousCommit) yield* client`SET synchronous_commit TO off`
     return { client, db }
   }).pipe(
     Effect.mapError((error) =>
@@ -271,8 +282,8 @@ export const databaseLayer = (
       const url = options.url?.trim() === "" ? undefined : options.url
       const dataDir = isMemory(options.dataDir) ? undefined : resolve(options.dataDir!)
       const { client, db } = url !== undefined
-        ? { client: yield* postgres(url), db: undefined }
-        : yield* pglite(dataDir)
+        ? { client: yield* postgres(url, options.asynchronousCommit === true), db: undefined }
+        : yield* pglite(dataDir, options.asynchronousCommit === true)
       const info = DatabaseInfo.of({
         kind: url !== undefined ? "postgres" : "pglite",
         description: describeDatabase(options),

@@ -69,7 +69,7 @@ const simulateCommand = Command.make(
     if (resume && !db) return yield* Effect.fail(new Error("--resume: needs --db (a run is resumed from the database)"))
     const kill = faultKillAfterCalls(process.env)
     const runs = db
-      ? yield* inDatabase(simulate(days, policies, hedgeConfig, databaseStore(resume), kill))
+      ? yield* inDatabase(simulate(days, policies, hedgeConfig, databaseStore(resume), kill), { asynchronousCommit: true })
       : yield* simulate(days, policies, hedgeConfig, undefined, kill)
     yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs, { alerts }))
   })
@@ -133,8 +133,8 @@ const scheduleCommand = Command.make("schedule").pipe(
   Command.withSubcommands([scheduleShow])
 )
 
-const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient | PgClient.PgClient>) =>
-  Effect.scoped(Effect.andThen(migrate, effect)).pipe(Effect.provide(databaseLayer(databaseOptionsFromEnv(process.env))))
+const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient | PgClient.PgClient>, options: { readonly asynchronousCommit?: boolean } = {}) =>
+  Effect.scoped(Effect.andThen(migrate, effect)).pipe(Effect.provide(databaseLayer({ ...databaseOptionsFromEnv(process.env), ...options })))
 
 const dbMigrate = Command.make(
   "migrate",

@@ -3,8 +3,10 @@
 // a simulated day gives the same transitions and audit rows on every run. Every transition of every
 // machine actor becomes an audit row; every alert a machine emits goes to the Notifier.
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
-import { createActor, fromPromise, getNextTransitions, type Actor, type AnyActorRef, type AnyMachineSnapshot, type InspectionEvent } from "xstate"
+import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
 import { AuditRecorder, kindOf, stateName } from "./audit-recorder.ts"
+import { rearmTimers, rememberStates, StateEntries } from "./restored-tree.ts"
+import { formatVerification, recoverCheckpoint } from "./verify.ts"
 import { entryMachine } from "../../machines/entry.ts"
 import { hedgeMachine } from "../../machines/hedge.ts"
 import type {
@@ -34,6 +36,7 @@ import { selectHedges, staticPair, type HedgeBand } from "../domain/selection.ts
 import { entryIdOf } from "./session-plan.ts"
 import {
   AuditLog,
+  type AuditWriteFailed,
   Broker,
   MarginMonitor,
   MarketClock,
@@ -43,7 +46,6 @@ import {
   StrategyFeed,
   type Checkpoint,
   type EngineServices,
-  type TimerClock,
   type TransitionRow
 } from "../services/services.ts"
 
@@ -67,22 +69,14 @@ type SessionActor = Actor<typeof sessionMachine>
 const PENDING_STATES = new Set(["entered", "exited", "missed"])
 
 
-/** "a.b.c" -> ["a", "a.b", "a.b.c"] (states of a single-region path). */
-const prefixes = (path: string): ReadonlyArray<string> => (path === "" ? [] : path.split(".").map((_, i, parts) => parts.slice(0, i + 1).join(".")))
-
 const isTagged = (u: unknown, tag: string): boolean => typeof u === "object" && u !== null && "_tag" in u && (u as { _tag: unknown })._tag === tag
 
 export class RestoreRefused extends Schema.TaggedError<RestoreRefused>()("RestoreRefused", {
   message: Schema.String
 }) {}
 
-/** The state of every machine actor in a persisted snapshot tree, keyed by actor id. */
-const rememberStates = (persisted: unknown, actorId: string, into: AuditRecorder, latestRows: Readonly<Record<string, number>>): void => {
-  const p = persisted as { value?: unknown; children?: Record<string, { snapshot?: unknown }> }
-  if (p.value === undefined) return
-  into.remember(actorId, stateName(p.value), latestRows[actorId])
-  for (const [id, child] of Object.entries(p.children ?? {})) rememberStates(child.snapshot, id, into, latestRows)
-}
+const refuseVersion = (checkpoint: Checkpoint) =>
+  new RestoreRefused({ message: `checkpoint of machine version ${checkpoint.machineVersion}, running ${MACHINE_VERSION}: start the day afresh or migrate the snapshot` })
 
 /**
  * Rows a crash may lose without changing any decision: the session's clock ticks, and its exit reviews
@@ -95,7 +89,13 @@ const isQuiet = (r: TransitionRow): boolean => {
 }
 
 /** How much market time may pass between two audit writes when nothing but time passes. */
-export const CHECKPOINT_EVERY_MS = 5 * 60_000
+export const QUIET_WRITE_EVERY_MS = 15 * 60_000
+/**
+ * How much market time may pass between two checkpoints (snapshots of the whole actor tree). A restart
+ * restores the latest and re-drives the rows written after it; a checkpoint at every write would
+ * cost more than the rest of the audit put together.
+ */
+export const CHECKPOINT_EVERY_MS = 15 * 60_000
 
 const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -110,7 +110,8 @@ export class SessionEngine {
   private pendingRows: Array<TransitionRow> = []
   private lastFlushAt = Number.NEGATIVE_INFINITY
   /** Per actor, when each of its active states was entered: the start of the state's timers. */
-  private enteredAt = new Map<string, Record<string, number>>()
+  private entries = new StateEntries()
+  private lastCheckpointAt = Number.NEGATIVE_INFINITY
 
   private constructor(
     private readonly setup: EngineSetup,
@@ -148,7 +149,7 @@ export class SessionEngine {
     if (restored !== undefined) {
       // The restored tree's states are known: its start is no transition (XState replays a fake init).
       rememberStates(restored.snapshot, "session", this.recorder, restored.latestRows ?? {})
-      this.enteredAt = new Map(Object.entries(restored.enteredAt).map(([id, paths]) => [id, { ...paths }]))
+      this.entries = new StateEntries(restored.enteredAt)
     }
     this.actor = createActor(machine, {
       id: "session",
@@ -173,16 +174,32 @@ export class SessionEngine {
    */
   static restore = (setup: EngineSetup, checkpoint: Checkpoint): Effect.Effect<SessionEngine, RestoreRefused, EngineServices> =>
     Effect.gen(function*() {
-      if (checkpoint.machineVersion !== MACHINE_VERSION) {
-        return yield* new RestoreRefused({ message: `checkpoint of machine version ${checkpoint.machineVersion}, running ${MACHINE_VERSION}: start the day afresh or migrate the snapshot` })
-      }
+      if (checkpoint.machineVersion !== MACHINE_VERSION) return yield* refuseVersion(checkpoint)
       const context = yield* Effect.context<EngineServices>()
       const engine = new SessionEngine(setup, context, checkpoint)
       engine.actor.start()
       engine.recordRestore(checkpoint.seq)
       const clock = Context.get(context, MarketClock)
-      engine.rearmTimers(engine.actor, clock.timers, clock.currentMillis())
+      rearmTimers(engine.actor, clock.timers, clock.currentMillis(), engine.entries)
       return engine
+    })
+
+  /**
+   * Start the day, or carry on where a process that died left it: the latest checkpoint, brought up
+   * to the last row written by re-driving the rows after it through the machines. Rows that do not
+   * re-drive (the machines changed, the trail was tampered with) refuse the restore with where.
+   */
+  static resume = (setup: EngineSetup): Effect.Effect<SessionEngine, RestoreRefused | AuditWriteFailed, EngineServices> =>
+    Effect.gen(function*() {
+      const audit = yield* AuditLog
+      const latest = yield* audit.latest
+      if (latest !== null && latest.machineVersion !== MACHINE_VERSION) return yield* refuseVersion(latest)
+      const after = yield* audit.after(latest?.seq ?? 0)
+      const recovered = yield* Effect.promise(() => recoverCheckpoint(latest, after))
+      if (!recovered.ok) {
+        return yield* new RestoreRefused({ message: `the rows written after the checkpoint at seq ${latest?.seq ?? 0} do not re-drive: ${formatVerification(recovered.verification)}` })
+      }
+      return yield* recovered.checkpoint === null ? SessionEngine.start(setup) : SessionEngine.restore(setup, recovered.checkpoint)
     })
 
   private recordRestore(fromSeq: number): void {
@@ -191,61 +208,19 @@ export class SessionEngine {
     this.pendingRows.push(this.recorder.row({ actorId: "session", kind: "session", from: state, to: state, event: "RESTORED", payload: { fromSeq }, at }))
   }
 
-  /**
-   * XState does not restore delayed transitions: arm each again for the time it had left, while its
-   * state lasts. They are armed in the order they were first armed (earlier first, outer states before
-   * inner ones, actors in spawn order), so timers due at one instant fire in the same order as before.
-   */
-  private rearmTimers(root: AnyActorRef, timers: TimerClock, now: number): void {
-    const pending: Array<{ actor: AnyActorRef; type: string; armedAt: number; depth: number; order: number; remaining: number; armedIn: string }> = []
-    const collect = (actor: AnyActorRef) => {
-      const snapshot = actor.getSnapshot() as AnyMachineSnapshot
-      if (snapshot.status !== "active" || snapshot.machine === undefined) return
-      const delays = (snapshot.machine.implementations.delays ?? {}) as Record<string, unknown>
-      const seen = new Set<string>()
-      for (const t of getNextTransitions(snapshot)) {
-        const type = String(t.eventType)
-        if (!type.startsWith("xstate.after.") || seen.has(type)) continue
-        seen.add(type)
-        const delay = (t as { delay?: string | number }).delay
-        const named = typeof delay === "string" ? delays[delay] : undefined
-        const ms = typeof named === "function" ? Number(named({ context: snapshot.context, event: { type: "xstate.restore" } })) : Number(named ?? delay)
-        const path = (t.source as { path: ReadonlyArray<string> }).path
-        // Due when it would have been: counted from the entry into the state that armed it.
-        const armedAt = this.enteredAt.get(actor.id)?.[path.join(".")] ?? now
-        pending.push({ actor, type, armedAt, depth: path.length, order: pending.length, remaining: Math.max(0, armedAt + ms - now), armedIn: path.join(".") })
-      }
-      for (const child of Object.values(snapshot.children)) if (child !== undefined) collect(child as AnyActorRef)
-    }
-    collect(root)
-    pending.sort((a, b) => a.armedAt - b.armedAt || a.depth - b.depth || a.order - b.order)
-    for (const p of pending) {
-      const id = timers.setTimeout(() => {
-        watch.unsubscribe()
-        p.actor.send({ type: p.type })
-      }, p.remaining)
-      // Leaving the state that armed it cancels a timer, as XState would.
-      const watch = p.actor.subscribe((s) => {
-        if (prefixes(stateName((s as AnyMachineSnapshot).value)).includes(p.armedIn)) return
-        timers.clearTimeout(id)
-        watch.unsubscribe()
-      })
-    }
-  }
-
   /** Deliver an outside event (clock, strategy observation, operator command). */
   send(event: SessionEvent): void {
     if (this.failure !== null) return
     this.actor.send(event)
   }
 
-  /** Wait until every service call the machines asked for has been answered and processed. */
   /**
    * Wait until every service call the machines asked for has been answered and processed. The audit
-   * is written (with a checkpoint) before anything acts on the world, and at the end of every instant
-   * in which something happened; instants in which only time passed are written every
-   * CHECKPOINT_EVERY_MS of market time. A crash therefore loses at most the passing of time: the world
-   * cannot be rewound, so nothing that decided anything may be lost.
+   * is written before anything acts on the world, and at the end of every instant in which something
+   * happened; instants in which only time passed are written every QUIET_WRITE_EVERY_MS of market
+   * time. A crash therefore loses at most the passing of time: the world cannot be rewound, so nothing
+   * that decided anything may be lost. A checkpoint goes with a write at the end of an instant (no
+   * call in flight) every CHECKPOINT_EVERY_MS.
    */
   async settle(): Promise<void> {
     await flushMicrotasks()
@@ -255,13 +230,13 @@ export class SessionEngine {
     }
     const now = Context.get(this.context, MarketClock).currentMillis()
     const somethingHappened = this.pendingRows.some((r) => !isQuiet(r))
-    if (somethingHappened || now - this.lastFlushAt >= CHECKPOINT_EVERY_MS) await this.flushAudit()
+    if (somethingHappened || now - this.lastFlushAt >= QUIET_WRITE_EVERY_MS) await this.flushAudit(now - this.lastCheckpointAt >= CHECKPOINT_EVERY_MS)
   }
 
-  /** Write everything recorded so far (the end of the day, a shutdown). */
+  /** Write everything recorded so far, with a checkpoint (the end of the day, a shutdown). */
   async flush(): Promise<void> {
     await this.settle()
-    await this.flushAudit()
+    await this.flushAudit(true)
   }
 
   /**
@@ -322,18 +297,24 @@ export class SessionEngine {
     this.pumping = null
   }
 
-  private async flushAudit(): Promise<void> {
-    this.lastFlushAt = Context.get(this.context, MarketClock).currentMillis()
-    if (this.pendingRows.length === 0 || this.failure !== null) return
+  /** Write the rows recorded so far and, when asked (only with no call in flight), a checkpoint. */
+  private async flushAudit(withCheckpoint = false): Promise<void> {
+    const now = Context.get(this.context, MarketClock).currentMillis()
+    this.lastFlushAt = now
+    if ((this.pendingRows.length === 0 && !withCheckpoint) || this.failure !== null) return
     const rows = this.pendingRows
     this.pendingRows = []
-    const checkpoint: Checkpoint = {
-      seq: this.recorder.seq,
-      machineVersion: MACHINE_VERSION,
-      snapshot: this.actor.getPersistedSnapshot(),
-      enteredAt: Object.fromEntries(this.enteredAt),
-      latestRows: this.recorder.latestRows()
-    }
+    if (withCheckpoint) this.lastCheckpointAt = now
+    const checkpoint: Checkpoint | null = withCheckpoint
+      ? {
+          seq: this.recorder.seq,
+          at: now,
+          machineVersion: MACHINE_VERSION,
+          snapshot: this.actor.getPersistedSnapshot(),
+          enteredAt: this.entries.toJSON(),
+          latestRows: this.recorder.latestRows()
+        }
+      : null
     const exit = await Effect.runPromiseExitWith(this.context)(AuditLog.use((a) => a.append(rows, checkpoint)))
     if (Exit.isFailure(exit)) this.halt(`audit write failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
   }
@@ -358,16 +339,8 @@ export class SessionEngine {
     }
     const row = this.recorder.rowOf(ev, now)
     if (row === undefined) return
-    this.noteEntered(row.actorId, row.from, row.to, row.at)
+    this.entries.note(row.actorId, row.from, row.to, row.at)
     this.pendingRows.push(row)
-  }
-
-  /** States entered by a transition from `from` to `to`: every prefix of `to` that `from` was not in. */
-  private noteEntered(actorId: string, from: string, to: string, at: number): void {
-    const before = new Set(prefixes(from))
-    const kept = Object.fromEntries(Object.entries(this.enteredAt.get(actorId) ?? {}).filter(([path]) => prefixes(to).includes(path)))
-    for (const path of prefixes(to)) if (!before.has(path) || from === to) kept[path] ??= at
-    this.enteredAt.set(actorId, kept)
   }
 
   private raiseAlert(alert: AlertEvent["alert"], at: number): void {

@@ -34,11 +34,11 @@ import type {
   SelectHedgesInput,
   SelectionResult
 } from "../../machines/protocol.ts"
-import { sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
-import { auditDigest } from "./audit-recorder.ts"
+import { MACHINE_VERSION, sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
 import { wallTimeOf } from "../domain/time.ts"
-import type { TransitionRow } from "../services/services.ts"
-import { AuditRecorder } from "./audit-recorder.ts"
+import type { Checkpoint, TransitionRow } from "../services/services.ts"
+import { AuditRecorder, auditDigest, kindOf } from "./audit-recorder.ts"
+import { rearmTimers, rememberStates, StateEntries } from "./restored-tree.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 
 export type Verification =
@@ -116,17 +116,21 @@ class Rebuild {
   private readonly actor: Actor<typeof sessionMachine>
   private checked = 0
   private machineError: unknown = undefined
+  private readonly entries: StateEntries
 
   constructor(
     private readonly rows: ReadonlyArray<TransitionRow>,
-    input: SessionInput
+    /** The day's start (its input), or a checkpoint the rows carry on from. */
+    private readonly from: { readonly input: SessionInput } | { readonly checkpoint: Checkpoint }
   ) {
     // A restart is no transition: the rebuild runs straight through.
     this.recorded = rows.filter((r) => r.event !== "RESTORED")
     rows.forEach((r, i) => {
       if (r.event === "RESTORED") this.restarts.push({ index: i - this.restarts.length, at: r.at })
     })
-    this.clock = new VirtualClock(this.recorded[0]!.at)
+    const checkpoint = "checkpoint" in from ? from.checkpoint : undefined
+    this.clock = new VirtualClock(checkpoint?.at ?? this.recorded[0]!.at)
+    this.entries = new StateEntries(checkpoint?.enteredAt)
     const calls = this.calls
     const service = <TOutput, TInput>() =>
       fromPromise<TOutput, TInput>(
@@ -157,30 +161,50 @@ class Rebuild {
       }
     })
     // Rows made by the engine's own rule, stamped with the rebuild's market time.
-    const recorder = new AuditRecorder()
-    const clock = this.clock
-    const built = this.built
+    const recorder = new AuditRecorder(checkpoint?.seq)
+    if (checkpoint !== undefined) rememberStates(checkpoint.snapshot, "session", recorder, checkpoint.latestRows ?? {})
+    const { clock, built, entries } = this
     this.actor = createActor(machine, {
       id: "session",
-      input,
       clock,
       inspect: (ev: InspectionEvent) => {
         recorder.observe(ev)
         const row = recorder.rowOf(ev, () => clock.now())
-        if (row !== undefined) built.push(row)
-      }
+        if (row === undefined) return
+        built.push(row)
+        entries.note(row.actorId, row.from, row.to, row.at)
+      },
+      // A restored actor takes its context from the snapshot, not from input.
+      ...("input" in from ? { input: from.input } : { input: undefined as never, snapshot: from.checkpoint.snapshot as never })
     })
     // A machine that fails (say on an answer it cannot read) shows as rows missing; keep why.
     this.actor.subscribe({ error: (e) => (this.machineError = e) })
   }
 
-  async run(): Promise<Verification> {
+  /** Rebuilds the rows; the checkpoint they lead to, if every one is reproduced. */
+  async run(): Promise<{ readonly verification: Verification; readonly checkpoint?: Checkpoint }> {
     try {
-      return (await this.drive()) ?? { ok: true, transitions: this.recorded.length, digest: auditDigest(this.rows) }
+      const failed = await this.drive()
+      if (failed !== undefined) return { verification: failed }
+      return { verification: { ok: true, transitions: this.recorded.length, digest: auditDigest(this.rows) }, checkpoint: this.checkpoint() }
     } catch (e) {
-      return this.diverge(this.recorded[this.built.length] ?? null, null, `the rebuild failed: ${e instanceof Error ? e.message : String(e)}`)
+      return { verification: this.diverge(this.recorded[this.built.length] ?? null, null, `the rebuild failed: ${e instanceof Error ? e.message : String(e)}`) }
     } finally {
       this.actor.stop()
+    }
+  }
+
+  /** The rebuilt tree as a checkpoint consistent with the last row (taken before the actor stops). */
+  private checkpoint(): Checkpoint {
+    const latestRows: Record<string, number> = { ...("checkpoint" in this.from ? this.from.checkpoint.latestRows : {}) }
+    for (const r of this.recorded) if (kindOf(r.actorId) !== undefined) latestRows[r.actorId] = r.seq
+    return {
+      seq: this.rows.at(-1)!.seq,
+      at: this.clock.now(),
+      machineVersion: MACHINE_VERSION,
+      snapshot: this.actor.getPersistedSnapshot(),
+      enteredAt: this.entries.toJSON(),
+      latestRows
     }
   }
 
@@ -188,6 +212,12 @@ class Rebuild {
   private async drive(): Promise<Verification | undefined> {
     const { recorded, built, clock } = this
     this.actor.start()
+    if ("checkpoint" in this.from) {
+      // As the engine restores: timers armed again for the time they had left, and the calls that
+      // were in flight asked again, in an order of their own.
+      rearmTimers(this.actor, clock, clock.now(), this.entries)
+      for (const call of this.calls) this.askedAgain.add(call)
+    }
     let failed = this.check()
     for (let i = 0; i < recorded.length && failed === undefined; i++) {
       const row = recorded[i]!
@@ -294,14 +324,35 @@ class Rebuild {
 const answers = (call: Call, row: TransitionRow | undefined): boolean =>
   row !== undefined && row.actorId === call.actorId && (row.event === DONE + call.invokeId || row.event === ERROR + call.invokeId)
 
-export const verifyDay = async (rows: ReadonlyArray<TransitionRow>): Promise<Verification> => {
+/** The session's input, from its start row. */
+const sessionInputOf = (rows: ReadonlyArray<TransitionRow>): SessionInput | undefined => {
   const start = rows.find((r) => r.actorId === "session" && r.event === "xstate.init")
-  const input = (start?.payload as { input?: SessionInput } | null | undefined)?.input
+  return (start?.payload as { input?: SessionInput } | null | undefined)?.input
+}
+
+export const verifyDay = async (rows: ReadonlyArray<TransitionRow>): Promise<Verification> => {
+  const input = sessionInputOf(rows)
   if (input === undefined) {
     const first = rows[0] ?? null
     return { ok: false, seq: first?.seq ?? 1, expected: first, actual: null, message: "the trail has no session start (a session `xstate.init` row with its input): nothing to rebuild from" }
   }
-  return new Rebuild(rows, input).run()
+  return (await new Rebuild(rows, { input }).run()).verification
+}
+
+/**
+ * The checkpoint a restart restores: the latest one written, brought up to the last row written by
+ * re-driving the rows after it through the machines, checked row by row as `replay` checks a day
+ * (with no checkpoint yet, from the day's start). A divergence is returned, never guessed past.
+ */
+export const recoverCheckpoint = async (
+  latest: Checkpoint | null,
+  after: ReadonlyArray<TransitionRow>
+): Promise<{ readonly ok: true; readonly checkpoint: Checkpoint | null } | { readonly ok: false; readonly verification: Verification }> => {
+  if (after.length === 0) return { ok: true, checkpoint: latest }
+  const input = sessionInputOf(after)
+  if (latest === null && input === undefined) return { ok: false, verification: await verifyDay(after) }
+  const { verification, checkpoint } = await new Rebuild(after, latest === null ? { input: input! } : { checkpoint: latest }).run()
+  return checkpoint === undefined ? { ok: false, verification } : { ok: true, checkpoint }
 }
 
 const describeRow = (r: TransitionRow | null): string => {

@@ -122,6 +122,8 @@ export interface TransitionRow {
 /** The whole actor tree as XState persists it, consistent with the transitions up to `seq`. */
 export interface Checkpoint {
   readonly seq: number
+  /** The market time it was taken at. */
+  readonly at: number
   readonly machineVersion: string
   readonly snapshot: unknown
   /** When each actor entered each of its active states (epoch ms): what its delayed transitions count from. */
@@ -131,12 +133,15 @@ export interface Checkpoint {
 }
 
 /**
- * The audit trail of a session: transitions, in order, each batch written together with the
- * checkpoint it leads to, so the latest checkpoint always matches the last recorded transition.
+ * The audit trail of a session: transitions, in order, in batches; now and then a batch comes with a
+ * checkpoint of the tree it leads to, written together with it. A restart restores the latest
+ * checkpoint and re-drives the rows written after it.
  */
 export class AuditLog extends Context.Service<AuditLog, {
-  readonly append: (rows: ReadonlyArray<TransitionRow>, checkpoint: Checkpoint) => Effect.Effect<void, AuditWriteFailed>
+  readonly append: (rows: ReadonlyArray<TransitionRow>, checkpoint: Checkpoint | null) => Effect.Effect<void, AuditWriteFailed>
   readonly latest: Effect.Effect<Checkpoint | null, AuditWriteFailed>
+  /** The rows numbered after `seq`, in order. */
+  readonly after: (seq: number) => Effect.Effect<ReadonlyArray<TransitionRow>, AuditWriteFailed>
   /** The whole trail so far, in order. */
   readonly trail: Effect.Effect<ReadonlyArray<TransitionRow>, AuditWriteFailed>
 }>()("auto-hedge/services/AuditLog") {}

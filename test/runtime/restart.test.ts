@@ -39,7 +39,7 @@ describe.each(["engine", "static"] as const)("a %s day killed at service calls s
       const ids = r.orders.map((o) => o.clientOrderId)
       expect(new Set(ids).size, `kill at call ${k}: an order sent twice`).toBe(ids.length)
       expect(r.rows.map((x) => x.seq), `kill at call ${k}: audit sequence`).toEqual(r.rows.map((_, i) => i + 1))
-      // Restored from the last checkpoint, or started afresh when it died before the first one.
+      // Restored (the last checkpoint brought forward by the rows after it), or afresh when it died before writing anything.
       const restored = r.rows.filter((x) => x.event === "RESTORED")
       expect(restored.length, `kill at call ${k}`).toBeLessThanOrEqual(1)
       if (restored.length === 0) expect(r.rows[0]!.event).toBe("xstate.init")

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import {
   DatabaseInfo,
   databaseLayer,
+  type DatabaseOptions,
   databaseOptionsFromEnv,
   describeDatabase,
   lockFileName,
@@ -355,6 +356,21 @@ describe("PGlite data directory", () => {
       }), databaseLayer({ dataDir: "memory:" }))
     expect(await count()).toBe(0)
     expect(await count()).toBe(0)
+  })
+})
+
+describe("commit durability", () => {
+  const servers: Array<[string, DatabaseOptions]> = [["PGlite", { dataDir: "memory:" }]]
+  if ((process.env.DATABASE_URL ?? "") !== "") servers.push(["PostgreSQL", { url: process.env.DATABASE_URL! }])
+  const setting = (options: DatabaseOptions) =>
+    runEffect(Effect.gen(function*() {
+      const sql = yield* SqlClient
+      return (yield* sql<{ synchronous_commit: string }>`SHOW synchronous_commit`)[0]!.synchronous_commit
+    }), databaseLayer(options))
+
+  it.each(servers)("%s: synchronous by default (the daemon), asynchronous when asked (simulations)", async (_name, options) => {
+    expect(await setting(options)).toBe("on")
+    expect(await setting({ ...options, asynchronousCommit: true })).toBe("off")
   })
 })
 
