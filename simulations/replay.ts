@@ -3,13 +3,10 @@
 import { Context, Effect } from "effect"
 import type { Alert, OrderRequest, Policy } from "../machines/protocol.ts"
 import { wakeTimes, type SessionEvent } from "../machines/session.ts"
-import { PaperWorld, type Breach, type PaperWorldStore } from "../adapters/paper/world.ts"
+import { PaperWorld, type PaperWorldStore } from "../adapters/paper/world.ts"
 import { memoryAuditLog, memoryNotifier, memoryOrderJournal } from "../adapters/memory/recorders.ts"
 import type { HedgeConfig } from "../src/domain/config.ts"
-import { formatAlert } from "../src/domain/alerts.ts"
-import { auditDigest } from "../src/runtime/audit-recorder.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
-import { wallTimeOf } from "../src/domain/time.ts"
 import { SessionEngine } from "../src/runtime/engine.ts"
 import { engineSetupFor } from "../src/runtime/session-plan.ts"
 import { VirtualClock } from "../src/runtime/virtual-clock.ts"
@@ -27,44 +24,7 @@ import {
   type TransitionRow
 } from "../src/services/services.ts"
 import type { RecordedDay } from "./recorded-day.ts"
-
-export interface HedgeReport {
-  readonly id: string
-  readonly forEntry: string
-  readonly symbol: string
-  readonly trigger: string
-  readonly utilisationBefore: number
-  readonly otmDistance: number
-  readonly strike: number
-  readonly optionType: "CE" | "PE"
-  readonly lots: number
-  readonly quantity: number
-  readonly status: string
-  readonly boughtAt: string | null
-  readonly buyPrice: number | null
-  readonly paid: number
-  readonly closedAt: string | null
-  readonly received: number
-}
-
-export interface DayReport {
-  readonly file: string
-  readonly date: string
-  readonly index: string
-  readonly policy: Policy
-  readonly budget: number
-  readonly entries: { readonly scheduled: number; readonly entered: number; readonly missed: number }
-  readonly hedges: ReadonlyArray<HedgeReport>
-  readonly grossSpend: number
-  readonly recovered: number
-  readonly netSpend: number
-  readonly peakUtilization: number
-  readonly breaches: ReadonlyArray<{ readonly portfolio: string; readonly time: string; readonly utilization: number }>
-  readonly alerts: ReadonlyArray<{ readonly time: string; readonly kind: string; readonly severity: string; readonly actor: string; readonly text: string }>
-  readonly transitions: number
-  /** SHA-256 of the day's audit rows: equal digests mean identical decisions. */
-  readonly auditDigest: string
-}
+import { dayReportOf, type DayReport } from "../src/runtime/day-report.ts"
 
 export interface ReplayOptions {
   readonly config: HedgeConfig
@@ -112,8 +72,6 @@ export interface ReplayResult {
   readonly rows: ReadonlyArray<TransitionRow>
   readonly alerts: ReadonlyArray<{ readonly at: number; readonly alert: Alert }>
 }
-
-const round2 = (x: number) => Math.round(x * 100) / 100
 
 /** A persisted audit trail whose rows are also kept here, for the day's report. */
 const alsoInMemory = (persisted: AuditLog["Service"], local: AuditLog["Service"]): AuditLog["Service"] => ({
@@ -244,63 +202,6 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // The report reads the whole trail: a resumed process wrote only its part of it, and reads the rest
   // back; otherwise this process holds it all.
   const trail = resuming ? await Effect.runPromise(audit.trail) : rows
-  return { failure: engine.failure, report: reportOf(day, opts, engine, world.breaches, world.peakUtilisationPct, trail), rows: trail, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
+  return { failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.policy, engine, breaches: world.breaches, peak: world.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 
-const reportOf = (
-  day: RecordedDay,
-  opts: ReplayOptions,
-  engine: SessionEngine,
-  breaches: ReadonlyArray<Breach>,
-  peak: number,
-  rows: ReadonlyArray<TransitionRow>
-): DayReport => {
-  const snapshot = engine.actor.getSnapshot()
-  const c = snapshot.context
-  const lotSize = day.header.lotSize
-  const entryStates = rows.filter((r) => r.kind === "entry")
-  const reached = (state: string) => new Set(entryStates.filter((r) => r.to === state).map((r) => r.actorId)).size
-  const hedges = Object.values(c.hedges).map(
-    (hd): HedgeReport => ({
-      id: hd.id,
-      forEntry: hd.forEntry,
-      symbol: hd.symbol,
-      trigger: hd.trigger,
-      utilisationBefore: hd.utilisationBefore,
-      otmDistance: Math.round(hd.otmDistance),
-      strike: hd.strike,
-      optionType: hd.optionType,
-      lots: hd.quantity / lotSize,
-      quantity: hd.quantity,
-      status: hd.status,
-      boughtAt: hd.openedAt === null ? null : wallTimeOf(hd.openedAt),
-      buyPrice: hd.openedAt === null || hd.quantity === 0 ? null : round2(hd.paid / hd.quantity),
-      paid: round2(hd.paid),
-      closedAt: hd.closedAt === null ? null : wallTimeOf(hd.closedAt),
-      received: round2(hd.received)
-    })
-  )
-  return {
-    file: opts.file ?? "",
-    date: day.header.date,
-    index: day.header.index,
-    policy: opts.policy,
-    budget: c.budget,
-    entries: { scheduled: c.entries.length, entered: reached("entered"), missed: reached("missed") },
-    hedges,
-    grossSpend: round2(c.grossSpend),
-    recovered: round2(c.recovered),
-    netSpend: round2(c.grossSpend - c.recovered),
-    peakUtilization: peak,
-    breaches: breaches.map((b) => ({ portfolio: b.portfolio, time: wallTimeOf(b.at), utilization: b.utilisationPct })),
-    alerts: engine.alerts.map((a) => ({
-      time: wallTimeOf(a.at),
-      kind: a.alert.kind,
-      severity: a.alert.severity,
-      actor: a.alert.actor,
-      text: formatAlert(a.alert, a.at)
-    })),
-    transitions: rows.length,
-    auditDigest: auditDigest(rows)
-  }
-}

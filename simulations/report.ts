@@ -1,6 +1,6 @@
 // Reports of simulated days: totals per policy, a readable table for people and JSON for machines.
 import type { Policy } from "../machines/protocol.ts"
-import type { DayReport } from "./replay.ts"
+import type { DayReport } from "../src/runtime/day-report.ts"
 import type { AnalyticsRow } from "../adapters/postgres/engine-store.ts"
 
 export interface Totals {

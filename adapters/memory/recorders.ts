@@ -27,6 +27,7 @@ export const memoryNotifier = (sent: Array<{ readonly at: number; readonly alert
 /** The order journal of one process (simulations): a map from client order id to intent. */
 export const memoryOrderJournal = (intents: Map<string, OrderIntent> = new Map()): OrderJournal["Service"] => ({
   find: (id) => Effect.sync(() => intents.get(id) ?? null),
+  all: Effect.sync(() => [...intents.values()]),
   record: (intent) => Effect.sync(() => void intents.set(intent.clientOrderId, intent)),
   update: (id, change) =>
     Effect.sync(() => {

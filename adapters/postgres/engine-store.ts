@@ -5,10 +5,11 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import type * as Statement from "effect/sql/Statement"
 import type { Policy } from "../../machines/protocol.ts"
 import type { TradingSession } from "../../src/domain/session.ts"
 import { instantOf, weekdayOf } from "../../src/domain/time.ts"
-import type { DayReport } from "../../simulations/replay.ts"
+import type { DayReport } from "../../src/runtime/day-report.ts"
 import type { PaperWorldState, PaperWorldStore } from "../paper/world.ts"
 import {
   AuditWriteFailed,
@@ -159,44 +160,48 @@ export const postgresOrderJournal = (sessionId: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient
     const fail = (e: SqlError) => new JournalWriteFailed({ message: oneLine(e) })
-    const journal: OrderJournal["Service"] = {
-      find: (clientOrderId) =>
-        sql<{
-          client_order_id: string
-          hedge_id: string
-          side: "BUY" | "SELL"
-          symbol: string
-          strike: number
-          option_type: "CE" | "PE"
-          quantity: number
-          limit_price: string | number
-          status: OrderIntentStatus
-          broker_order_id: string | null
-          message: string | null
-        }>`SELECT * FROM auto_hedge.orders WHERE session_id = ${sessionId} AND client_order_id = ${clientOrderId}`.pipe(
-          Effect.map((rows) => {
-            const r = rows[0]
-            return r === undefined
-              ? null
-              : ({
-                  clientOrderId: r.client_order_id,
-                  hedgeId: r.hedge_id,
-                  side: r.side,
-                  symbol: r.symbol,
-                  strike: r.strike,
-                  optionType: r.option_type,
-                  quantity: r.quantity,
-                  limitPrice: Number(r.limit_price),
-                  status: r.status,
-                  brokerOrderId: r.broker_order_id,
-                  message: r.message
-                } satisfies OrderIntent)
-          }),
-          Effect.mapError(fail)
+    const intents = (where: Statement.Fragment) =>
+      sql<{
+        client_order_id: string
+        hedge_id: string
+        side: "BUY" | "SELL"
+        symbol: string
+        strike: number
+        option_type: "CE" | "PE"
+        quantity: number
+        limit_price: string | number
+        sent_at: Date | string | null
+        created_at: Date | string
+        status: OrderIntentStatus
+        broker_order_id: string | null
+        message: string | null
+      }>`SELECT * FROM auto_hedge.orders WHERE session_id = ${sessionId} AND ${where} ORDER BY created_at, client_order_id`.pipe(
+        Effect.map((rows) =>
+          rows.map((r): OrderIntent => ({
+            clientOrderId: r.client_order_id,
+            hedgeId: r.hedge_id,
+            side: r.side,
+            symbol: r.symbol,
+            strike: r.strike,
+            optionType: r.option_type,
+            quantity: r.quantity,
+            limitPrice: Number(r.limit_price),
+            // Rows from before market time was kept: the wall time they were written.
+            sentAt: new Date(r.sent_at ?? r.created_at).getTime(),
+            status: r.status,
+            brokerOrderId: r.broker_order_id,
+            message: r.message
+          }))
         ),
+        Effect.mapError(fail)
+      )
+    const journal: OrderJournal["Service"] = {
+      find: (clientOrderId) => Effect.map(intents(sql`client_order_id = ${clientOrderId}`), (rows) => rows[0] ?? null),
+      all: intents(sql`TRUE`),
       record: (i) =>
-        sql`INSERT INTO auto_hedge.orders (client_order_id, session_id, hedge_id, side, symbol, strike, option_type, quantity, limit_price, status, broker_order_id, message)
-            VALUES (${i.clientOrderId}, ${sessionId}, ${i.hedgeId}, ${i.side}, ${i.symbol}, ${i.strike}, ${i.optionType}, ${i.quantity}, ${i.limitPrice}, ${i.status}, ${i.brokerOrderId}, ${i.message})`.pipe(
+        sql`INSERT INTO auto_hedge.orders (client_order_id, session_id, hedge_id, side, symbol, strike, option_type, quantity, limit_price, sent_at, status, broker_order_id, message)
+            VALUES (${i.clientOrderId}, ${sessionId}, ${i.hedgeId}, ${i.side}, ${i.symbol}, ${i.strike}, ${i.optionType}, ${i.quantity}, ${i.limitPrice},
+              ${new Date(i.sentAt).toISOString()}, ${i.status}, ${i.brokerOrderId}, ${i.message})`.pipe(
           Effect.asVoid,
           Effect.mapError(fail)
         ),

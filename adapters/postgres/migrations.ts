@@ -220,7 +220,10 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
        state JSONB NOT NULL,
        updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
      )`
-  ])
+  ]),
+  // When each order's send started, in market time: a broker without client order ids (OpenAlgo)
+  // recognises an order after a restart by what was sent and when.
+  "0005_order_sent_at": statements([`ALTER TABLE auto_hedge.orders ADD COLUMN sent_at TIMESTAMPTZ`])
 }
 
 // PgMigrator's type asks for the services its optional `pg_dump` schema dump uses; we never ask for

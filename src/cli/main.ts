@@ -3,7 +3,7 @@
 import { writeFile, mkdir, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Option, Runtime } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import type { Policy } from "../../machines/protocol.ts"
 import { formatSchedule, loadScheduleFile } from "../domain/schedule.ts"
@@ -19,6 +19,12 @@ import { databaseLayer, databaseOptionsFromEnv, describeDatabase } from "../../a
 import { migrate } from "../../adapters/postgres/migrations.ts"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import type { SqlClient } from "effect/sql/SqlClient"
+import { loadHolidaysFile } from "../daemon/calendar.ts"
+import { ScaledClock } from "../daemon/clock.ts"
+import { recordDay, runDaemon } from "../daemon/daemon.ts"
+import { makeLog } from "../daemon/log.ts"
+import { loadDaemonSettings } from "../daemon/settings.ts"
+import { loadInstruments } from "../domain/instruments.ts"
 
 const DEFAULT_SCHEDULE = "config/schedule.json"
 
@@ -184,9 +190,79 @@ const replayCommand = Command.make(
   })
 ).pipe(Command.withDescription("Rebuild a day from its recorded transitions through the same machines and check every one"))
 
+/** What the daemon and the recorder share: settings checked at once, the schedule, calendar, clock, log. */
+const daemonContext = (flags: { mode: string; paperBroker?: string; config: Option.Option<string>; speed: number; start: Option.Option<string> }) =>
+  Effect.gen(function*() {
+    const settings = yield* loadDaemonSettings(process.env, { mode: flags.mode, paperBroker: flags.paperBroker, configPath: Option.getOrUndefined(flags.config) })
+    if (flags.speed !== 1 && settings.mode === "live") return yield* Effect.fail(new Error("--speed: live mode runs on the wall clock only"))
+    if (!(flags.speed > 0)) return yield* Effect.fail(new Error(`--speed: must be > 0, got ${flags.speed}`))
+    const start = Option.getOrUndefined(flags.start)
+    const startAt = start === undefined ? Date.now() : Date.parse(`${start}+05:30`)
+    if (Number.isNaN(startAt)) return yield* Effect.fail(new Error(`--start: expected YYYY-MM-DDTHH:MM:SS (IST), got ${JSON.stringify(start)}`))
+    if (start !== undefined && settings.mode === "live") return yield* Effect.fail(new Error("--start: live mode runs on the wall clock only"))
+    const schedule = yield* loadScheduleFile(settings.scheduleFile)
+    const calendar = yield* loadHolidaysFile(settings.holidaysFile)
+    const instruments = loadInstruments()
+    const clock = new ScaledClock(startAt, flags.speed)
+    const log = makeLog(settings.logFormat, (line) => process.stdout.write(`${line}\n`), "-", () => clock.now())
+    // SIGINT / SIGTERM: stop deciding, finish the bookkeeping, write the audit, exit 0.
+    const stop = new AbortController()
+    const onSignal = (signal: string) => () => {
+      if (!stop.signal.aborted) log.write("info", "daemon", `${signal}: stopping after the work in flight`)
+      stop.abort()
+    }
+    process.once("SIGINT", onSignal("SIGINT"))
+    process.once("SIGTERM", onSignal("SIGTERM"))
+    return { settings, schedule, calendar, instruments, clock, log, signal: stop.signal }
+  })
+
+const daemonFlags = {
+  config: configFlag,
+  speed: Flag.Finite("speed").pipe(Flag.withDescription("paper / recommend against a replaying OpenAlgo: market time runs this many times wall time"), Flag.withDefault(1)),
+  start: Flag.String("start").pipe(Flag.withDescription("with --speed: the market time (IST) to start from, YYYY-MM-DDTHH:MM:SS"), Flag.optional)
+}
+
+const daemonCommand = Command.make(
+  "daemon",
+  {
+    mode: Flag.Literals("mode", ["live", "paper", "recommend"]).pipe(Flag.withDescription("live: orders to OpenAlgo; paper: OpenAlgo's analyzer or --paper-broker internal; recommend: decide and alert only")),
+    paperBroker: Flag.Literals("paper-broker", ["openalgo", "internal"]).pipe(Flag.withDefault("openalgo")),
+    record: Flag.String("record").pipe(Flag.withDescription("also record each day into this directory (recorded-day format)"), Flag.optional),
+    recordEvery: Flag.Int("record-every").pipe(Flag.withDescription("seconds between recorded market ticks"), Flag.withDefault(60)),
+    days: Flag.Int("days").pipe(Flag.withDescription("run this many trading days, then exit (default: until stopped)"), Flag.optional),
+    ...daemonFlags
+  },
+  Effect.fn(function*(flags) {
+    const context = yield* daemonContext(flags)
+    const record = Option.getOrUndefined(flags.record)
+    if (record !== undefined) yield* Effect.promise(() => mkdir(record, { recursive: true }))
+    const days = Option.getOrUndefined(flags.days)
+    // A signal interrupts the program (NodeRuntime); the daemon must instead finish its work in flight
+    // with the database open, so it is not interruptible: the signal reaches it through its own handler.
+    yield* Effect.uninterruptible(
+      inDatabase(runDaemon({ ...context, ...(record === undefined ? {} : { record: { dir: record, everySeconds: flags.recordEvery } }), ...(days === undefined ? {} : { days }) })).pipe(
+        Effect.tap(() => Effect.sync(() => (stoppedCleanly = true)))
+      )
+    )
+  })
+).pipe(Command.withDescription("Run the trading days: sleep, set up at 09:00 IST, trade 09:15-15:30, summarise at 15:35 (DATABASE_URL, else PGlite in AUTOHEDGE_DATA_DIR)"))
+
+const recordCommand = Command.make(
+  "record",
+  {
+    out: Flag.String("out").pipe(Flag.withDescription("the recorded-day file to write (.jsonl)")),
+    every: Flag.Int("every").pipe(Flag.withDescription("seconds between market ticks"), Flag.withDefault(60)),
+    ...daemonFlags
+  },
+  Effect.fn(function*(flags) {
+    const context = yield* daemonContext({ ...flags, mode: "recommend" })
+    yield* recordDay(context, flags.out, flags.every)
+  })
+).pipe(Command.withDescription("Record the next trading day from OpenAlgo in the recorded-day format, without trading"))
+
 const autohedge = Command.make("autohedge").pipe(
   Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
-  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand])
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand])
 )
 
 /** One line for the user: the error's own message (already naming file, line, key and value). */
@@ -202,8 +278,11 @@ const reportFailure = (error: unknown) =>
     process.exitCode = 1
   })
 
+/** Set when the daemon has stopped as asked (a signal is then a clean exit, 0, not an interruption). */
+let stoppedCleanly = false
+
 Command.run(autohedge, { version: "0.1.0" }).pipe(
   Effect.catch(reportFailure),
   Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, teardown: (exit, onExit) => (stoppedCleanly ? onExit(0) : Runtime.defaultTeardown(exit, onExit)) })
 )

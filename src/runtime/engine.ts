@@ -46,6 +46,8 @@ import {
   StrategyFeed,
   type Checkpoint,
   type EngineServices,
+  type OrderIntent,
+  type SentOrder,
   type TransitionRow
 } from "../services/services.ts"
 
@@ -74,6 +76,17 @@ const isTagged = (u: unknown, tag: string): boolean => typeof u === "object" && 
 export class RestoreRefused extends Schema.TaggedError<RestoreRefused>()("RestoreRefused", {
   message: Schema.String
 }) {}
+
+/** An intent as a broker without client order ids recognises it: what was sent, when, and which ids are others'. */
+const sentOrderOf = (intent: OrderIntent) =>
+  Effect.map(OrderJournal.use((j) => j.all), (all): SentOrder => ({
+    symbol: intent.symbol,
+    side: intent.side,
+    quantity: intent.quantity,
+    limitPrice: intent.limitPrice,
+    sentAt: intent.sentAt,
+    claimedElsewhere: all.flatMap((i) => (i.clientOrderId !== intent.clientOrderId && i.brokerOrderId !== null ? [i.brokerOrderId] : []))
+  }))
 
 const refuseVersion = (checkpoint: Checkpoint) =>
   new RestoreRefused({ message: `checkpoint of machine version ${checkpoint.machineVersion}, running ${MACHINE_VERSION}: start the day afresh or migrate the snapshot` })
@@ -363,7 +376,7 @@ export class SessionEngine {
       const known = yield* journal.find(clientOrderId)
       if (known !== null) {
         if (known.status === "REJECTED") return { outcome: "rejected", message: known.message ?? "rejected" } satisfies PlaceResult
-        const found = yield* broker.findOrder(clientOrderId).pipe(Effect.orElseSucceed(() => undefined))
+        const found = yield* broker.findOrder(clientOrderId, yield* sentOrderOf(known)).pipe(Effect.orElseSucceed(() => undefined))
         if (found === undefined) return { outcome: "unknown", message: "sent before a restart; the broker could not be asked" } satisfies PlaceResult
         if (found !== null) {
           yield* journal.update(clientOrderId, { status: "ACCEPTED", brokerOrderId: found.orderId })
@@ -375,7 +388,8 @@ export class SessionEngine {
         }
         yield* journal.update(clientOrderId, { status: "PENDING", message: "sent after reconciling: the broker did not have it" })
       } else {
-        yield* journal.record({ clientOrderId, hedgeId, side, symbol, strike, optionType, quantity, limitPrice, status: "PENDING", brokerOrderId: null, message: null })
+        const sentAt = yield* MarketClock.use((c) => c.now)
+        yield* journal.record({ clientOrderId, hedgeId, side, symbol, strike, optionType, quantity, limitPrice, sentAt, status: "PENDING", brokerOrderId: null, message: null })
       }
       return yield* broker.placeOrder(req).pipe(
         Effect.matchEffect({
@@ -392,8 +406,9 @@ export class SessionEngine {
   /** Look an order up at the broker by client id, recording what is learnt. */
   private findOrder = (clientOrderId: string) =>
     Effect.gen({ self: this }, function*() {
-      const found = yield* Broker.use((b) => b.findOrder(clientOrderId))
       const journal = yield* OrderJournal
+      const intent = yield* journal.find(clientOrderId)
+      const found = yield* Broker.use((b) => (intent === null ? b.findOrder(clientOrderId) : Effect.flatMap(sentOrderOf(intent), (sent) => b.findOrder(clientOrderId, sent))))
       if (found === null) yield* journal.update(clientOrderId, { status: "REJECTED", message: "never reached the broker" })
       else yield* this.noteOrderState(clientOrderId, found)
       return found

@@ -70,12 +70,27 @@ export class Broker extends Context.Service<Broker, {
   readonly orderStatus: (orderId: string) => Effect.Effect<OrderState, BrokerUnavailable | OrderNotFound>
   /** Cancel if still working; answers the order's final state either way. */
   readonly cancelOrder: (orderId: string) => Effect.Effect<OrderState, BrokerUnavailable | OrderNotFound>
-  /** Look an order up by the client id it was sent with; null when the broker never saw it. */
-  readonly findOrder: (clientOrderId: string) => Effect.Effect<OrderState | null, BrokerUnavailable>
+  /**
+   * Look an order up by the client id it was sent with; null when the broker never saw it. A broker
+   * without client order ids recognises it by what was sent (`sent`, from the order journal).
+   */
+  readonly findOrder: (clientOrderId: string, sent?: SentOrder) => Effect.Effect<OrderState | null, BrokerUnavailable>
   readonly positions: Effect.Effect<ReadonlyArray<Position>, BrokerUnavailable>
   /** The account's margin: used and still available, rupees. */
   readonly funds: Effect.Effect<Funds, BrokerUnavailable>
 }>()("auto-hedge/services/Broker") {}
+
+/** What an order was sent as: enough for a broker without client order ids to recognise it. */
+export interface SentOrder {
+  readonly symbol: string
+  readonly side: "BUY" | "SELL"
+  readonly quantity: number
+  readonly limitPrice: number
+  /** When the send started, epoch ms of market time. */
+  readonly sentAt: number
+  /** Broker order ids that belong to other orders of the session (never this one). */
+  readonly claimedElsewhere?: ReadonlyArray<string>
+}
 
 export interface Funds {
   readonly usedMargin: number
@@ -162,6 +177,8 @@ export interface OrderIntent {
   readonly optionType: "CE" | "PE"
   readonly quantity: number
   readonly limitPrice: number
+  /** When the intent was written, just before the send: epoch ms of market time. */
+  readonly sentAt: number
   readonly status: OrderIntentStatus
   readonly brokerOrderId: string | null
   readonly message: string | null
@@ -174,6 +191,8 @@ export interface OrderIntent {
  */
 export class OrderJournal extends Context.Service<OrderJournal, {
   readonly find: (clientOrderId: string) => Effect.Effect<OrderIntent | null, JournalWriteFailed>
+  /** Every intent of the session, in the order written. */
+  readonly all: Effect.Effect<ReadonlyArray<OrderIntent>, JournalWriteFailed>
   readonly record: (intent: OrderIntent) => Effect.Effect<void, JournalWriteFailed>
   readonly update: (
     clientOrderId: string,

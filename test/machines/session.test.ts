@@ -10,18 +10,10 @@ import { generateDay, toJsonl } from "../../simulations/generator.ts"
 import { parseRecordedDay, type RecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
+import { straddle } from "../fixtures/entries.ts"
 
 const DATE = "2026-02-10"
 const at = (time: string) => instantOf(DATE, time)
-const straddle = (portfolio: string, entryTime: string, exitTime: string | null = "15:00:00"): EntrySpec => ({
-  portfolio,
-  entryTime,
-  exitTime,
-  legs: [
-    { side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 },
-    { side: "SELL", optionType: "PE", strikeOffset: 0, lotsPerBasket: 1 }
-  ]
-})
 
 /** A calm NIFTY expiry day with the given entries; no stop-loss ever fires. */
 const day = (entries: ReadonlyArray<EntrySpec>, budgetPerBasket: number): RecordedDay => {

@@ -8,11 +8,11 @@ import type { Policy } from "../../machines/protocol.ts"
 import type { SessionEvent } from "../../machines/session.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
-import type { EntrySpec } from "../../src/domain/market.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { formatVerification, verifyDay, type Verification } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 import { generateDay, toJsonl } from "../../simulations/generator.ts"
+import { straddle } from "../fixtures/entries.ts"
 import { parseRecordedDay, type RecordedDay } from "../../simulations/recorded-day.ts"
 import { auditDigest } from "../../src/runtime/audit-recorder.ts"
 import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
@@ -62,15 +62,6 @@ describe("a replayed day verifies", () => {
   it("a day with operator commands (toggles, a manual exit, an exit for an unknown hedge)", async () => {
     const date = "2026-02-10"
     const at = (time: string) => instantOf(date, time)
-    const straddle = (portfolio: string, entryTime: string, exitTime: string | null): EntrySpec => ({
-      portfolio,
-      entryTime,
-      exitTime,
-      legs: [
-        { side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 },
-        { side: "SELL", optionType: "PE", strikeOffset: 0, lotsPerBasket: 1 }
-      ]
-    })
     const generated = generateDay({
       date,
       index: "NIFTY",

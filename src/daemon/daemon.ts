@@ -1,0 +1,271 @@
+// `autohedge daemon`: the long-lived process beside the trader's OpenAlgo. It sleeps until the next
+// trading day's set-up (09:00 IST), plans the day (the schedule's entries for the weekday, the expiry
+// and lot size from the broker's instrument data), runs it through the engine until the end-of-day
+// summary, stores the day's records, and sleeps again. Started mid-day, it resumes the day from its
+// records. Modes: live (orders to OpenAlgo), paper (OpenAlgo's analyzer, or this process's own paper
+// broker over live data), recommend (decides and alerts, places nothing); all write the same audit.
+import type * as PgClient from "@effect/sql-pg/PgClient"
+import { Context, Effect, Schema } from "effect"
+import type { SqlClient } from "effect/sql/SqlClient"
+import { makeOpenAlgoBroker, type OpenAlgoBroker } from "../../adapters/openalgo/broker.ts"
+import { openAlgoClient } from "../../adapters/openalgo/client.ts"
+import { makeOpenAlgoMarginMonitor } from "../../adapters/openalgo/margin.ts"
+import { makeOpenAlgoMarketData } from "../../adapters/openalgo/market-data.ts"
+import { livePaperBroker, type LivePaperState } from "../../adapters/paper/live-broker.ts"
+import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperWorldStore, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
+import { constantsMarginModel } from "../domain/margin.ts"
+import { atmStrike, type IndexName } from "../domain/market.ts"
+import { dayScheduleFor, weeklyExpiryOf, type Schedule } from "../domain/schedule.ts"
+import { exchangeOf, lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
+import { optionSymbol } from "../domain/symbols.ts"
+import { wallTimeOf } from "../domain/time.ts"
+import { dayReportOf } from "../runtime/day-report.ts"
+import { VirtualClock } from "../runtime/virtual-clock.ts"
+import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
+import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed, type EngineServices } from "../services/services.ts"
+import { isTradingDay, nextTradingDay, type DayTimes, type TradingCalendar } from "./calendar.ts"
+import type { DaemonClock } from "./clock.ts"
+import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
+import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
+import { recommendBroker } from "./recommend-broker.ts"
+import { DayRecorder, runRecorder } from "./recorder.ts"
+import type { DaemonSettings } from "./settings.ts"
+import { runTradingDay } from "./trading-day.ts"
+
+export class DaemonError extends Schema.TaggedError<DaemonError>()("DaemonError", {
+  message: Schema.String
+}) {}
+
+export interface DaemonOptions {
+  readonly settings: DaemonSettings
+  readonly schedule: Schedule
+  readonly calendar: TradingCalendar
+  readonly instruments: Instruments
+  readonly clock: DaemonClock
+  readonly log: DaemonLog
+  /** Aborted on SIGINT / SIGTERM: stop deciding, finish the bookkeeping, write the audit, return. */
+  readonly signal: AbortSignal
+  /** Also record the day (recorded-day format) into this directory, a file per day. */
+  readonly record?: { readonly dir: string; readonly everySeconds: number }
+  /** Run this many trading days, then return (default: until stopped). */
+  readonly days?: number
+}
+
+const exchangeOfIndex = (index: IndexName) => (index === "NIFTY" ? "NSE" : "BSE")
+
+/** What a day will be traded with, once its schedule says it trades at all. */
+const tradesOn = (o: DaemonOptions) => (date: string): boolean => {
+  const day = dayScheduleFor(o.schedule, date)
+  return day !== undefined && day.entries.length > 0 && isTradingDay(o.calendar, exchangeOfIndex(day.index), date)
+}
+
+const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
+
+export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, SqlClient | PgClient.PgClient> =>
+  Effect.gen(function*() {
+    const { log, clock, signal, settings } = o
+    log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}`, { openalgo: settings.openalgoUrl })
+    for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
+      const day = nextTradingDay(clock.now(), tradesOn(o))
+      if (clock.now() < day.setupAt) log.write("info", "daemon", `sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
+      yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
+      if (signal.aborted) break
+      yield* runDay(o, day)
+    }
+    log.write("info", "daemon", "stopped")
+  })
+
+/**
+ * `autohedge record`: record the next trading day (today's if it is still on) without trading it:
+ * the plan from the schedule and the broker, then the market, the margin and the platform's exits
+ * until the close.
+ */
+export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string, everySeconds: number): Effect.Effect<void, DaemonError> =>
+  Effect.gen(function*() {
+    const { clock, signal } = o
+    const day = nextTradingDay(clock.now(), tradesOn(o))
+    yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
+    if (signal.aborted) return
+    const { plan, recorded, broker, log } = yield* openDay(o, day)
+    const watcher = new PositionWatcher(plan)
+    const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${(e as Error).message}` }) })
+    // The recorder's own look at the account: exits are seen as short units go away.
+    const events = async () => {
+      const positions = await Effect.runPromise(Effect.result(broker.positions))
+      if (positions._tag === "Success") watcher.observe(clock.now(), positions.success)
+      return watcher.events
+    }
+    log.write("info", "recorder", `recording ${plan.index} ${plan.date} into ${out} every ${everySeconds} s until ${wallTimeOf(day.closeAt)}`)
+    yield* Effect.promise(() => runRecorder({ recorder, services: { market: recorded, broker }, events, clock, everySeconds, until: day.closeAt, signal, log }))
+  })
+
+/** The day's OpenAlgo connection and plan: the expiry and lot size from the broker's instrument data. */
+const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log">, day: DayTimes) =>
+  Effect.gen(function*() {
+    const { settings, clock } = o
+    const scheduled = dayScheduleFor(o.schedule, day.date)!
+    const index = scheduled.index
+    // The market instant the engine works in (see trading-day.ts), from now on the daemon's clock.
+    const instant = new VirtualClock(clock.now())
+    const marketClock: MarketClock["Service"] = { now: Effect.sync(() => instant.now()), currentMillis: () => instant.now(), timers: instant }
+    // The expiry first: everything else about the day's instruments depends on it.
+    const lister = yield* openAlgoClient(openAlgoConfig(o, index, day.date))
+    const expiries = yield* makeOpenAlgoMarketData(lister, marketClock).expiries.pipe(Effect.mapError(failed("the broker's expiry list")))
+    const expiry = expiries.find((e) => e >= day.date)
+    if (expiry === undefined) return yield* new DaemonError({ message: `the broker lists no ${index} expiry on or after ${day.date} (got ${expiries.join(", ") || "none"})` })
+    const client = yield* openAlgoClient(openAlgoConfig(o, index, expiry))
+    const market = makeOpenAlgoMarketData(client, marketClock)
+    const broker = makeOpenAlgoBroker(client, marketClock)
+    const log = o.log.forSession(`${day.date} ${index} ${settings.mode}`)
+    const calendarExpiry = weeklyExpiryOf(index, day.date, o.calendar.holidays[exchangeOfIndex(index)])
+    if (calendarExpiry !== expiry) log.write("warn", "daemon", `the broker's expiry ${expiry} is not the calendar's ${calendarExpiry}: trading the broker's (check the holiday list)`)
+    const plan = yield* planDay(o, day.date, index, expiry, scheduled.entries, market, log)
+    // What a recording reads: the wall clock's time and the whole chain the format asks for (±10 % of
+    // spot; OpenAlgo's most, 100 strikes a side, covers NIFTY and SENSEX at today's levels).
+    const wallTime: MarketClock["Service"] = { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: instant }
+    const recorded = makeOpenAlgoMarketData(client, wallTime, 100)
+    return { client, instant, marketClock, market, recorded, broker, log, plan }
+  })
+
+const runDay = (o: DaemonOptions, day: DayTimes) =>
+  Effect.gen(function*() {
+    const { settings, clock } = o
+    const { client, instant, marketClock, market, recorded, broker: openalgo, log, plan } = yield* openDay(o, day)
+    yield* checkMode(settings, openalgo, log)
+
+    const trading = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model: constantsMarginModel(settings.config.marginConstants), mode: settings.mode }).trading
+    const sessionId = yield* openSession(trading, "engine", false).pipe(Effect.mapError(failed("opening the day's session in the database")))
+    const audit = loggedAudit(yield* postgresAuditLog(sessionId), log)
+    const journal = yield* postgresOrderJournal(sessionId)
+    const accountMargin = makeOpenAlgoMarginMonitor(client)
+    const model = constantsMarginModel(settings.config.marginConstants)
+    const { broker, marginMonitor } = yield* brokerFor(settings, openalgo, accountMargin, market, model, plan, sessionId)
+    const watcher = new PositionWatcher(plan)
+    // Positions held before the first entry are not the day's entries.
+    if (clock.now() < Math.min(...plan.entries.map((e) => Date.parse(`${plan.date}T${e.entryTime}+05:30`)))) {
+      const before = yield* broker.positions.pipe(Effect.orElseSucceed(() => []))
+      watcher.setBaseline(before)
+    }
+    const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => clock.now()), Broker, broker)
+    const peak = peakTracker(marginMonitor, trading.totalBudget)
+    const services = Context.make(MarketClock, marketClock).pipe(
+      Context.add(MarketData, market),
+      Context.add(Broker, broker),
+      Context.add(MarginMonitor, peak.monitor),
+      Context.add(StrategyFeed, feed),
+      Context.add(Notifier, logNotifier(log)),
+      Context.add(AuditLog, audit),
+      Context.add(OrderJournal, journal)
+    ) as Context.Context<EngineServices>
+    const setup = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode })
+    const recording = o.record === undefined
+      ? Promise.resolve()
+      : DayRecorder.open(`${o.record.dir}/${plan.date}-${plan.index}.jsonl`, plan, o.record.everySeconds).then((recorder) =>
+          runRecorder({ recorder, services: { market: recorded, broker }, events: async () => watcher.events, clock, everySeconds: o.record!.everySeconds, until: day.closeAt, signal: o.signal, log })
+        )
+    const result = yield* Effect.promise(() => runTradingDay({
+        setup,
+        services,
+        instant,
+        clock,
+        log,
+        tickMs: settings.tickMs,
+        spot: () => Effect.runPromise(market.spot.pipe(Effect.orElseSucceed(() => null))),
+        signal: o.signal
+      }))
+    yield* Effect.promise(() => recording.catch((e: unknown) => log.write("error", "recorder", `recording stopped: ${e instanceof Error ? e.message : String(e)}`)))
+    if (result.stopped) return
+    const report = dayReportOf({
+      date: plan.date,
+      index: plan.index,
+      lotSize: plan.lotSize,
+      file: "",
+      policy: "engine",
+      engine: result.engine,
+      breaches: [],
+      peak: peak.value(),
+      rows: yield* audit.trail
+    })
+    yield* writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(Effect.mapError(failed("storing the day's records")))
+    log.write("info", "daemon", "day done", { hedges: report.hedges.length, grossSpend: report.grossSpend, recovered: report.recovered, netSpend: report.netSpend, peakUtilization: report.peakUtilization, digest: report.auditDigest })
+  }).pipe(Effect.catchTag("AuditWriteFailed", (e) => Effect.fail(new DaemonError({ message: `database: ${e.message}` }))))
+
+const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings" | "instruments">, index: IndexName, expiry: string) => ({
+  baseUrl: settings.openalgoUrl,
+  apiKey: settings.apiKey,
+  index,
+  expiry,
+  exchange: index === "NIFTY" ? ("NFO" as const) : ("BFO" as const),
+  // Every strike a hedge may be bought at (the chain the engine asks for at every decision).
+  strikeCount: Math.ceil(settings.config.maxOtmDistance[index] / strikeStepOf(instruments, index)) + 2,
+  rateLimits: settings.rateLimits
+})
+
+/** The day's plan: lot size from the broker's instrument data when it answers, else the bundled table. */
+const planDay = (o: Pick<DaemonOptions, "settings" | "instruments">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: ReturnType<typeof makeOpenAlgoMarketData>, log: DaemonLog) =>
+  Effect.gen(function*() {
+    const strikeStep = strikeStepOf(o.instruments, index)
+    const fallback = lotSizeFor(o.instruments, index, expiry)
+    const lotSize = yield* market.snapshot.pipe(
+      Effect.flatMap((s) => market.instrument(optionSymbol(index, expiry, atmStrike(s.spot, strikeStep), "CE"))),
+      Effect.map((i) => i.lotSize),
+      Effect.tap((broker) => (broker === fallback ? Effect.void : Effect.sync(() => log.write("warn", "daemon", `lot size ${broker} from the broker, ${fallback} in config/instruments.json: using the broker's`)))),
+      Effect.catch((e) => Effect.sync(() => {
+        log.write("warn", "daemon", `lot size from the broker unavailable (${e.message}); using ${fallback} from config/instruments.json`)
+        return fallback
+      }))
+    )
+    const config = o.settings.config
+    return { date, index, expiry, lotSize, strikeStep, baskets: config.defaultBaskets, budgetPerBasket: config.defaultBudgetPerBasket, entries } satisfies DayPlan
+  })
+
+/**
+ * Never trade in the wrong world: live mode refuses an OpenAlgo in analyzer (sandbox) mode, and paper
+ * mode over OpenAlgo refuses one that is live, since its orders would be real.
+ */
+const checkMode = (settings: DaemonSettings, broker: OpenAlgoBroker, log: DaemonLog) =>
+  Effect.gen(function*() {
+    const mode = yield* broker.mode.pipe(Effect.mapError(failed("asking OpenAlgo for its mode (/analyzer)")))
+    log.write("info", "daemon", `OpenAlgo is in ${mode.analyzer} mode`)
+    if (settings.mode === "live" && mode.analyzer === "analyze") {
+      return yield* new DaemonError({ message: "OpenAlgo is in analyzer (sandbox) mode: live mode would only paper trade. Turn analyzer mode off, or run --mode paper" })
+    }
+    if (settings.mode === "paper" && settings.paperBroker === "openalgo" && mode.analyzer !== "analyze") {
+      return yield* new DaemonError({ message: "OpenAlgo is live, not in analyzer mode: paper orders would be real. Turn analyzer mode on in OpenAlgo, or use --paper-broker internal" })
+    }
+  })
+
+const brokerFor = (
+  settings: DaemonSettings,
+  openalgo: OpenAlgoBroker,
+  accountMargin: MarginMonitor["Service"],
+  market: MarketData["Service"],
+  model: ReturnType<typeof constantsMarginModel>,
+  plan: DayPlan,
+  sessionId: number
+) =>
+  Effect.gen(function*() {
+    const account: Broker["Service"] = openalgo
+    if (settings.mode === "recommend") return { broker: recommendBroker(account), marginMonitor: accountMargin }
+    if (settings.mode === "paper" && settings.paperBroker === "internal") {
+      const kept = yield* postgresPaperWorldStore(sessionId)
+      return yield* livePaperBroker({
+        account,
+        accountMargin,
+        market,
+        model,
+        session: { index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize },
+        store: { load: kept.load as unknown as Effect.Effect<LivePaperState | null>, save: (s) => kept.save(s as never) }
+      })
+    }
+    return { broker: account, marginMonitor: accountMargin }
+  })
+
+/** The highest utilisation the broker reported today, percent of the budget. */
+const peakTracker = (monitor: MarginMonitor["Service"], budget: number) => {
+  let peak = 0
+  return {
+    value: () => Math.round(peak * 100) / 100,
+    monitor: { marginInUse: Effect.tap(monitor.marginInUse, (used) => Effect.sync(() => (peak = Math.max(peak, (used / budget) * 100)))) } satisfies MarginMonitor["Service"]
+  }
+}

@@ -1,0 +1,46 @@
+// The daemon's structured log: one line per event, as text or as JSON lines, each naming the session
+// and the actor it is about. Secrets never reach it: callers pass redacted values only.
+import type { Alert } from "../../machines/protocol.ts"
+import { formatAlert } from "../domain/alerts.ts"
+import type { AuditLog, Notifier, TransitionRow } from "../services/services.ts"
+import { Effect } from "effect"
+
+export type LogLevel = "info" | "warn" | "error"
+export type LogFields = Readonly<Record<string, unknown>>
+
+export interface DaemonLog {
+  readonly write: (level: LogLevel, actor: string, message: string, fields?: LogFields) => void
+  /** The same log, about another session. */
+  readonly forSession: (session: string) => DaemonLog
+}
+
+export const makeLog = (format: "text" | "json", out: (line: string) => void, session = "-", now: () => number = Date.now): DaemonLog => ({
+  write: (level, actor, message, fields = {}) => {
+    const time = new Date(now()).toISOString()
+    out(
+      format === "json"
+        ? JSON.stringify({ time, level, session, actor, message, ...fields })
+        : `${time} ${level.toUpperCase().padEnd(5)} [${session}] ${actor}: ${message}${Object.keys(fields).length === 0 ? "" : ` ${JSON.stringify(fields)}`}`
+    )
+  },
+  forSession: (s) => makeLog(format, out, s, now)
+})
+
+/** An audit log that also writes each transition to the daemon's log once it is stored. */
+export const loggedAudit = (audit: AuditLog["Service"], log: DaemonLog): AuditLog["Service"] => ({
+  ...audit,
+  append: (rows, checkpoint) =>
+    Effect.tap(audit.append(rows, checkpoint), () =>
+      Effect.sync(() => {
+        for (const r of rows) log.write("info", r.actorId, `${r.from === "" ? "(start)" : r.from} -> ${r.to} on ${r.event}`, transitionFields(r))
+      })
+    )
+})
+
+const transitionFields = (r: TransitionRow): LogFields => ({ seq: r.seq, event: r.event, from: r.from, to: r.to })
+
+/** Alerts as log lines (the operator's channel until a messenger is configured). */
+export const logNotifier = (log: DaemonLog): Notifier["Service"] => ({
+  notify: (alert: Alert, at: number) =>
+    Effect.sync(() => log.write(alert.severity === "critical" ? "error" : alert.severity === "warning" ? "warn" : "info", alert.actor, formatAlert(alert, at), { alert: alert.kind }))
+})

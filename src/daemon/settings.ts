@@ -1,0 +1,102 @@
+// What the daemon needs beyond the hedge configuration, from the environment (names as in the origin
+// document where it has them: OPENALGO_BASE_URL, OPENALGO_API_KEY, DATABASE_URL), checked together
+// with the hedge configuration so that a start lists every problem at once. The API key is kept
+// redacted from here on: no log line, error or audit row can print it.
+import { Effect, Redacted } from "effect"
+import { ConfigError, type ConfigProblem, type HedgeConfig } from "../domain/config.ts"
+import { loadConfigFrom } from "../runtime/load-config.ts"
+
+export const DAEMON_MODES = ["live", "paper", "recommend"] as const
+export type DaemonMode = (typeof DAEMON_MODES)[number]
+
+export interface DaemonSettings {
+  readonly mode: DaemonMode
+  /** In paper mode: OpenAlgo's analyzer (sandbox), or this process's own paper broker over live data. */
+  readonly paperBroker: "openalgo" | "internal"
+  /** OpenAlgo's API root, "http://host:port/api/v1". */
+  readonly openalgoUrl: string
+  readonly apiKey: Redacted.Redacted<string>
+  readonly scheduleFile: string
+  readonly holidaysFile: string
+  /** Market milliseconds between two clock events. */
+  readonly tickMs: number
+  /** Requests per second OpenAlgo allows (its ORDER_RATE_LIMIT and API_RATE_LIMIT). */
+  readonly rateLimits: { readonly ordersPerSecond: number; readonly dataPerSecond: number }
+  readonly logFormat: "text" | "json"
+  readonly config: HedgeConfig
+}
+
+export interface DaemonFlags {
+  readonly mode: string
+  readonly paperBroker?: string | undefined
+  readonly configPath?: string | undefined
+}
+
+/** Environment variables the daemon reads (documented in .env.example). */
+export const DAEMON_ENV = {
+  baseUrl: "OPENALGO_BASE_URL",
+  apiKey: "OPENALGO_API_KEY",
+  schedule: "AUTOHEDGE_SCHEDULE",
+  holidays: "AUTOHEDGE_HOLIDAYS_FILE",
+  tick: "AUTOHEDGE_TICK_SECONDS",
+  orderRate: "OPENALGO_ORDER_RATE_LIMIT",
+  dataRate: "OPENALGO_API_RATE_LIMIT",
+  logFormat: "AUTOHEDGE_LOG_FORMAT"
+} as const
+
+const apiRootOf = (base: string): string | undefined => {
+  try {
+    const url = new URL(base)
+    if (url.protocol !== "http:" && url.protocol !== "https:") return undefined
+    const path = url.pathname.replace(/\/+$/, "")
+    return `${url.origin}${path.endsWith("/api/v1") ? path : `${path}/api/v1`}`
+  } catch {
+    return undefined
+  }
+}
+
+export const loadDaemonSettings = (env: Record<string, string | undefined>, flags: DaemonFlags): Effect.Effect<DaemonSettings, ConfigError> =>
+  Effect.gen(function*() {
+    const problems: Array<ConfigProblem> = []
+    const bad = (key: string, value: string, problem: string) => problems.push({ key, value: JSON.stringify(value), problem, source: key.startsWith("--") ? "command line" : "environment" })
+    const mode = flags.mode as DaemonMode
+    if (!DAEMON_MODES.includes(mode)) bad("--mode", flags.mode, `must be one of ${DAEMON_MODES.join(", ")}`)
+    const paperBroker = (flags.paperBroker ?? "openalgo") as DaemonSettings["paperBroker"]
+    if (paperBroker !== "openalgo" && paperBroker !== "internal") bad("--paper-broker", paperBroker, "must be openalgo (OpenAlgo's analyzer mode) or internal")
+    const base = env[DAEMON_ENV.baseUrl]?.trim() || "http://127.0.0.1:5000"
+    const openalgoUrl = apiRootOf(base)
+    if (openalgoUrl === undefined) bad(DAEMON_ENV.baseUrl, base, "must be an http(s) URL such as http://127.0.0.1:5000")
+    const key = env[DAEMON_ENV.apiKey]?.trim() ?? ""
+    // The value is never echoed, not even in this message.
+    if (key === "") problems.push({ key: DAEMON_ENV.apiKey, value: "(not set)", problem: "required: the OpenAlgo API key (OpenAlgo > API Key)", source: "environment" })
+    const tickText = env[DAEMON_ENV.tick]?.trim() || "1"
+    const tick = Number(tickText)
+    if (!/^\d+(\.\d+)?$/.test(tickText) || !(tick > 0 && tick <= 60)) bad(DAEMON_ENV.tick, tickText, "must be a number of seconds in (0, 60]")
+    const perSecond = (name: string, fallback: number) => {
+      const text = env[name]?.trim() || String(fallback)
+      if (!/^\d+$/.test(text) || Number(text) < 1) bad(name, text, "must be a whole number of requests per second, at least 1 (as set in OpenAlgo)")
+      return Number(text)
+    }
+    const rateLimits = { ordersPerSecond: perSecond(DAEMON_ENV.orderRate, 10), dataPerSecond: perSecond(DAEMON_ENV.dataRate, 50) }
+    const logFormat = env[DAEMON_ENV.logFormat]?.trim() || "text"
+    if (logFormat !== "text" && logFormat !== "json") bad(DAEMON_ENV.logFormat, logFormat, "must be text or json")
+    const config = yield* loadConfigFrom(env, flags.configPath).pipe(
+      Effect.catchTag("ConfigError", (e) => {
+        problems.push(...e.problems)
+        return Effect.succeed(undefined)
+      })
+    )
+    if (problems.length > 0 || config === undefined) return yield* new ConfigError({ problems })
+    return {
+      mode,
+      paperBroker,
+      openalgoUrl: openalgoUrl!,
+      apiKey: Redacted.make(key),
+      scheduleFile: env[DAEMON_ENV.schedule]?.trim() || "config/schedule.json",
+      holidaysFile: env[DAEMON_ENV.holidays]?.trim() || "config/holidays.json",
+      tickMs: tick * 1000,
+      rateLimits,
+      logFormat: logFormat as DaemonSettings["logFormat"],
+      config
+    }
+  })

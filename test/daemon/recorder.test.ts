@@ -1,0 +1,52 @@
+// Recording a day in the recorded-day format: what is written reads back through the simulator's own
+// reader, and a recorder opened again on the same day's file carries on it.
+import { mkdtemp, readFile, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { DayRecorder } from "../../src/daemon/recorder.ts"
+import { instantOf } from "../../src/domain/time.ts"
+import { niftyDayPlan } from "../fixtures/entries.ts"
+import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+
+const plan = niftyDayPlan([{ portfolio: "A", entryTime: "09:20:00", exitTime: "13:00:00", legs: [{ side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 }] }])
+const at = (t: string) => instantOf(plan.date, t)
+const chain = [{ strike: 24950, ce: 80.5, pe: 31.25 }, { strike: 25000, ce: 50, pe: null }]
+let dir = ""
+afterEach(async () => {
+  if (dir !== "") await rm(dir, { recursive: true, force: true })
+})
+
+describe("a recorded day", () => {
+  it("reads back through the simulator's reader: header, ticks, the platform's own exits, margin", async () => {
+    dir = await mkdtemp(join(tmpdir(), "autohedge-rec-"))
+    const path = join(dir, "day.jsonl")
+    const r = await DayRecorder.open(path, plan, 60)
+    await r.tick({ at: at("09:14:00"), spot: 25001.5, chain })
+    await r.margin(at("09:14:00"), 1_200_000.5, 800_000)
+    await r.tick({ at: at("11:00:00"), spot: 25050, chain })
+    await r.exits([{ kind: "exited", portfolio: "A", at: at("11:00:30"), reason: "SL_HIT" }, { kind: "entered", portfolio: "A", at: at("09:20:00"), reason: "" }])
+    await r.tick({ at: at("15:29:00"), spot: 25100, chain })
+    // A scheduled exit is the header's, not a record; an exit already written is not written again.
+    await r.exits([{ kind: "exited", portfolio: "A", at: at("11:00:30"), reason: "SL_HIT" }])
+    const day = parseRecordedDay(await readFile(path, "utf8"), path)
+    expect(day.header).toMatchObject({ date: plan.date, index: "NIFTY", lotSize: 65, tickSeconds: 60, baskets: 2, entries: plan.entries })
+    expect(day.ticks.map((t) => t.spot)).toEqual([25001.5, 25050, 25100])
+    expect(day.ticks[0]!.chain).toEqual(chain)
+    expect(day.exits).toEqual([expect.objectContaining({ portfolio: "A", reason: "SL_HIT", time: "11:00:30" })])
+    expect(day.margins).toEqual([expect.objectContaining({ used: 1_200_000.5, available: 800_000, time: "09:14:00" })])
+  })
+
+  it("carries on the same day's file after a restart, and refuses another day's", async () => {
+    dir = await mkdtemp(join(tmpdir(), "autohedge-rec-"))
+    const path = join(dir, "day.jsonl")
+    await (await DayRecorder.open(path, plan, 60)).tick({ at: at("09:14:00"), spot: 25000, chain })
+    const again = await DayRecorder.open(path, plan, 60)
+    // A reading stamped before the last line keeps the file in time order.
+    await again.tick({ at: at("09:13:00"), spot: 25010, chain })
+    await again.tick({ at: at("15:29:00"), spot: 25020, chain })
+    const day = parseRecordedDay(await readFile(path, "utf8"), path)
+    expect(day.ticks.map((t) => [t.time, t.spot])).toEqual([["09:14:00", 25000], ["09:14:00", 25010], ["15:29:00", 25020]])
+    await expect(DayRecorder.open(path, { ...plan, date: "2026-02-11" }, 60)).rejects.toThrow(/records NIFTY 2026-02-10, not NIFTY 2026-02-11/)
+  })
+})
