@@ -470,8 +470,9 @@ class Account {
     return this.world.at
   }
 
+  /** The market now; before the day's first tick, that tick (a broker before the open shows the last prices). */
   get tick(): TickRecord | undefined {
-    return this.world.tick
+    return this.world.tick ?? this.day.ticks[0]
   }
 
   get budget(): number {

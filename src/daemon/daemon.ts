@@ -28,7 +28,7 @@ import type { DaemonClock } from "./clock.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
 import { recommendBroker } from "./recommend-broker.ts"
-import { DayRecorder, runRecorder } from "./recorder.ts"
+import { DayRecorder, recordInstant, runRecorder } from "./recorder.ts"
 import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
 
@@ -86,7 +86,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
     const day = nextTradingDay(clock.now(), tradesOn(o))
     yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
     if (signal.aborted) return
-    const { plan, recorded, broker, log } = yield* openDay(o, day)
+    const { plan, recorded, wallTime, broker, log } = yield* openDay(o, day)
     const watcher = new PositionWatcher(plan)
     const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${(e as Error).message}` }) })
     // The recorder's own look at the account: exits are seen as short units go away.
@@ -96,7 +96,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
       return watcher.events
     }
     log.write("info", "recorder", `recording ${plan.index} ${plan.date} into ${out} every ${everySeconds} s until ${wallTimeOf(day.closeAt)}`)
-    yield* Effect.promise(() => runRecorder({ recorder, services: { market: recorded, broker }, events, clock, everySeconds, until: day.closeAt, signal, log }))
+    yield* Effect.promise(() => runRecorder({ recorder, from: { market: recorded(wallTime), broker, events }, clock, everySeconds, until: day.closeAt, signal, log }))
   })
 
 /** The day's OpenAlgo connection and plan: the expiry and lot size from the broker's instrument data. */
@@ -120,11 +120,11 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     const calendarExpiry = weeklyExpiryOf(index, day.date, o.calendar.holidays[exchangeOfIndex(index)])
     if (calendarExpiry !== expiry) log.write("warn", "daemon", `the broker's expiry ${expiry} is not the calendar's ${calendarExpiry}: trading the broker's (check the holiday list)`)
     const plan = yield* planDay(o, day.date, index, expiry, scheduled.entries, market, log)
-    // What a recording reads: the wall clock's time and the whole chain the format asks for (±10 % of
-    // spot; OpenAlgo's most, 100 strikes a side, covers NIFTY and SENSEX at today's levels).
+    // What a recording reads: the whole chain the format asks for (±10 % of spot; OpenAlgo's most, 100
+    // strikes a side, covers NIFTY and SENSEX at today's levels), stamped by the given clock.
+    const recorded = (stamp: MarketClock["Service"]) => makeOpenAlgoMarketData(client, stamp, 100)
     const wallTime: MarketClock["Service"] = { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: instant }
-    const recorded = makeOpenAlgoMarketData(client, wallTime, 100)
-    return { client, instant, marketClock, market, recorded, broker, log, plan }
+    return { client, instant, marketClock, market, recorded, wallTime, broker, log, plan }
   })
 
 const runDay = (o: DaemonOptions, day: DayTimes) =>
@@ -146,7 +146,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       const before = yield* broker.positions.pipe(Effect.orElseSucceed(() => []))
       watcher.setBaseline(before)
     }
-    const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => clock.now()), Broker, broker)
+    const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
     const services = Context.make(MarketClock, marketClock).pipe(
       Context.add(MarketData, market),
@@ -158,11 +158,19 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       Context.add(OrderJournal, journal)
     ) as Context.Context<EngineServices>
     const setup = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode })
-    const recording = o.record === undefined
-      ? Promise.resolve()
-      : DayRecorder.open(`${o.record.dir}/${plan.date}-${plan.index}.jsonl`, plan, o.record.everySeconds).then((recorder) =>
-          runRecorder({ recorder, services: { market: recorded, broker }, events: async () => watcher.events, clock, everySeconds: o.record!.everySeconds, until: day.closeAt, signal: o.signal, log })
-        )
+    // A recording takes the market at the engine's instants, on the recording's grid: what the engine saw.
+    const record = o.record
+    const recorder = record === undefined ? undefined : yield* Effect.tryPromise({
+      try: () => DayRecorder.open(`${record.dir}/${plan.date}-${plan.index}.jsonl`, plan, record.everySeconds),
+      catch: (e) => new DaemonError({ message: `--record: ${(e as Error).message}` })
+    })
+    const from = { market: recorded(marketClock), broker, events: async () => watcher.events }
+    let recordedUpTo = Number.NEGATIVE_INFINITY
+    const afterInstant = async (at: number) => {
+      if (recorder === undefined || at < recordedUpTo + record!.everySeconds * 1000) return
+      recordedUpTo = Math.floor(at / (record!.everySeconds * 1000)) * record!.everySeconds * 1000
+      await recordInstant(recorder, from, log).catch((e: unknown) => log.write("error", "recorder", `recording failed: ${e instanceof Error ? e.message : String(e)}`))
+    }
     const result = yield* Effect.promise(() => runTradingDay({
         setup,
         services,
@@ -171,9 +179,9 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
         log,
         tickMs: settings.tickMs,
         spot: () => Effect.runPromise(market.spot.pipe(Effect.orElseSucceed(() => null))),
-        signal: o.signal
+        signal: o.signal,
+        afterInstant
       }))
-    yield* Effect.promise(() => recording.catch((e: unknown) => log.write("error", "recorder", `recording stopped: ${e instanceof Error ? e.message : String(e)}`)))
     if (result.stopped) return
     const report = dayReportOf({
       date: plan.date,

@@ -67,14 +67,28 @@ export class DayRecorder {
   }
 }
 
-/**
- * Record until `until` (market time) or the signal: the market and the margin every `everySeconds`,
- * the platform's exits as `events()` reports them. A failed read is logged and skipped, never fatal.
- */
+export interface RecordingSources {
+  /** Its snapshots' `at` is the instant recorded. */
+  readonly market: MarketData["Service"]
+  readonly broker: Broker["Service"]
+  /** What the platform was seen doing so far. */
+  readonly events: () => Promise<ReadonlyArray<StrategyEvent>>
+}
+
+/** Record one instant: the market, the broker's margin, the platform's exits seen. A failed read is logged and skipped. */
+export const recordInstant = async (recorder: DayRecorder, from: RecordingSources, log: DaemonLog): Promise<void> => {
+  const snapshot = await Effect.runPromise(Effect.result(from.market.snapshot))
+  if (snapshot._tag === "Failure") return log.write("warn", "recorder", `no market snapshot: ${snapshot.failure.message}`)
+  await recorder.tick(snapshot.success)
+  const funds = await Effect.runPromise(Effect.result(from.broker.funds))
+  if (funds._tag === "Success") await recorder.margin(snapshot.success.at, funds.success.usedMargin, funds.success.availableMargin)
+  await recorder.exits(await from.events())
+}
+
+/** Record on the clock, without an engine (`autohedge record`): every `everySeconds` until `until` or the signal. */
 export const runRecorder = async (p: {
   readonly recorder: DayRecorder
-  readonly services: { readonly market: MarketData["Service"]; readonly broker: Broker["Service"] }
-  readonly events: () => Promise<ReadonlyArray<StrategyEvent>>
+  readonly from: RecordingSources
   readonly clock: DaemonClock
   readonly everySeconds: number
   readonly until: number
@@ -83,12 +97,7 @@ export const runRecorder = async (p: {
 }): Promise<void> => {
   while (!p.signal.aborted && p.clock.now() <= p.until) {
     const at = p.clock.now()
-    const snapshot = await Effect.runPromise(Effect.result(p.services.market.snapshot))
-    if (snapshot._tag === "Success") await p.recorder.tick(snapshot.success)
-    else p.log.write("warn", "recorder", `no market snapshot at ${wallTimeOf(at)}: ${snapshot.failure.message}`)
-    const funds = await Effect.runPromise(Effect.result(p.services.broker.funds))
-    if (funds._tag === "Success") await p.recorder.margin(at, funds.success.usedMargin, funds.success.availableMargin)
-    await p.recorder.exits(await p.events())
+    await recordInstant(p.recorder, p.from, p.log)
     await p.clock.sleepUntil(at + p.everySeconds * 1000, p.signal)
   }
 }

@@ -30,6 +30,8 @@ export interface TradingDayOptions {
   readonly spot: () => Promise<number | null>
   /** Aborted on SIGINT / SIGTERM. */
   readonly signal: AbortSignal
+  /** Called at the end of every instant (recording). */
+  readonly afterInstant?: (at: number) => Promise<void>
 }
 
 export interface TradingDayResult {
@@ -61,6 +63,7 @@ export const runTradingDay = async (o: TradingDayOptions): Promise<TradingDayRes
     engine.send({ type: "CLOCK", at: next, spot: await o.spot() })
     await engine.settle()
     while (instant.fireNext()) await engine.settle()
+    await o.afterInstant?.(next)
     // Ticks fall on a grid of `tickMs` (whole minutes for a 60 s tick, as a recorded day's do).
     const tick = (Math.floor(next / o.tickMs) + 1) * o.tickMs
     const upcoming = [tick, instant.nextDue(), wakeTimes(engine.actor.getSnapshot().context).find((t) => t > next)]

@@ -2,7 +2,9 @@
 // on loopback, with an in-memory PGlite, over a recorded day on a sped-up clock. Asserted: the orders
 // the fake received, the audit rows written (and that `replay` verifies them), the day's records; and
 // the same day with faults injected ends with no order sent twice and every failure alerted.
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Effect, Redacted } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { describe, expect, it } from "vitest"
@@ -15,17 +17,20 @@ import { runDaemon } from "../../src/daemon/daemon.ts"
 import { makeLog } from "../../src/daemon/log.ts"
 import type { DaemonSettings } from "../../src/daemon/settings.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
+import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { loadInstruments } from "../../src/domain/instruments.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { replayDay } from "../../simulations/replay.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const h = day.header
 const API_KEY = "e2e-secret-key-4711"
 /** Market time runs this many times wall time: the day's 6.6 hours in well under a minute. */
 const SPEED = 600
+const settingsConfig = { ...defaultConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket }
 
 interface PaperDay {
   readonly fake: FakeOpenAlgo
@@ -35,7 +40,7 @@ interface PaperDay {
   readonly log: ReadonlyArray<Record<string, unknown>>
 }
 
-const paperDay = async (faults: ReadonlyArray<Fault> = []): Promise<PaperDay> => {
+const paperDay = async (faults: ReadonlyArray<Fault> = [], recordInto?: string): Promise<PaperDay> => {
   // Started once the database is up (an in-memory PGlite takes seconds: an hour of market time here).
   let clock = new ScaledClock(instantOf(h.date, "08:59:30"), SPEED)
   const fake = await startFakeOpenAlgo({ day, now: () => clock.now(), apiKey: API_KEY, mode: "analyze" })
@@ -52,7 +57,7 @@ const paperDay = async (faults: ReadonlyArray<Fault> = []): Promise<PaperDay> =>
     // The fake OpenAlgo has no rate limit; the day is run at hundreds of times its speed.
     rateLimits: { ordersPerSecond: 1000, dataPerSecond: 1000 },
     logFormat: "json",
-    config: { ...defaultConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket }
+    config: settingsConfig
   }
   try {
     return await Effect.runPromise(
@@ -69,7 +74,8 @@ const paperDay = async (faults: ReadonlyArray<Fault> = []): Promise<PaperDay> =>
             clock,
             log: makeLog("json", (line) => lines.push(line), "-", () => clock.now()),
             signal: new AbortController().signal,
-            days: 1
+            days: 1,
+            ...(recordInto === undefined ? {} : { record: { dir: recordInto, everySeconds: 60 } })
           })
           const sql = yield* SqlClient
           const sessionId = (yield* findSession(h.date, "paper", "engine"))!
@@ -104,7 +110,8 @@ const expectNoOrderTwice = (d: PaperDay) => {
 
 describe("the daemon in paper mode against a fake OpenAlgo (HTTP, PGlite)", () => {
   it("trades the day: hedges bought at the broker as journaled, every transition audited and verifiable", async () => {
-    const d = await paperDay()
+    const recordDir = mkdtempSync(join(tmpdir(), "autohedge-recorded-"))
+    const d = await paperDay([], recordDir)
     // The session ran to its end and was stored.
     expect(d.rows.filter((r) => r.actorId === "session" && r.event === "xstate.init")).toHaveLength(1)
     expect(d.rows.at(-1)?.to).toBe("closed")
@@ -126,6 +133,23 @@ describe("the daemon in paper mode against a fake OpenAlgo (HTTP, PGlite)", () =
     expect(JSON.stringify(d.log)).not.toContain(API_KEY)
     expect(JSON.stringify(d.rows)).not.toContain(API_KEY)
     expect(d.log.some((l) => l.message === "day done")).toBe(true)
+
+    // The day was recorded as the engine saw it: a valid recorded day the simulator replays, and the
+    // first hedges it decides are the daemon's (later ones can differ: the simulator's paper broker
+    // fills a buy at a later tick, a broker at once).
+    const file = join(recordDir, readdirSync(recordDir)[0]!)
+    const recorded = parseRecordedDay(readFileSync(file, "utf8"), file)
+    expect(recorded.header).toMatchObject({ date: h.date, index: h.index, expiry: h.expiry, lotSize: h.lotSize, baskets: h.baskets, entries: h.entries })
+    expect(recorded.ticks.length).toBeGreaterThan(300)
+    expect(recorded.margins.length).toBe(recorded.ticks.length)
+    const model = constantsMarginModel(defaultConfig.marginConstants)
+    const replayed = await replayDay(recorded, { config: settingsConfig, policy: "engine", truth: model, estimate: model })
+    const firstHedges = (rows: ReadonlyArray<TransitionRow>) => {
+      const inits = rows.filter((r) => r.kind === "hedge" && r.event === "xstate.init").map((r) => (r.payload as { input: Record<string, unknown> }).input)
+      return inits.filter((i) => i.forEntry === inits[0]?.forEntry && i.utilisationBefore === inits[0]?.utilisationBefore).map((i) => [i.forEntry, i.symbol, i.quantity, i.utilisationBefore])
+    }
+    expect(firstHedges(replayed.rows).length).toBeGreaterThan(0)
+    expect(firstHedges(replayed.rows)).toEqual(firstHedges(d.rows))
   }, 180_000)
 
   it("with faults injected: no order sent twice, and every failure alerted", async () => {
