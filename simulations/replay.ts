@@ -181,7 +181,9 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     clock.advanceTo(at)
     await Effect.runPromise(world.advanceTo(at))
     let dead = await died(engine.observeStrategies())
-    if (!dead) {
+    // A process restarted within an instant whose clock event it had taken does not take it again
+    // (nor that instant's commands): the instant happens once.
+    if (!dead && engine.actor.getSnapshot().context.now < at) {
       for (const c of commands) if (c.at === at) engine.send(c.event)
       engine.send({ type: "CLOCK", at, spot: world.tick?.spot ?? null })
       dead = await died(engine.settle())

@@ -248,16 +248,20 @@ export class PaperWorld {
     this.changed = true
   }
 
-  /** A working buy fills at a later tick's price when its limit is at or above it. */
+  /** A working order fills at a later tick's price once that price reaches its limit. */
   private fillWorkingOrders(): void {
     const tick = this.tick!
     for (const order of this.orders.values()) {
       if (order.state.status !== "open" || order.placedAt >= tick.at) continue
-      const price = priceOf(tick.chain, order.request.strike, order.request.optionType)
-      if (price === null) continue
-      const marketable = order.request.side === "BUY" ? price <= order.request.limitPrice : price >= order.request.limitPrice
-      if (marketable) this.fill(order, price)
+      this.fillIfMarketable(order, priceOf(tick.chain, order.request.strike, order.request.optionType))
     }
+  }
+
+  /** As a broker fills a limit order: at the price, when the price is at or inside the limit. */
+  private fillIfMarketable(order: PaperOrder, price: number | null): void {
+    if (price === null) return
+    const r = order.request
+    if (r.side === "BUY" ? price <= r.limitPrice : price >= r.limitPrice) this.fill(order, price)
   }
 
   private fill(order: PaperOrder, price: number): void {
@@ -295,9 +299,8 @@ export class PaperWorld {
         this.orders.set(orderId, order)
         this.byClientId.set(request.clientOrderId, orderId)
         this.changed = true
-        // A sell is taken at the tick's price at once; a buy waits for the next tick.
-        const price = this.price(request.strike, request.optionType)
-        if (request.side === "SELL" && price !== null && price >= request.limitPrice) this.fill(order, price)
+        // A marketable order fills at once, at the tick's price (the recorded day has last prices only).
+        this.fillIfMarketable(order, this.price(request.strike, request.optionType))
         return Effect.as(this.keep, { orderId })
       }),
     orderStatus: (orderId) => this.order(orderId),

@@ -175,8 +175,9 @@ describe("day rules on replays", () => {
   })
 
   it("a buy not filled by the entry time is cancelled: no order is left working after its entry", async () => {
-    // The example day ticks every 5 minutes, so some 1-minute re-prices cannot fill before the entry.
-    const r = await run(example, "engine")
+    // A market whose offers stand above the last price: limits a tick under it rest, re-price, and
+    // (the example day ticks every 5 minutes) cannot all fill before their entry.
+    const r = await run(example, "engine", { ...defaultConfig, limitPriceBuffer: -0.05 })
     const cancelled = r.report.hedges.filter((h) => h.status === "cancelled")
     expect(cancelled.length).toBeGreaterThan(0)
     for (const h of cancelled) {

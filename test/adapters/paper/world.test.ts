@@ -1,5 +1,5 @@
-// The paper world: strategy entries and exits as recorded, LIMIT buys filled at a later tick's price,
-// sells at the tick price, and margin from the truth model.
+// The paper world: strategy entries and exits as recorded, LIMIT orders filled as a broker fills them
+// (at once when marketable, else at a later tick that reaches the limit), margin from the truth model.
 import { readFileSync } from "node:fs"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
@@ -53,18 +53,23 @@ describe("the paper world", () => {
     expect(funds.usedMargin + funds.availableMargin).toBe(15 * 750_000)
   })
 
-  it("fills a buy only at a later tick, at that tick's price, when the limit is at or above it", () => {
+  it("fills a marketable buy at once at the tick's price; one below the price rests until a later tick's price reaches it", () => {
     const w = world("09:16:00")
-    const price = priceOf(day.ticks[1]!.chain, 24000, "PE")!
-    const generous = run(w.broker.placeOrder(buy({ clientOrderId: "A", limitPrice: price })))
-    const stingy = run(w.broker.placeOrder(buy({ clientOrderId: "B", limitPrice: Math.max(0.05, price - 0.5) })))
-    expect(run(w.broker.orderStatus(generous.orderId)).status).toBe("open") // not at the placing tick
-    run(w.advanceTo(day.ticks[1]!.at))
-    expect(run(w.broker.orderStatus(generous.orderId))).toMatchObject({ status: "filled", filledQuantity: 975, averagePrice: price })
+    const now = priceOf(w.tick!.chain, 24000, "PE")!
+    const generous = run(w.broker.placeOrder(buy({ clientOrderId: "A", limitPrice: now + 0.1 })))
+    expect(run(w.broker.orderStatus(generous.orderId))).toMatchObject({ status: "filled", filledQuantity: 975, averagePrice: now })
+    // A later tick where the option is cheaper: an order limited to that price fills there, not before.
+    const later = day.ticks.find((t) => t.at > w.tick!.at && priceOf(t.chain, 24000, "PE")! < now)!
+    const cheaper = priceOf(later.chain, 24000, "PE")!
+    const resting = run(w.broker.placeOrder(buy({ clientOrderId: "B", limitPrice: cheaper })))
+    const stingy = run(w.broker.placeOrder(buy({ clientOrderId: "C", limitPrice: Math.max(0.05, cheaper - 5) })))
+    expect(run(w.broker.orderStatus(resting.orderId)).status).toBe("open")
+    run(w.advanceTo(later.at))
+    expect(run(w.broker.orderStatus(resting.orderId))).toMatchObject({ status: "filled", averagePrice: cheaper })
     expect(run(w.broker.orderStatus(stingy.orderId)).status).toBe("open")
     expect(run(w.broker.cancelOrder(stingy.orderId)).status).toBe("cancelled")
     expect(run(w.broker.cancelOrder(generous.orderId)).status).toBe("filled") // a filled order stays filled
-    expect(run(w.broker.positions).find((p) => p.strike === 24000 && p.optionType === "PE")?.quantity).toBe(975)
+    expect(run(w.broker.positions).find((p) => p.strike === 24000 && p.optionType === "PE")?.quantity).toBe(1950)
   })
 
   it("sells at the tick's price at once, and finds orders by their client id", () => {
