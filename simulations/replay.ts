@@ -176,14 +176,17 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // its last checkpoint, at the same instant.
   // A resumed engine carries on at its own time; the world catches up to it deterministically.
   let next: number | undefined = resuming ? Math.max(clock.now(), engine.actor.getSnapshot().context.now) : clock.now()
+  /** The instant the running process (re)started at, when it carries on from records. */
+  let startedAt = resuming ? next : undefined
   while (next !== undefined && !engine.done && engine.failure === null) {
     const at: number = next
     clock.advanceTo(at)
     await Effect.runPromise(world.advanceTo(at))
     let dead = await died(engine.observeStrategies())
-    // A process restarted within an instant whose clock event it had taken does not take it again
+    // A process restarted within an instant whose clock event it had recorded does not take it again
     // (nor that instant's commands): the instant happens once.
-    if (!dead && engine.actor.getSnapshot().context.now < at) {
+    const taken = startedAt === at && (await Effect.runPromise(audit.trail)).some((r) => r.actorId === "session" && r.event === "CLOCK" && (r.payload as { at?: number }).at === at)
+    if (!dead && !taken) {
       for (const c of commands) if (c.at === at) engine.send(c.event)
       engine.send({ type: "CLOCK", at, spot: world.tick?.spot ?? null })
       dead = await died(engine.settle())
@@ -193,6 +196,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
       engine.actor.stop()
       gate = undefined
       restarts++
+      startedAt = at
       engine = await Effect.runPromise(Effect.provideContext(SessionEngine.resume(setup), servicesOf(undefined)))
       continue
     }
