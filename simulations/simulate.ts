@@ -7,11 +7,12 @@ import { constantsMarginModel } from "../src/domain/margin.ts"
 import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "./recorded-day.ts"
 import { replayDay, type ReplayOptions } from "./replay.ts"
 import type { DayReport } from "../src/runtime/day-report.ts"
-import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperWorldStore, writeDayRecords } from "../adapters/postgres/engine-store.ts"
+import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../adapters/postgres/engine-store.ts"
 import { tradingSessionOf } from "../src/domain/session.ts"
 import { SqlClient } from "effect/sql/SqlClient"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import { totalsOf, type PolicyRun } from "./report.ts"
+import type { PaperWorldState } from "../adapters/paper/world.ts"
 
 export const POLICIES: ReadonlyArray<Policy> = ["engine", "static", "none"]
 
@@ -89,7 +90,7 @@ export const databaseStore = (resume = false): StoreFor<SqlClient | PgClient.PgC
     const store = {
       audit: yield* postgresAuditLog(sessionId),
       journal: yield* postgresOrderJournal(sessionId),
-      world: yield* postgresPaperWorldStore(sessionId),
+      world: yield* postgresPaperBrokerStore<PaperWorldState>(sessionId),
       resume
     }
     const sql = yield* SqlClient

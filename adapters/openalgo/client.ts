@@ -81,7 +81,7 @@ export class OpenAlgoError extends Schema.TaggedError<OpenAlgoError>()("OpenAlgo
   message: Schema.String
 }) {}
 
-/** Worth asking again (for a read): rate limited, a server error (not 501, "not implemented"), or no answer. */
+/** Worth asking again (for a read): rate limited, a server error other than 501 (the broker lacks the call), or no answer. */
 export const isTransient = (e: OpenAlgoError): boolean =>
   e.kind === "timeout" || e.kind === "transport" || (e.kind === "answered" && (e.status === 429 || ((e.status ?? 0) >= 500 && e.status !== 501)))
 

@@ -16,6 +16,7 @@ import {
   OrderNotFound,
   OrderRejected
 } from "../../src/services/services.ts"
+import type { PaperBrokerStore } from "./world.ts"
 
 interface PaperOrder {
   readonly request: OrderRequest
@@ -28,10 +29,6 @@ export interface LivePaperState {
   readonly orders: ReadonlyArray<PaperOrder>
 }
 
-export interface LivePaperStore {
-  readonly load: Effect.Effect<LivePaperState | null>
-  readonly save: (state: LivePaperState) => Effect.Effect<void>
-}
 
 export interface LivePaperOptions {
   /** The real account: positions and funds of the strategies. */
@@ -40,7 +37,7 @@ export interface LivePaperOptions {
   readonly market: MarketData["Service"]
   readonly model: MarginModel
   readonly session: { readonly index: IndexName; readonly date: string; readonly expiry: string; readonly lotSize: number }
-  readonly store?: LivePaperStore
+  readonly store?: PaperBrokerStore<LivePaperState>
 }
 
 export const livePaperBroker = (o: LivePaperOptions) =>

@@ -55,10 +55,12 @@ export interface PaperWorldState {
 }
 
 /** Where a durable paper broker keeps its state. */
-export interface PaperWorldStore {
-  readonly load: Effect.Effect<PaperWorldState | null>
-  readonly save: (state: PaperWorldState) => Effect.Effect<void>
+export interface PaperBrokerStore<S> {
+  readonly load: Effect.Effect<S | null>
+  readonly save: (state: S) => Effect.Effect<void>
 }
+
+export type PaperWorldStore = PaperBrokerStore<PaperWorldState>
 
 export class PaperWorld {
   private tickIndex = -1

@@ -10,7 +10,7 @@ import type { Policy } from "../../machines/protocol.ts"
 import type { TradingSession } from "../../src/domain/session.ts"
 import { instantOf, weekdayOf } from "../../src/domain/time.ts"
 import type { DayReport } from "../../src/runtime/day-report.ts"
-import type { PaperWorldState, PaperWorldStore } from "../paper/world.ts"
+import type { PaperBrokerStore } from "../paper/world.ts"
 import {
   AuditWriteFailed,
   JournalWriteFailed,
@@ -108,12 +108,12 @@ export const postgresAuditLog = (sessionId: number) =>
     return audit
   })
 
-/** The paper broker's state for a session (simulations that survive their process). */
-export const postgresPaperWorldStore = (sessionId: number) =>
+/** A paper broker's state for a session (it outlives the engine's process, as a broker does). */
+export const postgresPaperBrokerStore = <S>(sessionId: number) =>
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
-    const store: PaperWorldStore = {
-      load: sql<{ state: PaperWorldState }>`SELECT state FROM auto_hedge.paper_broker WHERE session_id = ${sessionId}`.pipe(
+    const store: PaperBrokerStore<S> = {
+      load: sql<{ state: S }>`SELECT state FROM auto_hedge.paper_broker WHERE session_id = ${sessionId}`.pipe(
         Effect.map((rows) => rows[0]?.state ?? null),
         Effect.orDie
       ),

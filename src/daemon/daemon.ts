@@ -12,13 +12,13 @@ import { openAlgoClient } from "../../adapters/openalgo/client.ts"
 import { makeOpenAlgoMarginMonitor } from "../../adapters/openalgo/margin.ts"
 import { makeOpenAlgoMarketData } from "../../adapters/openalgo/market-data.ts"
 import { livePaperBroker, type LivePaperState } from "../../adapters/paper/live-broker.ts"
-import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperWorldStore, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
+import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
 import { constantsMarginModel } from "../domain/margin.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
 import { dayScheduleFor, weeklyExpiryOf, type Schedule } from "../domain/schedule.ts"
-import { exchangeOf, lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
+import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
-import { wallTimeOf } from "../domain/time.ts"
+import { instantOf, wallTimeOf } from "../domain/time.ts"
 import { dayReportOf } from "../runtime/day-report.ts"
 import { VirtualClock } from "../runtime/virtual-clock.ts"
 import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
@@ -142,7 +142,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const { broker, marginMonitor } = yield* brokerFor(settings, openalgo, accountMargin, market, model, plan, sessionId)
     const watcher = new PositionWatcher(plan)
     // Positions held before the first entry are not the day's entries.
-    if (clock.now() < Math.min(...plan.entries.map((e) => Date.parse(`${plan.date}T${e.entryTime}+05:30`)))) {
+    if (clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))) {
       const before = yield* broker.positions.pipe(Effect.orElseSucceed(() => []))
       watcher.setBaseline(before)
     }
@@ -256,14 +256,13 @@ const brokerFor = (
     const account: Broker["Service"] = openalgo
     if (settings.mode === "recommend") return { broker: recommendBroker(account), marginMonitor: accountMargin }
     if (settings.mode === "paper" && settings.paperBroker === "internal") {
-      const kept = yield* postgresPaperWorldStore(sessionId)
       return yield* livePaperBroker({
         account,
         accountMargin,
         market,
         model,
         session: { index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize },
-        store: { load: kept.load as unknown as Effect.Effect<LivePaperState | null>, save: (s) => kept.save(s as never) }
+        store: yield* postgresPaperBrokerStore<LivePaperState>(sessionId)
       })
     }
     return { broker: account, marginMonitor: accountMargin }

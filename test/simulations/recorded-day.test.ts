@@ -62,7 +62,6 @@ class Lines {
 }
 
 const L = () => new Lines()
-const isTick = (o: Json) => o.type === "tick"
 const exitOf = (portfolio: string) => (o: Json) => o.type === "exit" && o.portfolio === portfolio
 const tickAt = (time: string) => (o: Json) => o.type === "tick" && o.time === time
 
