@@ -3,29 +3,13 @@
 // a simulated day gives the same transitions and audit rows on every run. Every transition of every
 // machine actor becomes an audit row; every alert a machine emits goes to the Notifier.
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
-import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
 import { AuditRecorder, kindOf, stateName } from "./audit-recorder.ts"
 import { rearmTimers, rememberStates, StateEntries } from "./restored-tree.ts"
 import { formatVerification, recoverCheckpoint } from "./verify.ts"
-import { entryMachine } from "../../machines/entry.ts"
-import { hedgeMachine } from "../../machines/hedge.ts"
-import type {
-  AlertEvent,
-  AssessExitsInput,
-  ExitDecision,
-  ExitCandidate,
-  OrderRef,
-  OrderRequest,
-  OrderState,
-  PlaceResult,
-  ProjectEntryInput,
-  Projection,
-  Quote,
-  QuoteInput,
-  SelectHedgesInput,
-  SelectionResult
-} from "../../machines/protocol.ts"
-import { MACHINE_VERSION, sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
+import type { AlertEvent, ExitCandidate, OrderRef, OrderRequest, OrderState, PlaceResult } from "../../machines/protocol.ts"
+import { MACHINE_VERSION, type sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
+import { sessionMachineWith } from "./machine-services.ts"
 import { chooseExit, type ExitRules } from "../domain/exits.ts"
 import type { MarginModel } from "../domain/margin.ts"
 import type { TradingSession } from "../domain/session.ts"
@@ -134,29 +118,15 @@ export class SessionEngine {
     const clock = Context.get(context, MarketClock)
     const run = <A, E>(effect: Effect.Effect<A, E, EngineServices>) => this.call(effect)
     const act = <A, E>(effect: Effect.Effect<A, E, EngineServices>) => this.call(effect, true)
-    const machine = sessionMachine.provide({
-      actors: {
-        assessExits: fromPromise<ExitDecision, AssessExitsInput>(({ input }) => run(this.assessExits(input.hedges, input.liveEntries))),
-        entry: entryMachine.provide({
-          actors: {
-            projectEntry: fromPromise<Projection, ProjectEntryInput>(({ input }) => run(this.projectEntry(input.entryId))),
-            selectHedges: fromPromise<SelectionResult, SelectHedgesInput>(({ input }) =>
-              run(this.selectHedges(input.entryId, input.policy, input.projection.reductionNeeded, input.spendLeft))
-            )
-          }
-        }),
-        hedge: hedgeMachine.provide({
-          actors: {
-            quoteOption: fromPromise<Quote, QuoteInput>(({ input }) =>
-              run(Effect.map(MarketData.use((m) => m.snapshot), (s) => ({ ltp: priceOf(s.chain, input.strike, input.optionType), at: s.at })))
-            ),
-            placeOrder: fromPromise<PlaceResult, OrderRequest>(({ input }) => act(this.placeOrder(input))),
-            findOrder: fromPromise<OrderState | null, { clientOrderId: string }>(({ input }) => run(this.findOrder(input.clientOrderId))),
-            orderStatus: fromPromise<OrderState, OrderRef>(({ input }) => run(this.journaled(input, Broker.use((b) => b.orderStatus(input.orderId))))),
-            cancelOrder: fromPromise<OrderState, OrderRef>(({ input }) => act(this.journaled(input, Broker.use((b) => b.cancelOrder(input.orderId)))))
-          }
-        })
-      }
+    const machine = sessionMachineWith({
+      assessExits: ({ input }) => run(this.assessExits(input.hedges, input.liveEntries)),
+      projectEntry: ({ input }) => run(this.projectEntry(input.entryId)),
+      selectHedges: ({ input }) => run(this.selectHedges(input.entryId, input.policy, input.projection.reductionNeeded, input.spendLeft)),
+      quoteOption: ({ input }) => run(Effect.map(MarketData.use((m) => m.snapshot), (s) => ({ ltp: priceOf(s.chain, input.strike, input.optionType), at: s.at }))),
+      placeOrder: ({ input }) => act(this.placeOrder(input)),
+      findOrder: ({ input }) => run(this.findOrder(input.clientOrderId)),
+      orderStatus: ({ input }) => run(this.journaled(input, Broker.use((b) => b.orderStatus(input.orderId)))),
+      cancelOrder: ({ input }) => act(this.journaled(input, Broker.use((b) => b.cancelOrder(input.orderId))))
     })
     this.recorder = new AuditRecorder(restored?.seq ?? 0)
     if (restored !== undefined) {

@@ -17,24 +17,9 @@
 // at a restart the rebuild takes those calls' answers in the trail's order and moves its clock to the
 // restart's instant. Everything else must be as an uninterrupted run makes it.
 import { isDeepStrictEqual } from "node:util"
-import { createActor, fromPromise, type Actor, type InspectionEvent } from "xstate"
-import { entryMachine } from "../../machines/entry.ts"
-import { hedgeMachine } from "../../machines/hedge.ts"
-import type {
-  AssessExitsInput,
-  ExitDecision,
-  OrderRef,
-  OrderRequest,
-  OrderState,
-  PlaceResult,
-  ProjectEntryInput,
-  Projection,
-  Quote,
-  QuoteInput,
-  SelectHedgesInput,
-  SelectionResult
-} from "../../machines/protocol.ts"
-import { MACHINE_VERSION, sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
+import { createActor, type Actor, type InspectionEvent } from "xstate"
+import { MACHINE_VERSION, type sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
+import { sessionMachineWith } from "./machine-services.ts"
 import { wallTimeOf } from "../domain/time.ts"
 import type { Checkpoint, TransitionRow } from "../services/services.ts"
 import { AuditRecorder, auditDigest, kindOf } from "./audit-recorder.ts"
@@ -132,33 +117,21 @@ class Rebuild {
     this.clock = new VirtualClock(checkpoint?.at ?? this.recorded[0]!.at)
     this.entries = new StateEntries(checkpoint?.enteredAt)
     const calls = this.calls
-    const service = <TOutput, TInput>() =>
-      fromPromise<TOutput, TInput>(
-        ({ self, signal }) =>
-          new Promise<TOutput>((resolve, reject) => {
-            // The invoke id is the service actor's id; the actor that asked is its parent.
-            calls.push({ actorId: self._parent?.id ?? "", invokeId: self.id, signal, resolve: resolve as (output: unknown) => void, reject })
-          })
-      )
-    const machine = sessionMachine.provide({
-      actors: {
-        assessExits: service<ExitDecision, AssessExitsInput>(),
-        entry: entryMachine.provide({
-          actors: {
-            projectEntry: service<Projection, ProjectEntryInput>(),
-            selectHedges: service<SelectionResult, SelectHedgesInput>()
-          }
-        }),
-        hedge: hedgeMachine.provide({
-          actors: {
-            quoteOption: service<Quote, QuoteInput>(),
-            placeOrder: service<PlaceResult, OrderRequest>(),
-            findOrder: service<OrderState | null, { clientOrderId: string }>(),
-            orderStatus: service<OrderState, OrderRef>(),
-            cancelOrder: service<OrderState, OrderRef>()
-          }
-        })
-      }
+    // Every call waits in the queue for the trail's answer.
+    const service = <TOutput>({ self, signal }: { self: { id: string; _parent?: { id: string } }; signal: AbortSignal }) =>
+      new Promise<TOutput>((resolve, reject) => {
+        // The invoke id is the service actor's id; the actor that asked is its parent.
+        calls.push({ actorId: self._parent?.id ?? "", invokeId: self.id, signal, resolve: resolve as (output: unknown) => void, reject })
+      })
+    const machine = sessionMachineWith({
+      assessExits: service,
+      projectEntry: service,
+      selectHedges: service,
+      quoteOption: service,
+      placeOrder: service,
+      findOrder: service,
+      orderStatus: service,
+      cancelOrder: service
     })
     // Rows made by the engine's own rule, stamped with the rebuild's market time.
     const recorder = new AuditRecorder(checkpoint?.seq)
