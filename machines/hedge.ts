@@ -39,6 +39,8 @@ export interface HedgeInput {
   /** A buy not filled by this instant is cancelled (the entry's time). */
   readonly buyDeadlineAt: number
   readonly rules: HedgeOrderRules
+  /** A buy at the trader's own limit price instead of one from the last price (a manual buy). */
+  readonly fixedLimitPrice?: number | null
 }
 
 export interface HedgeContext extends HedgeInput {
@@ -153,8 +155,9 @@ const hedgeSetup = setup({
     setLimitFromQuote: assign(({ context }, q: Quote) => {
       const ltp = q.ltp ?? 0
       const buffer = context.rules.limitPriceBuffer
-      // Buy above the last price, sell below it, never below one tick.
-      const limitPrice = toTick(Math.max(0.05, context.phase === "buy" ? ltp + buffer : ltp - buffer))
+      // Buy above the last price (or at the trader's own price), sell below it, never below one tick.
+      const fixed = context.phase === "buy" ? context.fixedLimitPrice ?? null : null
+      const limitPrice = fixed ?? toTick(Math.max(0.05, context.phase === "buy" ? ltp + buffer : ltp - buffer))
       return { limitPrice, clientOrderId: clientOrderIdOf(context) }
     }),
     recordOrder: assign((_, p: { orderId: string }) => ({ orderId: p.orderId })),

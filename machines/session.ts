@@ -23,7 +23,7 @@ import {
  * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
  * bump it with any change that makes an old snapshot meaningless.
  */
-export const MACHINE_VERSION = "1"
+export const MACHINE_VERSION = "2"
 
 export interface SessionInput {
   readonly date: string
@@ -65,6 +65,8 @@ export interface HedgeRecord {
   readonly received: number
   readonly openedAt: number | null
   readonly closedAt: number | null
+  /** Bought by the trader's hand (MANUAL_BUY): the engine's exit review leaves it to the trader. */
+  readonly manual: boolean
 }
 
 export interface SessionContext extends SessionInput {
@@ -88,14 +90,32 @@ export type SessionEvent =
   | { readonly type: "TURN_DONE"; readonly entryId: string }
   | BuyHedgesRequest
   | HedgeUpdate
-  | { readonly type: "TOGGLE"; readonly enabled: boolean }
+  | { readonly type: "TOGGLE"; readonly enabled: boolean; readonly reason?: string }
   | { readonly type: "MANUAL_EXIT"; readonly hedgeId: string }
+  | ManualBuyRequest
+
+/** The trader buys a hedge by hand: one contract, bought as the engine's hedges are. */
+export interface ManualBuyRequest {
+  readonly type: "MANUAL_BUY"
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  /** Units: lots × the lot size (the session does not know lot sizes). */
+  readonly quantity: number
+  /** A limit price of the trader's; null: priced from the last price as the engine prices its own. */
+  readonly limitPrice: number | null
+  /** Spend reserved against the day's cap while the buy works (quantity × the expected price). */
+  readonly cost: number
+  /** Utilisation when it was asked for, percent. */
+  readonly utilisationBefore: number
+}
 
 const reservedTotal = (c: SessionContext) => Object.values(c.hedges).reduce((s, h) => s + h.reserved, 0)
 export const spendLeftOf = (c: SessionContext): number => c.spendCap - c.grossSpend - reservedTotal(c)
 export const cooldownUntilOf = (c: SessionContext): number =>
   c.lastActionAt === null ? Number.NEGATIVE_INFINITY : c.lastActionAt + c.cooldownMs
 const openHedges = (c: SessionContext) => Object.values(c.hedges).filter((h) => h.status === "open")
+/** The hedges the engine's exit review may sell: its own, not the trader's. */
+const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual)
 
 /**
  * The instants the session must be woken at even if no market data arrives: market open and close,
@@ -108,6 +128,9 @@ export const wakeTimes = (c: SessionContext): ReadonlyArray<number> => {
   for (const e of c.entries) times.push(e.lookaheadAt, e.entryAt, e.missAt, e.entryAt - c.exitBufferMs)
   return [...new Set(times.filter((t) => Number.isFinite(t) && t > c.now))].sort((a, b) => a - b)
 }
+
+/** The entry and trigger of a hedge the trader bought by hand. */
+export const MANUAL = "MANUAL"
 
 const alert = (c: SessionContext, kind: AlertEvent["alert"]["kind"], severity: AlertEvent["alert"]["severity"], details: AlertEvent["alert"]["details"] = {}): AlertEvent => ({
   type: "alert",
@@ -133,7 +156,7 @@ export const sessionMachine = setup({
     /** Hedges may be reviewed for exit only when no entry is deciding and none is due within the buffer. */
     exitReviewDue: ({ context }) => {
       if (context.policy === "none" || context.turnHolder !== null || context.turnQueue.length > 0) return false
-      if (openHedges(context).length === 0) return false
+      if (reviewableHedges(context).length === 0) return false
       if (context.policy === "static") return true
       if (context.now < cooldownUntilOf(context)) return false
       return !context.entries.some(
@@ -141,7 +164,9 @@ export const sessionMachine = setup({
       )
     },
     exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
-    hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open"
+    hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
+    /** A manual buy is held to the day's spend cap like any other (what is left after reservations). */
+    manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
   },
   actions: {
     keepTime: assign(({ event }) => (event.type === "CLOCK" ? { now: event.at, spot: event.spot } : {})),
@@ -225,11 +250,56 @@ export const sessionMachine = setup({
           paid: 0,
           received: 0,
           openedAt: null,
-          closedAt: null
+          closedAt: null,
+          manual: false
         }
         enqueue.spawnChild("hedge", { id, systemId: id, input })
       }
       enqueue.assign({ hedges, hedgeSeq: seq, lastActionAt: context.now })
+    }),
+    spawnManualHedge: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "MANUAL_BUY") return
+      const id = `hedge-${context.hedgeSeq + 1}`
+      const symbol = optionSymbol(context.index, context.expiry, event.strike, event.optionType)
+      const otmDistance = context.spot === null ? 0 : Math.abs(event.strike - context.spot)
+      const input: HedgeInput = {
+        id,
+        forEntry: MANUAL,
+        date: context.date,
+        strike: event.strike,
+        optionType: event.optionType,
+        quantity: event.quantity,
+        otmDistance,
+        symbol,
+        trigger: MANUAL,
+        utilisationBefore: event.utilisationBefore,
+        // Worked until the close; a price of the trader's own is not re-priced (it would be sent again as is).
+        buyDeadlineAt: context.closeAt,
+        rules: event.limitPrice === null ? context.hedgeRules : { ...context.hedgeRules, maxReprices: 0 },
+        fixedLimitPrice: event.limitPrice
+      }
+      const record: HedgeRecord = {
+        id,
+        forEntry: MANUAL,
+        symbol,
+        trigger: MANUAL,
+        utilisationBefore: event.utilisationBefore,
+        strike: event.strike,
+        optionType: event.optionType,
+        quantity: event.quantity,
+        held: 0,
+        otmDistance,
+        status: "ordering",
+        reserved: event.cost,
+        paid: 0,
+        received: 0,
+        openedAt: null,
+        closedAt: null,
+        manual: true
+      }
+      // The trader's own action: it does not start the engine's cooldown.
+      enqueue.assign({ hedges: { ...context.hedges, [id]: record }, hedgeSeq: context.hedgeSeq + 1 })
+      enqueue.spawnChild("hedge", { id, systemId: id, input })
     }),
     recordHedgeUpdate: assign(({ context, event }) => {
       if (event.type !== "HEDGE_UPDATE") return {}
@@ -327,7 +397,8 @@ export const sessionMachine = setup({
         MANUAL_EXIT: {
           guard: "hedgeIsOpen",
           actions: { type: "exitHedge", params: ({ event }) => ({ hedgeId: event.hedgeId, reason: "MANUAL", manual: true }) }
-        }
+        },
+        MANUAL_BUY: { guard: "manualBuyAffordable", actions: "spawnManualHedge" }
       },
       states: {
         watching: {},
@@ -337,7 +408,7 @@ export const sessionMachine = setup({
             src: "assessExits",
             input: ({ context }) => ({
               policy: context.policy,
-              hedges: openHedges(context)
+              hedges: reviewableHedges(context)
                 .sort((a, b) => b.otmDistance - a.otmDistance || a.id.localeCompare(b.id))
                 .map((h) => ({ hedgeId: h.id, forEntry: h.forEntry, strike: h.strike, optionType: h.optionType, quantity: h.held })),
               liveEntries: context.entries.map((e) => e.id).filter((id) => !context.exitedEntries.includes(id))

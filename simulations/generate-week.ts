@@ -1,16 +1,17 @@
-// A week of synthetic recorded days from the weekly schedule (config/schedule.json): one file per
-// scheduled weekday, `YYYY-MM-DD-<INDEX>.jsonl`. Used by `autohedge generate-days`.
+// Synthetic recorded days from the weekly schedule (config/schedule.json): one file per scheduled
+// weekday, `YYYY-MM-DD-<INDEX>.jsonl`. generateWeek makes one week (used by `autohedge generate-days`
+// and for the bundled sample week); generateTradingDays makes a run of consecutive trading days (the
+// four-week set in simulations/four-weeks, see write-four-weeks.ts).
 import { DateTime } from "luxon"
 import type { IndexName } from "../src/domain/market.ts"
-import { type Instruments, loadInstruments, lotSizeFor, strikeStepOf } from "../src/domain/instruments.ts"
-import { parseSchedule, type Schedule, type Weekday, weeklyExpiryOf, WEEKDAYS } from "../src/domain/schedule.ts"
-import { isIsoDate, MARKET_ZONE } from "../src/domain/time.ts"
-import { generateDay, INDEX_LEVELS, isRegime, toJsonl, type Regime } from "./generator.ts"
+import { exchangeOf, type Instruments, loadInstruments, lotSizeFor, strikeStepOf } from "../src/domain/instruments.ts"
+import { type DaySchedule, parseSchedule, type Schedule, type Weekday, weeklyExpiryOf, WEEKDAYS } from "../src/domain/schedule.ts"
+import { isIsoDate, MARKET_ZONE, tradingDaysBetween } from "../src/domain/time.ts"
+import { type ChainStrikes, type DayMeta, generateDay, INDEX_LEVELS, isRegime, type MarketModel, toJsonl, type Regime } from "./generator.ts"
 import { createRng, deriveSeed } from "./rng.ts"
 
-export interface GenerateWeekOptions {
-  /** The Monday the week starts on (YYYY-MM-DD). */
-  readonly start: string
+/** What every run of generated days is told. */
+interface GenerateOptions {
   /** The schedule: its JSON text (checked with the project's parseSchedule) or a parsed Schedule. */
   readonly schedule: string | Schedule
   /** Base seed; each day's seed is derived from it and the date. */
@@ -24,24 +25,55 @@ export interface GenerateWeekOptions {
   readonly instruments?: Instruments
   /** Lot size overrides; otherwise the instrument data's lot size for the day's expiry. */
   readonly lotSize?: Partial<Record<IndexName, number>>
-  /** Previous close of each index before the week (default: drawn from the base seed). */
+  /** Previous close of each index before the first day (default: drawn from the base seed). */
   readonly previousClose?: Partial<Record<IndexName, number>>
   readonly stopFraction?: number
+  /** The generator's market model (default "v1", the sample week's; see generator.ts). */
+  readonly model?: MarketModel
+  /** Which strikes each tick lists (default "day"; see generator.ts). */
+  readonly chainStrikes?: ChainStrikes
+}
+
+export interface GenerateWeekOptions extends GenerateOptions {
+  /** The Monday the week starts on (YYYY-MM-DD). */
+  readonly start: string
+}
+
+/** Exchange holidays ("YYYY-MM-DD"): NSE for NIFTY, BSE for SENSEX (config/holidays.json). */
+export type Holidays = Readonly<Record<"NSE" | "BSE", ReadonlySet<string>>>
+
+export interface GenerateTradingDaysOptions extends GenerateOptions {
+  /** The first date; the run starts at the first trading day on or after it. */
+  readonly start: string
+  /** How many days (files) to make: consecutive trading days that have a scheduled (or borrowed) day. */
+  readonly days: number
+  /**
+   * Weekdays the schedule leaves empty that take another weekday's index and entries, e.g.
+   * `{ Wednesday: "Friday" }`; the expiry is still that day's own weekly expiry. Default: none (skipped).
+   */
+  readonly borrow?: Partial<Record<Weekday, Weekday>>
+  /** A day on a holiday of its index's exchange is skipped, and expiries move as the exchange moves them. */
+  readonly holidays?: Holidays
 }
 
 export interface WeekFile {
   readonly file: string
   readonly text: string
   readonly date: string
+  readonly weekday: Weekday
   readonly index: IndexName
   readonly expiry: string
+  /** Trading days from the date to the expiry (0 on an expiry day). */
+  readonly dte: number
   readonly regime: Regime
   readonly seed: number
+  /** What was drawn for the day (not in the file). */
+  readonly meta: DayMeta
 }
 
 const dayOf = (date: string): DateTime => DateTime.fromISO(date, { zone: MARKET_ZONE })
 
-const regimeFor = (option: GenerateWeekOptions["regime"], date: string, weekday: Weekday): Regime | undefined => {
+const regimeFor = (option: GenerateOptions["regime"], date: string, weekday: Weekday): Regime | undefined => {
   if (option === undefined) return undefined
   if (typeof option === "string") return option
   const r = option[date] ?? option[weekday]
@@ -49,28 +81,36 @@ const regimeFor = (option: GenerateWeekOptions["regime"], date: string, weekday:
   return r
 }
 
+const parsed = (schedule: string | Schedule): Schedule =>
+  typeof schedule === "string" ? parseSchedule(schedule, "schedule") : schedule
+
+const NO_HOLIDAYS: ReadonlySet<string> = new Set()
+
+interface PlannedDay {
+  readonly date: string
+  readonly weekday: Weekday
+  readonly day: DaySchedule
+}
+
 /**
- * One recorded day per scheduled weekday of the week starting `start` (a Monday). Each day's seed is
- * deriveSeed(seed, date); an index's days continue from its previous generated close.
+ * The planned days, in date order. Each day's seed is deriveSeed(seed, date); an index's days continue
+ * from its previous generated close.
  */
-export const generateWeek = (options: GenerateWeekOptions): Array<WeekFile> => {
-  if (!isIsoDate(options.start)) throw new RangeError(`generateWeek: bad start date ${options.start}`)
-  if (dayOf(options.start).weekday !== 1) throw new RangeError(`generateWeek: ${options.start} is not a Monday`)
-  const schedule = typeof options.schedule === "string" ? parseSchedule(options.schedule, "schedule") : options.schedule
-  const instruments = options.instruments ?? loadInstruments()
+const generatePlanned = (
+  planned: ReadonlyArray<PlannedDay>,
+  options: GenerateOptions,
+  instruments: Instruments,
+  holidaysOf: (index: IndexName) => ReadonlySet<string>
+): Array<WeekFile> => {
   const lastClose: Partial<Record<IndexName, number>> = { ...options.previousClose }
-  const out: Array<WeekFile> = []
-  WEEKDAYS.forEach((weekday, offset) => {
-    const day = schedule.days[weekday]
-    if (day === undefined) return
-    const date = dayOf(options.start).plus({ days: offset }).toISODate() ?? options.start
+  return planned.map(({ date, weekday, day }): WeekFile => {
     const index = day.index
     const seed = deriveSeed(options.seed, date)
     const previousClose =
       lastClose[index] ??
       Math.round(INDEX_LEVELS[index] * (1 + 0.03 * (2 * createRng(deriveSeed(options.seed, "level", index)).uniform() - 1)) * 100) / 100
     const regime = regimeFor(options.regime, date, weekday)
-    const expiry = weeklyExpiryOf(index, date)
+    const expiry = weeklyExpiryOf(index, date, holidaysOf(index))
     const generated = generateDay({
       date,
       index,
@@ -84,20 +124,71 @@ export const generateWeek = (options: GenerateWeekOptions): Array<WeekFile> => {
       seed,
       previousClose,
       ...(regime === undefined ? {} : { regime }),
-      ...(options.stopFraction === undefined ? {} : { stopFraction: options.stopFraction })
+      ...(options.stopFraction === undefined ? {} : { stopFraction: options.stopFraction }),
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...(options.chainStrikes === undefined ? {} : { chainStrikes: options.chainStrikes })
     })
     lastClose[index] = generated.meta.close
-    out.push({
+    return {
       file: `${date}-${index}.jsonl`,
       text: toJsonl(generated),
       date,
+      weekday,
       index,
       expiry: generated.header.expiry,
+      dte: tradingDaysBetween(date, expiry),
       regime: generated.meta.regime,
-      seed
-    })
+      seed,
+      meta: generated.meta
+    }
   })
-  return out
+}
+
+/**
+ * One recorded day per scheduled weekday of the week starting `start` (a Monday). Each day's seed is
+ * deriveSeed(seed, date); an index's days continue from its previous generated close.
+ */
+export const generateWeek = (options: GenerateWeekOptions): Array<WeekFile> => {
+  if (!isIsoDate(options.start)) throw new RangeError(`generateWeek: bad start date ${options.start}`)
+  if (dayOf(options.start).weekday !== 1) throw new RangeError(`generateWeek: ${options.start} is not a Monday`)
+  const schedule = parsed(options.schedule)
+  const planned: Array<PlannedDay> = []
+  WEEKDAYS.forEach((weekday, offset) => {
+    const day = schedule.days[weekday]
+    if (day === undefined) return
+    planned.push({ date: dayOf(options.start).plus({ days: offset }).toISODate() ?? options.start, weekday, day })
+  })
+  return generatePlanned(planned, options, options.instruments ?? loadInstruments(), () => NO_HOLIDAYS)
+}
+
+/**
+ * `days` consecutive trading days from `start`: weekends and the holidays of each day's exchange are
+ * skipped, and so are weekdays with neither a schedule entry nor a `borrow`. Each day's index and
+ * entries come from its weekday's schedule (or the borrowed weekday's), its expiry is the index's weekly
+ * expiry (moved back over holidays), its seed deriveSeed(seed, date), as in generateWeek.
+ */
+export const generateTradingDays = (options: GenerateTradingDaysOptions): Array<WeekFile> => {
+  if (!isIsoDate(options.start)) throw new RangeError(`generateTradingDays: bad start date ${options.start}`)
+  if (!Number.isInteger(options.days) || options.days <= 0) throw new RangeError(`generateTradingDays: bad days ${options.days}`)
+  const schedule = parsed(options.schedule)
+  const instruments = options.instruments ?? loadInstruments()
+  const holidaysOf = (index: IndexName): ReadonlySet<string> =>
+    options.holidays?.[exchangeOf(instruments, index) === "NFO" ? "NSE" : "BSE"] ?? NO_HOLIDAYS
+  const planned: Array<PlannedDay> = []
+  // a year of dates is plenty for any schedule with at least one weekday
+  for (let d = dayOf(options.start), n = 0; planned.length < options.days && n < 366; d = d.plus({ days: 1 }), n++) {
+    if (d.weekday > 5) continue
+    const weekday = WEEKDAYS[d.weekday - 1]
+    if (weekday === undefined) continue
+    const from = options.borrow?.[weekday]
+    const day = schedule.days[weekday] ?? (from === undefined ? undefined : schedule.days[from])
+    const date = d.toISODate() ?? options.start
+    if (day === undefined || holidaysOf(day.index).has(date)) continue
+    planned.push({ date, weekday, day })
+  }
+  if (planned.length < options.days)
+    throw new RangeError(`generateTradingDays: only ${planned.length} scheduled trading days in a year from ${options.start}`)
+  return generatePlanned(planned, options, instruments, holidaysOf)
 }
 
 /** The bundled sample week in simulations/days/ (see write-sample-week.ts). */
@@ -108,3 +199,44 @@ export const SAMPLE_WEEK = {
   baskets: 15,
   budgetPerBasket: 1_000_000
 } as const
+
+/**
+ * The four-week set in simulations/four-weeks/ (see write-four-weeks.ts): 20 consecutive trading days,
+ * Monday 6 July to Friday 31 July 2026 (no NSE or BSE holiday in that span), NIFTY on Monday (1DTE),
+ * Tuesday (expiry), Wednesday (4DTE, with Friday's entries: the schedule has no Wednesday) and Friday
+ * (2DTE), SENSEX on Thursday (expiry), drawn by the hedger-realistic model "v2". Each of the regimes
+ * that hurt a hedger (gap, volSpike, volCrush, whipsaw) is on three days, calm on five, trending on three.
+ */
+export const FOUR_WEEKS = {
+  start: "2026-07-06",
+  days: 20,
+  seed: 20260706,
+  tickSeconds: 60,
+  baskets: 15,
+  budgetPerBasket: 1_000_000,
+  model: "v2",
+  chainStrikes: "tick",
+  borrow: { Wednesday: "Friday" },
+  regime: {
+    "2026-07-06": "gap", // Monday after a weekend: the open gaps, IV up
+    "2026-07-07": "volCrush", // expiry day after the gap: IV and the wings collapse
+    "2026-07-08": "calm",
+    "2026-07-09": "volSpike", // SENSEX expiry: a mid-session IV jump with a spot shock
+    "2026-07-10": "trending",
+    "2026-07-13": "calm",
+    "2026-07-14": "whipsaw", // NIFTY expiry: stop-losses, then the market comes back
+    "2026-07-15": "trending",
+    "2026-07-16": "gap", // SENSEX expiry opens away from the previous close
+    "2026-07-17": "volSpike",
+    "2026-07-20": "gap",
+    "2026-07-21": "volSpike", // NIFTY expiry
+    "2026-07-22": "calm",
+    "2026-07-23": "whipsaw", // SENSEX expiry
+    "2026-07-24": "volCrush",
+    "2026-07-27": "calm",
+    "2026-07-28": "whipsaw", // NIFTY monthly and weekly expiry
+    "2026-07-29": "volCrush",
+    "2026-07-30": "calm", // SENSEX monthly expiry
+    "2026-07-31": "trending"
+  }
+} as const satisfies Omit<GenerateTradingDaysOptions, "schedule">

@@ -13,6 +13,14 @@
 // Hence a 0DTE chain at 09:20 prices about one session of variance, which gives far wings the few
 // rupees they trade at in the market.
 //
+// Two market models draw the regimes. "v1" (the default) is frozen: it drew the bundled sample week
+// (simulations/days), whose files and figures must not change. "v2" draws each regime as it hurts a
+// hedger (1-3 % opening gaps with IV up, IV jumps of 6-11 vol points within minutes with a spot
+// shock, a post-event IV crush that takes the wings down to the tick, whipsaws of 0.7-1.3 % either
+// side of the open) and prices on a more put-skewed smile whose far wings keep a few rupees, so
+// far-OTM hedges cost about what they do in the market (see scenarioV2Of and wingSmileMultiplier
+// below; simulations/four-weeks is drawn with it).
+//
 // Determinism: only seeded mulberry32 streams, correctly rounded arithmetic and the portable
 // exp/log of the pricing module are used; prices are rounded to the 0.05 tick and spot to 2
 // decimals, so the same options give byte-identical JSON Lines on every machine.
@@ -30,6 +38,18 @@ export const REGIMES = ["calm", "trending", "gap", "volCrush", "volSpike", "whip
 export type Regime = (typeof REGIMES)[number]
 
 export const isRegime = (s: string): s is Regime => (REGIMES as ReadonlyArray<string>).includes(s)
+
+/** The market model that draws a day: "v1" froze with the bundled sample week; "v2" is hedger-realistic. */
+export const MARKET_MODELS = ["v1", "v2"] as const
+export type MarketModel = (typeof MARKET_MODELS)[number]
+
+export const isMarketModel = (s: string): s is MarketModel => (MARKET_MODELS as ReadonlyArray<string>).includes(s)
+
+/**
+ * Which strikes a tick lists: "day" every strike within ±10 % of any spot of the day (the same rows
+ * on every tick), "tick" only those within ±10 % of that tick's spot (the spec's minimum, smaller files).
+ */
+export type ChainStrikes = "day" | "tick"
 
 /** The header fields a generated day is given (`version` is fixed, `openingPositions` always empty). */
 type GivenHeaderField =
@@ -49,6 +69,10 @@ export interface GenerateDayOptions extends Pick<RecordedDayHeader, GivenHeaderF
   readonly previousClose?: number
   /** A stop-loss fires when an entry's combined short premium rises by this fraction (default 0.3). */
   readonly stopFraction?: number
+  /** Default "v1" (frozen: the bundled sample week's model). */
+  readonly model?: MarketModel
+  /** Default "day". */
+  readonly chainStrikes?: ChainStrikes
 }
 
 /** The header line of a generated day: recorded-day's header with its `type`, never opening positions. */
@@ -79,6 +103,7 @@ export type DayRecord = TickRecord | ExitRecord
 /** What was drawn for the day (not part of the file). */
 export interface DayMeta {
   readonly regime: Regime
+  readonly model: MarketModel
   readonly seed: number
   readonly previousClose: number
   readonly open: number
@@ -156,14 +181,21 @@ export const chooseRegime = (seed: number): Regime => {
 
 /**
  * Years of variance (trading-time clock) from `secondsOfDay` on `date` to 15:30 on `expiry`:
- * the rest of today's session, plus one per later session, plus OVERNIGHT_WEIGHT per calendar night.
+ * the rest of today's session, plus one per later session, plus OVERNIGHT_WEIGHT per calendar night
+ * (model v1), or per night before a weekday and `weekendNightWeight` per night before a Saturday or
+ * Sunday when that is given (model v2: the market prices less variance over a weekend).
  */
-export const varianceYears = (date: string, secondsOfDay: number, expiry: string): number => {
+export const varianceYears = (date: string, secondsOfDay: number, expiry: string, weekendNightWeight?: number): number => {
   const sessionLeft = clamp((CLOSE_SECONDS - secondsOfDay) / SESSION_SECONDS, 0, 1)
   if (expiry <= date) return expiry === date ? sessionLeft / SESSION_DAYS_PER_YEAR : 0
   const nights = Math.round((instantOf(expiry, MARKET_OPEN) - instantOf(date, MARKET_OPEN)) / 86_400_000)
-  return (sessionLeft + tradingDaysBetween(date, expiry) + OVERNIGHT_WEIGHT * nights) / SESSION_DAYS_PER_YEAR
+  const sessions = tradingDaysBetween(date, expiry)
+  if (weekendNightWeight === undefined) return (sessionLeft + sessions + OVERNIGHT_WEIGHT * nights) / SESSION_DAYS_PER_YEAR
+  return (sessionLeft + sessions + OVERNIGHT_WEIGHT * sessions + weekendNightWeight * (nights - sessions)) / SESSION_DAYS_PER_YEAR
 }
+
+/** Variance of a night before a Saturday or Sunday, in sessions (model v2). */
+export const WEEKEND_NIGHT_WEIGHT = 0.1
 
 /** ATM IV (trading-time) of an index at a number of sessions to expiry, before regime effects. */
 const baseAtmIv = (index: IndexName, sessionsToExpiry: number): number => {
@@ -183,6 +215,25 @@ export const smileMultiplier = (z: number, put: number, call: number): number =>
   return 1 + a * (Math.sqrt(zc * zc + c * c) - c) + b * zc
 }
 
+/** Where the v2 smile stops growing linearly (in units of the multiplier), and how fast it bends. */
+const WING_LINEAR_TO = 0.6
+const WING_BEND = 0.4
+
+/**
+ * The v2 smile: smileMultiplier's shape (slope `put` below the forward, `call` above, smooth at the
+ * money), bent from linear to square-root growth once it has added WING_LINEAR_TO to the multiplier.
+ * Far-OTM wings keep a few rupees (2-5 % OTM) and prices stay monotonic in the strike for any slopes
+ * (a smile growing linearly in z without end would make the wings' prices rise again away from the
+ * money: |m'(z)| must stay below the normal Mills ratio at |z|/m(z), which √-growth keeps).
+ */
+export const wingSmileMultiplier = (z: number, put: number, call: number): number => {
+  const a = (put + call) / 2
+  const b = (call - put) / 2
+  const c = 0.4
+  const y = a * (Math.sqrt(z * z + c * c) - c) + b * z
+  return 1 + (y <= WING_LINEAR_TO ? y : WING_LINEAR_TO + 2 * WING_BEND * (Math.sqrt(1 + (y - WING_LINEAR_TO) / WING_BEND) - 1))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Regimes
 
@@ -197,9 +248,25 @@ interface Scenario {
   readonly ivLevel: (u: number) => number
   readonly putSkew: number
   readonly callSkew: number
+  /** Multiplier of the smile's slopes at u (v1: always 1). */
+  readonly skewLevel: (u: number) => number
+  /** Smile multiplier of the ATM IV at standardised moneyness z, given the put and call slopes. */
+  readonly smile: (z: number, put: number, call: number) => number
 }
 
-const scenarioOf = (regime: Regime, rng: Rng): Scenario => {
+const flat = (): number => 1
+
+const scenarioOf = (regime: Regime, rng: Rng, model: MarketModel): Scenario =>
+  model === "v2" ? scenarioV2Of(regime, rng) : scenarioV1Of(regime, rng)
+
+/** The frozen v1 regimes (the bundled sample week's): keep every number and every draw as it is. */
+const scenarioV1Of = (regime: Regime, rng: Rng): Scenario => ({
+  ...scenarioV1Paths(regime, rng),
+  skewLevel: flat,
+  smile: smileMultiplier
+})
+
+const scenarioV1Paths = (regime: Regime, rng: Rng): Omit<Scenario, "skewLevel" | "smile"> => {
   switch (regime) {
     case "calm": {
       const gap = 0.0025 * rng.normal()
@@ -279,17 +346,9 @@ const scenarioOf = (regime: Regime, rng: Rng): Scenario => {
         sign = sign === 1 ? -1 : 1
       }
       knots.push([1, knots[knots.length - 1]?.[1] ?? 0])
-      const trend = (u: number): number => {
-        for (let k = 1; k < knots.length; k++) {
-          const [u1, v1] = knots[k] ?? [1, 0]
-          const [u0, v0] = knots[k - 1] ?? [0, 0]
-          if (u <= u1) return v0 + (v1 - v0) * smoothstep(u1 > u0 ? (u - u0) / (u1 - u0) : 1)
-        }
-        return knots[knots.length - 1]?.[1] ?? 0
-      }
       return {
         gap,
-        trend,
+        trend: piecewise(knots),
         realisedVol: () => 0.14,
         ivLevel: () => 1.08,
         putSkew: 0.15,
@@ -297,6 +356,148 @@ const scenarioOf = (regime: Regime, rng: Rng): Scenario => {
       }
     }
   }
+}
+
+/**
+ * The v2 regimes: each does what hurts a hedger, with the numbers the tests hold it to.
+ * - calm / trending: baselines, on the same random walk (realised vol 8 %): a drift of ±0.2 % / a trend
+ *   of 1-1.8 % over the day; IV flat, or up 10 % through a falling day.
+ * - gap: the open is 1-3 % away from the previous close (either way), ATM IV opens 1.2-1.5x the day's
+ *   base (more for a bigger gap) and eases over the morning, the put skew is steeper after a gap down;
+ *   between -30 % (the gap extends) and +60 % of the gap is filled in the first hour or so.
+ * - volSpike: at a seeded time between 10:30 and 14:00 ATM IV jumps by 55-95 % of the base (6-11 vol
+ *   points at a 12 % base) within 3-10 minutes, together with a 1-2.2 % spot shock (down 70 % of the
+ *   time), and keeps 45-70 % of the jump to the close; the put skew steepens with it.
+ * - volCrush: a post-event open: ATM IV opens 1.35-1.65x the base and falls to 0.72-0.85x with a time
+ *   constant of 30-70 minutes, the smile flattening (slopes 1.2x to 0.8x), so far-OTM wings bought
+ *   early lose most of their value (to the 0.05 tick on an expiry day).
+ * - whipsaw: 4-6 swings to 0.7-1.3 % either side of the open through the day: short straddles are
+ *   stopped out and the market comes back, leaving the hedges bought for them idle.
+ */
+const scenarioV2Of = (regime: Regime, rng: Rng): Scenario => {
+  const smile = wingSmileMultiplier
+  const putSkew = 0.22
+  const callSkew = 0.1
+  switch (regime) {
+    case "calm": {
+      const gap = 0.0025 * rng.normal()
+      const drift = 0.002 * rng.normal()
+      return {
+        gap,
+        trend: (u) => drift * u,
+        realisedVol: () => 0.08,
+        ivLevel: (u) => 0.9 * (1 - 0.05 * u),
+        skewLevel: flat,
+        putSkew,
+        callSkew,
+        smile
+      }
+    }
+    case "trending": {
+      const gap = 0.003 * rng.normal()
+      const dir = rng.sign()
+      const total = dir * rng.between(0.01, 0.018)
+      return {
+        gap,
+        trend: (u) => total * u * (1.3 - 0.3 * u),
+        realisedVol: () => 0.08,
+        ivLevel: (u) => (dir < 0 ? 1 + 0.1 * u : 1 - 0.05 * u),
+        skewLevel: (u) => (dir < 0 ? 1 + 0.15 * u : 1),
+        putSkew,
+        callSkew,
+        smile
+      }
+    }
+    case "gap": {
+      const dir = rng.sign()
+      const size = rng.between(0.01, 0.03)
+      const gap = portableLog(1 + dir * size)
+      const fill = rng.between(-0.3, 0.6) // < 0: the gap extends; > 0: part of it is filled
+      const norm = 1 - portableExp(-4)
+      const surprise = 0.08 + 12 * size
+      return {
+        gap,
+        trend: (u) => (-gap * fill * (1 - portableExp(-u / 0.25))) / norm,
+        realisedVol: (u) => 0.11 + 0.1 * portableExp(-u / 0.12),
+        ivLevel: (u) => 1 + 3 * size + surprise * portableExp(-u / 0.25),
+        skewLevel: (u) => 1 + (dir < 0 ? 0.3 : 0.1) * portableExp(-u / 0.3),
+        putSkew,
+        callSkew,
+        smile
+      }
+    }
+    case "volCrush": {
+      const gap = 0.004 * rng.normal()
+      const drift = 0.003 * rng.normal()
+      const high = rng.between(1.35, 1.65)
+      const low = rng.between(0.72, 0.85)
+      const tau = rng.between(30, 70) / 375
+      return {
+        gap,
+        trend: (u) => drift * u,
+        realisedVol: (u) => 0.07 + 0.08 * portableExp(-u / 0.15),
+        ivLevel: (u) => low + (high - low) * portableExp(-u / tau),
+        skewLevel: (u) => 0.8 + 0.4 * portableExp(-u / tau),
+        putSkew,
+        callSkew,
+        smile
+      }
+    }
+    case "volSpike": {
+      const gap = 0.0025 * rng.normal()
+      const start = rng.between(75, 285) / 375 // 10:30-14:00
+      const ramp = rng.between(3, 10) / 375
+      const jump = rng.between(0.55, 0.95)
+      const keep = rng.between(0.45, 0.7)
+      const dir = rng.uniform() < 0.7 ? -1 : 1
+      const size = dir * rng.between(0.01, 0.022)
+      const retrace = rng.between(0, 0.35)
+      const spike = (u: number): number => smoothstep((u - start) / ramp)
+      const after = (u: number): number => Math.max(0, u - start - ramp)
+      return {
+        gap,
+        trend: (u) => size * spike(u) - size * retrace * smoothstep(after(u) / 0.25),
+        realisedVol: (u) => (u < start ? 0.08 : u < start + ramp ? 0.15 : 0.1 + 0.08 * portableExp(-after(u) / 0.1)),
+        ivLevel: (u) => 0.9 + jump * spike(u) * (keep + (1 - keep) * portableExp(-after(u) / 0.2)),
+        skewLevel: (u) => 1 + (dir < 0 ? 0.35 : 0.15) * spike(u),
+        putSkew,
+        callSkew,
+        smile
+      }
+    }
+    case "whipsaw": {
+      const gap = 0.003 * rng.normal()
+      const swings = 4 + rng.int(3)
+      const knots: Array<readonly [number, number]> = [[0, 0]]
+      let sign = rng.sign()
+      for (let k = 1; k <= swings; k++) {
+        const u = clamp((k + rng.between(-0.25, 0.25)) / (swings + 0.5), 0.05, 1)
+        knots.push([u, sign * rng.between(0.007, 0.013)])
+        sign = sign === 1 ? -1 : 1
+      }
+      knots.push([1, knots[knots.length - 1]?.[1] ?? 0])
+      return {
+        gap,
+        trend: piecewise(knots),
+        realisedVol: () => 0.13,
+        ivLevel: () => 1.08,
+        skewLevel: () => 1.05,
+        putSkew,
+        callSkew,
+        smile
+      }
+    }
+  }
+}
+
+/** A path through the knots (u, log move), smooth between them, flat after the last. */
+const piecewise = (knots: ReadonlyArray<readonly [number, number]>) => (u: number): number => {
+  for (let k = 1; k < knots.length; k++) {
+    const [u1, v1] = knots[k] ?? [1, 0]
+    const [u0, v0] = knots[k - 1] ?? [0, 0]
+    if (u <= u1) return v0 + (v1 - v0) * smoothstep(u1 > u0 ? (u - u0) / (u1 - u0) : 1)
+  }
+  return knots[knots.length - 1]?.[1] ?? 0
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,6 +524,9 @@ const validate = (o: GenerateDayOptions): void => {
   }
   if (o.stopFraction !== undefined && !(o.stopFraction > 0 && Number.isFinite(o.stopFraction)))
     fail(`bad stopFraction ${o.stopFraction}`)
+  if (o.model !== undefined && !isMarketModel(o.model)) fail(`unknown model ${String(o.model)}`)
+  if (o.chainStrikes !== undefined && o.chainStrikes !== "day" && o.chainStrikes !== "tick")
+    fail(`bad chainStrikes ${String(o.chainStrikes)}`)
   const seen = new Set<string>()
   for (const e of o.entries) {
     if (typeof e.portfolio !== "string" || e.portfolio === "") fail("entry without portfolio")
@@ -365,7 +569,11 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
   validate(options)
   const { date, index, expiry, strikeStep, seed } = options
   const regime = options.regime ?? chooseRegime(seed)
-  const scenario = scenarioOf(regime, createRng(deriveSeed(seed, "scenario", regime)))
+  const model = options.model ?? "v1"
+  // v1 seeds its scenario stream as it always did; v2 draws from a stream of its own.
+  const scenarioSeed = model === "v1" ? deriveSeed(seed, "scenario", regime) : deriveSeed(seed, "scenario", model, regime)
+  const scenario = scenarioOf(regime, createRng(scenarioSeed), model)
+  const weekendNightWeight = model === "v2" ? WEEKEND_NIGHT_WEIGHT : undefined
   const dayRng = createRng(deriveSeed(seed, "day"))
   const pathRng = createRng(deriveSeed(seed, "path"))
   const ivRng = createRng(deriveSeed(seed, "iv"))
@@ -384,6 +592,7 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
   const ivBase = baseAtmIv(index, sessions) * ivDay
   const putSkew = scenario.putSkew * skewDay
   const callSkew = scenario.callSkew * skewDay
+  const skews: Array<number> = []
 
   // spot and ATM IV paths
   const times = tickSecondsOfDay(options.tickSeconds)
@@ -405,6 +614,7 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
     spots.push(round2(open * portableExp(logMove)))
     const leverage = clamp(1 - 4 * logMove, 0.8, 1.3)
     ivs.push(ivBase * scenario.ivLevel(u) * portableExp(ivNoise) * leverage)
+    skews.push(scenario.skewLevel(u))
   }
 
   // the day's listed strikes: every multiple of the step within ±10 % of any tick's spot
@@ -414,22 +624,36 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
     if (s < low) low = s
     if (s > high) high = s
   }
-  const firstStrike = Math.max(1, Math.floor((low * (1 - CHAIN_HALF_WIDTH)) / strikeStep) - 1)
-  const lastStrike = Math.ceil((high * (1 + CHAIN_HALF_WIDTH)) / strikeStep) + 1
-  const strikes: Array<number> = []
-  for (let k = firstStrike; k <= lastStrike; k++) strikes.push(k * strikeStep)
+  const strikesFrom = (first: number, last: number): Array<number> => {
+    const out: Array<number> = []
+    for (let k = first; k <= last; k++) out.push(k * strikeStep)
+    return out
+  }
+  const dayStrikes = strikesFrom(
+    Math.max(1, Math.floor((low * (1 - CHAIN_HALF_WIDTH)) / strikeStep) - 1),
+    Math.ceil((high * (1 + CHAIN_HALF_WIDTH)) / strikeStep) + 1
+  )
+  // "tick": the strikes from the last one at or below spot - 10 % to the first at or above spot + 10 %
+  const strikesOf = (spot: number): ReadonlyArray<number> =>
+    options.chainStrikes === "tick"
+      ? strikesFrom(
+          Math.max(1, Math.floor((spot * (1 - CHAIN_HALF_WIDTH)) / strikeStep)),
+          Math.ceil((spot * (1 + CHAIN_HALF_WIDTH)) / strikeStep)
+        )
+      : dayStrikes
 
   // chains
   const ticks: Array<TickRecord> = times.map((s, i) => {
     const time = wallTimeFromSeconds(s)
     const spot = spots[i] ?? open
     const atmIv = ivs[i] ?? ivBase
-    const tv = varianceYears(date, s, expiry)
+    const skewLevel = skews[i] ?? 1
+    const tv = varianceYears(date, s, expiry, weekendNightWeight)
     const tc = yearFraction(instantOf(date, time), expiry)
-    const chain = strikes.map((strike): ChainTuple => {
+    const chain = strikesOf(spot).map((strike): ChainTuple => {
       if (!(tv > 0 && tc > 0)) return [strike, price(intrinsic("CE", spot, strike)), price(intrinsic("PE", spot, strike))]
       const z = portableLog(strike / spot) / (atmIv * Math.sqrt(tv))
-      const vol = atmIv * smileMultiplier(z, putSkew, callSkew) * Math.sqrt(tv / tc)
+      const vol = atmIv * scenario.smile(z, putSkew * skewLevel, callSkew * skewLevel) * Math.sqrt(tv / tc)
       return [strike, price(black76("CE", spot, strike, tc, vol)), price(black76("PE", spot, strike, tc, vol))]
     })
     return { type: "tick", time, spot, chain }
@@ -469,6 +693,7 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
     records,
     meta: {
       regime,
+      model,
       seed,
       previousClose,
       open,

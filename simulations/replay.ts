@@ -5,10 +5,12 @@ import type { Alert, OrderRequest, Policy } from "../machines/protocol.ts"
 import { wakeTimes, type SessionEvent } from "../machines/session.ts"
 import { PaperWorld, type PaperWorldStore } from "../adapters/paper/world.ts"
 import { memoryAuditLog, memoryNotifier, memoryOrderJournal } from "../adapters/memory/recorders.ts"
-import type { HedgeConfig } from "../src/domain/config.ts"
+import type { HedgeConfig, SelectionMethod } from "../src/domain/config.ts"
+import type { PolicyName } from "../src/runtime/policies.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
-import { SessionEngine } from "../src/runtime/engine.ts"
-import { engineSetupFor } from "../src/runtime/session-plan.ts"
+import { SessionEngine, type EngineSetup } from "../src/runtime/engine.ts"
+import type { OperatorSource } from "../src/commands/operator.ts"
+import { engineSetupFor, type Polling } from "../src/runtime/session-plan.ts"
 import { VirtualClock } from "../src/runtime/virtual-clock.ts"
 import {
   AuditLog,
@@ -29,6 +31,14 @@ import { dayReportOf, type DayReport } from "../src/runtime/day-report.ts"
 export interface ReplayOptions {
   readonly config: HedgeConfig
   readonly policy: Policy
+  /** How hedges are chosen (default: the config's). */
+  readonly selection?: SelectionMethod
+  /** Decide on a polling loop's beat (the origin reference behaviour). */
+  readonly polling?: Polling
+  /** Look past the next entry (default true). */
+  readonly foresight?: boolean
+  /** The policy's name in the report (default: `policy`). */
+  readonly reportAs?: PolicyName
   /** The margin the paper broker reports (the "truth"). */
   readonly truth: MarginModel
   /** The engine's own margin estimate. */
@@ -56,6 +66,16 @@ export interface ReplayOptions {
   readonly auditFailsAfterBatches?: number
   /** Operator commands (toggle, manual exit) delivered at their instants, before that instant's clock. */
   readonly commands?: ReadonlyArray<{ readonly at: number; readonly event: SessionEvent }>
+  /** Commands queued while the day runs (the operator API): delivered at the next instant, before its clock. */
+  readonly operator?: OperatorSource
+  /** The day's engine, again after a restart, with the services it runs on (the live inspector). */
+  readonly onEngine?: (engine: SessionEngine, setup: EngineSetup, services: Context.Context<EngineServices>) => void
+  /** Called at the end of every instant (the inspector samples utilisation). */
+  readonly afterInstant?: (at: number) => Promise<void>
+  /** Waits before each instant (a replay paced to a multiple of market time). */
+  readonly pace?: (at: number) => Promise<void>
+  /** Stops the day at the next instant (the engine's records are written). */
+  readonly signal?: AbortSignal
   readonly file?: string
 }
 
@@ -130,7 +150,16 @@ export class ProcessGate {
 
 export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
   const h = day.header
-  const setup = engineSetupFor({ day: h, config: opts.config, policy: opts.policy, model: opts.estimate, enabled: opts.enabled ?? true })
+  const setup = engineSetupFor({
+    day: h,
+    config: opts.config,
+    policy: opts.policy,
+    model: opts.estimate,
+    enabled: opts.enabled ?? true,
+    ...(opts.selection === undefined ? {} : { selection: opts.selection }),
+    ...(opts.polling === undefined ? {} : { polling: opts.polling }),
+    ...(opts.foresight === undefined ? {} : { foresight: opts.foresight })
+  })
   const world = new PaperWorld(day, opts.truth, opts.store?.world)
   const kept = opts.store?.resume === true && opts.store.world !== undefined ? await Effect.runPromise(opts.store.world.load) : null
   if (kept !== null) world.restore(kept)
@@ -160,6 +189,8 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   const firstGate = gate
   const resuming = opts.store?.resume === true
   let engine = await Effect.runPromise(Effect.provideContext(resuming ? SessionEngine.resume(setup) : SessionEngine.start(setup), servicesOf(gate)))
+  // What watches the day reads the world directly, uncounted by the fault-injection gate.
+  opts.onEngine?.(engine, setup, servicesOf(undefined))
   let restarts = 0
   /** Wait for the engine, unless the process dies first; true when it died. */
   const died = async (work: Promise<void>): Promise<boolean> => {
@@ -178,8 +209,11 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   let next: number | undefined = resuming ? Math.max(clock.now(), engine.actor.getSnapshot().context.now) : clock.now()
   /** The instant the running process (re)started at, when it carries on from records. */
   let startedAt = resuming ? next : undefined
-  while (next !== undefined && !engine.done && engine.failure === null) {
+  const stopped = () => opts.signal?.aborted === true
+  while (next !== undefined && !engine.done && engine.failure === null && !stopped()) {
     const at: number = next
+    await opts.pace?.(at)
+    if (stopped()) break
     clock.advanceTo(at)
     await Effect.runPromise(world.advanceTo(at))
     let dead = await died(engine.observeStrategies())
@@ -188,6 +222,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     const taken = startedAt === at && (await Effect.runPromise(audit.trail)).some((r) => r.actorId === "session" && r.event === "CLOCK" && (r.payload as { at?: number }).at === at)
     if (!dead && !taken) {
       for (const c of commands) if (c.at === at) engine.send(c.event)
+      opts.operator?.deliver(at, (event) => engine.send(event))
       engine.send({ type: "CLOCK", at, spot: world.tick?.spot ?? null })
       dead = await died(engine.settle())
     }
@@ -198,8 +233,10 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
       restarts++
       startedAt = at
       engine = await Effect.runPromise(Effect.provideContext(SessionEngine.resume(setup), servicesOf(undefined)))
+      opts.onEngine?.(engine, setup, servicesOf(undefined))
       continue
     }
+    await opts.afterInstant?.(at)
     const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0], commands.find((c) => c.at > at)?.at]
     const soonest = Math.min(...upcoming.filter((t): t is number => t !== undefined))
     next = Number.isFinite(soonest) ? Math.max(soonest, at) : undefined
@@ -208,6 +245,6 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // The report reads the whole trail: a resumed process wrote only its part of it, and reads the rest
   // back; otherwise this process holds it all.
   const trail = resuming ? await Effect.runPromise(audit.trail) : rows
-  return { failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.policy, engine, breaches: world.breaches, peak: world.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
+  return { failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.reportAs ?? opts.policy, engine, breaches: world.breaches, peak: world.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 

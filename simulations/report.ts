@@ -1,5 +1,4 @@
 // Reports of simulated days: totals per policy, a readable table for people and JSON for machines.
-import type { Policy } from "../machines/protocol.ts"
 import type { DayReport } from "../src/runtime/day-report.ts"
 import type { AnalyticsRow } from "../adapters/postgres/engine-store.ts"
 
@@ -17,7 +16,8 @@ export interface Totals {
 }
 
 export interface PolicyRun {
-  readonly policy: Policy
+  /** The policy's name ("engine", "reference", "engine-constants", ...). */
+  readonly policy: string
   readonly days: ReadonlyArray<DayReport>
   readonly total: Totals
 }

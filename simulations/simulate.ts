@@ -1,9 +1,9 @@
 // `autohedge simulate`: every day file through every policy asked for. All files are read and
 // validated before any day is run, so a bad file never leaves a half-made report behind.
 import { Effect, Schema } from "effect"
-import type { Policy } from "../machines/protocol.ts"
 import type { HedgeConfig } from "../src/domain/config.ts"
-import { constantsMarginModel } from "../src/domain/margin.ts"
+import type { MarginModel } from "../src/domain/margin.ts"
+import { marginModelOf, policyPlan, type PolicyName, type PolicyPlan } from "../src/runtime/policies.ts"
 import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "./recorded-day.ts"
 import { replayDay, type ReplayOptions } from "./replay.ts"
 import type { DayReport } from "../src/runtime/day-report.ts"
@@ -14,7 +14,17 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
 import { totalsOf, type PolicyRun } from "./report.ts"
 import type { PaperWorldState } from "../adapters/paper/world.ts"
 
-export const POLICIES: ReadonlyArray<Policy> = ["engine", "static", "none"]
+/** The policies a plain `simulate` compares. */
+export const POLICIES: ReadonlyArray<PolicyName> = ["engine", "static", "none"]
+
+/** What the simulated broker reports as margin in use. */
+export type TruthName = "span" | "constants"
+export const TRUTHS = ["span", "constants"] as const satisfies ReadonlyArray<TruthName>
+
+export const truthModelOf = (truth: TruthName, config: HedgeConfig): MarginModel =>
+  marginModelOf(truth, config, () => {
+    throw new Error("the truth is never the broker's own estimate")
+  })
 
 export class SimulationFailed extends Schema.TaggedError<SimulationFailed>()("SimulationFailed", {
   message: Schema.String
@@ -29,7 +39,7 @@ export const readDays = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyAr
   })
 
 /** Where a simulated day keeps its records: a database session, or (undefined) this process only. */
-type StoreFor<R> = (day: RecordedDay, policy: Policy) => Effect.Effect<
+type StoreFor<R> = (day: RecordedDay, policy: PolicyName) => Effect.Effect<
   { readonly store: NonNullable<ReplayOptions["store"]>; readonly done: (report: DayReport) => Effect.Effect<void, unknown> } | undefined,
   unknown,
   R
@@ -37,38 +47,51 @@ type StoreFor<R> = (day: RecordedDay, policy: Policy) => Effect.Effect<
 
 const inMemory: StoreFor<never> = () => Effect.succeed(undefined)
 
+/** How a policy replays a day in the simulator. */
+export const replayOptionsFor = (plan: PolicyPlan, config: HedgeConfig, truth: MarginModel): ReplayOptions => ({
+  config,
+  policy: plan.policy,
+  selection: plan.selection,
+  foresight: plan.foresight,
+  ...(plan.polling === undefined ? {} : { polling: plan.polling }),
+  reportAs: plan.stored,
+  truth,
+  // In the simulator the broker's basket margin is the simulated broker's own truth.
+  estimate: marginModelOf(plan.estimate, config, () => truth)
+})
+
 export const simulate = <R = never>(
   days: ReadonlyArray<{ file: string; day: RecordedDay }>,
-  policies: ReadonlyArray<Policy>,
+  policies: ReadonlyArray<PolicyName | PolicyPlan>,
   config: HedgeConfig,
   storeFor: StoreFor<R> = inMemory as StoreFor<R>,
   /** Fault injection for restart tests: this process SIGKILLs itself at that service call. */
-  killAfterCalls?: number
+  killAfterCalls?: number,
+  /** The simulated broker's margin (default: the SPAN-style model with the config's parameters). */
+  truth: MarginModel = truthModelOf("span", config)
 ): Effect.Effect<ReadonlyArray<PolicyRun>, SimulationFailed, R> =>
   Effect.gen(function*() {
-    const model = constantsMarginModel(config.marginConstants)
     const runs: Array<PolicyRun> = []
-    for (const policy of policies) {
+    for (const given of policies) {
+      const plan = typeof given === "string" ? policyPlan(given, config) : given
+      const options = replayOptionsFor(plan, config, truth)
       const reports = []
       for (const { file, day } of days) {
-        const kept = yield* storeFor(day, policy)
+        const kept = yield* storeFor(day, plan.stored)
         const result = yield* Effect.promise(() =>
           replayDay(day, {
-            config,
-            policy,
-            truth: model,
-            estimate: model,
+            ...options,
             file,
             ...(kept === undefined ? {} : { store: kept.store }),
             ...(killAfterCalls === undefined ? {} : { killAfterCalls, hardKill: true })
           })
         )
         // A day whose engine stopped deciding has no result worth reporting.
-        if (result.failure !== null) return yield* new SimulationFailed({ message: `${file} (${policy}): ${result.failure}` })
+        if (result.failure !== null) return yield* new SimulationFailed({ message: `${file} (${plan.name}): ${result.failure}` })
         if (kept !== undefined) yield* kept.done(result.report)
         reports.push(result.report)
       }
-      runs.push({ policy, days: reports, total: totalsOf(reports) })
+      runs.push({ policy: plan.name, days: reports, total: totalsOf(reports) })
     }
     return runs
   }).pipe(

@@ -664,7 +664,8 @@ class Account {
   async marginOf(positions: ReadonlyArray<Position>): Promise<number> {
     const h = this.day.header
     return run(
-      this.truth.margin({ index: h.index, date: h.date, expiry: h.expiry, lotSize: h.lotSize, spot: this.tick?.spot ?? 0, at: this.at, positions })
+      // The chain lets a SPAN truth price each leg at its own implied vol.
+      this.truth.margin({ index: h.index, date: h.date, expiry: h.expiry, lotSize: h.lotSize, spot: this.tick?.spot ?? 0, at: this.at, positions, ...(this.tick === undefined ? {} : { chain: this.tick.chain }) })
     )
   }
 

@@ -35,7 +35,25 @@ export const MODEL_NAME = "openalgo-basket"
 /** OpenAlgo's limit of positions per /margin call. */
 export const MAX_BASKET = 50
 
-const MarginReply = Schema.Struct({ data: Schema.Struct({ total_margin_required: Numeric }) })
+// With Zerodha behind it, total_margin_required is Kite's basket `final.total` (span + exposure + the
+// net option premium, negative for a net credit) and the basket is priced with consider_positions=true:
+// the increment over what the account already holds. span_margin / exposure_margin are `final.span` /
+// `final.exposure` where the broker reports them (optional: not every broker does).
+const MarginReply = Schema.Struct({
+  data: Schema.Struct({
+    total_margin_required: Numeric,
+    span_margin: Schema.optionalKey(Schema.NullOr(Numeric)),
+    exposure_margin: Schema.optionalKey(Schema.NullOr(Numeric))
+  })
+})
+
+/** The broker's answer for a basket: its total, and the exchange margin's parts when it gives them. */
+export interface BasketMarginBreakdown {
+  /** total_margin_required (Zerodha: final.total, option premium included). */
+  readonly total: number
+  readonly span: number | null
+  readonly exposure: number | null
+}
 
 /**
  * The margin the broker would block for these positions held together, rupees. Shorts go as SELL;
@@ -46,9 +64,16 @@ export const basketMargin = (
   client: OpenAlgoClient,
   index: IndexName,
   positions: ReadonlyArray<Position>
-): Effect.Effect<number, MarginNotSupported | MarginModelError> => {
+): Effect.Effect<number, MarginNotSupported | MarginModelError> => Effect.map(basketMarginBreakdown(client, index, positions), (m) => m.total)
+
+/** basketMargin with the span / exposure split the broker reports (the calibration report prints it). */
+export const basketMarginBreakdown = (
+  client: OpenAlgoClient,
+  index: IndexName,
+  positions: ReadonlyArray<Position>
+): Effect.Effect<BasketMarginBreakdown, MarginNotSupported | MarginModelError> => {
   const held = netPositions(positions)
-  if (held.length === 0) return Effect.succeed(0)
+  if (held.length === 0) return Effect.succeed({ total: 0, span: 0, exposure: 0 })
   if (held.length > MAX_BASKET) {
     return Effect.fail(new MarginModelError({ model: MODEL_NAME, message: `${held.length} contracts: /margin takes at most ${MAX_BASKET} in one basket` }))
   }
@@ -62,7 +87,7 @@ export const basketMargin = (
     price: "0"
   }))
   return client.read("/margin", { positions: basket }, MarginReply).pipe(
-    Effect.map(({ data }) => data.total_margin_required),
+    Effect.map(({ data }) => ({ total: data.total_margin_required, span: data.span_margin ?? null, exposure: data.exposure_margin ?? null })),
     Effect.mapError((e) =>
       e.kind === "answered" && (e.status === 404 || e.status === 501)
         ? new MarginNotSupported({ message: e.message })
@@ -71,11 +96,25 @@ export const basketMargin = (
   )
 }
 
-/** A MarginModel priced by the broker's basket margin; positions keep their own expiries. */
-export const makeOpenAlgoMarginModel = (client: OpenAlgoClient): MarginModel => ({
+/**
+ * A MarginModel priced by the broker's basket margin; positions keep their own expiries. The broker
+ * prices a basket on top of what the account holds (consider_positions), so the model asks only for
+ * the positions beyond `accountHeld`: its answers are the account's margin less a constant (what the
+ * account blocks now), exact wherever the engine uses them, which is always in differences. The
+ * exchange margin (span + exposure) is taken where the broker reports it, as the SPAN model computes.
+ */
+export const makeOpenAlgoMarginModel = (
+  client: OpenAlgoClient,
+  accountHeld: Effect.Effect<ReadonlyArray<Position>, unknown> = Effect.succeed([])
+): MarginModel => ({
   name: MODEL_NAME,
   margin: (q) =>
-    basketMargin(client, q.index, q.positions).pipe(
+    Effect.gen(function*() {
+      const held = yield* accountHeld.pipe(Effect.mapError((e) => new MarginModelError({ model: MODEL_NAME, message: `the account's positions: ${String((e as { message?: unknown }).message ?? e)}` })))
+      const beyond = netPositions([...q.positions, ...held.map((p) => ({ ...p, quantity: -p.quantity }))])
+      const m = yield* basketMarginBreakdown(client, q.index, beyond)
+      return m.span !== null && m.exposure !== null ? m.span + m.exposure : m.total
+    }).pipe(
       Effect.catchTag("MarginNotSupported", (e) => Effect.fail(new MarginModelError({ model: MODEL_NAME, message: `not supported by the broker: ${e.message}` })))
     )
 })

@@ -83,7 +83,7 @@ export const livePaperBroker = (o: LivePaperOptions) =>
     const hedgeMarginDelta = Effect.gen(function*() {
       const account = yield* o.account.positions
       const snapshot = yield* o.market.snapshot
-      const query = { ...o.session, spot: snapshot.spot, at: snapshot.at }
+      const query = { ...o.session, spot: snapshot.spot, at: snapshot.at, chain: snapshot.chain }
       const without = yield* o.model.margin({ ...query, positions: netPositions(account) })
       const withHedges = yield* o.model.margin({ ...query, positions: netPositions([...account, ...paperPositions()]) })
       return withHedges - without

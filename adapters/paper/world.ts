@@ -216,7 +216,8 @@ export class PaperWorld {
       lotSize: h.lotSize,
       spot: this.tick?.spot ?? 0,
       at: this.now,
-      positions: this.positions
+      positions: this.positions,
+      chain: this.tick?.chain ?? []
     })
   }
 

@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import type * as Statement from "effect/sql/Statement"
-import type { Policy } from "../../machines/protocol.ts"
+import type { PolicyName } from "../../src/runtime/policies.ts"
 import type { TradingSession } from "../../src/domain/session.ts"
 import { instantOf, weekdayOf } from "../../src/domain/time.ts"
 import type { DayReport } from "../../src/runtime/day-report.ts"
@@ -28,7 +28,7 @@ const oneLine = (e: SqlError): string => String(e.message ?? e).split("\n")[0] ?
  * The session row of a day, mode and policy; its id keys everything else. `fresh` clears what an
  * earlier run of the same day left (a re-simulation); the daemon keeps it, to carry on from it.
  */
-export const openSession = (trading: TradingSession, policy: Policy, fresh: boolean) =>
+export const openSession = (trading: TradingSession, policy: PolicyName, fresh: boolean) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient
     const rows = yield* sql<{ id: number }>`
@@ -56,7 +56,7 @@ export const openSession = (trading: TradingSession, policy: Policy, fresh: bool
   })
 
 /** The session of a date, mode and policy, if one was recorded. */
-export const findSession = (date: string, mode: string, policy: Policy) =>
+export const findSession = (date: string, mode: string, policy: PolicyName) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient
     const rows = yield* sql<{ id: number }>`

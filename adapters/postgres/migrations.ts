@@ -223,7 +223,12 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
   ]),
   // When each order's send started, in market time: a broker without client order ids (OpenAlgo)
   // recognises an order after a restart by what was sent and when.
-  "0005_order_sent_at": statements([`ALTER TABLE auto_hedge.orders ADD COLUMN sent_at TIMESTAMPTZ`])
+  "0005_order_sent_at": statements([`ALTER TABLE auto_hedge.orders ADD COLUMN sent_at TIMESTAMPTZ`]),
+  // The origin's reference behaviour is simulated as a policy of its own, kept beside the others.
+  "0006_reference_policy": statements([
+    `ALTER TABLE auto_hedge.daily_session DROP CONSTRAINT daily_session_policy_check`,
+    `ALTER TABLE auto_hedge.daily_session ADD CONSTRAINT daily_session_policy_check CHECK (policy IN ('engine', 'reference', 'static', 'none'))`
+  ])
 }
 
 // PgMigrator's type asks for the services its optional `pg_dump` schema dump uses; we never ask for

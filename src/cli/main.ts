@@ -10,7 +10,9 @@ import { formatSchedule, loadScheduleFile } from "../domain/schedule.ts"
 import { loadConfigFrom } from "../runtime/load-config.ts"
 import { generateWeek } from "../../simulations/generate-week.ts"
 import { toJson, toText } from "../../simulations/report.ts"
-import { POLICIES, databaseStore, readDays, simulate } from "../../simulations/simulate.ts"
+import { POLICIES, TRUTHS, databaseStore, readDays, simulate, truthModelOf } from "../../simulations/simulate.ts"
+import { leagueJson, leagueMarkdown, runLeague } from "../../simulations/league.ts"
+import { POLICY_NAMES, type PolicyName } from "../runtime/policies.ts"
 import { formatAnalytics } from "../../simulations/report.ts"
 import { analytics, findSession, loadTransitions } from "../../adapters/postgres/engine-store.ts"
 import { formatVerification, verifyDay } from "../runtime/verify.ts"
@@ -25,6 +27,9 @@ import { recordDay, runDaemon } from "../daemon/daemon.ts"
 import { makeLog } from "../daemon/log.ts"
 import { loadDaemonSettings } from "../daemon/settings.ts"
 import { loadInstruments } from "../domain/instruments.ts"
+import { marginCommand } from "../calibration/cli.ts"
+import { DEFAULT_HTTP, daemonApiOptions, serveFromCli } from "../http/cli.ts"
+import { withOperatorApi } from "../http/daemon-http.ts"
 
 const DEFAULT_SCHEDULE = "config/schedule.json"
 
@@ -44,18 +49,23 @@ const configFlag = Flag.String("config").pipe(
   Flag.optional
 )
 
-const parsePolicies = (raw: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Policy>, Error> => {
+const parsePolicies = (raw: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<PolicyName>, Error> => {
   const names = raw.flatMap((r) => r.split(",")).map((s) => s.trim()).filter((s) => s !== "")
-  const bad = names.find((n) => !(POLICIES as ReadonlyArray<string>).includes(n))
-  if (bad !== undefined) return Effect.fail(new Error(`--policy: unknown policy "${bad}" (one of ${POLICIES.join(", ")})`))
-  return Effect.succeed(names.length === 0 ? POLICIES : ([...new Set(names)] as ReadonlyArray<Policy>))
+  const bad = names.find((n) => !(POLICY_NAMES as ReadonlyArray<string>).includes(n))
+  if (bad !== undefined) return Effect.fail(new Error(`--policy: unknown policy "${bad}" (one of ${POLICY_NAMES.join(", ")})`))
+  return Effect.succeed(names.length === 0 ? POLICIES : ([...new Set(names)] as ReadonlyArray<PolicyName>))
 }
 
 const simulateCommand = Command.make(
   "simulate",
   {
     paths: Argument.String("files-or-dirs").pipe(Argument.withDescription("recorded-day files (.jsonl, .jsonl.gz) or directories of them"), Argument.variadic({ min: 1 })),
-    policy: Flag.String("policy").pipe(Flag.withDescription("engine, static, none (repeat or comma-separate; default all three)"), Flag.atLeast(0)),
+    policy: Flag.String("policy").pipe(Flag.withDescription("engine, reference, static, none (repeat or comma-separate; default engine, static, none)"), Flag.atLeast(0)),
+    compare: Flag.Boolean("compare").pipe(
+      Flag.withDescription("the policy league table: the engine on each margin estimate, the origin's reference behaviour, static, none and the hindsight oracle (Markdown, or --json)"),
+      Flag.withDefault(false)
+    ),
+    truth: Flag.Literals("truth", TRUTHS).pipe(Flag.withDescription("the simulated broker's margin model (default span)"), Flag.withDefault("span" as const)),
     json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of the table"), Flag.withDefault(false)),
     alerts: Flag.Boolean("alerts").pipe(Flag.withDescription("also print every alert, as the trader reads it"), Flag.withDefault(false)),
     db: Flag.Boolean("db").pipe(
@@ -66,17 +76,31 @@ const simulateCommand = Command.make(
       Flag.withDescription("with --db: carry on from where a killed run of the same days stopped"),
       Flag.withDefault(false)
     ),
-    config: configFlag
+    config: configFlag,
+    serve: Flag.Boolean("serve").pipe(Flag.withDescription("replay one day into the inspector page and the operator API (paced at --speed), serving until Ctrl-C"), Flag.withDefault(false)),
+    speed: Flag.String("speed").pipe(Flag.withDescription("with --serve: market time per wall time (600: a day in about 40 s), or max"), Flag.optional),
+    http: Flag.String("http").pipe(Flag.withDescription(`with --serve: where to serve, HOST:PORT (default ${DEFAULT_HTTP})`), Flag.optional)
   },
-  Effect.fn(function*({ paths, policy, json, alerts, db, resume, config }) {
+  Effect.fn(function*({ paths, policy, compare, truth, json, alerts, db, resume, config, serve, speed, http }) {
     const policies = yield* parsePolicies(policy)
     const hedgeConfig = yield* loadConfigFrom(process.env, Option.getOrUndefined(config))
+    if (serve) {
+      if (compare || db || json || policy.length > 0) return yield* Effect.fail(new Error("--serve: replays one day with the engine; leave out --compare, --db, --json and --policy"))
+      return yield* serveFromCli({ paths, speed: Option.getOrElse(speed, () => "600"), http: Option.getOrElse(http, () => DEFAULT_HTTP), config: hedgeConfig })
+    }
+    if (Option.isSome(speed) || Option.isSome(http)) return yield* Effect.fail(new Error(`${Option.isSome(speed) ? "--speed" : "--http"}: only with --serve`))
     const days = yield* readDays(paths)
+    const truthModel = truthModelOf(truth, hedgeConfig)
+    if (compare) {
+      if (db || policy.length > 0) return yield* Effect.fail(new Error("--compare: runs every policy in memory; leave out --policy and --db"))
+      const league = yield* runLeague(days, hedgeConfig, truthModel)
+      return yield* Console.log(json ? JSON.stringify(leagueJson(league), null, 2) : leagueMarkdown(league))
+    }
     if (resume && !db) return yield* Effect.fail(new Error("--resume: needs --db (a run is resumed from the database)"))
     const kill = faultKillAfterCalls(process.env)
     const runs = db
-      ? yield* inDatabase(simulate(days, policies, hedgeConfig, databaseStore(resume), kill), { asynchronousCommit: true })
-      : yield* simulate(days, policies, hedgeConfig, undefined, kill)
+      ? yield* inDatabase(simulate(days, policies, hedgeConfig, databaseStore(resume), kill, truthModel), { asynchronousCommit: true })
+      : yield* simulate(days, policies, hedgeConfig, undefined, kill, truthModel)
     yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs, { alerts }))
   })
 ).pipe(Command.withDescription("Replay recorded days through the engine and compare policies"))
@@ -230,6 +254,10 @@ const daemonCommand = Command.make(
     record: Flag.String("record").pipe(Flag.withDescription("also record each day into this directory (recorded-day format)"), Flag.optional),
     recordEvery: Flag.Int("record-every").pipe(Flag.withDescription("seconds between recorded market ticks"), Flag.withDefault(60)),
     days: Flag.Int("days").pipe(Flag.withDescription("run this many trading days, then exit (default: until stopped)"), Flag.optional),
+    http: Flag.String("http").pipe(
+      Flag.withDescription("the operator API and inspector page: HOST:PORT, or off (changes need AUTOHEDGE_API_TOKEN; a non-loopback host needs it for reads too)"),
+      Flag.withDefault(DEFAULT_HTTP)
+    ),
     ...daemonFlags
   },
   Effect.fn(function*(flags) {
@@ -237,10 +265,11 @@ const daemonCommand = Command.make(
     const record = Option.getOrUndefined(flags.record)
     if (record !== undefined) yield* Effect.promise(() => mkdir(record, { recursive: true }))
     const days = Option.getOrUndefined(flags.days)
+    const api = yield* daemonApiOptions(flags.http, context)
     // A signal interrupts the program (NodeRuntime); the daemon must instead finish its work in flight
     // with the database open, so it is not interruptible: the signal reaches it through its own handler.
     yield* Effect.uninterruptible(
-      inDatabase(runDaemon({ ...context, ...(record === undefined ? {} : { record: { dir: record, everySeconds: flags.recordEvery } }), ...(days === undefined ? {} : { days }) })).pipe(
+      inDatabase(withOperatorApi(api, (operator) => runDaemon({ ...context, ...(record === undefined ? {} : { record: { dir: record, everySeconds: flags.recordEvery } }), ...(days === undefined ? {} : { days }), ...(operator === undefined ? {} : { operator }) }))).pipe(
         Effect.tap(() => Effect.sync(() => (stoppedCleanly = true)))
       )
     )
@@ -262,7 +291,7 @@ const recordCommand = Command.make(
 
 const autohedge = Command.make("autohedge").pipe(
   Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
-  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand])
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand, marginCommand])
 )
 
 /** One line for the user: the error's own message (already naming file, line, key and value). */

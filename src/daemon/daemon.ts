@@ -9,11 +9,12 @@ import { Context, Effect, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { makeOpenAlgoBroker, type OpenAlgoBroker } from "../../adapters/openalgo/broker.ts"
 import { openAlgoClient } from "../../adapters/openalgo/client.ts"
-import { makeOpenAlgoMarginMonitor } from "../../adapters/openalgo/margin.ts"
+import { makeOpenAlgoMarginModel, makeOpenAlgoMarginMonitor } from "../../adapters/openalgo/margin.ts"
 import { makeOpenAlgoMarketData } from "../../adapters/openalgo/market-data.ts"
 import { livePaperBroker, type LivePaperState } from "../../adapters/paper/live-broker.ts"
 import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
-import { constantsMarginModel } from "../domain/margin.ts"
+import { spanMarginModel } from "../domain/span.ts"
+import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
 import { dayScheduleFor, weeklyExpiryOf, type Schedule } from "../domain/schedule.ts"
 import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
@@ -31,6 +32,10 @@ import { recommendBroker } from "./recommend-broker.ts"
 import { DayRecorder, recordInstant, runRecorder } from "./recorder.ts"
 import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
+import type { OperatorSource } from "../commands/operator.ts"
+import type { SessionPlan } from "../commands/session-plans.ts"
+import type { DayAttachment } from "../http/live-day.ts"
+import type { SessionEngine } from "../runtime/engine.ts"
 
 export class DaemonError extends Schema.TaggedError<DaemonError>()("DaemonError", {
   message: Schema.String
@@ -49,6 +54,44 @@ export interface DaemonOptions {
   readonly record?: { readonly dir: string; readonly everySeconds: number }
   /** Run this many trading days, then return (default: until stopped). */
   readonly days?: number
+  /** The operator API: it watches each day, queues the operator's actions, keeps the schedule and coming sessions. */
+  readonly operator?: DaemonOperator
+}
+
+export interface DaemonOperator {
+  readonly live: { readonly attach: (day: DayAttachment) => void; readonly afterInstant: (at: number) => Promise<void> }
+  readonly commands: OperatorSource
+  /** The schedule as the operator last saved it (it applies from the next day set up). */
+  readonly schedule: { readonly current: () => Schedule; readonly onChange: (listener: () => void) => () => void }
+  /** Coming days' sessions as the operator set them up. */
+  readonly plans: { readonly get: (date: string) => SessionPlan | undefined }
+}
+
+/** The options with the schedule as it is now (the operator may have replaced it). */
+const withCurrentSchedule = (o: DaemonOptions): DaemonOptions => (o.operator === undefined ? o : { ...o, schedule: o.operator.schedule.current() })
+
+/** Sleep until `at`; true when the schedule was replaced first (the day to wake for is planned again). */
+const sleepOrScheduleChange = async (o: DaemonOptions, at: number): Promise<boolean> => {
+  const source = o.operator?.schedule
+  if (source === undefined) {
+    await o.clock.sleepUntil(at, o.signal)
+    return false
+  }
+  const woken = new AbortController()
+  let changed = false
+  const stop = () => woken.abort()
+  o.signal.addEventListener("abort", stop, { once: true })
+  const unsubscribe = source.onChange(() => {
+    changed = true
+    woken.abort()
+  })
+  try {
+    await o.clock.sleepUntil(at, woken.signal)
+  } finally {
+    unsubscribe()
+    o.signal.removeEventListener("abort", stop)
+  }
+  return changed && !o.signal.aborted
 }
 
 const exchangeOfIndex = (index: IndexName) => (index === "NIFTY" ? "NSE" : "BSE")
@@ -66,11 +109,14 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
     const { log, clock, signal, settings } = o
     log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}`, { openalgo: settings.openalgoUrl })
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
-      const day = nextTradingDay(clock.now(), tradesOn(o))
+      let day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o)))
       if (clock.now() < day.setupAt) log.write("info", "daemon", `sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
-      yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
+      while (yield* Effect.promise(() => sleepOrScheduleChange(o, day.setupAt))) {
+        day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o)))
+        log.write("info", "daemon", `schedule replaced: sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
+      }
       if (signal.aborted) break
-      yield* runDay(o, day)
+      yield* runDay(withCurrentSchedule(o), day)
     }
     log.write("info", "daemon", "stopped")
   })
@@ -100,7 +146,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
   })
 
 /** The day's OpenAlgo connection and plan: the expiry and lot size from the broker's instrument data. */
-const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log">, day: DayTimes) =>
+const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log" | "operator">, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
     const scheduled = dayScheduleFor(o.schedule, day.date)!
@@ -133,13 +179,15 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const { client, instant, marketClock, market, recorded, broker: openalgo, log, plan } = yield* openDay(o, day)
     yield* checkMode(settings, openalgo, log)
 
-    const trading = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model: constantsMarginModel(settings.config.marginConstants), mode: settings.mode }).trading
+    // The engine's estimate: the config's choice; "broker" asks OpenAlgo's /margin for each basket.
+    const model = marginModelOf(settings.config.marginEstimate, settings.config, () => makeOpenAlgoMarginModel(client, openalgo.positions))
+    const enabled = o.operator?.plans.get(day.date)?.autoHedgeEnabled
+    const trading = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled }).trading
     const sessionId = yield* openSession(trading, "engine", false).pipe(Effect.mapError(failed("opening the day's session in the database")))
     const audit = loggedAudit(yield* postgresAuditLog(sessionId), log)
     const journal = yield* postgresOrderJournal(sessionId)
     const accountMargin = makeOpenAlgoMarginMonitor(client)
-    const model = constantsMarginModel(settings.config.marginConstants)
-    const { broker, marginMonitor } = yield* brokerFor(settings, openalgo, accountMargin, market, model, plan, sessionId)
+    const { broker, marginMonitor } = yield* brokerFor(settings, openalgo, accountMargin, market, plan, sessionId)
     const watcher = new PositionWatcher(plan)
     // Positions held before the first entry are not the day's entries.
     if (clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))) {
@@ -157,7 +205,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       Context.add(AuditLog, audit),
       Context.add(OrderJournal, journal)
     ) as Context.Context<EngineServices>
-    const setup = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode })
+    const setup = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled })
     // A recording takes the market at the engine's instants, on the recording's grid: what the engine saw.
     const record = o.record
     const recorder = record === undefined ? undefined : yield* Effect.tryPromise({
@@ -180,7 +228,18 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
         tickMs: settings.tickMs,
         spot: () => Effect.runPromise(market.spot.pipe(Effect.orElseSucceed(() => null))),
         signal: o.signal,
-        afterInstant
+        afterInstant: async (at) => {
+          await afterInstant(at)
+          await o.operator?.live.afterInstant(at)
+        },
+        ...(o.operator === undefined ? {} : operatorHooks(o.operator, {
+          setup,
+          // What the operator API reads: the broker's own margin (not the peak tracker's), the market, the instant.
+          services: Context.make(MarketClock, marketClock).pipe(Context.add(MarketData, market), Context.add(MarginMonitor, marginMonitor)),
+          mode: settings.mode,
+          sessionId: String(sessionId),
+          earlier: () => Effect.runPromise(audit.trail)
+        }))
       }))
     if (result.stopped) return
     const report = dayReportOf({
@@ -198,6 +257,12 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     log.write("info", "daemon", "day done", { hedges: report.hedges.length, grossSpend: report.grossSpend, recovered: report.recovered, netSpend: report.netSpend, peakUtilization: report.peakUtilization, digest: report.auditDigest })
   }).pipe(Effect.catchTag("AuditWriteFailed", (e) => Effect.fail(new DaemonError({ message: `database: ${e.message}` }))))
 
+/** The day's engine watched by the operator API, and the operator's actions delivered to it. */
+const operatorHooks = (operator: DaemonOperator, day: Omit<DayAttachment, "engine">) => ({
+  operator: operator.commands,
+  onEngine: (engine: SessionEngine) => operator.live.attach({ ...day, engine })
+})
+
 const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings" | "instruments">, index: IndexName, expiry: string) => ({
   baseUrl: settings.openalgoUrl,
   apiKey: settings.apiKey,
@@ -210,7 +275,7 @@ const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings
 })
 
 /** The day's plan: lot size from the broker's instrument data when it answers, else the bundled table. */
-const planDay = (o: Pick<DaemonOptions, "settings" | "instruments">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: ReturnType<typeof makeOpenAlgoMarketData>, log: DaemonLog) =>
+const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: ReturnType<typeof makeOpenAlgoMarketData>, log: DaemonLog) =>
   Effect.gen(function*() {
     const strikeStep = strikeStepOf(o.instruments, index)
     const fallback = lotSizeFor(o.instruments, index, expiry)
@@ -224,7 +289,9 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments">, date: strin
       }))
     )
     const config = o.settings.config
-    return { date, index, expiry, lotSize, strikeStep, baskets: config.defaultBaskets, budgetPerBasket: config.defaultBudgetPerBasket, entries } satisfies DayPlan
+    // The operator's set-up of the day (POST /api/hedge/session), else the configuration's defaults.
+    const chosen = o.operator?.plans.get(date)
+    return { date, index, expiry, lotSize, strikeStep, baskets: chosen?.baskets ?? config.defaultBaskets, budgetPerBasket: chosen?.budgetPerBasket ?? config.defaultBudgetPerBasket, entries } satisfies DayPlan
   })
 
 /**
@@ -248,7 +315,6 @@ const brokerFor = (
   openalgo: OpenAlgoBroker,
   accountMargin: MarginMonitor["Service"],
   market: MarketData["Service"],
-  model: ReturnType<typeof constantsMarginModel>,
   plan: DayPlan,
   sessionId: number
 ) =>
@@ -260,7 +326,8 @@ const brokerFor = (
         account,
         accountMargin,
         market,
-        model,
+        // Paper hedges move the account's margin as the exchange's SPAN would.
+        model: spanMarginModel(settings.config.span),
         session: { index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize },
         store: yield* postgresPaperBrokerStore<LivePaperState>(sessionId)
       })

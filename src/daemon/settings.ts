@@ -24,6 +24,8 @@ export interface DaemonSettings {
   readonly rateLimits: { readonly ordersPerSecond: number; readonly dataPerSecond: number }
   readonly logFormat: "text" | "json"
   readonly config: HedgeConfig
+  /** Zerodha Kite Connect access, when both KITE_API_KEY and KITE_ACCESS_TOKEN are set (margin calibrate --broker kite). */
+  readonly kite?: { readonly apiKey: Redacted.Redacted<string>; readonly accessToken: Redacted.Redacted<string> }
 }
 
 export interface DaemonFlags {
@@ -41,7 +43,9 @@ export const DAEMON_ENV = {
   tick: "AUTOHEDGE_TICK_SECONDS",
   orderRate: "OPENALGO_ORDER_RATE_LIMIT",
   dataRate: "OPENALGO_API_RATE_LIMIT",
-  logFormat: "AUTOHEDGE_LOG_FORMAT"
+  logFormat: "AUTOHEDGE_LOG_FORMAT",
+  kiteApiKey: "KITE_API_KEY",
+  kiteAccessToken: "KITE_ACCESS_TOKEN"
 } as const
 
 const apiRootOf = (base: string): string | undefined => {
@@ -80,6 +84,13 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
     const rateLimits = { ordersPerSecond: perSecond(DAEMON_ENV.orderRate, 10), dataPerSecond: perSecond(DAEMON_ENV.dataRate, 50) }
     const logFormat = env[DAEMON_ENV.logFormat]?.trim() || "text"
     if (logFormat !== "text" && logFormat !== "json") bad(DAEMON_ENV.logFormat, logFormat, "must be text or json")
+    // Kite access is optional, but half of it is a mistake; neither value is ever echoed.
+    const kiteApiKey = env[DAEMON_ENV.kiteApiKey]?.trim() ?? ""
+    const kiteToken = env[DAEMON_ENV.kiteAccessToken]?.trim() ?? ""
+    if ((kiteApiKey === "") !== (kiteToken === "")) {
+      const [missing, other] = kiteApiKey === "" ? [DAEMON_ENV.kiteApiKey, DAEMON_ENV.kiteAccessToken] : [DAEMON_ENV.kiteAccessToken, DAEMON_ENV.kiteApiKey]
+      problems.push({ key: missing, value: "(not set)", problem: `required with ${other}: Kite Connect needs both the app's API key and the day's access token`, source: "environment" })
+    }
     const config = yield* loadConfigFrom(env, flags.configPath).pipe(
       Effect.catchTag("ConfigError", (e) => {
         problems.push(...e.problems)
@@ -97,6 +108,7 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
       tickMs: tick * 1000,
       rateLimits,
       logFormat: logFormat as DaemonSettings["logFormat"],
-      config
+      config,
+      ...(kiteApiKey === "" ? {} : { kite: { apiKey: Redacted.make(kiteApiKey), accessToken: Redacted.make(kiteToken) } })
     }
   })

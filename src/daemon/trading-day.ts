@@ -14,6 +14,7 @@ import type { VirtualClock } from "../runtime/virtual-clock.ts"
 import { AuditLog, type EngineServices } from "../services/services.ts"
 import type { DaemonClock } from "./clock.ts"
 import type { DaemonLog } from "./log.ts"
+import type { OperatorSource } from "../commands/operator.ts"
 
 export interface TradingDayOptions {
   readonly setup: EngineSetup
@@ -32,6 +33,13 @@ export interface TradingDayOptions {
   readonly signal: AbortSignal
   /** Called at the end of every instant (recording). */
   readonly afterInstant?: (at: number) => Promise<void>
+  /**
+   * Operator commands (the operator API): each queued command makes an instant happen now, and is
+   * delivered in it before the clock event, so it is stamped with market time like everything else.
+   */
+  readonly operator?: OperatorSource
+  /** The day's engine, once it runs (the live inspector watches it). */
+  readonly onEngine?: (engine: SessionEngine) => void
 }
 
 export interface TradingDayResult {
@@ -44,23 +52,43 @@ export interface TradingDayResult {
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
+/** Sleep until `at`, or until a stop request or an operator command comes first. */
+const sleepUntilNextOrCommand = async ({ clock, signal, operator }: TradingDayOptions, at: number): Promise<void> => {
+  if (operator === undefined) return clock.sleepUntil(at, signal)
+  const woken = new AbortController()
+  const wake = () => woken.abort()
+  signal.addEventListener("abort", wake, { once: true })
+  const unsubscribe = operator.onQueued(wake)
+  try {
+    await clock.sleepUntil(at, woken.signal)
+  } finally {
+    unsubscribe()
+    signal.removeEventListener("abort", wake)
+  }
+}
+
 export const runTradingDay = async (o: TradingDayOptions): Promise<TradingDayResult> => {
   const { clock, instant, log, signal } = o
   const run = <A, E>(effect: Effect.Effect<A, E, EngineServices>) => Effect.runPromise(Effect.provideContext(effect, o.services))
   const resuming = (await run(AuditLog.use((a) => a.latest))) !== null
   const engine = await run(SessionEngine.resume(o.setup))
   log.write("info", "daemon", resuming ? "session resumed from its records" : "session started", { state: engine.actor.getSnapshot().value })
+  o.onEngine?.(engine)
   let next = Math.max(instant.now(), clock.now())
   while (!engine.done && engine.failure === null) {
-    await clock.sleepUntil(next, signal)
+    await sleepUntilNextOrCommand(o, next)
     if (signal.aborted) break
+    // Woken early by a command: its instant is now (never the one just held again).
+    if (clock.now() < next) next = Math.max(clock.now(), instant.now() + 1)
     instant.advanceTo(next)
     try {
       await engine.observeStrategies()
     } catch (e) {
       log.write("warn", "daemon", `could not see what the platform did: ${messageOf(e)}`)
     }
-    engine.send({ type: "CLOCK", at: next, spot: await o.spot() })
+    const spot = await o.spot()
+    o.operator?.deliver(next, (event) => engine.send(event))
+    engine.send({ type: "CLOCK", at: next, spot })
     await engine.settle()
     while (instant.fireNext()) await engine.settle()
     await o.afterInstant?.(next)

@@ -4,6 +4,7 @@
 // reported together in one ConfigError, each naming the key (env var or file key path) and the value.
 import { Effect, Predicate, Result, Schema, SchemaTransformation } from "effect"
 import type { ExpiryType, IndexName } from "./market.ts"
+import { defaultSpanParameters, SpanParametersSchema, type SpanParameters } from "./span.ts"
 import { type KeyPath, schemaProblems, valueAt } from "./schema-issues.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -24,6 +25,14 @@ export interface StraddleMarginRow {
 export type MarginConstantsTable = Partial<Record<IndexName, Partial<Record<ExpiryType, StraddleMarginRow>>>>
 
 export type ExitOrder = "farthestFirst"
+
+/** Where the engine's own margin estimate comes from (the broker's margin in use stays the truth for "now"). */
+export type MarginEstimate = "constants" | "span" | "broker"
+export const MARGIN_ESTIMATES: ReadonlyArray<MarginEstimate> = ["constants", "span", "broker"]
+
+/** How hedges are chosen: minimum cost (exact), or the origin's greedy best-benefit-per-rupee. */
+export type SelectionMethod = "optimal" | "greedy"
+export const SELECTION_METHODS: ReadonlyArray<SelectionMethod> = ["optimal", "greedy"]
 
 export interface HedgeConfig {
   /** Buy hedges when the next entry would push utilisation above this (percent of budget). */
@@ -64,6 +73,12 @@ export interface HedgeConfig {
   readonly defaultBudgetPerBasket: number
   /** Per-basket straddle margin by index and expiry type (from the config file only). */
   readonly marginConstants: MarginConstantsTable
+  /** The engine's margin estimate: the constants table, the SPAN-style model, or the broker's basket margin. */
+  readonly marginEstimate: MarginEstimate
+  /** How hedges are chosen. */
+  readonly selectionMethod: SelectionMethod
+  /** The SPAN-style model's parameters (src/domain/span.ts). */
+  readonly span: SpanParameters
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -106,7 +121,10 @@ export const defaultConfig: HedgeConfig = deepFreeze({
     SENSEX: {
       "0DTE": { withoutHedge: 366666.67, withHedge: 160000 }
     }
-  }
+  },
+  marginEstimate: "span",
+  selectionMethod: "optimal",
+  span: defaultSpanParameters
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -142,6 +160,8 @@ const MarginConstantsPatch = Schema.Struct({
 })
 
 const ExitOrderSchema = Schema.Literal("farthestFirst")
+const MarginEstimateSchema = Schema.Literals(MARGIN_ESTIMATES)
+const SelectionMethodSchema = Schema.Literals(SELECTION_METHODS)
 
 /**
  * Rules that tie fields together, reported at the path of the field named first. `name` says how to
@@ -213,7 +233,10 @@ const HedgeConfigFields = Schema.Struct({
   maxReprices: scalarFields.maxReprices,
   defaultBaskets: scalarFields.defaultBaskets,
   defaultBudgetPerBasket: scalarFields.defaultBudgetPerBasket,
-  marginConstants: MarginConstantsSchema
+  marginConstants: MarginConstantsSchema,
+  marginEstimate: MarginEstimateSchema,
+  selectionMethod: SelectionMethodSchema,
+  span: SpanParametersSchema
 })
 
 /** A complete, valid configuration (field ranges and cross-field rules). */
@@ -240,7 +263,14 @@ export const HedgeConfigFileSchema = Schema.Struct({
   maxReprices: Schema.optionalKey(scalarFields.maxReprices),
   defaultBaskets: Schema.optionalKey(scalarFields.defaultBaskets),
   defaultBudgetPerBasket: Schema.optionalKey(scalarFields.defaultBudgetPerBasket),
-  marginConstants: Schema.optionalKey(MarginConstantsPatch)
+  marginConstants: Schema.optionalKey(MarginConstantsPatch),
+  marginEstimate: Schema.optionalKey(MarginEstimateSchema),
+  selectionMethod: Schema.optionalKey(SelectionMethodSchema),
+  span: Schema.optionalKey(
+    Schema.Struct(Object.fromEntries(Object.entries(SpanParametersSchema.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as {
+      readonly [K in keyof typeof SpanParametersSchema.fields]: Schema.optionalKey<(typeof SpanParametersSchema.fields)[K]>
+    })
+  )
 })
 
 // The schema and the interface describe the same thing; keep them in step.

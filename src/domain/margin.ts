@@ -3,7 +3,7 @@
 // per-basket table; a SPAN-style model and the broker's basket margin plug in behind the same interface.
 import { Effect, Schema } from "effect"
 import type { MarginConstantsTable, StraddleMarginRow } from "./config.ts"
-import type { ExpiryType, IndexName, OptionType, Position } from "./market.ts"
+import type { ChainRow, ExpiryType, IndexName, OptionType, Position } from "./market.ts"
 import { tradingDaysBetween } from "./time.ts"
 
 export interface MarginQuery {
@@ -17,7 +17,49 @@ export interface MarginQuery {
   /** Instant of the valuation (epoch ms). */
   readonly at: number
   readonly positions: ReadonlyArray<Position>
+  /**
+   * The option chain at `at`, when known: models that price options (SPAN) take each leg's implied
+   * volatility from its price here.
+   */
+  readonly chain?: ReadonlyArray<ChainRow>
 }
+
+/** An option contract of the query's index. */
+export interface Contract {
+  readonly strike: number
+  readonly optionType: OptionType
+  readonly expiry: string
+}
+
+/**
+ * A model's margin, exactly, as a function of long quantities added to the query's portfolio:
+ *
+ *   margin(positions + Σ_c n_c·c) = fixed + Σ_g max(floor_g, max_s(base[g][s] + Σ_c n_c·perUnit[c][g][s]))
+ *
+ * for n_c ≥ 0 units of the contracts asked about (a piecewise-linear convex function, so minimum-cost
+ * hedging over it is a MILP). A contract the form cannot represent exactly has `perUnit` null.
+ */
+export interface LinearMargin {
+  readonly fixed: number
+  readonly groups: ReadonlyArray<{ readonly floor: number; readonly base: ReadonlyArray<number> }>
+  /** Per contract asked about (same order): per group, per scenario, the change per unit bought. */
+  readonly perUnit: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>> | null>
+}
+
+/** Evaluate a linear form at quantities `n` (units per contract, same order as `perUnit`). */
+export const evaluateLinear = (form: LinearMargin, n: ReadonlyArray<number>): number =>
+  form.fixed +
+  form.groups.reduce((sum, g, gi) => {
+    let worst = g.floor
+    g.base.forEach((b, s) => {
+      let v = b
+      form.perUnit.forEach((c, ci) => {
+        if (c !== null && n[ci] !== 0) v += (n[ci] ?? 0) * c[gi]![s]!
+      })
+      if (v > worst) worst = v
+    })
+    return sum + worst
+  }, 0)
 
 export class MarginModelError extends Schema.TaggedError<MarginModelError>()("MarginModelError", {
   model: Schema.String,
@@ -27,6 +69,8 @@ export class MarginModelError extends Schema.TaggedError<MarginModelError>()("Ma
 export interface MarginModel {
   readonly name: string
   readonly margin: (query: MarginQuery) => Effect.Effect<number, MarginModelError>
+  /** The margin's exact linear form around the query's portfolio, for models that have one. */
+  readonly linear?: (query: MarginQuery, contracts: ReadonlyArray<Contract>) => Effect.Effect<LinearMargin, MarginModelError>
 }
 
 const expiryTypes = new Map<string, ExpiryType>()
@@ -115,8 +159,62 @@ export const constantsMarginModel = (table: MarginConstantsTable): MarginModel =
       total += coveredLots * (row.withHedge / 2) + (shortLots - coveredLots) * (row.withoutHedge / 2)
     }
     return Effect.succeed(Math.round(total * 100) / 100)
+  },
+  linear: (q, contracts) => {
+    const expiryType = expiryTypeOf(q.date, q.expiry)
+    const row = straddleMarginFor(table, q.index, expiryType)
+    if (row === undefined) {
+      return Effect.fail(
+        new MarginModelError({
+          model: "constants",
+          message: `no margin constants for ${q.index} ${expiryType} (add marginConstants.${q.index}.${expiryType} to the config)`
+        })
+      )
+    }
+    return Effect.succeed(constantsLinearForm(row, netPositions(q.positions), q.lotSize, contracts))
   }
 })
+
+/**
+ * The constants model's exact linear form. Per side, margin = W/2·S − D·covered with D = (W − H)/2 and
+ * S the side's short lots. A long wing beyond every short of its side can cover any short lot, and
+ * wings further out are matched last, so n such lots raise the side's coverage from M to
+ * M + min(U, n), U = S − M the lots still uncovered:
+ *
+ *   margin_side = (W/2·S − D·M) + max(−D·U, −D·Σn_lots)
+ *
+ * one group per side, two scenarios, no floor. A wing at or inside a short of its side would change
+ * which shorts the others cover, which this form cannot express: its perUnit is null. So is every
+ * contract's when a hedge would raise margin (D < 0), since that is concave, not a maximum.
+ */
+const constantsLinearForm = (
+  row: StraddleMarginRow,
+  positions: ReadonlyArray<Position>,
+  lotSize: number,
+  contracts: ReadonlyArray<Contract>
+): LinearMargin => {
+  const sides = ["CE", "PE"] as const
+  const d = (row.withoutHedge - row.withHedge) / 2
+  let fixed = 0
+  const groups: Array<{ floor: number; base: ReadonlyArray<number> }> = []
+  const outermostShort = new Map<OptionType, number>()
+  for (const optionType of sides) {
+    const { shortLots, coveredLots } = coveredShortLots(positions, optionType, lotSize)
+    fixed += coveredLots * (row.withHedge / 2) + (shortLots - coveredLots) * (row.withoutHedge / 2)
+    groups.push({ floor: -Infinity, base: [-d * (shortLots - coveredLots), 0] })
+    // Strikes oriented so that further out of the money is larger, as in coveredShortLots.
+    const sign = optionType === "CE" ? 1 : -1
+    const shorts = positions.filter((p) => p.optionType === optionType && p.quantity < 0).map((p) => sign * p.strike)
+    outermostShort.set(optionType, shorts.length === 0 ? -Infinity : Math.max(...shorts))
+  }
+  if (d < 0) return { fixed, groups: [], perUnit: contracts.map(() => null) }
+  const perUnit = contracts.map((c) => {
+    const sign = c.optionType === "CE" ? 1 : -1
+    if (!(sign * c.strike > outermostShort.get(c.optionType)!)) return null
+    return sides.map((side) => (side === c.optionType ? [0, -d / lotSize] : [0, 0]))
+  })
+  return { fixed, groups, perUnit }
+}
 
 /** Merge positions of the same contract into one signed quantity; zero quantities disappear. */
 export const netPositions = (positions: ReadonlyArray<Position>): ReadonlyArray<Position> => {

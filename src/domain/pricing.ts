@@ -1,4 +1,4 @@
-// Black-76 pricing of European options on a forward, and the year fraction to an expiry.
+// Black-76 pricing of European options on a forward, its greeks and implied volatility, and the year fraction to an expiry.
 //
 // Everything here is built from IEEE-754 basic operations (+ - * / and Math.sqrt, which are
 // correctly rounded by the ECMAScript spec) plus the portable exp/log below, instead of Math.exp /
@@ -186,3 +186,153 @@ const black76Undiscounted = (optionType: OptionType, F: number, K: number, years
 /** Years (ACT/365, calendar time) from an instant (epoch ms) to 15:30 IST on `expiry`; never negative. */
 export const yearFraction = (fromAt: number, expiry: string): number =>
   Math.max(0, (instantOf(expiry, MARKET_CLOSE) - fromAt) / MS_PER_YEAR)
+
+// ---------------------------------------------------------------------------------------------
+// Black-76 greeks
+
+/** Sensitivities of one unit's Black-76 value, on the same inputs as `black76`. */
+export interface Black76Greeks {
+  /** ∂V/∂F. */
+  readonly delta: number
+  /** ∂²V/∂F². */
+  readonly gamma: number
+  /** ∂V/∂σ per 1.00 of volatility (divide by 100 for "per vol point"). */
+  readonly vega: number
+  /** ∂V/∂t per year of calendar time (= −∂V/∂T); a long option's decay is negative. */
+  readonly theta: number
+}
+
+/** Saturate an overflow to the largest finite double, so later sums can never form ∞ − ∞. */
+const saturate = (x: number): number => (x > Number.MAX_VALUE ? Number.MAX_VALUE : x < -Number.MAX_VALUE ? -Number.MAX_VALUE : x)
+
+/** Product of finite factors: 0 if any factor is 0 (never 0 · ∞ = NaN), saturated on overflow. */
+const product = (...factors: ReadonlyArray<number>): number => {
+  let p = 1
+  for (const f of factors) {
+    if (f === 0) return 0
+    p = saturate(p * f)
+  }
+  return p
+}
+
+/**
+ * Black-76 greeks per unit. Degenerate inputs (years <= 0, vol <= 0, forward or strike <= 0) take the
+ * limits of the payoff: delta 0 or ±1 by moneyness (½ exactly at the money, the mean of the kink's two
+ * slopes), gamma and vega 0, theta r·V (only the discounting moves). Any finite input gives finite greeks.
+ */
+export const black76Greeks = (
+  optionType: OptionType,
+  forward: number,
+  strike: number,
+  years: number,
+  vol: number,
+  rate = 0
+): Black76Greeks => {
+  const discount = years > 0 && rate !== 0 ? saturate(portableExp(-rate * years)) : 1
+  const price = black76(optionType, forward, strike, years, vol, rate)
+  const carry = years > 0 ? product(rate, saturate(price)) : 0
+  const s = years > 0 && vol > 0 ? vol * Math.sqrt(years) : 0
+  if (!(forward > 0) || !(strike > 0) || !(s > 0) || s === Infinity) {
+    // With infinite total variance the call is worth F (delta 1) and the put K (delta 0).
+    const callDelta = s === Infinity && forward > 0 && strike > 0 ? 1 : forward > strike ? 1 : forward < strike ? 0 : 0.5
+    const delta = product(discount, optionType === "CE" ? callDelta : callDelta - 1)
+    return { delta, gamma: 0, vega: 0, theta: carry }
+  }
+  const d1 = portableLog(forward / strike) / s + s / 2
+  const density = normPdf(d1)
+  const delta = optionType === "CE" ? product(discount, normCdf(d1)) : -product(discount, normCdf(-d1))
+  const gamma = density === 0 ? 0 : product(discount, density, 1 / product(forward, s))
+  const sqrtYears = Math.sqrt(years)
+  const vega = product(discount, forward, density, sqrtYears)
+  const theta = saturate(carry - product(discount, forward, density, vol, 0.5 / sqrtYears))
+  return { delta, gamma: gamma === Infinity ? Number.MAX_VALUE : gamma, vega, theta }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Implied volatility
+
+/** The volatility domain `impliedVol` searches: 0.01 % to 1000 % a year. */
+export const IMPLIED_VOL_MIN = 1e-4
+export const IMPLIED_VOL_MAX = 10
+
+/** Price tolerance of an implied vol: absolute (rupees per unit) and relative to the time value. */
+const IV_ABS_TOLERANCE = 1e-10
+const IV_REL_TOLERANCE = 1e-9
+/** Newton and bisection steps together; bisection in log-vol alone needs under 60 to exhaust a double. */
+const IV_MAX_ITERATIONS = 200
+
+/**
+ * The volatility in [IMPLIED_VOL_MIN, IMPLIED_VOL_MAX] at which `black76` reproduces `price`, to within
+ * min(1e-10, 1e-9 · time value) per unit, or as close as doubles allow (the bracket shrinks to adjacent
+ * doubles); null when there is none:
+ * years <= 0, forward or strike <= 0, a non-finite input, a price at or below intrinsic (no time value:
+ * only vol 0 gives it), at or above the upper bound (F for a call, K for a put: infinite vol), or a vol
+ * outside the domain.
+ *
+ * Method: the time value is the out-of-the-money option's price (put-call parity), which keeps full
+ * precision deep in the money. The root is bracketed in [min, max] and found by Newton steps on the log of
+ * the price (near-linear in vol even for deep OTM options minutes from expiry, where the price itself
+ * behaves like e^(−c/σ²)), falling back to bisection in log-vol whenever a step leaves the bracket or
+ * fails to halve the error. Bounded by IV_MAX_ITERATIONS; each step shrinks the bracket or the error.
+ */
+export const impliedVol = (
+  optionType: OptionType,
+  price: number,
+  forward: number,
+  strike: number,
+  years: number,
+  rate = 0
+): number | null => {
+  if (!Number.isFinite(price) || !Number.isFinite(forward) || !Number.isFinite(strike) || !Number.isFinite(years) || !Number.isFinite(rate))
+    return null
+  if (!(years > 0) || !(forward > 0) || !(strike > 0) || !(price > 0)) return null
+  const discount = rate !== 0 ? portableExp(-rate * years) : 1
+  if (!(discount > 0) || !Number.isFinite(discount)) return null
+  const undiscounted = price / discount
+  if (!Number.isFinite(undiscounted)) return null
+  const upperBound = optionType === "CE" ? forward : strike
+  const timeValue = undiscounted - intrinsic(optionType, forward, strike)
+  if (!(timeValue > 0) || !(undiscounted < upperBound)) return null
+  // The out-of-the-money option's whole price is the time value of either side.
+  const otmType: OptionType = forward >= strike ? "PE" : "CE"
+  const priceAt = (vol: number) => black76Undiscounted(otmType, forward, strike, years, vol)
+  // Both bounds: tiny (deep OTM) prices still get their vol to 9 digits, not just "close to 0".
+  const tolerance = Math.min(IV_ABS_TOLERANCE, IV_REL_TOLERANCE * timeValue)
+  const sqrtYears = Math.sqrt(years)
+
+  let lo = IMPLIED_VOL_MIN
+  let hi = IMPLIED_VOL_MAX
+  const errLo = priceAt(lo) - timeValue
+  if (Math.abs(errLo) <= tolerance) return lo
+  if (errLo > 0) return null // would need a vol below the domain
+  const errHi = priceAt(hi) - timeValue
+  if (Math.abs(errHi) <= tolerance) return hi
+  if (errHi < 0) return null // would need a vol above the domain
+
+  // Start from the at-the-money approximation σ ≈ √(2π/T) · time value / F, kept inside the bracket.
+  let vol = Math.min(hi, Math.max(lo, (2.5066282746310002 / sqrtYears) * (timeValue / forward)))
+  let best = vol
+  let bestErr = Infinity
+  let previousErr = Infinity
+  for (let i = 0; i < IV_MAX_ITERATIONS; i++) {
+    const p = priceAt(vol)
+    const err = p - timeValue
+    if (Math.abs(err) < bestErr) {
+      bestErr = Math.abs(err)
+      best = vol
+    }
+    if (Math.abs(err) <= tolerance) return vol
+    if (err > 0) hi = vol
+    else lo = vol
+    if (hi - lo <= 4 * Number.EPSILON * hi) return best // the bracket is down to adjacent doubles
+    // Newton on ln(price): step = −(ln p − ln target) / (vega / p).
+    const d1 = portableLog(forward / strike) / (vol * sqrtYears) + (vol * sqrtYears) / 2
+    const vega = forward * normPdf(d1) * sqrtYears
+    let next = NaN
+    if (p > 0 && vega > 0 && Math.abs(err) <= 0.5 * previousErr) next = vol - (portableLog(p / timeValue) * p) / vega
+    if (!(next > lo && next < hi)) next = Math.sqrt(lo * hi) // bisection in log-vol
+    previousErr = Math.abs(err)
+    vol = next
+  }
+  return best
+}

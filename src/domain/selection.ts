@@ -1,11 +1,22 @@
 // Hedge selection: which far-OTM options to buy, and how many, to bring projected margin down by a given
-// amount cheaply. The method is greedy (best marginal benefit per rupee first): it finds the cheapest
-// mix when shorts come in whole hedge units per side, and can overspend when a unit covers shorts only
-// in part; exact minimum-cost selection is its own issue. Benefits are computed by the margin model on the whole projected
-// portfolio (margin without the candidate minus margin with it), never taken from an average.
+// amount cheaply. Two methods share the candidates and the result shape:
+// - greedy (here, the origin's method, kept for comparison): best marginal benefit per rupee first, in
+//   whole hedge units. It finds the cheapest mix when shorts come in whole hedge units per side, can
+//   overspend when a unit covers shorts only in part, and under a scenario model (SPAN) can stop when
+//   no one-sided unit lowers the worst scenario although both sides together would.
+// - optimal (optimal-selection.ts): the exact minimum-cost mix in whole lots (at most a side's short
+//   lots plus a unit on each side), a MILP over the model's linear form; models without one (a broker's
+//   basket margin) fall back to greedy.
+// selectHedgesBy dispatches on the configured method. Benefits are computed by the margin model on the
+// whole projected portfolio (margin without the candidate minus margin with it), never taken from an average.
 import { Effect } from "effect"
+import type { SelectionMethod } from "./config.ts"
 import type { MarginModel, MarginModelError, MarginQuery } from "./margin.ts"
 import { toTick, type ChainRow, type OptionType, type Position } from "./market.ts"
+import type { MilpFailed } from "./milp.ts"
+import { selectHedgesOptimal } from "./optimal-selection.ts"
+
+export type { SelectionMethod } from "./config.ts"
 
 export interface HedgeBand {
   readonly minPremium: number
@@ -40,9 +51,14 @@ export interface HedgeSelection {
   readonly shortfall: number
   /** Why selection stopped short of the target, if it did. */
   readonly limitedBy: "none" | "noCandidate" | "spendCap"
+  /**
+   * The method that chose the picks, when the caller asked through selectHedgesBy or
+   * selectHedgesOptimal: "greedy" also when optimal was asked for and the model has no linear form.
+   */
+  readonly method?: SelectionMethod
 }
 
-const contractKey = (strike: number, optionType: OptionType) => `${optionType}${strike}`
+export const contractKey = (strike: number, optionType: OptionType) => `${optionType}${strike}`
 
 /**
  * Contracts the portfolio is short in. Buying one of them would not hedge: it would close part of a
@@ -86,7 +102,7 @@ export interface SelectionRequest {
   readonly band: HedgeBand
 }
 
-const positionOf = (c: HedgeCandidate, quantity: number, expiry: string): Position => ({
+export const positionOf = (c: HedgeCandidate, quantity: number, expiry: string): Position => ({
   strike: c.strike,
   optionType: c.optionType,
   quantity,
@@ -172,6 +188,16 @@ export const selectHedges = (
       limitedBy
     }
   })
+
+/** Select with the given method; the result says which method chose (see HedgeSelection.method). */
+export const selectHedgesBy = (
+  method: SelectionMethod,
+  model: MarginModel,
+  req: SelectionRequest
+): Effect.Effect<HedgeSelection, MarginModelError | MilpFailed> =>
+  method === "optimal"
+    ? selectHedgesOptimal(model, req)
+    : Effect.map(selectHedges(model, req), (r): HedgeSelection => ({ ...r, method: "greedy" }))
 
 /**
  * The static baseline: one unit of the cheapest in-band option on each side the entry sells,

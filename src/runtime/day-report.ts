@@ -1,6 +1,6 @@
 // A day's outcome as the simulator reports it and the daemon stores it: the hedges bought and sold,
 // what they cost and recovered, entries, breaches, alerts, and the digest of the audit trail.
-import type { Policy } from "../../machines/protocol.ts"
+import type { PolicyName } from "./policies.ts"
 import { formatAlert } from "../domain/alerts.ts"
 import { wallTimeOf } from "../domain/time.ts"
 import type { TransitionRow } from "../services/services.ts"
@@ -30,7 +30,7 @@ export interface DayReport {
   readonly file: string
   readonly date: string
   readonly index: string
-  readonly policy: Policy
+  readonly policy: PolicyName
   readonly budget: number
   readonly entries: { readonly scheduled: number; readonly entered: number; readonly missed: number }
   readonly hedges: ReadonlyArray<HedgeReport>
@@ -52,7 +52,7 @@ export const dayReportOf = (p: {
   readonly index: string
   readonly lotSize: number
   readonly file: string
-  readonly policy: Policy
+  readonly policy: PolicyName
   readonly engine: SessionEngine
   readonly breaches: ReadonlyArray<{ readonly portfolio: string; readonly at: number; readonly utilisationPct: number }>
   readonly peak: number

@@ -12,11 +12,12 @@ import { MACHINE_VERSION, type sessionMachine, type SessionEvent, type SessionIn
 import { sessionMachineWith } from "./machine-services.ts"
 import { chooseExit, type ExitRules } from "../domain/exits.ts"
 import type { MarginModel } from "../domain/margin.ts"
+import type { SelectionMethod } from "../domain/config.ts"
 import type { TradingSession } from "../domain/session.ts"
 import { netPositions } from "../domain/margin.ts"
 import { priceOf, type MarketSnapshot, type Position } from "../domain/market.ts"
 import { legPositions, project } from "../domain/projection.ts"
-import { selectHedges, staticPair, type HedgeBand } from "../domain/selection.ts"
+import { selectHedgesBy, staticPair, type HedgeBand } from "../domain/selection.ts"
 import { entryIdOf } from "./session-plan.ts"
 import {
   AuditLog,
@@ -42,6 +43,14 @@ export interface EngineSetup {
   readonly session: SessionInput
   /** The engine's margin estimate (the broker's number stays the truth for "now"). */
   readonly model: MarginModel
+  /** How hedges are chosen from the candidates. */
+  readonly selection: SelectionMethod
+  /**
+   * Keep a hedge while any entry still to come today would need it, not only the next: sold, it may
+   * find no replacement in the premium band when the later entries come (far wings fall out of it by
+   * the afternoon). Without it (the origin's way), only the next entry counts.
+   */
+  readonly foresight: boolean
   readonly lotSize: number
   readonly strikeStep: number
   /** Lots in one hedge unit: hedge lots per basket × baskets. */
@@ -99,6 +108,8 @@ const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolv
 export class SessionEngine {
   readonly actor: SessionActor
   readonly alerts: Array<{ readonly at: number; readonly alert: AlertEvent["alert"] }> = []
+  /** How long each hedge selection took, wall milliseconds (a measurement only; it decides nothing). */
+  readonly selectionMs: Array<number> = []
   /** Set when the audit could not be written: the engine stops deciding rather than act unaudited. */
   failure: string | null = null
   private readonly queue: Array<() => Promise<void>> = []
@@ -109,6 +120,8 @@ export class SessionEngine {
   /** Per actor, when each of its active states was entered: the start of the state's timers. */
   private entries = new StateEntries()
   private lastCheckpointAt = Number.NEGATIVE_INFINITY
+  /** Who watches the rows as they are recorded (the live inspector); never part of any decision. */
+  private readonly rowListeners = new Set<(row: TransitionRow) => void>()
 
   private constructor(
     private readonly setup: EngineSetup,
@@ -188,7 +201,28 @@ export class SessionEngine {
   private recordRestore(fromSeq: number): void {
     const state = stateName(this.actor.getSnapshot().value)
     const at = Context.get(this.context, MarketClock).currentMillis()
-    this.pendingRows.push(this.recorder.row({ actorId: "session", kind: "session", from: state, to: state, event: "RESTORED", payload: { fromSeq }, at }))
+    this.record(this.recorder.row({ actorId: "session", kind: "session", from: state, to: state, event: "RESTORED", payload: { fromSeq }, at }))
+  }
+
+  /**
+   * Watch every audit row as it is recorded: first the rows recorded but not yet written, then each
+   * new one. Returns the unsubscribe. A listener that throws is dropped; it never stops the engine.
+   */
+  onRow(listener: (row: TransitionRow) => void): () => void {
+    for (const row of this.pendingRows) listener(row)
+    this.rowListeners.add(listener)
+    return () => this.rowListeners.delete(listener)
+  }
+
+  private record(row: TransitionRow): void {
+    this.pendingRows.push(row)
+    for (const listener of this.rowListeners) {
+      try {
+        listener(row)
+      } catch {
+        this.rowListeners.delete(listener)
+      }
+    }
   }
 
   /** Deliver an outside event (clock, strategy observation, operator command). */
@@ -323,7 +357,7 @@ export class SessionEngine {
     const row = this.recorder.rowOf(ev, now)
     if (row === undefined) return
     this.entries.note(row.actorId, row.from, row.to, row.at)
-    this.pendingRows.push(row)
+    this.record(row)
   }
 
   private raiseAlert(alert: AlertEvent["alert"], at: number): void {
@@ -420,7 +454,7 @@ export class SessionEngine {
 
   private marketQuery(market: MarketSnapshot) {
     const s = this.sessionContext
-    return { index: s.index, date: s.date, expiry: s.expiry, lotSize: this.setup.lotSize, spot: market.spot, at: market.at }
+    return { index: s.index, date: s.date, expiry: s.expiry, lotSize: this.setup.lotSize, spot: market.spot, at: market.at, chain: market.chain }
   }
 
   private modelMargin(market: MarketSnapshot, positions: ReadonlyArray<Position>) {
@@ -461,7 +495,8 @@ export class SessionEngine {
         const picks = staticPair(market.chain, market.spot, this.setup.band, sides, this.setup.unitLots, this.setup.lotSize, netPositions(projected))
         return { picks, cost: picks.reduce((t, p) => t + p.cost, 0), benefit: 0, shortfall: 0, limitedBy: picks.length === 0 ? "noCandidate" as const : "none" as const }
       }
-      return yield* selectHedges(this.setup.model, {
+      const started = performance.now()
+      const selection = yield* selectHedgesBy(this.setup.selection, this.setup.model, {
         market: this.marketQuery(market),
         chain: market.chain,
         positions: netPositions(projected),
@@ -470,6 +505,8 @@ export class SessionEngine {
         unitLots: this.setup.unitLots,
         band: this.setup.band
       })
+      this.selectionMs.push(performance.now() - started)
+      return selection
     })
 
   private assessExits = (hedges: ReadonlyArray<ExitCandidate>, liveEntries: ReadonlyArray<string>) =>
@@ -478,8 +515,10 @@ export class SessionEngine {
       const market = yield* MarketData.use((m) => m.snapshot)
       const held = yield* Broker.use((b) => b.positions)
       const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
-      const next = this.pendingEntries(Number.POSITIVE_INFINITY)[0]
-      const coming = next === undefined ? [] : this.legsOf([next], market)
+      // With foresight, a hedge is kept for every entry still to come today, not only the next: sold
+      // now, it may have no candidate to replace it when the later entries come.
+      const pending = this.pendingEntries(Number.POSITIVE_INFINITY)
+      const coming = this.legsOf(this.setup.foresight ? pending : pending.slice(0, 1), market)
       const heldModel = yield* this.modelMargin(market, held)
       const options = []
       for (const h of hedges) {

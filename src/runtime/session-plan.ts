@@ -1,7 +1,7 @@
 // From a day's schedule and the configuration to everything a session actor is started with.
 import type { EntryPlan, Policy } from "../../machines/protocol.ts"
 import type { SessionInput } from "../../machines/session.ts"
-import type { HedgeConfig } from "../domain/config.ts"
+import type { HedgeConfig, SelectionMethod } from "../domain/config.ts"
 import type { MarginModel } from "../domain/margin.ts"
 import type { EntrySpec, IndexName } from "../domain/market.ts"
 import { tradingSessionOf, type TradingMode } from "../domain/session.ts"
@@ -28,7 +28,22 @@ export interface DayPlan {
 
 export const entryIdOf = (portfolio: string): string => `entry:${portfolio}`
 
-export const entryPlans = (day: DayPlan, config: HedgeConfig): ReadonlyArray<EntryPlan> => {
+/**
+ * A process that polls instead of waking at the instant (the origin's 30-second loop) starts an entry's
+ * look-ahead at its first poll at or after the look-ahead time; polls fall every `everyMs` from the
+ * open, shifted by `phaseMs`.
+ */
+export interface Polling {
+  readonly everyMs: number
+  readonly phaseMs: number
+}
+
+const firstPollAtOrAfter = (at: number, openAt: number, polling: Polling): number => {
+  const first = openAt + polling.phaseMs
+  return at <= first ? first : first + Math.ceil((at - first) / polling.everyMs) * polling.everyMs
+}
+
+export const entryPlans = (day: DayPlan, config: HedgeConfig, polling?: Polling): ReadonlyArray<EntryPlan> => {
   const openAt = instantOf(day.date, MARKET_OPEN)
   return [...day.entries]
     .sort((a, b) => a.entryTime.localeCompare(b.entryTime) || a.portfolio.localeCompare(b.portfolio))
@@ -39,7 +54,9 @@ export const entryPlans = (day: DayPlan, config: HedgeConfig): ReadonlyArray<Ent
         portfolio: e.portfolio,
         entryAt,
         // Hedges can only be bought once the market is open.
-        lookaheadAt: Math.max(openAt, addMinutes(entryAt, -config.lookaheadMinutes)),
+        lookaheadAt: ((at) => (polling === undefined ? at : firstPollAtOrAfter(at, openAt, polling)))(
+          Math.max(openAt, addMinutes(entryAt, -config.lookaheadMinutes))
+        ),
         exitAt: e.exitTime === null ? null : instantOf(day.date, e.exitTime),
         missAt: addMinutes(entryAt, ENTRY_MISS_MINUTES),
         legs: e.legs
@@ -54,6 +71,12 @@ export const engineSetupFor = (p: {
   readonly model: MarginModel
   readonly enabled?: boolean
   readonly mode?: TradingMode
+  /** How hedges are chosen (default: the config's). */
+  readonly selection?: SelectionMethod
+  /** Decide on a polling loop's beat instead of at the instant (the origin reference behaviour). */
+  readonly polling?: Polling
+  /** Look past the next entry (default true; see EngineSetup.foresight). */
+  readonly foresight?: boolean
 }): EngineSetup => {
   const { day, config } = p
   // Validated first: a bad date, budget or basket count is named before anything runs.
@@ -78,7 +101,7 @@ export const engineSetupFor = (p: {
     openAt: instantOf(day.date, MARKET_OPEN),
     closeAt: instantOf(day.date, MARKET_CLOSE),
     eodAt: instantOf(day.date, EOD_SUMMARY_TIME),
-    entries: entryPlans(day, config),
+    entries: entryPlans(day, config, p.polling),
     entryRules: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, infoPct: config.entryTargetPct },
     hedgeRules: {
       limitPriceBuffer: config.limitPriceBuffer,
@@ -95,6 +118,8 @@ export const engineSetupFor = (p: {
     trading,
     session,
     model: p.model,
+    selection: p.selection ?? config.selectionMethod,
+    foresight: p.foresight ?? true,
     lotSize: day.lotSize,
     strikeStep: day.strikeStep,
     unitLots: config.lotsPerBasket[day.index] * day.baskets,

@@ -24,6 +24,7 @@ import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 import { parseRecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
+import { marginModelOf } from "../../src/runtime/policies.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const h = day.header
@@ -141,8 +142,10 @@ describe("the daemon in paper mode against a fake OpenAlgo (HTTP, PGlite)", () =
     expect(recorded.header).toMatchObject({ date: h.date, index: h.index, expiry: h.expiry, lotSize: h.lotSize, baskets: h.baskets, entries: h.entries })
     expect(recorded.ticks.length).toBeGreaterThan(300)
     expect(recorded.margins.length).toBe(recorded.ticks.length)
-    const model = constantsMarginModel(defaultConfig.marginConstants)
-    const replayed = await replayDay(recorded, { config: settingsConfig, policy: "engine", truth: model, estimate: model })
+    // The fake broker's margin is the constants model's; the daemon decided on the config's estimate.
+    const truth = constantsMarginModel(defaultConfig.marginConstants)
+    const estimate = marginModelOf(settingsConfig.marginEstimate, settingsConfig, () => truth)
+    const replayed = await replayDay(recorded, { config: settingsConfig, policy: "engine", truth, estimate })
     const decisions = (rows: ReadonlyArray<TransitionRow>) =>
       rows
         .filter((r) => r.kind === "hedge" && (r.event === "xstate.init" || ["open", "closed", "expired"].includes(r.to)) && r.from !== r.to)

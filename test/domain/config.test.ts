@@ -1,3 +1,4 @@
+import { defaultSpanParameters } from "../../src/domain/span.ts"
 import { readFileSync } from "node:fs"
 import { Effect } from "effect"
 import fc from "fast-check"
@@ -50,7 +51,10 @@ describe("defaults", () => {
           "2DTE": { withoutHedge: 320000, withHedge: 140000 }
         },
         SENSEX: { "0DTE": { withoutHedge: 366666.67, withHedge: 160000 } }
-      }
+      },
+      marginEstimate: "span",
+      selectionMethod: "optimal",
+      span: defaultSpanParameters
     })
   })
 
@@ -90,6 +94,15 @@ describe("sources", () => {
       "0DTE": { withoutHedge: 366666.67, withHedge: 160000 },
       "1DTE": { withoutHedge: 300000, withHedge: 130000 }
     })
+  })
+
+  it("the margin estimate, the selection method and SPAN parameters come from the file, SPAN merged per key", () => {
+    const config = load({ env: {}, ...file({ marginEstimate: "constants", selectionMethod: "greedy", span: { priceScanFloorPct: 8, priceShift: "multiplicative" } }) })
+    expect(config.marginEstimate).toBe("constants")
+    expect(config.selectionMethod).toBe("greedy")
+    expect(config.span).toEqual({ ...defaultSpanParameters, priceScanFloorPct: 8, priceShift: "multiplicative" })
+    const problems = fail({ env: {}, ...file({ marginEstimate: "guess", span: { volScanPts: -1, priceShift: "sideways" } }) }).problems
+    expect(problems.map((p) => p.key).sort()).toEqual(["marginEstimate", "span.priceShift", "span.volScanPts"])
   })
 
   it("the environment overrides the file", () => {

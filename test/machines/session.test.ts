@@ -35,8 +35,9 @@ const day = (entries: ReadonlyArray<EntrySpec>, budgetPerBasket: number): Record
 }
 
 const model = constantsMarginModel(defaultConfig.marginConstants)
-const replay = (d: RecordedDay, commands: ReadonlyArray<{ at: number; event: SessionEvent }> = []) =>
-  replayDay(d, { config: defaultConfig, policy: "engine", truth: model, estimate: model, commands })
+// The rules one entry at a time: without foresight, an entry's projection counts only the entries up to it.
+const replay = (d: RecordedDay, commands: ReadonlyArray<{ at: number; event: SessionEvent }> = [], foresight = false) =>
+  replayDay(d, { config: defaultConfig, policy: "engine", truth: model, estimate: model, commands, foresight })
 
 const firstRow = (rows: ReadonlyArray<TransitionRow>, p: (r: TransitionRow) => boolean) => {
   const row = rows.find(p)
@@ -61,6 +62,23 @@ describe("session rules", () => {
     expect(firstRow(r.rows, (x) => x.actorId === "entry:B" && x.to.startsWith("awaitingEntry")).to).toBe("awaitingEntry.hedged")
     expect(r.report.hedges.every((h) => h.forEntry === "entry:B")).toBe(true)
     expect(r.report.breaches).toHaveLength(0)
+  })
+
+  it("with foresight, a hedge is kept while a later entry (not only the next) would need it", async () => {
+    // A and A2 together need hedges (108 %) and leave at 10:00; B alone fits (54 %), B and C do not.
+    const entries = [straddle("A", "09:30:00", "10:00:00"), straddle("A2", "09:31:00", "10:00:00"), straddle("B", "11:00:00"), straddle("C", "11:05:00")]
+    const soldBefore = (r: Awaited<ReturnType<typeof replay>>, time: string) =>
+      r.report.hedges.filter((h) => h.forEntry === "entry:A2" && h.closedAt !== null && h.closedAt < time).length
+    const origin = await replay(day(entries, 800_000), [], false)
+    const foresight = await replay(day(entries, 800_000), [], true)
+    // Without foresight the hedges go once A has left (only B, next, is looked at), and C buys again.
+    expect(soldBefore(origin, "11:00:00")).toBeGreaterThan(0)
+    expect(origin.report.hedges.some((h) => h.forEntry === "entry:C")).toBe(true)
+    // With it they are kept for C, which then needs nothing more.
+    expect(foresight.report.hedges.filter((h) => h.forEntry === "entry:A2").length).toBeGreaterThan(0)
+    expect(soldBefore(foresight, "11:05:00")).toBe(0)
+    expect(foresight.report.hedges.some((h) => h.forEntry === "entry:C")).toBe(false)
+    expect(foresight.report.breaches).toHaveLength(0)
   })
 
   it("waits out the cooldown before a second hedge action, then hedges", async () => {
@@ -99,6 +117,72 @@ describe("session rules", () => {
     expect(sold.closedAt! >= "09:45:00" && sold.closedAt! <= "09:45:05").toBe(true)
     expect(sold.received).toBeGreaterThan(0)
     expect(manual.rows.filter((x) => x.event === "MANUAL_EXIT").map((x) => (x.payload as { hedgeId: string }).hedgeId)).toEqual(["hedge-1"])
+  })
+
+  /** A far out-of-the-money put with a usable last price at `time`: what a trader would buy by hand. */
+  const farPut = (d: RecordedDay, time: string) => {
+    const tick = d.ticks.find((t) => t.at >= at(time))!
+    const row = [...tick.chain].filter((r) => r.strike < tick.spot - 300 && r.pe !== null && r.pe >= 1).sort((a, b) => a.strike - b.strike)[0]!
+    return { strike: row.strike, ltp: row.pe! }
+  }
+  const manualBuy = (strike: number, cost: number, limitPrice: number | null = null): SessionEvent => ({
+    type: "MANUAL_BUY",
+    strike,
+    optionType: "PE",
+    quantity: 15 * 65,
+    limitPrice,
+    cost,
+    utilisationBefore: 50
+  })
+
+  /** Budget enough that no entry needs a hedge, whatever the margin model: the engine never buys. */
+  const AMPLE = 5_000_000
+
+  it("a manual buy spawns the trader's hedge: bought like the engine's, left alone by the exit review", async () => {
+    // Far under the exit threshold the engine's review would sell any hedge of its own.
+    const d = day([straddle("A", "09:30:00", null), straddle("B", "13:00:00", null)], AMPLE)
+    const put = farPut(d, "10:00:00")
+    const r = await replay(d, [{ at: at("10:00:00"), event: manualBuy(put.strike, put.ltp * 975 + 100) }])
+    const buy = firstRow(r.rows, (x) => x.actorId === "session" && x.event === "MANUAL_BUY")
+    expect(buy.at).toBe(at("10:00:00"))
+    const hedge = r.report.hedges.find((h) => h.id === "hedge-1")!
+    expect(hedge).toMatchObject({ forEntry: "MANUAL", trigger: "MANUAL", strike: put.strike, optionType: "PE", quantity: 975, status: "expired" })
+    expect(hedge.paid).toBeGreaterThan(0)
+    expect(r.report.grossSpend).toBe(hedge.paid)
+    // Bought at the next status poll, as the engine's hedges are.
+    expect(hedge.boughtAt! >= "10:00:00" && hedge.boughtAt! <= "10:00:05").toBe(true)
+    // The exit review never looks at it (an engine's hedge this far under the exit threshold would be sold).
+    expect(r.rows.some((x) => x.event.startsWith("xstate.done.actor.assessExits"))).toBe(false)
+    expect(r.rows.some((x) => x.actorId === "hedge-1" && x.event === "EXIT")).toBe(false)
+    expect(r.report.hedges.every((h) => h.forEntry === "MANUAL")).toBe(true)
+  })
+
+  it("a manual buy beyond the spend left is refused by the session; a limit of the trader's is sent as is, never re-priced", async () => {
+    const d = day([straddle("A", "09:30:00", null)], AMPLE)
+    const put = farPut(d, "10:00:00")
+    const tooDear = await replay(d, [{ at: at("10:00:00"), event: manualBuy(put.strike, defaultConfig.maxHedgeCostPerDay + 1) }])
+    expect(tooDear.rows.some((x) => x.event === "MANUAL_BUY")).toBe(false)
+    expect(tooDear.report.hedges).toHaveLength(0)
+
+    // A limit well under the market never fills: one order, cancelled at its fill timeout, nothing spent.
+    const low = 0.05
+    const r = await replay(d, [{ at: at("10:00:00"), event: manualBuy(put.strike, low * 975, low) }])
+    const orders = r.orders.filter((o) => o.hedgeId === "hedge-1")
+    expect(orders.map((o) => [o.side, o.limitPrice])).toEqual([["BUY", low]])
+    expect(r.report.hedges.find((h) => h.id === "hedge-1")!.status).toBe("cancelled")
+    expect(r.report.grossSpend).toBe(0)
+  })
+
+  it("a manual exit sells a hedge the trader bought", async () => {
+    const d = day([straddle("A", "09:30:00", null)], AMPLE)
+    const put = farPut(d, "10:00:00")
+    const r = await replay(d, [
+      { at: at("10:00:00"), event: manualBuy(put.strike, put.ltp * 975 + 100) },
+      { at: at("11:00:00"), event: { type: "MANUAL_EXIT", hedgeId: "hedge-1" } }
+    ])
+    const sold = r.report.hedges.find((h) => h.id === "hedge-1")!
+    expect(sold.status).toBe("closed")
+    expect(sold.closedAt! >= "11:00:00" && sold.closedAt! <= "11:00:05").toBe(true)
   })
 
   it("wakes at every instant a decision may be due, and only in the future", () => {

@@ -428,6 +428,27 @@ describe("the account and the market", () => {
   })
 })
 
+describe("the broker's basket margin as the engine's estimate", () => {
+  it("asks only for what goes beyond the account's positions (the broker adds those itself), so differences are the broker's", async () => {
+    const server = await startScriptedServer(() => ({ status: 200, body: { status: "success", data: { total_margin_required: 90_000, span_margin: 60_000, exposure_margin: 20_000 } } }))
+    const scripted = await run(openAlgoClient(configFor(server.url)))
+    const held = [{ strike: 25000, optionType: "CE" as const, quantity: -65, expiry }]
+    const model = makeOpenAlgoMarginModel(scripted, Effect.succeed(held))
+    const wing = { strike: 25500, optionType: "CE" as const, quantity: 65, expiry }
+    // The exchange margin (span + exposure), not the total with the premium.
+    expect(await run(model.margin({ index: "NIFTY", date, expiry, lotSize: 65, spot: 25000, at: 0, positions: [...held, wing] }))).toBe(80_000)
+    expect((server.requests[0]!.body as { positions: Array<{ symbol: string; action: string }> }).positions).toEqual([
+      expect.objectContaining({ symbol: "NIFTY10FEB2625500CE", action: "BUY", quantity: "65" })
+    ])
+    // A portfolio without a held short is that short bought back; exactly the account's positions add nothing.
+    await run(model.margin({ index: "NIFTY", date, expiry, lotSize: 65, spot: 25000, at: 0, positions: [] }))
+    expect((server.requests[1]!.body as { positions: Array<{ action: string }> }).positions).toEqual([expect.objectContaining({ symbol: "NIFTY10FEB2625000CE", action: "BUY" })])
+    expect(await run(model.margin({ index: "NIFTY", date, expiry, lotSize: 65, spot: 25000, at: 0, positions: held }))).toBe(0)
+    expect(server.requests).toHaveLength(2)
+    await server.close()
+  })
+})
+
 describe("margin not supported", () => {
   it("recognises 404 and 501 from /margin as MarginNotSupported", async () => {
     for (const [status, message] of [[404, "Margin calculation not supported for broker: upstox"], [501, "Not implemented"]] as const) {

@@ -1,0 +1,261 @@
+// The operator's actions, one implementation each, whoever asks (the HTTP API now; the CLI and
+// Telegram later): switch auto-hedge for the day, exit a hedge, buy one by hand, replace the schedule,
+// set up a coming day's session. An action on the running day is checked against the day as it is
+// (and as the actions already queued will leave it), then queued; the held-instant loop delivers it
+// at the next instant, before that instant's clock event, so it is stamped with market time, becomes
+// a transition row of the session like any outside event, and a replay of the audit re-drives it.
+import { Effect, Schema } from "effect"
+import { spendLeftOf, type SessionContext, type SessionEvent } from "../../machines/session.ts"
+import { toTick, type OptionType } from "../domain/market.ts"
+import type { Schedule } from "../domain/schedule.ts"
+import { isIsoDate } from "../domain/time.ts"
+import type { TransitionRow } from "../services/services.ts"
+import type { ScheduleStore } from "./schedule-store.ts"
+import type { SessionPlan, SessionPlans } from "./session-plans.ts"
+
+/** Why an action was refused: its input is wrong, what it names does not exist, or the day forbids it now. */
+export type RefusalReason = "invalid" | "notFound" | "conflict" | "unavailable"
+
+export class CommandRefused extends Schema.TaggedError<CommandRefused>()("CommandRefused", {
+  reason: Schema.Literals(["invalid", "notFound", "conflict", "unavailable"]),
+  message: Schema.String,
+  /** The input field the refusal is about, when it is about one. */
+  field: Schema.optionalKey(Schema.String)
+}) {}
+
+const refuse = (reason: RefusalReason, message: string, field?: string) =>
+  Effect.fail(new CommandRefused(field === undefined ? { reason, message } : { reason, message, field }))
+
+export interface CommandAccepted {
+  readonly message: string
+}
+
+/** What the actions read of the running day (the live-day hub provides it). */
+export interface RunningDay {
+  /** Identifies the day: actions queued for one day are never delivered to another. */
+  readonly key: string
+  readonly context: SessionContext
+  /** The session's state, `trading.watching`. */
+  readonly state: string
+  /** The session has closed: nothing more is decided today. */
+  readonly done: boolean
+  readonly lotSize: number
+  readonly strikeStep: number
+  /** The option's last price now, null when the chain has none. */
+  readonly quote: (strike: number, optionType: OptionType) => Promise<number | null>
+  /** Utilisation at the latest instant, percent; null before the first sample. */
+  readonly utilisationPct: () => number | null
+  /** The day's rows numbered after `seq`. */
+  readonly rowsAfter: (seq: number) => ReadonlyArray<TransitionRow>
+  readonly lastSeq: () => number
+}
+
+/** Where a running day takes the actions queued for it. */
+export interface OperatorSource {
+  /** Deliver the actions queued for the running day (at an instant, before its clock event). */
+  deliver(at: number, send: (event: SessionEvent) => void): void
+  /** Hear that an action is waiting (at once when one already is); returns the unsubscribe. */
+  onQueued(listener: () => void): () => void
+}
+
+export type CommandLog = (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void
+
+interface Queued {
+  readonly day: string
+  readonly event: SessionEvent
+  readonly what: string
+}
+
+export interface ManualBuyInput {
+  readonly strike: number
+  readonly optionType: OptionType
+  readonly lots: number
+  readonly limitPrice?: number | undefined
+}
+
+const rupees = (x: number) => `₹${x.toLocaleString("en-IN", { maximumFractionDigits: 2 })}`
+
+export class OperatorCommands implements OperatorSource {
+  private queue: Array<Queued> = []
+  private readonly listeners = new Set<() => void>()
+
+  constructor(
+    private readonly o: {
+      /** The day running now, if any. */
+      readonly day: () => RunningDay | null
+      readonly log: CommandLog
+      /** The schedule file the daemon plans its days from. */
+      readonly schedule: ScheduleStore
+      /** Where a coming day's session is set up; absent where sessions come from elsewhere (a replayed day file). */
+      readonly plans?: SessionPlans
+      /** Today's date in market time (sessions are set up for today or later). */
+      readonly today: () => string
+    }
+  ) {}
+
+  // ---- actions on the running day
+
+  /** Switch auto-hedge on or off for the rest of the day. */
+  toggle(enabled: boolean, reason?: string): Effect.Effect<CommandAccepted, CommandRefused> {
+    return Effect.suspend(() => {
+      const day = this.o.day()
+      const refused = this.refuseUnlessRunning(day)
+      if (refused !== undefined) return refused
+      const lastQueued = [...this.queuedFor(day!)].reverse().find((q) => q.event.type === "TOGGLE")?.event as { enabled: boolean } | undefined
+      const will = lastQueued?.enabled ?? day!.context.enabled
+      if (will === enabled) return refuse("conflict", `auto-hedge is already ${enabled ? "on" : "off"}${lastQueued === undefined ? "" : " (a toggle is waiting for the next instant)"}`, "enabled")
+      const note = reason?.trim() ?? ""
+      const event: SessionEvent = note === "" ? { type: "TOGGLE", enabled } : { type: "TOGGLE", enabled, reason: note }
+      return this.enqueue(day!, event, `auto-hedge ${enabled ? "on" : "off"}${note === "" ? "" : ` (${note})`}`)
+    })
+  }
+
+  /** Sell an open hedge now, whatever the engine would decide. */
+  manualExit(hedgeId: string): Effect.Effect<CommandAccepted, CommandRefused> {
+    return Effect.suspend(() => {
+      const day = this.o.day()
+      const refused = this.refuseUnlessTrading(day, "exits")
+      if (refused !== undefined) return refused
+      const hedge = day!.context.hedges[hedgeId]
+      if (hedge === undefined) {
+        const known = Object.keys(day!.context.hedges)
+        return refuse("notFound", `no hedge ${JSON.stringify(hedgeId)} today (${known.length === 0 ? "none bought yet" : `hedges: ${known.join(", ")}`})`, "hedgeId")
+      }
+      if (hedge.status !== "open") return refuse("conflict", `${hedgeId} is ${hedge.status}, not open: only an open hedge can be exited`, "hedgeId")
+      if (this.queuedFor(day!).some((q) => q.event.type === "MANUAL_EXIT" && q.event.hedgeId === hedgeId)) {
+        return refuse("conflict", `an exit of ${hedgeId} is already waiting for the next instant`, "hedgeId")
+      }
+      return this.enqueue(day!, { type: "MANUAL_EXIT", hedgeId }, `exit ${hedgeId} (${hedge.symbol})`)
+    })
+  }
+
+  /** Buy a hedge by hand: one contract, worked like the engine's own, held to the day's spend cap. */
+  manualBuy(input: ManualBuyInput): Effect.Effect<CommandAccepted, CommandRefused> {
+    return Effect.gen({ self: this }, function*() {
+      const day = this.o.day()
+      const refused = this.refuseUnlessTrading(day, "buys")
+      if (refused !== undefined) return yield* refused
+      const d = day!
+      const { strike, optionType, lots } = input
+      if (!Number.isInteger(lots) || lots <= 0) return yield* refuse("invalid", `lots: expected a whole number of lots above 0, got ${lots}`, "lots")
+      if (!(strike > 0) || Math.abs(strike / d.strikeStep - Math.round(strike / d.strikeStep)) > 1e-9) {
+        return yield* refuse("invalid", `strike: ${strike} is not a ${d.context.index} strike (they are every ${d.strikeStep})`, "strike")
+      }
+      const limit = input.limitPrice
+      if (limit !== undefined && (!(limit > 0) || Math.abs(toTick(limit) - limit) > 1e-9)) {
+        return yield* refuse("invalid", `limitPrice: ${limit} is not a price in ticks of 0.05 above 0`, "limitPrice")
+      }
+      const ltp = yield* Effect.promise(() => d.quote(strike, optionType).catch(() => null))
+      if (ltp === null || !(ltp > 0)) return yield* refuse("conflict", `no last price for ${d.context.index} ${strike} ${optionType} in today's chain: nothing to buy at`, "strike")
+      const quantity = lots * d.lotSize
+      const price = limit ?? toTick(ltp + d.context.hedgeRules.limitPriceBuffer)
+      const cost = Math.round(price * quantity * 100) / 100
+      const reservedByQueue = this.queuedFor(d).reduce((t, q) => t + (q.event.type === "MANUAL_BUY" ? q.event.cost : 0), 0)
+      const left = spendLeftOf(d.context) - reservedByQueue
+      if (cost > left) {
+        return yield* refuse("conflict", `spend cap: this buy would cost ${rupees(cost)} (${quantity} × ${price}); ${rupees(Math.max(0, left))} is left of today's ${rupees(d.context.spendCap)}`, "lots")
+      }
+      const event: SessionEvent = { type: "MANUAL_BUY", strike, optionType, quantity, limitPrice: limit ?? null, cost, utilisationBefore: d.utilisationPct() ?? 0 }
+      return yield* this.enqueue(d, event, `buy ${lots} lot${lots === 1 ? "" : "s"} of ${d.context.index} ${strike} ${optionType} at ${limit === undefined ? `about ${price} (last ${ltp})` : `limit ${limit}`}, ${rupees(cost)} reserved`)
+    })
+  }
+
+  // ---- actions on coming days
+
+  /** Replace the weekly schedule: written atomically, used from the next day set up. */
+  putSchedule(schedule: Schedule): Effect.Effect<CommandAccepted, CommandRefused> {
+    return Effect.map(this.o.schedule.put(schedule), () => {
+      const running = this.o.day()
+      this.o.log("info", `schedule replaced (${this.o.schedule.file})`, { by: "operator" })
+      return {
+        message: `schedule saved to ${this.o.schedule.file}; it applies from the next day set up${running !== null && !running.done ? ` (today's session ${running.context.date} keeps its entries)` : ""}`
+      }
+    })
+  }
+
+  /** Set up a coming day's session: baskets, budget per basket, auto-hedge on or off at the start. */
+  openSession(plan: SessionPlan): Effect.Effect<CommandAccepted, CommandRefused> {
+    return Effect.suspend(() => {
+      const plans = this.o.plans
+      if (plans === undefined) return refuse("conflict", "this server replays a recorded day: its session comes from the day file and cannot be set up here")
+      if (!isIsoDate(plan.date)) return refuse("invalid", `date: expected a date YYYY-MM-DD, got ${JSON.stringify(plan.date)}`, "date")
+      const today = this.o.today()
+      if (plan.date < today) return refuse("invalid", `date: ${plan.date} is in the past (today is ${today})`, "date")
+      const running = this.o.day()
+      if (running !== null && running.context.date === plan.date) {
+        return refuse("conflict", `the session of ${plan.date} is already running: its baskets and budget are fixed for the day (switch auto-hedge with the toggle)`, "date")
+      }
+      if (plan.baskets === undefined && plan.budgetPerBasket === undefined && plan.autoHedgeEnabled === undefined) {
+        return refuse("invalid", "nothing to set: give baskets, budgetPerBasket or autoHedgeEnabled")
+      }
+      if (plan.baskets !== undefined && !(Number.isInteger(plan.baskets) && plan.baskets > 0)) return refuse("invalid", `baskets: expected a whole number above 0, got ${plan.baskets}`, "baskets")
+      if (plan.budgetPerBasket !== undefined && !(plan.budgetPerBasket > 0 && Number.isFinite(plan.budgetPerBasket))) {
+        return refuse("invalid", `budgetPerBasket: expected rupees above 0, got ${plan.budgetPerBasket}`, "budgetPerBasket")
+      }
+      const merged = plans.set(plan)
+      this.o.log("info", `session of ${plan.date} set up`, { ...merged, by: "operator" })
+      const parts = [
+        merged.baskets === undefined ? null : `${merged.baskets} baskets`,
+        merged.budgetPerBasket === undefined ? null : `${rupees(merged.budgetPerBasket)} per basket`,
+        merged.autoHedgeEnabled === undefined ? null : `auto-hedge ${merged.autoHedgeEnabled ? "on" : "off"}`
+      ].filter((p) => p !== null)
+      return Effect.succeed({ message: `session of ${plan.date}: ${parts.join(", ")}; it applies when the day is set up (09:00 IST)` })
+    })
+  }
+
+  // ---- delivery
+
+  deliver(at: number, send: (event: SessionEvent) => void): void {
+    if (this.queue.length === 0) return
+    const day = this.o.day()
+    const due = this.queue
+    this.queue = []
+    for (const q of due) {
+      if (day === null || q.day !== day.key) {
+        this.o.log("warn", `not delivered: ${q.what} was queued for ${q.day}, which is no longer running`)
+        continue
+      }
+      const before = day.lastSeq()
+      send(q.event)
+      // Refused by the session's own guards (it changed since it was queued): no transition, no row.
+      const taken = day.rowsAfter(before).some((r) => r.actorId === "session" && r.event === q.event.type)
+      this.o.log(taken ? "info" : "warn", taken ? `operator: ${q.what}` : `operator: ${q.what} was not taken: the session no longer allows it`, { at })
+    }
+  }
+
+  onQueued(listener: () => void): () => void {
+    this.listeners.add(listener)
+    if (this.queue.length > 0) listener()
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Actions waiting for the next instant. */
+  get pending(): number {
+    return this.queue.length
+  }
+
+  private enqueue(day: RunningDay, event: SessionEvent, what: string): Effect.Effect<CommandAccepted> {
+    return Effect.sync(() => {
+      this.queue.push({ day: day.key, event, what })
+      for (const listener of [...this.listeners]) listener()
+      return { message: `${what}: queued; the session takes it at the next market instant` }
+    })
+  }
+
+  private queuedFor(day: RunningDay): ReadonlyArray<Queued> {
+    return this.queue.filter((q) => q.day === day.key)
+  }
+
+  private refuseUnlessRunning(day: RunningDay | null) {
+    if (day === null) return refuse("conflict", "no trading day is running")
+    if (day.done) return refuse("conflict", `the session of ${day.context.date} has closed: nothing more is decided today`)
+    return undefined
+  }
+
+  private refuseUnlessTrading(day: RunningDay | null, what: string) {
+    const refused = this.refuseUnlessRunning(day)
+    if (refused !== undefined) return refused
+    if (!day!.state.startsWith("trading")) return refuse("conflict", `manual ${what} are taken while the market is open; the session is ${day!.state}`)
+    return undefined
+  }
+}

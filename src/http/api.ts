@@ -1,0 +1,117 @@
+// The operator API as a contract (effect's HttpApi): every endpoint with the schema of its request and
+// of each of its answers; the server (server.ts) implements it and /openapi.json is generated from it.
+// Reads are open on a loopback server (elsewhere they need the token too); every change needs the
+// bearer token (AUTOHEDGE_API_TOKEN).
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "effect/http-api"
+import {
+  Accepted,
+  Actors,
+  Analytics,
+  AnalyticsQuery,
+  ApiBadRequest,
+  ApiConflict,
+  ApiForbidden,
+  ApiNotFound,
+  ApiUnauthorized,
+  ApiUnavailable,
+  ManualBuyPayload,
+  ManualExitPayload,
+  ScheduleSchema,
+  SessionPayload,
+  Sessions,
+  Status,
+  StreamHeaders,
+  StreamQuery,
+  TogglePayload,
+  Transactions,
+  TransactionsQuery,
+  Transitions,
+  TransitionsQuery,
+  Utilisation
+} from "./schemas.ts"
+
+/** Changes: the bearer token, always. */
+export class OperatorAuth extends HttpApiMiddleware.Service<OperatorAuth>()("autohedge/OperatorAuth", {
+  security: { bearer: HttpApiSecurity.bearer },
+  error: [ApiUnauthorized, ApiForbidden]
+}) {}
+
+/** Reads: open on loopback; elsewhere the bearer token, or `?token=` where no header can be set (EventSource). */
+export class ReadAuth extends HttpApiMiddleware.Service<ReadAuth>()("autohedge/ReadAuth", {
+  security: { bearer: HttpApiSecurity.bearer, query: HttpApiSecurity.apiKey({ key: "token", in: "query" }) },
+  error: ApiUnauthorized
+}) {}
+
+/** A request that does not decode answers 400 with the field and the value, in the API's error shape. */
+export class RequestErrors extends HttpApiMiddleware.Service<RequestErrors>()("autohedge/RequestErrors", {
+  error: ApiBadRequest
+}) {}
+
+export class HedgeReads extends HttpApiGroup.make("hedge")
+  .add(
+    HttpApiEndpoint.get("status", "/api/hedge/status", { success: Status }).annotate(OpenApi.Description, "The day at a glance: session, utilisation now and projected, next entry, active hedges, spend, cooldown"),
+    HttpApiEndpoint.get("transactions", "/api/hedge/transactions", { query: TransactionsQuery, success: Transactions, error: ApiNotFound }).annotate(
+      OpenApi.Description,
+      "Hedge buys and sells of a date (default: the running day)"
+    ),
+    HttpApiEndpoint.get("schedule", "/api/hedge/schedule", { success: ScheduleSchema }).annotate(OpenApi.Description, "The weekly schedule the days are planned from"),
+    HttpApiEndpoint.get("analytics", "/api/hedge/analytics", { query: AnalyticsQuery, success: Analytics, error: ApiUnavailable }).annotate(
+      OpenApi.Description,
+      "Cost, recovered and peak utilisation per day, over the last `days` session dates (default 30)"
+    ),
+    HttpApiEndpoint.get("session", "/api/hedge/session", { success: Sessions }).annotate(OpenApi.Description, "The running session, and coming days set up by the operator")
+  )
+  .middleware(ReadAuth) {}
+
+export class OperatorChanges extends HttpApiGroup.make("operator")
+  .add(
+    HttpApiEndpoint.post("toggle", "/api/hedge/toggle", { payload: TogglePayload, success: Accepted, error: ApiConflict }).annotate(
+      OpenApi.Description,
+      "Switch auto-hedge on or off for the rest of the day (from the next market instant)"
+    ),
+    HttpApiEndpoint.post("manualBuy", "/api/hedge/manual/buy", { payload: ManualBuyPayload, success: Accepted, error: [ApiConflict, ApiBadRequest] }).annotate(
+      OpenApi.Description,
+      "Buy a hedge by hand (held to the day's spend cap); the engine's exit review leaves it to you"
+    ),
+    HttpApiEndpoint.post("manualExit", "/api/hedge/manual/exit", { payload: ManualExitPayload, success: Accepted, error: [ApiNotFound, ApiConflict] }).annotate(
+      OpenApi.Description,
+      "Sell an open hedge at the next market instant"
+    ),
+    HttpApiEndpoint.put("putSchedule", "/api/hedge/schedule", { payload: ScheduleSchema, success: Accepted, error: [ApiBadRequest, ApiUnavailable] }).annotate(
+      OpenApi.Description,
+      "Replace the weekly schedule (written atomically; applies from the next day set up)"
+    ),
+    HttpApiEndpoint.post("openSession", "/api/hedge/session", { payload: SessionPayload, success: Accepted, error: [ApiBadRequest, ApiConflict] }).annotate(
+      OpenApi.Description,
+      "Set up a coming day's session: baskets, budget per basket, auto-hedge at the start"
+    )
+  )
+  .middleware(OperatorAuth) {}
+
+export class InspectorReads extends HttpApiGroup.make("inspector")
+  .add(
+    HttpApiEndpoint.get("actors", "/api/inspector/actors", { success: Actors }).annotate(OpenApi.Description, "Every actor of the day (finished ones too): state, since when, and what it holds"),
+    HttpApiEndpoint.get("transitions", "/api/inspector/transitions", { query: TransitionsQuery, success: Transitions }).annotate(
+      OpenApi.Description,
+      "The day's transition rows in seq order: after `after`, of one `actor`, at most `limit` (default 500)"
+    ),
+    HttpApiEndpoint.get("utilisation", "/api/inspector/utilisation", { success: Utilisation }).annotate(OpenApi.Description, "Utilisation at the end of every instant, the thresholds, and the hedge trades"),
+    HttpApiEndpoint.get("stream", "/api/inspector/stream", {
+      query: StreamQuery,
+      headers: StreamHeaders,
+      success: HttpApiSchema.StreamUint8Array({ contentType: "text/event-stream" })
+    }).annotate(
+      OpenApi.Description,
+      "Server-Sent Events: `event: transition` (`id:` the row's seq, `data:` the row) for every transition as it is recorded, and `event: utilisation` (`data: {at, pct}`) at every instant. Resumes after the Last-Event-ID header (or `?lastEventId=`); without one it starts at the current end of the day's log (`lastEventId=0`: the whole day)."
+    )
+  )
+  .middleware(ReadAuth) {}
+
+export class OperatorApi extends HttpApi.make("auto-hedge")
+  .add(HedgeReads, OperatorChanges, InspectorReads)
+  .middleware(RequestErrors)
+  // An unknown key in a body is refused (a typo is named, not ignored); reported values name what was sent.
+  .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error", reportInput: true })
+  .annotate(HttpApi.QueryParseOptions, { reportInput: true })
+  .annotate(HttpApi.HeadersParseOptions, { reportInput: true })
+  .annotateMerge(OpenApi.annotations({ title: "auto-hedge operator API", version: "1", description: "Operate and inspect the auto-hedge engine's trading day. Errors are `{ error, field? }`." })) {}

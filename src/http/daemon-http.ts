@@ -1,0 +1,76 @@
+// The operator API beside the daemon (`autohedge daemon --http 127.0.0.1:8787`): the live-day hub the
+// daemon's days are attached to, the operator's commands the days take at their instants, the schedule
+// and coming sessions the daemon plans from, and the server, up for as long as the daemon runs.
+import { Effect, Scope } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import { OperatorCommands } from "../commands/operator.ts"
+import { ScheduleStore } from "../commands/schedule-store.ts"
+import { SessionPlans } from "../commands/session-plans.ts"
+import type { DaemonOperator } from "../daemon/daemon.ts"
+import type { DaemonClock } from "../daemon/clock.ts"
+import type { DaemonLog } from "../daemon/log.ts"
+import type { HedgeConfig } from "../domain/config.ts"
+import type { Schedule } from "../domain/schedule.ts"
+import { dateOf } from "../domain/time.ts"
+import { LiveDay } from "./live-day.ts"
+import { databaseRecords } from "./records.ts"
+import { isLoopback, startOperatorServer } from "./server.ts"
+
+export class OperatorApiFailed extends Error {}
+
+export interface OperatorApiOptions {
+  /** Where to listen; null: no operator API (`--http off`). */
+  readonly bind: { readonly host: string; readonly port: number } | null
+  /** AUTOHEDGE_API_TOKEN; null: the API takes no changes. */
+  readonly token: string | null
+  readonly mode: string
+  readonly config: HedgeConfig
+  readonly scheduleFile: string
+  readonly schedule: Schedule
+  readonly clock: DaemonClock
+  readonly log: DaemonLog
+  /** Told the server's address once it listens (tests). */
+  readonly onListening?: (url: string) => void
+}
+
+/** Run `daemon` with the operator API up beside it (none with `--http off`), closed when it ends. */
+export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operator: DaemonOperator | undefined) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const bind = o.bind
+    if (bind === null) return yield* daemon(undefined)
+    const schedule = new ScheduleStore(o.scheduleFile, o.schedule)
+    const plans = new SessionPlans()
+    const live = new LiveDay({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
+    const commands = new OperatorCommands({
+      day: () => live.running(),
+      log: (level, message, fields) => o.log.write(level, "operator", message, fields),
+      schedule,
+      plans,
+      today: () => dateOf(o.clock.now())
+    })
+    const records = databaseRecords(o.mode, yield* Effect.context<SqlClient>())
+    const server = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () =>
+          startOperatorServer({
+            host: bind.host,
+            port: bind.port,
+            token: o.token,
+            live,
+            commands,
+            schedule,
+            plans,
+            records,
+            now: () => o.clock.now(),
+            log: (level, message) => o.log.write(level, "http", message)
+          }),
+        catch: (e) => new OperatorApiFailed(`--http ${e instanceof Error ? e.message : String(e)}`)
+      }),
+      (s) => Effect.promise(() => s.close())
+    )
+    const reads = isLoopback(bind.host) ? "reads open on loopback" : "every request needs the token (not a loopback address)"
+    o.log.write("info", "http", `operator API and inspector at ${server.url} (${reads})`)
+    if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
+    o.onListening?.(server.url)
+    return yield* daemon({ live, commands, schedule, plans })
+  }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed, Exclude<R, Scope.Scope> | SqlClient>

@@ -1,0 +1,135 @@
+// `autohedge simulate --serve`: one recorded day replayed through the engine, paced at a multiple of
+// market time (or as fast as it goes), into the same live-day hub and operator API the daemon serves,
+// so the inspector page and the operator's actions work on a simulated day exactly as on a paper one.
+// The server keeps serving after the day ends, until it is closed.
+import { randomBytes } from "node:crypto"
+import { copyFile, mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { basename, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { OperatorCommands, type CommandLog } from "../commands/operator.ts"
+import { ScheduleStore } from "../commands/schedule-store.ts"
+import { defaultConfig, type HedgeConfig } from "../domain/config.ts"
+import { policyPlan } from "../runtime/policies.ts"
+import { readRecordedDay } from "../../simulations/recorded-day.ts"
+import { replayDay } from "../../simulations/replay.ts"
+import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
+import { LiveDay } from "./live-day.ts"
+import { startOperatorServer } from "./server.ts"
+
+export interface ServeSimulationOptions {
+  /** The recorded day (.jsonl or .jsonl.gz). */
+  readonly file: string
+  /** Market time per wall time (600: a day in about 40 s), or "max": as fast as the engine goes. */
+  readonly speed: number | "max"
+  /** Default 127.0.0.1. */
+  readonly host?: string
+  /** Default 8787; 0: any free port. */
+  readonly port?: number
+  /** The bearer token changes need. */
+  readonly token: string
+  readonly config?: HedgeConfig
+  /** The schedule PUT /api/hedge/schedule writes (default: a temporary copy of config/schedule.json). */
+  readonly scheduleFile?: string
+  /** Where the server's and the operator's messages go (default: warnings and errors to stderr). */
+  readonly log?: (level: "info" | "warn" | "error", message: string) => void
+}
+
+export interface SimulationServer {
+  /** The inspector page, `http://127.0.0.1:8787/`. */
+  readonly url: string
+  readonly token: string
+  /** Resolves when the day has been replayed (or the replay was stopped). */
+  readonly done: Promise<void>
+  /** Stop the replay if it still runs, and the server. */
+  readonly close: () => Promise<void>
+}
+
+const BUNDLED_SCHEDULE = fileURLToPath(new URL("../../config/schedule.json", import.meta.url))
+
+const quietLog = (level: "info" | "warn" | "error", message: string) => {
+  if (level !== "info") process.stderr.write(`autohedge: ${message}\n`)
+}
+
+/** Wait `ms` of wall time, or less if the replay is stopped. */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener("abort", done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener("abort", done, { once: true })
+  })
+
+/** Each instant at its wall time: market time since the first instant, divided by `speed`. */
+export const pacer = (speed: number | "max", signal: AbortSignal) => {
+  // As fast as it goes, but the server still gets its turn between instants.
+  if (speed === "max") return () => new Promise<void>((resolve) => setImmediate(resolve))
+  let origin: { readonly market: number; readonly wall: number } | null = null
+  return async (at: number) => {
+    origin ??= { market: at, wall: performance.now() }
+    const wait = origin.wall + (at - origin.market) / speed - performance.now()
+    if (wait > 0) await sleep(wait, signal)
+  }
+}
+
+export const serveSimulation = async (o: ServeSimulationOptions): Promise<SimulationServer> => {
+  if (o.speed !== "max" && !(o.speed > 0 && Number.isFinite(o.speed))) throw new Error(`speed: expected a number above 0 or "max", got ${String(o.speed)}`)
+  const log = o.log ?? quietLog
+  const config = o.config ?? defaultConfig
+  const day = await Effect.runPromise(Effect.mapError(readRecordedDay(o.file), (e) => new Error(e.message)))
+  // A simulation must not rewrite the real schedule unless told to: by default it edits a copy.
+  let scratch: string | null = null
+  let scheduleFile = o.scheduleFile
+  if (scheduleFile === undefined) {
+    scratch = await mkdtemp(join(tmpdir(), "autohedge-schedule-"))
+    scheduleFile = join(scratch, "schedule.json")
+    await copyFile(BUNDLED_SCHEDULE, scheduleFile)
+  }
+  const schedule = await Effect.runPromise(Effect.mapError(ScheduleStore.load(scheduleFile), (e) => new Error(e.message)))
+  const first = day.ticks[0]!.at
+  const live = new LiveDay({ now: () => first, thresholds: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, exitTriggerPct: config.exitTriggerPct } })
+  const commandLog: CommandLog = (level, message) => log(level, message)
+  const commands = new OperatorCommands({ day: () => live.running(), log: commandLog, schedule, today: () => day.header.date })
+  const now = () => live.running()?.context.now ?? first
+  const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, live, commands, schedule, now, log }).catch(async (e: unknown) => {
+    if (scratch !== null) await rm(scratch, { recursive: true, force: true })
+    throw e
+  })
+
+  const stop = new AbortController()
+  const truth = truthModelOf("span", config)
+  const sessionId = `sim-${day.header.date}-${day.header.index}-${basename(o.file).replace(/\.jsonl(\.gz)?$/, "")}`
+  const done = replayDay(day, {
+    ...replayOptionsFor(policyPlan("engine", config), config, truth),
+    file: o.file,
+    operator: commands,
+    onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId }),
+    afterInstant: (at) => live.afterInstant(at),
+    pace: pacer(o.speed, stop.signal),
+    signal: stop.signal
+  }).then((result) => {
+    if (result.failure !== null) log("error", `the engine stopped deciding: ${result.failure}`)
+    else log("info", `${day.header.date} ${day.header.index} replayed: ${result.rows.length} transitions, ${result.report.hedges.length} hedges, net spend ₹${result.report.netSpend}`)
+  })
+  let closing: Promise<void> | null = null
+  return {
+    url: server.url,
+    token: o.token,
+    done,
+    close: () =>
+      (closing ??= (async () => {
+        stop.abort()
+        await done.catch(() => undefined)
+        await server.close()
+        if (scratch !== null) await rm(scratch, { recursive: true, force: true })
+      })())
+  }
+}
+
+/** A token for a simulation started without AUTOHEDGE_API_TOKEN (printed for the user). */
+export const generatedToken = (): string => randomBytes(18).toString("base64url")

@@ -1,0 +1,240 @@
+// The operator's actions on real replayed days, without HTTP: each is checked against the day as it is,
+// queued, and taken by the session at the next instant before that instant's clock event (so it is a
+// transition row stamped with market time, and the day still verifies from its trail alone).
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect, Exit } from "effect"
+import { describe, expect, it } from "vitest"
+import { CommandRefused, OperatorCommands } from "../../src/commands/operator.ts"
+import { ScheduleStore } from "../../src/commands/schedule-store.ts"
+import { SessionPlans } from "../../src/commands/session-plans.ts"
+import { defaultConfig } from "../../src/domain/config.ts"
+import { constantsMarginModel } from "../../src/domain/margin.ts"
+import { parseSchedule, type Schedule } from "../../src/domain/schedule.ts"
+import { instantOf } from "../../src/domain/time.ts"
+import { LiveDay } from "../../src/http/live-day.ts"
+import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
+import type { TransitionRow } from "../../src/services/services.ts"
+import { generateDay, toJsonl } from "../../simulations/generator.ts"
+import { parseRecordedDay, type RecordedDay } from "../../simulations/recorded-day.ts"
+import { replayDay } from "../../simulations/replay.ts"
+import { straddle } from "../fixtures/entries.ts"
+
+const DATE = "2026-02-10"
+const at = (time: string) => instantOf(DATE, time)
+const model = constantsMarginModel(defaultConfig.marginConstants)
+
+const calmDay = (budgetPerBasket: number): RecordedDay =>
+  parseRecordedDay(
+    toJsonl(
+      generateDay({
+        date: DATE,
+        index: "NIFTY",
+        expiry: DATE,
+        lotSize: 65,
+        strikeStep: 50,
+        tickSeconds: 60,
+        baskets: 15,
+        budgetPerBasket,
+        entries: [straddle("A", "09:30:00", null), straddle("B", "11:00:00", null)],
+        seed: 11,
+        regime: "calm",
+        stopFraction: 100
+      })
+    ),
+    "crafted"
+  )
+
+const scheduleText = await readFile("config/schedule.json", "utf8")
+
+const scratchSchedule = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "autohedge-commands-"))
+  const file = join(dir, "schedule.json")
+  await writeFile(file, scheduleText)
+  return { dir, file, store: new ScheduleStore(file, parseSchedule(scheduleText, file)) }
+}
+
+const refusalOf = async <A>(effect: Effect.Effect<A, CommandRefused>) => {
+  const exit = await Effect.runPromiseExit(effect)
+  expect(Exit.isFailure(exit), "expected the action to be refused").toBe(true)
+  const error = Exit.isFailure(exit) ? exit.cause.reasons.find((r) => r._tag === "Fail")?.error : undefined
+  expect(error).toBeInstanceOf(CommandRefused)
+  return error as CommandRefused
+}
+
+const accept = <A>(effect: Effect.Effect<A, CommandRefused>) => Effect.runPromise(effect)
+
+/**
+ * A replayed day with the operator's actions: `script[time]` runs just before the first instant at or
+ * after `time` (what it queues is taken at that instant).
+ */
+const operate = async (d: RecordedDay, script: Record<string, (c: OperatorCommands) => Promise<void>>) => {
+  const { store } = await scratchSchedule()
+  const live = new LiveDay({ now: () => d.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+  const logs: Array<string> = []
+  const commands = new OperatorCommands({ day: () => live.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE })
+  const pending = Object.entries(script).map(([time, run]) => ({ at: at(time), run, done: false }))
+  const result = await replayDay(d, {
+    config: defaultConfig,
+    policy: "engine",
+    truth: model,
+    estimate: model,
+    operator: commands,
+    onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }),
+    afterInstant: (t) => live.afterInstant(t),
+    pace: async (t) => {
+      for (const p of pending) {
+        if (p.done || p.at > t) continue
+        p.done = true
+        await p.run(commands)
+      }
+    }
+  })
+  return { result, commands, live, logs }
+}
+
+const expectVerified = async (rows: ReadonlyArray<TransitionRow>) => {
+  const v = await verifyDay(rows)
+  expect(v.ok, formatVerification(v)).toBe(true)
+}
+
+describe("operator actions on the running day", () => {
+  it("a toggle is taken at the next instant, before its clock event, audited with its reason; a second is refused", async () => {
+    const d = calmDay(400_000)
+    let refusedWhileQueued: CommandRefused | undefined
+    let refusedAfter: CommandRefused | undefined
+    const { result, logs } = await operate(d, {
+      "09:20:00": async (c) => {
+        await accept(c.toggle(false, "news at 10"))
+        refusedWhileQueued = await refusalOf(c.toggle(false))
+      },
+      "09:40:00": async (c) => {
+        refusedAfter = await refusalOf(c.toggle(false))
+      }
+    })
+    expect(refusedWhileQueued).toMatchObject({ reason: "conflict", field: "enabled" })
+    expect(refusedWhileQueued!.message).toMatch(/already off.*waiting/)
+    expect(refusedAfter).toMatchObject({ reason: "conflict", message: "auto-hedge is already off" })
+    const toggle = result.rows.find((r) => r.event === "TOGGLE")!
+    expect(toggle).toMatchObject({ actorId: "session", at: at("09:20:00"), payload: { enabled: false, reason: "news at 10" } })
+    // Delivered in its instant before the clock event: the instant's CLOCK row comes right after.
+    const clock = result.rows.find((r) => r.event === "CLOCK" && r.at === at("09:20:00"))!
+    expect(clock.seq).toBe(toggle.seq + 1)
+    // Switched off, A needs a hedge and buys none.
+    expect(result.rows.find((r) => r.actorId === "entry:A" && r.to.startsWith("awaitingEntry"))!.to).toBe("awaitingEntry.disabled")
+    expect(result.report.hedges).toHaveLength(0)
+    expect(logs).toContain("info operator: auto-hedge off (news at 10)")
+    await expectVerified(result.rows)
+  })
+
+  it("a manual buy and a manual exit: checked, queued, taken; the day verifies", async () => {
+    // Budget enough that no entry needs a hedge, whatever the margin model: the only hedge is the trader's.
+    const d = calmDay(5_000_000)
+    const tick = d.ticks.find((t) => t.at >= at("10:00:00"))!
+    const put = [...tick.chain].filter((r) => r.strike < tick.spot - 300 && r.pe !== null && r.pe >= 1).sort((a, b) => a.strike - b.strike)[0]!
+    const refusals: Record<string, CommandRefused> = {}
+    const { result } = await operate(d, {
+      "09:15:00": async (c) => {
+        refusals.preOpenExit = await refusalOf(c.manualExit("hedge-1"))
+      },
+      "09:50:00": async (c) => {
+        refusals.unknown = await refusalOf(c.manualExit("hedge-1"))
+        refusals.offGrid = await refusalOf(c.manualBuy({ strike: put.strike + 10, optionType: "PE", lots: 1 }))
+        refusals.tick = await refusalOf(c.manualBuy({ strike: put.strike, optionType: "PE", lots: 1, limitPrice: 1.03 }))
+        refusals.cap = await refusalOf(c.manualBuy({ strike: put.strike, optionType: "PE", lots: 5000 }))
+        refusals.noPrice = await refusalOf(c.manualBuy({ strike: 1000, optionType: "PE", lots: 1 }))
+      },
+      "10:00:00": async (c) => {
+        await accept(c.manualBuy({ strike: put.strike, optionType: "PE", lots: 15 }))
+      },
+      "11:30:00": async (c) => {
+        await accept(c.manualExit("hedge-1"))
+        refusals.twice = await refusalOf(c.manualExit("hedge-1"))
+      },
+      "12:00:00": async (c) => {
+        refusals.closed = await refusalOf(c.manualExit("hedge-1"))
+      }
+    })
+    expect(refusals.preOpenExit).toMatchObject({ reason: "conflict" })
+    expect(refusals.preOpenExit!.message).toMatch(/while the market is open; the session is preOpen/)
+    expect(refusals.unknown).toMatchObject({ reason: "notFound", field: "hedgeId", message: 'no hedge "hedge-1" today (none bought yet)' })
+    expect(refusals.offGrid).toMatchObject({ reason: "invalid", field: "strike" })
+    expect(refusals.offGrid!.message).toContain(`${put.strike + 10} is not a NIFTY strike (they are every 50)`)
+    expect(refusals.tick).toMatchObject({ reason: "invalid", field: "limitPrice" })
+    expect(refusals.cap).toMatchObject({ reason: "conflict", field: "lots" })
+    expect(refusals.cap!.message).toMatch(/^spend cap: this buy would cost ₹[\d,.]+ \(325000 × [\d.]+\); ₹50,000 is left of today's ₹50,000$/)
+    expect(refusals.noPrice).toMatchObject({ reason: "conflict", field: "strike" })
+    expect(refusals.twice).toMatchObject({ reason: "conflict", field: "hedgeId", message: "an exit of hedge-1 is already waiting for the next instant" })
+    expect(refusals.closed).toMatchObject({ reason: "conflict", field: "hedgeId", message: "hedge-1 is closed, not open: only an open hedge can be exited" })
+
+    const buy = result.rows.find((r) => r.event === "MANUAL_BUY")!
+    expect(buy.at).toBe(at("10:00:00"))
+    expect(buy.payload).toMatchObject({ strike: put.strike, optionType: "PE", quantity: 975, limitPrice: null })
+    const hedge = result.report.hedges.find((h) => h.id === "hedge-1")!
+    expect(hedge).toMatchObject({ trigger: "MANUAL", status: "closed", quantity: 975 })
+    expect(hedge.closedAt! >= "11:30:00" && hedge.closedAt! <= "11:30:05").toBe(true)
+    expect(result.rows.find((r) => r.event === "MANUAL_EXIT")!.at).toBe(at("11:30:00"))
+    await expectVerified(result.rows)
+  })
+
+  it("with no day running, or the day closed, the actions say so", async () => {
+    const { store } = await scratchSchedule()
+    const idle = new OperatorCommands({ day: () => null, log: () => undefined, schedule: store, today: () => DATE })
+    expect(await refusalOf(idle.toggle(false))).toMatchObject({ reason: "conflict", message: "no trading day is running" })
+    expect(await refusalOf(idle.manualBuy({ strike: 24000, optionType: "PE", lots: 1 }))).toMatchObject({ reason: "conflict", message: "no trading day is running" })
+    const { commands, live } = await operate(calmDay(5_000_000), {})
+    expect(live.running()!.done).toBe(true)
+    expect(await refusalOf(commands.toggle(false))).toMatchObject({ reason: "conflict", message: `the session of ${DATE} has closed: nothing more is decided today` })
+    expect(await refusalOf(commands.manualExit("hedge-1"))).toMatchObject({ reason: "conflict" })
+  })
+})
+
+describe("the schedule and coming sessions", () => {
+  it("a new schedule is written atomically (no temporary file left), read back as written, and heard by the daemon", async () => {
+    const { dir, file, store } = await scratchSchedule()
+    const commands = new OperatorCommands({ day: () => null, log: () => undefined, schedule: store, today: () => DATE })
+    let heard = 0
+    store.onChange(() => heard++)
+    const schedule: Schedule = { version: 1, days: { Wednesday: parseSchedule(scheduleText, "x").days.Monday! } }
+    const accepted = await accept(commands.putSchedule(schedule))
+    expect(accepted.message).toBe(`schedule saved to ${file}; it applies from the next day set up`)
+    expect(parseSchedule(await readFile(file, "utf8"), file)).toEqual(schedule)
+    expect(store.current()).toEqual(schedule)
+    expect(await readdir(dir)).toEqual(["schedule.json"])
+    expect(heard).toBe(1)
+  })
+
+  it("an invalid schedule is refused naming the key and the value, and the file is left as it was", async () => {
+    const { file, store } = await scratchSchedule()
+    const commands = new OperatorCommands({ day: () => null, log: () => undefined, schedule: store, today: () => DATE })
+    const monday = parseSchedule(scheduleText, "x").days.Monday!
+    const bad = { version: 1, days: { Monday: { ...monday, entries: [{ ...monday.entries[0]!, entryTime: "16:00:00" }] } } } as Schedule
+    const refused = await refusalOf(commands.putSchedule(bad))
+    expect(refused).toMatchObject({ reason: "invalid", field: "days.Monday.entries[0].entryTime" })
+    expect(refused.message).toBe('days.Monday.entries[0].entryTime: must be within market hours 09:15:00-15:30:00 (got "16:00:00")')
+    expect(await readFile(file, "utf8")).toBe(scheduleText)
+  })
+
+  it("a schedule that cannot be written says where", async () => {
+    const store = new ScheduleStore("/nonexistent-dir/schedule.json", parseSchedule(scheduleText, "x"))
+    const commands = new OperatorCommands({ day: () => null, log: () => undefined, schedule: store, today: () => DATE })
+    const refused = await refusalOf(commands.putSchedule(store.current()))
+    expect(refused).toMatchObject({ reason: "unavailable", message: "cannot write /nonexistent-dir/schedule.json: ENOENT" })
+  })
+
+  it("a coming day's session is set up where sessions can be (the daemon), merged field by field", async () => {
+    const { store } = await scratchSchedule()
+    const replaying = new OperatorCommands({ day: () => null, log: () => undefined, schedule: store, today: () => DATE })
+    expect((await refusalOf(replaying.openSession({ date: "2026-02-11", baskets: 10 }))).message).toMatch(/replays a recorded day/)
+    const plans = new SessionPlans()
+    const commands = new OperatorCommands({ day: () => null, log: () => undefined, schedule: store, plans, today: () => DATE })
+    expect(await refusalOf(commands.openSession({ date: "2026-02-09", baskets: 10 }))).toMatchObject({ reason: "invalid", field: "date", message: "date: 2026-02-09 is in the past (today is 2026-02-10)" })
+    expect(await refusalOf(commands.openSession({ date: "2026-02-11" }))).toMatchObject({ reason: "invalid", message: "nothing to set: give baskets, budgetPerBasket or autoHedgeEnabled" })
+    expect(await refusalOf(commands.openSession({ date: "2026-02-11", baskets: 2.5 }))).toMatchObject({ reason: "invalid", field: "baskets" })
+    await accept(commands.openSession({ date: "2026-02-11", baskets: 10 }))
+    const accepted = await accept(commands.openSession({ date: "2026-02-11", autoHedgeEnabled: false }))
+    expect(accepted.message).toBe("session of 2026-02-11: 10 baskets, auto-hedge off; it applies when the day is set up (09:00 IST)")
+    expect(plans.get("2026-02-11")).toEqual({ date: "2026-02-11", baskets: 10, budgetPerBasket: undefined, autoHedgeEnabled: false })
+  })
+})

@@ -1,0 +1,158 @@
+// The operator API beside the daemon: paper mode against the fake OpenAlgo over HTTP, an in-memory
+// PGlite, a recorded day on a sped-up clock, and the API on a loopback port. A toggle sent while the
+// daemon sleeps between its ticks wakes it: the session takes it at once, stamped with the market
+// time it came at; the day's trail in the database holds it and still verifies; the records answer
+// analytics; a coming session and the schedule are set up for the daemon's next days. The daemon is
+// stopped once the operator is done (SIGINT's way), its trail written up to there.
+import { mkdtemp, readFile, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect, Redacted, Schema } from "effect"
+import { describe, expect, it } from "vitest"
+import { startFakeOpenAlgo } from "../../adapters/openalgo/fake-server.ts"
+import { databaseLayer } from "../../adapters/postgres/database.ts"
+import { findSession, loadTransitions } from "../../adapters/postgres/engine-store.ts"
+import { migrate } from "../../adapters/postgres/migrations.ts"
+import { ScaledClock } from "../../src/daemon/clock.ts"
+import { runDaemon } from "../../src/daemon/daemon.ts"
+import { makeLog } from "../../src/daemon/log.ts"
+import type { DaemonSettings } from "../../src/daemon/settings.ts"
+import { defaultConfig } from "../../src/domain/config.ts"
+import { loadInstruments } from "../../src/domain/instruments.ts"
+import { parseSchedule, type Schedule } from "../../src/domain/schedule.ts"
+import { instantOf } from "../../src/domain/time.ts"
+import { withOperatorApi } from "../../src/http/daemon-http.ts"
+import { Analytics, Sessions, Status } from "../../src/http/schemas.ts"
+import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
+import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { bearer, call, expectError, postJson, readSse } from "./client.ts"
+
+const day = parseRecordedDay(await readFile("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
+const h = day.header
+const API_KEY = "operator-e2e-key-4711"
+const TOKEN = "daemon-api-token-0123456789"
+/** Slow enough that the daemon sleeps most of each 15-second tick (125 ms of wall time). */
+const SPEED = 120
+const TICK_MS = 15_000
+
+const until = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs = 60_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = await probe().catch(() => undefined)
+    if (found !== undefined) return found
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+describe("the daemon with its operator API", () => {
+  it("takes a toggle at once, in market time, audited and verifiable; answers from its records; sets up coming days", async () => {
+    let clock = new ScaledClock(instantOf(h.date, "08:59:30"), SPEED)
+    const fake = await startFakeOpenAlgo({ day, now: () => clock.now(), apiKey: API_KEY, mode: "analyze" })
+    const scratch = await mkdtemp(join(tmpdir(), "autohedge-daemon-api-"))
+    const scheduleFile = join(scratch, "schedule.json")
+    const schedule: Schedule = { version: 1, days: { Tuesday: { index: h.index, expiryType: "0DTE", entries: h.entries } } }
+    await writeFile(scheduleFile, JSON.stringify(schedule))
+    const settings: DaemonSettings = {
+      mode: "paper",
+      paperBroker: "openalgo",
+      openalgoUrl: fake.url,
+      apiKey: Redacted.make(API_KEY),
+      scheduleFile,
+      holidaysFile: "",
+      tickMs: TICK_MS,
+      rateLimits: { ordersPerSecond: 1000, dataPerSecond: 1000 },
+      logFormat: "json",
+      config: { ...defaultConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket }
+    }
+    const lines: Array<string> = []
+    let listening: (url: string) => void = () => undefined
+    const url = new Promise<string>((resolve) => (listening = resolve))
+    const auth = bearer(TOKEN)
+
+    /** Market time when each toggle was sent. */
+    const sent: Array<number> = []
+    const stop = new AbortController()
+    /** Resolves at the end of the daemon's next instant (its utilisation sample): it sleeps then. */
+    const afterAnInstant = (base: string) => readSse(new URL("api/inspector/stream", base).toString(), (latest) => latest.event === "utilisation", { timeoutMs: 5_000 })
+    // What the operator does while the daemon runs the day.
+    const operate = async () => {
+      const base = await url
+      const status = async () => Schema.decodeUnknownSync(Status)((await call(base, "api/hedge/status")).json)
+      // Trading, and caught up with the clock (the first minutes of a day at 600× run behind it).
+      const trading = await until("the session to trade, caught up", async () => {
+        const s = await status()
+        return s.session !== null && s.state.startsWith("trading") && clock.now() - Date.parse(s.now) < TICK_MS / 3 ? s : undefined
+      })
+      expect(trading.session).toMatchObject({ date: h.date, index: "NIFTY", mode: "paper", policy: "engine", id: expect.stringMatching(/^\d+$/) })
+      await afterAnInstant(base)
+      sent.push(clock.now())
+      const off = await postJson(base, "api/hedge/toggle", { enabled: false, reason: "daemon test" }, auth)
+      expect(off.status, off.text).toBe(200)
+      await until("auto-hedge off", async () => ((await status()).enabled ? undefined : true), 5_000)
+      await afterAnInstant(base)
+      sent.push(clock.now())
+      expect((await postJson(base, "api/hedge/toggle", { enabled: true }, auth)).status).toBe(200)
+      await until("auto-hedge back on", async () => ((await status()).enabled ? true : undefined), 5_000)
+      // Tomorrow's session and schedule, for the daemon's next day.
+      const planned = await postJson(base, "api/hedge/session", { date: "2026-02-11", baskets: 10, autoHedgeEnabled: false }, auth)
+      expect(planned.status, planned.text).toBe(200)
+      expect(expectError(await postJson(base, "api/hedge/session", { date: h.date, baskets: 10 }, auth), 409, "date").error).toMatch(/already running/)
+      expect(Schema.decodeUnknownSync(Sessions)((await call(base, "api/hedge/session")).json).planned).toEqual([{ date: "2026-02-11", baskets: 10, budgetPerBasket: null, autoHedgeEnabled: false }])
+      const wednesday = { version: 1, days: { ...schedule.days, Wednesday: schedule.days.Tuesday } }
+      expect((await postJson(base, "api/hedge/schedule", wednesday, auth, "PUT")).status).toBe(200)
+      expect(parseSchedule(await readFile(scheduleFile, "utf8"), scheduleFile)).toEqual(wednesday)
+      stop.abort()
+    }
+
+    let operated: Promise<void> = Promise.resolve()
+    try {
+      const { rows, analytics, unknownDate } = await Effect.runPromise(
+        Effect.scoped(
+          Effect.gen(function*() {
+            yield* migrate
+            clock = new ScaledClock(instantOf(h.date, "08:59:30"), SPEED)
+            const log = makeLog("json", (line) => lines.push(line), "-", () => clock.now())
+            const api = { bind: { host: "127.0.0.1", port: 0 }, token: TOKEN, mode: "paper", config: settings.config, scheduleFile, schedule, clock, log, onListening: (u: string) => listening(u) }
+            return yield* withOperatorApi(api, (operator) =>
+              Effect.gen(function*() {
+                operated = operate()
+                yield* runDaemon({ settings, schedule, calendar: { holidays: { NSE: new Set(), BSE: new Set() } }, instruments: loadInstruments(), clock, log, signal: stop.signal, days: 1, ...(operator === undefined ? {} : { operator }) })
+                yield* Effect.promise(() => operated)
+                // The daemon has stopped, its records written: they answer, through the same server.
+                const base = yield* Effect.promise(() => url)
+                const analytics = yield* Effect.promise(() => call(base, "api/hedge/analytics?days=5"))
+                const unknownDate = yield* Effect.promise(() => call(base, "api/hedge/transactions?date=2026-02-03"))
+                const sessionId = (yield* findSession(h.date, "paper", "engine"))!
+                return { rows: yield* loadTransitions(sessionId), analytics, unknownDate }
+              })
+            )
+          })
+        ).pipe(Effect.provide(databaseLayer({ dataDir: "memory:" })))
+      )
+      const toggles = rows.filter((r) => r.actorId === "session" && r.event === "TOGGLE")
+      expect(toggles.map((r) => r.payload)).toEqual([{ enabled: false, reason: "daemon test" }, { enabled: true }])
+      // Each toggle made an instant of its own when it came, off the daemon's 15-second ticks.
+      for (const [i, t] of toggles.entries()) {
+        const when = `toggle ${i} sent at ${new Date(sent[i]!).toISOString()}, taken at ${new Date(t.at).toISOString()}`
+        expect(t.at % TICK_MS, when).not.toBe(0)
+        expect(Math.abs(t.at - sent[i]!), when).toBeLessThan(TICK_MS)
+        const clockRow = rows.find((r) => r.actorId === "session" && r.event === "CLOCK" && r.at === t.at)
+        expect(clockRow!.seq).toBeGreaterThan(t.seq)
+      }
+      const v = await verifyDay(rows)
+      expect(v.ok, formatVerification(v)).toBe(true)
+      const a = Schema.decodeUnknownSync(Analytics)(analytics.json)
+      expect(a.rows).toEqual([expect.objectContaining({ sessionDate: h.date, mode: "paper", policy: "engine", hedgeCount: expect.any(Number) })])
+      expect(expectError(unknownDate, 404, "date").error).toBe("date: no session on 2026-02-03 in the records")
+      const logged = lines.map((l) => JSON.parse(l) as { actor: string; message: string })
+      expect(logged.some((l) => l.actor === "http" && l.message.startsWith("operator API and inspector at http://127.0.0.1:"))).toBe(true)
+      expect(logged.filter((l) => l.actor === "operator").map((l) => l.message)).toEqual(
+        expect.arrayContaining(["operator: auto-hedge off (daemon test)", "operator: auto-hedge on", "session of 2026-02-11 set up", `schedule replaced (${scheduleFile})`])
+      )
+    } finally {
+      await operated.catch(() => undefined)
+      await fake.close()
+    }
+  }, 180_000)
+})

@@ -1,0 +1,109 @@
+// The operator acting on a day while the simulator replays it, over HTTP with the token: auto-hedge
+// switched off holds an entry's hedges back, a hedge bought and sold by hand, refusals that name the
+// field; every action is a transition row of the session, and the day's trail, read back over HTTP,
+// still verifies through the machines.
+import { Schema } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { defaultConfig } from "../../src/domain/config.ts"
+import { instantOf } from "../../src/domain/time.ts"
+import { Actors, Status, Transactions, Transitions, Utilisation } from "../../src/http/schemas.ts"
+import { serveSimulation, type SimulationServer } from "../../src/http/serve-simulation.ts"
+import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
+import type { TransitionRow } from "../../src/services/services.ts"
+import { bearer, call, expectError, postJson } from "./client.ts"
+
+const DAY = "simulations/days/2026-02-10-NIFTY.jsonl"
+const TOKEN = "operate-test-token-0123456789"
+/** 09:15 to the hedged entry's look-ahead (10:11:30) in about 2 s; the whole day in about 15 s. */
+const SPEED = 1500
+
+let server: SimulationServer
+const auth = bearer(TOKEN)
+const status = async () => Schema.decodeUnknownSync(Status)((await call(server.url, "api/hedge/status")).json)
+const actors = async () => Schema.decodeUnknownSync(Actors)((await call(server.url, "api/inspector/actors")).json).actors
+
+const until = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs = 20_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = await probe()
+    if (found !== undefined) return found
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+beforeAll(async () => {
+  // A cap the engine's own hedges before the first action cannot use up: the trader's buy must fit.
+  server = await serveSimulation({ file: DAY, speed: SPEED, port: 0, token: TOKEN, config: { ...defaultConfig, maxHedgeCostPerDay: 1_000_000 } })
+})
+afterAll(() => server?.close())
+
+describe("operating a replaying day over HTTP", () => {
+  it("toggle, manual buy and exit change the day, are audited, and the day still verifies", async () => {
+    await until("the market to open", async () => ((await status()).state.startsWith("trading") ? true : undefined))
+
+    // Off before the hedged entry looks ahead: it needs hedges and buys none.
+    const off = await postJson(server.url, "api/hedge/toggle", { enabled: false, reason: "operator test" }, auth)
+    expect(off.status, off.text).toBe(200)
+    expect(off.json).toEqual({ accepted: true, message: "auto-hedge off (operator test): queued; the session takes it at the next market instant" })
+    await until("auto-hedge off", async () => ((await status()).enabled ? undefined : true))
+    expect(expectError(await postJson(server.url, "api/hedge/toggle", { enabled: false }, auth), 409, "enabled").error).toBe("enabled: auto-hedge is already off")
+
+    // A put 500 below the index, bought by hand.
+    const spot = (await actors()).find((a) => a.id === "session")!.summary.spot as number
+    const strike = Math.round((spot - 500) / 50) * 50
+    const bought = await postJson(server.url, "api/hedge/manual/buy", { strike, optionType: "PE", lots: 15 }, auth)
+    expect(bought.status, bought.text).toBe(200)
+    const manual = await until("the manual hedge to be open", async () => (await status()).activeHedges.find((h) => h.strike === strike && h.state === "open"))
+    expect(manual).toMatchObject({ optionType: "PE", lots: 15, quantity: 975 })
+    expect(manual.buyPrice).toBeGreaterThan(0)
+    expect(manual.cost).toBeGreaterThan(0)
+
+    const exited = await postJson(server.url, "api/hedge/manual/exit", { hedgeId: manual.hedgeId }, auth)
+    expect(exited.status, exited.text).toBe(200)
+    await until("the manual hedge to be sold", async () => ((await status()).activeHedges.some((h) => h.hedgeId === manual.hedgeId) ? undefined : true))
+    expectError(await postJson(server.url, "api/hedge/manual/exit", { hedgeId: manual.hedgeId }, auth), 409, "hedgeId")
+    expect(expectError(await postJson(server.url, "api/hedge/manual/exit", { hedgeId: "hedge-99" }, auth), 404, "hedgeId").error).toMatch(/^hedgeId: no hedge "hedge-99" today/)
+
+    // Switched back on once the entry has decided (switched off, it bought nothing).
+    await until("the hedged entry to decide", async () => {
+      const entry = (await actors()).find((a) => a.id === "entry:ITJ_NF_EXP 4")
+      return entry !== undefined && (entry.state.startsWith("awaitingEntry") || entry.state === "entered") ? entry : undefined
+    })
+    expect((await postJson(server.url, "api/hedge/toggle", { enabled: true }, auth)).status).toBe(200)
+    await server.done
+    expect((await status()).enabled).toBe(true)
+
+    const rows: Array<TransitionRow> = []
+    for (let after = 0; ; ) {
+      const page = Schema.decodeUnknownSync(Transitions)((await call(server.url, `api/inspector/transitions?after=${after}&limit=5000`)).json).rows
+      if (page.length === 0) break
+      rows.push(...(page as ReadonlyArray<TransitionRow>))
+      after = page.at(-1)!.seq
+    }
+    const session = (event: string) => rows.filter((r) => r.actorId === "session" && r.event === event)
+    expect(session("TOGGLE").map((r) => r.payload)).toEqual([{ enabled: false, reason: "operator test" }, { enabled: true }])
+    expect(session("MANUAL_BUY").map((r) => r.payload)).toEqual([expect.objectContaining({ strike, optionType: "PE", quantity: 975, limitPrice: null })])
+    expect(session("MANUAL_EXIT").map((r) => r.payload)).toEqual([{ hedgeId: manual.hedgeId }])
+    expect(rows.filter((r) => r.actorId === "entry:ITJ_NF_EXP 4").map((r) => r.to)).toContain("awaitingEntry.disabled")
+    // The engine bought nothing for that entry (entries after the switch back on hedge as usual).
+    expect(session("BUY_HEDGES").map((r) => (r.payload as { entryId: string }).entryId)).not.toContain("entry:ITJ_NF_EXP 4")
+    expect((await actors()).find((a) => a.id === manual.hedgeId)!.summary).toMatchObject({ trigger: "MANUAL", forEntry: "MANUAL", manual: true, status: "closed" })
+    // Each action at a market instant, stamped with it, before that instant's clock event.
+    for (const r of [...session("TOGGLE"), ...session("MANUAL_BUY"), ...session("MANUAL_EXIT")]) {
+      expect(r.at).toBeGreaterThanOrEqual(instantOf("2026-02-10", "09:15:00"))
+      const clock = rows.find((x) => x.actorId === "session" && x.event === "CLOCK" && x.at === r.at)
+      expect(clock, `the clock event of ${r.event}'s instant`).toBeDefined()
+      expect(clock!.seq).toBeGreaterThan(r.seq)
+    }
+    // The trader's trades are on the chart and in the day's transactions.
+    const markers = Schema.decodeUnknownSync(Utilisation)((await call(server.url, "api/inspector/utilisation")).json).markers.filter((m) => m.hedgeId === manual.hedgeId)
+    expect(markers.map((m) => m.kind)).toEqual(["buy", "sell"])
+    expect(markers[0]!.label).toMatch(new RegExp(`^bought 975 NIFTY10FEB26${strike}PE @ [\\d.]+ \\(${manual.hedgeId}, manual\\)$`))
+    const trades = Schema.decodeUnknownSync(Transactions)((await call(server.url, "api/hedge/transactions")).json).transactions.filter((t) => t.hedgeId === manual.hedgeId)
+    expect(trades.map((t) => [t.action, t.quantity, t.trigger])).toEqual([["BUY", 975, "MANUAL"], ["SELL", 975, "EXIT"]])
+    expect(trades[0]!.price).toBe(manual.buyPrice)
+    const v = await verifyDay(rows)
+    expect(v.ok, formatVerification(v)).toBe(true)
+  }, 60_000)
+})

@@ -1,0 +1,38 @@
+import { Effect } from "effect"
+import { readFileSync } from "node:fs"
+import { describe, expect, it } from "vitest"
+import { defaultConfig } from "../../src/domain/config.ts"
+import { leagueJson, leagueMarkdown, leaguePlans, runLeague } from "../../simulations/league.ts"
+import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { truthModelOf } from "../../simulations/simulate.ts"
+
+const file = "simulations/days/2026-02-10-NIFTY.jsonl"
+const day = parseRecordedDay(readFileSync(file, "utf8"), file)
+const totalsFields = ["days", "entries", "missedEntries", "hedges", "grossSpend", "recovered", "netSpend", "breaches", "peakUtilization", "alerts"]
+
+describe("the policy league table", () => {
+  it("runs the engine on every margin estimate, the reference behaviour, static, none and the oracle", () => {
+    expect(leaguePlans(defaultConfig).map((p) => p.name)).toEqual(["engine", "engine-constants", "engine-broker", "reference", "static", "none"])
+    const reference = leaguePlans(defaultConfig).find((p) => p.name === "reference")!
+    expect(reference).toMatchObject({ policy: "engine", estimate: "constants", selection: "greedy", foresight: false, polling: { everyMs: 30_000 } })
+  })
+
+  it("reports each policy with the plain simulate totals, measured against the oracle", async () => {
+    const league = await Effect.runPromise(runLeague([{ file, day }], defaultConfig, truthModelOf("span", defaultConfig)))
+    const json = leagueJson(league) as { policies: Record<string, { days: Array<unknown>; total: Record<string, number | null> }> }
+    expect(Object.keys(json.policies)).toEqual(["engine", "engine-constants", "engine-broker", "reference", "static", "none", "oracle"])
+    const oracle = json.policies.oracle!.total
+    for (const [name, p] of Object.entries(json.policies)) {
+      expect(p.days).toHaveLength(1)
+      for (const field of [...totalsFields, "protectionCost", "spendVsOracle", "avoidableBreaches", "shortfallPenalty"]) expect(p.total, `${name}.${field}`).toHaveProperty(field)
+      // The oracle breaches least of every policy that keeps to the spend cap and the candidates.
+      if (name.startsWith("engine") || name === "reference") expect(p.total.breaches!).toBeGreaterThanOrEqual(oracle.breaches!)
+    }
+    // In the simulator the broker's basket margin is the simulated broker's: the same decisions as SPAN.
+    expect(json.policies["engine-broker"]!.total).toEqual(json.policies.engine!.total)
+    expect(json.policies.none!.total.hedges).toBe(0)
+    const text = leagueMarkdown(league)
+    expect(text).toMatch(/^\| policy \| net spend \| protection cost \| ÷ oracle \| breaches \|/)
+    expect(text).toContain("| 2026-02-10 NIFTY |")
+  })
+})
