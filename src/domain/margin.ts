@@ -138,19 +138,23 @@ export const coveredShortLots = (positions: ReadonlyArray<Position>, optionType:
  * - Long options carry no margin (their premium is paid, not blocked).
  * - The expiry type comes from the trading days between the date and the expiry.
  */
-export const constantsMarginModel = (table: MarginConstantsTable): MarginModel => ({
-  name: "constants",
-  margin: (q) => {
-    const expiryType = expiryTypeOf(q.date, q.expiry)
-    const row = straddleMarginFor(table, q.index, expiryType)
-    if (row === undefined) {
-      return Effect.fail(
+/** The table's row for the query's index and expiry type, or an error that says which row to add. */
+const constantsRowFor = (table: MarginConstantsTable, q: MarginQuery): Effect.Effect<StraddleMarginRow, MarginModelError> => {
+  const expiryType = expiryTypeOf(q.date, q.expiry)
+  const row = straddleMarginFor(table, q.index, expiryType)
+  return row !== undefined
+    ? Effect.succeed(row)
+    : Effect.fail(
         new MarginModelError({
           model: "constants",
           message: `no margin constants for ${q.index} ${expiryType} (add marginConstants.${q.index}.${expiryType} to the config)`
         })
       )
-    }
+}
+
+export const constantsMarginModel = (table: MarginConstantsTable): MarginModel => ({
+  name: "constants",
+  margin: (q) => Effect.map(constantsRowFor(table, q), (row) => {
     // A long and a short of the same contract offset each other before anything else.
     const positions = netPositions(q.positions)
     let total = 0
@@ -158,21 +162,9 @@ export const constantsMarginModel = (table: MarginConstantsTable): MarginModel =
       const { shortLots, coveredLots } = coveredShortLots(positions, optionType, q.lotSize)
       total += coveredLots * (row.withHedge / 2) + (shortLots - coveredLots) * (row.withoutHedge / 2)
     }
-    return Effect.succeed(Math.round(total * 100) / 100)
-  },
-  linear: (q, contracts) => {
-    const expiryType = expiryTypeOf(q.date, q.expiry)
-    const row = straddleMarginFor(table, q.index, expiryType)
-    if (row === undefined) {
-      return Effect.fail(
-        new MarginModelError({
-          model: "constants",
-          message: `no margin constants for ${q.index} ${expiryType} (add marginConstants.${q.index}.${expiryType} to the config)`
-        })
-      )
-    }
-    return Effect.succeed(constantsLinearForm(row, netPositions(q.positions), q.lotSize, contracts))
-  }
+    return Math.round(total * 100) / 100
+  }),
+  linear: (q, contracts) => Effect.map(constantsRowFor(table, q), (row) => constantsLinearForm(row, netPositions(q.positions), q.lotSize, contracts))
 })
 
 /**

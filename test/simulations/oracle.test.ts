@@ -18,6 +18,7 @@ import { instantOf, MARKET_CLOSE } from "../../src/domain/time.ts"
 import { oracleDay, oracleTotals, protectionCostOf, type OracleReport } from "../../simulations/oracle.ts"
 import { parseRecordedDay, type RecordedDay, type TickRecord } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
+import { straddle as oneLotStraddle } from "../fixtures/entries.ts"
 
 const constants = constantsMarginModel(defaultConfig.marginConstants)
 const oracle = (day: RecordedDay, config: HedgeConfig = defaultConfig, truth: MarginModel = constants) =>
@@ -38,15 +39,8 @@ const worldAt = async (day: RecordedDay, truth: MarginModel, at: number): Promis
 
 type Row = readonly [number, number | null, number | null]
 
-const straddle = (portfolio: string, entryTime: string, exitTime: string | null = null): EntrySpec => ({
-  portfolio,
-  entryTime,
-  exitTime,
-  legs: [
-    { side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 },
-    { side: "SELL", optionType: "PE", strikeOffset: 0, lotsPerBasket: 1 }
-  ]
-})
+/** A one-lot short ATM straddle held to the close unless it exits. */
+const straddle = (portfolio: string, entryTime: string, exitTime: string | null = null): EntrySpec => oneLotStraddle(portfolio, entryTime, exitTime)
 
 const makeDay = (p: {
   readonly date?: string
