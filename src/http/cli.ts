@@ -56,7 +56,8 @@ export const serveFromCli = (o: { readonly paths: ReadonlyArray<string>; readonl
       }),
       (s) => Effect.promise(() => s.close())
     )
-    yield* Console.log(`inspector:  ${server.url}`)
+    // With the token in the address the page is ready to act (it takes it and drops it from the address).
+    yield* Console.log(`inspector:  ${server.url}${configured === null ? `#token=${token}` : ""}`)
     yield* Console.log(`OpenAPI:    ${server.url}openapi.json`)
     yield* Console.log(configured === null ? `API token:  ${token}  (generated; set AUTOHEDGE_API_TOKEN to choose one)` : "API token:  AUTOHEDGE_API_TOKEN")
     yield* Console.log("schedule:   edits (PUT /api/hedge/schedule) go to a scratch copy of config/schedule.json")

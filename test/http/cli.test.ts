@@ -24,11 +24,13 @@ describe("autohedge simulate --serve", () => {
         })
         void exited.then(() => reject(new Error(`exited early: ${JSON.stringify(printed)}`)))
       })
-      const url = printed.inspector!
+      // The page's address carries the generated token, ready to act.
+      const [url, fragment] = printed.inspector!.split("#") as [string, string]
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
       expect(printed["OpenAPI"]).toBe(`${url}openapi.json`)
       const token = printed["API token"]!
       expect(token.length).toBeGreaterThanOrEqual(16)
+      expect(fragment).toBe(`token=${token}`)
       expect((await call(url, "")).text).toContain("<title>auto-hedge inspector</title>")
       expect((await call(url, "api/hedge/status")).json).toMatchObject({ session: { date: "2026-02-03", mode: "simulation" }, state: "closed" })
       // The printed token is the one the server takes: the change is refused for the day, not for the token.
