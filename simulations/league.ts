@@ -90,7 +90,7 @@ const rupees = (x: number) => `₹${Math.round(x).toLocaleString("en-IN")}`
 
 /** The league table as Markdown. */
 export const leagueMarkdown = (league: League): string => {
-  const header = ["policy", "net spend", "protection cost", "÷ oracle", "breaches", "on oracle-clean days", "missed entries", "peak util", "est. penalty", "hedges"]
+  const header = ["policy", "net spend", "protection cost", "÷ oracle", "breaches", "on oracle-clean days", "missed entries", "peak util", "est. penalty", "protection + penalty", "hedges"]
   const rows = league.entries.map((e) => [
     e.name,
     rupees(e.total.netSpend),
@@ -101,6 +101,7 @@ export const leagueMarkdown = (league: League): string => {
     String(e.total.missedEntries),
     `${e.total.peakUtilization.toFixed(1)}%`,
     rupees(e.total.shortfallPenalty),
+    rupees(e.total.protectionCost + e.total.shortfallPenalty),
     String(e.total.hedges)
   ])
   const line = (cells: ReadonlyArray<string>) => `| ${cells.join(" | ")} |`
@@ -121,6 +122,6 @@ export const leagueMarkdown = (league: League): string => {
     ...table(["day", ...league.entries.map((e) => e.name)], perDay),
     "",
     "Protection cost: what each hedge cost beyond what selling it brought back (a hedge sold at a profit counts 0); the oracle is a lower bound of it. Net spend counts those profits too.",
-    "Est. penalty: the clearing corporations' shortfall slabs on each day's peak margin above the budget."
+    "Est. penalty: the clearing corporations' shortfall slabs on each day's peak margin above the budget (the oracle's is not a bound: it leaves an entry it cannot bring under 100 % as it is)."
   ].join("\n")
 }
