@@ -77,6 +77,12 @@ export interface HedgeConfig {
   readonly marginEstimate: MarginEstimate
   /** How hedges are chosen. */
   readonly selectionMethod: SelectionMethod
+  /**
+   * Buy ahead at the last chance: when no hedge is forecast to be left in the premium band by the next
+   * entry's look-ahead, hedge for every entry still to come (fewer breaches on expiry afternoons, more
+   * spend).
+   */
+  readonly anticipateBandExhaustion: boolean
   /** The SPAN-style model's parameters (src/domain/span.ts). */
   readonly span: SpanParameters
 }
@@ -124,6 +130,7 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   },
   marginEstimate: "span",
   selectionMethod: "optimal",
+  anticipateBandExhaustion: false,
   span: defaultSpanParameters
 })
 
@@ -236,6 +243,7 @@ const HedgeConfigFields = Schema.Struct({
   marginConstants: MarginConstantsSchema,
   marginEstimate: MarginEstimateSchema,
   selectionMethod: SelectionMethodSchema,
+  anticipateBandExhaustion: Schema.Boolean,
   span: SpanParametersSchema
 })
 
@@ -266,6 +274,7 @@ export const HedgeConfigFileSchema = Schema.Struct({
   marginConstants: Schema.optionalKey(MarginConstantsPatch),
   marginEstimate: Schema.optionalKey(MarginEstimateSchema),
   selectionMethod: Schema.optionalKey(SelectionMethodSchema),
+  anticipateBandExhaustion: Schema.optionalKey(Schema.Boolean),
   span: Schema.optionalKey(
     Schema.Struct(Object.fromEntries(Object.entries(SpanParametersSchema.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as {
       readonly [K in keyof typeof SpanParametersSchema.fields]: Schema.optionalKey<(typeof SpanParametersSchema.fields)[K]>

@@ -17,6 +17,7 @@ import type { TradingSession } from "../domain/session.ts"
 import { netPositions } from "../domain/margin.ts"
 import { priceOf, type MarketSnapshot, type Position } from "../domain/market.ts"
 import { legPositions, project } from "../domain/projection.ts"
+import { bandHoldsAt } from "../domain/band-forecast.ts"
 import { selectHedgesBy, staticPair, type HedgeBand } from "../domain/selection.ts"
 import { entryIdOf } from "./session-plan.ts"
 import {
@@ -51,6 +52,8 @@ export interface EngineSetup {
    * the afternoon). Without it (the origin's way), only the next entry counts.
    */
   readonly foresight: boolean
+  /** With foresight: buy for every entry still to come at the last chance (see horizonOf). */
+  readonly anticipateBandExhaustion: boolean
   readonly lotSize: number
   readonly strikeStep: number
   /** Lots in one hedge unit: hedge lots per basket × baskets. */
@@ -461,13 +464,30 @@ export class SessionEngine {
     return this.setup.model.margin({ ...this.marketQuery(market), positions: netPositions(positions) })
   }
 
+  /**
+   * The entries a decision hedges for: every pending one up to the deciding entry. With foresight and
+   * anticipation (config `anticipateBandExhaustion`), when
+   * no option is forecast to be left in the premium band by the next entry's look-ahead (an expiry
+   * day's afternoon: far wings decay below it), this is the last chance to buy: the decision hedges for
+   * every entry still to come. Not earlier: by then some entries may have stopped out.
+   */
+  private horizonOf(entryAt: number, market: MarketSnapshot): number {
+    if (!this.setup.foresight || !this.setup.anticipateBandExhaustion) return entryAt
+    const next = this.pendingEntries(Number.POSITIVE_INFINITY).find((e) => e.entryAt > entryAt && e.lookaheadAt > market.at)
+    if (next === undefined) return entryAt
+    const sides = [...new Set(next.legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
+    const s = this.sessionContext
+    const lastChance = sides.length > 0 && !bandHoldsAt({ chain: market.chain, spot: market.spot, at: market.at, later: next.lookaheadAt, expiry: s.expiry, band: this.setup.band, sides })
+    return lastChance ? Number.POSITIVE_INFINITY : entryAt
+  }
+
   /** The held portfolio and the portfolio once every pending entry up to this one is in. */
   private projectionBasis = (entryId: string) =>
     Effect.gen({ self: this }, function*() {
       const entry = this.sessionContext.entries.find((e) => e.id === entryId)
       const market = yield* MarketData.use((m) => m.snapshot)
       const held = yield* Broker.use((b) => b.positions)
-      const coming = this.legsOf(this.pendingEntries(entry?.entryAt ?? market.at), market)
+      const coming = this.legsOf(this.pendingEntries(this.horizonOf(entry?.entryAt ?? market.at, market)), market)
       return { market, held, projected: [...held, ...coming] }
     })
 

@@ -120,6 +120,7 @@ export const engineSetupFor = (p: {
     model: p.model,
     selection: p.selection ?? config.selectionMethod,
     foresight: p.foresight ?? true,
+    anticipateBandExhaustion: config.anticipateBandExhaustion,
     lotSize: day.lotSize,
     strikeStep: day.strikeStep,
     unitLots: config.lotsPerBasket[day.index] * day.baskets,

@@ -54,6 +54,7 @@ describe("defaults", () => {
       },
       marginEstimate: "span",
       selectionMethod: "optimal",
+      anticipateBandExhaustion: false,
       span: defaultSpanParameters
     })
   })

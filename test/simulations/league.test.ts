@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { leagueJson, leagueMarkdown, leaguePlans, runLeague } from "../../simulations/league.ts"
 import { parseRecordedDay } from "../../simulations/recorded-day.ts"
-import { truthModelOf } from "../../simulations/simulate.ts"
+import { simulate, truthModelOf } from "../../simulations/simulate.ts"
 
 const file = "simulations/days/2026-02-10-NIFTY.jsonl"
 const day = parseRecordedDay(readFileSync(file, "utf8"), file)
@@ -34,5 +34,25 @@ describe("the policy league table", () => {
     const text = leagueMarkdown(league)
     expect(text).toMatch(/^\| policy \| net spend \| protection cost \| ÷ oracle \| breaches \|/)
     expect(text).toContain("| 2026-02-10 NIFTY |")
+  })
+})
+
+describe("buying ahead at the last chance (config anticipateBandExhaustion)", () => {
+  it("saves an expiry afternoon's entries that found no wing in the band, by buying while there were some", async () => {
+    // 2026-07-21, a NIFTY expiry with a volatility spike: by 14:20 no wing is left in the ₹2–6 band.
+    const f = "simulations/four-weeks/2026-07-21-NIFTY.jsonl"
+    const d = parseRecordedDay(readFileSync(f, "utf8"), f)
+    const run = (anticipateBandExhaustion: boolean) => {
+      const config = { ...defaultConfig, anticipateBandExhaustion }
+      return Effect.runPromise(simulate([{ file: f, day: d }], ["engine"], config, undefined, undefined, truthModelOf("span", config)))
+    }
+    const [plain] = await run(false)
+    const [ahead] = await run(true)
+    expect(plain!.total.breaches).toBeGreaterThan(0)
+    expect(ahead!.total.breaches).toBe(0)
+    // The hedges come earlier: the first is bought before any of the plain run's.
+    const firstBuy = (r: typeof plain) => r!.days[0]!.hedges.map((h) => h.boughtAt ?? "99").sort()[0]
+    expect(firstBuy(ahead)! <= firstBuy(plain)!).toBe(true)
+    expect(ahead!.total.grossSpend).toBeGreaterThan(plain!.total.grossSpend)
   })
 })
