@@ -7,7 +7,7 @@ import { shortfallPenalties } from "../src/domain/penalty.ts"
 import { engineWith, policyPlan, type PolicyPlan } from "../src/runtime/policies.ts"
 import type { RecordedDay } from "./recorded-day.ts"
 import { oracleDay, oracleTotals, protectionCostOf, type OracleReport } from "./oracle.ts"
-import { totalsOf, type PolicyRun, type Totals } from "./report.ts"
+import type { PolicyRun, Totals } from "./report.ts"
 import { simulate, SimulationFailed } from "./simulate.ts"
 
 export interface LeagueTotals extends Totals {

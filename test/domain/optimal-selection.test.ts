@@ -27,22 +27,11 @@ import {
 import { black76, yearFraction } from "../../src/domain/pricing.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
 import { instantOf } from "../../src/domain/time.ts"
+import { band, EXPIRY, LOT, market, SPOT } from "../fixtures/selection.ts"
 
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
 
 const constants = constantsMarginModel(defaultConfig.marginConstants)
-const EXPIRY = "2026-02-10"
-const LOT = 65
-const SPOT = 25000
-const market: Omit<MarginQuery, "positions"> = {
-  index: "NIFTY",
-  date: EXPIRY,
-  expiry: EXPIRY,
-  lotSize: LOT,
-  spot: SPOT,
-  at: instantOf(EXPIRY, "11:55:00")
-}
-const band: HedgeBand = { minPremium: 2, maxPremium: 6, minOtmDistance: 200, maxOtmDistance: 1000, limitPriceBuffer: 0.1 }
 // One covered short lot frees (withoutHedge - withHedge) / 2 on the NIFTY 0DTE row.
 const PER_LOT = (433333.33 - 186666.67) / 2
 

@@ -2,32 +2,19 @@ import { Effect } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
-import { constantsMarginModel, type MarginQuery } from "../../src/domain/margin.ts"
+import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { toTick, type ChainRow, type OptionType, type Position } from "../../src/domain/market.ts"
 import {
   shortContracts,
   hedgeCandidates,
   selectHedges,
   staticPair,
-  type HedgeBand,
   type HedgeSelection,
   type SelectionRequest
 } from "../../src/domain/selection.ts"
-import { instantOf } from "../../src/domain/time.ts"
+import { band, EXPIRY, LOT, market, SPOT } from "../fixtures/selection.ts"
 
 const model = constantsMarginModel(defaultConfig.marginConstants)
-const EXPIRY = "2026-02-10"
-const LOT = 65
-const SPOT = 25000
-const market: Omit<MarginQuery, "positions"> = {
-  index: "NIFTY",
-  date: EXPIRY,
-  expiry: EXPIRY,
-  lotSize: LOT,
-  spot: SPOT,
-  at: instantOf(EXPIRY, "11:55:00")
-}
-const band: HedgeBand = { minPremium: 2, maxPremium: 6, minOtmDistance: 200, maxOtmDistance: 1000, limitPriceBuffer: 0.1 }
 
 // One covered short lot frees (withoutHedge - withHedge) / 2 on the NIFTY 0DTE row.
 const PER_LOT = (433333.33 - 186666.67) / 2 // 123333.33
