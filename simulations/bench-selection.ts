@@ -17,7 +17,7 @@ import { constantsMarginModel, netPositions, type LinearMargin, type MarginModel
 import { toTick, type ChainRow, type OptionType, type Position } from "../src/domain/market.ts"
 import { selectHedgesOptimal } from "../src/domain/optimal-selection.ts"
 import { black76, yearFraction } from "../src/domain/pricing.ts"
-import { hedgeCandidates, selectHedges, shortContracts, type HedgeBand, type HedgeSelection, type SelectionRequest } from "../src/domain/selection.ts"
+import { hedgeBandOf, hedgeCandidates, selectHedges, shortContracts, type HedgeBand, type HedgeSelection, type SelectionRequest } from "../src/domain/selection.ts"
 import { spanMarginModel } from "../src/domain/span.ts"
 import { instantOf } from "../src/domain/time.ts"
 import { createRng, type Rng } from "./rng.ts"
@@ -27,13 +27,7 @@ const WARMUP = 50
 const EXPIRY = "2026-02-10" // a Tuesday
 const LOT = 65
 const wideBand: HedgeBand = { minPremium: 0.05, maxPremium: 40, minOtmDistance: 100, maxOtmDistance: 2000, limitPriceBuffer: 0.1 }
-const defaultBand: HedgeBand = {
-  minPremium: defaultConfig.minPremium,
-  maxPremium: defaultConfig.maxPremium,
-  minOtmDistance: defaultConfig.minOtmDistance.NIFTY,
-  maxOtmDistance: defaultConfig.maxOtmDistance.NIFTY,
-  limitPriceBuffer: defaultConfig.limitPriceBuffer
-}
+const defaultBand = hedgeBandOf(defaultConfig, "NIFTY")
 
 const volAt = (spot: number, strike: number) => 0.12 + 0.8 * Math.log(strike / spot) ** 2
 

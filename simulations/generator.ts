@@ -337,18 +337,9 @@ const scenarioV1Paths = (regime: Regime, rng: Rng): Omit<Scenario, "skewLevel" |
     }
     case "whipsaw": {
       const gap = 0.003 * rng.normal()
-      const swings = 3 + rng.int(3)
-      const knots: Array<readonly [number, number]> = [[0, 0]]
-      let sign = rng.sign()
-      for (let k = 1; k <= swings; k++) {
-        const u = clamp((k + rng.between(-0.3, 0.3)) / (swings + 0.5), 0.05, 1)
-        knots.push([u, sign * rng.between(0.005, 0.011)])
-        sign = sign === 1 ? -1 : 1
-      }
-      knots.push([1, knots[knots.length - 1]?.[1] ?? 0])
       return {
         gap,
-        trend: piecewise(knots),
+        trend: piecewise(swingKnots(rng, 3 + rng.int(3), 0.3, [0.005, 0.011])),
         realisedVol: () => 0.14,
         ivLevel: () => 1.08,
         putSkew: 0.15,
@@ -467,18 +458,9 @@ const scenarioV2Of = (regime: Regime, rng: Rng): Scenario => {
     }
     case "whipsaw": {
       const gap = 0.003 * rng.normal()
-      const swings = 4 + rng.int(3)
-      const knots: Array<readonly [number, number]> = [[0, 0]]
-      let sign = rng.sign()
-      for (let k = 1; k <= swings; k++) {
-        const u = clamp((k + rng.between(-0.25, 0.25)) / (swings + 0.5), 0.05, 1)
-        knots.push([u, sign * rng.between(0.007, 0.013)])
-        sign = sign === 1 ? -1 : 1
-      }
-      knots.push([1, knots[knots.length - 1]?.[1] ?? 0])
       return {
         gap,
-        trend: piecewise(knots),
+        trend: piecewise(swingKnots(rng, 4 + rng.int(3), 0.25, [0.007, 0.013])),
         realisedVol: () => 0.13,
         ivLevel: () => 1.08,
         skewLevel: () => 1.05,
@@ -491,6 +473,22 @@ const scenarioV2Of = (regime: Regime, rng: Rng): Scenario => {
 }
 
 /** A path through the knots (u, log move), smooth between them, flat after the last. */
+/**
+ * A whipsaw's path: `swings` turns at about evenly spaced day fractions (each moved by up to `jitter` of
+ * a step), alternating in sign from a random first, each to a log move within `size`; flat after the last.
+ */
+const swingKnots = (rng: Rng, swings: number, jitter: number, size: readonly [number, number]): ReadonlyArray<readonly [number, number]> => {
+  const knots: Array<readonly [number, number]> = [[0, 0]]
+  let sign = rng.sign()
+  for (let k = 1; k <= swings; k++) {
+    const u = clamp((k + rng.between(-jitter, jitter)) / (swings + 0.5), 0.05, 1)
+    knots.push([u, sign * rng.between(size[0], size[1])])
+    sign = sign === 1 ? -1 : 1
+  }
+  knots.push([1, knots[knots.length - 1]?.[1] ?? 0])
+  return knots
+}
+
 const piecewise = (knots: ReadonlyArray<readonly [number, number]>) => (u: number): number => {
   for (let k = 1; k < knots.length; k++) {
     const [u1, v1] = knots[k] ?? [1, 0]

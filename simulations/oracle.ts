@@ -8,7 +8,7 @@ import { type Contract, evaluateLinear, type LinearMargin, type MarginModel, typ
 import type { ChainRow, IndexName, OptionType, Position } from "../src/domain/market.ts"
 import { type Milp, type MilpRow, type MilpTerm, type MilpVariable, solveLpRelaxation, solveMilp } from "../src/domain/milp.ts"
 import { legPositions, utilisationPct } from "../src/domain/projection.ts"
-import { hedgeCandidates, type HedgeBand, shortContracts } from "../src/domain/selection.ts"
+import { hedgeBandOf, hedgeCandidates, type HedgeBand, shortContracts } from "../src/domain/selection.ts"
 import { instantOf, MARKET_CLOSE, wallTimeOf } from "../src/domain/time.ts"
 import type { RecordedDay, TickRecord } from "./recorded-day.ts"
 import type { Totals } from "./report.ts"
@@ -595,13 +595,7 @@ export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<
     const budget = h.baskets * h.budgetPerBasket
     const lotSize = h.lotSize
     const triggerMargin = (config.entryTriggerPct / 100) * budget
-    const band: HedgeBand = {
-      minPremium: config.minPremium,
-      maxPremium: config.maxPremium,
-      minOtmDistance: config.minOtmDistance[h.index],
-      maxOtmDistance: config.maxOtmDistance[h.index],
-      limitPriceBuffer: config.limitPriceBuffer
-    }
+    const band = hedgeBandOf(config, h.index)
     const played = playDay(day)
     if (typeof played === "string") return yield* fail({ message: played })
     const { checks, instants } = played

@@ -10,9 +10,9 @@
 // selectHedgesBy dispatches on the configured method. Benefits are computed by the margin model on the
 // whole projected portfolio (margin without the candidate minus margin with it), never taken from an average.
 import { Effect } from "effect"
-import type { SelectionMethod } from "./config.ts"
+import type { HedgeConfig, SelectionMethod } from "./config.ts"
 import type { MarginModel, MarginModelError, MarginQuery } from "./margin.ts"
-import { toTick, type ChainRow, type OptionType, type Position } from "./market.ts"
+import { toTick, type ChainRow, type IndexName, type OptionType, type Position } from "./market.ts"
 import type { MilpFailed } from "./milp.ts"
 import { selectHedgesOptimal } from "./optimal-selection.ts"
 
@@ -25,6 +25,15 @@ export interface HedgeBand {
   readonly maxOtmDistance: number
   readonly limitPriceBuffer: number
 }
+
+/** The configured band for an index's hedges. */
+export const hedgeBandOf = (config: HedgeConfig, index: IndexName): HedgeBand => ({
+  minPremium: config.minPremium,
+  maxPremium: config.maxPremium,
+  minOtmDistance: config.minOtmDistance[index],
+  maxOtmDistance: config.maxOtmDistance[index],
+  limitPriceBuffer: config.limitPriceBuffer
+})
 
 export interface HedgeCandidate {
   readonly strike: number

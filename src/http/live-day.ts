@@ -156,15 +156,20 @@ export class LiveDay {
   private reset(): void {
     // Streams waiting on an empty log (no day yet) carry on into this one from its first row.
     if (this.log.length > 0) this.generation++
+    this.forgetRows()
+    this.points = []
+    this.marginInUse = 0
+    this.wake()
+  }
+
+  /** Forget the log and everything read from its rows (the utilisation samples are not rows). */
+  private forgetRows(): void {
     this.log = []
     this.rowSeqs = []
     this.rowPositions = []
     this.actors = new Map()
     this.entryNotes = new Map()
     this.trades = []
-    this.points = []
-    this.marginInUse = 0
-    this.wake()
   }
 
   private onRow(row: TransitionRow): void {
@@ -184,12 +189,7 @@ export class LiveDay {
   }
 
   private rebuild(entries: ReadonlyArray<LogEntry>): void {
-    this.log = []
-    this.rowSeqs = []
-    this.rowPositions = []
-    this.actors = new Map()
-    this.entryNotes = new Map()
-    this.trades = []
+    this.forgetRows()
     this.generation++
     for (const e of entries) {
       if (e.row !== undefined) this.note(e.row)

@@ -3,6 +3,7 @@ import type { EntryPlan, Policy } from "../../machines/protocol.ts"
 import type { SessionInput } from "../../machines/session.ts"
 import type { HedgeConfig, SelectionMethod } from "../domain/config.ts"
 import type { MarginModel } from "../domain/margin.ts"
+import { hedgeBandOf } from "../domain/selection.ts"
 import type { EntrySpec, IndexName } from "../domain/market.ts"
 import { tradingSessionOf, type TradingMode } from "../domain/session.ts"
 import { addMinutes, instantOf, MARKET_CLOSE, MARKET_OPEN } from "../domain/time.ts"
@@ -124,13 +125,7 @@ export const engineSetupFor = (p: {
     lotSize: day.lotSize,
     strikeStep: day.strikeStep,
     unitLots: config.lotsPerBasket[day.index] * day.baskets,
-    band: {
-      minPremium: config.minPremium,
-      maxPremium: config.maxPremium,
-      minOtmDistance: config.minOtmDistance[day.index],
-      maxOtmDistance: config.maxOtmDistance[day.index],
-      limitPriceBuffer: config.limitPriceBuffer
-    },
+    band: hedgeBandOf(config, day.index),
     exitRules: { exitTriggerPct: config.exitTriggerPct, triggerPct: config.entryTriggerPct, minExitPrice: config.minExitPrice }
   }
 }

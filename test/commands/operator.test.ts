@@ -16,35 +16,16 @@ import { instantOf } from "../../src/domain/time.ts"
 import { LiveDay } from "../../src/http/live-day.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
-import { generateDay, toJsonl } from "../../simulations/generator.ts"
-import { parseRecordedDay, type RecordedDay } from "../../simulations/recorded-day.ts"
+import type { RecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
-import { straddle } from "../fixtures/entries.ts"
+import { calmExpiryDay, straddle } from "../fixtures/entries.ts"
 
 const DATE = "2026-02-10"
 const at = (time: string) => instantOf(DATE, time)
 const model = constantsMarginModel(defaultConfig.marginConstants)
 
 const calmDay = (budgetPerBasket: number): RecordedDay =>
-  parseRecordedDay(
-    toJsonl(
-      generateDay({
-        date: DATE,
-        index: "NIFTY",
-        expiry: DATE,
-        lotSize: 65,
-        strikeStep: 50,
-        tickSeconds: 60,
-        baskets: 15,
-        budgetPerBasket,
-        entries: [straddle("A", "09:30:00", null), straddle("B", "11:00:00", null)],
-        seed: 11,
-        regime: "calm",
-        stopFraction: 100
-      })
-    ),
-    "crafted"
-  )
+  calmExpiryDay([straddle("A", "09:30:00", null), straddle("B", "11:00:00", null)], budgetPerBasket)
 
 const scheduleText = await readFile("config/schedule.json", "utf8")
 

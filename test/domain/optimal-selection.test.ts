@@ -27,29 +27,11 @@ import {
 import { black76, yearFraction } from "../../src/domain/pricing.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { band, EXPIRY, LOT, market, SPOT } from "../fixtures/selection.ts"
+import { band, chain, EXPIRY, key, long, LOT, market, PER_LOT, short, SPOT, straddle, STRIKES } from "../fixtures/selection.ts"
 
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
 
 const constants = constantsMarginModel(defaultConfig.marginConstants)
-// One covered short lot frees (withoutHedge - withHedge) / 2 on the NIFTY 0DTE row.
-const PER_LOT = (433333.33 - 186666.67) / 2
-
-const STRIKES = Array.from({ length: 41 }, (_, i) => 24000 + 50 * i)
-/** The selection tests' chain: prices fall with distance, puts a little dearer. */
-const chain: ReadonlyArray<ChainRow> = STRIKES.map((strike) => {
-  const dCe = strike - SPOT
-  const dPe = SPOT - strike
-  const ce = dCe >= 0 ? Math.max(0.05, 20 - dCe / 50) : -dCe + 20
-  const pe = dPe >= 0 ? Math.max(0.05, 20 - dPe / 55) : -dPe + 20
-  return { strike, ce: toTick(ce), pe: toTick(pe) }
-})
-
-const short = (optionType: OptionType, lots: number, strike = SPOT): Position => ({ strike, optionType, quantity: -lots * LOT, expiry: EXPIRY })
-const long = (optionType: OptionType, strike: number, lots: number): Position => ({ strike, optionType, quantity: lots * LOT, expiry: EXPIRY })
-const straddle = (lots: number) => [short("CE", lots), short("PE", lots)]
-const key = (c: { optionType: OptionType; strike: number }) => `${c.optionType}${c.strike}`
-
 const request = (over: Partial<SelectionRequest>): SelectionRequest => ({
   market,
   chain,

@@ -12,30 +12,11 @@ import {
   type HedgeSelection,
   type SelectionRequest
 } from "../../src/domain/selection.ts"
-import { band, EXPIRY, LOT, market, SPOT } from "../fixtures/selection.ts"
+import { band, chain, EXPIRY, key, long, LOT, market, PER_LOT, short, SPOT, straddle, STRIKES } from "../fixtures/selection.ts"
 
 const model = constantsMarginModel(defaultConfig.marginConstants)
 
 // One covered short lot frees (withoutHedge - withHedge) / 2 on the NIFTY 0DTE row.
-const PER_LOT = (433333.33 - 186666.67) / 2 // 123333.33
-
-const STRIKES = Array.from({ length: 41 }, (_, i) => 24000 + 50 * i)
-
-/** Synthetic chain around 25000: prices fall with distance (puts a little dearer), ITM = intrinsic + 20. */
-const syntheticChain = (): ReadonlyArray<ChainRow> =>
-  STRIKES.map((strike) => {
-    const dCe = strike - SPOT
-    const dPe = SPOT - strike
-    const ce = dCe >= 0 ? Math.max(0.05, 20 - dCe / 50) : -dCe + 20
-    const pe = dPe >= 0 ? Math.max(0.05, 20 - dPe / 55) : -dPe + 20
-    return { strike, ce: toTick(ce), pe: toTick(pe) }
-  })
-const chain = syntheticChain()
-
-const short = (optionType: OptionType, lots: number, strike = SPOT): Position => ({ strike, optionType, quantity: -lots * LOT, expiry: EXPIRY })
-const long = (optionType: OptionType, strike: number, lots: number): Position => ({ strike, optionType, quantity: lots * LOT, expiry: EXPIRY })
-const straddle = (baskets: number) => [short("CE", baskets), short("PE", baskets)]
-
 const marginOf = (positions: ReadonlyArray<Position>) => Effect.runSync(model.margin({ ...market, positions }))
 
 const select = (over: Partial<SelectionRequest>): HedgeSelection =>
@@ -52,7 +33,6 @@ const select = (over: Partial<SelectionRequest>): HedgeSelection =>
     })
   )
 
-const key = (c: { optionType: OptionType; strike: number }) => `${c.optionType}${c.strike}`
 
 describe("synthetic chain (sanity of the fixture)", () => {
   it("has the expected cheapest in-band strikes", () => {

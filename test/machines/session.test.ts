@@ -3,36 +3,18 @@
 import { describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
-import type { EntrySpec } from "../../src/domain/market.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { wakeTimes, type SessionContext, type SessionEvent } from "../../machines/session.ts"
-import { generateDay, toJsonl } from "../../simulations/generator.ts"
-import { parseRecordedDay, type RecordedDay } from "../../simulations/recorded-day.ts"
+import type { RecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
-import { straddle } from "../fixtures/entries.ts"
+import { calmExpiryDay, straddle } from "../fixtures/entries.ts"
 
 const DATE = "2026-02-10"
 const at = (time: string) => instantOf(DATE, time)
 
 /** A calm NIFTY expiry day with the given entries; no stop-loss ever fires. */
-const day = (entries: ReadonlyArray<EntrySpec>, budgetPerBasket: number): RecordedDay => {
-  const generated = generateDay({
-    date: DATE,
-    index: "NIFTY",
-    expiry: DATE,
-    lotSize: 65,
-    strikeStep: 50,
-    tickSeconds: 60,
-    baskets: 15,
-    budgetPerBasket,
-    entries,
-    seed: 11,
-    regime: "calm",
-    stopFraction: 100
-  })
-  return parseRecordedDay(toJsonl(generated), "crafted")
-}
+const day = calmExpiryDay
 
 const model = constantsMarginModel(defaultConfig.marginConstants)
 // The rules one entry at a time: without foresight, an entry's projection counts only the entries up to it.

@@ -12,7 +12,7 @@ import { defaultConfig, type HedgeConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel, type MarginModel, netPositions } from "../../src/domain/margin.ts"
 import { type EntrySpec, type Position, priceOf } from "../../src/domain/market.ts"
 import { utilisationPct } from "../../src/domain/projection.ts"
-import { hedgeCandidates, type HedgeBand } from "../../src/domain/selection.ts"
+import { hedgeBandOf, hedgeCandidates } from "../../src/domain/selection.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
 import { instantOf, MARKET_CLOSE } from "../../src/domain/time.ts"
 import { oracleDay, oracleTotals, protectionCostOf, type OracleReport } from "../../simulations/oracle.ts"
@@ -269,13 +269,7 @@ interface Priced {
 
 const bruteForce = async (day: RecordedDay, config: HedgeConfig) => {
   const h = day.header
-  const band: HedgeBand = {
-    minPremium: config.minPremium,
-    maxPremium: config.maxPremium,
-    minOtmDistance: config.minOtmDistance.NIFTY,
-    maxOtmDistance: config.maxOtmDistance.NIFTY,
-    limitPriceBuffer: config.limitPriceBuffer
-  }
+  const band = hedgeBandOf(config, "NIFTY")
   const entryAts = h.entries.map((e) => instantOf(h.date, e.entryTime)).sort((a, b) => a - b)
   // The world's positions just after each entry (no other event shares an entry's instant here).
   const positions: Array<ReadonlyArray<Position>> = []
@@ -407,13 +401,7 @@ const exitAt = (day: RecordedDay, at: number) =>
 /** The plan's limits, checked in the paper world itself with the truth model's own margin. */
 const checkInWorld = async (day: RecordedDay, r: OracleReport, truth: MarginModel, config: HedgeConfig = defaultConfig) => {
   const h = day.header
-  const band: HedgeBand = {
-    minPremium: config.minPremium,
-    maxPremium: config.maxPremium,
-    minOtmDistance: config.minOtmDistance[h.index],
-    maxOtmDistance: config.maxOtmDistance[h.index],
-    limitPriceBuffer: config.limitPriceBuffer
-  }
+  const band = hedgeBandOf(config, h.index)
   const tickAt = (time: string) => day.ticks.find((t) => t.time === time)!
   for (const x of r.plan) {
     // Bought in band at that tick's price, by the first entry held; sold after the last, at or above the minimum.
