@@ -27,21 +27,11 @@ import {
 import { black76, yearFraction } from "../../src/domain/pricing.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { band, chain, EXPIRY, key, long, LOT, market, PER_LOT, short, SPOT, straddle, STRIKES } from "../fixtures/selection.ts"
+import { band, chain, EXPIRY, key, long, LOT, market, PER_LOT, request, short, SPOT, straddle, STRIKES } from "../fixtures/selection.ts"
 
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
 
 const constants = constantsMarginModel(defaultConfig.marginConstants)
-const request = (over: Partial<SelectionRequest>): SelectionRequest => ({
-  market,
-  chain,
-  positions: straddle(3),
-  reductionNeeded: 0,
-  spendLeft: 50_000,
-  unitLots: 3,
-  band,
-  ...over
-})
 const optimal = (over: Partial<SelectionRequest>, model: MarginModel = constants) => run(selectHedgesOptimal(model, request(over)))
 const greedy = (over: Partial<SelectionRequest>, model: MarginModel = constants) => run(selectHedges(model, request(over)))
 const marginOf = (positions: ReadonlyArray<Position>, model: MarginModel = constants, m: Omit<MarginQuery, "positions"> = market) =>

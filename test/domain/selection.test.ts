@@ -12,26 +12,14 @@ import {
   type HedgeSelection,
   type SelectionRequest
 } from "../../src/domain/selection.ts"
-import { band, chain, EXPIRY, key, long, LOT, market, PER_LOT, short, SPOT, straddle, STRIKES } from "../fixtures/selection.ts"
+import { band, chain, EXPIRY, key, long, LOT, market, PER_LOT, request, short, SPOT, straddle, STRIKES } from "../fixtures/selection.ts"
 
 const model = constantsMarginModel(defaultConfig.marginConstants)
 
 // One covered short lot frees (withoutHedge - withHedge) / 2 on the NIFTY 0DTE row.
 const marginOf = (positions: ReadonlyArray<Position>) => Effect.runSync(model.margin({ ...market, positions }))
 
-const select = (over: Partial<SelectionRequest>): HedgeSelection =>
-  Effect.runSync(
-    selectHedges(model, {
-      market,
-      chain,
-      positions: straddle(3),
-      reductionNeeded: 0,
-      spendLeft: 50_000,
-      unitLots: 3,
-      band,
-      ...over
-    })
-  )
+const select = (over: Partial<SelectionRequest>): HedgeSelection => Effect.runSync(selectHedges(model, request(over)))
 
 
 describe("synthetic chain (sanity of the fixture)", () => {
