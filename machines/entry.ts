@@ -2,7 +2,7 @@
 // (decisions are taken one at a time, in entry order), projects utilisation after the entry, and
 // only when that crosses the trigger selects hedges and asks the session to buy them. Every failure
 // is a state the entry still proceeds from: the external platform enters at its time regardless.
-import { and, assign, emit, sendParent, setup } from "xstate"
+import { and, assign, enqueueActions, sendParent, setup } from "xstate"
 import type { LegSpec } from "../src/domain/market.ts"
 import {
   boundByRuntime,
@@ -32,7 +32,13 @@ export interface EntryContext extends EntryInput {
   /** Rounds of hedge buying done for this entry (a failed round may be followed by one more). */
   readonly hedgeRounds: number
   readonly exitReason: string | null
+  /** When the latest decision for this entry began (its look-ahead, then each re-check). */
+  readonly checkedAt: number
+  /** Alerts already sent for this entry: a decision taken again does not repeat them. */
+  readonly alerted: ReadonlyArray<AlertKind>
 }
+
+type AlertKind = AlertEvent["alert"]["kind"]
 
 export type EntryEvent =
   | { readonly type: "CLOCK"; readonly at: number }
@@ -51,12 +57,12 @@ export interface BuyHedgesRequest {
   readonly selection: SelectionResult
 }
 
-/** A hedge round whose orders did not fill may be followed by this many more, in all. */
+/** Rounds of hedge buying an entry does at most: a round after failed fills or a re-check is one. */
 export const MAX_HEDGE_ROUNDS = 2
 
 const shortSides = (legs: ReadonlyArray<LegSpec>) => [...new Set(legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
 
-const alert = (c: EntryContext, kind: AlertEvent["alert"]["kind"], severity: AlertEvent["alert"]["severity"]): AlertEvent => ({
+const alert = (c: EntryContext, kind: AlertKind, severity: AlertEvent["alert"]["severity"]): AlertEvent => ({
   type: "alert",
   alert: {
     kind,
@@ -73,6 +79,29 @@ const alert = (c: EntryContext, kind: AlertEvent["alert"]["kind"], severity: Ale
   }
 })
 
+/**
+ * The first re-check instant after `after` (and after the look-ahead): whole multiples of the interval
+ * on the clock (11:38:00, 11:38:30 for 30 s), so re-checks meet the market's minute ticks, and the
+ * daemon and a replay of its day take them at the same instants. Null when re-checking is off or none
+ * is left before the entry.
+ */
+export const nextRecheckAt = (plan: Pick<EntryPlan, "lookaheadAt" | "entryAt">, everyMs: number, after: number): number | null => {
+  if (everyMs <= 0) return null
+  const at = (Math.floor(Math.max(after, plan.lookaheadAt) / everyMs) + 1) * everyMs
+  return at < plan.entryAt ? at : null
+}
+
+/** Each kind of alert is sent once per entry, however often its decision is taken again. */
+const alertOnce = (kind: AlertKind, severity: AlertEvent["alert"]["severity"]) =>
+  enqueueActions<EntryContext, EntryEvent, undefined, EntryEvent, never, never, never, never, AlertEvent>(({ context, enqueue }) => {
+    if (context.alerted.includes(kind)) return
+    enqueue.assign({ alerted: [...context.alerted, kind] })
+    enqueue.emit(alert(context, kind, severity))
+  })
+
+/** An outcome the entry may still improve on: while it is ahead, the decision is taken again. */
+const recheckedWhileAhead = { on: { CLOCK: { guard: "recheckDue", target: "#entry.lookahead", actions: "noteCheck" } } } as const
+
 export const entryMachine = setup({
   types: {
     input: {} as EntryInput,
@@ -88,6 +117,15 @@ export const entryMachine = setup({
     lookaheadReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.lookaheadAt,
     entryTimeReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.entryAt,
     entryOverdue: ({ context, event }) => event.type === "CLOCK" && event.at >= context.missAt,
+    /**
+     * The engine's entry is still ahead, has rounds of buying left, and its decision is old enough to
+     * take again (the static baseline buys its one pair per entry; none buys nothing).
+     */
+    recheckDue: ({ context, event }) => {
+      if (event.type !== "CLOCK" || context.grant?.policy !== "engine" || context.hedgeRounds >= MAX_HEDGE_ROUNDS) return false
+      const due = nextRecheckAt(context, context.rules.recheckEveryMs, context.checkedAt)
+      return due !== null && event.at >= due && event.at < context.entryAt
+    },
     /** The policy decides whether this entry gets hedges at all. */
     hedgeNotNeeded: ({ context }) => {
       const policy = context.grant?.policy ?? "engine"
@@ -115,6 +153,7 @@ export const entryMachine = setup({
   actions: {
     requestTurn: sendParent(({ context }) => ({ type: "REQUEST_TURN", entryId: context.id })),
     releaseTurn: sendParent(({ context }) => ({ type: "TURN_DONE", entryId: context.id })),
+    noteCheck: assign(({ event }) => (event.type === "CLOCK" ? { checkedAt: event.at } : {})),
     keepGrant: assign(({ event }) => (event.type === "TURN_GRANTED" ? { grant: { enabled: event.enabled, policy: event.policy, spendLeft: event.spendLeft, cooldownUntil: event.cooldownUntil } } : {})),
     keepProjection: assign((_, p: Projection) => ({ projection: p })),
     keepSelection: assign(({ context }, s: SelectionResult) => ({
@@ -140,14 +179,14 @@ export const entryMachine = setup({
     keepExitReason: assign(({ event }) => ({
       exitReason: event.type === "ENTRY_EXITED" ? event.reason : event.type === "SESSION_CLOSE" ? (event.expiryDay ? "EXPIRED" : "CARRIED") : null
     })),
-    alertInfo: emit(({ context }) => alert(context, "ENTRY_INFO", "info")),
-    alertDisabled: emit(({ context }) => alert(context, "HEDGE_NEEDED_DISABLED", "warning")),
-    alertNoCandidate: emit(({ context }) => alert(context, "NO_CANDIDATE", "critical")),
-    alertSpendCap: emit(({ context }) => alert(context, "SPEND_CAP_REACHED", "critical")),
-    alertCooldownBlocked: emit(({ context }) => alert(context, "COOLDOWN_BLOCKED", "critical")),
-    alertTargetNotReached: emit(({ context }) => alert(context, "TARGET_NOT_REACHED", "critical")),
-    alertProjectionFailed: emit(({ context }) => alert(context, "PROJECTION_FAILED", "critical")),
-    alertMissed: emit(({ context }) => alert(context, "ENTRY_MISSED", "warning"))
+    alertInfo: alertOnce("ENTRY_INFO", "info"),
+    alertDisabled: alertOnce("HEDGE_NEEDED_DISABLED", "warning"),
+    alertNoCandidate: alertOnce("NO_CANDIDATE", "critical"),
+    alertSpendCap: alertOnce("SPEND_CAP_REACHED", "critical"),
+    alertCooldownBlocked: alertOnce("COOLDOWN_BLOCKED", "critical"),
+    alertTargetNotReached: alertOnce("TARGET_NOT_REACHED", "critical"),
+    alertProjectionFailed: alertOnce("PROJECTION_FAILED", "critical"),
+    alertMissed: alertOnce("ENTRY_MISSED", "warning")
   }
 }).createMachine({
   id: "entry",
@@ -160,7 +199,9 @@ export const entryMachine = setup({
     hedgesFilled: 0,
     hedgesFailed: 0,
     hedgeRounds: 0,
-    exitReason: null
+    exitReason: null,
+    checkedAt: input.lookaheadAt,
+    alerted: []
   }),
   initial: "idle",
   on: {
@@ -169,7 +210,7 @@ export const entryMachine = setup({
   states: {
     idle: {
       on: {
-        CLOCK: { guard: "lookaheadReached", target: "lookahead" },
+        CLOCK: { guard: "lookaheadReached", target: "lookahead", actions: "noteCheck" },
         ENTRY_SEEN: "entered"
       }
     },
@@ -267,15 +308,15 @@ export const entryMachine = setup({
         CLOCK: { guard: "entryOverdue", target: "missed", actions: "alertMissed" }
       },
       states: {
-        clear: {},
-        hedged: {},
-        disabled: {},
+        clear: recheckedWhileAhead,
+        hedged: recheckedWhileAhead,
+        disabled: recheckedWhileAhead,
         capReached: {},
         cooldownBlocked: {},
-        noCandidate: {},
+        noCandidate: recheckedWhileAhead,
         orderFailed: {},
-        shortOfTarget: {},
-        unprojected: {}
+        shortOfTarget: recheckedWhileAhead,
+        unprojected: recheckedWhileAhead
       }
     },
     entered: {

@@ -12,6 +12,8 @@ export interface EntryRules {
   readonly targetPct: number
   /** Projected utilisation above which a "no hedge needed" entry is still announced. */
   readonly infoPct: number
+  /** While the entry is ahead, decide again this often (ms); 0: decide once. */
+  readonly recheckEveryMs: number
 }
 
 export interface EntryPlan {

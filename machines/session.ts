@@ -4,7 +4,7 @@
 import { and, assign, emit, enqueueActions, setup, stateIn } from "xstate"
 import type { IndexName } from "../src/domain/market.ts"
 import { optionSymbol } from "../src/domain/symbols.ts"
-import { entryMachine, type BuyHedgesRequest } from "./entry.ts"
+import { entryMachine, nextRecheckAt, type BuyHedgesRequest } from "./entry.ts"
 import { hedgeMachine, type HedgeInput } from "./hedge.ts"
 import {
   boundByRuntime,
@@ -23,7 +23,7 @@ import {
  * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
  * bump it with any change that makes an old snapshot meaningless.
  */
-export const MACHINE_VERSION = "2"
+export const MACHINE_VERSION = "3"
 
 export interface SessionInput {
   readonly date: string
@@ -119,13 +119,14 @@ const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.m
 
 /**
  * The instants the session must be woken at even if no market data arrives: market open and close,
- * the end-of-day summary, each entry's look-ahead, entry and miss times, and the end of the cooldown.
+ * the end-of-day summary, each entry's look-ahead, next re-check, entry and miss times, and the end of
+ * the cooldown.
  * The daemon and the simulator schedule CLOCK events from this; timers are data, so a restored
  * session re-arms them from its context alone.
  */
 export const wakeTimes = (c: SessionContext): ReadonlyArray<number> => {
   const times = [c.openAt, c.closeAt, c.eodAt, cooldownUntilOf(c)]
-  for (const e of c.entries) times.push(e.lookaheadAt, e.entryAt, e.missAt, e.entryAt - c.exitBufferMs)
+  for (const e of c.entries) times.push(e.lookaheadAt, e.entryAt, e.missAt, e.entryAt - c.exitBufferMs, nextRecheckAt(e, c.entryRules.recheckEveryMs, c.now) ?? Number.NaN)
   return [...new Set(times.filter((t) => Number.isFinite(t) && t > c.now))].sort((a, b) => a - b)
 }
 
@@ -158,7 +159,10 @@ export const sessionMachine = setup({
       if (context.policy === "none" || context.turnHolder !== null || context.turnQueue.length > 0) return false
       if (reviewableHedges(context).length === 0) return false
       if (context.policy === "static") return true
-      if (context.now < cooldownUntilOf(context)) return false
+      // The cooldown guards against churn while hedges protect something; once every entry has left,
+      // they protect nothing and all go before the close (carried, they would be worth nothing to the day).
+      const everyEntryLeft = context.entries.every((e) => context.exitedEntries.includes(e.id))
+      if (!everyEntryLeft && context.now < cooldownUntilOf(context)) return false
       return !context.entries.some(
         (e) => !context.exitedEntries.includes(e.id) && e.entryAt > context.now - 1 && e.entryAt <= context.now + context.exitBufferMs
       )

@@ -55,6 +55,11 @@ export interface HedgeConfig {
   readonly maxHedgeCostPerDay: number
   /** Least time between two hedge actions (seconds). */
   readonly cooldownSeconds: number
+  /**
+   * While an entry is still ahead, its decision is taken again this often (seconds; 0: never): the
+   * market moves between the look-ahead and the entry, and a hedge may come into the band.
+   */
+  readonly recheckSeconds: number
   /** Limit price = LTP + this, rupees. */
   readonly limitPriceBuffer: number
   /** Never sell a hedge below this price; let it expire instead. */
@@ -110,6 +115,7 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   maxOtmDistance: { NIFTY: 1000, SENSEX: 2500 },
   maxHedgeCostPerDay: 50000,
   cooldownSeconds: 120,
+  recheckSeconds: 0,
   limitPriceBuffer: 0.1,
   minExitPrice: 0.5,
   exitOrder: "farthestFirst",
@@ -212,6 +218,7 @@ const scalarFields = {
   maxPremium: Positive,
   maxHedgeCostPerDay: NonNegative,
   cooldownSeconds: NonNegative,
+  recheckSeconds: NonNegative,
   limitPriceBuffer: NonNegative,
   minExitPrice: NonNegative,
   fillTimeoutSeconds: Positive,
@@ -232,6 +239,7 @@ const HedgeConfigFields = Schema.Struct({
   maxOtmDistance: perIndex(Positive),
   maxHedgeCostPerDay: scalarFields.maxHedgeCostPerDay,
   cooldownSeconds: scalarFields.cooldownSeconds,
+  recheckSeconds: scalarFields.recheckSeconds,
   limitPriceBuffer: scalarFields.limitPriceBuffer,
   minExitPrice: scalarFields.minExitPrice,
   exitOrder: ExitOrderSchema,
@@ -263,6 +271,7 @@ export const HedgeConfigFileSchema = Schema.Struct({
   maxOtmDistance: Schema.optionalKey(perIndexPatch(Positive)),
   maxHedgeCostPerDay: Schema.optionalKey(scalarFields.maxHedgeCostPerDay),
   cooldownSeconds: Schema.optionalKey(scalarFields.cooldownSeconds),
+  recheckSeconds: Schema.optionalKey(scalarFields.recheckSeconds),
   limitPriceBuffer: Schema.optionalKey(scalarFields.limitPriceBuffer),
   minExitPrice: Schema.optionalKey(scalarFields.minExitPrice),
   exitOrder: Schema.optionalKey(ExitOrderSchema),
@@ -319,6 +328,7 @@ const ENV_BINDINGS: ReadonlyArray<EnvBinding> = [
   { name: "HEDGE_MAX_OTM_SENSEX", path: ["maxOtmDistance", "SENSEX"], schema: fromEnv(Positive) },
   { name: "HEDGE_MAX_COST_PER_DAY", path: ["maxHedgeCostPerDay"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_COOLDOWN_SECONDS", path: ["cooldownSeconds"], schema: fromEnv(NonNegative) },
+  { name: "HEDGE_RECHECK_SECONDS", path: ["recheckSeconds"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_LIMIT_PRICE_BUFFER", path: ["limitPriceBuffer"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_MIN_EXIT_PRICE", path: ["minExitPrice"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_LOTS_PER_BASKET_NIFTY", path: ["lotsPerBasket", "NIFTY"], schema: fromEnv(PositiveCount) },

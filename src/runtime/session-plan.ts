@@ -103,7 +103,7 @@ export const engineSetupFor = (p: {
     closeAt: instantOf(day.date, MARKET_CLOSE),
     eodAt: instantOf(day.date, EOD_SUMMARY_TIME),
     entries: entryPlans(day, config, p.polling),
-    entryRules: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, infoPct: config.entryTargetPct },
+    entryRules: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, infoPct: config.entryTargetPct, recheckEveryMs: config.recheckSeconds * 1000 },
     hedgeRules: {
       limitPriceBuffer: config.limitPriceBuffer,
       minExitPrice: config.minExitPrice,

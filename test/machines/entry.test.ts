@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest"
 import { transition, type AnyStateMachine } from "xstate"
 import { getAdjacencyMap } from "xstate/graph"
-import { entryMachine, MAX_HEDGE_ROUNDS, type EntryEvent, type EntryInput } from "../../machines/entry.ts"
+import { entryMachine, MAX_HEDGE_ROUNDS, nextRecheckAt, type EntryEvent, type EntryInput } from "../../machines/entry.ts"
 import type { Projection, SelectionResult } from "../../machines/protocol.ts"
 import type { HedgePick } from "../../src/domain/selection.ts"
 
@@ -20,7 +20,7 @@ const input: EntryInput = {
     { side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 },
     { side: "SELL", optionType: "PE", strikeOffset: 0, lotsPerBasket: 1 }
   ],
-  rules: { triggerPct: 95, targetPct: 85, infoPct: 85 }
+  rules: { triggerPct: 95, targetPct: 85, infoPct: 85, recheckEveryMs: 60_000 }
 }
 
 const projection = (pct: number, at = T(0)): Projection => ({
@@ -93,7 +93,9 @@ const serializeState = (s: Snap) =>
     s.context.pendingHedges,
     s.context.hedgesFilled,
     s.context.hedgesFailed,
-    s.context.hedgeRounds
+    s.context.hedgeRounds,
+    s.context.checkedAt,
+    s.context.alerted
   ])
 
 // Alone, the entry has no parent to message: its messages to the session become plain named actions,
@@ -184,11 +186,57 @@ describe("entry machine, every reachable transition", () => {
     }
   })
 
+  it("takes its decision again only while the entry is ahead, from an outcome it may improve on, on the clock's re-check beat", () => {
+    const improvable = ["clear", "hedged", "disabled", "noCandidate", "shortOfTarget", "unprojected"]
+    let rechecks = 0
+    for (const { before, event, after } of steps) {
+      if (!matches(before, "awaitingEntry") || !matches(after, "lookahead")) continue
+      rechecks++
+      expect(improvable.some((o) => matches(before, `awaitingEntry.${o}`)), JSON.stringify(before.value)).toBe(true)
+      expect(event.type).toBe("CLOCK")
+      const at = (event as { at: number }).at
+      expect(at).toBeLessThan(input.entryAt)
+      // On the clock's beat (whole intervals), never sooner than the next one after the last decision.
+      expect(at).toBeGreaterThanOrEqual(nextRecheckAt(input, input.rules.recheckEveryMs, before.context.checkedAt)!)
+      expect(before.context.hedgeRounds).toBeLessThan(MAX_HEDGE_ROUNDS)
+      expect(before.context.grant?.policy).toBe("engine")
+      expect(after.context.checkedAt).toBe(at)
+    }
+    expect(rechecks).toBeGreaterThan(0)
+  })
+
+  it("sends each kind of alert once per entry, however often it decides", () => {
+    let alerts = 0
+    for (const { before, event } of steps) {
+      const [, actions] = transition(model, before as never, event)
+      for (const a of actions as ReadonlyArray<{ readonly type: string; readonly params?: unknown }>) {
+        if (a.type !== "xstate.emit") continue
+        const kind = (a.params as { event: { alert: { kind: string } } }).event.alert.kind
+        alerts++
+        expect(before.context.alerted as ReadonlyArray<string>).not.toContain(kind)
+      }
+    }
+    expect(alerts).toBeGreaterThan(0)
+  })
+
   it("an entry always proceeds: whatever failed, it is entered when the platform enters it", () => {
     for (const { before, event, after } of steps) {
       if (event.type === "ENTRY_SEEN" && !matches(before, "entered") && !before.status.startsWith("done")) {
         expect(matches(after, "entered") || after.status === "done").toBe(true)
       }
     }
+  })
+})
+
+describe("re-check instants", () => {
+  const M = 60_000
+  const plan = { lookaheadAt: 100 * M + 10_000, entryAt: 105 * M + 10_000 }
+  it("fall on whole intervals of the clock, strictly after the given instant and the look-ahead, and stop before the entry", () => {
+    expect(nextRecheckAt(plan, 30_000, plan.lookaheadAt)).toBe(100 * M + 30_000)
+    expect(nextRecheckAt(plan, 30_000, 100 * M + 30_000)).toBe(101 * M)
+    expect(nextRecheckAt(plan, 30_000, 97 * M)).toBe(100 * M + 30_000)
+    expect(nextRecheckAt(plan, 60_000, 104 * M + 59_000)).toBe(105 * M)
+    expect(nextRecheckAt(plan, 60_000, 105 * M)).toBeNull()
+    expect(nextRecheckAt(plan, 0, plan.lookaheadAt)).toBeNull()
   })
 })

@@ -178,8 +178,12 @@ describe("session rules", () => {
       lastActionAt: at("09:19:00"),
       cooldownMs: 120_000,
       exitBufferMs: 15 * 60_000,
+      entryRules: { triggerPct: 95, targetPct: 85, infoPct: 85, recheckEveryMs: 60_000 },
       entries
     } as unknown as SessionContext
-    expect(wakeTimes(context)).toEqual([at("09:21:00"), at("09:25:00"), at("09:30:00"), at("09:35:00"), at("15:30:00"), at("15:35:00")])
+    // The cooldown's end, the look-ahead, its first re-check, the entry, the miss time, close and summary.
+    expect(wakeTimes(context)).toEqual([at("09:21:00"), at("09:25:00"), at("09:26:00"), at("09:30:00"), at("09:35:00"), at("15:30:00"), at("15:35:00")])
+    // Between re-checks, the next one on the clock's beat.
+    expect(wakeTimes({ ...context, now: at("09:27:30") })).toContain(at("09:28:00"))
   })
 })
