@@ -29,7 +29,7 @@ export interface EntryContext extends EntryInput {
   readonly pendingHedges: number
   readonly hedgesFilled: number
   readonly hedgesFailed: number
-  /** Rounds of hedge buying done for this entry (a failed round may be followed by one more). */
+  /** Rounds of hedge buying done for this entry (at most MAX_HEDGE_ROUNDS, re-checks included). */
   readonly hedgeRounds: number
   readonly exitReason: string | null
   /** When the latest decision for this entry began (its look-ahead, then each re-check). */
