@@ -29,7 +29,8 @@ import type { DaemonClock } from "./clock.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
 import { recommendBroker } from "./recommend-broker.ts"
-import { DayRecorder, recordInstant, runRecorder } from "./recorder.ts"
+import { holdPerInstant } from "./held-market.ts"
+import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
 import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
 import type { OperatorSource } from "../commands/operator.ts"
@@ -132,7 +133,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
     const day = nextTradingDay(clock.now(), tradesOn(o))
     yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
     if (signal.aborted) return
-    const { plan, recorded, wallTime, broker, log } = yield* openDay(o, day)
+    const { client, plan, wallTime, broker, log } = yield* openDay(o, day)
     const watcher = new PositionWatcher(plan)
     const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${(e as Error).message}` }) })
     // The recorder's own look at the account: exits are seen as short units go away.
@@ -142,11 +143,11 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
       return watcher.events
     }
     log.write("info", "recorder", `recording ${plan.index} ${plan.date} into ${out} every ${everySeconds} s until ${wallTimeOf(day.closeAt)}`)
-    yield* Effect.promise(() => runRecorder({ recorder, from: { market: recorded(wallTime), broker, events }, clock, everySeconds, until: day.closeAt, signal, log }))
+    yield* Effect.promise(() => runRecorder({ recorder, from: { market: makeOpenAlgoMarketData(client, wallTime, RECORDED_STRIKES), broker, events }, clock, everySeconds, until: day.closeAt, signal, log }))
   })
 
 /** The day's OpenAlgo connection and plan: the expiry and lot size from the broker's instrument data. */
-const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log" | "operator">, day: DayTimes) =>
+const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log" | "operator" | "record">, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
     const scheduled = dayScheduleFor(o.schedule, day.date)!
@@ -160,23 +161,25 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     const expiry = expiries.find((e) => e >= day.date)
     if (expiry === undefined) return yield* new DaemonError({ message: `the broker lists no ${index} expiry on or after ${day.date} (got ${expiries.join(", ") || "none"})` })
     const client = yield* openAlgoClient(openAlgoConfig(o, index, expiry))
-    const market = makeOpenAlgoMarketData(client, marketClock)
+    // The engine reads the strikes of its hedge band (the client's); a day it records, what the format
+    // asks for (±10 % of spot), so that the file holds exactly the market the engine decided on.
+    const engineStrikes = o.record === undefined ? client.settings.strikeCount : RECORDED_STRIKES
+    const openalgoMarket = makeOpenAlgoMarketData(client, marketClock, engineStrikes)
+    const held = holdPerInstant(openalgoMarket.snapshot, () => instant.now())
+    const market = { ...openalgoMarket, snapshot: held.snapshot }
     const broker = makeOpenAlgoBroker(client, marketClock)
     const log = o.log.forSession(`${day.date} ${index} ${settings.mode}`)
     const calendarExpiry = weeklyExpiryOf(index, day.date, o.calendar.holidays[exchangeOfIndex(index)])
     if (calendarExpiry !== expiry) log.write("warn", "daemon", `the broker's expiry ${expiry} is not the calendar's ${calendarExpiry}: trading the broker's (check the holiday list)`)
     const plan = yield* planDay(o, day.date, index, expiry, scheduled.entries, market, log)
-    // What a recording reads: the whole chain the format asks for (±10 % of spot; OpenAlgo's most, 100
-    // strikes a side, covers NIFTY and SENSEX at today's levels), stamped by the given clock.
-    const recorded = (stamp: MarketClock["Service"]) => makeOpenAlgoMarketData(client, stamp, 100)
     const wallTime: MarketClock["Service"] = { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: instant }
-    return { client, instant, marketClock, market, recorded, wallTime, broker, log, plan }
+    return { client, instant, marketClock, market, held, wallTime, broker, log, plan }
   })
 
 const runDay = (o: DaemonOptions, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
-    const { client, instant, marketClock, market, recorded, broker: openalgo, log, plan } = yield* openDay(o, day)
+    const { client, instant, marketClock, market, held, broker: openalgo, log, plan } = yield* openDay(o, day)
     yield* checkMode(settings, openalgo, log)
 
     // The engine's estimate: the config's choice; "broker" asks OpenAlgo's /margin for each basket.
@@ -206,17 +209,21 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       Context.add(OrderJournal, journal)
     ) as Context.Context<EngineServices>
     const setup = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled })
-    // A recording takes the market at the engine's instants, on the recording's grid: what the engine saw.
+    // A recording holds every instant the engine looked at the market, with what it saw, every instant a
+    // machine scheduled (an entry's time: the platform strikes at that market), and the market on the
+    // recording's grid in between: replayed, the simulator decides on what the engine decided on.
     const record = o.record
     const recorder = record === undefined ? undefined : yield* Effect.tryPromise({
       try: () => DayRecorder.open(`${record.dir}/${plan.date}-${plan.index}.jsonl`, plan, record.everySeconds),
       catch: (e) => new DaemonError({ message: `--record: ${(e as Error).message}` })
     })
-    const from = { market: recorded(marketClock), broker, events: async () => watcher.events }
+    const from = { market, broker, events: async () => watcher.events }
     let recordedUpTo = Number.NEGATIVE_INFINITY
-    const afterInstant = async (at: number) => {
-      if (recorder === undefined || at < recordedUpTo + record!.everySeconds * 1000) return
-      recordedUpTo = Math.floor(at / (record!.everySeconds * 1000)) * record!.everySeconds * 1000
+    const afterInstant = async (at: number, scheduled: boolean) => {
+      if (recorder === undefined) return
+      const onGrid = at >= recordedUpTo + record!.everySeconds * 1000
+      if (!onGrid && !scheduled && held.seenAt(at) === undefined) return
+      if (onGrid) recordedUpTo = Math.floor(at / (record!.everySeconds * 1000)) * record!.everySeconds * 1000
       await recordInstant(recorder, from, log).catch((e: unknown) => log.write("error", "recorder", `recording failed: ${e instanceof Error ? e.message : String(e)}`))
     }
     const result = yield* Effect.promise(() => runTradingDay({
@@ -228,8 +235,8 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
         tickMs: settings.tickMs,
         spot: () => Effect.runPromise(market.spot.pipe(Effect.orElseSucceed(() => null))),
         signal: o.signal,
-        afterInstant: async (at) => {
-          await afterInstant(at)
+        afterInstant: async (at, scheduled) => {
+          await afterInstant(at, scheduled)
           await o.operator?.live.afterInstant(at)
         },
         ...(o.operator === undefined ? {} : operatorHooks(o.operator, {

@@ -14,6 +14,12 @@ import { Broker, MarketData, type StrategyEvent } from "../services/services.ts"
 import type { DaemonClock } from "./clock.ts"
 import type { DaemonLog } from "./log.ts"
 
+/**
+ * Strikes a side of ATM a recording reads: the format asks for every strike within ±10 % of spot, and
+ * OpenAlgo's most, 100, covers NIFTY (50-point steps) and SENSEX (100) at today's levels.
+ */
+export const RECORDED_STRIKES = 100
+
 export class DayRecorder {
   private lastTime = "00:00:00"
   private readonly exitsWritten = new Set<string>()

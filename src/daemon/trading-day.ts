@@ -31,8 +31,11 @@ export interface TradingDayOptions {
   readonly spot: () => Promise<number | null>
   /** Aborted on SIGINT / SIGTERM. */
   readonly signal: AbortSignal
-  /** Called at the end of every instant (recording). */
-  readonly afterInstant?: (at: number) => Promise<void>
+  /**
+   * Called at the end of every instant (recording); `scheduled` when a machine's timer or wake-up time
+   * made it (an entry's time, a look-ahead, a re-check, an order's timeout), not only the tick.
+   */
+  readonly afterInstant?: (at: number, scheduled: boolean) => Promise<void>
   /**
    * Operator commands (the operator API): each queued command makes an instant happen now, and is
    * delivered in it before the clock event, so it is stamped with market time like everything else.
@@ -75,6 +78,7 @@ export const runTradingDay = async (o: TradingDayOptions): Promise<TradingDayRes
   log.write("info", "daemon", resuming ? "session resumed from its records" : "session started", { state: engine.actor.getSnapshot().value })
   o.onEngine?.(engine)
   let next = Math.max(instant.now(), clock.now())
+  let scheduled = false
   while (!engine.done && engine.failure === null) {
     await sleepUntilNextOrCommand(o, next)
     if (signal.aborted) break
@@ -91,11 +95,12 @@ export const runTradingDay = async (o: TradingDayOptions): Promise<TradingDayRes
     engine.send({ type: "CLOCK", at: next, spot })
     await engine.settle()
     while (instant.fireNext()) await engine.settle()
-    await o.afterInstant?.(next)
+    await o.afterInstant?.(next, scheduled)
     // Ticks fall on a grid of `tickMs` (whole minutes for a 60 s tick, as a recorded day's do).
     const tick = (Math.floor(next / o.tickMs) + 1) * o.tickMs
-    const upcoming = [tick, instant.nextDue(), wakeTimes(engine.actor.getSnapshot().context).find((t) => t > next)]
-    next = Math.min(...upcoming.filter((t): t is number => t !== undefined))
+    const due = Math.min(...[instant.nextDue(), wakeTimes(engine.actor.getSnapshot().context).find((t) => t > next)].filter((t): t is number => t !== undefined))
+    next = Math.min(tick, due)
+    scheduled = next === due
   }
   // Calls in flight finish and are recorded; the audit is written with a checkpoint.
   await engine.flush()

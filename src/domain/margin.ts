@@ -216,5 +216,10 @@ export const netPositions = (positions: ReadonlyArray<Position>): ReadonlyArray<
     const prev = byKey.get(key)
     byKey.set(key, prev === undefined ? p : { ...prev, quantity: prev.quantity + p.quantity })
   }
-  return [...byKey.values()].filter((p) => p.quantity !== 0)
+  // In one order whatever order the positions came in (the broker's list, the simulator's): the margin
+  // sums over them, and floating-point sums in another order differ in the last bits, which can tip a
+  // whole-lot choice made at the target's edge, so a replay would decide otherwise than the live day.
+  return [...byKey.values()]
+    .filter((p) => p.quantity !== 0)
+    .sort((a, b) => a.expiry.localeCompare(b.expiry) || a.strike - b.strike || a.optionType.localeCompare(b.optionType))
 }

@@ -101,7 +101,7 @@ describe("makeKiteMarginModel", () => {
     expect(calls).toHaveLength(0)
     await Effect.runPromise(model.margin(query([{ strike: 25_000, optionType: "PE", quantity: -65, expiry: "2026-02-24" }, { ...spread[0]!, quantity: -65 }, { ...spread[0]!, quantity: -65 }])))
     const sent = calls[0]!.orders as Array<{ tradingsymbol: string; quantity: number }>
-    expect(sent.map((o) => [o.tradingsymbol, o.quantity])).toEqual([["NIFTY26FEB25000PE", 65], ["NIFTY2621025500CE", 130]])
+    expect(sent.map((o) => [o.tradingsymbol, o.quantity])).toEqual([["NIFTY2621025500CE", 130], ["NIFTY26FEB25000PE", 65]])
   })
 
   it("keeps the breakdown and Kite's per-order figures", async () => {

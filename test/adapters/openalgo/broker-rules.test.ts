@@ -169,8 +169,8 @@ describe("requests and positions", () => {
       { symbol: "NIFTY10FEB2623000PE", quantity: 65 }
     ]
     expect(sessionPositions(rows, settings)).toEqual([
-      { strike: 24000, optionType: "PE", quantity: -65, expiry: "2026-02-10" },
-      { strike: 23000, optionType: "PE", quantity: 65, expiry: "2026-02-10" }
+      { strike: 23000, optionType: "PE", quantity: 65, expiry: "2026-02-10" },
+      { strike: 24000, optionType: "PE", quantity: -65, expiry: "2026-02-10" }
     ])
   })
 })
