@@ -159,7 +159,10 @@ export const sessionMachine = setup({
       if (context.policy === "none" || context.turnHolder !== null || context.turnQueue.length > 0) return false
       if (reviewableHedges(context).length === 0) return false
       if (context.policy === "static") return true
-      if (context.now < cooldownUntilOf(context)) return false
+      // The cooldown guards against churn while hedges protect something; once every entry has left,
+      // they protect nothing and all go before the close (carried, they would be worth nothing to the day).
+      const everyEntryLeft = context.entries.every((e) => context.exitedEntries.includes(e.id))
+      if (!everyEntryLeft && context.now < cooldownUntilOf(context)) return false
       return !context.entries.some(
         (e) => !context.exitedEntries.includes(e.id) && e.entryAt > context.now - 1 && e.entryAt <= context.now + context.exitBufferMs
       )

@@ -36,7 +36,7 @@ describe("defaults", () => {
       maxOtmDistance: { NIFTY: 1000, SENSEX: 2500 },
       maxHedgeCostPerDay: 50000,
       cooldownSeconds: 120,
-      recheckSeconds: 0,
+      recheckSeconds: 30,
       limitPriceBuffer: 0.1,
       minExitPrice: 0.5,
       exitOrder: "farthestFirst",

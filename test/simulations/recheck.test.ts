@@ -15,8 +15,9 @@ const run = (config: HedgeConfig) => replayDay(day, replayOptionsFor(policyPlan(
 
 describe("re-checking an entry's decision until it is entered", () => {
   it("deciding once, the last entry finds no hedge and breaches; re-checking, it buys the wing that comes into the band and does not", async () => {
-    const once = await run(defaultConfig)
-    const rechecked = await run({ ...defaultConfig, recheckSeconds: 30 })
+    const once = await run({ ...defaultConfig, recheckSeconds: 0 })
+    const rechecked = await run(defaultConfig)
+    expect(defaultConfig.recheckSeconds).toBe(30)
     const last = "entry:NIFTY_FRI 6"
     expect(once.report.breaches.map((b) => b.portfolio)).toContain("NIFTY_FRI 6")
     expect(once.report.hedges.filter((h) => h.forEntry === last)).toEqual([])

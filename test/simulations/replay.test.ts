@@ -109,9 +109,12 @@ describe("the bundled week", () => {
     }
   })
 
-  it("engine hedge actions (buys and sells) are never inside the cooldown", () => {
+  it("engine hedge actions (buys and sells) are never inside the cooldown while an entry is still in", () => {
     const cooldownMs = defaultConfig.cooldownSeconds * 1000
-    for (const r of results.get("engine")!) {
+    for (const [i, r] of results.get("engine")!.entries()) {
+      // Once every entry has left, the hedges protect nothing: they all go, without waiting.
+      const exits = r.rows.filter((x) => x.actorId === "session" && x.event === "ENTRY_EXITED").map((x) => x.at)
+      const everyEntryLeftAt = exits.length === week[i]!.day.header.entries.length ? Math.max(...exits) : Number.POSITIVE_INFINITY
       const actions = r.rows
         .filter(
           (x) =>
@@ -121,8 +124,15 @@ describe("the bundled week", () => {
         )
         .map((x) => x.at)
       expect(actions.length).toBeGreaterThan(0)
-      for (let i = 1; i < actions.length; i++) expect(actions[i]! - actions[i - 1]!).toBeGreaterThanOrEqual(cooldownMs)
+      for (let k = 1; k < actions.length; k++) if (actions[k]! < everyEntryLeftAt) expect(actions[k]! - actions[k - 1]!).toBeGreaterThanOrEqual(cooldownMs)
     }
+  })
+
+  it("sells every hedge it bought before the close once every entry has left (none carried at ₹0)", () => {
+    const friday = results.get("engine")![week.findIndex((w) => w.day.header.date === "2026-02-13")]!
+    // Bought for three entries; the last entries leave at 15:25, five minutes before the close.
+    expect(friday.report.hedges.length).toBeGreaterThan(1)
+    for (const h of friday.report.hedges) expect([h.closedAt, h.status], h.symbol).toEqual([expect.stringMatching(/^15:2/), "closed"])
   })
 
   it("a hedge is sold only below the exit threshold, and only when the sale keeps projected utilisation under the trigger", () => {
