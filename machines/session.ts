@@ -114,6 +114,8 @@ export const spendLeftOf = (c: SessionContext): number => c.spendCap - c.grossSp
 export const cooldownUntilOf = (c: SessionContext): number =>
   c.lastActionAt === null ? Number.NEGATIVE_INFINITY : c.lastActionAt + c.cooldownMs
 const openHedges = (c: SessionContext) => Object.values(c.hedges).filter((h) => h.status === "open")
+/** The entries still to come or in: every one the platform has not been seen to leave. */
+const entriesNotLeft = (c: SessionContext) => c.entries.filter((e) => !c.exitedEntries.includes(e.id))
 /** The hedges the engine's exit review may sell: its own, not the trader's. */
 const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual)
 
@@ -161,11 +163,9 @@ export const sessionMachine = setup({
       if (context.policy === "static") return true
       // The cooldown guards against churn while hedges protect something; once every entry has left,
       // they protect nothing and all go before the close (carried, they would be worth nothing to the day).
-      const everyEntryLeft = context.entries.every((e) => context.exitedEntries.includes(e.id))
-      if (!everyEntryLeft && context.now < cooldownUntilOf(context)) return false
-      return !context.entries.some(
-        (e) => !context.exitedEntries.includes(e.id) && e.entryAt > context.now - 1 && e.entryAt <= context.now + context.exitBufferMs
-      )
+      const notLeft = entriesNotLeft(context)
+      if (notLeft.length > 0 && context.now < cooldownUntilOf(context)) return false
+      return !notLeft.some((e) => e.entryAt > context.now - 1 && e.entryAt <= context.now + context.exitBufferMs)
     },
     exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
@@ -415,7 +415,7 @@ export const sessionMachine = setup({
               hedges: reviewableHedges(context)
                 .sort((a, b) => b.otmDistance - a.otmDistance || a.id.localeCompare(b.id))
                 .map((h) => ({ hedgeId: h.id, forEntry: h.forEntry, strike: h.strike, optionType: h.optionType, quantity: h.held })),
-              liveEntries: context.entries.map((e) => e.id).filter((id) => !context.exitedEntries.includes(id))
+              liveEntries: entriesNotLeft(context).map((e) => e.id)
             }),
             onDone: [
               {
