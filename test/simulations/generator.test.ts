@@ -43,12 +43,10 @@ interface Tick {
   chain: Array<Row>
 }
 
-/** A NIFTY or SENSEX day of the default schedule (weekday picks index, expiry and entries). */
-const dayOptions = (weekday: "Monday" | "Tuesday" | "Thursday" | "Friday", over: Partial<GenerateDayOptions> = {}): GenerateDayOptions => {
-  const dates = { Monday: "2026-02-09", Tuesday: "2026-02-10", Thursday: "2026-02-12", Friday: "2026-02-13" } as const
+/** The options of a generated day on `date` with the entries of the default schedule's `weekday`. */
+const scheduledDayOptions = (weekday: "Monday" | "Tuesday" | "Thursday" | "Friday", date: string, over: Partial<GenerateDayOptions>): GenerateDayOptions => {
   const day = SCHEDULE.days[weekday]
   if (day === undefined) throw new Error(`no ${weekday} in the schedule`)
-  const date = dates[weekday]
   const expiry = weeklyExpiryOf(day.index, date)
   return {
     date,
@@ -63,6 +61,12 @@ const dayOptions = (weekday: "Monday" | "Tuesday" | "Thursday" | "Friday", over:
     seed: 42,
     ...over
   }
+}
+
+/** A NIFTY or SENSEX day of the default schedule (weekday picks index, expiry and entries). */
+const dayOptions = (weekday: "Monday" | "Tuesday" | "Thursday" | "Friday", over: Partial<GenerateDayOptions> = {}): GenerateDayOptions => {
+  const dates = { Monday: "2026-02-09", Tuesday: "2026-02-10", Thursday: "2026-02-12", Friday: "2026-02-13" } as const
+  return scheduledDayOptions(weekday, dates[weekday], over)
 }
 
 const linesOf = (text: string): Array<Json> =>
@@ -482,27 +486,8 @@ const V2_DATES: Record<Weekday5, string> = {
 }
 
 /** A v2 day of the default schedule; Wednesday, which the schedule leaves empty, takes Friday's entries (as the four-week set does). */
-const v2Options = (weekday: Weekday5, over: Partial<GenerateDayOptions> = {}): GenerateDayOptions => {
-  const day = SCHEDULE.days[weekday === "Wednesday" ? "Friday" : weekday]
-  if (day === undefined) throw new Error(`no ${weekday} in the schedule`)
-  const date = V2_DATES[weekday]
-  const expiry = weeklyExpiryOf(day.index, date)
-  return {
-    date,
-    index: day.index,
-    expiry,
-    lotSize: lotSizeFor(INSTRUMENTS, day.index, expiry),
-    strikeStep: strikeStepOf(INSTRUMENTS, day.index),
-    tickSeconds: 60,
-    baskets: 15,
-    budgetPerBasket: 1_000_000,
-    entries: day.entries,
-    seed: 42,
-    model: "v2",
-    chainStrikes: "tick",
-    ...over
-  }
-}
+const v2Options = (weekday: Weekday5, over: Partial<GenerateDayOptions> = {}): GenerateDayOptions =>
+  scheduledDayOptions(weekday === "Wednesday" ? "Friday" : weekday, V2_DATES[weekday], { model: "v2", chainStrikes: "tick", ...over })
 
 interface Day {
   readonly o: GenerateDayOptions
