@@ -153,6 +153,8 @@ export const entryMachine = setup({
   actions: {
     requestTurn: sendParent(({ context }) => ({ type: "REQUEST_TURN", entryId: context.id })),
     releaseTurn: sendParent(({ context }) => ({ type: "TURN_DONE", entryId: context.id })),
+    /** A missed entry holds no margin: the session stops keeping hedges for it. */
+    reportMissed: sendParent(({ context }) => ({ type: "ENTRY_MISSED", entryId: context.id })),
     noteCheck: assign(({ event }) => (event.type === "CLOCK" ? { checkedAt: event.at } : {})),
     keepGrant: assign(({ event }) => (event.type === "TURN_GRANTED" ? { grant: { enabled: event.enabled, policy: event.policy, spendLeft: event.spendLeft, cooldownUntil: event.cooldownUntil } } : {})),
     keepProjection: assign((_, p: Projection) => ({ projection: p })),
@@ -326,6 +328,6 @@ export const entryMachine = setup({
       }
     },
     exited: { type: "final" },
-    missed: { type: "final" }
+    missed: { type: "final", entry: "reportMissed" }
   }
 })

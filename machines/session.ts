@@ -23,7 +23,7 @@ import {
  * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
  * bump it with any change that makes an old snapshot meaningless.
  */
-export const MACHINE_VERSION = "3"
+export const MACHINE_VERSION = "4"
 
 export interface SessionInput {
   readonly date: string
@@ -77,7 +77,8 @@ export interface SessionContext extends SessionInput {
   readonly lastActionAt: number | null
   readonly hedgeSeq: number
   readonly hedges: Readonly<Record<string, HedgeRecord>>
-  readonly exitedEntries: ReadonlyArray<string>
+  /** Entries the platform was seen to leave, and entries that were missed: neither holds margin now. */
+  readonly leftEntries: ReadonlyArray<string>
   readonly grossSpend: number
   readonly recovered: number
 }
@@ -86,6 +87,7 @@ export type SessionEvent =
   | { readonly type: "CLOCK"; readonly at: number; readonly spot: number | null }
   | { readonly type: "ENTRY_SEEN"; readonly entryId: string; readonly at: number }
   | { readonly type: "ENTRY_EXITED"; readonly entryId: string; readonly at: number; readonly reason: string }
+  | { readonly type: "ENTRY_MISSED"; readonly entryId: string }
   | { readonly type: "REQUEST_TURN"; readonly entryId: string }
   | { readonly type: "TURN_DONE"; readonly entryId: string }
   | BuyHedgesRequest
@@ -114,8 +116,8 @@ export const spendLeftOf = (c: SessionContext): number => c.spendCap - c.grossSp
 export const cooldownUntilOf = (c: SessionContext): number =>
   c.lastActionAt === null ? Number.NEGATIVE_INFINITY : c.lastActionAt + c.cooldownMs
 const openHedges = (c: SessionContext) => Object.values(c.hedges).filter((h) => h.status === "open")
-/** The entries still to come or in: every one the platform has not been seen to leave. */
-const entriesNotLeft = (c: SessionContext) => c.entries.filter((e) => !c.exitedEntries.includes(e.id))
+/** The entries still to come or in: every one neither seen to leave nor missed. */
+const entriesNotLeft = (c: SessionContext) => c.entries.filter((e) => !c.leftEntries.includes(e.id))
 /** The hedges the engine's exit review may sell: its own, not the trader's. */
 const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual)
 
@@ -190,7 +192,11 @@ export const sessionMachine = setup({
       const child = entryId === undefined ? undefined : self.getSnapshot().children[entryId]
       if (child !== undefined && child.getSnapshot().status === "active") enqueue.sendTo(child, event)
     }),
-    noteExited: assign(({ context, event }) => (event.type === "ENTRY_EXITED" ? { exitedEntries: [...context.exitedEntries, event.entryId] } : {})),
+    noteLeft: assign(({ context, event }) =>
+      (event.type === "ENTRY_EXITED" || event.type === "ENTRY_MISSED") && !context.leftEntries.includes(event.entryId)
+        ? { leftEntries: [...context.leftEntries, event.entryId] }
+        : {}
+    ),
     queueTurn: assign(({ context, event }) =>
       event.type === "REQUEST_TURN" && !context.turnQueue.includes(event.entryId) && context.turnHolder !== event.entryId
         ? { turnQueue: [...context.turnQueue, event.entryId] }
@@ -365,7 +371,7 @@ export const sessionMachine = setup({
     lastActionAt: null,
     hedgeSeq: 0,
     hedges: {},
-    exitedEntries: [],
+    leftEntries: [],
     grossSpend: 0,
     recovered: 0
   }),
@@ -374,7 +380,8 @@ export const sessionMachine = setup({
     TOGGLE: { actions: "setEnabled" },
     HEDGE_UPDATE: { actions: ["recordHedgeUpdate", "forwardToEntry"] },
     ENTRY_SEEN: { actions: "forwardToEntry" },
-    ENTRY_EXITED: { actions: ["noteExited", "forwardToEntry"] }
+    ENTRY_EXITED: { actions: ["noteLeft", "forwardToEntry"] },
+    ENTRY_MISSED: { actions: "noteLeft" }
   },
   states: {
     preOpen: {

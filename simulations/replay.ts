@@ -64,6 +64,8 @@ export interface ReplayOptions {
   readonly hardKill?: boolean
   /** Fault injection: the audit store accepts this many batches, then every write fails. */
   readonly auditFailsAfterBatches?: number
+  /** Portfolios the platform never enters today (their entries are missed); default none. */
+  readonly platformSkips?: ReadonlyArray<string>
   /** Operator commands (toggle, manual exit) delivered at their instants, before that instant's clock. */
   readonly commands?: ReadonlyArray<{ readonly at: number; readonly event: SessionEvent }>
   /** Commands queued while the day runs (the operator API): delivered at the next instant, before its clock. */
@@ -160,7 +162,10 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     ...(opts.polling === undefined ? {} : { polling: opts.polling }),
     ...(opts.foresight === undefined ? {} : { foresight: opts.foresight })
   })
-  const world = new PaperWorld(day, opts.truth, opts.store?.world)
+  // The engine plans from the whole header; the platform enters only what it does not skip.
+  const skips = new Set(opts.platformSkips ?? [])
+  const entered = skips.size === 0 ? day : { ...day, header: { ...h, entries: h.entries.filter((e) => !skips.has(e.portfolio)) } }
+  const world = new PaperWorld(entered, opts.truth, opts.store?.world)
   const kept = opts.store?.resume === true && opts.store.world !== undefined ? await Effect.runPromise(opts.store.world.load) : null
   if (kept !== null) world.restore(kept)
   const clock = new VirtualClock(Math.min(kept?.now ?? day.ticks[0]!.at, setup.session.openAt))

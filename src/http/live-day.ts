@@ -329,7 +329,7 @@ export class LiveDay {
     const children = snapshot.children as Record<string, AnyActorRef | undefined>
     const active = Object.values(c.hedges).filter((h) => ACTIVE_HEDGE.has(h.status))
     const market = active.length === 0 ? null : await this.snapshot()
-    const next = c.entries.find((e) => e.entryAt > now && !ENDED_STATES.has(this.actors.get(e.id)?.state ?? "idle") && !c.exitedEntries.includes(e.id))
+    const next = c.entries.find((e) => e.entryAt > now && !ENDED_STATES.has(this.actors.get(e.id)?.state ?? "idle") && !c.leftEntries.includes(e.id))
     return {
       now: isoOf(now),
       session: this.sessionRef(day),

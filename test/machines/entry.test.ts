@@ -100,7 +100,7 @@ const serializeState = (s: Snap) =>
 
 // Alone, the entry has no parent to message: its messages to the session become plain named actions,
 // which the protocol test below reads from each transition's action list.
-const model: AnyStateMachine = entryMachine.provide({ actions: { requestTurn: () => {}, releaseTurn: () => {}, askToBuy: () => {} } })
+const model: AnyStateMachine = entryMachine.provide({ actions: { requestTurn: () => {}, releaseTurn: () => {}, askToBuy: () => {}, reportMissed: () => {} } })
 const traversal = { input, events: [...alphabet], serializeState: serializeState as never }
 const graph = getAdjacencyMap(model, traversal as never) as Record<string, { state: unknown; transitions: Record<string, { event: unknown; state: unknown }> }>
 
@@ -174,13 +174,16 @@ describe("entry machine, every reachable transition", () => {
     }
   })
 
-  it("releases the decision turn whenever it stops deciding, asks for it on every look-ahead, asks to buy once per round", () => {
+  it("releases the decision turn whenever it stops deciding, asks for it on every look-ahead, asks to buy once per round, reports a miss", () => {
     const deciding = (x: Snap) => matches(x, "projecting") || matches(x, "hedging")
     for (const { before, event, after } of steps) {
       const [, actions] = transition(model, before as never, event)
       const types: ReadonlyArray<string> = actions.map((a) => a.type)
       if (deciding(before) && !deciding(after)) expect(types, `${JSON.stringify(before.value)} --${event.type}--> ${JSON.stringify(after.value)}`).toContain("releaseTurn")
       if (!matches(before, "lookahead") && matches(after, "lookahead")) expect(types).toContain("requestTurn")
+      // (A final state takes no events when running; the graph still walks out of it, so only arrivals count.)
+      if (!matches(before, "missed") && matches(after, "missed")) expect(types).toContain("reportMissed")
+      if (!matches(after, "missed")) expect(types).not.toContain("reportMissed")
       const buys = types.filter((t) => t === "askToBuy").length
       expect(buys).toBe(matches(before, "hedging.selecting") && matches(after, "hedging.ordering") ? 1 : 0)
     }

@@ -74,6 +74,18 @@ describe("session rules", () => {
     expect(r.rows.some((x) => x.actorId === "entry:B" && x.to === "projecting.coolingDown")).toBe(true)
   })
 
+  it("a missed entry counts as left: once the others have left too, the hedges all go without waiting out the cooldown", async () => {
+    // A alone needs two wings (144 %) and leaves at 10:00; the hedges are kept for M (10:30), which the
+    // platform never enters: M is missed at 10:35.
+    const d = day([straddle("A", "09:30:00", "10:00:00"), straddle("M", "10:30:00")], 300_000)
+    const r = await replayDay(d, { config: defaultConfig, policy: "engine", truth: model, estimate: model, platformSkips: ["M"] })
+    expect(firstRow(r.rows, (x) => x.actorId === "entry:M" && x.to === "missed").at).toBe(at("10:35:00"))
+    expect(r.rows.filter((x) => x.actorId === "session" && x.event === "ENTRY_MISSED").map((x) => x.payload)).toEqual([{ entryId: "entry:M" }])
+    expect(r.report.hedges).toHaveLength(2)
+    // Both sold within a few seconds of the miss, not a cooldown (120 s) apart.
+    for (const h of r.report.hedges) expect([h.status, h.closedAt! >= "10:35:00" && h.closedAt! <= "10:35:30"], h.symbol).toEqual(["closed", true])
+  })
+
   it("switched off, it buys nothing and says so; switched back on, later entries are hedged", async () => {
     const d = day([straddle("A", "09:30:00"), straddle("B", "11:00:00")], 400_000)
     const r = await replay(d, [
