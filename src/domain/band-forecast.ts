@@ -7,8 +7,9 @@ import { black76, impliedVol, yearFraction } from "./pricing.ts"
 import type { HedgeBand } from "./selection.ts"
 
 /**
- * True when some option within the distance band, on one of `sides`, is forecast to be priced inside
- * the premium band at `later` (it may be above the band now and decay into it).
+ * True when, on every one of `sides`, some option within the distance band is forecast to be priced
+ * inside the premium band at `later` (it may be above the band now and decay into it). One side with
+ * nothing left is enough to be the last chance: a wing on the other side does not cap its risk.
  */
 export const bandHoldsAt = (p: {
   readonly chain: ReadonlyArray<ChainRow>
@@ -21,16 +22,15 @@ export const bandHoldsAt = (p: {
 }): boolean => {
   const now = yearFraction(p.at, p.expiry)
   const then = yearFraction(p.later, p.expiry)
-  for (const row of p.chain) {
-    for (const side of p.sides) {
+  const holdsOn = (side: OptionType) =>
+    p.chain.some((row) => {
       const distance = side === "CE" ? row.strike - p.spot : p.spot - row.strike
-      if (distance < p.band.minOtmDistance || distance > p.band.maxOtmDistance) continue
+      if (distance < p.band.minOtmDistance || distance > p.band.maxOtmDistance) return false
       const price = side === "CE" ? row.ce : row.pe
-      if (price === null || price < p.band.minPremium) continue // already below: it only falls further
+      if (price === null || price < p.band.minPremium) return false // already below: it only falls further
       const vol = impliedVol(side, price, p.spot, row.strike, now)
       const forecast = vol === null ? price : black76(side, p.spot, row.strike, then, vol)
-      if (forecast >= p.band.minPremium && forecast <= p.band.maxPremium) return true
-    }
-  }
-  return false
+      return forecast >= p.band.minPremium && forecast <= p.band.maxPremium
+    })
+  return p.sides.every(holdsOn)
 }
