@@ -38,14 +38,17 @@ describe("the policy league table", () => {
 })
 
 describe("buying ahead at the last chance (config anticipateBandExhaustion)", () => {
-  it("saves an expiry afternoon's entries that found no wing in the band, by buying while there were some", async () => {
-    // 2026-07-21, a NIFTY expiry with a volatility spike: by 14:20 no wing is left in the ₹2–6 band.
-    const f = "simulations/four-weeks/2026-07-21-NIFTY.jsonl"
+  const runOn = (f: string) => {
     const d = parseRecordedDay(readFileSync(f, "utf8"), f)
-    const run = (anticipateBandExhaustion: boolean) => {
-      const config = { ...defaultConfig, anticipateBandExhaustion }
+    return (anticipateBandExhaustion: boolean, maxHedgeCostPerDay = defaultConfig.maxHedgeCostPerDay) => {
+      const config = { ...defaultConfig, anticipateBandExhaustion, maxHedgeCostPerDay }
       return Effect.runPromise(simulate([{ file: f, day: d }], ["engine"], config, undefined, undefined, truthModelOf("span", config)))
     }
+  }
+
+  it("saves an expiry afternoon's entries that found no wing in the band, by buying while there were some", async () => {
+    // 2026-07-21, a NIFTY expiry with a volatility spike: by 14:20 no wing is left in the ₹2–6 band.
+    const run = runOn("simulations/four-weeks/2026-07-21-NIFTY.jsonl")
     const [plain] = await run(false)
     const [ahead] = await run(true)
     expect(plain!.total.breaches).toBeGreaterThan(0)
@@ -54,5 +57,16 @@ describe("buying ahead at the last chance (config anticipateBandExhaustion)", ()
     const firstBuy = (r: typeof plain) => r!.days[0]!.hedges.map((h) => h.boughtAt ?? "99").sort()[0]
     expect(firstBuy(ahead)! <= firstBuy(plain)!).toBe(true)
     expect(ahead!.total.grossSpend).toBeGreaterThan(plain!.total.grossSpend)
+  })
+
+  it("takes one short side's empty band for the last chance, though the other side's still holds", async () => {
+    // 2026-07-07: at 10:11 puts are forecast to stay in the band until the next look-ahead (13:48:30),
+    // calls are not; by then both are empty. With room under the spend cap, no entry breaches.
+    const run = runOn("simulations/four-weeks/2026-07-07-NIFTY.jsonl")
+    const [plain] = await run(false, 100_000)
+    const [ahead] = await run(true, 100_000)
+    expect(plain!.days[0]!.breaches.map((b) => b.time)).toEqual(["14:28:00", "14:35:00"])
+    expect(ahead!.days[0]!.breaches).toEqual([])
+    expect(ahead!.days[0]!.hedges.every((h) => h.boughtAt! < "10:20:00")).toBe(true)
   })
 })
