@@ -20,7 +20,7 @@ import { databaseLayer, databaseOptionsFromEnv, describeDatabase } from "../../a
 import { migrate } from "../../adapters/postgres/migrations.ts"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import type { SqlClient } from "effect/sql/SqlClient"
-import { loadHolidaysFile } from "../daemon/calendar.ts"
+import { loadCalendarFile } from "../services/calendar.ts"
 import { ScaledClock } from "../daemon/clock.ts"
 import { recordDay, runDaemon } from "../daemon/daemon.ts"
 import { makeLog } from "../daemon/log.ts"
@@ -224,7 +224,7 @@ const daemonContext = (flags: { mode: string; paperBroker?: string; config: Opti
     if (Number.isNaN(startAt)) return yield* Effect.fail(new Error(`--start: expected YYYY-MM-DDTHH:MM:SS (IST), got ${JSON.stringify(start)}`))
     if (start !== undefined && settings.mode === "live") return yield* Effect.fail(new Error("--start: live mode runs on the wall clock only"))
     const schedule = yield* loadScheduleFile(settings.scheduleFile)
-    const calendar = yield* loadHolidaysFile(settings.holidaysFile)
+    const calendar = yield* loadCalendarFile(settings.holidaysFile)
     const instruments = loadInstruments()
     const clock = new ScaledClock(startAt, flags.speed)
     const log = makeLog(settings.logFormat, (line) => process.stdout.write(`${line}\n`), "-", () => clock.now())

@@ -16,7 +16,7 @@ import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBroke
 import { spanMarginModel } from "../domain/span.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
-import { dayScheduleFor, weeklyExpiryOf, type Schedule } from "../domain/schedule.ts"
+import { dayScheduleFor, type Schedule, type ScheduledDay } from "../domain/schedule.ts"
 import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
 import { instantOf, wallTimeOf } from "../domain/time.ts"
@@ -24,7 +24,12 @@ import { dayReportOf } from "../runtime/day-report.ts"
 import { VirtualClock } from "../runtime/virtual-clock.ts"
 import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
 import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed, type EngineServices } from "../services/services.ts"
-import { isTradingDay, nextTradingDay, type DayTimes, type TradingCalendar } from "./calendar.ts"
+import { nextTradingDay, type DayTimes } from "./calendar.ts"
+import { dayOn, dayTypeOf, exchangeOfIndex, scheduleWeekdayOf, weeklyExpiryOn, type CalendarDay, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
+import { CalendarCache, HolidaySource, resolveCalendar } from "../services/calendar.ts"
+import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
+import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
+import { dateOf } from "../domain/time.ts"
 import type { DaemonClock } from "./clock.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
@@ -45,7 +50,8 @@ export class DaemonError extends Schema.TaggedError<DaemonError>()("DaemonError"
 export interface DaemonOptions {
   readonly settings: DaemonSettings
   readonly schedule: Schedule
-  readonly calendar: TradingCalendar
+  /** The bundled calendar file's years (config/holidays.json): the fallback under the broker's list. */
+  readonly calendar: MarketCalendar
   readonly instruments: Instruments
   readonly clock: DaemonClock
   readonly log: DaemonLog
@@ -95,12 +101,61 @@ const sleepOrScheduleChange = async (o: DaemonOptions, at: number): Promise<bool
   return changed && !o.signal.aborted
 }
 
-const exchangeOfIndex = (index: IndexName) => (index === "NIFTY" ? "NSE" : "BSE")
+/**
+ * What the calendar and the schedule make of a date: the session's day (its exchange is that of the
+ * index the schedule trades then) and the schedule's entries for it; undefined when nothing trades.
+ * A special session runs the schedule of the weekday it names (a Sunday has none of its own).
+ */
+export const sessionPlanOn = (schedule: Schedule, calendar: MarketCalendar, date: string): { readonly day: CalendarDay; readonly scheduled: ScheduledDay } | undefined => {
+  const plain = dayScheduleFor(schedule, date)
+  // The exchange is known from the index; a weekend special session's comes from the weekday it runs.
+  for (const exchange of plain === undefined ? (["NSE", "BSE"] as const) : [exchangeOfIndex(plain.index)]) {
+    const day = dayOn(calendar, exchange, date)
+    if (day.hours === null) continue
+    const weekday = scheduleWeekdayOf(day)
+    const scheduled = weekday === undefined ? undefined : schedule.days[weekday]
+    if (scheduled === undefined || scheduled.entries.length === 0 || exchangeOfIndex(scheduled.index) !== exchange) continue
+    const entries = [...scheduled.entries].sort((a, b) => a.entryTime.localeCompare(b.entryTime))
+    return { day, scheduled: { ...scheduled, weekday: weekday!, entries } }
+  }
+  return undefined
+}
 
-/** What a day will be traded with, once its schedule says it trades at all. */
-const tradesOn = (o: DaemonOptions) => (date: string): boolean => {
-  const day = dayScheduleFor(o.schedule, date)
-  return day !== undefined && day.entries.length > 0 && isTradingDay(o.calendar, exchangeOfIndex(day.index), date)
+/** The hours of the session a date trades, once the schedule says it trades at all. */
+const tradesOn = (o: DaemonOptions, calendar: MarketCalendar) => (date: string): SessionHours | undefined =>
+  sessionPlanOn(o.schedule, calendar, date)?.day.hours ?? undefined
+
+/**
+ * The calendar of this year and the next from the broker's holiday list (cached in the database),
+ * else the cache, else the bundled file, else weekdays; what it used is logged, and a disagreement
+ * between the broker and the file is alerted once (when the broker's list is new or changed).
+ */
+const currentCalendar = (o: DaemonOptions) =>
+  Effect.gen(function*() {
+    const now = o.clock.now()
+    const year = Number(dateOf(now).slice(0, 4))
+    const client = yield* openAlgoClient(openAlgoConfig(o, "NIFTY", dateOf(now)))
+    const cache = yield* postgresCalendarCache
+    const resolved = yield* resolveCalendar({ years: [year, year + 1], file: o.calendar, now }).pipe(
+      Effect.provideService(HolidaySource, openAlgoHolidaySource(client)),
+      Effect.provideService(CalendarCache, cache)
+    )
+    const sources = resolved.calendar.years.map((y) => `${y.exchange} ${y.year}: ${y.source}`)
+    o.log.write("info", "calendar", `market calendar: ${sources.join(", ") || "weekdays only"}`)
+    for (const note of resolved.notes) o.log.write("warn", "calendar", note)
+    if (resolved.disagreements.length > 0) {
+      o.log.write("warn", "calendar", `the broker's holiday list disagrees with ${"the bundled calendar file"} (the broker's is used): ${resolved.disagreements.join("; ")}`, { alert: "CALENDAR_DISAGREEMENT" })
+    }
+    return resolved.calendar
+  })
+
+/** The day to run next, said with its hours and where the calendar has it from. */
+const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
+  const day = nextTradingDay(o.clock.now(), tradesOn(o, calendar))
+  const plan = sessionPlanOn(o.schedule, calendar, day.date)!
+  const special = plan.day.kind === "special" ? `special session (${plan.day.name}, ${plan.scheduled.weekday}'s schedule) ` : ""
+  o.log.write("info", "daemon", `next session: ${day.date} ${plan.scheduled.index} ${special}${day.hours.open.slice(0, 5)}-${day.hours.close.slice(0, 5)} IST (${plan.day.exchange} calendar from ${plan.day.source})`)
+  return day
 }
 
 const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
@@ -110,14 +165,16 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
     const { log, clock, signal, settings } = o
     log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}`, { openalgo: settings.openalgoUrl })
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
-      let day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o)))
+      // Asked again before each day: a later circular changes the broker's list.
+      const calendar = yield* currentCalendar(o)
+      let day = nextDay(withCurrentSchedule(o), calendar)
       if (clock.now() < day.setupAt) log.write("info", "daemon", `sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
       while (yield* Effect.promise(() => sleepOrScheduleChange(o, day.setupAt))) {
-        day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o)))
+        day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o), calendar))
         log.write("info", "daemon", `schedule replaced: sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
       }
       if (signal.aborted) break
-      yield* runDay(withCurrentSchedule(o), day)
+      yield* runDay({ ...withCurrentSchedule(o), calendar }, day)
     }
     log.write("info", "daemon", "stopped")
   })
@@ -130,10 +187,17 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
 export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string, everySeconds: number): Effect.Effect<void, DaemonError> =>
   Effect.gen(function*() {
     const { clock, signal } = o
-    const day = nextTradingDay(clock.now(), tradesOn(o))
+    // No database here: the broker's list, else the file.
+    const holidays = yield* openAlgoClient(openAlgoConfig(o, "NIFTY", dateOf(clock.now())))
+    const year = Number(dateOf(clock.now()).slice(0, 4))
+    const calendar = (yield* resolveCalendar({ years: [year, year + 1], file: o.calendar, now: clock.now() }).pipe(
+      Effect.provideService(HolidaySource, openAlgoHolidaySource(holidays)),
+      Effect.provideService(CalendarCache, { get: () => Effect.succeed(undefined), put: () => Effect.void })
+    )).calendar
+    const day = nextDay(o as DaemonOptions, calendar)
     yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
     if (signal.aborted) return
-    const { client, plan, wallTime, broker, log } = yield* openDay(o, day)
+    const { client, plan, wallTime, broker, log } = yield* openDay({ ...o, calendar }, day)
     const watcher = new PositionWatcher(plan)
     const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${(e as Error).message}` }) })
     // The recorder's own look at the account: exits are seen as short units go away.
@@ -150,7 +214,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
 const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log" | "operator" | "record">, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
-    const scheduled = dayScheduleFor(o.schedule, day.date)!
+    const { day: session, scheduled } = sessionPlanOn(o.schedule, o.calendar, day.date)!
     const index = scheduled.index
     // The market instant the engine works in (see trading-day.ts), from now on the daemon's clock.
     const instant = new VirtualClock(clock.now())
@@ -169,9 +233,15 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     const market = { ...openalgoMarket, snapshot: held.snapshot }
     const broker = makeOpenAlgoBroker(client, marketClock)
     const log = o.log.forSession(`${day.date} ${index} ${settings.mode}`)
-    const calendarExpiry = weeklyExpiryOf(index, day.date, o.calendar.holidays[exchangeOfIndex(index)])
+    const calendarExpiry = weeklyExpiryOn(o.calendar, index, day.date)
     if (calendarExpiry !== expiry) log.write("warn", "daemon", `the broker's expiry ${expiry} is not the calendar's ${calendarExpiry}: trading the broker's (check the holiday list)`)
-    const plan = yield* planDay(o, day.date, index, expiry, scheduled.entries, market, log)
+    const dayType = dayTypeOf(o.calendar, session.exchange, day.date, expiry)
+    if (dayType !== scheduled.expiryType) log.write("info", "daemon", `${day.date} is ${dayType} by the calendar (expiry ${expiry}); the schedule's ${scheduled.weekday} is ${scheduled.expiryType}`)
+    // Entries outside the session's hours cannot happen (a special session's are its own).
+    const entries = scheduled.entries.filter((e) => e.entryTime >= day.hours.open && e.entryTime < day.hours.close)
+    for (const e of scheduled.entries.filter((x) => !entries.includes(x))) log.write("warn", "daemon", `entry ${e.portfolio} at ${e.entryTime} is outside the session's ${day.hours.open}-${day.hours.close}: not expected today`)
+    const exits = entries.map((e) => (e.exitTime !== null && e.exitTime > day.hours.close ? { ...e, exitTime: day.hours.close } : e))
+    const plan = yield* planDay(o, day.date, index, expiry, exits, market, log, session.kind === "special" ? day.hours : undefined)
     const wallTime: MarketClock["Service"] = { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: instant }
     return { client, instant, marketClock, market, held, wallTime, broker, log, plan }
   })
@@ -282,7 +352,7 @@ const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings
 })
 
 /** The day's plan: lot size from the broker's instrument data when it answers, else the bundled table. */
-const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: ReturnType<typeof makeOpenAlgoMarketData>, log: DaemonLog) =>
+const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: ReturnType<typeof makeOpenAlgoMarketData>, log: DaemonLog, hours?: SessionHours) =>
   Effect.gen(function*() {
     const strikeStep = strikeStepOf(o.instruments, index)
     const fallback = lotSizeFor(o.instruments, index, expiry)
@@ -298,7 +368,7 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
     const config = o.settings.config
     // The operator's set-up of the day (POST /api/hedge/session), else the configuration's defaults.
     const chosen = o.operator?.plans.get(date)
-    return { date, index, expiry, lotSize, strikeStep, baskets: chosen?.baskets ?? config.defaultBaskets, budgetPerBasket: chosen?.budgetPerBasket ?? config.defaultBudgetPerBasket, entries } satisfies DayPlan
+    return { date, index, expiry, lotSize, strikeStep, baskets: chosen?.baskets ?? config.defaultBaskets, budgetPerBasket: chosen?.budgetPerBasket ?? config.defaultBudgetPerBasket, entries, ...(hours === undefined ? {} : { hours }) } satisfies DayPlan
   })
 
 /**
