@@ -29,6 +29,7 @@ import { loadInstruments } from "../domain/instruments.ts"
 import { marginCommand } from "../calibration/cli.ts"
 import { DEFAULT_HTTP, daemonApiOptions, serveFromCli } from "../http/cli.ts"
 import { withOperatorApi } from "../http/daemon-http.ts"
+import { calendarCommand, comingSessions } from "./calendar.ts"
 
 const DEFAULT_SCHEDULE = "config/schedule.json"
 
@@ -150,12 +151,16 @@ const generateCommand = Command.make(
 
 const scheduleShow = Command.make(
   "show",
-  { file: Flag.String("file").pipe(Flag.withDefault(DEFAULT_SCHEDULE)) },
-  Effect.fn(function*({ file }) {
+  {
+    file: Flag.String("file").pipe(Flag.withDefault(DEFAULT_SCHEDULE)),
+    from: Flag.String("from").pipe(Flag.withDescription("list the coming sessions from this date (YYYY-MM-DD; default today)"), Flag.optional)
+  },
+  Effect.fn(function*({ file, from }) {
     const schedule = yield* loadScheduleFile(file)
     yield* Console.log(formatSchedule(schedule))
+    yield* Console.log(`\n${yield* comingSessions(schedule, Option.getOrUndefined(from))}`)
   })
-).pipe(Command.withDescription("Print the weekly strategy schedule"))
+).pipe(Command.withDescription("Print the weekly strategy schedule and the coming sessions by the market calendar"))
 
 const scheduleCommand = Command.make("schedule").pipe(
   Command.withDescription("The weekly strategy schedule"),
@@ -290,7 +295,7 @@ const recordCommand = Command.make(
 
 const autohedge = Command.make("autohedge").pipe(
   Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
-  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand, marginCommand])
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand, marginCommand, calendarCommand])
 )
 
 /** One line for the user: the error's own message (already naming file, line, key and value). */

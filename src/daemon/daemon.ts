@@ -16,7 +16,7 @@ import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBroke
 import { spanMarginModel } from "../domain/span.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
-import { dayScheduleFor, type Schedule, type ScheduledDay } from "../domain/schedule.ts"
+import type { Schedule } from "../domain/schedule.ts"
 import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
 import { instantOf, wallTimeOf } from "../domain/time.ts"
@@ -25,7 +25,7 @@ import { VirtualClock } from "../runtime/virtual-clock.ts"
 import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
 import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed, type EngineServices } from "../services/services.ts"
 import { nextTradingDay, type DayTimes } from "./calendar.ts"
-import { dayOn, dayTypeOf, exchangeOfIndex, scheduleWeekdayOf, weeklyExpiryOn, type CalendarDay, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
+import { dayTypeOf, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
 import { CalendarCache, HolidaySource, resolveCalendar } from "../services/calendar.ts"
 import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
@@ -101,29 +101,9 @@ const sleepOrScheduleChange = async (o: DaemonOptions, at: number): Promise<bool
   return changed && !o.signal.aborted
 }
 
-/**
- * What the calendar and the schedule make of a date: the session's day (its exchange is that of the
- * index the schedule trades then) and the schedule's entries for it; undefined when nothing trades.
- * A special session runs the schedule of the weekday it names (a Sunday has none of its own).
- */
-export const sessionPlanOn = (schedule: Schedule, calendar: MarketCalendar, date: string): { readonly day: CalendarDay; readonly scheduled: ScheduledDay } | undefined => {
-  const plain = dayScheduleFor(schedule, date)
-  // The exchange is known from the index; a weekend special session's comes from the weekday it runs.
-  for (const exchange of plain === undefined ? (["NSE", "BSE"] as const) : [exchangeOfIndex(plain.index)]) {
-    const day = dayOn(calendar, exchange, date)
-    if (day.hours === null) continue
-    const weekday = scheduleWeekdayOf(day)
-    const scheduled = weekday === undefined ? undefined : schedule.days[weekday]
-    if (scheduled === undefined || scheduled.entries.length === 0 || exchangeOfIndex(scheduled.index) !== exchange) continue
-    const entries = [...scheduled.entries].sort((a, b) => a.entryTime.localeCompare(b.entryTime))
-    return { day, scheduled: { ...scheduled, weekday: weekday!, entries } }
-  }
-  return undefined
-}
-
 /** The hours of the session a date trades, once the schedule says it trades at all. */
 const tradesOn = (o: DaemonOptions, calendar: MarketCalendar) => (date: string): SessionHours | undefined =>
-  sessionPlanOn(o.schedule, calendar, date)?.day.hours ?? undefined
+  scheduledSessionOn(o.schedule, calendar, date)?.day.hours ?? undefined
 
 /**
  * The calendar of this year and the next from the broker's holiday list (cached in the database),
@@ -152,7 +132,7 @@ const currentCalendar = (o: DaemonOptions) =>
 /** The day to run next, said with its hours and where the calendar has it from. */
 const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
   const day = nextTradingDay(o.clock.now(), tradesOn(o, calendar))
-  const plan = sessionPlanOn(o.schedule, calendar, day.date)!
+  const plan = scheduledSessionOn(o.schedule, calendar, day.date)!
   const special = plan.day.kind === "special" ? `special session (${plan.day.name}, ${plan.scheduled.weekday}'s schedule) ` : ""
   o.log.write("info", "daemon", `next session: ${day.date} ${plan.scheduled.index} ${special}${day.hours.open.slice(0, 5)}-${day.hours.close.slice(0, 5)} IST (${plan.day.exchange} calendar from ${plan.day.source})`)
   return day
@@ -214,7 +194,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
 const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log" | "operator" | "record">, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
-    const { day: session, scheduled } = sessionPlanOn(o.schedule, o.calendar, day.date)!
+    const { day: session, scheduled } = scheduledSessionOn(o.schedule, o.calendar, day.date)!
     const index = scheduled.index
     // The market instant the engine works in (see trading-day.ts), from now on the daemon's clock.
     const instant = new VirtualClock(clock.now())

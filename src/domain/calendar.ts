@@ -11,7 +11,7 @@
 //   and the day type (0/1/2 DTE) counts regular sessions.
 import { DateTime } from "luxon"
 import type { ExpiryType, IndexName } from "./market.ts"
-import { WEEKDAYS, weeklyExpiryOf, WEEKLY_EXPIRY_WEEKDAY, type Weekday } from "./schedule.ts"
+import { dayScheduleFor, WEEKDAYS, weeklyExpiryOf, WEEKLY_EXPIRY_WEEKDAY, type Schedule, type ScheduledDay, type Weekday } from "./schedule.ts"
 import { MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE } from "./time.ts"
 
 export const EXCHANGES = ["NSE", "BSE"] as const
@@ -134,6 +134,26 @@ export const scheduleWeekdayOf = (day: CalendarDay): Weekday | undefined => {
   if (day.schedule !== undefined) return day.schedule
   const name = DateTime.fromISO(day.date, { zone: MARKET_ZONE }).setLocale("en").toFormat("cccc")
   return (WEEKDAYS as ReadonlyArray<string>).includes(name) ? (name as Weekday) : undefined
+}
+
+/**
+ * What the calendar and the schedule make of a date: the session's day (its exchange is that of the
+ * index the schedule trades then) and the schedule's entries for it; undefined when nothing trades.
+ * A special session runs the schedule of the weekday it names (a Sunday has none of its own).
+ */
+export const scheduledSessionOn = (schedule: Schedule, calendar: MarketCalendar, date: string): { readonly day: CalendarDay; readonly scheduled: ScheduledDay } | undefined => {
+  const plain = dayScheduleFor(schedule, date)
+  // The exchange is known from the index; a weekend special session's comes from the weekday it runs.
+  for (const exchange of plain === undefined ? (["NSE", "BSE"] as const) : [exchangeOfIndex(plain.index)]) {
+    const day = dayOn(calendar, exchange, date)
+    if (day.hours === null) continue
+    const weekday = scheduleWeekdayOf(day)
+    const scheduled = weekday === undefined ? undefined : schedule.days[weekday]
+    if (scheduled === undefined || scheduled.entries.length === 0 || exchangeOfIndex(scheduled.index) !== exchange) continue
+    const entries = [...scheduled.entries].sort((a, b) => a.entryTime.localeCompare(b.entryTime))
+    return { day, scheduled: { ...scheduled, weekday: weekday!, entries } }
+  }
+  return undefined
 }
 
 // ---------------------------------------------------------------------------------------------
