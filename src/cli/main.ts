@@ -21,6 +21,7 @@ import { migrate } from "../../adapters/postgres/migrations.ts"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { loadCalendarFile } from "../services/calendar.ts"
+import { holidaysOf } from "../domain/calendar.ts"
 import { ScaledClock } from "../daemon/clock.ts"
 import { recordDay, runDaemon } from "../daemon/daemon.ts"
 import { makeLog } from "../daemon/log.ts"
@@ -122,6 +123,9 @@ const generateCommand = Command.make(
       try: () => readFile(o.schedule, "utf8"),
       catch: () => new Error(`--schedule: cannot read ${o.schedule}`)
     })
+    // Holidays of the bundled calendar are skipped and move expiries, as the exchanges do.
+    const calendar = yield* loadCalendarFile(process.env.AUTOHEDGE_HOLIDAYS_FILE?.trim() || "config/holidays.json")
+    const holidays = { NSE: holidaysOf(calendar, "NSE"), BSE: holidaysOf(calendar, "BSE") }
     const files = yield* Effect.try({
       try: () =>
         Array.from({ length: o.weeks }, (_, w) => {
@@ -133,7 +137,8 @@ const generateCommand = Command.make(
             seed: o.seed,
             tickSeconds: o.tickSeconds,
             baskets: o.baskets,
-            budgetPerBasket: o.budgetPerBasket
+            budgetPerBasket: o.budgetPerBasket,
+            holidays
           })
         }).flat(),
       catch: (e) => new Error(e instanceof Error ? e.message : String(e))
