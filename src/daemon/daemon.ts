@@ -19,17 +19,16 @@ import { atmStrike, type IndexName } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
 import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
-import { instantOf, wallTimeOf } from "../domain/time.ts"
+import { dateOf, instantOf, wallTimeOf } from "../domain/time.ts"
 import { dayReportOf } from "../runtime/day-report.ts"
 import { VirtualClock } from "../runtime/virtual-clock.ts"
 import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
 import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed, type EngineServices } from "../services/services.ts"
 import { nextTradingDay, type DayTimes } from "./calendar.ts"
-import { dayTypeOf, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
+import { dayOn, dayTypeOf, EXCHANGES, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
 import { CalendarCache, HolidaySource, resolveCalendar } from "../services/calendar.ts"
 import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
-import { dateOf } from "../domain/time.ts"
 import type { DaemonClock } from "./clock.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
@@ -124,14 +123,22 @@ const currentCalendar = (o: DaemonOptions) =>
     o.log.write("info", "calendar", `market calendar: ${sources.join(", ") || "weekdays only"}`)
     for (const note of resolved.notes) o.log.write("warn", "calendar", note)
     if (resolved.disagreements.length > 0) {
-      o.log.write("warn", "calendar", `the broker's holiday list disagrees with ${"the bundled calendar file"} (the broker's is used): ${resolved.disagreements.join("; ")}`, { alert: "CALENDAR_DISAGREEMENT" })
+      o.log.write("warn", "calendar", `the broker's holiday list disagrees with the calendar file (the broker's is used): ${resolved.disagreements.join("; ")}`, { alert: "CALENDAR_DISAGREEMENT" })
     }
     return resolved.calendar
   })
 
-/** The day to run next, said with its hours and where the calendar has it from. */
+/** The day to run next, said with its hours and where the calendar has it from; special sessions passed over, said why. */
 const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
   const day = nextTradingDay(o.clock.now(), tradesOn(o, calendar))
+  for (let d = dateOf(o.clock.now()); d < day.date; d = dateOf(instantOf(d, "12:00:00") + 86_400_000)) {
+    for (const exchange of EXCHANGES) {
+      const special = dayOn(calendar, exchange, d)
+      if (special.kind !== "special") continue
+      const why = special.hours === null ? "its hours are not known (set open and close in the calendar file once announced)" : "the schedule has no entries for it (name the weekday it runs as its schedule in the calendar file)"
+      o.log.write("warn", "daemon", `${exchange} special session ${d} (${special.name}) is not traded: ${why}`)
+    }
+  }
   const plan = scheduledSessionOn(o.schedule, calendar, day.date)!
   const special = plan.day.kind === "special" ? `special session (${plan.day.name}, ${plan.scheduled.weekday}'s schedule) ` : ""
   o.log.write("info", "daemon", `next session: ${day.date} ${plan.scheduled.index} ${special}${day.hours.open.slice(0, 5)}-${day.hours.close.slice(0, 5)} IST (${plan.day.exchange} calendar from ${plan.day.source})`)

@@ -2,7 +2,7 @@
 // which source each year's calendar came from and when the next session is; it sleeps through a holiday
 // (Christmas Friday to Monday) and wakes for the Budget Sunday with its 15:00 close; a broker list that
 // disagrees with the bundled file is alerted once (not again at the next start), and the broker's wins;
-// a broker with no list leaves the file in charge. Each run is stopped while the daemon sleeps.
+// a broker with no list leaves the file in charge; a special session without hours is passed over, said. Each run is stopped while the daemon sleeps.
 import { readFileSync } from "node:fs"
 import { Effect, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
@@ -71,15 +71,16 @@ describe("the daemon's calendar", () => {
     const broker = await startFakeOpenAlgo({ day, now: () => Date.now(), apiKey: KEY, holidays: rows })
     const silent = await startFakeOpenAlgo({ day, now: () => Date.now(), apiKey: KEY })
     try {
-      const [christmasByFile, budget, first, second] = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const [christmasByFile, budget, muhurat, first, second] = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
         yield* migrate
         // A broker without a list: the file's calendar; Christmas slept through.
         const christmasByFile = yield* startAndStop(silent.url, "2026-12-24T16:00:00")
         const budget = yield* startAndStop(silent.url, "2026-01-30T16:00:00")
+        const muhurat = yield* startAndStop(silent.url, "2026-11-06T16:00:00")
         // The broker that disagrees: alerted at the first start, not at the second; its list wins.
         const first = yield* startAndStop(broker.url, "2026-12-24T16:00:00")
         const second = yield* startAndStop(broker.url, "2026-12-24T16:00:00")
-        return [christmasByFile, budget, first, second] as const
+        return [christmasByFile, budget, muhurat, first, second] as const
       })).pipe(Effect.provide(databaseLayer({ dataDir: "memory:" }))))
 
       expect(said(christmasByFile, "market calendar")).toEqual(["market calendar: NSE 2026: file, BSE 2026: file"])
@@ -89,6 +90,12 @@ describe("the daemon's calendar", () => {
 
       expect(said(budget, "next session")).toEqual(["next session: 2026-02-01 NIFTY special session (Union Budget, Friday's schedule) 09:15-15:00 IST (NSE calendar from file)"])
       expect(said(budget, "sleeping until")).toEqual(["sleeping until 2026-02-01 09:00:00 IST"])
+
+      // Muhurat trading's hours are not in the file: passed over, said why.
+      expect(said(muhurat, "NSE special session")).toEqual([
+        "NSE special session 2026-11-08 (Diwali Laxmi Pujan: Muhurat trading) is not traded: its hours are not known (set open and close in the calendar file once announced)"
+      ])
+      expect(said(muhurat, "next session")).toEqual(["next session: 2026-11-09 NIFTY 09:15-15:30 IST (NSE calendar from file)"])
 
       expect(said(first, "market calendar")).toEqual(["market calendar: NSE 2026: broker, BSE 2026: broker"])
       const alerts = first.filter((l) => l.alert === "CALENDAR_DISAGREEMENT")
