@@ -161,7 +161,15 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
         log.write("info", "daemon", `schedule replaced: sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
       }
       if (signal.aborted) break
-      yield* runDay({ ...withCurrentSchedule(o), calendar }, day)
+      // A later circular may have reached the broker while the daemon slept (a weekend): asked again.
+      const awake = yield* currentCalendar(o)
+      const hours = tradesOn(withCurrentSchedule(o), awake)(day.date)
+      if (hours === undefined || hours.open !== day.hours.open || hours.close !== day.hours.close) {
+        log.write("warn", "daemon", `the calendar changed while asleep: ${day.date} is ${hours === undefined ? "no longer a session" : `now ${hours.open.slice(0, 5)}-${hours.close.slice(0, 5)}`}`)
+        run--
+        continue
+      }
+      yield* runDay({ ...withCurrentSchedule(o), calendar: awake }, day)
     }
     log.write("info", "daemon", "stopped")
   })

@@ -20,6 +20,7 @@ import { instantOf } from "../../src/domain/time.ts"
 import { parseCalendarFile } from "../../src/services/calendar.ts"
 import { parseRecordedDay } from "../../simulations/recorded-day.ts"
 import { tradingHoliday } from "../fixtures/openalgo-holidays.ts"
+import { SteppingClock } from "./stepping-clock.ts"
 
 const day = parseRecordedDay(readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8"), "example")
 const file = Effect.runSync(parseCalendarFile(readFileSync("config/holidays.json", "utf8"), "config/holidays.json"))
@@ -33,16 +34,21 @@ interface Line {
   readonly alert?: string
 }
 
-/** Start the daemon at `start` (IST), stop it once it sleeps; its log lines. */
-const startAndStop = (url: string, start: string) =>
+/**
+ * Start the daemon at `start` (IST) and stop it once it sleeps (or, with `asleep`, at the sleep it
+ * says to stop at; `stepping`: the clock steps to each instant the daemon sleeps until); its log lines.
+ */
+const startAndStop = (url: string, start: string, options: { readonly stepping?: boolean; readonly asleep?: (nth: number) => boolean } = {}) =>
   Effect.gen(function*() {
     const lines: Array<Line> = []
     const stop = new AbortController()
-    const clock = new ScaledClock(Date.parse(`${start}+05:30`), 1)
+    const at = Date.parse(`${start}+05:30`)
+    const clock = options.stepping === true ? new SteppingClock(at) : new ScaledClock(at, 1)
+    let sleeps = 0
     const log = makeLog("json", (line) => {
       const parsed = JSON.parse(line) as Line
       lines.push(parsed)
-      if (parsed.message.startsWith("sleeping until")) stop.abort()
+      if (parsed.message.startsWith("sleeping until") && (options.asleep?.(++sleeps) ?? true)) stop.abort()
     }, "-", () => clock.now())
     const settings: DaemonSettings = {
       mode: "paper",
@@ -63,6 +69,31 @@ const startAndStop = (url: string, start: string) =>
 const said = (lines: ReadonlyArray<Line>, start: string) => lines.filter((l) => l.message.startsWith(start)).map((l) => l.message)
 
 describe("the daemon's calendar", () => {
+  it("asks again when it wakes: a holiday the broker learnt of while it slept is slept through", async () => {
+    // The broker's list, to which Monday 28-Dec is added while the daemon sleeps over Christmas.
+    const rows = file.years.find((y) => y.exchange === "NSE" && y.year === 2026)!.days.holidays.map((h) => tradingHoliday(h.date, h.name))
+    const broker = await startFakeOpenAlgo({ day, now: () => Date.now(), apiKey: KEY, holidays: rows })
+    try {
+      const lines = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+        yield* migrate
+        return yield* startAndStop(broker.url, "2026-12-24T16:00:00", {
+          stepping: true,
+          asleep: (nth) => {
+            if (nth === 1) rows.push(tradingHoliday("2026-12-28", "A later circular"))
+            return nth === 2
+          }
+        })
+      })).pipe(Effect.provide(databaseLayer({ dataDir: "memory:" }))))
+      expect(said(lines, "sleeping until")).toEqual(["sleeping until 2026-12-28 09:00:00 IST", "sleeping until 2026-12-29 09:00:00 IST"])
+      expect(said(lines, "the calendar changed")).toEqual(["the calendar changed while asleep: 2026-12-28 is no longer a session"])
+      expect(lines.filter((l) => l.alert === "CALENDAR_DISAGREEMENT").map((l) => l.message)).toEqual([
+        "the broker's holiday list disagrees with the calendar file (the broker's is used): NSE 2026-12-28: the broker says holiday (A later circular), the file a regular session; BSE 2026-12-28: the broker says holiday (A later circular), the file a regular session"
+      ])
+    } finally {
+      await broker.close()
+    }
+  })
+
   it("sleeps through Christmas and wakes for the Budget Sunday; alerts a broker disagreement once; says its sources and the next session", async () => {
     // The broker: the file's list without Christmas, and Holi a week late.
     const rows = file.years.find((y) => y.exchange === "NSE" && y.year === 2026)!.days.holidays
