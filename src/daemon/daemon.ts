@@ -135,7 +135,7 @@ const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
     for (const exchange of EXCHANGES) {
       const special = dayOn(calendar, exchange, d)
       if (special.kind !== "special") continue
-      const why = special.hours === null ? "its hours are not known (set open and close in the calendar file once announced)" : "the schedule has no entries for it (name the weekday it runs as its schedule in the calendar file)"
+      const why = special.hours === null ? "its hours are not known (set open and close in the calendar file once announced)" : "the schedule has no entries within its hours (name the weekday it runs as its schedule in the calendar file)"
       o.log.write("warn", "daemon", `${exchange} special session ${d} (${special.name}) is not traded: ${why}`)
     }
   }
@@ -209,7 +209,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
 const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log" | "operator" | "record">, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
-    const { day: session, scheduled } = scheduledSessionOn(o.schedule, o.calendar, day.date)!
+    const { day: session, scheduled, outside } = scheduledSessionOn(o.schedule, o.calendar, day.date)!
     const index = scheduled.index
     // The market instant the engine works in (see trading-day.ts), from now on the daemon's clock.
     const instant = new VirtualClock(clock.now())
@@ -233,10 +233,8 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     const dayType = dayTypeOf(o.calendar, session.exchange, day.date, expiry)
     if (dayType !== scheduled.expiryType) log.write("info", "daemon", `${day.date} is ${dayType} by the calendar (expiry ${expiry}); the schedule's ${scheduled.weekday} is ${scheduled.expiryType}`)
     // Entries outside the session's hours cannot happen (a special session's are its own).
-    const entries = scheduled.entries.filter((e) => e.entryTime >= day.hours.open && e.entryTime < day.hours.close)
-    for (const e of scheduled.entries.filter((x) => !entries.includes(x))) log.write("warn", "daemon", `entry ${e.portfolio} at ${e.entryTime} is outside the session's ${day.hours.open}-${day.hours.close}: not expected today`)
-    const exits = entries.map((e) => (e.exitTime !== null && e.exitTime > day.hours.close ? { ...e, exitTime: day.hours.close } : e))
-    const plan = yield* planDay(o, day.date, index, expiry, exits, market, log, session.kind === "special" ? day.hours : undefined)
+    for (const e of outside) log.write("warn", "daemon", `entry ${e.portfolio} at ${e.entryTime} is outside the session's ${day.hours.open}-${day.hours.close}: not expected today`)
+    const plan = yield* planDay(o, day.date, index, expiry, scheduled.entries, market, log, session.kind === "special" ? day.hours : undefined)
     const wallTime: MarketClock["Service"] = { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: instant }
     return { client, instant, marketClock, market, held, wallTime, broker, log, plan }
   })

@@ -10,7 +10,7 @@
 // - a weekly expiry on a holiday moves to the previous regular session (specials never hold an expiry),
 //   and the day type (0/1/2 DTE) counts regular sessions.
 import { DateTime } from "luxon"
-import type { ExpiryType, IndexName } from "./market.ts"
+import type { EntrySpec, ExpiryType, IndexName } from "./market.ts"
 import { dayScheduleFor, WEEKDAYS, weeklyExpiryOf, WEEKLY_EXPIRY_WEEKDAY, type Schedule, type ScheduledDay, type Weekday } from "./schedule.ts"
 import { MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE } from "./time.ts"
 
@@ -138,20 +138,29 @@ export const scheduleWeekdayOf = (day: CalendarDay): Weekday | undefined => {
 
 /**
  * What the calendar and the schedule make of a date: the session's day (its exchange is that of the
- * index the schedule trades then) and the schedule's entries for it; undefined when nothing trades.
- * A special session runs the schedule of the weekday it names (a Sunday has none of its own).
+ * index the schedule trades then) and the schedule's entries that fall within its hours (those outside
+ * in `outside`); undefined when no entry does. A special session runs the schedule of the weekday it
+ * names (a Sunday has none of its own); exits after its close are brought to the close.
  */
-export const scheduledSessionOn = (schedule: Schedule, calendar: MarketCalendar, date: string): { readonly day: CalendarDay; readonly scheduled: ScheduledDay } | undefined => {
+export const scheduledSessionOn = (
+  schedule: Schedule,
+  calendar: MarketCalendar,
+  date: string
+): { readonly day: CalendarDay; readonly scheduled: ScheduledDay; readonly outside: ReadonlyArray<EntrySpec> } | undefined => {
   const plain = dayScheduleFor(schedule, date)
   // The exchange is known from the index; a weekend special session's comes from the weekday it runs.
-  for (const exchange of plain === undefined ? (["NSE", "BSE"] as const) : [exchangeOfIndex(plain.index)]) {
+  for (const exchange of plain === undefined ? EXCHANGES : [exchangeOfIndex(plain.index)]) {
     const day = dayOn(calendar, exchange, date)
-    if (day.hours === null) continue
+    const hours = day.hours
+    if (hours === null) continue
     const weekday = scheduleWeekdayOf(day)
     const scheduled = weekday === undefined ? undefined : schedule.days[weekday]
-    if (scheduled === undefined || scheduled.entries.length === 0 || exchangeOfIndex(scheduled.index) !== exchange) continue
-    const entries = [...scheduled.entries].sort((a, b) => a.entryTime.localeCompare(b.entryTime))
-    return { day, scheduled: { ...scheduled, weekday: weekday!, entries } }
+    if (scheduled === undefined || exchangeOfIndex(scheduled.index) !== exchange) continue
+    const sorted = [...scheduled.entries].sort((a, b) => a.entryTime.localeCompare(b.entryTime))
+    const within = (e: EntrySpec) => e.entryTime >= hours.open && e.entryTime <= hours.close
+    const entries = sorted.filter(within).map((e) => (e.exitTime !== null && e.exitTime > hours.close ? { ...e, exitTime: hours.close } : e))
+    if (entries.length === 0) continue
+    return { day, scheduled: { ...scheduled, weekday: weekday!, entries }, outside: sorted.filter((e) => !within(e)) }
   }
   return undefined
 }

@@ -50,14 +50,28 @@ describe("the day to run next", () => {
     expect([regular.session.closeAt, regular.session.eodAt]).toEqual([instantOf("2026-02-02", "15:30:00"), instantOf("2026-02-02", "15:35:00")])
   })
 
-  it("does not wake for Muhurat trading while its hours are not known; does, set up 15 minutes before, once they are", () => {
+  it("does not wake for Muhurat trading while its hours are not known, nor once they are if no scheduled entry falls in them", () => {
     expect(nextTradingDay(instantOf("2026-11-06", "16:00:00"), hoursOn).date).toBe("2026-11-09")
-    const withHours = Effect.runSync(parseCalendarFile(readFileSync("config/holidays.json", "utf8").replace(
+    const withHours = (open: string, close: string) => Effect.runSync(parseCalendarFile(readFileSync("config/holidays.json", "utf8").replace(
       '"open": null, "close": null}',
-      '"open": "18:00:00", "close": "19:15:00", "schedule": "Monday"}'
+      `"open": "${open}", "close": "${close}", "schedule": "Monday"}`
     ), "h.json"))
-    const day = nextTradingDay(instantOf("2026-11-06", "16:00:00"), (d) => scheduledSessionOn(schedule, withHours, d)?.day.hours ?? undefined)
-    expect([day.date, day.setupAt, day.closeAt, day.summaryAt]).toEqual(["2026-11-08", instantOf("2026-11-08", "17:45:00"), instantOf("2026-11-08", "19:15:00"), instantOf("2026-11-08", "19:20:00")])
+    // The evening session: Monday's entries are all in the day.
+    const evening = withHours("18:00:00", "19:15:00")
+    expect(scheduledSessionOn(schedule, evening, "2026-11-08")).toBeUndefined()
+    expect(nextTradingDay(instantOf("2026-11-06", "16:00:00"), (d) => scheduledSessionOn(schedule, evening, d)?.day.hours ?? undefined).date).toBe("2026-11-09")
+  })
+
+  it("a special session runs the entries of its schedule within its hours, exits brought to its close; set up 15 minutes before its open", () => {
+    const midday = Effect.runSync(parseCalendarFile(readFileSync("config/holidays.json", "utf8").replace(
+      '"open": null, "close": null}',
+      '"open": "11:00:00", "close": "13:00:00", "schedule": "Monday"}'
+    ), "h.json"))
+    const planned = scheduledSessionOn(schedule, midday, "2026-11-08")!
+    expect(planned.scheduled.entries.map((e) => [e.portfolio, e.entryTime, e.exitTime])).toEqual([["NF_MON_1DTE 5", "12:38:00", "13:00:00"]])
+    expect(planned.outside.map((e) => e.entryTime)).toEqual(["09:19:00", "09:22:00", "09:52:00", "10:58:00", "13:52:00", "14:04:00"])
+    const day = nextTradingDay(instantOf("2026-11-06", "16:00:00"), (d) => scheduledSessionOn(schedule, midday, d)?.day.hours ?? undefined)
+    expect([day.date, day.setupAt, day.closeAt, day.summaryAt]).toEqual(["2026-11-08", instantOf("2026-11-08", "10:45:00"), instantOf("2026-11-08", "13:00:00"), instantOf("2026-11-08", "13:05:00")])
   })
 
   it("a schedule that never trades is named, not looped over forever", () => {

@@ -67,7 +67,10 @@ describe("the 2026 calendar from the bundled file", () => {
     expect(day).toMatchObject({ kind: "special", name: "Union Budget", hours: { open: "09:15:00", close: "15:00:00" }, schedule: "Friday" })
     const planned = scheduledSessionOn(schedule, calendar, "2026-02-01")
     expect(planned?.scheduled.index).toBe("NIFTY")
-    expect(planned?.scheduled.entries).toEqual(scheduledSessionOn(schedule, calendar, "2026-01-30")?.scheduled.entries)
+    // Friday's entries, their 15:25 exits brought to the 15:00 close.
+    const friday = scheduledSessionOn(schedule, calendar, "2026-01-30")!.scheduled.entries
+    expect(friday.every((e) => e.exitTime === "15:25:00")).toBe(true)
+    expect(planned?.scheduled.entries).toEqual(friday.map((e) => ({ ...e, exitTime: "15:00:00" })))
     // An ordinary Sunday trades nothing.
     expect(scheduledSessionOn(schedule, calendar, "2026-02-08")).toBeUndefined()
   })
