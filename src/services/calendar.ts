@@ -100,6 +100,13 @@ export const parseCalendarFile = (text: string, fileName: string): Effect.Effect
     } catch (e) {
       return yield* new CalendarError({ message: `${fileName}: not valid JSON (${(e as Error).message})` })
     }
+    // The format before special sessions: a bare list of dates per exchange.
+    const oldFormat = EXCHANGES.filter((e) => Array.isArray((json as Record<string, unknown> | null)?.[e]))
+    if (oldFormat.length > 0) {
+      return yield* new CalendarError({
+        message: `${fileName}: ${oldFormat.join(", ")}: a list of dates is the old format; give per year {"2026": {"holidays": [{"date": "2026-01-26", "name": "Republic Day"}], "specialSessions": []}} (see docs/configuration.md)`
+      })
+    }
     const decoded = Schema.decodeUnknownResult(FileSchema)(json, { errors: "all", onExcessProperty: "error" })
     if (Result.isFailure(decoded)) {
       const problems = schemaProblems(decoded.failure.issue, json).map((p) =>

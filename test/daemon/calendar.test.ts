@@ -101,6 +101,11 @@ describe("a calendar file", () => {
     expect(JSON.stringify(await Effect.runPromiseExit(parseCalendarFile(year([], [{ date: "2026-02-01", name: "b", open: "15:00:00", close: "09:15:00" }]), "h.json")))).toContain("must be after open (15:00:00)")
   })
 
+  it("in the old format (a list of dates per exchange) says how to write it now", async () => {
+    const exit = await Effect.runPromiseExit(parseCalendarFile('{"NSE": ["2026-01-26"], "BSE": []}', "h.json"))
+    expect(JSON.stringify(exit)).toContain("h.json: NSE, BSE: a list of dates is the old format")
+  })
+
   it("that is not JSON, or missing, says so with its name", async () => {
     expect(JSON.stringify(await Effect.runPromiseExit(parseCalendarFile("{", "h.json")))).toContain("h.json: not valid JSON")
     expect(JSON.stringify(await Effect.runPromiseExit(loadCalendarFile("/nonexistent/h.json")))).toContain("/nonexistent/h.json: cannot read")
