@@ -26,7 +26,7 @@ import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
 import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed, type EngineServices } from "../services/services.ts"
 import { nextTradingDay, type DayTimes } from "./calendar.ts"
 import { dayOn, dayTypeOf, EXCHANGES, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
-import { CalendarCache, HolidaySource, resolveCalendar } from "../services/calendar.ts"
+import { CalendarCache, HolidaySource, noCalendarCache, resolveCalendar } from "../services/calendar.ts"
 import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
 import type { DaemonClock } from "./clock.ts"
@@ -109,12 +109,14 @@ const tradesOn = (o: DaemonOptions, calendar: MarketCalendar) => (date: string):
  * else the cache, else the bundled file, else weekdays; what it used is logged, and a disagreement
  * between the broker and the file is alerted once (when the broker's list is new or changed).
  */
-const currentCalendar = (o: DaemonOptions) =>
+const currentCalendar = (o: DaemonOptions) => Effect.flatMap(postgresCalendarCache, (cache) => calendarFrom(o, cache))
+
+/** The calendar from the broker's list, over `cache`, else the file, else weekdays; what it used logged. */
+const calendarFrom = (o: Pick<DaemonOptions, "settings" | "instruments" | "calendar" | "clock" | "log">, cache: CalendarCache["Service"]) =>
   Effect.gen(function*() {
     const now = o.clock.now()
     const year = Number(dateOf(now).slice(0, 4))
     const client = yield* openAlgoClient(openAlgoConfig(o, "NIFTY", dateOf(now)))
-    const cache = yield* postgresCalendarCache
     const resolved = yield* resolveCalendar({ years: [year, year + 1], file: o.calendar, now }).pipe(
       Effect.provideService(HolidaySource, openAlgoHolidaySource(client)),
       Effect.provideService(CalendarCache, cache)
@@ -183,12 +185,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
   Effect.gen(function*() {
     const { clock, signal } = o
     // No database here: the broker's list, else the file.
-    const holidays = yield* openAlgoClient(openAlgoConfig(o, "NIFTY", dateOf(clock.now())))
-    const year = Number(dateOf(clock.now()).slice(0, 4))
-    const calendar = (yield* resolveCalendar({ years: [year, year + 1], file: o.calendar, now: clock.now() }).pipe(
-      Effect.provideService(HolidaySource, openAlgoHolidaySource(holidays)),
-      Effect.provideService(CalendarCache, { get: () => Effect.succeed(undefined), put: () => Effect.void })
-    )).calendar
+    const calendar = yield* calendarFrom(o, noCalendarCache)
     const day = nextDay(o as DaemonOptions, calendar)
     yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
     if (signal.aborted) return
