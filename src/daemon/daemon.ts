@@ -105,9 +105,9 @@ const tradesOn = (o: DaemonOptions, calendar: MarketCalendar) => (date: string):
   scheduledSessionOn(o.schedule, calendar, date)?.day.hours ?? undefined
 
 /**
- * The calendar of this year and the next from the broker's holiday list (cached in the database),
- * else the cache, else the bundled file, else weekdays; what it used is logged, and a disagreement
- * between the broker and the file is alerted once (when the broker's list is new or changed).
+ * The calendar of this year (and the next, in December) from the broker's holiday list, cached in
+ * the database; else the cache, else the bundled file, else weekdays. What it used is logged, and a
+ * disagreement between the broker and the file is alerted once (when the broker's list is new or changed).
  */
 const currentCalendar = (o: DaemonOptions) => Effect.flatMap(postgresCalendarCache, (cache) => calendarFrom(o, cache))
 
@@ -115,9 +115,10 @@ const currentCalendar = (o: DaemonOptions) => Effect.flatMap(postgresCalendarCac
 const calendarFrom = (o: Pick<DaemonOptions, "settings" | "instruments" | "calendar" | "clock" | "log">, cache: CalendarCache["Service"]) =>
   Effect.gen(function*() {
     const now = o.clock.now()
-    const year = Number(dateOf(now).slice(0, 4))
+    const [year, month] = dateOf(now).split("-").map(Number) as [number, number]
     const client = yield* openAlgoClient(openAlgoConfig(o, "NIFTY", dateOf(now)))
-    const resolved = yield* resolveCalendar({ years: [year, year + 1], file: o.calendar, now }).pipe(
+    // December's next sessions and expiries may lie in January.
+    const resolved = yield* resolveCalendar({ years: month === 12 ? [year, year + 1] : [year], file: o.calendar, now }).pipe(
       Effect.provideService(HolidaySource, openAlgoHolidaySource(client)),
       Effect.provideService(CalendarCache, cache)
     )
