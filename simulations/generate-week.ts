@@ -37,6 +37,8 @@ interface GenerateOptions {
 export interface GenerateWeekOptions extends GenerateOptions {
   /** The Monday the week starts on (YYYY-MM-DD). */
   readonly start: string
+  /** A day on a holiday of its index's exchange is skipped, and expiries move as the exchange moves them. */
+  readonly holidays?: Holidays
 }
 
 /** Exchange holidays ("YYYY-MM-DD"): NSE for NIFTY, BSE for SENSEX (config/holidays.json). */
@@ -136,13 +138,17 @@ const generatePlanned = (
       weekday,
       index,
       expiry: generated.header.expiry,
-      dte: tradingDaysBetween(date, expiry),
+      dte: tradingDaysBetween(date, expiry, holidaysOf(index)),
       regime: generated.meta.regime,
       seed,
       meta: generated.meta
     }
   })
 }
+
+/** The holidays of an index's exchange: NSE for NFO options, BSE for BFO. */
+const holidaysByIndex = (instruments: Instruments, holidays: Holidays | undefined) => (index: IndexName): ReadonlySet<string> =>
+  holidays?.[exchangeOf(instruments, index) === "NFO" ? "NSE" : "BSE"] ?? NO_HOLIDAYS
 
 /**
  * One recorded day per scheduled weekday of the week starting `start` (a Monday). Each day's seed is
@@ -152,13 +158,16 @@ export const generateWeek = (options: GenerateWeekOptions): Array<WeekFile> => {
   if (!isIsoDate(options.start)) throw new RangeError(`generateWeek: bad start date ${options.start}`)
   if (dayOf(options.start).weekday !== 1) throw new RangeError(`generateWeek: ${options.start} is not a Monday`)
   const schedule = parsed(options.schedule)
+  const instruments = options.instruments ?? loadInstruments()
+  const holidaysOf = holidaysByIndex(instruments, options.holidays)
   const planned: Array<PlannedDay> = []
   WEEKDAYS.forEach((weekday, offset) => {
     const day = schedule.days[weekday]
-    if (day === undefined) return
-    planned.push({ date: dayOf(options.start).plus({ days: offset }).toISODate() ?? options.start, weekday, day })
+    const date = dayOf(options.start).plus({ days: offset }).toISODate() ?? options.start
+    if (day === undefined || holidaysOf(day.index).has(date)) return
+    planned.push({ date, weekday, day })
   })
-  return generatePlanned(planned, options, options.instruments ?? loadInstruments(), () => NO_HOLIDAYS)
+  return generatePlanned(planned, options, instruments, holidaysOf)
 }
 
 /**
@@ -172,8 +181,7 @@ export const generateTradingDays = (options: GenerateTradingDaysOptions): Array<
   if (!Number.isInteger(options.days) || options.days <= 0) throw new RangeError(`generateTradingDays: bad days ${options.days}`)
   const schedule = parsed(options.schedule)
   const instruments = options.instruments ?? loadInstruments()
-  const holidaysOf = (index: IndexName): ReadonlySet<string> =>
-    options.holidays?.[exchangeOf(instruments, index) === "NFO" ? "NSE" : "BSE"] ?? NO_HOLIDAYS
+  const holidaysOf = holidaysByIndex(instruments, options.holidays)
   const planned: Array<PlannedDay> = []
   // a year of dates is plenty for any schedule with at least one weekday
   for (let d = dayOf(options.start), n = 0; planned.length < options.days && n < 366; d = d.plus({ days: 1 }), n++) {

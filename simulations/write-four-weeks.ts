@@ -7,7 +7,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
-import { parseHolidays } from "../src/daemon/calendar.ts"
+import { holidaysOf } from "../src/domain/calendar.ts"
+import { parseCalendarFile } from "../src/services/calendar.ts"
 import { FOUR_WEEKS, generateTradingDays, type WeekFile } from "./generate-week.ts"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -19,8 +20,8 @@ export const FOUR_WEEKS_DIR = join(here, "four-weeks")
 /** The four-week set's files, from the bundled schedule, instruments and holidays. */
 export const fourWeeks = (): Array<WeekFile> => {
   const schedule = readFileSync(join(CONFIG, "schedule.json"), "utf8")
-  const calendar = Effect.runSync(parseHolidays(readFileSync(join(CONFIG, "holidays.json"), "utf8"), "config/holidays.json"))
-  return generateTradingDays({ ...FOUR_WEEKS, schedule, holidays: calendar.holidays })
+  const calendar = Effect.runSync(parseCalendarFile(readFileSync(join(CONFIG, "holidays.json"), "utf8"), "config/holidays.json"))
+  return generateTradingDays({ ...FOUR_WEEKS, schedule, holidays: { NSE: holidaysOf(calendar, "NSE"), BSE: holidaysOf(calendar, "BSE") } })
 }
 
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}%`

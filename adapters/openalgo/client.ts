@@ -192,6 +192,7 @@ export type ReadEndpoint =
   | "/expiry"
   | "/margin"
   | "/analyzer"
+  | "/market/holidays"
 
 export interface OpenAlgoClient {
   readonly settings: OpenAlgoSettings

@@ -84,6 +84,8 @@ export interface FakeOpenAlgoOptions {
   readonly port?: number
   /** The broker's margin (default: the constants model of the default config). */
   readonly truth?: MarginModel
+  /** /market/holidays' rows (OpenAlgo's shape), every year's; default none (an unseeded OpenAlgo). */
+  readonly holidays?: ReadonlyArray<Record<string, unknown> & { readonly date: string }>
 }
 
 export interface ReceivedRequest {
@@ -307,6 +309,7 @@ const ORDER_SCHEMA: Schema = {
 const CANCEL_SCHEMA: Schema = { apikey: apikey(true), strategy: str(), orderid: str() }
 const ORDER_STATUS_SCHEMA: Schema = { apikey: apikey(false), strategy: str(), orderid: str() }
 const KEY_ONLY_SCHEMA: Schema = { apikey: apikey(false) }
+const HOLIDAYS_SCHEMA: Schema = { apikey: apikey(true), year: { type: "int", required: false, range: { min: 2020, max: 2050 } } }
 const MARGIN_POSITION_SCHEMA: Schema = {
   symbol: str({ length: { min: 1, max: 50, error: "Symbol must be between 1 and 50 characters." } }),
   exchange: str({ oneOf: VALID_EXCHANGES }),
@@ -762,6 +765,7 @@ class FakeServer implements FakeOpenAlgo {
       symbol: { family: "data", schema: QUOTES_SCHEMA, unexpected: UNEXPECTED, handle: (r) => this.symbol(r) },
       expiry: { family: "data", schema: EXPIRY_SCHEMA, unexpected: UNEXPECTED, handle: (r) => this.expiry(r) },
       analyzer: { family: "order", schema: KEY_ONLY_SCHEMA, unexpected: UNEXPECTED, handle: () => this.analyzer() },
+      "market/holidays": { family: "data", schema: HOLIDAYS_SCHEMA, unexpected: UNEXPECTED, handle: (r) => this.holidays(r) },
       ping: { family: "data", schema: KEY_ONLY_SCHEMA, unexpected: UNEXPECTED, handle: () => ({ status: 200, body: { status: "success", data: { message: "pong", broker: BROKER } } }) }
     }
   }
@@ -1152,6 +1156,13 @@ class FakeServer implements FakeOpenAlgo {
       total = Math.max(0, (await account.marginOf(netPositions([...held, ...basket]))) - (await account.marginOf(held)))
     }
     return { status: 200, body: { status: "success", data: { total_margin_required: total, span_margin: total, exposure_margin: 0 } } }
+  }
+
+  /** OpenAlgo's services/market_calendar_service.py: the year's rows (default: the market date's year). */
+  private holidays({ value }: Request): Reply {
+    const year = (value.year as number | undefined) ?? DateTime.fromMillis(this.options.now(), { zone: MARKET_ZONE }).year
+    const data = (this.options.holidays ?? []).filter((h) => h.date.startsWith(`${year}-`))
+    return { status: 200, body: { status: "success", year, timezone: MARKET_ZONE, data } }
   }
 
   private analyzer(): Reply {

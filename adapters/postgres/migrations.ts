@@ -27,7 +27,8 @@ export const tableNames = [
   "transitions",
   "snapshots",
   "orders",
-  "paper_broker"
+  "paper_broker",
+  "market_calendar"
 ] as const
 export type TableName = typeof tableNames[number]
 
@@ -228,6 +229,16 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
   "0006_reference_policy": statements([
     `ALTER TABLE auto_hedge.daily_session DROP CONSTRAINT daily_session_policy_check`,
     `ALTER TABLE auto_hedge.daily_session ADD CONSTRAINT daily_session_policy_check CHECK (policy IN ('engine', 'reference', 'static', 'none'))`
+  ]),
+  // The broker's holiday list per exchange and year, as last received: the calendar when the broker is down.
+  "0007_market_calendar": statements([
+    `CREATE TABLE auto_hedge.market_calendar (
+       exchange TEXT NOT NULL CHECK (exchange IN ('NSE', 'BSE')),
+       year INTEGER NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+       days JSONB NOT NULL,
+       fetched_at TIMESTAMPTZ NOT NULL,
+       PRIMARY KEY (exchange, year)
+     )`
   ])
 }
 

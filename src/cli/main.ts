@@ -20,7 +20,8 @@ import { databaseLayer, databaseOptionsFromEnv, describeDatabase } from "../../a
 import { migrate } from "../../adapters/postgres/migrations.ts"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import type { SqlClient } from "effect/sql/SqlClient"
-import { loadHolidaysFile } from "../daemon/calendar.ts"
+import { loadCalendarFile } from "../services/calendar.ts"
+import { holidaysOf } from "../domain/calendar.ts"
 import { ScaledClock } from "../daemon/clock.ts"
 import { recordDay, runDaemon } from "../daemon/daemon.ts"
 import { makeLog } from "../daemon/log.ts"
@@ -29,6 +30,7 @@ import { loadInstruments } from "../domain/instruments.ts"
 import { marginCommand } from "../calibration/cli.ts"
 import { DEFAULT_HTTP, daemonApiOptions, serveFromCli } from "../http/cli.ts"
 import { withOperatorApi } from "../http/daemon-http.ts"
+import { calendarCommand, comingSessions } from "./calendar.ts"
 
 const DEFAULT_SCHEDULE = "config/schedule.json"
 
@@ -121,6 +123,9 @@ const generateCommand = Command.make(
       try: () => readFile(o.schedule, "utf8"),
       catch: () => new Error(`--schedule: cannot read ${o.schedule}`)
     })
+    // Holidays of the bundled calendar are skipped and move expiries, as the exchanges do.
+    const calendar = yield* loadCalendarFile(process.env.AUTOHEDGE_HOLIDAYS_FILE?.trim() || "config/holidays.json")
+    const holidays = { NSE: holidaysOf(calendar, "NSE"), BSE: holidaysOf(calendar, "BSE") }
     const files = yield* Effect.try({
       try: () =>
         Array.from({ length: o.weeks }, (_, w) => {
@@ -132,7 +137,8 @@ const generateCommand = Command.make(
             seed: o.seed,
             tickSeconds: o.tickSeconds,
             baskets: o.baskets,
-            budgetPerBasket: o.budgetPerBasket
+            budgetPerBasket: o.budgetPerBasket,
+            holidays
           })
         }).flat(),
       catch: (e) => new Error(e instanceof Error ? e.message : String(e))
@@ -150,12 +156,16 @@ const generateCommand = Command.make(
 
 const scheduleShow = Command.make(
   "show",
-  { file: Flag.String("file").pipe(Flag.withDefault(DEFAULT_SCHEDULE)) },
-  Effect.fn(function*({ file }) {
+  {
+    file: Flag.String("file").pipe(Flag.withDefault(DEFAULT_SCHEDULE)),
+    from: Flag.String("from").pipe(Flag.withDescription("list the coming sessions from this date (YYYY-MM-DD; default today)"), Flag.optional)
+  },
+  Effect.fn(function*({ file, from }) {
     const schedule = yield* loadScheduleFile(file)
     yield* Console.log(formatSchedule(schedule))
+    yield* Console.log(`\n${yield* comingSessions(schedule, Option.getOrUndefined(from))}`)
   })
-).pipe(Command.withDescription("Print the weekly strategy schedule"))
+).pipe(Command.withDescription("Print the weekly strategy schedule and the coming sessions by the market calendar"))
 
 const scheduleCommand = Command.make("schedule").pipe(
   Command.withDescription("The weekly strategy schedule"),
@@ -224,7 +234,7 @@ const daemonContext = (flags: { mode: string; paperBroker?: string; config: Opti
     if (Number.isNaN(startAt)) return yield* Effect.fail(new Error(`--start: expected YYYY-MM-DDTHH:MM:SS (IST), got ${JSON.stringify(start)}`))
     if (start !== undefined && settings.mode === "live") return yield* Effect.fail(new Error("--start: live mode runs on the wall clock only"))
     const schedule = yield* loadScheduleFile(settings.scheduleFile)
-    const calendar = yield* loadHolidaysFile(settings.holidaysFile)
+    const calendar = yield* loadCalendarFile(settings.holidaysFile)
     const instruments = loadInstruments()
     const clock = new ScaledClock(startAt, flags.speed)
     const log = makeLog(settings.logFormat, (line) => process.stdout.write(`${line}\n`), "-", () => clock.now())
@@ -290,7 +300,7 @@ const recordCommand = Command.make(
 
 const autohedge = Command.make("autohedge").pipe(
   Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
-  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand, marginCommand])
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand, marginCommand, calendarCommand])
 )
 
 /** One line for the user: the error's own message (already naming file, line, key and value). */

@@ -1,88 +1,44 @@
-// The trading calendar the daemon lives by: weekdays that are not exchange holidays, each with its
-// set-up (09:00), market (09:15–15:30) and end-of-day summary (15:35), all in India's time. Holidays
-// come from configuration (config/holidays.json, or AUTOHEDGE_HOLIDAYS_FILE), per exchange: NSE for
-// NIFTY days, BSE for SENSEX days. Expiries are not derived here: the broker's instrument data says
-// them (a holiday-shifted expiry is simply what it lists).
-import { readFile } from "node:fs/promises"
+// The daemon's days from the market calendar (src/domain/calendar.ts, built by src/services/calendar.ts):
+// each session's set-up (15 minutes before the open: 09:00 on a regular day), open, close and
+// end-of-day summary (5 minutes after the close: 15:35), all in India's time. A special session has its
+// own hours (the Budget Sunday closes at 15:00), so its window and its summary move with them.
 import { DateTime } from "luxon"
-import { Effect, Result, Schema } from "effect"
-import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
-import { instantOf, isIsoDate, MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE } from "../domain/time.ts"
-import { EOD_SUMMARY_TIME } from "../runtime/session-plan.ts"
+import { REGULAR_HOURS, type SessionHours } from "../domain/calendar.ts"
+import { addMinutes, instantOf, MARKET_ZONE } from "../domain/time.ts"
 
-export type Exchange = "NSE" | "BSE"
+/** When a session is set up (the schedule read, the expiry asked, the engine started), before its open. */
+export const SETUP_MINUTES_BEFORE_OPEN = 15
+/** When the day's summary is written, after the close (15:35 on a regular day). */
+export const SUMMARY_MINUTES_AFTER_CLOSE = 5
 
-/** When the day's session is set up: the schedule read, the expiry asked, the engine started. */
-export const SETUP_TIME = "09:00:00"
-
-export interface TradingCalendar {
-  readonly holidays: Readonly<Record<Exchange, ReadonlySet<string>>>
-}
-
-const IsoDate = Schema.String.check(Schema.makeFilter(isIsoDate, { expected: 'a date "YYYY-MM-DD"' }))
-const HolidaysSchema = Schema.Struct({ NSE: Schema.Array(IsoDate), BSE: Schema.Array(IsoDate) })
-
-export class CalendarError extends Schema.TaggedError<CalendarError>()("CalendarError", {
-  message: Schema.String
-}) {}
-
-export const BUNDLED_HOLIDAYS_FILE = "config/holidays.json"
-
-/** Read a holidays file: `{"NSE": ["YYYY-MM-DD", ...], "BSE": [...]}`; every bad value named. */
-export const parseHolidays = (text: string, fileName: string): Effect.Effect<TradingCalendar, CalendarError> =>
-  Effect.gen(function*() {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch (e) {
-      return yield* new CalendarError({ message: `${fileName}: not valid JSON (${(e as Error).message})` })
-    }
-    const decoded = Schema.decodeUnknownResult(HolidaysSchema)(json, { errors: "all", onExcessProperty: "error" })
-    if (Result.isFailure(decoded)) {
-      const problems = schemaProblems(decoded.failure.issue, json).map((p) =>
-        `${fileName}: ${p.path.length === 0 ? "(root)" : keyPath(p.path)}: ${p.problem} (got ${JSON.stringify(p.value) ?? "nothing"})`
-      )
-      return yield* new CalendarError({ message: problems.join("\n") })
-    }
-    return { holidays: { NSE: new Set(decoded.success.NSE), BSE: new Set(decoded.success.BSE) } }
-  })
-
-export const loadHolidaysFile = (path: string): Effect.Effect<TradingCalendar, CalendarError> =>
-  Effect.tryPromise({ try: () => readFile(path, "utf8"), catch: (e) => new CalendarError({ message: `${path}: cannot read (${(e as Error).message})` }) }).pipe(
-    Effect.flatMap((text) => parseHolidays(text, path))
-  )
-
-export const isTradingDay = (calendar: TradingCalendar, exchange: Exchange, date: string): boolean =>
-  DateTime.fromISO(date, { zone: MARKET_ZONE }).weekday <= 5 && !calendar.holidays[exchange].has(date)
-
-/** The instants of one trading day's phases. */
+/** The instants of one session's phases. */
 export interface DayTimes {
   readonly date: string
+  readonly hours: SessionHours
   readonly setupAt: number
   readonly openAt: number
   readonly closeAt: number
   readonly summaryAt: number
 }
 
-export const dayTimes = (date: string): DayTimes => ({
-  date,
-  setupAt: instantOf(date, SETUP_TIME),
-  openAt: instantOf(date, MARKET_OPEN),
-  closeAt: instantOf(date, MARKET_CLOSE),
-  summaryAt: instantOf(date, EOD_SUMMARY_TIME)
-})
+export const dayTimes = (date: string, hours: SessionHours = REGULAR_HOURS): DayTimes => {
+  const openAt = instantOf(date, hours.open)
+  const closeAt = instantOf(date, hours.close)
+  return { date, hours, setupAt: addMinutes(openAt, -SETUP_MINUTES_BEFORE_OPEN), openAt, closeAt, summaryAt: addMinutes(closeAt, SUMMARY_MINUTES_AFTER_CLOSE) }
+}
 
 /**
- * The trading day to run next from `now`: today while its summary is still ahead (a start mid-day
- * resumes it), else the next date that `trades` says is a trading day. `trades` decides per date
- * (the exchange depends on which index that weekday trades).
+ * The session to run next from `now`: today's while its summary is still ahead (a start mid-day
+ * resumes it), else the next date `hoursOn` gives hours for (the daemon's: a session of the day's
+ * exchange that the schedule trades).
  */
-export const nextTradingDay = (now: number, trades: (date: string) => boolean): DayTimes => {
+export const nextTradingDay = (now: number, hoursOn: (date: string) => SessionHours | undefined): DayTimes => {
   let date = DateTime.fromMillis(now, { zone: MARKET_ZONE }).startOf("day")
   for (let i = 0; i < 370; i++, date = date.plus({ days: 1 })) {
     const iso = date.toISODate()!
-    if (!trades(iso)) continue
-    const times = dayTimes(iso)
+    const hours = hoursOn(iso)
+    if (hours === undefined) continue
+    const times = dayTimes(iso, hours)
     if (now < times.summaryAt) return times
   }
   throw new RangeError("no trading day within a year: check the schedule and the holiday list")

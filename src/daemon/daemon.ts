@@ -16,15 +16,19 @@ import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBroke
 import { spanMarginModel } from "../domain/span.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
-import { dayScheduleFor, weeklyExpiryOf, type Schedule } from "../domain/schedule.ts"
+import type { Schedule } from "../domain/schedule.ts"
 import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
-import { instantOf, wallTimeOf } from "../domain/time.ts"
+import { dateOf, instantOf, wallTimeOf } from "../domain/time.ts"
 import { dayReportOf } from "../runtime/day-report.ts"
 import { VirtualClock } from "../runtime/virtual-clock.ts"
 import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
 import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed, type EngineServices } from "../services/services.ts"
-import { isTradingDay, nextTradingDay, type DayTimes, type TradingCalendar } from "./calendar.ts"
+import { nextTradingDay, type DayTimes } from "./calendar.ts"
+import { dayOn, dayTypeOf, EXCHANGES, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
+import { CalendarCache, HolidaySource, noCalendarCache, resolveCalendar } from "../services/calendar.ts"
+import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
+import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
 import type { DaemonClock } from "./clock.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
@@ -45,7 +49,8 @@ export class DaemonError extends Schema.TaggedError<DaemonError>()("DaemonError"
 export interface DaemonOptions {
   readonly settings: DaemonSettings
   readonly schedule: Schedule
-  readonly calendar: TradingCalendar
+  /** The bundled calendar file's years (config/holidays.json): the fallback under the broker's list. */
+  readonly calendar: MarketCalendar
   readonly instruments: Instruments
   readonly clock: DaemonClock
   readonly log: DaemonLog
@@ -95,12 +100,52 @@ const sleepOrScheduleChange = async (o: DaemonOptions, at: number): Promise<bool
   return changed && !o.signal.aborted
 }
 
-const exchangeOfIndex = (index: IndexName) => (index === "NIFTY" ? "NSE" : "BSE")
+/** The hours of the session a date trades, once the schedule says it trades at all. */
+const tradesOn = (o: DaemonOptions, calendar: MarketCalendar) => (date: string): SessionHours | undefined =>
+  scheduledSessionOn(o.schedule, calendar, date)?.day.hours ?? undefined
 
-/** What a day will be traded with, once its schedule says it trades at all. */
-const tradesOn = (o: DaemonOptions) => (date: string): boolean => {
-  const day = dayScheduleFor(o.schedule, date)
-  return day !== undefined && day.entries.length > 0 && isTradingDay(o.calendar, exchangeOfIndex(day.index), date)
+/**
+ * The calendar of this year (and the next, in December) from the broker's holiday list, cached in
+ * the database; else the cache, else the bundled file, else weekdays. What it used is logged, and a
+ * disagreement between the broker and the file is alerted once (when the broker's list is new or changed).
+ */
+const currentCalendar = (o: DaemonOptions) => Effect.flatMap(postgresCalendarCache, (cache) => calendarFrom(o, cache))
+
+/** The calendar from the broker's list, over `cache`, else the file, else weekdays; what it used logged. */
+const calendarFrom = (o: Pick<DaemonOptions, "settings" | "instruments" | "calendar" | "clock" | "log">, cache: CalendarCache["Service"]) =>
+  Effect.gen(function*() {
+    const now = o.clock.now()
+    const [year, month] = dateOf(now).split("-").map(Number) as [number, number]
+    const client = yield* openAlgoClient(openAlgoConfig(o, "NIFTY", dateOf(now)))
+    // December's next sessions and expiries may lie in January.
+    const resolved = yield* resolveCalendar({ years: month === 12 ? [year, year + 1] : [year], file: o.calendar, now }).pipe(
+      Effect.provideService(HolidaySource, openAlgoHolidaySource(client)),
+      Effect.provideService(CalendarCache, cache)
+    )
+    const sources = resolved.calendar.years.map((y) => `${y.exchange} ${y.year}: ${y.source}`)
+    o.log.write("info", "calendar", `market calendar: ${sources.join(", ") || "weekdays only"}`)
+    for (const note of resolved.notes) o.log.write("warn", "calendar", note)
+    if (resolved.disagreements.length > 0) {
+      o.log.write("warn", "calendar", `the broker's holiday list disagrees with the calendar file (the broker's is used): ${resolved.disagreements.join("; ")}`, { alert: "CALENDAR_DISAGREEMENT" })
+    }
+    return resolved.calendar
+  })
+
+/** The day to run next, said with its hours and where the calendar has it from; special sessions passed over, said why. */
+const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
+  const day = nextTradingDay(o.clock.now(), tradesOn(o, calendar))
+  for (let d = dateOf(o.clock.now()); d < day.date; d = dateOf(instantOf(d, "12:00:00") + 86_400_000)) {
+    for (const exchange of EXCHANGES) {
+      const special = dayOn(calendar, exchange, d)
+      if (special.kind !== "special") continue
+      const why = special.hours === null ? "its hours are not known (set open and close in the calendar file once announced)" : "the schedule has no entries within its hours (name the weekday it runs as its schedule in the calendar file)"
+      o.log.write("warn", "daemon", `${exchange} special session ${d} (${special.name}) is not traded: ${why}`)
+    }
+  }
+  const plan = scheduledSessionOn(o.schedule, calendar, day.date)!
+  const special = plan.day.kind === "special" ? `special session (${plan.day.name}, ${plan.scheduled.weekday}'s schedule) ` : ""
+  o.log.write("info", "daemon", `next session: ${day.date} ${plan.scheduled.index} ${special}${day.hours.open.slice(0, 5)}-${day.hours.close.slice(0, 5)} IST (${plan.day.exchange} calendar from ${plan.day.source})`)
+  return day
 }
 
 const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
@@ -110,14 +155,24 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
     const { log, clock, signal, settings } = o
     log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}`, { openalgo: settings.openalgoUrl })
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
-      let day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o)))
+      // Asked again before each day: a later circular changes the broker's list.
+      const calendar = yield* currentCalendar(o)
+      let day = nextDay(withCurrentSchedule(o), calendar)
       if (clock.now() < day.setupAt) log.write("info", "daemon", `sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
       while (yield* Effect.promise(() => sleepOrScheduleChange(o, day.setupAt))) {
-        day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o)))
+        day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o), calendar))
         log.write("info", "daemon", `schedule replaced: sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
       }
       if (signal.aborted) break
-      yield* runDay(withCurrentSchedule(o), day)
+      // A later circular may have reached the broker while the daemon slept (a weekend): asked again.
+      const awake = yield* currentCalendar(o)
+      const hours = tradesOn(withCurrentSchedule(o), awake)(day.date)
+      if (hours === undefined || hours.open !== day.hours.open || hours.close !== day.hours.close) {
+        log.write("warn", "daemon", `the calendar changed while asleep: ${day.date} is ${hours === undefined ? "no longer a session" : `now ${hours.open.slice(0, 5)}-${hours.close.slice(0, 5)}`}`)
+        run--
+        continue
+      }
+      yield* runDay({ ...withCurrentSchedule(o), calendar: awake }, day)
     }
     log.write("info", "daemon", "stopped")
   })
@@ -130,10 +185,12 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
 export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string, everySeconds: number): Effect.Effect<void, DaemonError> =>
   Effect.gen(function*() {
     const { clock, signal } = o
-    const day = nextTradingDay(clock.now(), tradesOn(o))
+    // No database here: the broker's list, else the file.
+    const calendar = yield* calendarFrom(o, noCalendarCache)
+    const day = nextDay(o as DaemonOptions, calendar)
     yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
     if (signal.aborted) return
-    const { client, plan, wallTime, broker, log } = yield* openDay(o, day)
+    const { client, plan, wallTime, broker, log } = yield* openDay({ ...o, calendar }, day)
     const watcher = new PositionWatcher(plan)
     const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${(e as Error).message}` }) })
     // The recorder's own look at the account: exits are seen as short units go away.
@@ -150,7 +207,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
 const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log" | "operator" | "record">, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
-    const scheduled = dayScheduleFor(o.schedule, day.date)!
+    const { day: session, scheduled, outside } = scheduledSessionOn(o.schedule, o.calendar, day.date)!
     const index = scheduled.index
     // The market instant the engine works in (see trading-day.ts), from now on the daemon's clock.
     const instant = new VirtualClock(clock.now())
@@ -169,9 +226,13 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     const market = { ...openalgoMarket, snapshot: held.snapshot }
     const broker = makeOpenAlgoBroker(client, marketClock)
     const log = o.log.forSession(`${day.date} ${index} ${settings.mode}`)
-    const calendarExpiry = weeklyExpiryOf(index, day.date, o.calendar.holidays[exchangeOfIndex(index)])
+    const calendarExpiry = weeklyExpiryOn(o.calendar, index, day.date)
     if (calendarExpiry !== expiry) log.write("warn", "daemon", `the broker's expiry ${expiry} is not the calendar's ${calendarExpiry}: trading the broker's (check the holiday list)`)
-    const plan = yield* planDay(o, day.date, index, expiry, scheduled.entries, market, log)
+    const dayType = dayTypeOf(o.calendar, session.exchange, day.date, expiry)
+    if (dayType !== scheduled.expiryType) log.write("info", "daemon", `${day.date} is ${dayType} by the calendar (expiry ${expiry}); the schedule's ${scheduled.weekday} is ${scheduled.expiryType}`)
+    // Entries outside the session's hours cannot happen (a special session's are its own).
+    for (const e of outside) log.write("warn", "daemon", `entry ${e.portfolio} at ${e.entryTime} is outside the session's ${day.hours.open}-${day.hours.close}: not expected today`)
+    const plan = yield* planDay(o, day.date, index, expiry, scheduled.entries, market, log, session.kind === "special" ? day.hours : undefined)
     const wallTime: MarketClock["Service"] = { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: instant }
     return { client, instant, marketClock, market, held, wallTime, broker, log, plan }
   })
@@ -282,7 +343,7 @@ const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings
 })
 
 /** The day's plan: lot size from the broker's instrument data when it answers, else the bundled table. */
-const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: ReturnType<typeof makeOpenAlgoMarketData>, log: DaemonLog) =>
+const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: ReturnType<typeof makeOpenAlgoMarketData>, log: DaemonLog, hours?: SessionHours) =>
   Effect.gen(function*() {
     const strikeStep = strikeStepOf(o.instruments, index)
     const fallback = lotSizeFor(o.instruments, index, expiry)
@@ -298,7 +359,7 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
     const config = o.settings.config
     // The operator's set-up of the day (POST /api/hedge/session), else the configuration's defaults.
     const chosen = o.operator?.plans.get(date)
-    return { date, index, expiry, lotSize, strikeStep, baskets: chosen?.baskets ?? config.defaultBaskets, budgetPerBasket: chosen?.budgetPerBasket ?? config.defaultBudgetPerBasket, entries } satisfies DayPlan
+    return { date, index, expiry, lotSize, strikeStep, baskets: chosen?.baskets ?? config.defaultBaskets, budgetPerBasket: chosen?.budgetPerBasket ?? config.defaultBudgetPerBasket, entries, ...(hours === undefined ? {} : { hours }) } satisfies DayPlan
   })
 
 /**

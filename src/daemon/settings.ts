@@ -48,7 +48,7 @@ export const DAEMON_ENV = {
   kiteAccessToken: "KITE_ACCESS_TOKEN"
 } as const
 
-const apiRootOf = (base: string): string | undefined => {
+export const apiRootOf = (base: string): string | undefined => {
   try {
     const url = new URL(base)
     if (url.protocol !== "http:" && url.protocol !== "https:") return undefined

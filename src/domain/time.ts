@@ -29,14 +29,14 @@ export const dateOf = (at: number): string => DateTime.fromMillis(at, { zone: MA
 /** Weekday name ("Monday" ...) of a trading date. */
 export const weekdayOf = (date: string): string => DateTime.fromISO(date, { zone: MARKET_ZONE }).setLocale("en").toFormat("cccc")
 
-/** Trading days (weekdays) from `date` to `expiry`, 0 when they are the same day. */
-export const tradingDaysBetween = (date: string, expiry: string): number => {
+/** Trading days (weekdays not in `holidays`) after `date` up to `expiry`, 0 when they are the same day. */
+export const tradingDaysBetween = (date: string, expiry: string, holidays: ReadonlySet<string> = new Set()): number => {
   let d = DateTime.fromISO(date, { zone: MARKET_ZONE })
   const end = DateTime.fromISO(expiry, { zone: MARKET_ZONE })
   let n = 0
   while (d < end) {
     d = d.plus({ days: 1 })
-    if (d.weekday <= 5) n++
+    if (d.weekday <= 5 && !holidays.has(d.toISODate() ?? "")) n++
   }
   return n
 }

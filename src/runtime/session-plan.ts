@@ -6,7 +6,8 @@ import type { MarginModel } from "../domain/margin.ts"
 import { hedgeBandOf } from "../domain/selection.ts"
 import type { EntrySpec, IndexName } from "../domain/market.ts"
 import { tradingSessionOf, type TradingMode } from "../domain/session.ts"
-import { addMinutes, instantOf, MARKET_CLOSE, MARKET_OPEN } from "../domain/time.ts"
+import { REGULAR_HOURS, type SessionHours } from "../domain/calendar.ts"
+import { addMinutes, instantOf } from "../domain/time.ts"
 import type { EngineSetup } from "./engine.ts"
 
 /** End-of-day summary time (origin: 15:35 IST). */
@@ -25,6 +26,15 @@ export interface DayPlan {
   readonly baskets: number
   readonly budgetPerBasket: number
   readonly entries: ReadonlyArray<EntrySpec>
+  /** The session's hours when not the regular 09:15-15:30 (a special session, from the calendar). */
+  readonly hours?: SessionHours | undefined
+}
+
+/** The day's open, close and end-of-day summary: the summary comes 5 minutes after the close. */
+const sessionTimesOf = (day: DayPlan) => {
+  const hours = day.hours ?? REGULAR_HOURS
+  const closeAt = instantOf(day.date, hours.close)
+  return { openAt: instantOf(day.date, hours.open), closeAt, eodAt: day.hours === undefined ? instantOf(day.date, EOD_SUMMARY_TIME) : addMinutes(closeAt, 5) }
 }
 
 export const entryIdOf = (portfolio: string): string => `entry:${portfolio}`
@@ -45,7 +55,7 @@ const firstPollAtOrAfter = (at: number, openAt: number, polling: Polling): numbe
 }
 
 export const entryPlans = (day: DayPlan, config: HedgeConfig, polling?: Polling): ReadonlyArray<EntryPlan> => {
-  const openAt = instantOf(day.date, MARKET_OPEN)
+  const { openAt } = sessionTimesOf(day)
   return [...day.entries]
     .sort((a, b) => a.entryTime.localeCompare(b.entryTime) || a.portfolio.localeCompare(b.portfolio))
     .map((e) => {
@@ -99,9 +109,7 @@ export const engineSetupFor = (p: {
     budget: trading.totalBudget,
     policy: p.policy,
     enabled: trading.autoHedgeEnabled,
-    openAt: instantOf(day.date, MARKET_OPEN),
-    closeAt: instantOf(day.date, MARKET_CLOSE),
-    eodAt: instantOf(day.date, EOD_SUMMARY_TIME),
+    ...sessionTimesOf(day),
     entries: entryPlans(day, config, p.polling),
     entryRules: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, infoPct: config.entryTargetPct, recheckEveryMs: config.recheckSeconds * 1000 },
     hedgeRules: {

@@ -68,7 +68,7 @@ const paperDay = async (faults: ReadonlyArray<Fault> = [], recordInto?: string):
             settings,
             // The platform trades what the recorded day says it traded.
             schedule: { version: 1, days: { Tuesday: { index: h.index, expiryType: "0DTE", entries: h.entries } } },
-            calendar: { holidays: { NSE: new Set(), BSE: new Set() } },
+            calendar: { years: [] },
             instruments: loadInstruments(),
             clock,
             log: makeLog("json", (line) => lines.push(line), "-", () => clock.now()),

@@ -117,7 +117,7 @@ describe("the daemon with its operator API", () => {
             return yield* withOperatorApi(api, (operator) =>
               Effect.gen(function*() {
                 operated = operate()
-                yield* runDaemon({ settings, schedule, calendar: { holidays: { NSE: new Set(), BSE: new Set() } }, instruments: loadInstruments(), clock, log, signal: stop.signal, days: 1, ...(operator === undefined ? {} : { operator }) })
+                yield* runDaemon({ settings, schedule, calendar: { years: [] }, instruments: loadInstruments(), clock, log, signal: stop.signal, days: 1, ...(operator === undefined ? {} : { operator }) })
                 yield* Effect.promise(() => operated)
                 // The daemon has stopped, its records written: they answer, through the same server.
                 const base = yield* Effect.promise(() => url)

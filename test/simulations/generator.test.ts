@@ -9,6 +9,8 @@ import { atmStrike } from "../../src/domain/market.ts"
 import { black76, intrinsic, portableExp, portableLog, yearFraction } from "../../src/domain/pricing.ts"
 import { loadInstruments, lotSizeFor, strikeStepOf } from "../../src/domain/instruments.ts"
 import { weeklyExpiryOf } from "../../src/domain/schedule.ts"
+import { holidaysOf } from "../../src/domain/calendar.ts"
+import { parseCalendarFile } from "../../src/services/calendar.ts"
 import { instantOf, tradingDaysBetween } from "../../src/domain/time.ts"
 import { FOUR_WEEKS, generateTradingDays, generateWeek, SAMPLE_WEEK } from "../../simulations/generate-week.ts"
 import {
@@ -824,6 +826,25 @@ describe("generateDay, model v2: far-OTM premiums", () => {
   })
 })
 
+describe("generateWeek on the bundled calendar", () => {
+  it("skips the week's holidays and moves the expiry back: NIFTY's Tuesday 31-Mar expires Monday 30-Mar (0DTE), no Good Friday", () => {
+    const calendar = Effect.runSync(parseCalendarFile(readFileSync(path.join(ROOT, "config", "holidays.json"), "utf8"), "config/holidays.json"))
+    const holidays = { NSE: holidaysOf(calendar, "NSE"), BSE: holidaysOf(calendar, "BSE") }
+    const week = generateWeek({ start: "2026-03-30", seed: 3, tickSeconds: 3600, schedule: SCHEDULE_TEXT, holidays })
+    expect(week.map((d) => [d.date, d.index, d.expiry, d.dte])).toEqual([
+      ["2026-03-30", "NIFTY", "2026-03-30", 0],
+      ["2026-04-02", "SENSEX", "2026-04-02", 0]
+    ])
+    // The week before: Friday 27-Mar is one session from Monday's expiry.
+    const before = generateWeek({ start: "2026-03-23", seed: 3, tickSeconds: 3600, schedule: SCHEDULE_TEXT, holidays })
+    expect(before.map((d) => [d.date, d.expiry, d.dte])).toEqual([
+      ["2026-03-23", "2026-03-24", 1],
+      ["2026-03-24", "2026-03-24", 0],
+      ["2026-03-27", "2026-03-30", 1]
+    ])
+  })
+})
+
 describe("generateTradingDays", () => {
   it("makes the sample week as generateWeek does, on a week without holidays", () => {
     const days = generateTradingDays({ ...SAMPLE_WEEK, tickSeconds: 900, days: 4, schedule: SCHEDULE_TEXT })
@@ -856,7 +877,8 @@ describe("generateTradingDays", () => {
 describe("the four-week set (simulations/four-weeks)", () => {
   const set = fourWeeks()
   const files = existsSync(FOUR_WEEKS_DIR) ? readdirSync(FOUR_WEEKS_DIR).filter((f) => f.endsWith(".jsonl")).sort() : []
-  const HOLIDAYS = JSON.parse(readFileSync(path.join(ROOT, "config", "holidays.json"), "utf8")) as Record<"NSE" | "BSE", Array<string>>
+  const CALENDAR = Effect.runSync(parseCalendarFile(readFileSync(path.join(ROOT, "config", "holidays.json"), "utf8"), "config/holidays.json"))
+  const HOLIDAYS = { NSE: [...holidaysOf(CALENDAR, "NSE")], BSE: [...holidaysOf(CALENDAR, "BSE")] }
   const DTE_BY_WEEKDAY: Record<string, number> = { Monday: 1, Tuesday: 0, Wednesday: 4, Thursday: 0, Friday: 2 }
 
   /** The options a day of the set was generated with, as far as its file shows them. */
