@@ -228,7 +228,9 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
   "0006_reference_policy": statements([
     `ALTER TABLE auto_hedge.daily_session DROP CONSTRAINT daily_session_policy_check`,
     `ALTER TABLE auto_hedge.daily_session ADD CONSTRAINT daily_session_policy_check CHECK (policy IN ('engine', 'reference', 'static', 'none'))`
-  ])
+  ]),
+  // A fill's average price as the broker answers it (an average of several fills has more than two decimals).
+  "0007_order_fill_price": statements([`ALTER TABLE auto_hedge.orders ALTER COLUMN average_price TYPE NUMERIC(12,4)`])
 }
 
 // PgMigrator's type asks for the services its optional `pg_dump` schema dump uses; we never ask for
