@@ -9,6 +9,7 @@ import { Effect, Result, Schema } from "effect"
 import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
 import { instantOf, isIsoDate, MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE } from "../domain/time.ts"
 import { EOD_SUMMARY_TIME } from "../runtime/session-plan.ts"
+import { parseBoundedJson } from "../domain/bounded-json.ts"
 
 export type Exchange = "NSE" | "BSE"
 
@@ -33,7 +34,7 @@ export const parseHolidays = (text: string, fileName: string): Effect.Effect<Tra
   Effect.gen(function*() {
     let json: unknown
     try {
-      json = JSON.parse(text)
+      json = parseBoundedJson(text)
     } catch (e) {
       return yield* new CalendarError({ message: `${fileName}: not valid JSON (${(e as Error).message})` })
     }

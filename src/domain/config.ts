@@ -6,6 +6,8 @@ import { Effect, Predicate, Result, Schema, SchemaTransformation } from "effect"
 import type { ExpiryType, IndexName } from "./market.ts"
 import { defaultSpanParameters, SpanParametersSchema, type SpanParameters } from "./span.ts"
 import { type KeyPath, schemaProblems, valueAt } from "./schema-issues.ts"
+import { above, Baskets, between, BudgetPerBasket, LotsPerBasket, MAX_RUPEES, SESSION_MINUTES, SESSION_SECONDS, wholeBetween } from "./bounds.ts"
+import { parseBoundedJson } from "./bounded-json.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -146,18 +148,7 @@ export const defaultConfig: HedgeConfig = deepFreeze({
 const INDICES: ReadonlyArray<IndexName> = ["NIFTY", "SENSEX"]
 const EXPIRY_TYPES: ReadonlyArray<ExpiryType> = ["0DTE", "1DTE", "2DTE"]
 
-// Every setting has a floor and a ceiling: a value outside them is a typo or a unit mistake, and some
-// (a recheck every microsecond, thirty million baskets) would stall or silently distort a day.
-const between = (minimum: number, maximum: number) => Schema.Finite.check(Schema.isBetween({ minimum, maximum }))
-const above = (minimum: number, maximum: number) =>
-  Schema.Finite.check(Schema.isBetween({ minimum, maximum, exclusiveMinimum: true }))
-const wholeBetween = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
-/** A trading session is 09:15-15:30: 375 minutes, 22,500 seconds. */
-const SESSION_MINUTES = 375
-const SESSION_SECONDS = SESSION_MINUTES * 60
-/** Rupees: ₹100 crore is beyond any day's hedge spend or basket budget. */
-const MAX_RUPEES = 1e9
-
+// Every setting has a floor and a ceiling (src/domain/bounds.ts says why).
 const Percent = above(0, 200)
 const Minutes = between(0, SESSION_MINUTES)
 const Seconds = between(0, SESSION_SECONDS)
@@ -240,12 +231,11 @@ const scalarFields = {
   recheckSeconds: RecheckSeconds,
   limitPriceBuffer: between(0, 10_000),
   minExitPrice: between(0, 10_000),
-  lotsPerBasket: wholeBetween(1, 1000),
+  lotsPerBasket: LotsPerBasket,
   fillTimeoutSeconds: between(1, 3600),
   maxReprices: wholeBetween(0, 100),
-  defaultBaskets: wholeBetween(1, 10_000),
-  /** A basket holds at least one straddle lot, whose margin is lakhs of rupees. */
-  defaultBudgetPerBasket: between(1000, MAX_RUPEES)
+  defaultBaskets: Baskets,
+  defaultBudgetPerBasket: BudgetPerBasket
 } as const
 
 const HedgeConfigFields = Schema.Struct({
@@ -467,7 +457,7 @@ const fileOptions = { errors: "all", onExcessProperty: "error" } as const
 const readFile = (text: string, fileName: string): { patch: Json; problems: Array<ConfigProblem> } => {
   let raw: Json
   try {
-    raw = JSON.parse(text)
+    raw = parseBoundedJson(text)
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e)
     return { patch: {}, problems: [{ key: fileName, value: "", problem: `invalid JSON: ${detail}`, source: fileName }] }

@@ -296,6 +296,11 @@ describe("validation", () => {
     expect(error.message).toContain("marginConstants.NIFTY.0DTE.withHedge = -1")
   })
 
+  it("refuses a file nested 100,000 deep before parsing it, naming the file", () => {
+    const error = fail({ env: {}, fileText: '{"span":' + "[".repeat(100_000) + "]".repeat(100_000) + "}", fileName: "deep.json" })
+    expect(error.message).toBe("invalid configuration (1 problem):\ndeep.json: invalid JSON: nested deeper than 32 levels at position 39")
+  })
+
   it("reports invalid JSON with the file name", () => {
     const error = fail({ env: {}, fileText: '{ "minPremium": 2, }', fileName: "/etc/autohedge.json" })
     expect(error.problems).toHaveLength(1)
