@@ -412,7 +412,7 @@ export interface ConfigSources {
 type Json = unknown
 
 /** The key as config keys are named: "marginConstants.NIFTY.0DTE.withHedge" (see configKeyPaths). */
-const pathKey = (path: KeyPath): string => path.map(String).join(".")
+const pathKey = (path: KeyPath): string => path.map((k) => (k === "" ? '""' : String(k))).join(".") // an empty key still shows
 
 const isRecord = Predicate.isObject
 

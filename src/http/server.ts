@@ -375,13 +375,15 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
 
   const limits: HttpLimits = { ...HTTP_LIMITS, ...o.limits }
   const hostAllowed = hostCheck(o.host, o.allowedHosts ?? [])
-  const tooLarge = jsonError(413, `body: larger than ${limits.maxBodyBytes} bytes`, "body")
+  // Answered before the body is read: the connection is closed after, so no client reuses it mid-body.
+  const unread = { connection: "close" }
+  const tooLarge = jsonError(413, `body: larger than ${limits.maxBodyBytes} bytes`, "body", unread)
   const guard = (effect: Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled>): Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled> =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const host = request.headers.host
       if (!hostAllowed(host)) {
         const allowed = o.allowedHosts === undefined || o.allowedHosts.length === 0 ? "" : " or AUTOHEDGE_HTTP_ALLOWED_HOSTS"
-        return Effect.succeed(jsonError(403, `host: ${JSON.stringify(host ?? "")} is not this server's address (${o.host}${allowed}); reach it by that name`, "host"))
+        return Effect.succeed(jsonError(403, `host: ${JSON.stringify(host ?? "")} is not this server's address (${o.host}${allowed}); reach it by that name`, "host", unread))
       }
       if (!BODY_METHODS.has(request.method)) return effect
       const length = Number(request.headers["content-length"] ?? 0)

@@ -2,7 +2,6 @@
 // machine, bodies too large or too deep, more connections than the server keeps, a token in the address
 // of an ordinary read. Each is refused with `{ error, field }`, never a 500.
 import { readFile } from "node:fs/promises"
-import { request } from "node:http"
 import { connect, type Socket } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { OperatorCommands } from "../../src/commands/operator.ts"
@@ -10,6 +9,7 @@ import { ScheduleStore } from "../../src/commands/schedule-store.ts"
 import { parseSchedule } from "../../src/domain/schedule.ts"
 import { LiveDay } from "../../src/http/live-day.ts"
 import { type OperatorServer, startOperatorServer, type OperatorServerOptions } from "../../src/http/server.ts"
+import { type Answer, sendRaw } from "./client.ts"
 
 const TOKEN = "hardening-test-token-0123456789"
 const scheduleText = await readFile("config/schedule.json", "utf8")
@@ -20,35 +20,6 @@ const serverOn = (host: string, extra: Partial<OperatorServerOptions> = {}): Pro
   const commands = new OperatorCommands({ day: () => live.running(), log: () => undefined, schedule, today: () => "2026-02-10" })
   return startOperatorServer({ live, commands, schedule, now: () => 0, log: () => undefined, port: 0, token: TOKEN, host, ...extra })
 }
-
-interface Answer {
-  readonly status: number
-  readonly body: { readonly error?: string; readonly field?: string }
-}
-
-/** One request with whatever headers (fetch will not send another Host), its body sent as given. */
-const send = (url: string, o: { readonly method?: string; readonly path: string; readonly headers?: Record<string, string>; readonly body?: string; readonly chunked?: boolean }): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(url)
-    const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}`, ...o.headers }
-    if (o.body !== undefined) headers["content-type"] = "application/json"
-    if (o.body !== undefined && o.chunked !== true) headers["content-length"] = String(Buffer.byteLength(o.body))
-    const req = request({ host: hostname, port, method: o.method ?? "GET", path: o.path, headers }, (res) => {
-      let text = ""
-      res.setEncoding("utf8")
-      res.on("data", (c: string) => (text += c))
-      res.on("end", () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Answer["body"] })
-        } catch (e) {
-          reject(new Error(`${res.statusCode}: not JSON: ${text.slice(0, 200)} (${String(e)})`))
-        }
-      })
-    })
-    req.on("error", reject)
-    if (o.body !== undefined) req.write(o.body)
-    req.end()
-  })
 
 describe("on loopback", () => {
   let server: OperatorServer
@@ -61,11 +32,11 @@ describe("on loopback", () => {
   it("answers only to its own names: another Host (DNS rebinding) is 403, naming the host", async () => {
     const port = new URL(server.url).port
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, "hedge.lan", `HEDGE.lan:${port}`]) {
-      expect((await send(server.url, { path: "/api/hedge/status", headers: { host } })).status, host).toBe(200)
+      expect((await sendRaw(TOKEN, server.url, { path: "/api/hedge/status", headers: { host } })).status, host).toBe(200)
     }
     for (const host of [`evil.example:${port}`, "attacker.test", `127.0.0.1.evil.example:${port}`, "user@127.0.0.1", "%%%"]) {
       for (const path of ["/api/hedge/status", "/api/inspector/transitions", "/", "/nothing"]) {
-        const answer = await send(server.url, { path, headers: { host } })
+        const answer = await sendRaw(TOKEN, server.url, { path, headers: { host } })
         expect(answer.status, `${host} ${path}`).toBe(403)
         expect(answer.body.field).toBe("host")
         expect(answer.body.error).toContain("is not this server's address")
@@ -76,7 +47,7 @@ describe("on loopback", () => {
   it("refuses a body over the limit with 413, whether its length is announced or not", async () => {
     const big = JSON.stringify({ hedgeId: "x".repeat(300 * 1024) })
     for (const chunked of [false, true]) {
-      const answer = await send(server.url, { method: "POST", path: "/api/hedge/manual/exit", body: big, chunked })
+      const answer = await sendRaw(TOKEN, server.url, { method: "POST", path: "/api/hedge/manual/exit", body: big, chunked })
       expect(answer.status, `chunked ${chunked}`).toBe(413)
       expect(answer.body).toEqual({ error: `body: larger than ${256 * 1024} bytes`, field: "body" })
     }
@@ -85,7 +56,7 @@ describe("on loopback", () => {
   it("refuses JSON nested too deep with 400 before parsing it, with a valid token, on every body endpoint", async () => {
     for (const [method, path] of [["POST", "/api/hedge/toggle"], ["POST", "/api/hedge/manual/buy"], ["PUT", "/api/hedge/schedule"], ["POST", "/api/hedge/session"]] as const) {
       for (const body of ["[".repeat(100_000) + "]".repeat(100_000), `{"enabled":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`]) {
-        const answer = await send(server.url, { method, path, body })
+        const answer = await sendRaw(TOKEN, server.url, { method, path, body })
         expect(answer.status, path).toBe(400)
         expect(answer.body.field).toBe("body")
         expect(answer.body.error).toMatch(/^body: JSON nested deeper than 32 levels/)
@@ -113,7 +84,7 @@ describe("connections", () => {
       // A slot is free again: a request gets its answer.
       let answer: Answer | undefined
       for (let attempt = 0; answer === undefined && attempt < 50; attempt++) {
-        answer = await send(server.url, { path: "/api/hedge/status" }).catch(() => undefined)
+        answer = await sendRaw(TOKEN, server.url, { path: "/api/hedge/status" }).catch(() => undefined)
       }
       expect(answer?.status).toBe(200)
       for (const s of held) s.destroy()
@@ -129,10 +100,10 @@ describe("a token in the address", () => {
     const base = `http://127.0.0.1:${new URL(server.url).port}`
     try {
       for (const path of ["/api/hedge/status", "/api/inspector/utilisation", "/api/inspector/actors", "/api/hedge/analytics"]) {
-        const answer = await send(base, { path: `${path}?token=${TOKEN}`, headers: { authorization: "" } })
+        const answer = await sendRaw(TOKEN, base, { path: `${path}?token=${TOKEN}`, headers: { authorization: "" } })
         expect(answer.status, path).toBe(401)
         expect(answer.body.field).toBe("authorization")
-        expect((await send(base, { path })).status, path).toBe(200)
+        expect((await sendRaw(TOKEN, base, { path })).status, path).toBe(200)
       }
       const controller = new AbortController()
       const stream = await fetch(`${base}/api/inspector/stream?token=${TOKEN}`, { signal: controller.signal })
