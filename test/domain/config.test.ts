@@ -296,6 +296,11 @@ describe("validation", () => {
     expect(error.message).toContain("marginConstants.NIFTY.0DTE.withHedge = -1")
   })
 
+  it("bounds the SPAN parameters too: a volatility written in percent is refused", () => {
+    const error = fail({ env: {}, ...file({ span: { indexVolAnnual: 12, extremeMoveMultiple: 1e9 } }) })
+    expect(error.problems.map((p) => `${p.key} = ${p.value}`).sort()).toEqual(["span.extremeMoveMultiple = 1000000000", "span.indexVolAnnual = 12"])
+  })
+
   it("refuses a file nested 100,000 deep before parsing it, naming the file", () => {
     const error = fail({ env: {}, fileText: '{"span":' + "[".repeat(100_000) + "]".repeat(100_000) + "}", fileName: "deep.json" })
     expect(error.message).toBe("invalid configuration (1 problem):\ndeep.json: invalid JSON: nested deeper than 32 levels at position 39")
