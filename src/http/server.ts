@@ -402,8 +402,13 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
     }) as Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled>
   const Guard = HttpRouter.middleware(guard, { global: true })
 
-  const server: Server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs })
+  // Timeouts are checked every second (Node's default is every 30 s) so a half-open connection goes soon.
+  const server: Server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 })
   server.maxConnections = limits.maxConnections
+  // Node times out a request head only once one has begun: a connection that sends nothing would stay.
+  // Until its first request arrives, a connection has the head's time limit; a stream, once asked, none.
+  server.on("connection", (socket) => socket.setTimeout(limits.headersTimeoutMs, () => socket.destroy()))
+  server.on("request", (request: { readonly socket: { setTimeout: (ms: number) => void } }) => request.socket.setTimeout(0))
   const ServerLive = HttpRouter.serve(Layer.mergeAll(ApiLive, PageLive, Guard, ErrorsAsJson), { disableLogger: true, disableListenLog: true }).pipe(
     Layer.provide(NodeHttpServer.layer(() => server, { host: o.host, port: o.port, gracefulShutdownTimeout: Duration.seconds(1) }))
   )

@@ -94,6 +94,28 @@ describe("connections", () => {
   })
 })
 
+describe("half-open connections", () => {
+  it("a connection that sends nothing, or half a head, is closed after the head's time limit; a stream is not", async () => {
+    const server = await serverOn("127.0.0.1", { limits: { headersTimeoutMs: 300 } })
+    const { port } = new URL(server.url)
+    try {
+      const silent = connect(Number(port), "127.0.0.1")
+      const halfHead = connect(Number(port), "127.0.0.1", () => halfHead.write("GET /api/hedge/status HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+      for (const s of [silent, halfHead]) s.on("error", () => undefined)
+      await Promise.all([silent, halfHead].map((s) => new Promise<void>((resolve) => s.on("close", () => resolve()))))
+      const controller = new AbortController()
+      const stream = await fetch(`${server.url}api/inspector/stream`, { signal: controller.signal })
+      let ended = false
+      stream.body!.pipeTo(new WritableStream()).then(() => (ended = true), () => (ended = true))
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      expect(ended).toBe(false)
+      controller.abort()
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe("a token in the address", () => {
   it("is taken only by the stream; every other read off loopback needs the header", async () => {
     const server = await serverOn("0.0.0.0")
