@@ -10,6 +10,20 @@ import { Effect, Result, Schema } from "effect"
 import type { ChainRow, EntrySpec, IndexName, Position } from "../src/domain/market.ts"
 import { issuesOf, keyPath, lowerFirst } from "../src/domain/schema-issues.ts"
 import { instantOf, isIsoDate, isWallTime, MARKET_OPEN } from "../src/domain/time.ts"
+import {
+  Baskets,
+  BudgetPerBasket,
+  IndexLevel,
+  LotsPerBasket,
+  LotSize,
+  MAX_DAYS_TO_EXPIRY,
+  OptionPrice,
+  SESSION_SECONDS,
+  StrikeOffset,
+  StrikeStep,
+  wholeBetween
+} from "../src/domain/bounds.ts"
+import { parseBoundedJson } from "../src/domain/bounded-json.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -118,31 +132,33 @@ class Fail {
 // Shapes (effect Schema for the header and the small records; chain rows are checked by hand,
 // they are the hot path: ~400 rows per tick, ~380 ticks per day)
 
+/** Far beyond any real schedule (about a dozen entries of two to four legs), small enough to stay fast. */
+const MAX_ENTRIES = 200
+const MAX_LEGS = 20
+
 const WallTime = Schema.String.check(Schema.makeFilter(isWallTime, { expected: `"HH:MM:SS"` }))
 const IsoDate = Schema.String.check(Schema.makeFilter(isIsoDate, { expected: `a real date "YYYY-MM-DD"` }))
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
-const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
 const OptionTypeSchema = Schema.Literals(["CE", "PE"])
 
 const LegSchema = Schema.Struct({
   side: Schema.Literals(["SELL", "BUY"]),
   optionType: OptionTypeSchema,
-  strikeOffset: Schema.Int,
-  lotsPerBasket: PositiveInt
+  strikeOffset: StrikeOffset,
+  lotsPerBasket: LotsPerBasket
 })
 
 const EntrySchema = Schema.Struct({
   portfolio: Schema.String.check(Schema.isMinLength(1)),
   entryTime: WallTime,
   exitTime: Schema.NullOr(WallTime).annotate({ expected: `"HH:MM:SS" or null` }),
-  legs: Schema.Array(LegSchema).check(Schema.isMinLength(1))
+  legs: Schema.Array(LegSchema).check(Schema.isMinLength(1), Schema.isMaxLength(MAX_LEGS))
 })
 
 const OpeningPositionSchema = Schema.Struct({
-  strike: Positive,
+  strike: IndexLevel,
   optionType: OptionTypeSchema,
-  quantity: Schema.Int,
-  avgPrice: Schema.Finite,
+  quantity: wholeBetween(-10_000_000, 10_000_000),
+  avgPrice: OptionPrice,
   expiry: Schema.optionalKey(IsoDate)
 })
 
@@ -152,13 +168,13 @@ const HeaderSchema = Schema.Struct({
   date: IsoDate,
   index: Schema.Literals(["NIFTY", "SENSEX"]),
   expiry: IsoDate,
-  lotSize: PositiveInt,
-  strikeStep: Positive,
-  tickSeconds: PositiveInt,
-  baskets: PositiveInt,
-  budgetPerBasket: Positive,
-  entries: Schema.Array(EntrySchema),
-  openingPositions: Schema.optionalKey(Schema.Array(OpeningPositionSchema))
+  lotSize: LotSize,
+  strikeStep: StrikeStep,
+  tickSeconds: wholeBetween(1, SESSION_SECONDS),
+  baskets: Baskets,
+  budgetPerBasket: BudgetPerBasket,
+  entries: Schema.Array(EntrySchema).check(Schema.isMaxLength(MAX_ENTRIES)),
+  openingPositions: Schema.optionalKey(Schema.Array(OpeningPositionSchema).check(Schema.isMaxLength(MAX_ENTRIES * MAX_LEGS)))
 })
 
 const RecordTypeSchema = Schema.Struct({ type: Schema.Literals(["tick", "exit", "margin"]) })
@@ -166,7 +182,7 @@ const RecordTypeSchema = Schema.Struct({ type: Schema.Literals(["tick", "exit", 
 const TickSchema = Schema.Struct({
   type: Schema.Literal("tick"),
   time: WallTime,
-  spot: Positive,
+  spot: IndexLevel,
   chain: Schema.Unknown // an array of rows, checked by hand below
 })
 
@@ -212,8 +228,9 @@ const isMultipleOf = (value: number, step: number): boolean => {
   return Math.abs(q - Math.round(q)) <= 1e-9 * Math.max(1, Math.abs(q))
 }
 
+const MAX_PRICE = 1_000_000
 const isPrice = (v: unknown): v is number | null =>
-  v === null || (typeof v === "number" && Number.isFinite(v) && v >= 0)
+  v === null || (typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= MAX_PRICE)
 
 const checkChain = (
   fail: Fail,
@@ -246,12 +263,27 @@ const checkChain = (
     previous = strike
     for (let j = 1; j < row.length; j++) {
       if (!isPrice(row[j])) {
-        throw fail.at(line, `chain[${i}][${j}]`, `expected a price (number >= 0) or null, got ${show(row[j])}`)
+        throw fail.at(line, `chain[${i}][${j}]`, `expected a price (a number from 0 to ${MAX_PRICE}) or null, got ${show(row[j])}`)
       }
     }
     rows[i] = { strike, ce: row[1] as number | null, pe: row[2] as number | null }
   }
   return rows
+}
+
+/** The band of strikes every tick lists: the format says at least every strike within ±10 % of spot. */
+export const CHAIN_COVERAGE = 0.1
+
+/** The chain must reach the outermost listed strikes within ±10 % of spot on both sides. */
+const checkCoverage = (fail: Fail, line: number, chain: ReadonlyArray<ChainRow>, spot: number, strikeStep: number): void => {
+  const low = Math.ceil((spot * (1 - CHAIN_COVERAGE)) / strikeStep - 1e-9) * strikeStep
+  const high = Math.floor((spot * (1 + CHAIN_COVERAGE)) / strikeStep + 1e-9) * strikeStep
+  const first = chain[0]?.strike
+  const last = chain[chain.length - 1]?.strike
+  if (first === undefined || last === undefined || first > low + 1e-9 || last < high - 1e-9) {
+    const got = first === undefined || last === undefined ? "an empty chain" : `strikes ${first} to ${last}`
+    throw fail.at(line, "chain", `expected every strike within ±10 % of spot ${spot} (${low} to ${high}), got ${got}`)
+  }
 }
 
 /** instantOf(date, time) for many times of one date; exact, and fast when the day has no offset change. */
@@ -265,7 +297,7 @@ const instantsOf = (date: string): ((time: string) => number) => {
 
 const parseJsonLine = (fail: Fail, line: number, text: string): unknown => {
   try {
-    return JSON.parse(text)
+    return parseBoundedJson(text)
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e)
     const position = /position (\d+)/.exec(reason)
@@ -315,6 +347,9 @@ const parseHeader = (fail: Fail, text: string): DayHeader => {
   const h = decoded.success
   if (h.expiry < h.date) {
     throw fail.at(1, "expiry", `expected a date on or after date ${show(h.date)}, got ${show(h.expiry)}`)
+  }
+  if (instantOf(h.expiry, "00:00:00") - instantOf(h.date, "00:00:00") > MAX_DAYS_TO_EXPIRY * 86_400_000) {
+    throw fail.at(1, "expiry", `expected a date within ${MAX_DAYS_TO_EXPIRY} days of date ${show(h.date)}, got ${show(h.expiry)}`)
   }
   const seen = new Map<string, number>()
   h.entries.forEach((entry, i) => {
@@ -395,7 +430,9 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
         if (ticks.length === 0 && time > FIRST_TICK_BY) {
           throw fail.at(line, "time", `expected the first tick at or before ${FIRST_TICK_BY}, got ${show(time)}`)
         }
-        ticks.push({ type: "tick", time, at: atOf(time), spot, chain: checkChain(fail, line, chain, header.strikeStep) })
+        const rows = checkChain(fail, line, chain, header.strikeStep)
+        checkCoverage(fail, line, rows, spot, header.strikeStep)
+        ticks.push({ type: "tick", time, at: atOf(time), spot, chain: rows })
         lastTickLine = line
         break
       }
@@ -453,18 +490,35 @@ const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] ===
 
 const gunzipAsync = promisify(gunzip)
 
+/**
+ * The largest day read, plain or decompressed: a SENSEX day at one tick a minute is about 1.2 MiB, so
+ * this allows a tick every second; a gzip bomb stops here instead of filling the memory.
+ */
+export const MAX_DAY_FILE_BYTES = 128 * 1024 * 1024
+
+const tooLarge = (fail: Fail, what: string): DayFileError =>
+  fail.at(0, "file", `${what} larger than ${MAX_DAY_FILE_BYTES / 1024 / 1024} MiB: not a recorded day`)
+
 /** Read and parse a `.jsonl` or `.jsonl.gz` day file. */
 export const readRecordedDay: (path: string) => Effect.Effect<RecordedDay, DayFileError> = Effect.fnUntraced(
   function*(path: string) {
     const fail = new Fail(path)
+    const size = yield* Effect.tryPromise({
+      try: () => stat(path).then((s) => s.size),
+      catch: (e) => fail.at(0, "file", `cannot read: ${errorText(e)}`)
+    })
+    if (size > MAX_DAY_FILE_BYTES) return yield* tooLarge(fail, "the file is")
     const bytes = yield* Effect.tryPromise({
       try: () => readFile(path),
       catch: (e) => fail.at(0, "file", `cannot read: ${errorText(e)}`)
     })
     const plain = path.endsWith(".gz") || isGzip(bytes)
       ? yield* Effect.tryPromise({
-        try: () => gunzipAsync(bytes),
-        catch: (e) => fail.at(0, "file", `cannot gunzip: ${errorText(e)}`)
+        try: () => gunzipAsync(bytes, { maxOutputLength: MAX_DAY_FILE_BYTES }),
+        catch: (e) =>
+          (e as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE"
+            ? tooLarge(fail, "decompressed, the file is")
+            : fail.at(0, "file", `cannot gunzip: ${errorText(e)}`)
       })
       : bytes
     const text = yield* Effect.try({

@@ -175,6 +175,8 @@ export const postgresOrderJournal = (sessionId: number) =>
         status: OrderIntentStatus
         broker_order_id: string | null
         message: string | null
+        filled_quantity: number
+        average_price: string | number | null
       }>`SELECT * FROM auto_hedge.orders WHERE session_id = ${sessionId} AND ${where} ORDER BY created_at, client_order_id`.pipe(
         Effect.map((rows) =>
           rows.map((r): OrderIntent => ({
@@ -190,7 +192,9 @@ export const postgresOrderJournal = (sessionId: number) =>
             sentAt: new Date(r.sent_at ?? r.created_at).getTime(),
             status: r.status,
             brokerOrderId: r.broker_order_id,
-            message: r.message
+            message: r.message,
+            filledQuantity: r.filled_quantity,
+            averagePrice: r.average_price === null ? null : Number(r.average_price)
           }))
         ),
         Effect.mapError(fail)
@@ -209,6 +213,8 @@ export const postgresOrderJournal = (sessionId: number) =>
         sql`UPDATE auto_hedge.orders SET status = ${change.status},
               broker_order_id = COALESCE(${change.brokerOrderId ?? null}, broker_order_id),
               message = COALESCE(${change.message ?? null}, message),
+              filled_quantity = COALESCE(${change.filledQuantity ?? null}, filled_quantity),
+              average_price = COALESCE(${change.averagePrice ?? null}, average_price),
               updated_at = NOW()
             WHERE session_id = ${sessionId} AND client_order_id = ${clientOrderId}`.pipe(Effect.asVoid, Effect.mapError(fail))
     }
@@ -293,8 +299,10 @@ export interface AnalyticsRow {
 }
 
 /**
- * The origin's analytics query (cost, recovered, peak utilisation per day), over the last `days`
- * session dates on record — dates, not calendar days back from today, so simulated history counts.
+ * Cost, recovered, hedges and peak utilisation per day, over the last `days` session dates on record —
+ * dates, not calendar days back from today, so simulated history counts. Money comes from the order
+ * journal's fills (units × average price, as the broker answered), so the running day counts too;
+ * a day journaled before fills were kept falls back to its hedge_transactions summary.
  */
 export const analytics = (days: number) =>
   Effect.gen(function*() {
@@ -314,17 +322,32 @@ export const analytics = (days: number) =>
     }>`
       WITH recent AS (
         SELECT DISTINCT session_date FROM auto_hedge.daily_session ORDER BY session_date DESC LIMIT ${days}
+      ),
+      fills AS (
+        SELECT session_id,
+               COUNT(DISTINCT hedge_id) FILTER (WHERE side = 'BUY') AS hedge_count,
+               COALESCE(SUM(filled_quantity * average_price) FILTER (WHERE side = 'BUY'), 0) AS total_cost,
+               COALESCE(SUM(filled_quantity * average_price) FILTER (WHERE side = 'SELL'), 0) AS total_recovered
+        FROM auto_hedge.orders WHERE filled_quantity > 0 GROUP BY session_id
+      ),
+      summaries AS (
+        SELECT session_id,
+               COUNT(*) FILTER (WHERE action = 'BUY') AS hedge_count,
+               COALESCE(SUM(total_cost) FILTER (WHERE action = 'BUY'), 0) AS total_cost,
+               COALESCE(SUM(total_cost) FILTER (WHERE action = 'SELL'), 0) AS total_recovered,
+               MAX(utilization_before) AS peak_utilization
+        FROM auto_hedge.hedge_transactions GROUP BY session_id
       )
       SELECT s.session_date, s.day_of_week, s.index_name, s.mode, s.policy, s.num_baskets,
-             COUNT(t.id) FILTER (WHERE t.action = 'BUY') AS hedge_count,
-             COALESCE(SUM(CASE WHEN t.action = 'BUY' THEN t.total_cost ELSE 0 END), 0) AS total_cost,
-             COALESCE(SUM(CASE WHEN t.action = 'SELL' THEN t.total_cost ELSE 0 END), 0) AS total_recovered,
-             COALESCE(s.peak_utilization, MAX(t.utilization_before)) AS peak_utilization,
+             COALESCE(f.hedge_count, t.hedge_count, 0) AS hedge_count,
+             COALESCE(f.total_cost, t.total_cost, 0) AS total_cost,
+             COALESCE(f.total_recovered, t.total_recovered, 0) AS total_recovered,
+             COALESCE(s.peak_utilization, t.peak_utilization) AS peak_utilization,
              s.breaches
       FROM auto_hedge.daily_session s
       JOIN recent r ON r.session_date = s.session_date
-      LEFT JOIN auto_hedge.hedge_transactions t ON t.session_id = s.id
-      GROUP BY s.id
+      LEFT JOIN fills f ON f.session_id = s.id
+      LEFT JOIN summaries t ON t.session_id = s.id
       ORDER BY s.session_date DESC, s.mode, s.policy`
     return rows.map(
       (r): AnalyticsRow => ({

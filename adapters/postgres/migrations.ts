@@ -239,7 +239,9 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
        fetched_at TIMESTAMPTZ NOT NULL,
        PRIMARY KEY (exchange, year)
      )`
-  ])
+  ]),
+  // A fill's average price as the broker answers it (an average of several fills has more than two decimals).
+  "0008_order_fill_price": statements([`ALTER TABLE auto_hedge.orders ALTER COLUMN average_price TYPE NUMERIC(12,4)`])
 }
 
 // PgMigrator's type asks for the services its optional `pg_dump` schema dump uses; we never ask for

@@ -6,6 +6,8 @@ import { Effect, Predicate, Result, Schema, SchemaTransformation } from "effect"
 import type { ExpiryType, IndexName } from "./market.ts"
 import { defaultSpanParameters, SpanParametersSchema, type SpanParameters } from "./span.ts"
 import { type KeyPath, schemaProblems, valueAt } from "./schema-issues.ts"
+import { above, Baskets, between, BudgetPerBasket, LotsPerBasket, MAX_RUPEES, SESSION_MINUTES, SESSION_SECONDS, wholeBetween } from "./bounds.ts"
+import { parseBoundedJson } from "./bounded-json.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -146,20 +148,25 @@ export const defaultConfig: HedgeConfig = deepFreeze({
 const INDICES: ReadonlyArray<IndexName> = ["NIFTY", "SENSEX"]
 const EXPIRY_TYPES: ReadonlyArray<ExpiryType> = ["0DTE", "1DTE", "2DTE"]
 
-const Percent = Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(200))
-const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
-const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
-const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-const PositiveCount = Schema.Int.check(Schema.isGreaterThan(0))
+// Every setting has a floor and a ceiling (src/domain/bounds.ts says why).
+const Percent = above(0, 200)
+const Minutes = between(0, SESSION_MINUTES)
+const Seconds = between(0, SESSION_SECONDS)
+/** 0 (off), or at least a second: a shorter period would keep the day deciding for minutes. */
+const RecheckSeconds = Schema.Finite.check(
+  Schema.makeFilter((n: number) => n === 0 || (n >= 1 && n <= SESSION_SECONDS), {
+    expected: `0 (off) or a number of seconds between 1 and ${SESSION_SECONDS}`
+  })
+)
 
 const perIndex = <S extends Schema.Top>(value: S) => Schema.Struct({ NIFTY: value, SENSEX: value })
 const perIndexPatch = <S extends Schema.Top>(value: S) =>
   Schema.Struct({ NIFTY: Schema.optionalKey(value), SENSEX: Schema.optionalKey(value) })
 
-const StraddleMarginRowSchema = Schema.Struct({ withoutHedge: Positive, withHedge: Positive })
+const StraddleMarginRowSchema = Schema.Struct({ withoutHedge: above(0, MAX_RUPEES), withHedge: above(0, MAX_RUPEES) })
 const StraddleMarginRowPatch = Schema.Struct({
-  withoutHedge: Schema.optionalKey(Positive),
-  withHedge: Schema.optionalKey(Positive)
+  withoutHedge: Schema.optionalKey(StraddleMarginRowSchema.fields.withoutHedge),
+  withHedge: Schema.optionalKey(StraddleMarginRowSchema.fields.withHedge)
 })
 const byExpiry = <S extends Schema.Top>(row: S) =>
   Schema.Struct({ "0DTE": Schema.optionalKey(row), "1DTE": Schema.optionalKey(row), "2DTE": Schema.optionalKey(row) })
@@ -208,23 +215,27 @@ const crossFieldRules = (name: (key: string) => string = (key) => key) =>
     return issues
   })
 
+/** Each setting's type and bounds, in one place: the file, the environment and the whole config use these. */
 const scalarFields = {
   entryTriggerPct: Percent,
   entryTargetPct: Percent,
   exitTriggerPct: Percent,
-  lookaheadMinutes: NonNegative,
-  exitBufferMinutes: NonNegative,
-  minPremium: Positive,
-  maxPremium: Positive,
-  maxHedgeCostPerDay: NonNegative,
-  cooldownSeconds: NonNegative,
-  recheckSeconds: NonNegative,
-  limitPriceBuffer: NonNegative,
-  minExitPrice: NonNegative,
-  fillTimeoutSeconds: Positive,
-  maxReprices: Count,
-  defaultBaskets: PositiveCount,
-  defaultBudgetPerBasket: Positive
+  lookaheadMinutes: Minutes,
+  exitBufferMinutes: Minutes,
+  minPremium: above(0, 10_000),
+  maxPremium: above(0, 10_000),
+  minOtmDistance: between(0, 50_000),
+  maxOtmDistance: above(0, 50_000),
+  maxHedgeCostPerDay: between(0, MAX_RUPEES),
+  cooldownSeconds: Seconds,
+  recheckSeconds: RecheckSeconds,
+  limitPriceBuffer: between(0, 10_000),
+  minExitPrice: between(0, 10_000),
+  lotsPerBasket: LotsPerBasket,
+  fillTimeoutSeconds: between(1, 3600),
+  maxReprices: wholeBetween(0, 100),
+  defaultBaskets: Baskets,
+  defaultBudgetPerBasket: BudgetPerBasket
 } as const
 
 const HedgeConfigFields = Schema.Struct({
@@ -235,15 +246,15 @@ const HedgeConfigFields = Schema.Struct({
   exitBufferMinutes: scalarFields.exitBufferMinutes,
   minPremium: scalarFields.minPremium,
   maxPremium: scalarFields.maxPremium,
-  minOtmDistance: perIndex(NonNegative),
-  maxOtmDistance: perIndex(Positive),
+  minOtmDistance: perIndex(scalarFields.minOtmDistance),
+  maxOtmDistance: perIndex(scalarFields.maxOtmDistance),
   maxHedgeCostPerDay: scalarFields.maxHedgeCostPerDay,
   cooldownSeconds: scalarFields.cooldownSeconds,
   recheckSeconds: scalarFields.recheckSeconds,
   limitPriceBuffer: scalarFields.limitPriceBuffer,
   minExitPrice: scalarFields.minExitPrice,
   exitOrder: ExitOrderSchema,
-  lotsPerBasket: perIndex(PositiveCount),
+  lotsPerBasket: perIndex(scalarFields.lotsPerBasket),
   fillTimeoutSeconds: scalarFields.fillTimeoutSeconds,
   maxReprices: scalarFields.maxReprices,
   defaultBaskets: scalarFields.defaultBaskets,
@@ -267,15 +278,15 @@ export const HedgeConfigFileSchema = Schema.Struct({
   exitBufferMinutes: Schema.optionalKey(scalarFields.exitBufferMinutes),
   minPremium: Schema.optionalKey(scalarFields.minPremium),
   maxPremium: Schema.optionalKey(scalarFields.maxPremium),
-  minOtmDistance: Schema.optionalKey(perIndexPatch(NonNegative)),
-  maxOtmDistance: Schema.optionalKey(perIndexPatch(Positive)),
+  minOtmDistance: Schema.optionalKey(perIndexPatch(scalarFields.minOtmDistance)),
+  maxOtmDistance: Schema.optionalKey(perIndexPatch(scalarFields.maxOtmDistance)),
   maxHedgeCostPerDay: Schema.optionalKey(scalarFields.maxHedgeCostPerDay),
   cooldownSeconds: Schema.optionalKey(scalarFields.cooldownSeconds),
   recheckSeconds: Schema.optionalKey(scalarFields.recheckSeconds),
   limitPriceBuffer: Schema.optionalKey(scalarFields.limitPriceBuffer),
   minExitPrice: Schema.optionalKey(scalarFields.minExitPrice),
   exitOrder: Schema.optionalKey(ExitOrderSchema),
-  lotsPerBasket: Schema.optionalKey(perIndexPatch(PositiveCount)),
+  lotsPerBasket: Schema.optionalKey(perIndexPatch(scalarFields.lotsPerBasket)),
   fillTimeoutSeconds: Schema.optionalKey(scalarFields.fillTimeoutSeconds),
   maxReprices: Schema.optionalKey(scalarFields.maxReprices),
   defaultBaskets: Schema.optionalKey(scalarFields.defaultBaskets),
@@ -315,28 +326,28 @@ interface EnvBinding {
 }
 
 const ENV_BINDINGS: ReadonlyArray<EnvBinding> = [
-  { name: "HEDGE_ENTRY_TRIGGER_PCT", path: ["entryTriggerPct"], schema: fromEnv(Percent) },
-  { name: "HEDGE_ENTRY_TARGET_PCT", path: ["entryTargetPct"], schema: fromEnv(Percent) },
-  { name: "HEDGE_EXIT_TRIGGER_PCT", path: ["exitTriggerPct"], schema: fromEnv(Percent) },
-  { name: "HEDGE_LOOKAHEAD_MINUTES", path: ["lookaheadMinutes"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_EXIT_BUFFER_MINUTES", path: ["exitBufferMinutes"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_MIN_PREMIUM", path: ["minPremium"], schema: fromEnv(Positive) },
-  { name: "HEDGE_MAX_PREMIUM", path: ["maxPremium"], schema: fromEnv(Positive) },
-  { name: "HEDGE_MIN_OTM_NIFTY", path: ["minOtmDistance", "NIFTY"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_MIN_OTM_SENSEX", path: ["minOtmDistance", "SENSEX"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_MAX_OTM_NIFTY", path: ["maxOtmDistance", "NIFTY"], schema: fromEnv(Positive) },
-  { name: "HEDGE_MAX_OTM_SENSEX", path: ["maxOtmDistance", "SENSEX"], schema: fromEnv(Positive) },
-  { name: "HEDGE_MAX_COST_PER_DAY", path: ["maxHedgeCostPerDay"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_COOLDOWN_SECONDS", path: ["cooldownSeconds"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_RECHECK_SECONDS", path: ["recheckSeconds"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_LIMIT_PRICE_BUFFER", path: ["limitPriceBuffer"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_MIN_EXIT_PRICE", path: ["minExitPrice"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_LOTS_PER_BASKET_NIFTY", path: ["lotsPerBasket", "NIFTY"], schema: fromEnv(PositiveCount) },
-  { name: "HEDGE_LOTS_PER_BASKET_SENSEX", path: ["lotsPerBasket", "SENSEX"], schema: fromEnv(PositiveCount) },
-  { name: "HEDGE_FILL_TIMEOUT_SECONDS", path: ["fillTimeoutSeconds"], schema: fromEnv(Positive) },
-  { name: "HEDGE_MAX_REPRICES", path: ["maxReprices"], schema: fromEnv(Count) },
-  { name: "DEFAULT_BASKETS", path: ["defaultBaskets"], schema: fromEnv(PositiveCount) },
-  { name: "DEFAULT_BUDGET_PER_BASKET", path: ["defaultBudgetPerBasket"], schema: fromEnv(Positive) }
+  { name: "HEDGE_ENTRY_TRIGGER_PCT", path: ["entryTriggerPct"], schema: fromEnv(scalarFields.entryTriggerPct) },
+  { name: "HEDGE_ENTRY_TARGET_PCT", path: ["entryTargetPct"], schema: fromEnv(scalarFields.entryTargetPct) },
+  { name: "HEDGE_EXIT_TRIGGER_PCT", path: ["exitTriggerPct"], schema: fromEnv(scalarFields.exitTriggerPct) },
+  { name: "HEDGE_LOOKAHEAD_MINUTES", path: ["lookaheadMinutes"], schema: fromEnv(scalarFields.lookaheadMinutes) },
+  { name: "HEDGE_EXIT_BUFFER_MINUTES", path: ["exitBufferMinutes"], schema: fromEnv(scalarFields.exitBufferMinutes) },
+  { name: "HEDGE_MIN_PREMIUM", path: ["minPremium"], schema: fromEnv(scalarFields.minPremium) },
+  { name: "HEDGE_MAX_PREMIUM", path: ["maxPremium"], schema: fromEnv(scalarFields.maxPremium) },
+  { name: "HEDGE_MIN_OTM_NIFTY", path: ["minOtmDistance", "NIFTY"], schema: fromEnv(scalarFields.minOtmDistance) },
+  { name: "HEDGE_MIN_OTM_SENSEX", path: ["minOtmDistance", "SENSEX"], schema: fromEnv(scalarFields.minOtmDistance) },
+  { name: "HEDGE_MAX_OTM_NIFTY", path: ["maxOtmDistance", "NIFTY"], schema: fromEnv(scalarFields.maxOtmDistance) },
+  { name: "HEDGE_MAX_OTM_SENSEX", path: ["maxOtmDistance", "SENSEX"], schema: fromEnv(scalarFields.maxOtmDistance) },
+  { name: "HEDGE_MAX_COST_PER_DAY", path: ["maxHedgeCostPerDay"], schema: fromEnv(scalarFields.maxHedgeCostPerDay) },
+  { name: "HEDGE_COOLDOWN_SECONDS", path: ["cooldownSeconds"], schema: fromEnv(scalarFields.cooldownSeconds) },
+  { name: "HEDGE_RECHECK_SECONDS", path: ["recheckSeconds"], schema: fromEnv(scalarFields.recheckSeconds) },
+  { name: "HEDGE_LIMIT_PRICE_BUFFER", path: ["limitPriceBuffer"], schema: fromEnv(scalarFields.limitPriceBuffer) },
+  { name: "HEDGE_MIN_EXIT_PRICE", path: ["minExitPrice"], schema: fromEnv(scalarFields.minExitPrice) },
+  { name: "HEDGE_LOTS_PER_BASKET_NIFTY", path: ["lotsPerBasket", "NIFTY"], schema: fromEnv(scalarFields.lotsPerBasket) },
+  { name: "HEDGE_LOTS_PER_BASKET_SENSEX", path: ["lotsPerBasket", "SENSEX"], schema: fromEnv(scalarFields.lotsPerBasket) },
+  { name: "HEDGE_FILL_TIMEOUT_SECONDS", path: ["fillTimeoutSeconds"], schema: fromEnv(scalarFields.fillTimeoutSeconds) },
+  { name: "HEDGE_MAX_REPRICES", path: ["maxReprices"], schema: fromEnv(scalarFields.maxReprices) },
+  { name: "DEFAULT_BASKETS", path: ["defaultBaskets"], schema: fromEnv(scalarFields.defaultBaskets) },
+  { name: "DEFAULT_BUDGET_PER_BASKET", path: ["defaultBudgetPerBasket"], schema: fromEnv(scalarFields.defaultBudgetPerBasket) }
 ]
 
 /** Every environment variable the configuration reads, in documentation order. */
@@ -401,7 +412,7 @@ export interface ConfigSources {
 type Json = unknown
 
 /** The key as config keys are named: "marginConstants.NIFTY.0DTE.withHedge" (see configKeyPaths). */
-const pathKey = (path: KeyPath): string => path.map(String).join(".")
+const pathKey = (path: KeyPath): string => path.map((k) => (k === "" ? '""' : String(k))).join(".") // an empty key still shows
 
 const isRecord = Predicate.isObject
 
@@ -446,7 +457,7 @@ const fileOptions = { errors: "all", onExcessProperty: "error" } as const
 const readFile = (text: string, fileName: string): { patch: Json; problems: Array<ConfigProblem> } => {
   let raw: Json
   try {
-    raw = JSON.parse(text)
+    raw = parseBoundedJson(text)
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e)
     return { patch: {}, problems: [{ key: fileName, value: "", problem: `invalid JSON: ${detail}`, source: fileName }] }

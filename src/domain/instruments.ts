@@ -9,6 +9,7 @@ import { Result, Schema } from "effect"
 import type { IndexName } from "./market.ts"
 import { issuesOf, keyPath } from "./schema-issues.ts"
 import { isIsoDate } from "./time.ts"
+import { parseBoundedJson } from "./bounded-json.ts"
 
 export interface LotSizeEntry {
   /** First expiry ("YYYY-MM-DD") this lot size applies to. */
@@ -69,7 +70,7 @@ export const loadInstruments = (text?: string): Instruments => {
   const json = text ?? readFileSync(new URL("../../config/instruments.json", import.meta.url), "utf8")
   let raw: unknown
   try {
-    raw = JSON.parse(json)
+    raw = parseBoundedJson(json)
   } catch (e) {
     throw new InstrumentsError({ message: `${source}: invalid JSON: ${e instanceof Error ? e.message : String(e)}` })
   }

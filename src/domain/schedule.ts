@@ -6,6 +6,7 @@ import { Effect, Result, Schema } from "effect"
 import type { EntrySpec, ExpiryType, IndexName, LegSpec } from "./market.ts"
 import { keyPath, schemaProblems } from "./schema-issues.ts"
 import { isIsoDate, isWallTime, MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE, weekdayOf } from "./time.ts"
+import { parseBoundedJson } from "./bounded-json.ts"
 
 export const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"] as const
 export type Weekday = (typeof WEEKDAYS)[number]
@@ -119,7 +120,7 @@ const abbreviate = (s: string, max = 60): string => (s.length <= max ? s : `${s.
 export const parseSchedule = (text: string, fileName: string): Schedule => {
   let raw: unknown
   try {
-    raw = JSON.parse(text)
+    raw = parseBoundedJson(text)
   } catch (e) {
     throw new ScheduleError({
       fileName,

@@ -102,10 +102,11 @@ const Percent = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isL
 
 export const SpanParametersSchema = Schema.Struct({
   priceScanFloorPct: Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(100)),
-  indexVolAnnual: NonNegative,
-  volScanPts: NonNegative,
-  volScanFraction: NonNegative,
-  extremeMoveMultiple: Positive,
+  // Ceilings far above any exchange's parameters: beyond them a value is a unit mistake (12 for 0.12).
+  indexVolAnnual: NonNegative.check(Schema.isLessThanOrEqualTo(5)),
+  volScanPts: NonNegative.check(Schema.isLessThanOrEqualTo(100)),
+  volScanFraction: NonNegative.check(Schema.isLessThanOrEqualTo(10)),
+  extremeMoveMultiple: Positive.check(Schema.isLessThanOrEqualTo(10)),
   extremeLossFraction: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)),
   priceShift: Schema.Literals(["additive", "multiplicative"]),
   lookaheadDays: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(30)),

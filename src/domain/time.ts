@@ -29,14 +29,22 @@ export const dateOf = (at: number): string => DateTime.fromMillis(at, { zone: MA
 /** Weekday name ("Monday" ...) of a trading date. */
 export const weekdayOf = (date: string): string => DateTime.fromISO(date, { zone: MARKET_ZONE }).setLocale("en").toFormat("cccc")
 
-/** Trading days (weekdays not in `holidays`) after `date` up to `expiry`, 0 when they are the same day. */
+/**
+ * Trading days (weekdays not in `holidays`) after `date` up to `expiry`, 0 when they are the same day.
+ * Weekdays are counted by whole weeks, so any range is instant; only the holidays inside it are stepped.
+ */
 export const tradingDaysBetween = (date: string, expiry: string, holidays: ReadonlySet<string> = new Set()): number => {
-  let d = DateTime.fromISO(date, { zone: MARKET_ZONE })
-  const end = DateTime.fromISO(expiry, { zone: MARKET_ZONE })
-  let n = 0
-  while (d < end) {
-    d = d.plus({ days: 1 })
-    if (d.weekday <= 5 && !holidays.has(d.toISODate() ?? "")) n++
+  const start = DateTime.fromISO(date, { zone: MARKET_ZONE })
+  const days = Math.round(DateTime.fromISO(expiry, { zone: MARKET_ZONE }).diff(start, "days").days)
+  if (!(days > 0)) return 0
+  let n = Math.floor(days / 7) * 5
+  let weekday = start.weekday // 1 Monday ... 7 Sunday
+  for (let i = 0; i < days % 7; i++) {
+    weekday = (weekday % 7) + 1
+    if (weekday <= 5) n++
+  }
+  for (const holiday of holidays) {
+    if (holiday > date && holiday <= expiry && DateTime.fromISO(holiday, { zone: MARKET_ZONE }).weekday <= 5) n--
   }
   return n
 }

@@ -8,7 +8,7 @@ import type { HedgeConfig } from "../domain/config.ts"
 import type { Schedule } from "../domain/schedule.ts"
 import type { OperatorApiOptions } from "./daemon-http.ts"
 import { generatedToken, serveSimulation } from "./serve-simulation.ts"
-import { apiTokenFrom, HttpStartFailed, parseHttpBind } from "./server.ts"
+import { allowedHostsFrom, apiTokenFrom, HttpStartFailed, parseHttpBind } from "./server.ts"
 
 export const DEFAULT_HTTP = "127.0.0.1:8787"
 
@@ -22,6 +22,7 @@ export const daemonApiOptions = (
   attempt(() => ({
     bind: parseHttpBind(http),
     token: apiTokenFrom(process.env),
+    allowedHosts: allowedHostsFrom(process.env),
     mode: context.settings.mode,
     config: context.settings.config,
     scheduleFile: context.settings.scheduleFile,
@@ -51,7 +52,7 @@ export const serveFromCli = (o: { readonly paths: ReadonlyArray<string>; readonl
     const log = (level: "info" | "warn" | "error", message: string) => process.stderr.write(`${level === "info" ? "" : `${level}: `}${message}\n`)
     const server = yield* Effect.acquireRelease(
       Effect.tryPromise({
-        try: () => serveSimulation({ file: o.paths[0]!, speed, host: bind.host, port: bind.port, token, config: o.config, log }),
+        try: () => serveSimulation({ file: o.paths[0]!, speed, host: bind.host, port: bind.port, token, allowedHosts: allowedHostsFrom(process.env), config: o.config, log }),
         catch: (e) => new Error(e instanceof HttpStartFailed ? `--http ${e.message}` : `--serve: ${e instanceof Error ? e.message : String(e)}`)
       }),
       (s) => Effect.promise(() => s.close())

@@ -23,6 +23,8 @@ export interface OperatorApiOptions {
   readonly bind: { readonly host: string; readonly port: number } | null
   /** AUTOHEDGE_API_TOKEN; null: the API takes no changes. */
   readonly token: string | null
+  /** AUTOHEDGE_HTTP_ALLOWED_HOSTS: names the server may be reached by besides its address. */
+  readonly allowedHosts?: ReadonlyArray<string>
   readonly mode: string
   readonly config: HedgeConfig
   readonly scheduleFile: string
@@ -56,6 +58,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
             host: bind.host,
             port: bind.port,
             token: o.token,
+            allowedHosts: o.allowedHosts,
             live,
             commands,
             schedule,

@@ -3,6 +3,7 @@
 import { Schema } from "effect"
 import { ScheduleSchema } from "../domain/schedule.ts"
 import { isIsoDate } from "../domain/time.ts"
+import { Baskets, BudgetPerBasket } from "../domain/bounds.ts"
 
 // ---- errors: every error body is { error, field? }
 
@@ -103,8 +104,8 @@ export const ManualBuyPayload = Schema.Struct({
 
 export const SessionPayload = Schema.Struct({
   date: IsoDate,
-  baskets: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
-  budgetPerBasket: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0))),
+  baskets: Schema.optionalKey(Baskets),
+  budgetPerBasket: Schema.optionalKey(BudgetPerBasket),
   autoHedgeEnabled: Schema.optionalKey(Schema.Boolean)
 })
 

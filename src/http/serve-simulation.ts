@@ -29,6 +29,8 @@ export interface ServeSimulationOptions {
   readonly port?: number
   /** The bearer token changes need. */
   readonly token: string
+  /** Names the server may be reached by besides its address (AUTOHEDGE_HTTP_ALLOWED_HOSTS). */
+  readonly allowedHosts?: ReadonlyArray<string>
   readonly config?: HedgeConfig
   /** The schedule PUT /api/hedge/schedule writes (default: a temporary copy of config/schedule.json). */
   readonly scheduleFile?: string
@@ -96,7 +98,7 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
   const commandLog: CommandLog = (level, message) => log(level, message)
   const commands = new OperatorCommands({ day: () => live.running(), log: commandLog, schedule, today: () => day.header.date })
   const now = () => live.running()?.context.now ?? first
-  const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, live, commands, schedule, now, log }).catch(async (e: unknown) => {
+  const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, allowedHosts: o.allowedHosts, live, commands, schedule, now, log }).catch(async (e: unknown) => {
     if (scratch !== null) await rm(scratch, { recursive: true, force: true })
     throw e
   })

@@ -10,11 +10,12 @@ import { extname, join, normalize, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Cause, Duration, Effect, Exit, Layer, Redacted, Result, Schema, Scope, type Types } from "effect"
-import { HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiError, HttpApiMiddleware } from "effect/http-api"
 import type { CommandRefused, OperatorCommands } from "../commands/operator.ts"
 import type { ScheduleStore } from "../commands/schedule-store.ts"
 import type { SessionPlans } from "../commands/session-plans.ts"
+import { MAX_JSON_DEPTH, tooDeepAt } from "../domain/bounded-json.ts"
 import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
 import { dateOf } from "../domain/time.ts"
 import { OperatorApi, OperatorAuth, ReadAuth, RequestErrors } from "./api.ts"
@@ -39,7 +40,67 @@ export interface OperatorServerOptions {
   readonly log: (level: "info" | "warn" | "error", message: string) => void
   /** Where the inspector page is (default: src/inspector/ beside this module). */
   readonly inspectorDir?: string | undefined
+  /** Host names the `Host` header may carry besides the bound address (AUTOHEDGE_HTTP_ALLOWED_HOSTS). */
+  readonly allowedHosts?: ReadonlyArray<string> | undefined
+  /** Tighter or looser limits than HTTP_LIMITS (tests). */
+  readonly limits?: Partial<HttpLimits> | undefined
 }
+
+/** What one client can hold of the server: request size, nesting, connections, time to send headers. */
+export interface HttpLimits {
+  /** Largest request body (a schedule is a few KiB); larger answers 413. */
+  readonly maxBodyBytes: number
+  /** Deepest JSON nesting of a body (a schedule needs 6); deeper answers 400 before it is parsed. */
+  readonly maxJsonDepth: number
+  /** Open connections at once (fifty inspector streams are measured in docs/operator-api.md); more are dropped. */
+  readonly maxConnections: number
+  /** A connection that has not sent its whole request head (or body) by then is closed. */
+  readonly headersTimeoutMs: number
+  readonly requestTimeoutMs: number
+}
+
+export const HTTP_LIMITS: HttpLimits = {
+  maxBodyBytes: 256 * 1024,
+  maxJsonDepth: MAX_JSON_DEPTH,
+  maxConnections: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000
+}
+
+/** AUTOHEDGE_HTTP_ALLOWED_HOSTS: comma-separated host names a browser may reach the server by. */
+export const allowedHostsFrom = (env: Record<string, string | undefined>): ReadonlyArray<string> =>
+  (env.AUTOHEDGE_HTTP_ALLOWED_HOSTS ?? "").split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "")
+
+const WILDCARD = new Set(["0.0.0.0", "::", "[::]"])
+const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"]
+
+/** The host name of a `Host` header ("127.0.0.1:8787" -> "127.0.0.1", "[::1]:80" -> "[::1]"), or null. */
+const hostNameOf = (header: string): string | null => {
+  try {
+    const url = new URL(`http://${header}`)
+    return url.username === "" && url.pathname === "/" && url.search === "" ? url.hostname.toLowerCase() : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Which `Host` headers the server answers: the bound address, its loopback names when it is loopback,
+ * and the allow-list. A page of another origin that rebinds its DNS name to this machine sends its own
+ * name, and is refused. Bound to every interface (0.0.0.0), any name is taken unless an allow-list is
+ * given: every request there needs the token anyway.
+ */
+const hostCheck = (bound: string, allowed: ReadonlyArray<string>): ((header: string | undefined) => boolean) => {
+  const host = bound.toLowerCase()
+  if (WILDCARD.has(host) && allowed.length === 0) return () => true
+  const names = new Set([host.includes(":") ? `[${host}]` : host, ...allowed.map((a) => a.toLowerCase()), ...(isLoopback(bound) ? LOOPBACK_NAMES : [])])
+  return (header) => {
+    const name = header === undefined ? null : hostNameOf(header)
+    return name !== null && names.has(name)
+  }
+}
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"])
 
 export interface OperatorServer {
   /** The page's address, `http://127.0.0.1:8787/`. */
@@ -253,7 +314,9 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
       : Effect.mapError(check(given), () => new ApiUnauthorized({ error: "reads on this server need the token: Authorization: Bearer <AUTOHEDGE_API_TOKEN>, or ?token= for a stream", field: "authorization" }))
   const ReadAuthLive = Layer.succeed(ReadAuth)({
     bearer: (effect, { credential }) => Effect.andThen(readCheck(Redacted.value(credential)), effect),
-    query: (effect, { credential }) => Effect.andThen(readCheck(Redacted.value(credential)), effect)
+    // Only a stream takes `?token=` (EventSource cannot send headers): a token in an address ends up in
+    // logs and histories, so no other read accepts one.
+    query: (effect, { credential, endpoint }) => Effect.andThen(readCheck(endpoint.identifier === "stream" ? Redacted.value(credential) : ""), effect)
   })
   const RequestErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(RequestErrors, (e, { endpoint }) =>
     // A response that does not encode is the server's own fault: it stays a 500.
@@ -308,8 +371,45 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
     ) as Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled>
   const ErrorsAsJson = HttpRouter.middleware(errorsAsJson, { global: true })
 
-  const server: Server = createServer()
-  const ServerLive = HttpRouter.serve(Layer.mergeAll(ApiLive, PageLive, ErrorsAsJson), { disableLogger: true, disableListenLog: true }).pipe(
+  // ---- what any request must be before anything reads it: for this host, small and shallow
+
+  const limits: HttpLimits = { ...HTTP_LIMITS, ...o.limits }
+  const hostAllowed = hostCheck(o.host, o.allowedHosts ?? [])
+  // Answered before the body is read: the connection is closed after, so no client reuses it mid-body.
+  const unread = { connection: "close" }
+  const tooLarge = jsonError(413, `body: larger than ${limits.maxBodyBytes} bytes`, "body", unread)
+  const guard = (effect: Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled>): Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled> =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const host = request.headers.host
+      if (!hostAllowed(host)) {
+        const allowed = o.allowedHosts === undefined || o.allowedHosts.length === 0 ? "" : " or AUTOHEDGE_HTTP_ALLOWED_HOSTS"
+        return Effect.succeed(jsonError(403, `host: ${JSON.stringify(host ?? "")} is not this server's address (${o.host}${allowed}); reach it by that name`, "host", unread))
+      }
+      if (!BODY_METHODS.has(request.method)) return effect
+      const length = Number(request.headers["content-length"] ?? 0)
+      if (length > limits.maxBodyBytes) return Effect.succeed(tooLarge)
+      // The body read here is kept by the request: the API's decoder reads the same text.
+      return request.text.pipe(
+        Effect.provideService(HttpIncomingMessage.MaxBodySize, BigInt(limits.maxBodyBytes) as never),
+        Effect.matchEffect({
+          onFailure: () => Effect.succeed(tooLarge),
+          onSuccess: (text) => {
+            const at = tooDeepAt(text, limits.maxJsonDepth)
+            return at < 0 ? effect : Effect.succeed(jsonError(400, `body: JSON nested deeper than ${limits.maxJsonDepth} levels (at character ${at})`, "body"))
+          }
+        })
+      )
+    }) as Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled>
+  const Guard = HttpRouter.middleware(guard, { global: true })
+
+  // Timeouts are checked every second (Node's default is every 30 s) so a half-open connection goes soon.
+  const server: Server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 })
+  server.maxConnections = limits.maxConnections
+  // Node times out a request head only once one has begun: a connection that sends nothing would stay.
+  // Until its first request arrives, a connection has the head's time limit; a stream, once asked, none.
+  server.on("connection", (socket) => socket.setTimeout(limits.headersTimeoutMs, () => socket.destroy()))
+  server.on("request", (request: { readonly socket: { setTimeout: (ms: number) => void } }) => request.socket.setTimeout(0))
+  const ServerLive = HttpRouter.serve(Layer.mergeAll(ApiLive, PageLive, Guard, ErrorsAsJson), { disableLogger: true, disableListenLog: true }).pipe(
     Layer.provide(NodeHttpServer.layer(() => server, { host: o.host, port: o.port, gracefulShutdownTimeout: Duration.seconds(1) }))
   )
   const scope = Scope.makeUnsafe()

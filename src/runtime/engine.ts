@@ -396,7 +396,7 @@ export class SessionEngine {
         yield* journal.update(clientOrderId, { status: "PENDING", message: "sent after reconciling: the broker did not have it" })
       } else {
         const sentAt = yield* MarketClock.use((c) => c.now)
-        yield* journal.record({ clientOrderId, hedgeId, side, symbol, strike, optionType, quantity, limitPrice, sentAt, status: "PENDING", brokerOrderId: null, message: null })
+        yield* journal.record({ clientOrderId, hedgeId, side, symbol, strike, optionType, quantity, limitPrice, sentAt, status: "PENDING", brokerOrderId: null, message: null, filledQuantity: 0, averagePrice: null })
       }
       return yield* broker.placeOrder(req).pipe(
         Effect.matchEffect({
@@ -432,7 +432,10 @@ export class SessionEngine {
           j.update(clientOrderId, {
             status: state.status === "filled" ? "FILLED" : state.status === "cancelled" ? "CANCELLED" : "REJECTED",
             brokerOrderId: state.orderId,
-            message: state.message ?? null
+            message: state.message ?? null,
+            // The fill as the broker answered it: what analytics and the day's records are built from.
+            filledQuantity: state.filledQuantity,
+            averagePrice: state.filledQuantity > 0 ? state.averagePrice : null
           })
         )
 

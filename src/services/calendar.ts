@@ -15,6 +15,7 @@ import {
   type ExchangeYear,
   type MarketCalendar
 } from "../domain/calendar.ts"
+import { parseBoundedJson } from "../domain/bounded-json.ts"
 import { WEEKDAYS } from "../domain/schedule.ts"
 import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
 import { isIsoDate, isWallTime } from "../domain/time.ts"
@@ -96,7 +97,7 @@ export const parseCalendarFile = (text: string, fileName: string): Effect.Effect
   Effect.gen(function*() {
     let json: unknown
     try {
-      json = JSON.parse(text)
+      json = parseBoundedJson(text)
     } catch (e) {
       return yield* new CalendarError({ message: `${fileName}: not valid JSON (${(e as Error).message})` })
     }

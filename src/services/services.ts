@@ -182,6 +182,18 @@ export interface OrderIntent {
   readonly status: OrderIntentStatus
   readonly brokerOrderId: string | null
   readonly message: string | null
+  /** Units filled and their average price per unit, as the broker last answered (0 and null before a fill). */
+  readonly filledQuantity: number
+  readonly averagePrice: number | null
+}
+
+/** What an answer from the broker changes in an intent. */
+export interface OrderIntentChange {
+  readonly status: OrderIntentStatus
+  readonly brokerOrderId?: string | null
+  readonly message?: string | null
+  readonly filledQuantity?: number
+  readonly averagePrice?: number | null
 }
 
 /**
@@ -194,10 +206,7 @@ export class OrderJournal extends Context.Service<OrderJournal, {
   /** Every intent of the session, in the order written. */
   readonly all: Effect.Effect<ReadonlyArray<OrderIntent>, JournalWriteFailed>
   readonly record: (intent: OrderIntent) => Effect.Effect<void, JournalWriteFailed>
-  readonly update: (
-    clientOrderId: string,
-    change: { readonly status: OrderIntentStatus; readonly brokerOrderId?: string | null; readonly message?: string | null }
-  ) => Effect.Effect<void, JournalWriteFailed>
+  readonly update: (clientOrderId: string, change: OrderIntentChange) => Effect.Effect<void, JournalWriteFailed>
 }>()("auto-hedge/services/OrderJournal") {}
 
 export type EngineServices = MarketClock | MarketData | Broker | MarginMonitor | StrategyFeed | Notifier | AuditLog | OrderJournal

@@ -11,7 +11,9 @@ import { parseRecordedDay } from "../../simulations/recorded-day.ts"
 
 const plan = niftyDayPlan([{ portfolio: "A", entryTime: "09:20:00", exitTime: "13:00:00", legs: [{ side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 }] }])
 const at = (t: string) => instantOf(plan.date, t)
-const chain = [{ strike: 24950, ce: 80.5, pe: 31.25 }, { strike: 25000, ce: 50, pe: null }]
+// Every strike within ±10 % of the spots below, as the format asks; one option not listed.
+const chain = Array.from({ length: 111 }, (_, i) => 22_500 + 50 * i).map((strike) =>
+  strike === 25_000 ? { strike, ce: 50, pe: null } : { strike, ce: Math.max(0.05, (25_000 - strike) / 2 + 50), pe: Math.max(0.05, (strike - 25_000) / 2 + 50) })
 let dir = ""
 afterEach(async () => {
   if (dir !== "") await rm(dir, { recursive: true, force: true })

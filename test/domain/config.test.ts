@@ -225,7 +225,42 @@ describe("validation", () => {
     expect(error.problems.map((p) => p.key)).toEqual([name])
   })
 
+  // Values that once ran for minutes or silently distorted a day (issue 19): each has a floor and a ceiling.
   it.each([
+    ["HEDGE_RECHECK_SECONDS", "0.000001"],
+    ["HEDGE_RECHECK_SECONDS", "0.5"],
+    ["HEDGE_RECHECK_SECONDS", "100000"],
+    ["HEDGE_FILL_TIMEOUT_SECONDS", "0.001"],
+    ["HEDGE_COOLDOWN_SECONDS", "99999999"],
+    ["HEDGE_LOOKAHEAD_MINUTES", "10000"],
+    ["HEDGE_MAX_COST_PER_DAY", "100000000000"],
+    ["HEDGE_MAX_PREMIUM", "99999"],
+    ["HEDGE_MAX_OTM_NIFTY", "1000000"],
+    ["HEDGE_MAX_REPRICES", "1000000"],
+    ["HEDGE_LOTS_PER_BASKET_NIFTY", "5000"],
+    ["DEFAULT_BASKETS", "30000000"],
+    ["DEFAULT_BUDGET_PER_BASKET", "0.0001"],
+    ["DEFAULT_BUDGET_PER_BASKET", "100000000000000"]
+  ])("rejects the implausible %s=%s in one line naming it and the bounds", (name, text) => {
+    const error = fail({ env: { [name]: text } })
+    expect(error.problems.map((p) => p.key)).toEqual([name])
+    const line = error.message.split("\n")[1]!
+    expect(line).toMatch(new RegExp(`^${name} = "${text.replace(".", "\\.")}": expected .*between`))
+  })
+
+  it("rejects implausible values in the file too, naming the key path and the value", () => {
+    const error = fail({ env: {}, ...file({ defaultBudgetPerBasket: 1e-300, maxHedgeCostPerDay: 1e308, recheckSeconds: 0.000001, marginConstants: { NIFTY: { "0DTE": { withoutHedge: 1e308 } } } }) })
+    expect(error.problems.map((p) => `${p.key} = ${p.value}`).sort()).toEqual(
+      ["defaultBudgetPerBasket = 1e-300", "marginConstants.NIFTY.0DTE.withoutHedge = 1e+308", "maxHedgeCostPerDay = 1e+308", "recheckSeconds = 0.000001"]
+    )
+  })
+
+  it.each([
+    ["HEDGE_RECHECK_SECONDS", "1"],
+    ["HEDGE_RECHECK_SECONDS", "22500"],
+    ["HEDGE_FILL_TIMEOUT_SECONDS", "1"],
+    ["DEFAULT_BASKETS", "10000"],
+    ["DEFAULT_BUDGET_PER_BASKET", "1000"],
     ["HEDGE_ENTRY_TRIGGER_PCT", "200"],
     ["HEDGE_LOOKAHEAD_MINUTES", "0"],
     ["HEDGE_COOLDOWN_SECONDS", "0"],
@@ -259,6 +294,16 @@ describe("validation", () => {
     )
     expect(error.problems.find((p) => p.key === "entryTriggerPct")!.value).toBe('"95"')
     expect(error.message).toContain("marginConstants.NIFTY.0DTE.withHedge = -1")
+  })
+
+  it("bounds the SPAN parameters too: a volatility written in percent is refused", () => {
+    const error = fail({ env: {}, ...file({ span: { indexVolAnnual: 12, extremeMoveMultiple: 1e9 } }) })
+    expect(error.problems.map((p) => `${p.key} = ${p.value}`).sort()).toEqual(["span.extremeMoveMultiple = 1000000000", "span.indexVolAnnual = 12"])
+  })
+
+  it("refuses a file nested 100,000 deep before parsing it, naming the file", () => {
+    const error = fail({ env: {}, fileText: '{"span":' + "[".repeat(100_000) + "]".repeat(100_000) + "}", fileName: "deep.json" })
+    expect(error.message).toBe("invalid configuration (1 problem):\ndeep.json: invalid JSON: nested deeper than 32 levels at position 39")
   })
 
   it("reports invalid JSON with the file name", () => {

@@ -237,8 +237,8 @@ describe("changes", () => {
       const base = `http://127.0.0.1:${port}/`
       expectError(await call(base, "api/hedge/status"), 401, "authorization")
       expect((await call(base, "api/hedge/status", { headers: bearer(TOKEN) })).status).toBe(200)
-      expect((await call(base, `api/inspector/utilisation?token=${TOKEN}`)).status).toBe(200)
-      expectError(await call(base, "api/inspector/utilisation?token=nope"), 401, "authorization")
+      expect((await call(base, "api/inspector/utilisation", { headers: bearer(TOKEN) })).status).toBe(200)
+      expectError(await call(base, "api/inspector/utilisation", { headers: bearer("nope-nope-nope-nope") }), 401, "authorization")
     } finally {
       await open.close()
     }

@@ -1,4 +1,5 @@
 // A small HTTP client for the operator API tests: JSON requests, and a Server-Sent Events reader.
+import { request } from "node:http"
 import { expect } from "vitest"
 
 export interface Reply {
@@ -93,3 +94,32 @@ export const readSse = async (
   }
   return events
 }
+
+export interface Answer {
+  readonly status: number
+  readonly body: { readonly error?: string; readonly field?: string }
+}
+
+/** One request with whatever headers (fetch will not send another Host), its body sent as given. */
+export const sendRaw = (token: string, url: string, o: { readonly method?: string; readonly path: string; readonly headers?: Record<string, string>; readonly body?: string; readonly chunked?: boolean }): Promise<Answer> =>
+  new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url)
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...o.headers }
+    if (o.body !== undefined) headers["content-type"] = "application/json"
+    if (o.body !== undefined && o.chunked !== true) headers["content-length"] = String(Buffer.byteLength(o.body))
+    const req = request({ host: hostname, port, method: o.method ?? "GET", path: o.path, headers }, (res) => {
+      let text = ""
+      res.setEncoding("utf8")
+      res.on("data", (c: string) => (text += c))
+      res.on("end", () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Answer["body"] })
+        } catch (e) {
+          reject(new Error(`${res.statusCode}: not JSON: ${text.slice(0, 200)} (${String(e)})`))
+        }
+      })
+    })
+    req.on("error", reject)
+    if (o.body !== undefined) req.write(o.body)
+    req.end()
+  })

@@ -3,7 +3,9 @@ import { readFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { gzipSync } from "node:zlib"
+import { createGzip, gzipSync } from "node:zlib"
+import { createWriteStream } from "node:fs"
+import { pipeline } from "node:stream/promises"
 import { Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { instantOf } from "../../src/domain/time.ts"
@@ -293,6 +295,21 @@ describe("malformed days are rejected with the line and key", () => {
     ["no tick at all", () => new Lines([EXAMPLE_LINES[0]!]).text(), 1, "time"],
     ["no tick, only a margin record", () => new Lines([EXAMPLE_LINES[0]!, EXAMPLE_LINES[marginLine - 1]!]).text(), 2, "time"],
     ["ends before 15:29:00", () => L().remove(tick1530).text(), tick1525, "time", "15:25:00"],
+    // implausible values (issue 19): each once gave a silently wrong report, an error naming nothing, or ran for minutes
+    ["thirty million baskets", () => L().edit(1, (h) => void (h.baskets = 30_000_000)).text(), 1, "baskets", "30000000"],
+    ["a budget per basket of 1e-300", () => L().edit(1, (h) => void (h.budgetPerBasket = 1e-300)).text(), 1, "budgetPerBasket", "1e-300"],
+    ["a budget per basket of 1e308", () => L().edit(1, (h) => void (h.budgetPerBasket = 1e308)).text(), 1, "budgetPerBasket", "1e+308"],
+    ["a lot size of a million", () => L().edit(1, (h) => void (h.lotSize = 1_000_000)).text(), 1, "lotSize", "1000000"],
+    ["a strike step of 1e9", () => L().edit(1, (h) => void (h.strikeStep = 1e9)).text(), 1, "strikeStep", "1000000000"],
+    ["lots per basket of a million", () => L().edit(1, (h) => void (h.entries[0].legs[0].lotsPerBasket = 1e6)).text(), 1, "entries[0].legs[0].lotsPerBasket", "1000000"],
+    ["an expiry in year 9999", () => L().edit(1, (h) => void (h.expiry = "9999-12-31")).text(), 1, "expiry", "within 366 days"],
+    ["an expiry a year and a day away", () => L().edit(1, (h) => void (h.expiry = "2027-02-05")).text(), 1, "expiry", "2027-02-05"],
+    ["an empty chain", () => L().edit(tick0925, (t) => void (t.chain = [])).text(), tick0925, "chain", "an empty chain"],
+    ["a chain far from spot", () => L().edit(tick0925, (t) => void (t.spot = t.spot * 3)).text(), tick0925, "chain", "±10 % of spot"],
+    ["a chain short of 10 % below spot", () => L().edit(tick0925, (t) => void t.chain.shift()).text(), tick0925, "chain", "±10 % of spot"],
+    ["a price of 1e300", () => L().edit(tick0925, (t) => void (t.chain[3][1] = 1e300)).text(), tick0925, "chain[3][1]", "1e+300"],
+    ["an array nested 100,000 deep", () => L().set(marginLine, "[".repeat(100_000) + "]".repeat(100_000)).text(), marginLine, "json", "nested deeper than"],
+    ["an object nested 100,000 deep in the header", () => L().set(1, '{"type":"day","x":' + '{"a":'.repeat(100_000) + "1" + "}".repeat(100_001)).text(), 1, "json", "nested deeper than"],
     ["ends before 15:29:00 with a later exit", () => L().remove(tick1530).insertAfter(tick1525, `{"type":"exit","time":"15:29:30","portfolio":"ITJ_NF_EXP 9","reason":"MANUAL"}`).text(), tick1525 + 1, "time", "15:25:00"]
   ]
 
@@ -349,6 +366,16 @@ describe("files", () => {
     expect(e).toBeInstanceOf(DayFileError)
     expect(e.message).toBe(`${file}:1: date: missing required key`)
   })
+
+  it("stops decompressing at the size cap: a gzip of 256 MiB (from a few hundred KiB) is refused, naming the file", async () => {
+    const bomb = path.join(dir, "bomb.jsonl.gz")
+    const spaces = Buffer.alloc(1024 * 1024, 0x20)
+    await pipeline(async function*() {
+      for (let i = 0; i < 256; i++) yield spaces
+    }, createGzip(), createWriteStream(bomb))
+    const e = await Effect.runPromise(Effect.flip(readRecordedDay(bomb)))
+    expect(e.message).toBe(`${bomb}:0: file: decompressed, the file is larger than 128 MiB: not a recorded day`)
+  }, 60_000)
 
   it("fails with line 0, key file when the file cannot be read", async () => {
     const missing = path.join(dir, "nope.jsonl")

@@ -41,6 +41,16 @@ forEachServer("engine store", (db) => {
     )
     expect(orders.map((o) => o.client_order_id).sort()).toEqual(r.orders.map((o) => o.clientOrderId).sort())
     expect(orders.every((o) => ["FILLED", "CANCELLED", "REJECTED", "ACCEPTED"].includes(o.status))).toBe(true)
+    // Every filled order carries its fill as the broker answered it.
+    const filled = (await Effect.runPromise(journal.all)).filter((o) => o.status === "FILLED")
+    expect(filled.length).toBeGreaterThan(0)
+    for (const o of filled) {
+      expect(o.filledQuantity).toBe(o.quantity)
+      expect(o.averagePrice).toBeGreaterThan(0)
+    }
+    const bought = r.report.hedges.filter((h) => h.boughtAt !== null)
+    const spent = filled.filter((o) => o.side === "BUY").reduce((sum, o) => sum + o.filledQuantity * o.averagePrice!, 0)
+    expect(spent).toBeCloseTo(bought.reduce((sum, h) => sum + h.paid, 0), 2)
     const latest = await Effect.runPromise(audit.latest)
     expect(latest?.seq).toBe(r.rows.at(-1)!.seq)
   })
@@ -80,5 +90,9 @@ forEachServer("engine store", (db) => {
     expect(engine.totalRecovered).toBeCloseTo(run.recovered, 2)
     expect(engine.peakUtilization).toBeCloseTo(run.peakUtilization, 2)
     expect(engine.breaches).toBe(run.breaches.length)
+    // The money comes from the journal's fills, not from the end-of-day summary rows.
+    await db.run(Effect.flatMap(SqlClient, (sql) => sql`DELETE FROM auto_hedge.active_hedges`.pipe(Effect.andThen(sql`DELETE FROM auto_hedge.hedge_transactions`))))
+    const fromFills = (await db.run(analytics(5))).find((r) => r.sessionDate === "2026-02-10" && r.policy === "engine" && r.mode === "simulation")!
+    expect(fromFills).toEqual(engine)
   }, 60_000)
 }, { migrated: true })
