@@ -53,6 +53,11 @@ export interface HedgeConfig {
   readonly maxOtmDistance: PerIndex<number>
   /** Most spent on hedges per day, rupees. */
   readonly maxHedgeCostPerDay: number
+  /**
+   * What one entry above 100 % of the budget costs the trader beyond the shortfall penalty, rupees:
+   * the value the objective J puts on a blocked or over-budget entry (src/domain/objective.ts).
+   */
+  readonly breachCostPerEntry: number
   /** Least time between two hedge actions (seconds). */
   readonly cooldownSeconds: number
   /**
@@ -114,6 +119,7 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   minOtmDistance: { NIFTY: 200, SENSEX: 500 },
   maxOtmDistance: { NIFTY: 1000, SENSEX: 2500 },
   maxHedgeCostPerDay: 50000,
+  breachCostPerEntry: 20000,
   cooldownSeconds: 120,
   recheckSeconds: 30,
   limitPriceBuffer: 0.1,
@@ -217,6 +223,7 @@ const scalarFields = {
   minPremium: Positive,
   maxPremium: Positive,
   maxHedgeCostPerDay: NonNegative,
+  breachCostPerEntry: NonNegative,
   cooldownSeconds: NonNegative,
   recheckSeconds: NonNegative,
   limitPriceBuffer: NonNegative,
@@ -238,6 +245,7 @@ const HedgeConfigFields = Schema.Struct({
   minOtmDistance: perIndex(NonNegative),
   maxOtmDistance: perIndex(Positive),
   maxHedgeCostPerDay: scalarFields.maxHedgeCostPerDay,
+  breachCostPerEntry: scalarFields.breachCostPerEntry,
   cooldownSeconds: scalarFields.cooldownSeconds,
   recheckSeconds: scalarFields.recheckSeconds,
   limitPriceBuffer: scalarFields.limitPriceBuffer,
@@ -270,6 +278,7 @@ export const HedgeConfigFileSchema = Schema.Struct({
   minOtmDistance: Schema.optionalKey(perIndexPatch(NonNegative)),
   maxOtmDistance: Schema.optionalKey(perIndexPatch(Positive)),
   maxHedgeCostPerDay: Schema.optionalKey(scalarFields.maxHedgeCostPerDay),
+  breachCostPerEntry: Schema.optionalKey(scalarFields.breachCostPerEntry),
   cooldownSeconds: Schema.optionalKey(scalarFields.cooldownSeconds),
   recheckSeconds: Schema.optionalKey(scalarFields.recheckSeconds),
   limitPriceBuffer: Schema.optionalKey(scalarFields.limitPriceBuffer),
@@ -327,6 +336,7 @@ const ENV_BINDINGS: ReadonlyArray<EnvBinding> = [
   { name: "HEDGE_MAX_OTM_NIFTY", path: ["maxOtmDistance", "NIFTY"], schema: fromEnv(Positive) },
   { name: "HEDGE_MAX_OTM_SENSEX", path: ["maxOtmDistance", "SENSEX"], schema: fromEnv(Positive) },
   { name: "HEDGE_MAX_COST_PER_DAY", path: ["maxHedgeCostPerDay"], schema: fromEnv(NonNegative) },
+  { name: "HEDGE_BREACH_COST_PER_ENTRY", path: ["breachCostPerEntry"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_COOLDOWN_SECONDS", path: ["cooldownSeconds"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_RECHECK_SECONDS", path: ["recheckSeconds"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_LIMIT_PRICE_BUFFER", path: ["limitPriceBuffer"], schema: fromEnv(NonNegative) },
