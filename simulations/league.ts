@@ -312,6 +312,6 @@ export const leagueMarkdown = (league: League): string =>
     `J = protection cost + breach cost; breach cost = est. penalty + ${rupees(league.config.breachCostPerEntry)} (breachCostPerEntry) per breached entry.`,
     "Protection cost: what each hedge cost beyond what selling it brought back (a hedge sold at a profit counts 0). Needless hedges: without them no entry's breach or shortfall would have been worse.",
     "Est. penalty: the clearing corporations' shortfall slabs on each day's peak margin above the budget.",
-    "Hindsight J bound: the least J any policy could reach knowing the whole day (prices too), a lower bound, not a target; schedule known: the least J knowing the entries and exits but trading at each entry's look-ahead prices. Both count the penalty at its lowest slab on the entry instants' peak; the bound's J is its plan's less the solver's gap (₹100 a day where it solved), its parts the plan's.",
+    "Hindsight J bound: the least J any policy could reach knowing the whole day (prices too), a lower bound, not a target; schedule known: the least J knowing the entries and exits but trading at each entry's look-ahead prices. Both count the penalty at its lowest slab on the entry instants' peak; lots may be fractional in both; the bound's J is its answer's less the solver's gap (₹1 a day where it solved).",
     "Budget: comfortable = no entry breaches unhedged; tight = some would, the protection-cost oracle keeps all under 100 %; short = even that oracle breaches."
   ].join("\n")

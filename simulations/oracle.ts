@@ -767,11 +767,8 @@ export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<
  */
 export const LOWEST_PENALTY_RATE = 0.005
 
-/**
- * Rupees within which the J oracles' plans are optimal: the solver stops once no plan can be better by
- * more, and the bound reported is the plan's J less this (proving the last rupee takes hours).
- */
-export const OBJECTIVE_GAP = 100
+/** Rupees within which the J oracles' answers are optimal; the bound reported is the answer's J less this. */
+export const OBJECTIVE_GAP = 1
 
 export interface ObjectiveOracleReport {
   readonly date: string
@@ -797,14 +794,14 @@ export interface ObjectiveOracleReport {
  */
 export const objectiveOracleDay = (day: RecordedDay, opts: OracleOptions, pricing: Pricing): Effect.Effect<ObjectiveOracleReport, OracleFailed> =>
   Effect.gen(function*() {
-    const { h, fail, setting, unhedged, marginOf } = yield* prepareDay(day, opts, pricing)
-    const { checks, prices, lotSize, budget } = setting
+    const { h, fail, setting, unhedged } = yield* prepareDay(day, opts, pricing)
+    const { checks, budget } = setting
     const breachCost = opts.config.breachCostPerEntry
     const unit = budget / 100
     const started = performance.now()
-    let chosen: ReadonlyArray<Interval> = []
+    let intervals: ReadonlyArray<Interval> = []
     let lots: ReadonlyMap<string, number> = new Map()
-    const solved = !unhedged.every((x) => x <= budget) && prices.length > 0
+    const solved = !unhedged.every((x) => x <= budget) && setting.prices.length > 0
     if (solved) {
       const all = formulate(setting, checks.map(() => true))
       // s: the highest shortfall at an entry, percent of the budget; w_e: entry e let go above 100 %.
@@ -820,24 +817,21 @@ export const objectiveOracleDay = (day: RecordedDay, opts: OracleOptions, pricin
         rows.push({ name: `short${e}`, terms: [...margin.terms, { variable: "s", coefficient: -1 }], upper: 100 - margin.constant })
         objective.push({ variable: `w${e}`, coefficient: breachCost })
       })
-      const solved = yield* solveMilp(problemOf(all, objective, rows, variables), { ...UNLIMITED, absoluteGap: OBJECTIVE_GAP }).pipe(Effect.mapError(fail))
-      if (solved.status === "infeasible") return yield* Effect.fail(fail({ message: "the objective problem is infeasible" }))
-      lots = lotsOf(all, solved.values)
-      chosen = all.intervals.filter((x) => (lots.get(x.name) ?? 0) > 0)
+      // Lots may be fractional, only the entries' flags branch: a relaxation, still a bound, solved in seconds (docs).
+      const problem = problemOf(all, objective, rows, variables)
+      const relaxed = { ...problem, variables: problem.variables.map((v) => (v.name.startsWith("x") ? { ...v, integer: false } : v)) }
+      const answer = yield* solveMilp(relaxed, { ...UNLIMITED, absoluteGap: OBJECTIVE_GAP }).pipe(Effect.mapError(fail))
+      if (answer.status === "infeasible") return yield* Effect.fail(fail({ message: "the objective problem is infeasible" }))
+      intervals = all.intervals
+      lots = new Map(all.intervals.map((x) => [x.name, Math.max(0, answer.values.get(x.name) ?? 0)] as const))
     }
     const solveMs = Math.round((performance.now() - started) * 10) / 10
-    // The plan's J from the truth margin itself at every entry.
-    let breaches = 0
-    let peak = 0
-    for (const [e, check] of checks.entries()) {
-      const held = chosen.filter((x) => x.i <= check.instant && check.instant <= x.j)
-      const hedges = held.map((x): Position => ({ ...prices[x.c]!.contract, quantity: lots.get(x.name)! * lotSize }))
-      const margin = held.length === 0 ? unhedged[e]! : yield* marginOf(check, netPositions([...check.positions, ...hedges]))
-      if (utilisationPct(margin, budget) > 100) breaches++
-      peak = Math.max(peak, margin)
-    }
-    const protectionCost = chosen.reduce((sum, x) => sum + lots.get(x.name)! * x.net, 0)
-    const objective = objectiveOf({ protectionCost, breaches, shortfallPenalty: LOWEST_PENALTY_RATE * Math.max(0, peak - budget) }, breachCost)
+    // The plan's J from the truth's linear form at every entry (exact for longs added, whole or not).
+    const held = intervals.filter((x) => lots.get(x.name)! > 1e-9)
+    const margins = checks.map((_, e) => (held.length === 0 ? unhedged[e]! : marginUnder(setting, held, lots, e)))
+    const peak = Math.max(0, ...margins)
+    const protectionCost = held.reduce((sum, x) => sum + lots.get(x.name)! * x.net, 0)
+    const objective = objectiveOf({ protectionCost, breaches: margins.filter((m) => utilisationPct(m, budget) > 100).length, shortfallPenalty: LOWEST_PENALTY_RATE * Math.max(0, peak - budget) }, breachCost)
     return {
       date: h.date,
       index: h.index,
@@ -846,10 +840,11 @@ export const objectiveOracleDay = (day: RecordedDay, opts: OracleOptions, pricin
       objective,
       lowerBound: solved ? Math.max(0, round2(objective.objective - OBJECTIVE_GAP)) : objective.objective,
       peakUtilization: utilisationPct(peak, budget),
-      hedgeCount: chosen.length,
+      hedgeCount: held.length,
       solveMs
     }
   })
+
 
 // ---------------------------------------------------------------------------------------------
 // Reporting
