@@ -297,7 +297,7 @@ const setMarkdown = (s: LeagueSet): Array<string> => {
     "",
     "J by budget level (breaches):",
     "",
-    ...table(["policy", ...levels.map((l) => `${l} (${s.levels.filter((x) => x === l).length} days)`)], byLevel),
+    ...table(["policy", ...levels.map((l) => `${l} (${s.levels.filter((x) => x === l).length} day${s.levels.filter((x) => x === l).length === 1 ? "" : "s"})`)], byLevel),
     "",
     "Per day: breaches / protection cost (hindsight bound: breaches / J)",
     "",

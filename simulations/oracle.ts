@@ -787,7 +787,7 @@ export interface ObjectiveOracleReport {
 }
 
 /**
- * The least J a plan can reach on this day (exact MILP): net protection cost + breachCostPerEntry per
+ * The least J a plan can reach on this day (a MILP whose lots may be fractional, solved to ₹1): net protection cost + breachCostPerEntry per
  * entry above 100 % + LOWEST_PENALTY_RATE × the highest shortfall at an entry, each entry free to be
  * let go. With hindsight prices it is a lower bound of every policy's J under the same candidates,
  * spend cap and fills; with decision prices it is what knowing the schedule (not the prices) is worth.
