@@ -2,10 +2,11 @@
 // tunes on it: it is run to check a change, never to choose one (simulations/validation/README.md).
 //   npx tsx simulations/write-validation.ts           # (re)write the files
 //   npx tsx simulations/write-validation.ts --check   # regenerate in memory, compare with the files
-// Its seed was never used in development. Each day type of the weekly schedule meets every regime
-// (5 day types and 6 regimes in turn: 30 consecutive days cover every pair) and every budget level
-// (one level per run of 6 days, so each level meets every regime, twice over the set). The files are
-// gzipped: what must match byte for byte is the text inside (gzip's own bytes depend on zlib).
+// Its seed was never used in development. A day type's j-th day (j = 0, 1, …) takes the j-th regime
+// in turn and the budget level (j + its weekday's number) in turn: every day type meets every regime
+// and every budget level, and every budget level every regime (a holiday skips a day without breaking
+// that). The files are gzipped: what must match byte for byte is the text inside (gzip's own bytes
+// depend on zlib).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -35,20 +36,28 @@ export const VALIDATION = {
   borrow: { Wednesday: "Friday" }
 } as const
 
-/** The i-th day's regime and budget level. */
-const regimeOf = (i: number): Regime => REGIMES[i % REGIMES.length]!
-const levelOf = (i: number): BudgetScale => LEVELS[Math.floor(i / REGIMES.length) % LEVELS.length]!
+const WEEKDAY_NUMBER: Readonly<Record<string, number>> = { Monday: 0, Tuesday: 1, Wednesday: 2, Thursday: 3, Friday: 4 }
+
+/** Regime and budget level of each day: the j-th day of a day type takes the j-th regime, level j + weekday. */
+const plan = (days: ReadonlyArray<{ readonly date: string; readonly weekday: string }>) => {
+  const seen = new Map<string, number>()
+  return days.map(({ date, weekday }) => {
+    const j = seen.get(weekday) ?? 0
+    seen.set(weekday, j + 1)
+    return { date, regime: REGIMES[j % REGIMES.length]! as Regime, level: LEVELS[(j + WEEKDAY_NUMBER[weekday]!) % LEVELS.length]! }
+  })
+}
 
 export const validationDays = (): Array<WeekFile> => {
   const schedule = readFileSync(join(CONFIG, "schedule.json"), "utf8")
   const calendar = Effect.runSync(parseHolidays(readFileSync(join(CONFIG, "holidays.json"), "utf8"), "config/holidays.json"))
   const common = { ...VALIDATION, schedule, holidays: calendar.holidays }
   // The dates first (they depend on the calendar only), then the days with a regime and level each.
-  const dates = generateTradingDays({ ...common, days: VALIDATION.days, tickSeconds: 3600 }).map((f) => f.date)
+  const days = plan(generateTradingDays({ ...common, days: VALIDATION.days, tickSeconds: 3600 }))
   return generateTradingDays({
     ...common,
-    regime: Object.fromEntries(dates.map((d, i) => [d, regimeOf(i)])),
-    budget: Object.fromEntries(dates.map((d, i) => [d, levelOf(i)]))
+    regime: Object.fromEntries(days.map((d) => [d.date, d.regime])),
+    budget: Object.fromEntries(days.map((d) => [d.date, d.level]))
   })
 }
 

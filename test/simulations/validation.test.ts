@@ -25,7 +25,10 @@ describe("the validation set (simulations/validation)", () => {
     const types = [...new Set(set.map(dayType))].sort()
     expect(types).toEqual(["Friday NIFTY 2DTE", "Monday NIFTY 1DTE", "Thursday SENSEX 0DTE", "Tuesday NIFTY 0DTE", "Wednesday NIFTY 4DTE"])
     for (const t of types) for (const r of REGIMES) expect(set.some((d) => dayType(d) === t && d.regime === r), `${t} ${r}`).toBe(true)
-    for (const b of ["comfortable", "standard", "lean", "short"]) for (const r of REGIMES) expect(set.some((d) => d.budget === b && d.regime === r), `${b} ${r}`).toBe(true)
+    for (const b of ["comfortable", "standard", "lean", "short"]) {
+      for (const r of REGIMES) expect(set.some((d) => d.budget === b && d.regime === r), `${b} ${r}`).toBe(true)
+      for (const t of types) expect(set.some((d) => d.budget === b && dayType(d) === t), `${b} ${t}`).toBe(true)
+    }
     // The level is the budget in the header: 15 baskets × ₹10 lakh × its factor.
     const short = set.find((d) => d.budget === "short")!
     expect(JSON.parse(short.text.slice(0, short.text.indexOf("\n"))).budgetPerBasket).toBe(550_000)
