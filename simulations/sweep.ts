@@ -24,6 +24,13 @@ export const parseSweep = (text: string): SweepAxis | string => {
   return { key, values }
 }
 
+/** Every `--sweep` flag, or the first that is wrong. */
+export const parseSweeps = (texts: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<SweepAxis>, Error> =>
+  Effect.forEach(texts, (text) => {
+    const axis = parseSweep(text)
+    return typeof axis === "string" ? Effect.fail(new Error(axis)) : Effect.succeed(axis)
+  })
+
 /** A value as a config file would hold it: a number, true / false, or else the text itself. */
 const valueOf = (text: string): unknown => {
   if (text === "true" || text === "false") return text === "true"

@@ -10,7 +10,7 @@ import { loadConfigFrom } from "../runtime/load-config.ts"
 import { generateWeek } from "../../simulations/generate-week.ts"
 import { toJson, toText } from "../../simulations/report.ts"
 import { POLICIES, TRUTHS, databaseStore, daySets, readDays, simulate, simulateDays, truthModelOf } from "../../simulations/simulate.ts"
-import { parseSweep, runSweep, sweepJson, sweepMarkdown, sweepSettings } from "../../simulations/sweep.ts"
+import { parseSweeps, runSweep, sweepJson, sweepMarkdown, sweepSettings } from "../../simulations/sweep.ts"
 import { leagueJson, leagueMarkdown, runLeague } from "../../simulations/league.ts"
 import { POLICY_NAMES, type PolicyName } from "../runtime/policies.ts"
 import { formatAnalytics } from "../../simulations/report.ts"
@@ -100,13 +100,7 @@ const simulateCommand = Command.make(
     const files = sets.flatMap((s) => s.files)
     if (sweep.length > 0) {
       if (compare || db || policy.length > 0) return yield* Effect.fail(new Error("--sweep: runs the engine in memory; leave out --compare, --policy and --db"))
-      const axes = []
-      for (const text of sweep) {
-        const axis = parseSweep(text)
-        if (typeof axis === "string") return yield* Effect.fail(new Error(axis))
-        axes.push(axis)
-      }
-      const settings = yield* sweepSettings(hedgeConfig, axes)
+      const settings = yield* sweepSettings(hedgeConfig, yield* parseSweeps(sweep))
       const rows = yield* runSweep(files, settings, hedgeConfig.breachCostPerEntry, truth, pool)
       return yield* Console.log(json ? JSON.stringify(sweepJson(rows), null, 2) : sweepMarkdown(rows, files.length, hedgeConfig.breachCostPerEntry))
     }
