@@ -60,6 +60,8 @@ export interface LeagueEntry {
   /** J and its parts per budget level (levels with no day are left out). */
   readonly byBudgetLevel: Partial<Record<BudgetLevel, ObjectiveParts & { readonly days: number }>>
   readonly days: ReadonlyArray<DayReport>
+  /** Per day: J and its parts, and the needless hedges. */
+  readonly perDay: ReadonlyArray<ObjectiveParts & { readonly needlessHedges: number; readonly needlessCost: number }>
 }
 
 /** A J oracle's days and totals (the hindsight bound, or the schedule-known plan at decision prices). */
@@ -131,6 +133,7 @@ const assembleSet = (name: string, results: ReadonlyArray<LeagueDayResult>, plan
     return {
       name: plan.name,
       days,
+      perDay: parts.map((p, i) => ({ ...p, needlessHedges: needless[i]!.needless.length, needlessCost: needless[i]!.needlessCost })),
       byBudgetLevel: byLevel(levels, parts),
       total: {
         ...totalsOf(days),
@@ -182,12 +185,10 @@ export const runLeague = (
     }
   })
 
-const levelsJson = (l: LeagueEntry["byBudgetLevel"]) => l
-
 /**
  * JSON: `policies` keyed by policy name, each with its `days` and totals over every set (J in
  * `total.objective`, its parts beside it); `bounds` the two J oracles; `sets` the same per set, with J
- * by budget level.
+ * by budget level and per day.
  */
 export const leagueJson = (league: League): unknown => {
   const names = league.sets[0]?.entries.map((e) => e.name) ?? []
@@ -237,8 +238,8 @@ export const leagueJson = (league: League): unknown => {
       league.sets.map((s) => [
         s.name,
         {
-          days: s.oracle.map((o, i) => ({ date: o.date, index: o.index, budgetLevel: s.levels[i] })),
-          policies: Object.fromEntries(s.entries.map((e) => [e.name, { total: e.total, byBudgetLevel: levelsJson(e.byBudgetLevel) }])),
+          days: s.oracle.map((o, i) => ({ date: o.date, index: o.index, budgetLevel: s.levels[i], hindsightBound: s.hindsight.days[i]!.lowerBound, scheduleKnown: s.decisions.days[i]!.objective.objective })),
+          policies: Object.fromEntries(s.entries.map((e) => [e.name, { total: e.total, byBudgetLevel: e.byBudgetLevel, perDay: e.perDay }])),
           bounds: { hindsight: { total: s.hindsight.total, byBudgetLevel: s.hindsight.byBudgetLevel }, decisions: { total: s.decisions.total, byBudgetLevel: s.decisions.byBudgetLevel } }
         }
       ])
