@@ -14,30 +14,39 @@ export interface PoolOptions {
 
 export const defaultThreads = (): number => Math.max(1, availableParallelism())
 
-/** Each file's outcome, in the order of `files`. */
-export const mapDays = async (files: ReadonlyArray<string>, job: DayJob, options: PoolOptions = {}): Promise<ReadonlyArray<DayOutcome>> => {
+/**
+ * Each file's outcome, in the order of `files`. A failure stops the run as a single-threaded one stops:
+ * no file after it is started, those started finish, so the first failure in file order is there and
+ * every outcome before it; the files never started have none.
+ */
+export const mapDays = async (files: ReadonlyArray<string>, job: DayJob, options: PoolOptions = {}): Promise<ReadonlyArray<DayOutcome | undefined>> => {
   const threads = Math.min(options.threads ?? defaultThreads(), files.length)
-  const outcomes = new Array<DayOutcome>(files.length)
+  const outcomes = new Array<DayOutcome | undefined>(files.length)
   if (threads <= 1) {
-    for (const [i, file] of files.entries()) outcomes[i] = await runDayJob(file, job)
+    for (const [i, file] of files.entries()) {
+      outcomes[i] = await runDayJob(file, job)
+      if (!outcomes[i]!.ok) break
+    }
     return outcomes
   }
   let next = 0
   let peak = 0
+  let failed = false
   const one = (worker: Worker) =>
     new Promise<void>((resolve, reject) => {
       const send = () => {
-        if (next >= files.length) return resolve()
+        if (next >= files.length || failed) return resolve()
         const index = next++
         worker.postMessage({ index, file: files[index] })
       }
       worker.on("message", (m: { index: number; outcome: DayOutcome; peakHeap: number }) => {
         outcomes[m.index] = m.outcome
+        failed ||= !m.outcome.ok
         peak = Math.max(peak, m.peakHeap)
         send()
       })
       worker.on("error", reject)
-      worker.on("exit", (code) => (next < files.length || code !== 0 ? reject(new Error(`a day worker stopped (exit code ${code})`)) : undefined))
+      worker.on("exit", (code) => reject(new Error(`a day worker stopped (exit code ${code})`)))
       send()
     })
   const workers = Array.from({ length: threads }, () => new Worker(new URL("./day-worker.mjs", import.meta.url), { workerData: { job }, execArgv: [] }))

@@ -12,7 +12,7 @@ import type { LeagueDayResult } from "./day-jobs.ts"
 import { mapDays, type PoolOptions } from "./day-pool.ts"
 import { oracleTotals, protectionCostOf, type ObjectiveOracleReport, type OracleReport } from "./oracle.ts"
 import { totalsOf, type Totals } from "./report.ts"
-import { SimulationFailed, type TruthName } from "./simulate.ts"
+import { failureOf, SimulationFailed, type TruthName } from "./simulate.ts"
 
 /**
  * How tight a day's budget is for its schedule, measured on the day itself: `comfortable` when no
@@ -168,7 +168,7 @@ export const runLeague = (
     const outcomes = yield* Effect.promise(() => mapDays(files, { kind: "league", plans, config, truth }, pool))
     const results: Array<LeagueDayResult> = []
     for (const [i, outcome] of outcomes.entries()) {
-      if (!outcome.ok) return yield* new SimulationFailed({ message: outcome.message })
+      if (outcome?.ok !== true) return yield* new SimulationFailed({ message: failureOf(outcome, files[i]!) })
       if (outcome.result.kind !== "league") return yield* new SimulationFailed({ message: `${files[i]}: not a league result` })
       const day = outcome.result.day
       const failed = day.plans.findIndex((p) => p.replayed.failure !== null)

@@ -7,6 +7,7 @@ import { marginModelOf, policyPlan, type PolicyName, type PolicyPlan } from "../
 import { dirname, normalize } from "node:path"
 import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "./recorded-day.ts"
 import { mapDays, type PoolOptions } from "./day-pool.ts"
+import type { DayOutcome } from "./day-jobs.ts"
 import { replayDay, type ReplayOptions } from "./replay.ts"
 import type { DayReport } from "../src/runtime/day-report.ts"
 import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../adapters/postgres/engine-store.ts"
@@ -69,9 +70,9 @@ export const simulateDays = (
   Effect.gen(function*() {
     const outcomes = yield* Effect.promise(() => mapDays(files, { kind: "simulate", policies, config, truth }, pool))
     // A bad file stops the run before any day (as readDays does); then policy by policy, day by day.
-    const bad = outcomes.find((o) => !o.ok)
-    if (bad !== undefined && !bad.ok) return yield* new SimulationFailed({ message: bad.message })
-    const runs = outcomes.map((o) => (o.ok && o.result.kind === "simulate" ? o.result.runs : []))
+    const bad = outcomes.findIndex((o) => o?.ok !== true)
+    if (bad >= 0) return yield* new SimulationFailed({ message: failureOf(outcomes[bad], files[bad]!) })
+    const runs = outcomes.map((o) => (o?.ok === true && o.result.kind === "simulate" ? o.result.runs : []))
     return yield* Effect.forEach(policies, (policy, p) =>
       Effect.gen(function*() {
         const name = policyPlan(policy, config).name
@@ -85,6 +86,10 @@ export const simulateDays = (
       })
     )
   })
+
+/** Why a day has no result: its own failure, or (never started) none to report. */
+export const failureOf = (outcome: DayOutcome | undefined, file: string): string =>
+  outcome === undefined ? `${file}: not run` : outcome.ok ? `${file}: no failure` : outcome.message
 
 /** Where a simulated day keeps its records: a database session, or (undefined) this process only. */
 type StoreFor<R> = (day: RecordedDay, policy: PolicyName) => Effect.Effect<

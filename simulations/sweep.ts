@@ -6,7 +6,7 @@ import { configKeyPaths, defaultConfig, loadConfig, type ConfigError, type Hedge
 import { objectivesOfDays, sumObjectives, type ObjectiveParts } from "../src/domain/objective.ts"
 import { mapDays, type PoolOptions } from "./day-pool.ts"
 import { protectionCostOf } from "./oracle.ts"
-import { SimulationFailed, type TruthName } from "./simulate.ts"
+import { failureOf, SimulationFailed, type TruthName } from "./simulate.ts"
 
 /** One `--sweep key=v1,v2` flag. */
 export interface SweepAxis {
@@ -84,7 +84,7 @@ export const runSweep = (
     const outcomes = yield* Effect.promise(() => mapDays(files, { kind: "sweep", configs: settings.map((s) => s.config), truth }, pool))
     const days = []
     for (const [d, o] of outcomes.entries()) {
-      if (!o.ok) return yield* new SimulationFailed({ message: o.message })
+      if (o?.ok !== true) return yield* new SimulationFailed({ message: failureOf(o, files[d]!) })
       if (o.result.kind !== "sweep") return yield* new SimulationFailed({ message: `${files[d]}: not a sweep result` })
       days.push(o.result.runs)
     }

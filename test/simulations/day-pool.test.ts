@@ -21,7 +21,20 @@ describe("days on worker threads", () => {
   it("report a bad file by its name and line, as the single-threaded run does", async () => {
     const outcomes = await mapDays(["package.json", files[0]!], { kind: "simulate", policies: ["none"], config: defaultConfig, truth: "span" }, { threads: 2 })
     expect(outcomes[0]).toMatchObject({ ok: false, message: expect.stringMatching(/^package\.json:1: /) })
+    // Both started at once on two threads; on one, nothing after the bad file is started.
     expect(outcomes[1]!.ok).toBe(true)
+    const one = await mapDays(["package.json", files[0]!], { kind: "simulate", policies: ["none"], config: defaultConfig, truth: "span" }, { threads: 1 })
+    expect(one[0]).toEqual(outcomes[0])
+    expect(one[1]).toBeUndefined()
+  })
+
+  it("stop giving out days after a failure: the days before it and the failure are reported", async () => {
+    const many = [files[0]!, "package.json", ...Array.from({ length: 6 }, () => files[1]!)]
+    const outcomes = await mapDays(many, { kind: "simulate", policies: ["none"], config: defaultConfig, truth: "span" }, { threads: 2 })
+    expect(outcomes[0]!.ok).toBe(true)
+    expect(outcomes[1]!.ok).toBe(false)
+    // At most the day in flight on the other thread ran after the failure was known.
+    expect(outcomes.filter((o) => o !== undefined).length).toBeLessThanOrEqual(4)
   })
 })
 
