@@ -6,7 +6,10 @@ import { Worker } from "node:worker_threads"
 import { runDayJob, type DayJob, type DayOutcome } from "./day-jobs.ts"
 
 export interface PoolOptions {
-  /** Worker threads (default: one per core); 1 runs every day on this thread, one after another. */
+  /**
+   * Worker threads (default: one per core, fewer when there are too few days to be worth a worker); 1
+   * runs every day on this thread, one after another.
+   */
   readonly threads?: number
   /** Called with the highest heap any worker used, bytes (after the last day). */
   readonly onPeakHeap?: (bytes: number) => void
@@ -15,12 +18,19 @@ export interface PoolOptions {
 export const defaultThreads = (): number => Math.max(1, availableParallelism())
 
 /**
+ * Days a worker should have before one is worth starting (a worker loads the sources and the solver
+ * again: about a second and a half of CPU): a plain replay of a day under a few policies is shorter
+ * than that, a league day or a sweep day is not.
+ */
+const DAYS_PER_WORKER: Readonly<Record<DayJob["kind"], number>> = { simulate: 4, league: 1, sweep: 1 }
+
+/**
  * Each file's outcome, in the order of `files`. A failure stops the run as a single-threaded one stops:
  * no file after it is started, those started finish, so the first failure in file order is there and
  * every outcome before it; the files never started have none.
  */
 export const mapDays = async (files: ReadonlyArray<string>, job: DayJob, options: PoolOptions = {}): Promise<ReadonlyArray<DayOutcome | undefined>> => {
-  const threads = Math.min(options.threads ?? defaultThreads(), files.length)
+  const threads = Math.min(options.threads ?? Math.min(defaultThreads(), Math.ceil(files.length / DAYS_PER_WORKER[job.kind])), files.length)
   const outcomes = new Array<DayOutcome | undefined>(files.length)
   if (threads <= 1) {
     for (const [i, file] of files.entries()) {
