@@ -11,9 +11,14 @@ export interface PoolOptions {
    * runs every day on this thread, one after another.
    */
   readonly threads?: number
-  /** Called with the highest heap any worker used, bytes (after the last day). */
-  readonly onPeakHeap?: (bytes: number) => void
+  /** After the last day: the largest footprint (heap and buffers) a worker reported, bytes, and the workers replaced. */
+  readonly onMemory?: (memory: { readonly peakFootprint: number; readonly recycled: number }) => void
+  /** Replace a worker whose footprint passes this after a day (default RECYCLE_BYTES). */
+  readonly recycleBytes?: number
 }
+
+/** A worker whose heap and buffers pass this after a day is replaced before the next. */
+export const RECYCLE_BYTES = 192 * 1024 * 1024
 
 export const defaultThreads = (): number => Math.max(1, availableParallelism())
 
@@ -42,29 +47,45 @@ export const mapDays = async (files: ReadonlyArray<string>, job: DayJob, options
   let next = 0
   let peak = 0
   let failed = false
-  const one = (worker: Worker) =>
-    new Promise<void>((resolve, reject) => {
-      const send = () => {
-        if (next >= files.length || failed) return resolve()
-        const index = next++
-        worker.postMessage({ index, file: files[index] })
+  let recycled = 0
+  const start = () => new Worker(new URL("./day-worker.mjs", import.meta.url), { workerData: { job }, execArgv: [] })
+  const ask = (worker: Worker, index: number) =>
+    new Promise<{ outcome: DayOutcome; footprint: number }>((resolve, reject) => {
+      const off = () => {
+        worker.off("message", onMessage)
+        worker.off("error", reject)
+        worker.off("exit", onExit)
       }
-      worker.on("message", (m: { index: number; outcome: DayOutcome; peakHeap: number }) => {
-        outcomes[m.index] = m.outcome
-        failed ||= !m.outcome.ok
-        peak = Math.max(peak, m.peakHeap)
-        send()
-      })
+      const onMessage = (m: { outcome: DayOutcome; footprint: number }) => (off(), resolve(m))
+      const onExit = (code: number) => (off(), reject(new Error(`a day worker stopped (exit code ${code})`)))
+      worker.on("message", onMessage)
       worker.on("error", reject)
-      worker.on("exit", (code) => reject(new Error(`a day worker stopped (exit code ${code})`)))
-      send()
+      worker.on("exit", onExit)
+      worker.postMessage({ index, file: files[index] })
     })
-  const workers = Array.from({ length: threads }, () => new Worker(new URL("./day-worker.mjs", import.meta.url), { workerData: { job }, execArgv: [] }))
-  try {
-    await Promise.all(workers.map(one))
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()))
+  // A slot hands out days in file order to its worker while there are any and nothing has failed; a
+  // worker grown past RECYCLE_BYTES (the solver's memory never shrinks) is replaced by a fresh one.
+  const slot = async () => {
+    let worker: Worker | undefined
+    try {
+      while (next < files.length && !failed) {
+        worker ??= start()
+        const index = next++
+        const { outcome, footprint } = await ask(worker, index)
+        outcomes[index] = outcome
+        failed ||= !outcome.ok
+        peak = Math.max(peak, footprint)
+        if (footprint > (options.recycleBytes ?? RECYCLE_BYTES)) {
+          await worker.terminate()
+          worker = undefined
+          recycled++
+        }
+      }
+    } finally {
+      await worker?.terminate()
+    }
   }
-  options.onPeakHeap?.(peak)
+  await Promise.all(Array.from({ length: threads }, slot))
+  options.onMemory?.({ peakFootprint: peak, recycled })
   return outcomes
 }

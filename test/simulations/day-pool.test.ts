@@ -10,12 +10,16 @@ const files = ["simulations/days/2026-02-10-NIFTY.jsonl", "simulations/days/2026
 describe("days on worker threads", () => {
   it("give the same reports, in the files' order, as one thread", async () => {
     const run = (threads: number) => Effect.runPromise(simulateDays(files, ["engine", "none"], defaultConfig, "span", { threads }))
-    let peak = 0
-    const [one, two] = [await run(1), await Effect.runPromise(simulateDays(files, ["engine", "none"], defaultConfig, "span", { threads: 2, onPeakHeap: (b) => (peak = b) }))]
+    let memory = { peakFootprint: 0, recycled: 0 }
+    const [one, two] = [await run(1), await Effect.runPromise(simulateDays(files, ["engine", "none"], defaultConfig, "span", { threads: 2, onMemory: (m) => (memory = m) }))]
     expect(JSON.stringify(two)).toBe(JSON.stringify(one))
+    // Workers replaced after every day (a 1-byte limit) change nothing either.
+    const recycled = await Effect.runPromise(simulateDays([...files, ...files], ["none"], defaultConfig, "span", { threads: 2, recycleBytes: 1, onMemory: (m) => (memory = m) }))
+    expect(memory.recycled).toBe(4)
+    expect(JSON.stringify(recycled[0]!.days.slice(2))).toBe(JSON.stringify(recycled[0]!.days.slice(0, 2)))
     expect(one[0]!.days.map((d) => d.date)).toEqual(["2026-02-10", "2026-02-09"])
-    // The workers measured their heap (the memory figure of the README).
-    expect(peak).toBeGreaterThan(0)
+    // The workers measured their footprint (the memory figure of the README).
+    expect(memory.peakFootprint).toBeGreaterThan(0)
   })
 
   it("report a bad file by its name and line, as the single-threaded run does", async () => {
