@@ -18,7 +18,7 @@ export interface PoolOptions {
 }
 
 /** A worker whose heap and buffers pass this after a day is replaced before the next. */
-export const RECYCLE_BYTES = 192 * 1024 * 1024
+export const RECYCLE_BYTES = 240 * 1024 * 1024
 
 export const defaultThreads = (): number => Math.max(1, availableParallelism())
 
