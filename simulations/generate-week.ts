@@ -32,7 +32,22 @@ interface GenerateOptions {
   readonly model?: MarketModel
   /** Which strikes each tick lists (default "day"; see generator.ts). */
   readonly chainStrikes?: ChainStrikes
+  /**
+   * The day's budget against its schedule: one level for every day, or per day keyed by date or weekday
+   * name; a day without one has budgetPerBasket as given (byte for byte as before the levels existed).
+   */
+  readonly budget?: BudgetScale | Partial<Record<string, BudgetScale>>
 }
+
+/**
+ * Budget levels of generated days: the factor on budgetPerBasket. With the bundled schedule and the
+ * v2 market, `comfortable` leaves every entry under 100 % unhedged, `short` is too small for the
+ * schedule even hedged as well as hindsight allows within the spend cap (measured in
+ * simulations/validation/README.md).
+ */
+export const BUDGET_SCALES = { comfortable: 3, standard: 1, lean: 0.8, short: 0.55 } as const
+export type BudgetScale = keyof typeof BUDGET_SCALES
+export const isBudgetScale = (s: string): s is BudgetScale => Object.hasOwn(BUDGET_SCALES, s)
 
 export interface GenerateWeekOptions extends GenerateOptions {
   /** The Monday the week starts on (YYYY-MM-DD). */
@@ -68,6 +83,8 @@ export interface WeekFile {
   /** Trading days from the date to the expiry (0 on an expiry day). */
   readonly dte: number
   readonly regime: Regime
+  /** The budget level it was given, if any. */
+  readonly budget: BudgetScale | null
   readonly seed: number
   /** What was drawn for the day (not in the file). */
   readonly meta: DayMeta
@@ -81,6 +98,14 @@ const regimeFor = (option: GenerateOptions["regime"], date: string, weekday: Wee
   const r = option[date] ?? option[weekday]
   if (r !== undefined && !isRegime(r)) throw new RangeError(`unknown regime ${String(r)}`)
   return r
+}
+
+const budgetFor = (option: GenerateOptions["budget"], date: string, weekday: Weekday): BudgetScale | undefined => {
+  if (option === undefined) return undefined
+  if (typeof option === "string") return option
+  const b = option[date] ?? option[weekday]
+  if (b !== undefined && !isBudgetScale(b)) throw new RangeError(`unknown budget level ${String(b)}`)
+  return b
 }
 
 const parsed = (schedule: string | Schedule): Schedule =>
@@ -113,6 +138,8 @@ const generatePlanned = (
       Math.round(INDEX_LEVELS[index] * (1 + 0.03 * (2 * createRng(deriveSeed(options.seed, "level", index)).uniform() - 1)) * 100) / 100
     const regime = regimeFor(options.regime, date, weekday)
     const expiry = weeklyExpiryOf(index, date, holidaysOf(index))
+    const level = budgetFor(options.budget, date, weekday)
+    const budgetPerBasket = options.budgetPerBasket ?? 1_000_000
     const generated = generateDay({
       date,
       index,
@@ -121,7 +148,7 @@ const generatePlanned = (
       strikeStep: strikeStepOf(instruments, index),
       tickSeconds: options.tickSeconds ?? 60,
       baskets: options.baskets ?? 15,
-      budgetPerBasket: options.budgetPerBasket ?? 1_000_000,
+      budgetPerBasket: level === undefined ? budgetPerBasket : Math.round(budgetPerBasket * BUDGET_SCALES[level]),
       entries: day.entries,
       seed,
       previousClose,
@@ -140,6 +167,7 @@ const generatePlanned = (
       expiry: generated.header.expiry,
       dte: tradingDaysBetween(date, expiry, holidaysOf(index)),
       regime: generated.meta.regime,
+      budget: level ?? null,
       seed,
       meta: generated.meta
     }

@@ -10,6 +10,7 @@ import { type Milp, type MilpRow, type MilpTerm, type MilpVariable, solveLpRelax
 import { legPositions, utilisationPct } from "../src/domain/projection.ts"
 import { hedgeBandOf, hedgeCandidates, type HedgeBand, shortContracts } from "../src/domain/selection.ts"
 import { instantOf, MARKET_CLOSE, wallTimeOf } from "../src/domain/time.ts"
+import { objectiveOf, type ObjectiveParts, protectionCostOf as protectionCostOfHedges, type HedgeOutlay } from "../src/domain/objective.ts"
 import type { RecordedDay, TickRecord } from "./recorded-day.ts"
 import type { Totals } from "./report.ts"
 
@@ -84,7 +85,7 @@ export class OracleFailed extends Schema.TaggedError<OracleFailed>()("OracleFail
 
 const keyOf = (strike: number, optionType: OptionType) => `${optionType}${strike}`
 
-interface EntryCheck {
+export interface EntryCheck {
   readonly portfolio: string
   readonly at: number
   /** Index into the distinct entry instants. */
@@ -94,7 +95,7 @@ interface EntryCheck {
   readonly positions: ReadonlyArray<Position>
 }
 
-interface DayPlay {
+export interface DayPlay {
   readonly checks: ReadonlyArray<EntryCheck>
   readonly instants: ReadonlyArray<number>
   /** Short contracts held at each tick (after the strategy events at or before it). */
@@ -106,7 +107,7 @@ interface DayPlay {
  * exits at exit records or scheduled exit times, entries before exits at one instant), and the
  * positions the world holds at each entry: legs struck at the ATM of the last tick at or before it.
  */
-const playDay = (day: RecordedDay): DayPlay | string => {
+export const playDay = (day: RecordedDay): DayPlay | string => {
   const h = day.header
   const exitedEarly = new Map(day.exits.map((e) => [e.portfolio, e.at]))
   const events: Array<{ at: number; kind: "entered" | "exited"; portfolio: string }> = []
@@ -242,6 +243,55 @@ const hedgePrices = (day: RecordedDay, play: DayPlay, band: HedgeBand, minExitPr
     out.push({ contract, key, buy, sell })
   }
   return out
+}
+
+/**
+ * The prices of a planner that knows the day's schedule but trades only at its own decision instants:
+ * each entry's look-ahead (the last tick at or before entry time − lookaheadMinutes) to buy, with the
+ * candidates in the band there; the first tick after the last entry a hedge is held for to sell (at
+ * the minimum exit price or above, else its value at the close, as the hedge machine lets it expire).
+ */
+const decisionPrices = (day: RecordedDay, play: DayPlay, band: HedgeBand, config: HedgeConfig): ReadonlyArray<ContractPrices> => {
+  const h = day.header
+  const { instants } = play
+  const lookahead = config.lookaheadMinutes * 60_000
+  const tickAtOrBefore = (at: number) => {
+    let t = 0
+    while (t + 1 < day.ticks.length && day.ticks[t + 1]!.at <= at) t++
+    return t
+  }
+  const decisionTicks = instants.map((at) => tickAtOrBefore(at - lookahead))
+  const contracts = new Map<string, { contract: Contract; buy: Array<Fill | undefined> }>()
+  decisionTicks.forEach((t, k) => {
+    const tick = day.ticks[t]!
+    for (const c of hedgeCandidates(tick.chain, tick.spot, band, ["CE", "PE"], play.shortsAtTick[t])) {
+      const key = keyOf(c.strike, c.optionType)
+      let row = contracts.get(key)
+      if (row === undefined) {
+        row = { contract: { strike: c.strike, optionType: c.optionType, expiry: h.expiry }, buy: new Array<Fill | undefined>(instants.length).fill(undefined) }
+        contracts.set(key, row)
+      }
+      row.buy[k] = { price: c.ltp, tick: t }
+    }
+  })
+  const closeAt = instantOf(h.date, MARKET_CLOSE)
+  const closeTick = [...day.ticks].reverse().find((t) => t.at <= closeAt) ?? day.ticks[day.ticks.length - 1]!
+  const expiryDay = h.expiry === h.date
+  return [...contracts.keys()].sort().map((key) => {
+    const { contract, buy } = contracts.get(key)!
+    const atClose: Fill = {
+      price: expiryDay ? Math.max(0, contract.optionType === "CE" ? closeTick.spot - contract.strike : contract.strike - closeTick.spot) : 0,
+      tick: -1
+    }
+    const sell = instants.map((at): Fill => {
+      const t = day.ticks.findIndex((tick) => tick.at > at)
+      const tick = day.ticks[t]
+      if (tick === undefined || (expiryDay && tick.at >= closeAt)) return atClose
+      const p = priceIn(new Map(tick.chain.map((r) => [r.strike, r] as const)), contract.strike, contract.optionType)
+      return p !== null && p > 0 && p >= config.minExitPrice ? { price: p, tick: t } : atClose
+    })
+    return { contract, key, buy, sell }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,23 +633,27 @@ const solvePlan = (st: Setting) =>
 const round2 = (x: number) => Math.round(x * 100) / 100
 
 /** The hindsight oracle of one recorded day. */
-export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<OracleReport, OracleFailed> =>
+/** Which prices a plan trades at: the best the fill model allows (hindsight), or its decision instants'. */
+export type Pricing = "hindsight" | "decisions"
+
+/** A day made ready for a solve: the entries, the prices, the truth's linear form at every entry. */
+const prepareDay = (day: RecordedDay, opts: OracleOptions, pricing: Pricing) =>
   Effect.gen(function*() {
     const h = day.header
     const fail = (e: { readonly message: string }) => new OracleFailed({ message: `oracle ${h.date} ${h.index}: ${e.message}` })
     const { config, truth } = opts
     const linear = truth.linear
     if (linear === undefined) {
-      return yield* fail({ message: `the truth margin model "${truth.name}" has no linear form; the oracle needs MarginModel.linear` })
+      return yield* Effect.fail(fail({ message: `the truth margin model "${truth.name}" has no linear form; the oracle needs MarginModel.linear` }))
     }
     const budget = h.baskets * h.budgetPerBasket
     const lotSize = h.lotSize
     const triggerMargin = (config.entryTriggerPct / 100) * budget
     const band = hedgeBandOf(config, h.index)
     const played = playDay(day)
-    if (typeof played === "string") return yield* fail({ message: played })
+    if (typeof played === "string") return yield* Effect.fail(fail({ message: played }))
     const { checks, instants } = played
-    const prices = instants.length === 0 ? [] : hedgePrices(day, played, band, config.minExitPrice)
+    const prices = instants.length === 0 ? [] : pricing === "hindsight" ? hedgePrices(day, played, band, config.minExitPrice) : decisionPrices(day, played, band, config)
 
     const queryOf = (check: EntryCheck, positions: ReadonlyArray<Position>): MarginQuery => ({
       index: h.index,
@@ -617,19 +671,26 @@ export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<
     // The linear form at every entry, over the contracts that could be held by then.
     const forms: Array<{ readonly form: LinearMargin; readonly asked: ReadonlyArray<number> }> = []
     for (const check of checks) {
-      const asked = prices.flatMap((p, c) => (p.buy[check.instant] === undefined ? [] : [c]))
+      const asked = prices.flatMap((p, c) => (p.buy.slice(0, check.instant + 1).some((b) => b !== undefined) ? [c] : []))
       const form = yield* linear(queryOf(check, check.positions), asked.map((c) => prices[c]!.contract)).pipe(Effect.mapError(fail))
       if (form.perUnit.length !== asked.length) {
-        return yield* fail({ message: `the linear form of "${truth.name}" has ${form.perUnit.length} contracts, asked for ${asked.length}` })
+        return yield* Effect.fail(fail({ message: `the linear form of "${truth.name}" has ${form.perUnit.length} contracts, asked for ${asked.length}` }))
       }
       forms.push({ form, asked })
     }
     const unhedged: Array<number> = []
     for (const check of checks) unhedged.push(yield* marginOf(check, check.positions))
+    const setting: Setting = { checks, instants, prices, forms, lotSize, cap: config.maxHedgeCostPerDay, budget, triggerMargin }
+    return { h, fail, setting, unhedged, marginOf }
+  })
 
+export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<OracleReport, OracleFailed> =>
+  Effect.gen(function*() {
+    const { h, fail, setting, unhedged, marginOf } = yield* prepareDay(day, opts, "hindsight")
+    const { config, truth } = opts
+    const { checks, instants, prices, lotSize, budget, triggerMargin } = setting
     // With every entry at or under the trigger unhedged, the empty plan is optimal: no plan costs less than 0.
     const started = performance.now()
-    const setting: Setting = { checks, instants, prices, forms, lotSize, cap: config.maxHedgeCostPerDay, budget, triggerMargin }
     const { intervals, lots, variables } = unhedged.every((x) => x <= triggerMargin) || prices.length === 0
       ? { intervals: [], lots: new Map<string, number>(), variables: 0 }
       : yield* solvePlan(setting).pipe(Effect.mapError(fail))
@@ -697,6 +758,95 @@ export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<
   })
 
 // ---------------------------------------------------------------------------------------------
+// Oracles on the objective J
+
+/**
+ * The shortfall penalty the J oracles count: the lowest slab (0.5 %) on the day's highest shortfall at
+ * an entry instant. Every policy's penalty is at least this (its slab is 0.5 % or more, and its peak is
+ * taken over every instant), so it keeps the hindsight J oracle a lower bound.
+ */
+export const LOWEST_PENALTY_RATE = 0.005
+
+/** Rupees within which the J oracles' answers are optimal; the bound reported is the answer's J less this. */
+export const OBJECTIVE_GAP = 1
+
+export interface ObjectiveOracleReport {
+  readonly date: string
+  readonly index: IndexName
+  readonly budget: number
+  /** "hindsight": the best prices the fill model allows; "decisions": each entry's look-ahead instant's. */
+  readonly pricing: Pricing
+  /** J of the plan as the bound counts it (penalty: LOWEST_PENALTY_RATE on the highest entry shortfall). */
+  readonly objective: ObjectiveParts
+  /** No plan's J is below this: the plan's J less the solver's gap (OBJECTIVE_GAP) when it solved. */
+  readonly lowerBound: number
+  /** Highest utilisation over the entry instants with the plan's hedges (percent). */
+  readonly peakUtilization: number
+  readonly hedgeCount: number
+  readonly solveMs: number
+}
+
+/**
+ * The least J a plan can reach on this day (a MILP whose lots may be fractional, solved to ₹1): net protection cost + breachCostPerEntry per
+ * entry above 100 % + LOWEST_PENALTY_RATE × the highest shortfall at an entry, each entry free to be
+ * let go. With hindsight prices it is a lower bound of every policy's J under the same candidates,
+ * spend cap and fills; with decision prices it is what knowing the schedule (not the prices) is worth.
+ */
+export const objectiveOracleDay = (day: RecordedDay, opts: OracleOptions, pricing: Pricing): Effect.Effect<ObjectiveOracleReport, OracleFailed> =>
+  Effect.gen(function*() {
+    const { h, fail, setting, unhedged } = yield* prepareDay(day, opts, pricing)
+    const { checks, budget } = setting
+    const breachCost = opts.config.breachCostPerEntry
+    const unit = budget / 100
+    const started = performance.now()
+    let intervals: ReadonlyArray<Interval> = []
+    let lots: ReadonlyMap<string, number> = new Map()
+    const solved = !unhedged.every((x) => x <= budget) && setting.prices.length > 0
+    if (solved) {
+      const all = formulate(setting, checks.map(() => true))
+      // s: the highest shortfall at an entry, percent of the budget; w_e: entry e let go above 100 %.
+      const variables: Array<MilpVariable> = [{ name: "s", lower: 0, upper: Number.POSITIVE_INFINITY, integer: false }]
+      const rows: Array<MilpRow> = []
+      const objective: Array<MilpTerm> = [...netObjective(all), { variable: "s", coefficient: LOWEST_PENALTY_RATE * unit }]
+      checks.forEach((_, e) => {
+        const excess = (all.most[e]! - budget) / unit
+        if (excess <= 0) return
+        const margin = all.margins[e]!
+        variables.push({ name: `w${e}`, lower: 0, upper: 1, integer: true })
+        rows.push(limitRow(all, e, budget, unit, { name: `w${e}`, size: excess }))
+        rows.push({ name: `short${e}`, terms: [...margin.terms, { variable: "s", coefficient: -1 }], upper: 100 - margin.constant })
+        objective.push({ variable: `w${e}`, coefficient: breachCost })
+      })
+      // Lots may be fractional, only the entries' flags branch: a relaxation, still a bound, solved in seconds (docs).
+      const problem = problemOf(all, objective, rows, variables)
+      const relaxed = { ...problem, variables: problem.variables.map((v) => (v.name.startsWith("x") ? { ...v, integer: false } : v)) }
+      const answer = yield* solveMilp(relaxed, { ...UNLIMITED, absoluteGap: OBJECTIVE_GAP }).pipe(Effect.mapError(fail))
+      if (answer.status === "infeasible") return yield* Effect.fail(fail({ message: "the objective problem is infeasible" }))
+      intervals = all.intervals
+      lots = new Map(all.intervals.map((x) => [x.name, Math.max(0, answer.values.get(x.name) ?? 0)] as const))
+    }
+    const solveMs = Math.round((performance.now() - started) * 10) / 10
+    // The plan's J from the truth's linear form at every entry (exact for longs added, whole or not).
+    const held = intervals.filter((x) => lots.get(x.name)! > 1e-9)
+    const margins = checks.map((_, e) => (held.length === 0 ? unhedged[e]! : marginUnder(setting, held, lots, e)))
+    const peak = Math.max(0, ...margins)
+    const protectionCost = held.reduce((sum, x) => sum + lots.get(x.name)! * x.net, 0)
+    const objective = objectiveOf({ protectionCost, breaches: margins.filter((m) => utilisationPct(m, budget) > 100).length, shortfallPenalty: LOWEST_PENALTY_RATE * Math.max(0, peak - budget) }, breachCost)
+    return {
+      date: h.date,
+      index: h.index,
+      budget,
+      pricing,
+      objective,
+      lowerBound: solved ? Math.max(0, round2(objective.objective - OBJECTIVE_GAP)) : objective.objective,
+      peakUtilization: utilisationPct(peak, budget),
+      hedgeCount: held.length,
+      solveMs
+    }
+  })
+
+
+// ---------------------------------------------------------------------------------------------
 // Reporting
 
 /** The oracle's days in the shape the simulator totals a policy's days (simulations/report.ts). */
@@ -718,5 +868,4 @@ export const oracleTotals = (reports: ReadonlyArray<OracleReport>): Totals => ({
  * below zero (a hedge sold above its price is a trading gain, not cheaper protection). The oracle's
  * netSpend is at most this for any policy that kept every entry at or under the trigger within the cap.
  */
-export const protectionCostOf = (day: { readonly hedges: ReadonlyArray<{ readonly paid: number; readonly received: number }> }): number =>
-  round2(day.hedges.reduce((s, x) => s + Math.max(0, x.paid - x.received), 0))
+export const protectionCostOf = (day: { readonly hedges: ReadonlyArray<HedgeOutlay> }): number => protectionCostOfHedges(day.hedges)

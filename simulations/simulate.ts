@@ -4,7 +4,10 @@ import { Effect, Schema } from "effect"
 import type { HedgeConfig } from "../src/domain/config.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
 import { marginModelOf, policyPlan, type PolicyName, type PolicyPlan } from "../src/runtime/policies.ts"
+import { dirname, normalize } from "node:path"
 import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "./recorded-day.ts"
+import { mapDays, type PoolOptions } from "./day-pool.ts"
+import type { DayOutcome } from "./day-jobs.ts"
 import { replayDay, type ReplayOptions } from "./replay.ts"
 import type { DayReport } from "../src/runtime/day-report.ts"
 import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../adapters/postgres/engine-store.ts"
@@ -37,6 +40,56 @@ export const readDays = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyAr
     for (const file of files) days.push({ file, day: yield* readRecordedDay(file) })
     return days
   })
+
+/**
+ * The day files of the paths given, as sets: a directory is a set of its own, loose files are grouped
+ * by their directory. Nothing is read yet (each day is read where it is run).
+ */
+export const daySets = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<{ readonly name: string; readonly files: ReadonlyArray<string> }>, DayFileError> =>
+  Effect.gen(function*() {
+    const sets = new Map<string, Array<string>>()
+    for (const path of paths) {
+      const files = yield* listDayFiles([path])
+      const name = files.length === 1 && files[0] === path ? dirname(normalize(path)) : normalize(path).replace(/\/+$/, "")
+      sets.set(name, [...(sets.get(name) ?? []), ...files])
+    }
+    return [...sets].map(([name, files]) => ({ name, files }))
+  })
+
+/**
+ * `simulate` in memory over worker threads (day-pool.ts): the same runs as `simulate`, each day read by
+ * the thread that runs it. On a failure, the one the single-threaded run would have met first.
+ */
+export const simulateDays = (
+  files: ReadonlyArray<string>,
+  policies: ReadonlyArray<PolicyName>,
+  config: HedgeConfig,
+  truth: TruthName,
+  pool: PoolOptions = {}
+): Effect.Effect<ReadonlyArray<PolicyRun>, SimulationFailed> =>
+  Effect.gen(function*() {
+    const outcomes = yield* Effect.promise(() => mapDays(files, { kind: "simulate", policies, config, truth }, pool))
+    // A bad file stops the run before any day (as readDays does); then policy by policy, day by day.
+    const bad = outcomes.findIndex((o) => o?.ok !== true)
+    if (bad >= 0) return yield* new SimulationFailed({ message: failureOf(outcomes[bad], files[bad]!) })
+    const runs = outcomes.map((o) => (o?.ok === true && o.result.kind === "simulate" ? o.result.runs : []))
+    return yield* Effect.forEach(policies, (policy, p) =>
+      Effect.gen(function*() {
+        const name = policyPlan(policy, config).name
+        const reports = []
+        for (const [d, file] of files.entries()) {
+          const r = runs[d]![p]!
+          if (r.report === null) return yield* new SimulationFailed({ message: `${file} (${name}): ${r.failure}` })
+          reports.push(r.report)
+        }
+        return { policy: name, days: reports, total: totalsOf(reports) }
+      })
+    )
+  })
+
+/** Why a day has no result: its own failure, or (never started) none to report. */
+export const failureOf = (outcome: DayOutcome | undefined, file: string): string =>
+  outcome === undefined ? `${file}: not run` : outcome.ok ? `${file}: no failure` : outcome.message
 
 /** Where a simulated day keeps its records: a database session, or (undefined) this process only. */
 type StoreFor<R> = (day: RecordedDay, policy: PolicyName) => Effect.Effect<

@@ -9,7 +9,8 @@ import { formatSchedule, loadScheduleFile } from "../domain/schedule.ts"
 import { loadConfigFrom } from "../runtime/load-config.ts"
 import { generateWeek } from "../../simulations/generate-week.ts"
 import { toJson, toText } from "../../simulations/report.ts"
-import { POLICIES, TRUTHS, databaseStore, readDays, simulate, truthModelOf } from "../../simulations/simulate.ts"
+import { POLICIES, TRUTHS, databaseStore, daySets, readDays, simulate, simulateDays, truthModelOf } from "../../simulations/simulate.ts"
+import { parseSweeps, runSweep, sweepJson, sweepMarkdown, sweepSettings } from "../../simulations/sweep.ts"
 import { leagueJson, leagueMarkdown, runLeague } from "../../simulations/league.ts"
 import { POLICY_NAMES, type PolicyName } from "../runtime/policies.ts"
 import { formatAnalytics } from "../../simulations/report.ts"
@@ -78,11 +79,16 @@ const simulateCommand = Command.make(
       Flag.withDefault(false)
     ),
     config: configFlag,
+    sweep: Flag.String("sweep").pipe(
+      Flag.withDescription("key=v1,v2,…: the engine under every combination of the values given (repeat for more keys): J, breaches and needless spend per setting"),
+      Flag.atLeast(0)
+    ),
+    threads: Flag.Int("threads").pipe(Flag.withDescription("worker threads the days run on (default: one per core)"), Flag.optional),
     serve: Flag.Boolean("serve").pipe(Flag.withDescription("replay one day into the inspector page and the operator API (paced at --speed), serving until Ctrl-C"), Flag.withDefault(false)),
     speed: Flag.String("speed").pipe(Flag.withDescription("with --serve: market time per wall time (600: a day in about 40 s), or max"), Flag.optional),
     http: Flag.String("http").pipe(Flag.withDescription(`with --serve: where to serve, HOST:PORT (default ${DEFAULT_HTTP})`), Flag.optional)
   },
-  Effect.fn(function*({ paths, policy, compare, truth, json, alerts, db, resume, config, serve, speed, http }) {
+  Effect.fn(function*({ paths, policy, compare, truth, json, alerts, db, resume, config, sweep, threads, serve, speed, http }) {
     const policies = yield* parsePolicies(policy)
     const hedgeConfig = yield* loadConfigFrom(process.env, Option.getOrUndefined(config))
     if (serve) {
@@ -90,18 +96,30 @@ const simulateCommand = Command.make(
       return yield* serveFromCli({ paths, speed: Option.getOrElse(speed, () => "600"), http: Option.getOrElse(http, () => DEFAULT_HTTP), config: hedgeConfig })
     }
     if (Option.isSome(speed) || Option.isSome(http)) return yield* Effect.fail(new Error(`${Option.isSome(speed) ? "--speed" : "--http"}: only with --serve`))
-    const days = yield* readDays(paths)
-    const truthModel = truthModelOf(truth, hedgeConfig)
+    const pool = Option.isSome(threads) ? { threads: threads.value } : {}
+    if (Option.isSome(threads) && !(threads.value >= 1)) return yield* Effect.fail(new Error(`--threads: must be at least 1, got ${threads.value}`))
+    const sets = yield* daySets(paths)
+    const files = sets.flatMap((s) => s.files)
+    if (sweep.length > 0) {
+      if (compare || db || policy.length > 0) return yield* Effect.fail(new Error("--sweep: runs the engine in memory; leave out --compare, --policy and --db"))
+      const settings = yield* sweepSettings(hedgeConfig, yield* parseSweeps(sweep))
+      const rows = yield* runSweep(files, settings, hedgeConfig.breachCostPerEntry, truth, pool)
+      return yield* Console.log(json ? JSON.stringify(sweepJson(rows), null, 2) : sweepMarkdown(rows, files.length, hedgeConfig.breachCostPerEntry))
+    }
     if (compare) {
       if (db || policy.length > 0) return yield* Effect.fail(new Error("--compare: runs every policy in memory; leave out --policy and --db"))
-      const league = yield* runLeague(days, hedgeConfig, truthModel)
+      const league = yield* runLeague(sets, hedgeConfig, truth, pool)
       return yield* Console.log(json ? JSON.stringify(leagueJson(league), null, 2) : leagueMarkdown(league))
     }
     if (resume && !db) return yield* Effect.fail(new Error("--resume: needs --db (a run is resumed from the database)"))
     const kill = faultKillAfterCalls(process.env)
+    const truthModel = truthModelOf(truth, hedgeConfig)
+    // The database and fault injection run in this process, one day after another; otherwise, in parallel.
     const runs = db
-      ? yield* inDatabase(simulate(days, policies, hedgeConfig, databaseStore(resume), kill, truthModel), { asynchronousCommit: true })
-      : yield* simulate(days, policies, hedgeConfig, undefined, kill, truthModel)
+      ? yield* inDatabase(simulate(yield* readDays(files), policies, hedgeConfig, databaseStore(resume), kill, truthModel), { asynchronousCommit: true })
+      : kill !== undefined
+      ? yield* simulate(yield* readDays(files), policies, hedgeConfig, undefined, kill, truthModel)
+      : yield* simulateDays(files, policies, hedgeConfig, truth, pool)
     yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs, { alerts }))
   })
 ).pipe(Command.withDescription("Replay recorded days through the engine and compare policies"))

@@ -55,6 +55,11 @@ export interface HedgeConfig {
   readonly maxOtmDistance: PerIndex<number>
   /** Most spent on hedges per day, rupees. */
   readonly maxHedgeCostPerDay: number
+  /**
+   * What one entry above 100 % of the budget costs the trader beyond the shortfall penalty, rupees:
+   * the value the objective J puts on a blocked or over-budget entry (src/domain/objective.ts).
+   */
+  readonly breachCostPerEntry: number
   /** Least time between two hedge actions (seconds). */
   readonly cooldownSeconds: number
   /**
@@ -116,6 +121,7 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   minOtmDistance: { NIFTY: 200, SENSEX: 500 },
   maxOtmDistance: { NIFTY: 1000, SENSEX: 2500 },
   maxHedgeCostPerDay: 50000,
+  breachCostPerEntry: 20000,
   cooldownSeconds: 120,
   recheckSeconds: 30,
   limitPriceBuffer: 0.1,
@@ -227,6 +233,7 @@ const scalarFields = {
   minOtmDistance: between(0, 50_000),
   maxOtmDistance: above(0, 50_000),
   maxHedgeCostPerDay: between(0, MAX_RUPEES),
+  breachCostPerEntry: between(0, MAX_RUPEES),
   cooldownSeconds: Seconds,
   recheckSeconds: RecheckSeconds,
   limitPriceBuffer: between(0, 10_000),
@@ -249,6 +256,7 @@ const HedgeConfigFields = Schema.Struct({
   minOtmDistance: perIndex(scalarFields.minOtmDistance),
   maxOtmDistance: perIndex(scalarFields.maxOtmDistance),
   maxHedgeCostPerDay: scalarFields.maxHedgeCostPerDay,
+  breachCostPerEntry: scalarFields.breachCostPerEntry,
   cooldownSeconds: scalarFields.cooldownSeconds,
   recheckSeconds: scalarFields.recheckSeconds,
   limitPriceBuffer: scalarFields.limitPriceBuffer,
@@ -281,6 +289,7 @@ export const HedgeConfigFileSchema = Schema.Struct({
   minOtmDistance: Schema.optionalKey(perIndexPatch(scalarFields.minOtmDistance)),
   maxOtmDistance: Schema.optionalKey(perIndexPatch(scalarFields.maxOtmDistance)),
   maxHedgeCostPerDay: Schema.optionalKey(scalarFields.maxHedgeCostPerDay),
+  breachCostPerEntry: Schema.optionalKey(scalarFields.breachCostPerEntry),
   cooldownSeconds: Schema.optionalKey(scalarFields.cooldownSeconds),
   recheckSeconds: Schema.optionalKey(scalarFields.recheckSeconds),
   limitPriceBuffer: Schema.optionalKey(scalarFields.limitPriceBuffer),
@@ -338,6 +347,7 @@ const ENV_BINDINGS: ReadonlyArray<EnvBinding> = [
   { name: "HEDGE_MAX_OTM_NIFTY", path: ["maxOtmDistance", "NIFTY"], schema: fromEnv(scalarFields.maxOtmDistance) },
   { name: "HEDGE_MAX_OTM_SENSEX", path: ["maxOtmDistance", "SENSEX"], schema: fromEnv(scalarFields.maxOtmDistance) },
   { name: "HEDGE_MAX_COST_PER_DAY", path: ["maxHedgeCostPerDay"], schema: fromEnv(scalarFields.maxHedgeCostPerDay) },
+  { name: "HEDGE_BREACH_COST_PER_ENTRY", path: ["breachCostPerEntry"], schema: fromEnv(scalarFields.breachCostPerEntry) },
   { name: "HEDGE_COOLDOWN_SECONDS", path: ["cooldownSeconds"], schema: fromEnv(scalarFields.cooldownSeconds) },
   { name: "HEDGE_RECHECK_SECONDS", path: ["recheckSeconds"], schema: fromEnv(scalarFields.recheckSeconds) },
   { name: "HEDGE_LIMIT_PRICE_BUFFER", path: ["limitPriceBuffer"], schema: fromEnv(scalarFields.limitPriceBuffer) },

@@ -17,22 +17,41 @@ describe("the policy league table", () => {
     expect(reference).toMatchObject({ policy: "engine", estimate: "constants", selection: "greedy", foresight: false, polling: { everyMs: 30_000 } })
   })
 
-  it("reports each policy with the plain simulate totals, measured against the oracle", async () => {
-    const league = await Effect.runPromise(runLeague([{ file, day }], defaultConfig, truthModelOf("span", defaultConfig)))
-    const json = leagueJson(league) as { policies: Record<string, { days: Array<unknown>; total: Record<string, number | null> }> }
+  it("reports each policy with the plain simulate totals, J and its parts, measured against the oracles", async () => {
+    const league = await Effect.runPromise(runLeague([{ name: "simulations/days", files: [file] }], defaultConfig, "span", { threads: 1 }))
+    const json = leagueJson(league) as {
+      policies: Record<string, { days: Array<unknown>; total: Record<string, number | null> }>
+      bounds: Record<string, { total: Record<string, number> }>
+      sets: Record<string, { policies: Record<string, { byBudgetLevel: Record<string, { objective: number }> }> }>
+    }
     expect(Object.keys(json.policies)).toEqual(["engine", "engine-constants", "engine-broker", "reference", "static", "none", "oracle"])
     const oracle = json.policies.oracle!.total
+    const bound = json.bounds.hindsight!.total
     for (const [name, p] of Object.entries(json.policies)) {
       expect(p.days).toHaveLength(1)
-      for (const field of [...totalsFields, "protectionCost", "spendVsOracle", "avoidableBreaches", "shortfallPenalty"]) expect(p.total, `${name}.${field}`).toHaveProperty(field)
+      for (const field of [...totalsFields, "protectionCost", "spendVsOracle", "avoidableBreaches"]) expect(p.total, `${name}.${field}`).toHaveProperty(field)
+      if (name === "oracle") continue
       // The oracle breaches least of every policy that keeps to the spend cap and the candidates.
       if (name.startsWith("engine") || name === "reference") expect(p.total.breaches!).toBeGreaterThanOrEqual(oracle.breaches!)
+      // J and its parts add up; no policy's J is below the hindsight bound.
+      const t = p.total as Record<string, number>
+      expect(t.breachValue).toBe(t.breaches! * defaultConfig.breachCostPerEntry)
+      expect(t.breachCost).toBeCloseTo(t.shortfallPenalty! + t.breachValue!, 2)
+      expect(t.objective).toBeCloseTo(t.protectionCost! + t.breachCost!, 2)
+      expect(t.objective, name).toBeGreaterThanOrEqual(bound.lowerBound!)
+      expect(t.needlessCost).toBeLessThanOrEqual(t.protectionCost! + 0.01)
+      // One day, one budget level: its J is the total's.
+      const levels = Object.values(json.sets["simulations/days"]!.policies[name]!.byBudgetLevel)
+      expect(levels).toHaveLength(1)
+      expect(levels[0]!.objective).toBe(t.objective)
     }
     // In the simulator the broker's basket margin is the simulated broker's: the same decisions as SPAN.
     expect(json.policies["engine-broker"]!.total).toEqual(json.policies.engine!.total)
     expect(json.policies.none!.total.hedges).toBe(0)
+    expect(json.policies.none!.total.objective).toBe(json.policies.none!.total.breachCost)
     const text = leagueMarkdown(league)
-    expect(text).toMatch(/^\| policy \| net spend \| protection cost \| ÷ oracle \| breaches \|/)
+    expect(text).toMatch(/^### simulations\/days: 1 days/)
+    expect(text).toContain("| policy | J | protection cost | breach cost | breaches |")
     expect(text).toContain("| 2026-02-10 NIFTY |")
   })
 })
