@@ -33,6 +33,7 @@ import { holdPerInstant } from "./held-market.ts"
 import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
 import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
+import { auditWithDeadline, brokerWithDeadline, feedWithDeadline, journalWithDeadline, marginWithDeadline, marketWithDeadline, notifierWithDeadline, wallTimers } from "../runtime/deadlines.ts"
 import type { OperatorSource } from "../commands/operator.ts"
 import type { SessionPlan } from "../commands/session-plans.ts"
 import type { DayAttachment } from "../http/live-day.ts"
@@ -186,9 +187,12 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const model = marginModelOf(settings.config.marginEstimate, settings.config, () => makeOpenAlgoMarginModel(client, openalgo.positions))
     const enabled = o.operator?.plans.get(day.date)?.autoHedgeEnabled
     const trading = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled }).trading
-    const sessionId = yield* openSession(trading, "engine", false).pipe(Effect.mapError(failed("opening the day's session in the database")))
-    const audit = loggedAudit(yield* postgresAuditLog(sessionId), log)
-    const journal = yield* postgresOrderJournal(sessionId)
+    // Every outside call has its deadline (config `deadlines`): a database, broker or feed that stops
+    // answering fails the call as a refused connection would, so the engine halts or degrades, never waits.
+    const d = settings.config.deadlines
+    const sessionId = yield* openSession(trading, "engine", false).pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("opening the day's session in the database")))
+    const audit = auditWithDeadline(loggedAudit(yield* postgresAuditLog(sessionId), log), d.databaseSeconds, wallTimers)
+    const journal = journalWithDeadline(yield* postgresOrderJournal(sessionId), d.databaseSeconds, wallTimers)
     const accountMargin = makeOpenAlgoMarginMonitor(client)
     const { broker, marginMonitor } = yield* brokerFor(settings, openalgo, accountMargin, market, plan, sessionId)
     const watcher = new PositionWatcher(plan)
@@ -200,11 +204,11 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
     const services = Context.make(MarketClock, marketClock).pipe(
-      Context.add(MarketData, market),
-      Context.add(Broker, broker),
-      Context.add(MarginMonitor, peak.monitor),
-      Context.add(StrategyFeed, feed),
-      Context.add(Notifier, logNotifier(log)),
+      Context.add(MarketData, marketWithDeadline(market, d.marketDataSeconds, wallTimers)),
+      Context.add(Broker, brokerWithDeadline(broker, d.brokerSeconds, wallTimers)),
+      Context.add(MarginMonitor, marginWithDeadline(peak.monitor, d.brokerSeconds, wallTimers)),
+      Context.add(StrategyFeed, feedWithDeadline(feed, d.brokerSeconds, wallTimers)),
+      Context.add(Notifier, notifierWithDeadline(logNotifier(log), d.notifierSeconds, wallTimers)),
       Context.add(AuditLog, audit),
       Context.add(OrderJournal, journal)
     ) as Context.Context<EngineServices>
@@ -260,9 +264,13 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       peak: peak.value(),
       rows: yield* audit.trail
     })
-    yield* writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(Effect.mapError(failed("storing the day's records")))
+    yield* writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("storing the day's records")))
     log.write("info", "daemon", "day done", { hedges: report.hedges.length, grossSpend: report.grossSpend, recovered: report.recovered, netSpend: report.netSpend, peakUtilization: report.peakUtilization, digest: report.auditDigest })
   }).pipe(Effect.catchTag("AuditWriteFailed", (e) => Effect.fail(new DaemonError({ message: `database: ${e.message}` }))))
+
+/** A database statement's deadline, for the day's own statements (the engine's stores have theirs). */
+const databaseDeadline = (seconds: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.timeoutOrElse(effect, { duration: seconds * 1000, orElse: () => Effect.fail({ message: `the database did not answer within ${seconds} s` }) })
 
 /** The day's engine watched by the operator API, and the operator's actions delivered to it. */
 const operatorHooks = (operator: DaemonOperator, day: Omit<DayAttachment, "engine">) => ({
