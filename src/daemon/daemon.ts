@@ -33,6 +33,7 @@ import { holdPerInstant } from "./held-market.ts"
 import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
 import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
+import { Watchdog, type WatchdogKind } from "../runtime/watchdog.ts"
 import { auditWithDeadline, brokerWithDeadline, feedWithDeadline, journalWithDeadline, marginWithDeadline, marketWithDeadline, notifierWithDeadline, wallTimers } from "../runtime/deadlines.ts"
 import type { OperatorSource } from "../commands/operator.ts"
 import type { SessionPlan } from "../commands/session-plans.ts"
@@ -190,8 +191,9 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     // Every outside call has its deadline (config `deadlines`): a database, broker or feed that stops
     // answering fails the call as a refused connection would, so the engine halts or degrades, never waits.
     const d = settings.config.deadlines
+    const watchdog = new Watchdog(settings.config.watchdog, () => clock.now(), clock.speed ?? 1)
     const sessionId = yield* openSession(trading, "engine", false).pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("opening the day's session in the database")))
-    const audit = auditWithDeadline(loggedAudit(yield* postgresAuditLog(sessionId), log), d.databaseSeconds, wallTimers)
+    const audit = watchdog.watchWrites(auditWithDeadline(loggedAudit(yield* postgresAuditLog(sessionId), log), d.databaseSeconds, wallTimers))
     const journal = journalWithDeadline(yield* postgresOrderJournal(sessionId), d.databaseSeconds, wallTimers)
     const accountMargin = makeOpenAlgoMarginMonitor(client)
     const { broker, marginMonitor } = yield* brokerFor(settings, openalgo, accountMargin, market, plan, sessionId)
@@ -203,11 +205,12 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     }
     const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
+    const watchedMarket = watchdog.watchMarket(marketWithDeadline(market, d.marketDataSeconds, wallTimers))
     const services = Context.make(MarketClock, marketClock).pipe(
-      Context.add(MarketData, marketWithDeadline(market, d.marketDataSeconds, wallTimers)),
-      Context.add(Broker, brokerWithDeadline(broker, d.brokerSeconds, wallTimers)),
-      Context.add(MarginMonitor, marginWithDeadline(peak.monitor, d.brokerSeconds, wallTimers)),
-      Context.add(StrategyFeed, feedWithDeadline(feed, d.brokerSeconds, wallTimers)),
+      Context.add(MarketData, watchedMarket),
+      Context.add(Broker, watchdog.watchBroker(brokerWithDeadline(broker, d.brokerSeconds, wallTimers))),
+      Context.add(MarginMonitor, watchdog.watchBroker(marginWithDeadline(peak.monitor, d.brokerSeconds, wallTimers))),
+      Context.add(StrategyFeed, watchdog.watchBroker(feedWithDeadline(feed, d.brokerSeconds, wallTimers))),
       Context.add(Notifier, notifierWithDeadline(logNotifier(log), d.notifierSeconds, wallTimers)),
       Context.add(AuditLog, audit),
       Context.add(OrderJournal, journal)
@@ -230,6 +233,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       if (onGrid) recordedUpTo = Math.floor(at / (record!.everySeconds * 1000)) * record!.everySeconds * 1000
       await recordInstant(recorder, from, log).catch((e: unknown) => log.write("error", "recorder", `recording failed: ${e instanceof Error ? e.message : String(e)}`))
     }
+    const patrol = patrolOf(watchdog, instant, logNotifier(log), log)
     const result = yield* Effect.promise(() => runTradingDay({
         setup,
         services,
@@ -237,13 +241,15 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
         clock,
         log,
         tickMs: settings.tickMs,
-        spot: () => Effect.runPromise(market.spot.pipe(Effect.orElseSucceed(() => null))),
+        spot: () => Effect.runPromise(watchedMarket.spot.pipe(Effect.orElseSucceed(() => null))),
         signal: o.signal,
         afterInstant: async (at, scheduled) => {
           await afterInstant(at, scheduled)
           await o.operator?.live.afterInstant(at)
         },
-        ...(o.operator === undefined ? {} : operatorHooks(o.operator, {
+        onEngine: patrol.watch,
+        ...(o.operator === undefined ? {} : operatorHooks(o.operator, patrol.watch, {
+          health: patrol.health,
           setup,
           // What the operator API reads: the broker's own margin (not the peak tracker's), the market, the instant.
           services: Context.make(MarketClock, marketClock).pipe(Context.add(MarketData, market), Context.add(MarginMonitor, marginMonitor)),
@@ -251,7 +257,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
           sessionId: String(sessionId),
           earlier: () => Effect.runPromise(audit.trail)
         }))
-      }))
+      })).pipe(Effect.ensuring(Effect.sync(patrol.stop)))
     if (result.stopped) return
     const report = dayReportOf({
       date: plan.date,
@@ -272,11 +278,43 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
 const databaseDeadline = (seconds: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.timeoutOrElse(effect, { duration: seconds * 1000, orElse: () => Effect.fail({ message: `the database did not answer within ${seconds} s` }) })
 
-/** The day's engine watched by the operator API, and the operator's actions delivered to it. */
-const operatorHooks = (operator: DaemonOperator, day: Omit<DayAttachment, "engine">) => ({
+/** The day's engine watched by the operator API (and the watchdog), and the operator's actions delivered to it. */
+const operatorHooks = (operator: DaemonOperator, watch: (engine: SessionEngine) => void, day: Omit<DayAttachment, "engine">) => ({
   operator: operator.commands,
-  onEngine: (engine: SessionEngine) => operator.live.attach({ ...day, engine })
+  onEngine: (engine: SessionEngine) => {
+    watch(engine)
+    operator.live.attach({ ...day, engine })
+  }
 })
+
+/**
+ * The watchdog on its rounds, every wall second beside the day's work (which it never waits for): a
+ * critical WATCHDOG alert when a problem starts (once, until it clears), and the engine halted when
+ * its audit cannot be written.
+ */
+const patrolOf = (watchdog: Watchdog, instant: VirtualClock, notifier: Notifier["Service"], log: DaemonLog) => {
+  let engine: SessionEngine | undefined
+  const raised = new Set<WatchdogKind>()
+  const health = () => watchdog.check(instant.now())
+  const round = () => {
+    const h = health()
+    for (const p of h.problems) {
+      if (raised.has(p.kind)) continue
+      raised.add(p.kind)
+      const halts = p.kind === "write"
+      void Effect.runPromise(Effect.ignore(notifier.notify({ kind: "WATCHDOG", severity: "critical", actor: "session", details: { problem: p.message, kind: p.kind, halts } }, instant.now())))
+      if (halts) engine?.stopDeciding(`watchdog: ${p.message}`)
+    }
+    for (const kind of raised) {
+      if (h.problems.some((p) => p.kind === kind)) continue
+      raised.delete(kind)
+      log.write("info", "daemon", `watchdog: ${kind} back within its limit`)
+    }
+  }
+  const timer = setInterval(round, 1000)
+  timer.unref()
+  return { health, watch: (e: SessionEngine) => void (engine = e), stop: () => clearInterval(timer) }
+}
 
 const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings" | "instruments">, index: IndexName, expiry: string) => ({
   baseUrl: settings.openalgoUrl,

@@ -339,6 +339,11 @@ export class SessionEngine {
     if (Exit.isFailure(exit)) this.halt(`audit write failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
   }
 
+  /** Stop deciding, from outside (the daemon's watchdog), with the same critical alert. */
+  stopDeciding(reason: string): void {
+    this.halt(reason)
+  }
+
   /** Stop deciding, and say so loudly. */
   private halt(reason: string): void {
     if (this.failure !== null) return
