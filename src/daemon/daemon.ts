@@ -41,7 +41,9 @@ import type { DayAttachment } from "../http/live-day.ts"
 import type { SessionEngine } from "../runtime/engine.ts"
 
 export class DaemonError extends Schema.TaggedError<DaemonError>()("DaemonError", {
-  message: Schema.String
+  message: Schema.String,
+  /** The broker did not answer while the day was planned: planning again later may succeed. */
+  retryable: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 export interface DaemonOptions {
@@ -106,6 +108,8 @@ const tradesOn = (o: DaemonOptions) => (date: string): boolean => {
 }
 
 const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
+/** The same, for a broker that did not answer (planning is tried again). */
+const unanswered = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}`, retryable: true })
 
 export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, SqlClient | PgClient.PgClient> =>
   Effect.gen(function*() {
@@ -119,9 +123,33 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
         log.write("info", "daemon", `schedule replaced: sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
       }
       if (signal.aborted) break
-      yield* runDay(withCurrentSchedule(o), day)
+      yield* runDayRetrying(withCurrentSchedule(o), day)
     }
     log.write("info", "daemon", "stopped")
+  })
+
+/**
+ * A day the broker did not answer for while it was planned (OpenAlgo down at 09:00) is planned again,
+ * with back-off (1 s, 2 s, 4 s … at most 60 s of wall time), until it plans, the day closes or the
+ * daemon is stopped: a critical alert at the first failure, a log line at each. Nothing has traded
+ * by then, so trying the whole day again is safe. Other failures stop the daemon as before.
+ */
+const runDayRetrying = (o: DaemonOptions, day: DayTimes) =>
+  Effect.gen(function*() {
+    for (let attempt = 1; ; attempt++) {
+      const result = yield* Effect.result(runDay(o, day))
+      if (result._tag === "Success") return
+      const e = result.failure
+      if (!(e instanceof DaemonError) || e.retryable !== true || o.clock.now() >= day.closeAt) return yield* Effect.fail(e)
+      const seconds = Math.min(60, 2 ** (attempt - 1))
+      if (attempt === 1) {
+        const alert = { kind: "WATCHDOG" as const, severity: "critical" as const, actor: "session", details: { problem: `the broker did not answer while ${day.date} was planned: ${e.message}`, kind: "broker", halts: false } }
+        yield* Effect.ignore(logNotifier(o.log).notify(alert, o.clock.now()))
+      }
+      o.log.write("error", "daemon", `planning ${day.date} failed (attempt ${attempt}): ${e.message}; trying again in ${seconds} s`)
+      yield* Effect.promise(() => o.clock.sleepUntil(o.clock.now() + seconds * 1000 * (o.clock.speed ?? 1), o.signal))
+      if (o.signal.aborted) return
+    }
   })
 
 /**
@@ -159,7 +187,7 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     const marketClock: MarketClock["Service"] = { now: Effect.sync(() => instant.now()), currentMillis: () => instant.now(), timers: instant }
     // The expiry first: everything else about the day's instruments depends on it.
     const lister = yield* openAlgoClient(openAlgoConfig(o, index, day.date))
-    const expiries = yield* makeOpenAlgoMarketData(lister, marketClock).expiries.pipe(Effect.mapError(failed("the broker's expiry list")))
+    const expiries = yield* makeOpenAlgoMarketData(lister, marketClock).expiries.pipe(Effect.mapError(unanswered("the broker's expiry list")))
     const expiry = expiries.find((e) => e >= day.date)
     if (expiry === undefined) return yield* new DaemonError({ message: `the broker lists no ${index} expiry on or after ${day.date} (got ${expiries.join(", ") || "none"})` })
     const client = yield* openAlgoClient(openAlgoConfig(o, index, expiry))
@@ -353,7 +381,7 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
  */
 const checkMode = (settings: DaemonSettings, broker: OpenAlgoBroker, log: DaemonLog) =>
   Effect.gen(function*() {
-    const mode = yield* broker.mode.pipe(Effect.mapError(failed("asking OpenAlgo for its mode (/analyzer)")))
+    const mode = yield* broker.mode.pipe(Effect.mapError(unanswered("asking OpenAlgo for its mode (/analyzer)")))
     log.write("info", "daemon", `OpenAlgo is in ${mode.analyzer} mode`)
     if (settings.mode === "live" && mode.analyzer === "analyze") {
       return yield* new DaemonError({ message: "OpenAlgo is in analyzer (sandbox) mode: live mode would only paper trade. Turn analyzer mode off, or run --mode paper" })
