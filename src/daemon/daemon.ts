@@ -272,6 +272,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
         spot: () => Effect.runPromise(watchedMarket.spot.pipe(Effect.orElseSucceed(() => null))),
         signal: o.signal,
         afterInstant: async (at, scheduled) => {
+          patrol.round()
           await afterInstant(at, scheduled)
           await o.operator?.live.afterInstant(at)
         },
@@ -316,7 +317,8 @@ const operatorHooks = (operator: DaemonOperator, watch: (engine: SessionEngine) 
 })
 
 /**
- * The watchdog on its rounds, every wall second beside the day's work (which it never waits for): a
+ * The watchdog on its rounds, at the end of every instant and every wall second beside the day's work
+ * (so a day stuck inside an instant is seen too): a
  * critical WATCHDOG alert when a problem starts (once, until it clears), and the engine halted when
  * its audit cannot be written.
  */
@@ -341,7 +343,7 @@ const patrolOf = (watchdog: Watchdog, instant: VirtualClock, notifier: Notifier[
   }
   const timer = setInterval(round, 1000)
   timer.unref()
-  return { health, watch: (e: SessionEngine) => void (engine = e), stop: () => clearInterval(timer) }
+  return { health, round, watch: (e: SessionEngine) => void (engine = e), stop: () => clearInterval(timer) }
 }
 
 const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings" | "instruments">, index: IndexName, expiry: string) => ({
