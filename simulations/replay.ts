@@ -186,7 +186,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     ? opts.store?.world
     : withDeadline(opts.store.world, deadline.seconds, deadline.timers, (m, seconds) => new Error(`the database did not answer ${m} within ${seconds} s`))
   const world = new PaperWorld(entered, opts.truth, worldStore)
-  const kept = opts.store?.resume === true && opts.store.world !== undefined ? await Effect.runPromise(opts.store.world.load) : null
+  const kept = opts.store?.resume === true && worldStore !== undefined ? await Effect.runPromise(worldStore.load) : null
   if (kept !== null) world.restore(kept)
   const clock = new VirtualClock(Math.min(day.ticks[0]!.at, setup.session.openAt))
   const rows: Array<TransitionRow> = []
@@ -222,7 +222,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // broker's last change and the last row written (only quiet instants can lie between that and the
   // kill). Restoring at any earlier instant would re-deliver what the world already moved past and
   // re-arm the machines' timers from the wrong time.
-  if (resuming) clock.advanceTo(Math.max(clock.now(), kept?.now ?? Number.NEGATIVE_INFINITY, await lastRecordedAt(opts.store!.audit)))
+  if (resuming) clock.advanceTo(Math.max(clock.now(), kept?.now ?? Number.NEGATIVE_INFINITY, await lastRecordedAt(audit)))
   let engine = await Effect.runPromise(Effect.provideContext(resuming ? SessionEngine.resume(setup) : SessionEngine.start(setup), servicesOf(gate)))
   // What watches the day reads the world directly, uncounted by the fault-injection gate.
   opts.onEngine?.(engine, setup, servicesOf(undefined))

@@ -33,7 +33,7 @@ import { holdPerInstant } from "./held-market.ts"
 import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
 import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
-import { Watchdog, type WatchdogKind } from "../runtime/watchdog.ts"
+import { Watchdog, type Health, type WatchdogKind } from "../runtime/watchdog.ts"
 import { auditWithDeadline, brokerWithDeadline, feedWithDeadline, journalWithDeadline, marginWithDeadline, marketWithDeadline, notifierWithDeadline, wallTimers } from "../runtime/deadlines.ts"
 import type { OperatorSource } from "../commands/operator.ts"
 import type { SessionPlan } from "../commands/session-plans.ts"
@@ -233,13 +233,14 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     }
     const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
+    const patrol = patrolOf(watchdog, instant, logNotifier(log), log)
     const watchedMarket = watchdog.watchMarket(marketWithDeadline(market, d.marketDataSeconds, wallTimers))
     const services = Context.make(MarketClock, marketClock).pipe(
       Context.add(MarketData, watchedMarket),
       Context.add(Broker, watchdog.watchBroker(brokerWithDeadline(broker, d.brokerSeconds, wallTimers))),
       Context.add(MarginMonitor, watchdog.watchBroker(marginWithDeadline(peak.monitor, d.brokerSeconds, wallTimers))),
       Context.add(StrategyFeed, watchdog.watchBroker(feedWithDeadline(feed, d.brokerSeconds, wallTimers))),
-      Context.add(Notifier, notifierWithDeadline(logNotifier(log), d.notifierSeconds, wallTimers)),
+      Context.add(Notifier, notifierWithDeadline(oneAlertPerOutage(logNotifier(log), patrol.health, log), d.notifierSeconds, wallTimers)),
       Context.add(AuditLog, audit),
       Context.add(OrderJournal, journal)
     ) as Context.Context<EngineServices>
@@ -261,7 +262,6 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       if (onGrid) recordedUpTo = Math.floor(at / (record!.everySeconds * 1000)) * record!.everySeconds * 1000
       await recordInstant(recorder, from, log).catch((e: unknown) => log.write("error", "recorder", `recording failed: ${e instanceof Error ? e.message : String(e)}`))
     }
-    const patrol = patrolOf(watchdog, instant, logNotifier(log), log)
     const result = yield* Effect.promise(() => runTradingDay({
         setup,
         services,
@@ -314,6 +314,18 @@ const operatorHooks = (operator: DaemonOperator, watch: (engine: SessionEngine) 
     watch(engine)
     operator.live.attach({ ...day, engine })
   }
+})
+
+/**
+ * While the watchdog has raised its critical alert for a silent broker or market, the exit reviews that
+ * fail for the same reason are logged, not sent again and again (they were a stream of warnings that
+ * hid the outage). They stay in the audit trail as every alert does.
+ */
+export const oneAlertPerOutage = (notifier: Notifier["Service"], health: () => Health, log: DaemonLog): Notifier["Service"] => ({
+  notify: (alert, at) =>
+    alert.kind === "EXIT_REVIEW_FAILED" && health().problems.some((p) => p.kind === "broker" || p.kind === "quote")
+      ? Effect.sync(() => log.write("info", alert.actor, "exit review failed: the broker or the market is silent (see the watchdog's alert)", { suppressed: alert.kind }))
+      : notifier.notify(alert, at)
 })
 
 /**

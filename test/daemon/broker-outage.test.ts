@@ -8,13 +8,14 @@ import { describe, expect, it } from "vitest"
 import { startFakeOpenAlgo } from "../../adapters/openalgo/fake-server.ts"
 import { databaseLayer } from "../../adapters/postgres/database.ts"
 import { migrate } from "../../adapters/postgres/migrations.ts"
-import { runDaemon } from "../../src/daemon/daemon.ts"
+import { oneAlertPerOutage, runDaemon } from "../../src/daemon/daemon.ts"
 import { makeLog } from "../../src/daemon/log.ts"
 import type { DaemonSettings } from "../../src/daemon/settings.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { loadInstruments } from "../../src/domain/instruments.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import type { WatchdogProblem } from "../../src/runtime/watchdog.ts"
 import { SteppingClock } from "./stepping-clock.ts"
 import type { FakeOpenAlgo } from "../../adapters/openalgo/fake-server.ts"
 
@@ -148,4 +149,23 @@ describe("a broker lost mid-day", () => {
     // Within the limit (20 s) and a tick (15 s) of the loss, in market time.
     for (const a of alerts) expect(Date.parse(String(a.time)) - lostAt).toBeLessThanOrEqual(20_000 + 15_000 + 15_000)
   }, 120_000)
+})
+
+describe("failed exit reviews while the watchdog says the broker is silent", () => {
+  it("are logged, not sent: one critical alert stands for the outage", async () => {
+    const sent: Array<string> = []
+    const logged: Array<string> = []
+    const base = { notify: (alert: { kind: string }) => Effect.sync(() => void sent.push(alert.kind)) } as unknown as Parameters<typeof oneAlertPerOutage>[0]
+    const log = makeLog("json", (line) => logged.push(line), "-", () => 0)
+    let problems: Array<WatchdogProblem> = []
+    const notifier = oneAlertPerOutage(base, () => ({ ok: problems.length === 0, problems, lagSeconds: 0, lastWriteAt: null, lastQuoteAt: null, lastBrokerAt: null }), log)
+    const review = { kind: "EXIT_REVIEW_FAILED" as const, severity: "warning" as const, actor: "session", details: {} }
+    await Effect.runPromise(notifier.notify(review, 0))
+    problems = [{ kind: "broker", seconds: 100, limitSeconds: 90, message: "no answer from the broker for 100 s (limit 90 s)" }]
+    await Effect.runPromise(notifier.notify(review, 0))
+    await Effect.runPromise(notifier.notify(review, 0))
+    await Effect.runPromise(notifier.notify({ ...review, kind: "HEDGE_ORDER_FAILED" }, 0))
+    expect(sent).toEqual(["EXIT_REVIEW_FAILED", "HEDGE_ORDER_FAILED"])
+    expect(logged.filter((l) => l.includes('"suppressed":"EXIT_REVIEW_FAILED"'))).toHaveLength(2)
+  })
 })
