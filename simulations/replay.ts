@@ -221,8 +221,10 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // A process that carries on from records starts where the dead one was: at the later of the
   // broker's last change and the last row written (only quiet instants can lie between that and the
   // kill). Restoring at any earlier instant would re-deliver what the world already moved past and
-  // re-arm the machines' timers from the wrong time.
-  if (resuming) clock.advanceTo(Math.max(clock.now(), kept?.now ?? Number.NEGATIVE_INFINITY, await lastRecordedAt(audit)))
+  // re-arm the machines' timers from the wrong time. A process that died before writing anything
+  // starts the day afresh, from its beginning.
+  const lastWritten = resuming ? await lastRecordedAt(audit) : Number.NEGATIVE_INFINITY
+  if (Number.isFinite(lastWritten)) clock.advanceTo(Math.max(clock.now(), kept?.now ?? Number.NEGATIVE_INFINITY, lastWritten))
   let engine = await Effect.runPromise(Effect.provideContext(resuming ? SessionEngine.resume(setup) : SessionEngine.start(setup), servicesOf(gate)))
   // What watches the day reads the world directly, uncounted by the fault-injection gate.
   opts.onEngine?.(engine, setup, servicesOf(undefined))
