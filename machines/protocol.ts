@@ -97,6 +97,7 @@ export type AlertKind =
   | "EXIT_REVIEW_FAILED"
   | "EOD_SUMMARY"
   | "ENGINE_HALTED"
+  | "WATCHDOG"
 
 export interface Alert {
   readonly kind: AlertKind

@@ -1,6 +1,7 @@
 // `npm run bench:db`: what persistence costs. Audit rows per second into PGlite and (with DATABASE_URL)
 // PostgreSQL, and the bundled week simulated with its records in the database versus in memory.
-import { readdirSync, readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { databaseLayer, type DatabaseOptions } from "../adapters/postgres/database.ts"
@@ -14,9 +15,17 @@ import { databaseStore, simulate } from "./simulate.ts"
 
 const dir = "simulations/days"
 const days = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().map((file) => ({ file, day: parseRecordedDay(readFileSync(join(dir, file), "utf8"), file) }))
-// As `simulate --db` opens them: commits asynchronous (see DatabaseOptions).
-const servers: Array<[string, DatabaseOptions]> = [["PGlite (memory)", { dataDir: "memory:", asynchronousCommit: true }]]
-if ((process.env.DATABASE_URL ?? "") !== "") servers.push(["PostgreSQL", { url: process.env.DATABASE_URL!, asynchronousCommit: true }])
+// As `simulate --db` opens them (commits synchronous: a kill loses nothing), and with asynchronous
+// commits for comparison (what they would save; see docs/persistence.md).
+const diskDir = (name: string) => mkdtempSync(join(tmpdir(), `autohedge-bench-${name}-`))
+const servers: Array<[string, DatabaseOptions]> = [
+  ["PGlite (memory)", { dataDir: "memory:" }],
+  ["PGlite (disk)", { dataDir: diskDir("sync") }],
+  ["PGlite (disk, async)", { dataDir: diskDir("async"), asynchronousCommit: true }]
+]
+if ((process.env.DATABASE_URL ?? "") !== "") {
+  servers.push(["PostgreSQL", { url: process.env.DATABASE_URL! }], ["PostgreSQL (async)", { url: process.env.DATABASE_URL!, asynchronousCommit: true }])
+}
 
 const seconds = async <A>(f: () => Promise<A>) => {
   const t = performance.now()
@@ -58,10 +67,11 @@ for (const [name, options] of servers) {
           dbRuns.push((performance.now() - started) / 1000)
         }
         const [memory, week] = [median(memoryRuns), median(dbRuns)]
-        console.log(`${name.padEnd(16)} audit rows/s:       ${Math.round(rate)}`)
-        console.log(`${name.padEnd(16)} week in memory:      ${memory.toFixed(2)} s  (median of ${RUNS})`)
-        console.log(`${name.padEnd(16)} week with --db:      ${week.toFixed(2)} s  (${(week / memory).toFixed(2)}× in memory; median of ${RUNS})`)
+        console.log(`${name.padEnd(20)} audit rows/s:       ${Math.round(rate)}`)
+        console.log(`${name.padEnd(20)} week in memory:      ${memory.toFixed(2)} s  (median of ${RUNS})`)
+        console.log(`${name.padEnd(20)} week with --db:      ${week.toFixed(2)} s  (${(week / memory).toFixed(2)}× in memory; median of ${RUNS})`)
       })
     ).pipe(Effect.provide(databaseLayer(options)))
   )
+  if (options.dataDir !== undefined && options.dataDir !== "memory:") rmSync(options.dataDir, { recursive: true, force: true })
 }

@@ -12,6 +12,7 @@ import { SessionEngine, type EngineSetup } from "../src/runtime/engine.ts"
 import type { OperatorSource } from "../src/commands/operator.ts"
 import { engineSetupFor, type Polling } from "../src/runtime/session-plan.ts"
 import { VirtualClock } from "../src/runtime/virtual-clock.ts"
+import { auditWithDeadline, journalWithDeadline, withDeadline } from "../src/runtime/deadlines.ts"
 import {
   AuditLog,
   AuditWriteFailed,
@@ -23,6 +24,7 @@ import {
   OrderJournal,
   StrategyFeed,
   type EngineServices,
+  type TimerClock,
   type TransitionRow
 } from "../src/services/services.ts"
 import type { RecordedDay } from "./recorded-day.ts"
@@ -64,6 +66,13 @@ export interface ReplayOptions {
   readonly hardKill?: boolean
   /** Fault injection: the audit store accepts this many batches, then every write fails. */
   readonly auditFailsAfterBatches?: number
+  /** Fault injection: the audit store accepts this many batches, then never answers again (a hung database). */
+  readonly auditHangsAfterBatches?: number
+  /**
+   * The deadline on every database call (the audit, the journal, the paper broker's state): past it
+   * the call failed, as if the connection were refused. Timers in wall time for a real run.
+   */
+  readonly databaseDeadline?: { readonly seconds: number; readonly timers: TimerClock }
   /** Portfolios the platform never enters today (their entries are missed); default none. */
   readonly platformSkips?: ReadonlyArray<string>
   /** Operator commands (toggle, manual exit) delivered at their instants, before that instant's clock. */
@@ -103,14 +112,14 @@ const alsoInMemory = (persisted: AuditLog["Service"], local: AuditLog["Service"]
   trail: persisted.trail
 })
 
-/** An audit store that breaks after `batches` writes (a database that dies mid-day). */
-const failingAfter = (audit: AuditLog["Service"], batches: number | undefined): AuditLog["Service"] => {
+/** An audit store that breaks after `batches` writes: a database that dies mid-day (refuses, or hangs). */
+const failingAfter = (audit: AuditLog["Service"], batches: number | undefined, how: "refuses" | "hangs" = "refuses"): AuditLog["Service"] => {
   if (batches === undefined) return audit
   let written = 0
   return {
     ...audit,
     append: (rows, checkpoint) =>
-      written++ < batches ? audit.append(rows, checkpoint) : Effect.fail(new AuditWriteFailed({ message: "connection to the database lost" }))
+      written++ < batches ? audit.append(rows, checkpoint) : how === "hangs" ? Effect.never : Effect.fail(new AuditWriteFailed({ message: "connection to the database lost" }))
   }
 }
 
@@ -150,6 +159,13 @@ export class ProcessGate {
   }
 }
 
+/** The market time of the last row a trail holds (-Infinity when it holds none). */
+const lastRecordedAt = async (audit: AuditLog["Service"]): Promise<number> => {
+  const checkpoint = await Effect.runPromise(audit.latest)
+  const after = await Effect.runPromise(audit.after(checkpoint?.seq ?? 0))
+  return Math.max(after.at(-1)?.at ?? Number.NEGATIVE_INFINITY, checkpoint?.at ?? Number.NEGATIVE_INFINITY)
+}
+
 export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
   const h = day.header
   const setup = engineSetupFor({
@@ -165,16 +181,25 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // The engine plans from the whole header; the platform enters only what it does not skip.
   const skips = new Set(opts.platformSkips ?? [])
   const entered = skips.size === 0 ? day : { ...day, header: { ...h, entries: h.entries.filter((e) => !skips.has(e.portfolio)) } }
-  const world = new PaperWorld(entered, opts.truth, opts.store?.world)
-  const kept = opts.store?.resume === true && opts.store.world !== undefined ? await Effect.runPromise(opts.store.world.load) : null
+  const deadline = opts.databaseDeadline
+  const worldStore = opts.store?.world === undefined || deadline === undefined
+    ? opts.store?.world
+    : withDeadline(opts.store.world, deadline.seconds, deadline.timers, (m, seconds) => new Error(`the database did not answer ${m} within ${seconds} s`))
+  const world = new PaperWorld(entered, opts.truth, worldStore)
+  const kept = opts.store?.resume === true && worldStore !== undefined ? await Effect.runPromise(worldStore.load) : null
   if (kept !== null) world.restore(kept)
-  const clock = new VirtualClock(Math.min(kept?.now ?? day.ticks[0]!.at, setup.session.openAt))
+  const clock = new VirtualClock(Math.min(day.ticks[0]!.at, setup.session.openAt))
   const rows: Array<TransitionRow> = []
   const sent: Array<{ at: number; alert: Alert }> = []
   // What outlives the process: the broker's world, the audit trail with its checkpoints, the journal.
   const local = memoryAuditLog(rows)
-  const audit = failingAfter(opts.store === undefined ? local : alsoInMemory(opts.store.audit, local), opts.auditFailsAfterBatches)
-  const journal = opts.store?.journal ?? memoryOrderJournal()
+  const faulty = failingAfter(
+    failingAfter(opts.store === undefined ? local : alsoInMemory(opts.store.audit, local), opts.auditFailsAfterBatches),
+    opts.auditHangsAfterBatches,
+    "hangs"
+  )
+  const audit = deadline === undefined ? faulty : auditWithDeadline(faulty, deadline.seconds, deadline.timers)
+  const journal = deadline === undefined || opts.store === undefined ? opts.store?.journal ?? memoryOrderJournal() : journalWithDeadline(opts.store.journal, deadline.seconds, deadline.timers)
   const notifier = memoryNotifier(sent)
   const servicesOf = (gate: ProcessGate | undefined): Context.Context<EngineServices> => {
     const g = <S extends object>(service: S): S => (gate === undefined ? service : gate.wrap(service))
@@ -193,6 +218,13 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   let gate = opts.killAfterCalls === undefined ? undefined : new ProcessGate(opts.killAfterCalls, onDeath)
   const firstGate = gate
   const resuming = opts.store?.resume === true
+  // A process that carries on from records starts where the dead one was: at the later of the
+  // broker's last change and the last row written (only quiet instants can lie between that and the
+  // kill). Restoring at any earlier instant would re-deliver what the world already moved past and
+  // re-arm the machines' timers from the wrong time. A process that died before writing anything
+  // starts the day afresh, from its beginning.
+  const lastWritten = resuming ? await lastRecordedAt(audit) : Number.NEGATIVE_INFINITY
+  if (Number.isFinite(lastWritten)) clock.advanceTo(Math.max(clock.now(), kept?.now ?? Number.NEGATIVE_INFINITY, lastWritten))
   let engine = await Effect.runPromise(Effect.provideContext(resuming ? SessionEngine.resume(setup) : SessionEngine.start(setup), servicesOf(gate)))
   // What watches the day reads the world directly, uncounted by the fault-injection gate.
   opts.onEngine?.(engine, setup, servicesOf(undefined))

@@ -15,6 +15,7 @@ import { tradingSessionOf } from "../src/domain/session.ts"
 import { SqlClient } from "effect/sql/SqlClient"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import { totalsOf, type PolicyRun } from "./report.ts"
+import { wallTimers } from "../src/runtime/deadlines.ts"
 import type { PaperWorldState } from "../adapters/paper/world.ts"
 
 /** The policies a plain `simulate` compares. */
@@ -135,7 +136,8 @@ export const simulate = <R = never>(
           replayDay(day, {
             ...options,
             file,
-            ...(kept === undefined ? {} : { store: kept.store }),
+            // A database that stops answering fails the day at the deadline (wall time), never hangs it.
+            ...(kept === undefined ? {} : { store: kept.store, databaseDeadline: { seconds: config.deadlines.databaseSeconds, timers: wallTimers } }),
             ...(killAfterCalls === undefined ? {} : { killAfterCalls, hardKill: true })
           })
         )

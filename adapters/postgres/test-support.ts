@@ -68,7 +68,7 @@ export interface ForEachServerOptions {
 const prefix = "autohedge_test_"
 const staleAfterSeconds = 6 * 60 * 60
 
-const withDatabase = (url: string, database: string): string => {
+export const withDatabase = (url: string, database: string): string => {
   const parsed = new URL(url)
   parsed.pathname = `/${database}`
   parsed.searchParams.delete("dbname")

@@ -114,9 +114,12 @@ const simulateCommand = Command.make(
     if (resume && !db) return yield* Effect.fail(new Error("--resume: needs --db (a run is resumed from the database)"))
     const kill = faultKillAfterCalls(process.env)
     const truthModel = truthModelOf(truth, hedgeConfig)
+    // A signal interrupts the run; whatever it waits on, the process is gone within the deadline.
+    if (db) for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => exitWithin(hedgeConfig.deadlines.shutdownSeconds, signal, (line) => process.stderr.write(`autohedge: ${line}\n`)))
     // The database and fault injection run in this process, one day after another; otherwise, in parallel.
     const runs = db
-      ? yield* inDatabase(simulate(yield* readDays(files), policies, hedgeConfig, databaseStore(resume), kill, truthModel), { asynchronousCommit: true })
+      // Commits are synchronous, as the daemon's: a killed run loses nothing it wrote (docs/persistence.md).
+      ? yield* inDatabase(simulate(yield* readDays(files), policies, hedgeConfig, databaseStore(resume), kill, truthModel))
       : kill !== undefined
       ? yield* simulate(yield* readDays(files), policies, hedgeConfig, undefined, kill, truthModel)
       : yield* simulateDays(files, policies, hedgeConfig, truth, pool)
@@ -190,8 +193,8 @@ const scheduleCommand = Command.make("schedule").pipe(
   Command.withSubcommands([scheduleShow])
 )
 
-const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient | PgClient.PgClient>, options: { readonly asynchronousCommit?: boolean } = {}) =>
-  Effect.scoped(Effect.andThen(migrate, effect)).pipe(Effect.provide(databaseLayer({ ...databaseOptionsFromEnv(process.env), ...options })))
+const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient | PgClient.PgClient>) =>
+  Effect.scoped(Effect.andThen(migrate, effect)).pipe(Effect.provide(databaseLayer(databaseOptionsFromEnv(process.env))))
 
 const dbMigrate = Command.make(
   "migrate",
@@ -261,6 +264,7 @@ const daemonContext = (flags: { mode: string; paperBroker?: string; config: Opti
     const onSignal = (signal: string) => () => {
       if (!stop.signal.aborted) log.write("info", "daemon", `${signal}: stopping after the work in flight`)
       stop.abort()
+      exitWithin(settings.config.deadlines.shutdownSeconds, `${signal}`, (line) => log.write("error", "daemon", line))
     }
     process.once("SIGINT", onSignal("SIGINT"))
     process.once("SIGTERM", onSignal("SIGTERM"))
@@ -296,7 +300,10 @@ const daemonCommand = Command.make(
     // A signal interrupts the program (NodeRuntime); the daemon must instead finish its work in flight
     // with the database open, so it is not interruptible: the signal reaches it through its own handler.
     yield* Effect.uninterruptible(
-      inDatabase(withOperatorApi(api, (operator) => runDaemon({ ...context, ...(record === undefined ? {} : { record: { dir: record, everySeconds: flags.recordEvery } }), ...(days === undefined ? {} : { days }), ...(operator === undefined ? {} : { operator }) }))).pipe(
+      inDatabase(withOperatorApi(api, (operator) => runDaemon({ ...context, ...(record === undefined ? {} : { record: { dir: record, everySeconds: flags.recordEvery } }), ...(days === undefined ? {} : { days }), ...(operator === undefined ? {} : { operator }) })).pipe(
+        // Closing the database after a failure must not hang on a connection that stopped answering.
+        Effect.ensuring(Effect.sync(() => exitWithin(context.settings.config.deadlines.shutdownSeconds, "the daemon's end", (line) => context.log.write("error", "daemon", line))))
+      )).pipe(
         Effect.tap(() => Effect.sync(() => (stoppedCleanly = true)))
       )
     )
@@ -333,6 +340,18 @@ const reportFailure = (error: unknown) =>
     yield* Console.error(`autohedge: ${message}`)
     process.exitCode = 1
   })
+
+/**
+ * Whatever the process still waits on (a database that stopped answering, a pool that cannot close),
+ * it exits `seconds` after `why` at the latest, with status 2 and a line saying so. The timer does not
+ * keep the process alive: a clean stop exits earlier, as it would have.
+ */
+const exitWithin = (seconds: number, why: string, say: (line: string) => void) => {
+  setTimeout(() => {
+    say(`still not stopped ${seconds} s after ${why} (config deadlines.shutdownSeconds): exiting now; a day resumes from its records at the next start`)
+    process.exit(2)
+  }, seconds * 1000).unref()
+}
 
 /** Set when the daemon has stopped as asked (a signal is then a clean exit, 0, not an interruption). */
 let stoppedCleanly = false

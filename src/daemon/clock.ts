@@ -5,6 +5,8 @@ export interface DaemonClock {
   now(): number
   /** Resolves at market time `at` (at once if it has passed), or when `signal` aborts. */
   sleepUntil(at: number, signal?: AbortSignal): Promise<void>
+  /** Market milliseconds per wall millisecond (1, or a sped-up paper day's); the watchdog's limits are wall seconds. */
+  readonly speed?: number
 }
 
 export class ScaledClock implements DaemonClock {
@@ -13,7 +15,7 @@ export class ScaledClock implements DaemonClock {
   /** `speed` market milliseconds pass per wall millisecond, from market instant `start`. */
   constructor(
     private readonly start: number = Date.now(),
-    private readonly speed: number = 1
+    readonly speed: number = 1
   ) {
     if (!(speed > 0)) throw new RangeError(`clock speed must be > 0, got ${speed}`)
   }

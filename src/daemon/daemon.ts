@@ -37,13 +37,17 @@ import { holdPerInstant } from "./held-market.ts"
 import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
 import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
+import { Watchdog, type Health, type WatchdogKind } from "../runtime/watchdog.ts"
+import { auditWithDeadline, brokerWithDeadline, feedWithDeadline, journalWithDeadline, marginWithDeadline, marketWithDeadline, notifierWithDeadline, wallTimers } from "../runtime/deadlines.ts"
 import type { OperatorSource } from "../commands/operator.ts"
 import type { SessionPlan } from "../commands/session-plans.ts"
 import type { DayAttachment } from "../http/live-day.ts"
 import type { SessionEngine } from "../runtime/engine.ts"
 
 export class DaemonError extends Schema.TaggedError<DaemonError>()("DaemonError", {
-  message: Schema.String
+  message: Schema.String,
+  /** The broker did not answer while the day was planned: planning again later may succeed. */
+  retryable: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 export interface DaemonOptions {
@@ -149,6 +153,8 @@ const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
 }
 
 const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
+/** The same, for a broker that did not answer (planning is tried again). */
+const unanswered = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}`, retryable: true })
 
 export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, SqlClient | PgClient.PgClient> =>
   Effect.gen(function*() {
@@ -172,9 +178,33 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
         run--
         continue
       }
-      yield* runDay({ ...withCurrentSchedule(o), calendar: awake }, day)
+      yield* runDayRetrying({ ...withCurrentSchedule(o), calendar: awake }, day)
     }
     log.write("info", "daemon", "stopped")
+  })
+
+/**
+ * A day the broker did not answer for while it was planned (OpenAlgo down at 09:00) is planned again,
+ * with back-off (1 s, 2 s, 4 s … at most 60 s of wall time), until it plans, the day closes or the
+ * daemon is stopped: a critical alert at the first failure, a log line at each. Nothing has traded
+ * by then, so trying the whole day again is safe. Other failures stop the daemon as before.
+ */
+const runDayRetrying = (o: DaemonOptions, day: DayTimes) =>
+  Effect.gen(function*() {
+    for (let attempt = 1; ; attempt++) {
+      const result = yield* Effect.result(runDay(o, day))
+      if (result._tag === "Success") return
+      const e = result.failure
+      if (!(e instanceof DaemonError) || e.retryable !== true || o.clock.now() >= day.closeAt) return yield* Effect.fail(e)
+      const seconds = Math.min(60, 2 ** (attempt - 1))
+      if (attempt === 1) {
+        const alert = { kind: "WATCHDOG" as const, severity: "critical" as const, actor: "session", details: { problem: `the broker did not answer while ${day.date} was planned: ${e.message}`, kind: "broker", halts: false } }
+        yield* Effect.ignore(logNotifier(o.log).notify(alert, o.clock.now()))
+      }
+      o.log.write("error", "daemon", `planning ${day.date} failed (attempt ${attempt}): ${e.message}; trying again in ${seconds} s`)
+      yield* Effect.promise(() => o.clock.sleepUntil(o.clock.now() + seconds * 1000 * (o.clock.speed ?? 1), o.signal))
+      if (o.signal.aborted) return
+    }
   })
 
 /**
@@ -214,7 +244,7 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     const marketClock: MarketClock["Service"] = { now: Effect.sync(() => instant.now()), currentMillis: () => instant.now(), timers: instant }
     // The expiry first: everything else about the day's instruments depends on it.
     const lister = yield* openAlgoClient(openAlgoConfig(o, index, day.date))
-    const expiries = yield* makeOpenAlgoMarketData(lister, marketClock).expiries.pipe(Effect.mapError(failed("the broker's expiry list")))
+    const expiries = yield* makeOpenAlgoMarketData(lister, marketClock).expiries.pipe(Effect.mapError(unanswered("the broker's expiry list")))
     const expiry = expiries.find((e) => e >= day.date)
     if (expiry === undefined) return yield* new DaemonError({ message: `the broker lists no ${index} expiry on or after ${day.date} (got ${expiries.join(", ") || "none"})` })
     const client = yield* openAlgoClient(openAlgoConfig(o, index, expiry))
@@ -247,9 +277,13 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const model = marginModelOf(settings.config.marginEstimate, settings.config, () => makeOpenAlgoMarginModel(client, openalgo.positions))
     const enabled = o.operator?.plans.get(day.date)?.autoHedgeEnabled
     const trading = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled }).trading
-    const sessionId = yield* openSession(trading, "engine", false).pipe(Effect.mapError(failed("opening the day's session in the database")))
-    const audit = loggedAudit(yield* postgresAuditLog(sessionId), log)
-    const journal = yield* postgresOrderJournal(sessionId)
+    // Every outside call has its deadline (config `deadlines`): a database, broker or feed that stops
+    // answering fails the call as a refused connection would, so the engine halts or degrades, never waits.
+    const d = settings.config.deadlines
+    const watchdog = new Watchdog(settings.config.watchdog, () => clock.now(), clock.speed ?? 1)
+    const sessionId = yield* openSession(trading, "engine", false).pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("opening the day's session in the database")))
+    const audit = watchdog.watchWrites(auditWithDeadline(loggedAudit(yield* postgresAuditLog(sessionId), log), d.databaseSeconds, wallTimers))
+    const journal = journalWithDeadline(yield* postgresOrderJournal(sessionId), d.databaseSeconds, wallTimers)
     const accountMargin = makeOpenAlgoMarginMonitor(client)
     const { broker, marginMonitor } = yield* brokerFor(settings, openalgo, accountMargin, market, plan, sessionId)
     const watcher = new PositionWatcher(plan)
@@ -260,12 +294,14 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     }
     const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
+    const patrol = patrolOf(watchdog, instant, logNotifier(log), log)
+    const watchedMarket = watchdog.watchMarket(marketWithDeadline(market, d.marketDataSeconds, wallTimers))
     const services = Context.make(MarketClock, marketClock).pipe(
-      Context.add(MarketData, market),
-      Context.add(Broker, broker),
-      Context.add(MarginMonitor, peak.monitor),
-      Context.add(StrategyFeed, feed),
-      Context.add(Notifier, logNotifier(log)),
+      Context.add(MarketData, watchedMarket),
+      Context.add(Broker, watchdog.watchBroker(brokerWithDeadline(broker, d.brokerSeconds, wallTimers))),
+      Context.add(MarginMonitor, watchdog.watchBroker(marginWithDeadline(peak.monitor, d.brokerSeconds, wallTimers))),
+      Context.add(StrategyFeed, watchdog.watchBroker(feedWithDeadline(feed, d.brokerSeconds, wallTimers))),
+      Context.add(Notifier, notifierWithDeadline(oneAlertPerOutage(logNotifier(log), patrol.health, log), d.notifierSeconds, wallTimers)),
       Context.add(AuditLog, audit),
       Context.add(OrderJournal, journal)
     ) as Context.Context<EngineServices>
@@ -294,13 +330,16 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
         clock,
         log,
         tickMs: settings.tickMs,
-        spot: () => Effect.runPromise(market.spot.pipe(Effect.orElseSucceed(() => null))),
+        spot: () => Effect.runPromise(watchedMarket.spot.pipe(Effect.orElseSucceed(() => null))),
         signal: o.signal,
         afterInstant: async (at, scheduled) => {
+          patrol.round()
           await afterInstant(at, scheduled)
           await o.operator?.live.afterInstant(at)
         },
-        ...(o.operator === undefined ? {} : operatorHooks(o.operator, {
+        onEngine: patrol.watch,
+        ...(o.operator === undefined ? {} : operatorHooks(o.operator, patrol.watch, {
+          health: patrol.health,
           setup,
           // What the operator API reads: the broker's own margin (not the peak tracker's), the market, the instant.
           services: Context.make(MarketClock, marketClock).pipe(Context.add(MarketData, market), Context.add(MarginMonitor, marginMonitor)),
@@ -308,7 +347,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
           sessionId: String(sessionId),
           earlier: () => Effect.runPromise(audit.trail)
         }))
-      }))
+      })).pipe(Effect.ensuring(Effect.sync(patrol.stop)))
     if (result.stopped) return
     const report = dayReportOf({
       date: plan.date,
@@ -321,15 +360,64 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       peak: peak.value(),
       rows: yield* audit.trail
     })
-    yield* writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(Effect.mapError(failed("storing the day's records")))
+    yield* writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("storing the day's records")))
     log.write("info", "daemon", "day done", { hedges: report.hedges.length, grossSpend: report.grossSpend, recovered: report.recovered, netSpend: report.netSpend, peakUtilization: report.peakUtilization, digest: report.auditDigest })
   }).pipe(Effect.catchTag("AuditWriteFailed", (e) => Effect.fail(new DaemonError({ message: `database: ${e.message}` }))))
 
-/** The day's engine watched by the operator API, and the operator's actions delivered to it. */
-const operatorHooks = (operator: DaemonOperator, day: Omit<DayAttachment, "engine">) => ({
+/** A database statement's deadline, for the day's own statements (the engine's stores have theirs). */
+const databaseDeadline = (seconds: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.timeoutOrElse(effect, { duration: seconds * 1000, orElse: () => Effect.fail({ message: `the database did not answer within ${seconds} s` }) })
+
+/** The day's engine watched by the operator API (and the watchdog), and the operator's actions delivered to it. */
+const operatorHooks = (operator: DaemonOperator, watch: (engine: SessionEngine) => void, day: Omit<DayAttachment, "engine">) => ({
   operator: operator.commands,
-  onEngine: (engine: SessionEngine) => operator.live.attach({ ...day, engine })
+  onEngine: (engine: SessionEngine) => {
+    watch(engine)
+    operator.live.attach({ ...day, engine })
+  }
 })
+
+/**
+ * While the watchdog has raised its critical alert for a silent broker or market, the exit reviews that
+ * fail for the same reason are logged, not sent again and again (they were a stream of warnings that
+ * hid the outage). They stay in the audit trail as every alert does.
+ */
+export const oneAlertPerOutage = (notifier: Notifier["Service"], health: () => Health, log: DaemonLog): Notifier["Service"] => ({
+  notify: (alert, at) =>
+    alert.kind === "EXIT_REVIEW_FAILED" && health().problems.some((p) => p.kind === "broker" || p.kind === "quote")
+      ? Effect.sync(() => log.write("info", alert.actor, "exit review failed: the broker or the market is silent (see the watchdog's alert)", { suppressed: alert.kind }))
+      : notifier.notify(alert, at)
+})
+
+/**
+ * The watchdog on its rounds, at the end of every instant and every wall second beside the day's work
+ * (so a day stuck inside an instant is seen too): a
+ * critical WATCHDOG alert when a problem starts (once, until it clears), and the engine halted when
+ * its audit cannot be written.
+ */
+const patrolOf = (watchdog: Watchdog, instant: VirtualClock, notifier: Notifier["Service"], log: DaemonLog) => {
+  let engine: SessionEngine | undefined
+  const raised = new Set<WatchdogKind>()
+  const health = () => watchdog.check(instant.now())
+  const round = () => {
+    const h = health()
+    for (const p of h.problems) {
+      if (raised.has(p.kind)) continue
+      raised.add(p.kind)
+      const halts = p.kind === "write"
+      void Effect.runPromise(Effect.ignore(notifier.notify({ kind: "WATCHDOG", severity: "critical", actor: "session", details: { problem: p.message, kind: p.kind, halts } }, instant.now())))
+      if (halts) engine?.stopDeciding(`watchdog: ${p.message}`)
+    }
+    for (const kind of raised) {
+      if (h.problems.some((p) => p.kind === kind)) continue
+      raised.delete(kind)
+      log.write("info", "daemon", `watchdog: ${kind} back within its limit`)
+    }
+  }
+  const timer = setInterval(round, 1000)
+  timer.unref()
+  return { health, round, watch: (e: SessionEngine) => void (engine = e), stop: () => clearInterval(timer) }
+}
 
 const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings" | "instruments">, index: IndexName, expiry: string) => ({
   baseUrl: settings.openalgoUrl,
@@ -368,7 +456,7 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
  */
 const checkMode = (settings: DaemonSettings, broker: OpenAlgoBroker, log: DaemonLog) =>
   Effect.gen(function*() {
-    const mode = yield* broker.mode.pipe(Effect.mapError(failed("asking OpenAlgo for its mode (/analyzer)")))
+    const mode = yield* broker.mode.pipe(Effect.mapError(unanswered("asking OpenAlgo for its mode (/analyzer)")))
     log.write("info", "daemon", `OpenAlgo is in ${mode.analyzer} mode`)
     if (settings.mode === "live" && mode.analyzer === "analyze") {
       return yield* new DaemonError({ message: "OpenAlgo is in analyzer (sandbox) mode: live mode would only paper trade. Turn analyzer mode off, or run --mode paper" })

@@ -43,6 +43,8 @@ export const formatAlert = (alert: Alert, at: number): string => {
       return `❌ *Hedge exit review failed*\n\n${time}\n\nHedges are kept until the next review.`
     case "ENGINE_HALTED":
       return `🛑 *AUTO-HEDGE HALTED*\n\n*Reason:* ${d.reason}\n\n${time}\n\n⚠️ No further hedge decisions are taken. Manual intervention required!`
+    case "WATCHDOG":
+      return `🚨 *AUTO-HEDGE WATCHDOG*\n\n*Problem:* ${d.problem}\n\n${time}\n\n⚠️ ${d.halts === true ? "No further hedge decisions are taken." : "Decisions go on with what the engine can see; check the connection."} Manual intervention may be required!`
     case "EOD_SUMMARY":
       return `📊 *Auto-Hedge Day Summary*\n\nIndex: ${d.index}\nHedges: ${d.hedges}\nSpent: ${rupees(d.grossSpend)}\nRecovered: ${rupees(d.recovered)}\nNet cost: ${rupees(d.netSpend)}`
   }

@@ -97,7 +97,70 @@ export interface HedgeConfig {
   readonly anticipateBandExhaustion: boolean
   /** The SPAN-style model's parameters (src/domain/span.ts). */
   readonly span: SpanParameters
+  /** How long each outside call may take before it counts as failed (see ReliabilityConfig below). */
+  readonly deadlines: DeadlinesConfig
+  /** How stale the daemon's view may grow before it alerts and stops deciding. */
+  readonly watchdog: WatchdogConfig
 }
+
+// ---- Deadlines and the watchdog (issue 19): declared together, types, defaults and schemas.
+
+/** Seconds an outside call may take: past it, the call failed, exactly as a refused connection. */
+export interface DeadlinesConfig {
+  /** A database read or write (audit, journal, broker state); past it the engine halts. */
+  readonly databaseSeconds: number
+  /** A broker call (orders, positions, margin); past it the broker is unavailable. */
+  readonly brokerSeconds: number
+  /** A market data call (quotes, chain). */
+  readonly marketDataSeconds: number
+  /** Sending an alert. */
+  readonly notifierSeconds: number
+  /** After SIGINT / SIGTERM, the longest the process takes to exit, whatever it waits on. */
+  readonly shutdownSeconds: number
+}
+
+/** Past these limits the daemon raises a critical alert, shows it in status and takes no decision. */
+export interface WatchdogConfig {
+  /** The held market instant behind the wall clock. */
+  readonly lagSeconds: number
+  /** Since the last audit write that succeeded. */
+  readonly writeSeconds: number
+  /** Since the last market quote. */
+  readonly quoteSeconds: number
+  /** Since the broker last answered. */
+  readonly brokerSeconds: number
+}
+
+export const defaultDeadlines: DeadlinesConfig = { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 }
+export const defaultWatchdog: WatchdogConfig = { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
+
+/** Whole seconds or fractions, at least 0.1 s (a shorter deadline fails healthy calls), at most 10 min. */
+const DeadlineSeconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0.1), Schema.isLessThanOrEqualTo(600))
+/** At least 5 s (a tick or two), at most an hour. */
+const WatchdogSeconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(5), Schema.isLessThanOrEqualTo(3600))
+const DeadlinesSchema = Schema.Struct({
+  databaseSeconds: DeadlineSeconds,
+  brokerSeconds: DeadlineSeconds,
+  marketDataSeconds: DeadlineSeconds,
+  notifierSeconds: DeadlineSeconds,
+  shutdownSeconds: DeadlineSeconds
+})
+const WatchdogSchema = Schema.Struct({ lagSeconds: WatchdogSeconds, writeSeconds: WatchdogSeconds, quoteSeconds: WatchdogSeconds, brokerSeconds: WatchdogSeconds })
+const patchOf = <F extends Schema.Struct.Fields>(struct: Schema.Struct<F>) =>
+  Schema.Struct(Object.fromEntries(Object.entries(struct.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as { readonly [K in keyof F]: Schema.optionalKey<F[K]> })
+const RELIABILITY_ENV: ReadonlyArray<{ readonly name: string; readonly path: ReadonlyArray<string>; readonly value: Schema.Codec<number, number> }> = [
+  { name: "AUTOHEDGE_DEADLINE_DATABASE_SECONDS", path: ["deadlines", "databaseSeconds"], value: DeadlineSeconds },
+  { name: "AUTOHEDGE_DEADLINE_BROKER_SECONDS", path: ["deadlines", "brokerSeconds"], value: DeadlineSeconds },
+  { name: "AUTOHEDGE_DEADLINE_MARKET_DATA_SECONDS", path: ["deadlines", "marketDataSeconds"], value: DeadlineSeconds },
+  { name: "AUTOHEDGE_DEADLINE_NOTIFIER_SECONDS", path: ["deadlines", "notifierSeconds"], value: DeadlineSeconds },
+  { name: "AUTOHEDGE_SHUTDOWN_SECONDS", path: ["deadlines", "shutdownSeconds"], value: DeadlineSeconds },
+  { name: "AUTOHEDGE_WATCHDOG_LAG_SECONDS", path: ["watchdog", "lagSeconds"], value: WatchdogSeconds },
+  { name: "AUTOHEDGE_WATCHDOG_WRITE_SECONDS", path: ["watchdog", "writeSeconds"], value: WatchdogSeconds },
+  { name: "AUTOHEDGE_WATCHDOG_QUOTE_SECONDS", path: ["watchdog", "quoteSeconds"], value: WatchdogSeconds },
+  { name: "AUTOHEDGE_WATCHDOG_BROKER_SECONDS", path: ["watchdog", "brokerSeconds"], value: WatchdogSeconds }
+]
+
+// ---- (end of deadlines and the watchdog)
 
 // ---------------------------------------------------------------------------------------------
 // Defaults (the origin's values; lots per basket 1 for both indices, see seeds/README.md)
@@ -145,7 +208,9 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   marginEstimate: "span",
   selectionMethod: "optimal",
   anticipateBandExhaustion: false,
-  span: defaultSpanParameters
+  span: defaultSpanParameters,
+  deadlines: defaultDeadlines,
+  watchdog: defaultWatchdog
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -271,7 +336,9 @@ const HedgeConfigFields = Schema.Struct({
   marginEstimate: MarginEstimateSchema,
   selectionMethod: SelectionMethodSchema,
   anticipateBandExhaustion: Schema.Boolean,
-  span: SpanParametersSchema
+  span: SpanParametersSchema,
+  deadlines: DeadlinesSchema,
+  watchdog: WatchdogSchema
 })
 
 /** A complete, valid configuration (field ranges and cross-field rules). */
@@ -308,7 +375,9 @@ export const HedgeConfigFileSchema = Schema.Struct({
     Schema.Struct(Object.fromEntries(Object.entries(SpanParametersSchema.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as {
       readonly [K in keyof typeof SpanParametersSchema.fields]: Schema.optionalKey<(typeof SpanParametersSchema.fields)[K]>
     })
-  )
+  ),
+  deadlines: Schema.optionalKey(patchOf(DeadlinesSchema)),
+  watchdog: Schema.optionalKey(patchOf(WatchdogSchema))
 })
 
 // The schema and the interface describe the same thing; keep them in step.
@@ -357,7 +426,8 @@ const ENV_BINDINGS: ReadonlyArray<EnvBinding> = [
   { name: "HEDGE_FILL_TIMEOUT_SECONDS", path: ["fillTimeoutSeconds"], schema: fromEnv(scalarFields.fillTimeoutSeconds) },
   { name: "HEDGE_MAX_REPRICES", path: ["maxReprices"], schema: fromEnv(scalarFields.maxReprices) },
   { name: "DEFAULT_BASKETS", path: ["defaultBaskets"], schema: fromEnv(scalarFields.defaultBaskets) },
-  { name: "DEFAULT_BUDGET_PER_BASKET", path: ["defaultBudgetPerBasket"], schema: fromEnv(scalarFields.defaultBudgetPerBasket) }
+  { name: "DEFAULT_BUDGET_PER_BASKET", path: ["defaultBudgetPerBasket"], schema: fromEnv(scalarFields.defaultBudgetPerBasket) },
+  ...RELIABILITY_ENV.map((b) => ({ name: b.name, path: b.path, schema: fromEnv(b.value) }))
 ]
 
 /** Every environment variable the configuration reads, in documentation order. */

@@ -21,6 +21,7 @@ import type { TradingMode } from "../domain/session.ts"
 import { MARKET_ZONE, wallTimeOf, weekdayOf } from "../domain/time.ts"
 import { kindOf, stateName } from "../runtime/audit-recorder.ts"
 import type { EngineSetup, SessionEngine } from "../runtime/engine.ts"
+import type { Health } from "../runtime/watchdog.ts"
 import { MarginMonitor, MarketClock, MarketData, type TransitionRow } from "../services/services.ts"
 import { TransitionRowSchema, type ActorView, type Marker, type Status, type Transaction } from "./schemas.ts"
 
@@ -34,6 +35,8 @@ export interface DayAttachment {
   readonly sessionId: string
   /** The day's rows written before this process started (a daemon resumed mid-day). */
   readonly earlier?: () => Promise<ReadonlyArray<TransitionRow>>
+  /** The daemon's watchdog: how stale its view of the world is (absent in a simulation). */
+  readonly health?: () => Health
 }
 
 /** Thresholds shown while no day runs (the configuration's). */
@@ -308,6 +311,22 @@ export class LiveDay {
 
   // ---- reads
 
+  /** The watchdog's view, with why the engine halted when it did (status, and the page). */
+  private healthOf(day: DayAttachment): Status["health"] {
+    const h = day.health?.()
+    const halted = day.engine.failure
+    const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : isoOf(t))
+    return {
+      ok: halted === null && (h?.ok ?? true),
+      halted,
+      problems: (h?.problems ?? []).map((p) => ({ kind: p.kind, seconds: p.seconds, limitSeconds: p.limitSeconds, message: p.message })),
+      lagSeconds: h?.lagSeconds ?? 0,
+      lastWriteAt: iso(h?.lastWriteAt),
+      lastQuoteAt: iso(h?.lastQuoteAt),
+      lastBrokerAt: iso(h?.lastBrokerAt)
+    }
+  }
+
   async status(): Promise<Status> {
     const now = this.marketNow()
     const day = this.day
@@ -321,7 +340,8 @@ export class LiveDay {
         nextEntry: null,
         activeHedges: [],
         spend: { today: 0, cap: 0, left: 0 },
-        cooldownRemainingSeconds: 0
+        cooldownRemainingSeconds: 0,
+        health: { ok: true, halted: null, problems: [], lagSeconds: 0, lastWriteAt: null, lastQuoteAt: null, lastBrokerAt: null }
       }
     }
     const snapshot = day.engine.actor.getSnapshot()
@@ -333,8 +353,9 @@ export class LiveDay {
     return {
       now: isoOf(now),
       session: this.sessionRef(day),
-      enabled: c.enabled,
-      state: stateName(snapshot.value),
+      enabled: c.enabled && day.engine.failure === null,
+      // A halted engine takes no decision: its last state is not where it stands.
+      state: day.engine.failure === null ? stateName(snapshot.value) : "halted",
       utilisation: {
         budget: c.budget,
         marginInUse: round2(this.marginInUse),
@@ -361,7 +382,8 @@ export class LiveDay {
         }
       }),
       spend: { today: round2(c.grossSpend), cap: c.spendCap, left: round2(spendLeftOf(c)) },
-      cooldownRemainingSeconds: Math.max(0, Math.ceil((cooldownUntilOf(c) - now) / 1000))
+      cooldownRemainingSeconds: Math.max(0, Math.ceil((cooldownUntilOf(c) - now) / 1000)),
+      health: this.healthOf(day)
     }
   }
 

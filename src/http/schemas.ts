@@ -80,7 +80,17 @@ export const Status = Schema.Struct({
   nextEntry: Schema.NullOr(Schema.Struct({ portfolio: Schema.String, at: Schema.String, secondsUntil: Schema.Number })),
   activeHedges: Schema.Array(HedgeView),
   spend: Schema.Struct({ today: Schema.Number, cap: Schema.Number, left: Schema.Number }),
-  cooldownRemainingSeconds: Schema.Number
+  cooldownRemainingSeconds: Schema.Number,
+  /** Whether the engine can be trusted now: halted (why), and the daemon watchdog's problems. */
+  health: Schema.Struct({
+    ok: Schema.Boolean,
+    halted: Schema.NullOr(Schema.String),
+    problems: Schema.Array(Schema.Struct({ kind: Schema.Literals(["lag", "write", "quote", "broker"]), seconds: Schema.Number, limitSeconds: Schema.Number, message: Schema.String })),
+    lagSeconds: Schema.Number,
+    lastWriteAt: Schema.NullOr(Schema.String),
+    lastQuoteAt: Schema.NullOr(Schema.String),
+    lastBrokerAt: Schema.NullOr(Schema.String)
+  })
 })
 export type Status = typeof Status.Type
 

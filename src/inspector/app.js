@@ -70,6 +70,10 @@ const renderStatus = (s) => {
   const u = s.utilisation
   $("f-state").textContent = `${s.state}${s.enabled ? "" : " (disabled)"}`
   $("f-state").dataset.enabled = String(s.enabled)
+  // Halted, or the watchdog sees a stale world: said plainly, above everything else in the panel.
+  const health = s.health ?? { ok: true, halted: null, problems: [] }
+  $("f-health").textContent = health.ok ? "ok" : [health.halted === null ? null : `HALTED: ${health.halted}`, ...health.problems.map((p) => p.message)].filter((x) => x !== null).join(" · ")
+  $("f-health").dataset.ok = String(health.ok)
   $("f-current").textContent = pct(u.currentPct)
   $("f-projected").textContent = u.projectedPct === null ? "—" : pct(u.projectedPct)
   $("f-thresholds").textContent = `${pct(u.triggerPct)} / ${pct(u.targetPct)} / ${pct(u.exitTriggerPct)}`

@@ -91,7 +91,7 @@ const refuseVersion = (checkpoint: Checkpoint) =>
  * Rows a crash may lose without changing any decision: the session's clock ticks, and its exit reviews
  * that chose to sell nothing (the session leaves them in the state and context it entered them with).
  */
-const isQuiet = (r: TransitionRow): boolean => {
+export const isQuiet = (r: TransitionRow): boolean => {
   if (r.kind !== "session") return false
   if (r.event === "CLOCK") return r.from === r.to || (r.from === "trading.watching" && r.to === "trading.reviewingExits")
   return r.event === "xstate.done.actor.assessExits" && (r.payload as { output?: { hedgeId?: string | null } }).output?.hedgeId === null
@@ -337,6 +337,11 @@ export class SessionEngine {
       : null
     const exit = await Effect.runPromiseExitWith(this.context)(AuditLog.use((a) => a.append(rows, checkpoint)))
     if (Exit.isFailure(exit)) this.halt(`audit write failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
+  }
+
+  /** Stop deciding, from outside (the daemon's watchdog), with the same critical alert. */
+  stopDeciding(reason: string): void {
+    this.halt(reason)
   }
 
   /** Stop deciding, and say so loudly. */

@@ -57,7 +57,9 @@ describe("defaults", () => {
       marginEstimate: "span",
       selectionMethod: "optimal",
       anticipateBandExhaustion: false,
-      span: defaultSpanParameters
+      span: defaultSpanParameters,
+      deadlines: { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 },
+      watchdog: { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
     })
   })
 
@@ -144,7 +146,16 @@ describe("sources", () => {
       HEDGE_FILL_TIMEOUT_SECONDS: "30",
       HEDGE_MAX_REPRICES: "5",
       DEFAULT_BASKETS: "10",
-      DEFAULT_BUDGET_PER_BASKET: "900000"
+      DEFAULT_BUDGET_PER_BASKET: "900000",
+      AUTOHEDGE_DEADLINE_DATABASE_SECONDS: "5",
+      AUTOHEDGE_DEADLINE_BROKER_SECONDS: "20",
+      AUTOHEDGE_DEADLINE_MARKET_DATA_SECONDS: "7.5",
+      AUTOHEDGE_DEADLINE_NOTIFIER_SECONDS: "3",
+      AUTOHEDGE_SHUTDOWN_SECONDS: "30",
+      AUTOHEDGE_WATCHDOG_LAG_SECONDS: "45",
+      AUTOHEDGE_WATCHDOG_WRITE_SECONDS: "100",
+      AUTOHEDGE_WATCHDOG_QUOTE_SECONDS: "120",
+      AUTOHEDGE_WATCHDOG_BROKER_SECONDS: "150"
     }
     expect(Object.keys(values).sort()).toEqual([...AUTOHEDGE_ENV_NAMES].sort())
     const config = load({ env: values })

@@ -262,3 +262,22 @@ describe("changes", () => {
     expect(expectError(await postJson(server.url, "api/hedge/session", { date: "2026-02-11", baskets: 10 }, auth), 409).error).toMatch(/replays a recorded day/)
   })
 })
+
+describe("status when the engine cannot be trusted", () => {
+  it("a halted engine says halted and why, and the watchdog's problems show, never 'enabled … watching'", async () => {
+    const live = new LiveDay({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+    const day = await Effect.runPromise(readRecordedDay(DAY))
+    const problem = { kind: "broker" as const, seconds: 120, limitSeconds: 90, message: "no answer from the broker for 120 s (limit 90 s)" }
+    const health = () => ({ ok: false, problems: [problem], lagSeconds: 3, lastWriteAt: null, lastQuoteAt: 0, lastBrokerAt: null })
+    const broken = await replayDay(day, {
+      ...replayOptionsFor(policyPlan("engine", defaultConfig), defaultConfig, truthModelOf("span", defaultConfig)),
+      auditFailsAfterBatches: 10,
+      onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId: "halted", health })
+    })
+    expect(broken.failure).not.toBeNull()
+    const status = Schema.decodeUnknownSync(Status)(await live.status())
+    expect(status.state).toBe("halted")
+    expect(status.enabled).toBe(false)
+    expect(status.health).toMatchObject({ ok: false, halted: expect.stringMatching(/^audit write failed: /), problems: [problem], lagSeconds: 3, lastQuoteAt: "1970-01-01T05:30:00.000+05:30" })
+  })
+})

@@ -9,6 +9,7 @@ import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { parseRecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
+import { VirtualClock } from "../../src/runtime/virtual-clock.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const model = constantsMarginModel(defaultConfig.marginConstants)
@@ -72,6 +73,32 @@ describe("a database that dies mid-day", () => {
     expect(broken.orders.length).toBeLessThan(whole.orders.length)
     expect(broken.orders).toEqual(whole.orders.slice(0, broken.orders.length))
     // Nothing recorded after the failure, and what was recorded is the whole day's beginning.
+    expect(broken.rows).toEqual(whole.rows.slice(0, broken.rows.length))
+  })
+})
+
+describe("a database that stops answering mid-day (a hung connection)", () => {
+  it("fails the write at the configured deadline and takes the refused connection's path: halt, one critical alert, nothing sent after", async () => {
+    const whole = await replayDay(day, options("engine"))
+    // The deadline's timers are this test's: time passes only when the test moves it.
+    const wall = new VirtualClock(0)
+    const hung = replayDay(day, { ...options("engine"), auditHangsAfterBatches: 10, databaseDeadline: { seconds: 10, timers: wall } })
+    let settled = false
+    void hung.finally(() => (settled = true))
+    // Wait for the write that hangs (its deadline armed), then let 10 s pass.
+    while (!settled && wall.nextDue() === undefined) await new Promise((resolve) => setImmediate(resolve))
+    expect(settled, "the day ended before any write hung").toBe(false)
+    wall.advanceTo(wall.nextDue()! - 1)
+    expect(wall.fireNext(), "nothing gives up before the deadline").toBe(false)
+    wall.advanceTo(wall.now() + 1)
+    expect(wall.fireNext()).toBe(true)
+    const broken = await hung
+    expect(broken.failure).toMatch(/^audit write failed: .*the database did not answer append within 10 s/)
+    const halted = broken.alerts.filter((a) => a.alert.kind === "ENGINE_HALTED")
+    expect(halted).toHaveLength(1)
+    expect(halted[0]!.alert.severity).toBe("critical")
+    expect(broken.orders.length).toBeLessThan(whole.orders.length)
+    expect(broken.orders).toEqual(whole.orders.slice(0, broken.orders.length))
     expect(broken.rows).toEqual(whole.rows.slice(0, broken.rows.length))
   })
 })
