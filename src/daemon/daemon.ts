@@ -8,16 +8,16 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
 import { Context, Effect, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { makeOpenAlgoBroker, type OpenAlgoBroker } from "../../adapters/openalgo/broker.ts"
-import { openAlgoClient } from "../../adapters/openalgo/client.ts"
+import { openAlgoClient, openAlgoSettings } from "../../adapters/openalgo/client.ts"
 import { makeOpenAlgoMarginModel, makeOpenAlgoMarginMonitor } from "../../adapters/openalgo/margin.ts"
-import { makeOpenAlgoMarketData } from "../../adapters/openalgo/market-data.ts"
+import { makeOpenAlgoMarketData, type Instrument } from "../../adapters/openalgo/market-data.ts"
 import { livePaperBroker, type LivePaperState } from "../../adapters/paper/live-broker.ts"
 import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
 import { spanMarginModel } from "../domain/span.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
 import { dayScheduleFor, weeklyExpiryOf, type Schedule } from "../domain/schedule.ts"
-import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
+import { freezeQuantityOf, lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
 import { instantOf, wallTimeOf } from "../domain/time.ts"
 import { dayReportOf } from "../runtime/day-report.ts"
@@ -31,7 +31,7 @@ import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
 import { recommendBroker } from "./recommend-broker.ts"
 import { holdPerInstant } from "./held-market.ts"
 import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
-import type { DaemonSettings } from "./settings.ts"
+import { DAEMON_ENV, type DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
 import type { OperatorSource } from "../commands/operator.ts"
 import type { SessionPlan } from "../commands/session-plans.ts"
@@ -103,12 +103,31 @@ const tradesOn = (o: DaemonOptions) => (date: string): boolean => {
   return day !== undefined && day.entries.length > 0 && isTradingDay(o.calendar, exchangeOfIndex(day.index), date)
 }
 
+/** What the daemon takes OpenAlgo's and the exchanges' limits to be, said once at start. */
+const logAssumedLimits = (settings: DaemonSettings, instruments: Instruments, log: DaemonLog) => {
+  const limits = openAlgoSettings({ baseUrl: "", apiKey: settings.apiKey, index: "NIFTY", expiry: "", rateLimits: settings.rateLimits })
+  log.write(
+    "info",
+    "daemon",
+    `assuming OpenAlgo's rate limits per route, each in a moving 1-second window: ${limits.ordersPerSecond}/s on orders (${DAEMON_ENV.orderRate}), `
+      + `${limits.dataPerSecond}/s on data (${DAEMON_ENV.dataRate}), ${limits.marginPerSecond}/s on /margin (${DAEMON_ENV.marginRate}); `
+      + `set them to OpenAlgo's ORDER_RATE_LIMIT and API_RATE_LIMIT if its .env changes them`,
+    { ordersPerSecond: limits.ordersPerSecond, dataPerSecond: limits.dataPerSecond, marginPerSecond: limits.marginPerSecond }
+  )
+  log.write(
+    "info",
+    "daemon",
+    `exchange freeze limits when OpenAlgo has none: NIFTY ${freezeQuantityOf(instruments, "NIFTY")}, SENSEX ${freezeQuantityOf(instruments, "SENSEX")} (config/instruments.json)`
+  )
+}
+
 const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
 
 export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, SqlClient | PgClient.PgClient> =>
   Effect.gen(function*() {
     const { log, clock, signal, settings } = o
     log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}`, { openalgo: settings.openalgoUrl })
+    logAssumedLimits(settings, o.instruments, log)
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
       let day = nextTradingDay(clock.now(), tradesOn(withCurrentSchedule(o)))
       if (clock.now() < day.setupAt) log.write("info", "daemon", `sleeping until ${day.date} ${wallTimeOf(day.setupAt)} IST`)
@@ -278,7 +297,9 @@ const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings
   exchange: index === "NIFTY" ? ("NFO" as const) : ("BFO" as const),
   // Every strike a hedge may be bought at (the chain the engine asks for at every decision).
   strikeCount: Math.ceil(settings.config.maxOtmDistance[index] / strikeStepOf(instruments, index)) + 2,
-  rateLimits: settings.rateLimits
+  rateLimits: settings.rateLimits,
+  // OpenAlgo answers freeze_qty 1 where it has none (BFO): orders are then split at the exchange's own.
+  freezeLimit: freezeQuantityOf(instruments, index)
 })
 
 /** The day's plan: lot size from the broker's instrument data when it answers, else the bundled table. */
@@ -288,6 +309,7 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
     const fallback = lotSizeFor(o.instruments, index, expiry)
     const lotSize = yield* market.snapshot.pipe(
       Effect.flatMap((s) => market.instrument(optionSymbol(index, expiry, atmStrike(s.spot, strikeStep), "CE"))),
+      Effect.tap((i) => (i.freezeSource === "broker" ? Effect.void : Effect.sync(() => log.write("warn", "daemon", freezeWarning(index, i))))),
       Effect.map((i) => i.lotSize),
       Effect.tap((broker) => (broker === fallback ? Effect.void : Effect.sync(() => log.write("warn", "daemon", `lot size ${broker} from the broker, ${fallback} in config/instruments.json: using the broker's`)))),
       Effect.catch((e) => Effect.sync(() => {
@@ -300,6 +322,14 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
     const chosen = o.operator?.plans.get(date)
     return { date, index, expiry, lotSize, strikeStep, baskets: chosen?.baskets ?? config.defaultBaskets, budgetPerBasket: chosen?.budgetPerBasket ?? config.defaultBudgetPerBasket, entries } satisfies DayPlan
   })
+
+const freezeWarning = (index: IndexName, i: Instrument): string => {
+  const answered = i.brokerFreezeQuantity === null ? "no freeze quantity" : `freeze_qty ${i.brokerFreezeQuantity}`
+  return i.freezeQuantity === null
+    ? `OpenAlgo answers ${answered} for ${i.symbol} and none is configured: ${index} orders go whole, and the exchange refuses one above its freeze limit`
+    : `OpenAlgo answers ${answered} for ${i.symbol} (it has no freeze quantity for ${index}; add one on its Freeze Quantities page): `
+      + `splitting ${index} orders at the exchange's ${i.freezeQuantity} from config/instruments.json`
+}
 
 /**
  * Never trade in the wrong world: live mode refuses an OpenAlgo in analyzer (sandbox) mode, and paper
