@@ -122,6 +122,8 @@ export interface FakeOpenAlgoOptions {
   readonly rateLimitBody?: "restx" | "app"
   /** /symbol answers freeze_qty 1, as OpenAlgo does for an exchange it has no freeze quantities for (BFO). */
   readonly unseededFreeze?: boolean
+  /** The exchange's freeze quantity for the day's index (default: config/instruments.json's). */
+  readonly freezeQuantity?: number
 }
 
 export interface ReceivedRequest {
@@ -149,6 +151,8 @@ export interface PlacedOrder {
   readonly status: OrderStatus
   readonly filledQuantity: number
   readonly placedAt: number
+  /** Market time of its last fill (null before any). */
+  readonly filledAt: number | null
 }
 
 export interface FakeOpenAlgo {
@@ -433,6 +437,7 @@ interface BookOrder {
   readonly fillable: number
   status: OrderStatus
   filledQuantity: number
+  filledAt: number | null
   rejectionReason: string
   /** A transient Kite status (OPEN PENDING, ...) and the reads it lasts; not at the exchange meanwhile. */
   transient: { readonly kiteStatus: string; reads: number } | null
@@ -492,13 +497,14 @@ class Account {
     readonly day: RecordedDay,
     private readonly truth: MarginModel,
     /** The truth's SPAN parameters; null when the truth is another model. */
-    private readonly spanParams: SpanParameters | null
+    private readonly spanParams: SpanParameters | null,
+    freezeQuantity?: number
   ) {
     const h = day.header
     this.world = new PaperWorld(day, truth)
     const instruments = loadInstruments()
     this.exchange = exchangeOf(instruments, h.index)
-    this.freezeQuantity = freezeQuantityOf(instruments, h.index)
+    this.freezeQuantity = freezeQuantity ?? freezeQuantityOf(instruments, h.index)
     this.strikes = [...new Set(day.ticks.flatMap((t) => t.chain.map((r) => r.strike)))].sort((a, b) => a - b)
     this.openAt = instantOf(h.date, MARKET_OPEN)
     this.closeAt = instantOf(h.date, MARKET_CLOSE)
@@ -645,7 +651,7 @@ class Account {
     return this.at < this.openAt || this.at >= this.closeAt ? MARKETS_CLOSED : null
   }
 
-  newOrder(o: Omit<BookOrder, "orderid" | "symbol" | "exchange" | "placedAt" | "status" | "filledQuantity" | "rejectionReason" | "transient">): BookOrder {
+  newOrder(o: Omit<BookOrder, "orderid" | "symbol" | "exchange" | "placedAt" | "status" | "filledQuantity" | "filledAt" | "rejectionReason" | "transient">): BookOrder {
     const prefix = DateTime.fromMillis(this.at, { zone: MARKET_ZONE }).toFormat("yyLLdd")
     const sequence = String(this.orders.length + 1).padStart(this.sandboxIds ? 8 : 9, "0")
     const order: BookOrder = {
@@ -656,6 +662,7 @@ class Account {
       placedAt: this.at,
       status: "open",
       filledQuantity: 0,
+      filledAt: null,
       rejectionReason: "",
       transient: null
     }
@@ -675,6 +682,7 @@ class Account {
 
   private fill(order: BookOrder, quantity: number, price: number): void {
     order.filledQuantity += quantity
+    order.filledAt = this.at
     if (order.filledQuantity === order.quantity) order.status = "complete"
     this.trades.push({ order, quantity, price, at: this.at })
     this.book(order.contract, order.product, order.action, quantity, price)
@@ -814,7 +822,9 @@ class FakeServer implements FakeOpenAlgo {
 
   constructor(private readonly options: FakeOpenAlgoOptions) {
     const span = options.span ?? defaultConfig.span
-    this.account = options.truth === undefined ? new Account(options.day, spanMarginModel(span), span) : new Account(options.day, options.truth, null)
+    this.account = options.truth === undefined
+      ? new Account(options.day, spanMarginModel(span), span, options.freezeQuantity)
+      : new Account(options.day, options.truth, null, options.freezeQuantity)
     this.currentMode = options.mode ?? "live"
     this.account.sandboxIds = this.currentMode === "analyze"
     this.endpoints = {
@@ -859,7 +869,8 @@ class FakeServer implements FakeOpenAlgo {
         price: o.price,
         status: o.status,
         filledQuantity: o.filledQuantity,
-        placedAt: o.placedAt
+        placedAt: o.placedAt,
+        filledAt: o.filledAt
       }))
   }
 
