@@ -39,7 +39,7 @@
 // (`{"message":"10 per 1 second"}` as flask-restx renders it, or with `retryAfter` app.py's
 // `{"status":"error","message":...,"retry_after":N}`), status500 (the endpoint's generic error),
 // transientStatus (placeorder: the order sits in a transient Kite status, `kiteStatus`, for `reads`
-// reads of the order book or status; OpenAlgo's Zerodha mapping has no word for it, so its row carries
+// reads of the order book or status and at least `ms` of market time; OpenAlgo's Zerodha mapping has no word for it, so its row carries
 // the previous row's order_status, or /orderbook and /orderstatus answer 500 when it is the first row;
 // live mode only: the sandbox has no such status), reject (the broker refuses:
 // 400 `{"status":"error","message":...}`, placeorder/cancelorder), partialFill (placeorder: when the
@@ -81,7 +81,7 @@ export interface Fault {
   /** The endpoint: "placeorder", "/placeorder" or "/api/v1/placeorder". */
   readonly path: string
   readonly kind: FaultKind
-  /** latency: delay in milliseconds. */
+  /** latency: delay in milliseconds; transientStatus: market milliseconds it lasts at least (default 0). */
   readonly ms?: number
   /** How many requests it applies to (default 1). */
   readonly times?: number
@@ -118,6 +118,8 @@ export interface FakeOpenAlgoOptions {
   readonly truth?: MarginModel
   /** Enforce OpenAlgo's rate limits (default: none). */
   readonly rateLimits?: FakeRateLimits
+  /** The clock the rate limits count on, milliseconds (default: wall time, as OpenAlgo's). */
+  readonly rateLimitClock?: () => number
   /** The 429 body: "restx" `{"message":"10 per 1 second"}` (default) or "app" `{"status","message","retry_after":60}`. */
   readonly rateLimitBody?: "restx" | "app"
   /** /symbol answers freeze_qty 1, as OpenAlgo does for an exchange it has no freeze quantities for (BFO). */
@@ -440,7 +442,7 @@ interface BookOrder {
   filledAt: number | null
   rejectionReason: string
   /** A transient Kite status (OPEN PENDING, ...) and the reads it lasts; not at the exchange meanwhile. */
-  transient: { readonly kiteStatus: string; reads: number } | null
+  transient: { readonly kiteStatus: string; reads: number; readonly until: number } | null
 }
 
 interface Trade {
@@ -964,7 +966,7 @@ class FakeServer implements FakeOpenAlgo {
     const limits = this.options.rateLimits
     if (limits === undefined) return null
     const limit = ["placeorder", "cancelorder"].includes(endpoint) ? limits.order : endpoint === "margin" ? limits.margin : limits.data
-    const now = performance.now()
+    const now = (this.options.rateLimitClock ?? performance.now.bind(performance))()
     const hits = (this.windows.get(endpoint) ?? []).filter((t) => t > now - RATE_WINDOW_MS)
     this.windows.set(endpoint, hits)
     if (hits.length >= limit) {
@@ -1089,7 +1091,7 @@ class FakeServer implements FakeOpenAlgo {
     if (shortOfMargin) {
       order.status = "rejected"
       order.rejectionReason = rms
-    } else if (fault?.kind === "transientStatus" && !this.sandbox) order.transient = { kiteStatus: fault.kiteStatus, reads: fault.reads }
+    } else if (fault?.kind === "transientStatus" && !this.sandbox) order.transient = { kiteStatus: fault.kiteStatus, reads: fault.reads, until: account.at + fault.ms }
     else account.tryFill(order)
     return { status: 200, body: this.tagged({ status: "success", orderid: order.orderid }) }
   }
@@ -1153,7 +1155,7 @@ class FakeServer implements FakeOpenAlgo {
       previous = status
     }
     for (const o of account.orders) {
-      if (o.transient === null || --o.transient.reads > 0) continue
+      if (o.transient === null || --o.transient.reads > 0 || account.at < o.transient.until) continue
       o.transient = null
       account.tryFill(o)
     }

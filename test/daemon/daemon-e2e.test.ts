@@ -221,8 +221,8 @@ describe("the daemon against OpenAlgo as it really answers (issue 21)", () => {
       // Live: the fake answers as OpenAlgo's Zerodha adapter does (the sandbox has no transient statuses).
       mode: "live",
       faults: [
-        // The first hedge orders sit in OPEN PENDING for a while: their rows carry the previous row's "complete".
-        { path: "placeorder", kind: "transientStatus", times: 4, reads: 4 },
+        // The first hedge orders sit in OPEN PENDING for half a minute: their rows carry the previous row's "complete".
+        { path: "placeorder", kind: "transientStatus", times: 4, reads: 4, ms: 30_000 },
         { path: "orderstatus", kind: "status500", times: 3 },
         { path: "orderbook", kind: "status500", times: 2 }
       ]

@@ -471,3 +471,63 @@ describe("faults", () => {
     ])
   })
 })
+
+describe("OpenAlgo's own behaviours (issue 21)", () => {
+  it("transientStatus: the order's row carries the previous row's status, and no fill, until Kite moves on", async () => {
+    // The strategy platform's entry orders (complete) come first in the book.
+    fake.inject({ path: "placeorder", kind: "transientStatus", reads: 2, ms: 60_000 })
+    const orderid = await place()
+    const first = await statusOf(orderid)
+    expect(first).toMatchObject({ order_status: "complete", average_price: 0 })
+    expect((await call("tradebook")).body.data.filter((t: Json) => t.orderid === orderid)).toEqual([])
+    const book = (await call("orderbook")).body.data
+    expect(book.orders.find((o: Json) => o.orderid === orderid).order_status).toBe("complete")
+    // Counted on Kite's own statuses: the transient order is neither complete nor open.
+    expect(book.statistics.total_open_orders).toBe(0)
+    // Reads alone do not move it on before its time; the market's clock does.
+    expect((await statusOf(orderid)).average_price).toBe(0)
+    clock = at("09:21:00")
+    await statusOf(orderid)
+    const after = await statusOf(orderid)
+    expect(after.order_status).toBe("complete")
+    expect(after.average_price).toBeGreaterThan(0)
+    expect((await call("tradebook")).body.data.some((t: Json) => t.orderid === orderid)).toBe(true)
+  })
+
+  it("transientStatus on the first row of the book: /orderbook and /orderstatus answer 500", async () => {
+    await fake.close()
+    // Before the first entry, the book is empty: the hedge's order is its first row.
+    clock = at("09:15:30")
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model })
+    fake.inject({ path: "placeorder", kind: "transientStatus", reads: 1 })
+    const orderid = await place()
+    expect(await call("orderbook")).toEqual({ status: 500, body: { status: "error", message: "An unexpected error occurred" } })
+    expect((await call("orderstatus", { strategy: "autohedge", orderid })).status).toBe(200) // moved on after one read
+  })
+
+  it("rate limits per route in a moving window, with flask-restx's 429 body or app.py's", async () => {
+    await fake.close()
+    // A clock that stands still: every request falls in one window, however slow the machine.
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model, rateLimits: { order: 10, data: 3, margin: 50 }, rateLimitClock: () => 0 })
+    const replies = await Promise.all(Array.from({ length: 5 }, () => call("funds")))
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 429, 429])
+    expect(replies.find((r) => r.status === 429)!.body).toEqual({ message: "3 per 1 second" })
+    // Another route has its own window.
+    expect((await call("positionbook")).status).toBe(200)
+    expect(fake.rateLimited).toBe(2)
+    await fake.close()
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model, rateLimits: { order: 10, data: 1, margin: 50 }, rateLimitBody: "app", rateLimitClock: () => 0 })
+    await call("funds")
+    expect(await call("funds")).toEqual({ status: 429, body: { status: "error", message: "Rate limit exceeded. Please slow down your requests.", retry_after: 60 } })
+    fake.inject({ path: "quotes", kind: "status429", retryAfter: 2 })
+    expect((await call("quotes", { symbol: "NIFTY", exchange: "NSE_INDEX" })).body).toMatchObject({ retry_after: 2 })
+  })
+
+  it("unseededFreeze: /symbol answers freeze_qty 1, while the exchange still refuses an order above its limit", async () => {
+    await fake.close()
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model, unseededFreeze: true, freezeQuantity: 100 })
+    expect((await call("symbol", { symbol: symbolOf(ATM, "CE"), exchange: "NFO" })).body.data.freeze_qty).toBe(1)
+    const refused = await call("placeorder", order({ quantity: 2 * LOT }))
+    expect(refused).toMatchObject({ status: 400, body: { message: expect.stringContaining("exceeds the freeze quantity 100") } })
+  })
+})

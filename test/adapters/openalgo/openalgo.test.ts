@@ -547,7 +547,7 @@ describe("rate limits", () => {
   it("honours a 429's retry_after: the route waits that long, the others do not", async () => {
     const server = await startScriptedServer((path, _body, i) =>
       path === "/funds" && i === 0
-        ? { status: 429, body: { status: "error", message: "Rate limit exceeded. Please slow down your requests.", retry_after: 1 } }
+        ? { status: 429, body: { status: "error", message: "Rate limit exceeded. Please slow down your requests.", retry_after: 2 } }
         : path === "/funds"
           ? { status: 200, body: { status: "success", data: { utiliseddebits: "1.00", availablecash: "2.00" } } }
           : { status: 200, body: { status: "success", data: [] } }
@@ -556,8 +556,8 @@ describe("rate limits", () => {
     await run(Effect.all([scripted.funds, Effect.andThen(Effect.sleep(50), scripted.positions)], { concurrency: "unbounded" }))
     const funds = server.requests.filter((r) => r.path === "/funds")
     expect(funds).toHaveLength(2)
-    // Not the 10 ms backoff: the second /funds waited out the second the server asked for.
-    expect(funds[1]!.at - funds[0]!.at).toBeGreaterThanOrEqual(1000)
+    // Not the 10 ms backoff: the second /funds waited out the two seconds the server asked for.
+    expect(funds[1]!.at - funds[0]!.at).toBeGreaterThanOrEqual(2000)
     // /positionbook was not held back by /funds's pause.
     const positions = server.requests.find((r) => r.path === "/positionbook")!
     expect(positions.at).toBeLessThan(funds[1]!.at)
