@@ -232,7 +232,7 @@ describe("the daemon against OpenAlgo as it really answers (issue 21)", () => {
     expectNoHedgeBeforeFilled(d)
     const v = await verifyDay(d.rows)
     expect(v.ok, formatVerification(v)).toBe(true)
-  }, 180_000)
+  }, 600_000)
 
   it("freeze_qty 1 on BFO: SENSEX orders split at the configured exchange limit, with a warning naming it", async () => {
     const sensex = parseRecordedDay(readFileSync("simulations/days/2026-02-12-SENSEX.jsonl", "utf8"), "2026-02-12-SENSEX.jsonl")
@@ -253,7 +253,7 @@ describe("the daemon against OpenAlgo as it really answers (issue 21)", () => {
     expect(d.orders.some((o) => (o.broker_order_id ?? "").includes("+"))).toBe(true)
     expect(d.log.filter((l) => l.alert === "HEDGE_ORDER_FAILED")).toEqual([])
     expect(d.log.some((l) => l.level === "warn" && String(l.message).includes("freeze_qty 1") && String(l.message).includes(`SENSEX orders at the exchange's ${FREEZE}`))).toBe(true)
-  }, 180_000)
+  }, 600_000)
 
   it("OpenAlgo's default rate limits, per route in a moving window, and app.py's 429 body: no 429 storm", async () => {
     const d = await daemonDay({
@@ -288,5 +288,5 @@ describe("the daemon against OpenAlgo as it really answers (issue 21)", () => {
     const replayed = await replayDay(recorded, { config, policy: "engine", truth, estimate: truth })
     expect(decisions(replayed.rows).length).toBeGreaterThan(0)
     expect(decisions(d.rows)).toEqual(decisions(replayed.rows))
-  }, 180_000)
+  }, 600_000)
 })

@@ -414,6 +414,20 @@ describe("the account and the market", () => {
     expect(await fail(data.instrument("NIFTY10FEB2699999PE"))).toMatchObject({ _tag: "MarketDataUnavailable", message: expect.stringContaining("/symbol: HTTP 404") })
   })
 
+  it("takes freeze_qty 1 (OpenAlgo's answer where it has none, as on BFO) as unknown: the configured limit splits the orders", async () => {
+    await fake.close()
+    fake = await startFakeOpenAlgo({ day, now, apiKey: KEY, truth: constantsMarginModel(defaultConfig.marginConstants), unseededFreeze: true, freezeQuantity: 200 })
+    const unseeded = makeOpenAlgoBroker(await run(openAlgoClient(configFor(fake.url, { freezeLimit: 200 }))), clock)
+    const data = makeOpenAlgoMarketData(await run(openAlgoClient(configFor(fake.url, { freezeLimit: 200 }))), clock)
+    expect(await run(data.instrument("NIFTY10FEB2624500PE"))).toMatchObject({ freezeQuantity: 200, freezeSource: "configured", brokerFreezeQuantity: 1 })
+    const placed = await run(unseeded.placeOrder(buy({ quantity: 4 * lotSize })))
+    expect(placed.orderId.split("+")).toHaveLength(2)
+    expect(requestsTo("placeorder").map((r) => (r.body as { quantity: number }).quantity)).toEqual([3 * lotSize, lotSize])
+    // Without a configured limit, nothing to split at: the order goes whole, and the exchange decides.
+    const bare = makeOpenAlgoMarketData(await run(openAlgoClient(configFor(fake.url))), clock)
+    expect(await run(bare.instrument("NIFTY10FEB2624500PE"))).toMatchObject({ freezeQuantity: null, freezeSource: "none" })
+  })
+
   it("prices a basket by the broker's margin, shorts as SELL and quantities as text", async () => {
     const model = makeOpenAlgoMarginModel(client)
     const short = [{ strike: 25000, optionType: "CE" as const, quantity: -lotSize, expiry }]
