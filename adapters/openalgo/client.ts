@@ -236,6 +236,16 @@ const ORDER_ROUTES: ReadonlyArray<string> = ["/placeorder", "/cancelorder", "/mo
 export const routeLimit = (endpoint: string, settings: Pick<OpenAlgoSettings, "ordersPerSecond" | "dataPerSecond" | "marginPerSecond">): number =>
   ORDER_ROUTES.includes(endpoint) ? settings.ordersPerSecond : endpoint === "/margin" ? settings.marginPerSecond : settings.dataPerSecond
 
+// OpenAlgo counts each route on its own, per client IP: every client of this process that talks to
+// one server (the day's, the expiry lister's, a calibration's) shares that route's window.
+const routeLimiters = new Map<string, RateLimiter>()
+const routeLimiter = (baseUrl: string, endpoint: string, perSecond: number): RateLimiter => {
+  const key = `${baseUrl}${endpoint} ${perSecond}`
+  let limiter = routeLimiters.get(key)
+  if (limiter === undefined) routeLimiters.set(key, (limiter = makeRateLimiterUnsafe(perSecond, WINDOW_MS)))
+  return limiter
+}
+
 export interface OpenAlgoClient {
   readonly settings: OpenAlgoSettings
   /** A read: rate limited on its route, timed out, retried after 429 / 5xx / no answer with bounded backoff (or after a 429's retry_after). */
@@ -248,13 +258,7 @@ export const makeOpenAlgoClient = (config: OpenAlgoConfig): Effect.Effect<OpenAl
   Effect.gen(function*() {
     const settings = openAlgoSettings(config)
     const http = yield* HttpClient.HttpClient
-    // OpenAlgo counts each route on its own: one window per route.
-    const limiters = new Map<string, RateLimiter>()
-    const limiterOf = (endpoint: string): RateLimiter => {
-      let limiter = limiters.get(endpoint)
-      if (limiter === undefined) limiters.set(endpoint, (limiter = makeRateLimiterUnsafe(routeLimit(endpoint, settings), WINDOW_MS)))
-      return limiter
-    }
+    const limiterOf = (endpoint: string): RateLimiter => routeLimiter(settings.baseUrl, endpoint, routeLimit(endpoint, settings))
     const key = Redacted.value(settings.apiKey)
 
     // Whatever a reply or a failure echoes, the key is cut out before anything is made of it.
