@@ -8,7 +8,7 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
 import { Context, Effect, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { makeOpenAlgoBroker, type OpenAlgoBroker } from "../../adapters/openalgo/broker.ts"
-import { openAlgoClient, openAlgoSettings } from "../../adapters/openalgo/client.ts"
+import { openAlgoClient, RATE_LIMIT_DEFAULTS } from "../../adapters/openalgo/client.ts"
 import { makeOpenAlgoMarginModel, makeOpenAlgoMarginMonitor } from "../../adapters/openalgo/margin.ts"
 import { makeOpenAlgoMarketData, type Instrument } from "../../adapters/openalgo/market-data.ts"
 import { livePaperBroker, type LivePaperState } from "../../adapters/paper/live-broker.ts"
@@ -105,7 +105,7 @@ const tradesOn = (o: DaemonOptions) => (date: string): boolean => {
 
 /** What the daemon takes OpenAlgo's and the exchanges' limits to be, said once at start. */
 const logAssumedLimits = (settings: DaemonSettings, instruments: Instruments, log: DaemonLog) => {
-  const limits = openAlgoSettings({ baseUrl: "", apiKey: settings.apiKey, index: "NIFTY", expiry: "", rateLimits: settings.rateLimits })
+  const limits = { ...settings.rateLimits, marginPerSecond: settings.rateLimits.marginPerSecond ?? RATE_LIMIT_DEFAULTS.marginPerSecond }
   log.write(
     "info",
     "daemon",
