@@ -15,7 +15,7 @@ import { findSession, loadTransitions } from "../../adapters/postgres/engine-sto
 import { migrate } from "../../adapters/postgres/migrations.ts"
 import { runDaemon } from "../../src/daemon/daemon.ts"
 import { makeLog } from "../../src/daemon/log.ts"
-import type { DaemonSettings } from "../../src/daemon/settings.ts"
+import { loadDaemonSettings, type DaemonSettings } from "../../src/daemon/settings.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
 import { loadInstruments } from "../../src/domain/instruments.ts"
@@ -259,8 +259,8 @@ describe("the daemon against OpenAlgo as it really answers (issue 21)", () => {
   it("OpenAlgo's default rate limits, per route in a moving window, and app.py's 429 body: no 429 storm", async () => {
     const d = await daemonDay({
       fake: { rateLimits: { order: 10, data: 10, margin: 50 }, rateLimitBody: "app" },
-      // What the daemon assumes when OPENALGO_*_RATE_LIMIT are unset (settings.ts).
-      rateLimits: { ordersPerSecond: 10, dataPerSecond: 10, marginPerSecond: 50 },
+      // What the daemon assumes when OPENALGO_*_RATE_LIMIT are unset.
+      rateLimits: (await Effect.runPromise(loadDaemonSettings({ OPENALGO_API_KEY: API_KEY }, { mode: "paper" }))).rateLimits,
       // A 429 that names a retry_after of one second, twice on the chain.
       faults: [{ path: "optionchain", kind: "status429", retryAfter: 1, times: 2 }]
     })
