@@ -717,15 +717,34 @@ class Account {
   }
 
   async marginOf(positions: ReadonlyArray<Position>): Promise<number> {
-    return run(this.truth.margin(this.marginQuery(positions)))
+    return this.remembered(`total ${JSON.stringify(positions)}`, () => run(this.truth.margin(this.marginQuery(positions))))
   }
 
   /** SPAN and exposure of a portfolio as the broker reports them; all of it as span when the truth is not the SPAN model. */
   async marginParts(positions: ReadonlyArray<Position>): Promise<{ readonly span: number; readonly exposure: number }> {
-    if (this.spanParams === null) return { span: await this.marginOf(positions), exposure: 0 }
-    const b = await run(spanBreakdown(this.marginQuery(positions), this.spanParams))
-    return { span: b.span, exposure: b.exposure }
+    const params = this.spanParams
+    if (params === null) return { span: await this.marginOf(positions), exposure: 0 }
+    return this.remembered(`parts ${JSON.stringify(positions)}`, async () => {
+      const b = await run(spanBreakdown(this.marginQuery(positions), params))
+      return { span: b.span, exposure: b.exposure }
+    })
   }
+
+  // Within one market instant the same portfolio has the same margin: /funds is asked often, and SPAN is not cheap.
+  private readonly margins = new Map<string, unknown>()
+  private marginsAt = Number.NaN
+  private async remembered<A>(key: string, compute: () => Promise<A>): Promise<A> {
+    if (this.marginsAt !== this.at || this.tick !== this.marginsTick) {
+      this.margins.clear()
+      this.marginsAt = this.at
+      this.marginsTick = this.tick
+    }
+    if (this.margins.has(key)) return this.margins.get(key) as A
+    const value = await compute()
+    this.margins.set(key, value)
+    return value
+  }
+  private marginsTick: TickRecord | undefined
 
   private marginQuery(positions: ReadonlyArray<Position>): MarginQuery {
     const h = this.day.header
