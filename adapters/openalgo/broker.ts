@@ -2,6 +2,12 @@
 // split at the exchange's freeze quantity; fills from the trade book (live /orderstatus has no
 // filled quantity); positions, funds, and the reconcile of an order whose send got no answer.
 //
+// An order counts as filled only when its fills are confirmed: the trade book's quantity and average
+// price, or the order's own filled_quantity and average_price (sandbox rows). OpenAlgo's word
+// "complete" alone is not enough: its Zerodha mapping sets order_status only for five Kite statuses,
+// so an order in a transient one (OPEN PENDING, VALIDATION PENDING, PUT ORDER REQ RECEIVED) carries
+// the previous row's status, "complete" included, or makes /orderbook and /orderstatus answer 500.
+//
 // A split order is one order to the engine: its id joins the broker's ids with "+", and status and
 // cancel act on every part and aggregate them.
 import { Effect, Result, Schema } from "effect"
@@ -58,6 +64,7 @@ const OrderRow = Schema.Struct({
   timestamp: Schema.optionalKey(Schema.NullOr(Schema.String)),
   average_price: Schema.optionalKey(Schema.NullOr(Numeric)),
   // Sandbox rows only.
+  filled_quantity: Schema.optionalKey(Schema.NullOr(Numeric)),
   rejection_reason: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 export type OrderRow = typeof OrderRow.Type
@@ -133,20 +140,34 @@ export const fillsByOrder = (trades: ReadonlyArray<{ readonly orderid: string | 
   return fills
 }
 
-/** One broker order's state: its status from the order row, what it filled from the trade book. */
+/**
+ * One broker order's state: its status from the order row, what it filled as confirmed by the trade
+ * book (or by the row's own filled_quantity and average_price). A row that says complete without that
+ * confirmation is still in flight: it is read again until the fills show.
+ */
 export const partState = (row: OrderRow, fill: Fill | undefined): OrderState => {
   const orderId = String(row.orderid)
-  const { status, recognised } = statusOf(row.order_status)
-  const traded = Math.min(fill?.quantity ?? 0, row.quantity)
-  // "complete" is the broker's word that all of it traded, even if the trade book lags behind.
-  const filledQuantity = status === "filled" ? row.quantity : traded
-  const averagePrice = fill !== undefined && fill.quantity > 0 ? fill.value / fill.quantity : (row.average_price ?? 0)
+  const { status: said, recognised } = statusOf(row.order_status)
+  const confirmed = confirmedFill(row, fill)
+  const filledQuantity = Math.min(confirmed.quantity, row.quantity)
+  const unconfirmed = said === "filled" && filledQuantity < row.quantity
+  const status = unconfirmed ? "open" : said
   const message = !recognised
     ? `unrecognised order_status "${row.order_status}", taken as still working`
-    : status === "rejected"
-      ? (row.rejection_reason ?? "rejected by the broker")
-      : undefined
-  return { orderId, status, filledQuantity, averagePrice, ...(message === undefined ? {} : { message }) }
+    : unconfirmed
+      ? `OpenAlgo says "${row.order_status}" but ${filledQuantity} of ${row.quantity} is confirmed filled (trade book): still in flight`
+      : status === "rejected"
+        ? (row.rejection_reason ?? "rejected by the broker")
+        : undefined
+  return { orderId, status, filledQuantity, averagePrice: confirmed.averagePrice, ...(message === undefined ? {} : { message }) }
+}
+
+/** Fills with a quantity and a price: the trade book's, else the row's own filled fields; none without both. */
+const confirmedFill = (row: OrderRow, fill: Fill | undefined): { readonly quantity: number; readonly averagePrice: number } => {
+  if (fill !== undefined && fill.quantity > 0 && fill.value > 0) return { quantity: fill.quantity, averagePrice: fill.value / fill.quantity }
+  const quantity = row.filled_quantity ?? 0
+  const averagePrice = row.average_price ?? 0
+  return quantity > 0 && averagePrice > 0 ? { quantity, averagePrice } : { quantity: 0, averagePrice: 0 }
 }
 
 /** The parts of a split order as one: filled when all are, quantities summed, price weighted by quantity. */

@@ -1,12 +1,13 @@
 // OpenAlgo's REST API as typed effects: every call is one POST with the key in the JSON body, every
 // reply is decoded with Schema, and every failure becomes one OpenAlgoError whose message names the
-// endpoint, the HTTP status and OpenAlgo's own message (never the key). Reads are rate limited as
-// data and retried with bounded backoff; order sends are rate limited as orders and never retried.
+// endpoint, the HTTP status and OpenAlgo's own message (never the key). Every route has its own rate
+// window, as OpenAlgo counts them (per route and per IP); reads are retried with bounded backoff, or
+// after the `retry_after` a 429 names; order sends are never retried.
 //
 // HTTP runs on effect's FetchHttpClient (Node's built-in fetch): it ships with `effect` itself, so the
 // adapter needs nothing from @effect/platform-node, and it aborts the request when a timeout
 // interrupts it, so a timed-out call does not linger on the socket.
-import { Effect, Predicate, Redacted, Result, Schedule, Schema, SchemaTransformation, Semaphore } from "effect"
+import { Clock, Effect, Predicate, Redacted, Result, Schedule, Schema, SchemaTransformation, Semaphore } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import type { IndexName } from "../../src/domain/market.ts"
 import { keyPath, schemaProblems } from "../../src/domain/schema-issues.ts"
@@ -31,9 +32,22 @@ export interface OpenAlgoConfig {
   readonly strikeCount?: number
   /** Retries of a read after a 429, a 5xx or no answer; the delay doubles from baseDelayMs. Default 3 from 200 ms. */
   readonly retry?: { readonly times?: number; readonly baseDelayMs?: number }
-  /** Requests per second. Default OpenAlgo's: 10 for orders, 50 for data. */
-  readonly rateLimits?: { readonly ordersPerSecond?: number; readonly dataPerSecond?: number }
+  /** Requests per second on each route. Default OpenAlgo's own when its env leaves them unset (see RATE_LIMIT_DEFAULTS). */
+  readonly rateLimits?: { readonly ordersPerSecond?: number; readonly dataPerSecond?: number; readonly marginPerSecond?: number }
+  /**
+   * The exchange's published freeze quantity of the index (config/instruments.json): used when OpenAlgo
+   * has none (it seeds NSE's list only and answers `freeze_qty: 1` for anything else, e.g. BFO).
+   */
+  readonly freezeLimit?: number
 }
+
+/**
+ * OpenAlgo's limits when its .env leaves them unset (the `os.getenv` fallbacks in restx_api/*.py):
+ * ORDER_RATE_LIMIT "10 per second" on order routes, API_RATE_LIMIT "10 per second" on the others,
+ * except /margin, whose fallback is "50 per second". Each is counted per route and per client IP in a
+ * moving window (limiter.py: Flask-Limiter, strategy "moving-window").
+ */
+export const RATE_LIMIT_DEFAULTS = { ordersPerSecond: 10, dataPerSecond: 10, marginPerSecond: 50 } as const
 
 export interface OpenAlgoSettings {
   readonly baseUrl: string
@@ -49,6 +63,8 @@ export interface OpenAlgoSettings {
   readonly retryBaseDelayMs: number
   readonly ordersPerSecond: number
   readonly dataPerSecond: number
+  readonly marginPerSecond: number
+  readonly freezeLimit: number | null
 }
 
 export const openAlgoSettings = (config: OpenAlgoConfig): OpenAlgoSettings => ({
@@ -63,8 +79,10 @@ export const openAlgoSettings = (config: OpenAlgoConfig): OpenAlgoSettings => ({
   strikeCount: config.strikeCount ?? 20,
   retryTimes: config.retry?.times ?? 3,
   retryBaseDelayMs: config.retry?.baseDelayMs ?? 200,
-  ordersPerSecond: config.rateLimits?.ordersPerSecond ?? 10,
-  dataPerSecond: config.rateLimits?.dataPerSecond ?? 50
+  ordersPerSecond: config.rateLimits?.ordersPerSecond ?? RATE_LIMIT_DEFAULTS.ordersPerSecond,
+  dataPerSecond: config.rateLimits?.dataPerSecond ?? RATE_LIMIT_DEFAULTS.dataPerSecond,
+  marginPerSecond: config.rateLimits?.marginPerSecond ?? RATE_LIMIT_DEFAULTS.marginPerSecond,
+  freezeLimit: config.freezeLimit ?? null
 })
 
 // ---- Errors
@@ -78,7 +96,9 @@ export class OpenAlgoError extends Schema.TaggedError<OpenAlgoError>()("OpenAlgo
   endpoint: Schema.String,
   kind: Schema.Literals(["answered", "timeout", "transport", "badReply"]),
   status: Schema.NullOr(Schema.Number),
-  message: Schema.String
+  message: Schema.String,
+  /** A 429's `retry_after` (OpenAlgo's app-level handler), milliseconds. */
+  retryAfterMs: Schema.optionalKey(Schema.Number)
 }) {}
 
 /** Worth asking again (for a read): rate limited, a server error other than 501 (the broker lacks the call), or no answer. */
@@ -120,6 +140,14 @@ export const errorDetail = (text: string): string => {
   return clip(parts.join(": "), 400)
 }
 
+/** The seconds a 429 body's `retry_after` asks to wait, as milliseconds; undefined when it names none. */
+export const retryAfterMsOf = (text: string): number | undefined => {
+  const body = parseJson(text)
+  const value = Predicate.isObject(body) ? (body as { retry_after?: unknown }).retry_after : undefined
+  const seconds = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined
+}
+
 const parseJson = (text: string): unknown => {
   try {
     return JSON.parse(text)
@@ -154,6 +182,8 @@ export const decodeReply = <A>(endpoint: string, status: number, schema: Schema.
 export interface RateLimiter {
   /** Run a request within the limit, waiting for a free slot first. */
   readonly limit: <A, E, R>(request: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Hold every request back until `ms` from now (a 429 that names its `retry_after`). */
+  readonly pauseFor: (ms: number) => Effect.Effect<void>
 }
 
 /**
@@ -163,16 +193,23 @@ export interface RateLimiter {
  * network or the server's own queueing delays. OpenAlgo counts with a moving window (Flask-Limiter);
  * a token bucket (effect/persistence RateLimiter, refilled at window/limit) lets limit+1 requests into
  * one moving window after a burst, and counting from our send times lets delayed arrivals bunch up.
- * A request waits exactly until a permit comes back; nothing sleeps on a fixed schedule.
+ * A request waits exactly until a permit comes back (or a pause ends); nothing sleeps on a fixed schedule.
  */
-export const makeRateLimiter = (limit: number, windowMs: number): Effect.Effect<RateLimiter> =>
-  Effect.map(Semaphore.make(limit), (permits) => {
-    const giveBackLater = Effect.asVoid(Effect.forkDetach(Effect.delay(permits.release(1), windowMs)))
-    return {
-      limit: (request) =>
-        Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(permits.take(1)), () => Effect.ensuring(restore(request), giveBackLater)))
-    }
-  })
+export const makeRateLimiter = (limit: number, windowMs: number): Effect.Effect<RateLimiter> => Effect.sync(() => makeRateLimiterUnsafe(limit, windowMs))
+
+const makeRateLimiterUnsafe = (limit: number, windowMs: number): RateLimiter => {
+  const permits = Semaphore.makeUnsafe(limit)
+  let pausedUntil = 0
+  const giveBackLater = Effect.asVoid(Effect.forkDetach(Effect.delay(permits.release(1), windowMs)))
+  const waitOutPause = Effect.flatMap(Clock.currentTimeMillis, (now) => (pausedUntil > now ? Effect.sleep(pausedUntil - now) : Effect.void))
+  return {
+    limit: (request) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(Effect.andThen(waitOutPause, permits.take(1))), () => Effect.ensuring(restore(request), giveBackLater))
+      ),
+    pauseFor: (ms) => Effect.map(Clock.currentTimeMillis, (now) => void (pausedUntil = Math.max(pausedUntil, now + ms)))
+  }
+}
 
 // OpenAlgo's limits are "N per 1 second"; a few ms more keeps an exact-second gap off the boundary.
 const WINDOW_MS = 1010
@@ -194,11 +231,27 @@ export type ReadEndpoint =
   | "/analyzer"
   | "/market/holidays"
 
+const ORDER_ROUTES: ReadonlyArray<string> = ["/placeorder", "/cancelorder", "/modifyorder"]
+
+/** The requests per second OpenAlgo allows on a route (each route is counted on its own). */
+export const routeLimit = (endpoint: string, settings: Pick<OpenAlgoSettings, "ordersPerSecond" | "dataPerSecond" | "marginPerSecond">): number =>
+  ORDER_ROUTES.includes(endpoint) ? settings.ordersPerSecond : endpoint === "/margin" ? settings.marginPerSecond : settings.dataPerSecond
+
+// OpenAlgo counts each route on its own, per client IP: every client of this process that talks to
+// one server (the day's, the expiry lister's, a calibration's) shares that route's window.
+const routeLimiters = new Map<string, RateLimiter>()
+const routeLimiter = (baseUrl: string, endpoint: string, perSecond: number): RateLimiter => {
+  const key = `${baseUrl}${endpoint} ${perSecond}`
+  let limiter = routeLimiters.get(key)
+  if (limiter === undefined) routeLimiters.set(key, (limiter = makeRateLimiterUnsafe(perSecond, WINDOW_MS)))
+  return limiter
+}
+
 export interface OpenAlgoClient {
   readonly settings: OpenAlgoSettings
-  /** A read: rate limited as data, timed out, retried after 429 / 5xx / no answer with bounded backoff. */
+  /** A read: rate limited on its route, timed out, retried after 429 / 5xx / no answer with bounded backoff (or after a 429's retry_after). */
   readonly read: <A>(endpoint: ReadEndpoint, body: Record<string, unknown>, reply: Schema.Decoder<A>) => Effect.Effect<A, OpenAlgoError>
-  /** An order send: rate limited as orders, timed out, never retried (a lost answer is not a lost order). */
+  /** An order send: rate limited on its route, timed out, never retried (a lost answer is not a lost order). */
   readonly send: <A>(endpoint: SendEndpoint, body: Record<string, unknown>, reply: Schema.Decoder<A>) => Effect.Effect<A, OpenAlgoError>
 }
 
@@ -206,17 +259,17 @@ export const makeOpenAlgoClient = (config: OpenAlgoConfig): Effect.Effect<OpenAl
   Effect.gen(function*() {
     const settings = openAlgoSettings(config)
     const http = yield* HttpClient.HttpClient
-    const orderLimiter = yield* makeRateLimiter(settings.ordersPerSecond, WINDOW_MS)
-    const dataLimiter = yield* makeRateLimiter(settings.dataPerSecond, WINDOW_MS)
+    const limiterOf = (endpoint: string): RateLimiter => routeLimiter(settings.baseUrl, endpoint, routeLimit(endpoint, settings))
     const key = Redacted.value(settings.apiKey)
 
     // Whatever a reply or a failure echoes, the key is cut out before anything is made of it.
     const redact = (text: string) => (key === "" ? text : text.split(key).join("<redacted>"))
-    const failure = (endpoint: string, kind: OpenAlgoError["kind"], status: number | null, message: string) =>
-      new OpenAlgoError({ endpoint, kind, status, message })
+    const failure = (endpoint: string, kind: OpenAlgoError["kind"], status: number | null, message: string, retryAfterMs?: number) =>
+      new OpenAlgoError({ endpoint, kind, status, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) })
 
-    const call = <A>(endpoint: string, body: Record<string, unknown>, reply: Schema.Decoder<A>, limiter: RateLimiter, timeoutMs: number) =>
+    const call = <A>(endpoint: string, body: Record<string, unknown>, reply: Schema.Decoder<A>, timeoutMs: number) =>
       Effect.gen(function*() {
+        const limiter = limiterOf(endpoint)
         const request = HttpClientRequest.post(`${settings.baseUrl}${endpoint}`).pipe(
           HttpClientRequest.acceptJson,
           HttpClientRequest.bodyJsonUnsafe({ apikey: key, ...body })
@@ -237,8 +290,13 @@ export const makeOpenAlgoClient = (config: OpenAlgoConfig): Effect.Effect<OpenAl
           if (status >= 200 && status < 300 && json === undefined) {
             return yield* failure(endpoint, "badReply", status, `${endpoint}: HTTP ${status}: reply is not JSON: ${clip(text.trim())}`)
           }
-          const what = status === 429 ? `rate limited: ${errorDetail(text)}` : errorDetail(text)
-          return yield* failure(endpoint, "answered", status, `${endpoint}: HTTP ${status}: ${what}`)
+          if (status === 429) {
+            // The route's window is full: nothing more goes to it until the server's retry_after has passed.
+            const retryAfterMs = retryAfterMsOf(text)
+            if (retryAfterMs !== undefined) yield* limiter.pauseFor(retryAfterMs)
+            return yield* failure(endpoint, "answered", status, `${endpoint}: HTTP 429: rate limited: ${errorDetail(text)}`, retryAfterMs)
+          }
+          return yield* failure(endpoint, "answered", status, `${endpoint}: HTTP ${status}: ${errorDetail(text)}`)
         }
         const decoded = decodeReply(endpoint, status, reply, json)
         if (Result.isFailure(decoded)) return yield* failure(endpoint, "badReply", status, decoded.failure)
@@ -246,10 +304,11 @@ export const makeOpenAlgoClient = (config: OpenAlgoConfig): Effect.Effect<OpenAl
       })
 
     const read: OpenAlgoClient["read"] = (endpoint, body, reply) =>
-      call(endpoint, body, reply, dataLimiter, settings.readTimeoutMs).pipe(
+      // A 429 with retry_after has paused the route's limiter: the retry waits there, not on the backoff.
+      call(endpoint, body, reply, settings.readTimeoutMs).pipe(
         Effect.retry({ schedule: Schedule.exponential(settings.retryBaseDelayMs), times: settings.retryTimes, while: isTransient })
       )
-    const send: OpenAlgoClient["send"] = (endpoint, body, reply) => call(endpoint, body, reply, orderLimiter, settings.sendTimeoutMs)
+    const send: OpenAlgoClient["send"] = (endpoint, body, reply) => call(endpoint, body, reply, settings.sendTimeoutMs)
     return { settings, read, send }
   })
 

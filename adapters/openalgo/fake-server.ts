@@ -20,8 +20,14 @@
 // - Lot-size multiples, freeze quantity, 0.05 tick, MARKET/LIMIT only, NRML/MIS only and market hours
 //   (09:15-15:30) are checked like a broker would (HTTP 400 with the broker's message). At 15:30 open
 //   orders are cancelled; on expiry day positions settle at the last price.
-// - Margin is the truth model's (the constants model by default) over the whole account; `/funds`
-//   reports utiliseddebits = margin in use and availablecash = budget - margin in use.
+// - Margin is the truth model's over the whole account: by default the SPAN model with the
+//   configuration's parameters, the simulator's own truth, so a day means the same in both (`span`
+//   sets other parameters, `truth` another model). `/funds` reports utiliseddebits = margin in use and
+//   availablecash = budget - margin in use. `/margin` answers as OpenAlgo's Zerodha adapter does: one
+//   position priced alone (Kite's order margin), two or more as the signed increment over what the
+//   account holds (basket, consider_positions), with span_margin and exposure_margin from the SPAN
+//   model's own breakdown (a `truth` other than SPAN reports it all as span); unknown symbols are left
+//   out without a word.
 //
 // Modes (setMode at run time): "live"; "analyze" (the sandbox: `mode:"analyze"` on order and account
 // responses, numeric sandbox order ids YYMMDD+8 digits, sandbox row shapes, numeric funds); "semi_auto"
@@ -30,16 +36,26 @@
 //
 // Faults (inject): queued per endpoint, first in first out, each for `times` requests (default 1):
 // latency (delay `ms`, then answer), timeout (never answered, until close), status429
-// (`{"message":"10 per 1 second"}`), status500 (the endpoint's generic error), reject (the broker refuses:
+// (`{"message":"10 per 1 second"}` as flask-restx renders it, or with `retryAfter` app.py's
+// `{"status":"error","message":...,"retry_after":N}`), status500 (the endpoint's generic error),
+// transientStatus (placeorder: the order sits in a transient Kite status, `kiteStatus`, for `reads`
+// reads of the order book or status and at least `ms` of market time; OpenAlgo's Zerodha mapping has no word for it, so its row carries
+// the previous row's order_status, or /orderbook and /orderstatus answer 500 when it is the first row;
+// live mode only: the sandbox has no such status), reject (the broker refuses:
 // 400 `{"status":"error","message":...}`, placeorder/cancelorder), partialFill (placeorder: when the
 // order fills, only `fraction` of it (whole lots, rounded down) fills; the rest stays open until
 // cancelled), fillAfterTimeout (placeorder: the order is placed and fills as usual, but the response
 // never comes).
 //
+// Server settings as OpenAlgo's own: `rateLimits` enforces per-route limits in a moving one-second
+// window of wall time, as limiter.py does (Flask-Limiter; one client IP here), answering 429 with the
+// `rateLimitBody` chosen; `unseededFreeze` answers `freeze_qty: 1` from /symbol, as OpenAlgo does for
+// any exchange it has no freeze quantities for (it seeds NFO only), while the exchange still refuses
+// an order above the real one.
+//
 // Not modelled: the other endpoints (modifyorder, basketorder, optionsorder, ... answer 404), SL/SL-M
 // orders, Greeks in /optionchain (greeks_included is false), /symbol of index spots, brsymbol/token (made
-// up, stable), rate limiting (only as an injected fault), separate sandbox capital, premium debits in
-// funds, span/exposure split of /margin (all of it is reported as span).
+// up, stable), separate sandbox capital, premium debits in funds, option premium in /margin's total.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
@@ -47,7 +63,8 @@ import { DateTime } from "luxon"
 import type { RecordedDay, TickRecord } from "../../simulations/recorded-day.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { exchangeOf, freezeQuantityOf, loadInstruments } from "../../src/domain/instruments.ts"
-import { constantsMarginModel, netPositions, type MarginModel } from "../../src/domain/margin.ts"
+import { netPositions, type MarginModel, type MarginQuery } from "../../src/domain/margin.ts"
+import { spanBreakdown, spanMarginModel, type SpanParameters } from "../../src/domain/span.ts"
 import { priceOf, type IndexName, type OptionType, type Position } from "../../src/domain/market.ts"
 import { optionSymbol } from "../../src/domain/symbols.ts"
 import { instantOf, MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE } from "../../src/domain/time.ts"
@@ -58,13 +75,13 @@ import { PaperWorld } from "../paper/world.ts"
 
 export type FakeMode = "live" | "analyze" | "semi_auto"
 
-export type FaultKind = "latency" | "timeout" | "status429" | "status500" | "reject" | "partialFill" | "fillAfterTimeout"
+export type FaultKind = "latency" | "timeout" | "status429" | "status500" | "reject" | "partialFill" | "fillAfterTimeout" | "transientStatus"
 
 export interface Fault {
   /** The endpoint: "placeorder", "/placeorder" or "/api/v1/placeorder". */
   readonly path: string
   readonly kind: FaultKind
-  /** latency: delay in milliseconds. */
+  /** latency: delay in milliseconds; transientStatus: market milliseconds it lasts at least (default 0). */
   readonly ms?: number
   /** How many requests it applies to (default 1). */
   readonly times?: number
@@ -72,6 +89,19 @@ export interface Fault {
   readonly message?: string
   /** partialFill: share of the quantity that fills, 0 < fraction < 1 (default 0.5). */
   readonly fraction?: number
+  /** status429: answer app.py's body with this `retry_after` (seconds) instead of flask-restx's. */
+  readonly retryAfter?: number
+  /** transientStatus: Kite's status meanwhile (default "OPEN PENDING"). */
+  readonly kiteStatus?: string
+  /** transientStatus: how many reads of the order book or status it lasts (default 3). */
+  readonly reads?: number
+}
+
+/** OpenAlgo's rate limits, requests per second per route (its defaults: RATE_LIMIT_DEFAULTS in client.ts). */
+export interface FakeRateLimits {
+  readonly order: number
+  readonly data: number
+  readonly margin: number
 }
 
 export interface FakeOpenAlgoOptions {
@@ -82,10 +112,22 @@ export interface FakeOpenAlgoOptions {
   readonly mode?: FakeMode
   /** 0 (default) = any free port. */
   readonly port?: number
-  /** The broker's margin (default: the constants model of the default config). */
+  /** The SPAN parameters of the broker's margin (default: the configuration's, as the simulator's truth). */
+  readonly span?: SpanParameters
+  /** Another margin model for the broker (its answers carry no span / exposure split). */
   readonly truth?: MarginModel
   /** /market/holidays' rows (OpenAlgo's shape), every year's; default none (an unseeded OpenAlgo). */
   readonly holidays?: ReadonlyArray<Record<string, unknown> & { readonly date: string }>
+  /** Enforce OpenAlgo's rate limits (default: none). */
+  readonly rateLimits?: FakeRateLimits
+  /** The clock the rate limits count on, milliseconds (default: wall time, as OpenAlgo's). */
+  readonly rateLimitClock?: () => number
+  /** The 429 body: "restx" `{"message":"10 per 1 second"}` (default) or "app" `{"status","message","retry_after":60}`. */
+  readonly rateLimitBody?: "restx" | "app"
+  /** /symbol answers freeze_qty 1, as OpenAlgo does for an exchange it has no freeze quantities for (BFO). */
+  readonly unseededFreeze?: boolean
+  /** The exchange's freeze quantity for the day's index (default: config/instruments.json's). */
+  readonly freezeQuantity?: number
 }
 
 export interface ReceivedRequest {
@@ -113,6 +155,8 @@ export interface PlacedOrder {
   readonly status: OrderStatus
   readonly filledQuantity: number
   readonly placedAt: number
+  /** Market time of its last fill (null before any). */
+  readonly filledAt: number | null
 }
 
 export interface FakeOpenAlgo {
@@ -121,6 +165,8 @@ export interface FakeOpenAlgo {
   readonly mode: FakeMode
   /** Every request received, in order (faulted and unknown ones included). */
   readonly requests: ReadonlyArray<ReceivedRequest>
+  /** How many requests the rate limits refused (429). */
+  readonly rateLimited: number
   readonly orders: ReadonlyArray<PlacedOrder>
   setMode(mode: FakeMode): void
   inject(fault: Fault): void
@@ -396,7 +442,10 @@ interface BookOrder {
   readonly fillable: number
   status: OrderStatus
   filledQuantity: number
+  filledAt: number | null
   rejectionReason: string
+  /** A transient Kite status (OPEN PENDING, ...) and the reads it lasts; not at the exchange meanwhile. */
+  transient: { readonly kiteStatus: string; reads: number; readonly until: number } | null
 }
 
 interface Trade {
@@ -451,13 +500,16 @@ class Account {
 
   constructor(
     readonly day: RecordedDay,
-    private readonly truth: MarginModel
+    private readonly truth: MarginModel,
+    /** The truth's SPAN parameters; null when the truth is another model. */
+    private readonly spanParams: SpanParameters | null,
+    freezeQuantity?: number
   ) {
     const h = day.header
     this.world = new PaperWorld(day, truth)
     const instruments = loadInstruments()
     this.exchange = exchangeOf(instruments, h.index)
-    this.freezeQuantity = freezeQuantityOf(instruments, h.index)
+    this.freezeQuantity = freezeQuantity ?? freezeQuantityOf(instruments, h.index)
     this.strikes = [...new Set(day.ticks.flatMap((t) => t.chain.map((r) => r.strike)))].sort((a, b) => a - b)
     this.openAt = instantOf(h.date, MARKET_OPEN)
     this.closeAt = instantOf(h.date, MARKET_CLOSE)
@@ -604,7 +656,7 @@ class Account {
     return this.at < this.openAt || this.at >= this.closeAt ? MARKETS_CLOSED : null
   }
 
-  newOrder(o: Omit<BookOrder, "orderid" | "symbol" | "exchange" | "placedAt" | "status" | "filledQuantity" | "rejectionReason">): BookOrder {
+  newOrder(o: Omit<BookOrder, "orderid" | "symbol" | "exchange" | "placedAt" | "status" | "filledQuantity" | "filledAt" | "rejectionReason" | "transient">): BookOrder {
     const prefix = DateTime.fromMillis(this.at, { zone: MARKET_ZONE }).toFormat("yyLLdd")
     const sequence = String(this.orders.length + 1).padStart(this.sandboxIds ? 8 : 9, "0")
     const order: BookOrder = {
@@ -615,7 +667,9 @@ class Account {
       placedAt: this.at,
       status: "open",
       filledQuantity: 0,
-      rejectionReason: ""
+      filledAt: null,
+      rejectionReason: "",
+      transient: null
     }
     this.orders.push(order)
     return order
@@ -624,7 +678,7 @@ class Account {
   /** An open order fills (up to what it may) when the tick's price is at or better than its limit. */
   tryFill(order: BookOrder): void {
     const left = order.fillable - order.filledQuantity
-    if (order.status !== "open" || left <= 0) return
+    if (order.status !== "open" || order.transient !== null || left <= 0) return
     const price = this.ltpOf(order.contract)
     if (price === null) return
     const marketable = order.pricetype === "MARKET" || (order.action === "BUY" ? price <= order.price : price >= order.price)
@@ -633,6 +687,7 @@ class Account {
 
   private fill(order: BookOrder, quantity: number, price: number): void {
     order.filledQuantity += quantity
+    order.filledAt = this.at
     if (order.filledQuantity === order.quantity) order.status = "complete"
     this.trades.push({ order, quantity, price, at: this.at })
     this.book(order.contract, order.product, order.action, quantity, price)
@@ -665,11 +720,39 @@ class Account {
   }
 
   async marginOf(positions: ReadonlyArray<Position>): Promise<number> {
+    return this.remembered(`total ${JSON.stringify(positions)}`, () => run(this.truth.margin(this.marginQuery(positions))))
+  }
+
+  /** SPAN and exposure of a portfolio as the broker reports them; all of it as span when the truth is not the SPAN model. */
+  async marginParts(positions: ReadonlyArray<Position>): Promise<{ readonly span: number; readonly exposure: number }> {
+    const params = this.spanParams
+    if (params === null) return { span: await this.marginOf(positions), exposure: 0 }
+    return this.remembered(`parts ${JSON.stringify(positions)}`, async () => {
+      const b = await run(spanBreakdown(this.marginQuery(positions), params))
+      return { span: b.span, exposure: b.exposure }
+    })
+  }
+
+  // Within one market instant the same portfolio has the same margin: /funds is asked often, and SPAN is not cheap.
+  private readonly margins = new Map<string, unknown>()
+  private marginsAt = Number.NaN
+  private async remembered<A>(key: string, compute: () => Promise<A>): Promise<A> {
+    if (this.marginsAt !== this.at || this.tick !== this.marginsTick) {
+      this.margins.clear()
+      this.marginsAt = this.at
+      this.marginsTick = this.tick
+    }
+    if (this.margins.has(key)) return this.margins.get(key) as A
+    const value = await compute()
+    this.margins.set(key, value)
+    return value
+  }
+  private marginsTick: TickRecord | undefined
+
+  private marginQuery(positions: ReadonlyArray<Position>): MarginQuery {
     const h = this.day.header
-    return run(
-      // The chain lets a SPAN truth price each leg at its own implied vol.
-      this.truth.margin({ index: h.index, date: h.date, expiry: h.expiry, lotSize: h.lotSize, spot: this.tick?.spot ?? 0, at: this.at, positions, ...(this.tick === undefined ? {} : { chain: this.tick.chain }) })
-    )
+    // The chain lets a SPAN truth price each leg at its own implied vol.
+    return { index: h.index, date: h.date, expiry: h.expiry, lotSize: h.lotSize, spot: this.tick?.spot ?? 0, at: this.at, positions, ...(this.tick === undefined ? {} : { chain: this.tick.chain }) }
   }
 
   /** Kite's average price of a net position: of the buys when long, of the sells when short. */
@@ -718,6 +801,9 @@ interface QueuedFault {
   readonly ms: number
   readonly message: string
   readonly fraction: number
+  readonly retryAfter: number | undefined
+  readonly kiteStatus: string
+  readonly reads: number
   left: number
 }
 
@@ -725,8 +811,16 @@ interface QueuedFault {
 const FAULT_ENDPOINTS: Partial<Record<FaultKind, ReadonlyArray<string>>> = {
   reject: ["placeorder", "cancelorder"],
   partialFill: ["placeorder"],
-  fillAfterTimeout: ["placeorder"]
+  fillAfterTimeout: ["placeorder"],
+  transientStatus: ["placeorder"]
 }
+
+const RATE_WINDOW_MS = 1000
+/** flask-restx's rendering of Flask-Limiter's 429 ("N per 1 second"), or app.py's own handler's body. */
+const rateLimitedReply = (limit: number, body: "restx" | "app", retryAfter = 60): Reply =>
+  body === "restx"
+    ? { status: 429, body: { message: `${limit} per 1 second` } }
+    : { status: 429, body: { status: "error", message: "Rate limit exceeded. Please slow down your requests.", retry_after: retryAfter } }
 
 const error = (status: number, message: string, extra: Record<string, unknown> = {}): Reply => ({ status, body: { status: "error", message, ...extra } })
 const UNEXPECTED = "An unexpected error occurred"
@@ -743,12 +837,18 @@ class FakeServer implements FakeOpenAlgo {
   private currentMode: FakeMode
   private pendingOrders = 0
   private analyzerLogs = 0
+  /** Per route, the wall times of the requests its moving window holds. */
+  private readonly windows = new Map<string, Array<number>>()
+  rateLimited = 0
   /** Requests change one account: they are handled one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve()
   url = ""
 
   constructor(private readonly options: FakeOpenAlgoOptions) {
-    this.account = new Account(options.day, options.truth ?? constantsMarginModel(defaultConfig.marginConstants))
+    const span = options.span ?? defaultConfig.span
+    this.account = options.truth === undefined
+      ? new Account(options.day, spanMarginModel(span), span, options.freezeQuantity)
+      : new Account(options.day, options.truth, null, options.freezeQuantity)
     this.currentMode = options.mode ?? "live"
     this.account.sandboxIds = this.currentMode === "analyze"
     this.endpoints = {
@@ -794,7 +894,8 @@ class FakeServer implements FakeOpenAlgo {
         price: o.price,
         status: o.status,
         filledQuantity: o.filledQuantity,
-        placedAt: o.placedAt
+        placedAt: o.placedAt,
+        filledAt: o.filledAt
       }))
   }
 
@@ -814,8 +915,11 @@ class FakeServer implements FakeOpenAlgo {
     if (fault.kind === "latency" && !(ms > 0)) throw new Error(`inject: latency needs ms > 0, got ${fault.ms}`)
     const fraction = fault.fraction ?? 0.5
     if (!(fraction > 0 && fraction < 1)) throw new Error(`inject: fraction must be between 0 and 1 (exclusive), got ${fraction}`)
+    const reads = fault.reads ?? 3
+    if (!Number.isInteger(reads) || reads < 1) throw new Error(`inject: reads must be a whole number >= 1, got ${reads}`)
+    if (fault.retryAfter !== undefined && !(fault.retryAfter >= 0)) throw new Error(`inject: retryAfter must be a number of seconds >= 0, got ${fault.retryAfter}`)
     const queue = this.faults.get(endpoint) ?? []
-    queue.push({ kind: fault.kind, ms, message: fault.message ?? MARKETS_CLOSED, fraction, left: times })
+    queue.push({ kind: fault.kind, ms, message: fault.message ?? MARKETS_CLOSED, fraction, retryAfter: fault.retryAfter, kiteStatus: fault.kiteStatus ?? "OPEN PENDING", reads, left: times })
     this.faults.set(endpoint, queue)
   }
 
@@ -865,10 +969,12 @@ class FakeServer implements FakeOpenAlgo {
     if (endpointName === null) return send(res, { status: 404, body: { status: "error", message: "Not found", path } })
     if (req.method !== "POST") return send(res, { status: 405, body: { message: "The method is not allowed for the requested URL." } })
     const endpoint = this.endpoints[endpointName]!
+    const limited = this.overLimit(endpointName)
+    if (limited !== null) return send(res, limited)
     const fault = this.takeFault(endpointName)
     if (fault?.kind === "latency") await new Promise((resolve) => setTimeout(resolve, fault.ms))
     if (fault?.kind === "timeout") return // never answered; close() drops the connection
-    if (fault?.kind === "status429") return send(res, { status: 429, body: { message: "10 per 1 second" } })
+    if (fault?.kind === "status429") return send(res, fault.retryAfter === undefined ? rateLimitedReply(10, "restx") : rateLimitedReply(10, "app", fault.retryAfter))
     if (fault?.kind === "status500") return send(res, error(500, endpoint.unexpected))
     // Flask's request.json fails on a non-JSON body inside the handler's try: a generic 500.
     if (!json.ok) return send(res, error(500, endpoint.unexpected))
@@ -876,6 +982,22 @@ class FakeServer implements FakeOpenAlgo {
     const reply = await this.exclusively(() => this.handle(endpointName, endpoint, json.value, fault)).catch(() => error(500, endpoint.unexpected))
     if (fault?.kind === "fillAfterTimeout") return // the order is placed; its answer is lost
     send(res, reply)
+  }
+
+  /** Flask-Limiter's moving window: a request over the route's limit is refused and not counted. */
+  private overLimit(endpoint: string): Reply | null {
+    const limits = this.options.rateLimits
+    if (limits === undefined) return null
+    const limit = ["placeorder", "cancelorder"].includes(endpoint) ? limits.order : endpoint === "margin" ? limits.margin : limits.data
+    const now = (this.options.rateLimitClock ?? performance.now.bind(performance))()
+    const hits = (this.windows.get(endpoint) ?? []).filter((t) => t > now - RATE_WINDOW_MS)
+    this.windows.set(endpoint, hits)
+    if (hits.length >= limit) {
+      this.rateLimited++
+      return rateLimitedReply(limit, this.options.rateLimitBody ?? "restx")
+    }
+    hits.push(now)
+    return null
   }
 
   private exclusively<A>(task: () => Promise<A>): Promise<A> {
@@ -992,7 +1114,8 @@ class FakeServer implements FakeOpenAlgo {
     if (shortOfMargin) {
       order.status = "rejected"
       order.rejectionReason = rms
-    } else account.tryFill(order)
+    } else if (fault?.kind === "transientStatus" && !this.sandbox) order.transient = { kiteStatus: fault.kiteStatus, reads: fault.reads, until: account.at + fault.ms }
+    else account.tryFill(order)
     return { status: 200, body: this.tagged({ status: "success", orderid: order.orderid }) }
   }
 
@@ -1025,10 +1148,41 @@ class FakeServer implements FakeOpenAlgo {
       const { pricetype, ...row } = this.sandboxRow(order)
       return { status: 200, body: { status: "success", data: { ...row, price_type: pricetype }, mode: "analyze" } }
     }
-    // average_price comes from the tradebook's first row of the order, and only once it is complete.
+    // OpenAlgo reads the status out of the mapped order book, so a transient status is mapped here too.
+    const book = this.liveBook()
+    if (book === null) return error(500, UNEXPECTED)
+    const row = book.find((r) => r.orderid === orderid)!
+    // average_price comes from the tradebook's first row of the order, and only once it reads complete.
     const first = this.account.trades.find((t) => t.order === order)
-    const averagePrice = order.status === "complete" && first !== undefined ? round2(first.price) : 0
-    return { status: 200, body: { status: "success", data: { ...this.liveRow(order), average_price: averagePrice } } }
+    const averagePrice = row.order_status === "complete" && first !== undefined ? round2(first.price) : 0
+    return { status: 200, body: { status: "success", data: { ...row, average_price: averagePrice } } }
+  }
+
+  /**
+   * The live order book as OpenAlgo's Zerodha mapping makes it, oldest first: a row in a transient Kite
+   * status keeps the order_status of the row before it (the mapping's variable is not reset), and the
+   * mapping fails when it is the first row (null: the endpoint answers 500). Each read moves the
+   * transient statuses on; an order leaving one reaches the exchange and may fill at once.
+   */
+  private liveBook(): Array<Record<string, unknown>> | null {
+    const account = this.account
+    let previous: OrderStatus | null = null
+    let rows: Array<Record<string, unknown>> | null = []
+    for (const o of account.orders) {
+      const status: OrderStatus | null = o.transient === null ? o.status : previous
+      if (status === null) {
+        rows = null
+        break
+      }
+      rows.push({ ...this.liveRow(o), order_status: status })
+      previous = status
+    }
+    for (const o of account.orders) {
+      if (o.transient === null || --o.transient.reads > 0 || account.at < o.transient.until) continue
+      o.transient = null
+      account.tryFill(o)
+    }
+    return rows
   }
 
   private liveRow(o: BookOrder): Record<string, unknown> {
@@ -1073,15 +1227,17 @@ class FakeServer implements FakeOpenAlgo {
   private orderBook(): Reply {
     const orders = this.account.orders
     const count = (f: (o: BookOrder) => boolean) => orders.filter(f).length
+    // Counted on Kite's own statuses: a transient one counts as none of them.
     const statistics = {
       total_buy_orders: count((o) => o.action === "BUY"),
       total_sell_orders: count((o) => o.action === "SELL"),
       total_completed_orders: count((o) => o.status === "complete"),
-      total_open_orders: count((o) => o.status === "open"),
+      total_open_orders: count((o) => o.status === "open" && o.transient === null),
       total_rejected_orders: count((o) => o.status === "rejected")
     }
     // Kite lists the day's orders oldest first; the sandbox newest first.
-    const rows = this.sandbox ? [...orders].reverse().map((o) => this.sandboxRow(o)) : orders.map((o) => this.liveRow(o))
+    const rows = this.sandbox ? [...orders].reverse().map((o) => this.sandboxRow(o)) : this.liveBook()
+    if (rows === null) return error(500, UNEXPECTED)
     return { status: 200, body: this.tagged({ status: "success", data: { orders: rows, statistics } }) }
   }
 
@@ -1137,7 +1293,7 @@ class FakeServer implements FakeOpenAlgo {
     return { status: 200, body: this.tagged({ status: "success", data }) }
   }
 
-  /** /margin always asks the live broker: Kite's order margin for one position, basket margin over the account for more. */
+  /** /margin always asks the live broker: Kite's order margin for one position (alone), basket margin over the account for more (the signed increment). */
   private async margin({ value }: Request): Promise<Reply> {
     const account = this.account
     const basket: Array<Position> = []
@@ -1149,13 +1305,15 @@ class FakeServer implements FakeOpenAlgo {
       basket.push({ ...contract, quantity: (p.action as string).toUpperCase() === "BUY" ? quantity : -quantity })
     }
     if (basket.length === 0) return error(400, "No valid positions to calculate margin. Check if symbols are valid.")
-    let total: number
-    if (basket.length === 1) total = await account.marginOf(basket)
+    let parts: { readonly span: number; readonly exposure: number }
+    if (basket.length === 1) parts = await account.marginParts(basket)
     else {
       const held = account.positions()
-      total = Math.max(0, (await account.marginOf(netPositions([...held, ...basket]))) - (await account.marginOf(held)))
+      const [after, before] = [await account.marginParts(netPositions([...held, ...basket])), await account.marginParts(held)]
+      parts = { span: after.span - before.span, exposure: after.exposure - before.exposure }
     }
-    return { status: 200, body: { status: "success", data: { total_margin_required: total, span_margin: total, exposure_margin: 0 } } }
+    const data = { total_margin_required: parts.span + parts.exposure, span_margin: parts.span, exposure_margin: parts.exposure }
+    return { status: 200, body: { status: "success", data } }
   }
 
   /** OpenAlgo's services/market_calendar_service.py: the year's rows (default: the market date's year). */
@@ -1223,7 +1381,7 @@ class FakeServer implements FakeOpenAlgo {
       lotsize: account.day.header.lotSize,
       instrumenttype: contract.optionType,
       tick_size: TICK_SIZE,
-      freeze_qty: account.freezeQuantity
+      freeze_qty: this.options.unseededFreeze === true ? 1 : account.freezeQuantity
     }
     return { status: 200, body: { status: "success", data } }
   }

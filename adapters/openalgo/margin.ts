@@ -73,11 +73,19 @@ export const basketMarginBreakdown = (
   positions: ReadonlyArray<Position>
 ): Effect.Effect<BasketMarginBreakdown, MarginNotSupported | MarginModelError> => {
   const held = netPositions(positions)
-  if (held.length === 0) return Effect.succeed({ total: 0, span: 0, exposure: 0 })
-  if (held.length > MAX_BASKET) {
-    return Effect.fail(new MarginModelError({ model: MODEL_NAME, message: `${held.length} contracts: /margin takes at most ${MAX_BASKET} in one basket` }))
+  return held.length === 0 ? Effect.succeed({ total: 0, span: 0, exposure: 0 }) : orderBasketMargin(client, index, held)
+}
+
+/** One /margin call over these orders as given (not netted: two orders of one contract stay two). */
+const orderBasketMargin = (
+  client: OpenAlgoClient,
+  index: IndexName,
+  orders: ReadonlyArray<Position>
+): Effect.Effect<BasketMarginBreakdown, MarginNotSupported | MarginModelError> => {
+  if (orders.length > MAX_BASKET) {
+    return Effect.fail(new MarginModelError({ model: MODEL_NAME, message: `${orders.length} orders: /margin takes at most ${MAX_BASKET} in one basket` }))
   }
-  const basket = held.map((p) => ({
+  const basket = orders.map((p) => ({
     symbol: optionSymbol(index, p.expiry, p.strike, p.optionType),
     exchange: optionsExchange(index),
     action: p.quantity > 0 ? "BUY" : "SELL",
@@ -97,24 +105,69 @@ export const basketMarginBreakdown = (
 }
 
 /**
+ * The orders to ask /margin for a change of the account's positions, always two or more: OpenAlgo's
+ * Zerodha adapter prices one order alone with Kite's order-margin call (what that leg would block by
+ * itself: far too much for a short, a premium instead of a relief for a hedge) and only a basket of
+ * two or more with the account's positions considered. A single leg goes as two orders of the same
+ * contract that net to it (one lot more one way, one lot the other); no change goes as a pair that
+ * nets to nothing on a contract the account holds.
+ */
+export const basketOrdersFor = (change: ReadonlyArray<Position>, held: ReadonlyArray<Position>, lotSize: number): ReadonlyArray<Position> => {
+  if (change.length >= 2) return change
+  const leg = change[0]
+  if (leg !== undefined) {
+    const sign = Math.sign(leg.quantity)
+    return [{ ...leg, quantity: leg.quantity + sign * lotSize }, { ...leg, quantity: -sign * lotSize }]
+  }
+  const anchor = held[0]
+  return anchor === undefined ? [] : [{ ...anchor, quantity: lotSize }, { ...anchor, quantity: -lotSize }]
+}
+
+/**
  * A MarginModel priced by the broker's basket margin; positions keep their own expiries. The broker
- * prices a basket on top of what the account holds (consider_positions), so the model asks only for
- * the positions beyond `accountHeld`: its answers are the account's margin less a constant (what the
- * account blocks now), exact wherever the engine uses them, which is always in differences. The
- * exchange margin (span + exposure) is taken where the broker reports it, as the SPAN model computes.
+ * prices a basket of two or more orders on top of what the account holds (consider_positions), so the
+ * model asks for the change from `accountHeld` to the positions asked about, always as two or more
+ * orders (basketOrdersFor). Every answer is then the same function of the positions asked about: the
+ * account's margin with them, less what it blocks now if the broker answers the increment (as the fake
+ * does), or not if it answers the whole; either way exact wherever the engine uses it, which is always
+ * in differences. The exchange margin (span + exposure) is taken where the broker reports it, as the
+ * SPAN model computes. A contract OpenAlgo does not list fails the question, naming it: its Zerodha
+ * adapter would leave it out of the basket without a word and answer for the rest.
  */
 export const makeOpenAlgoMarginModel = (
   client: OpenAlgoClient,
   accountHeld: Effect.Effect<ReadonlyArray<Position>, unknown> = Effect.succeed([])
-): MarginModel => ({
-  name: MODEL_NAME,
-  margin: (q) =>
-    Effect.gen(function*() {
-      const held = yield* accountHeld.pipe(Effect.mapError((e) => new MarginModelError({ model: MODEL_NAME, message: `the account's positions: ${String((e as { message?: unknown }).message ?? e)}` })))
-      const beyond = netPositions([...q.positions, ...held.map((p) => ({ ...p, quantity: -p.quantity }))])
-      const m = yield* basketMarginBreakdown(client, q.index, beyond)
-      return m.span !== null && m.exposure !== null ? m.span + m.exposure : m.total
-    }).pipe(
-      Effect.catchTag("MarginNotSupported", (e) => Effect.fail(new MarginModelError({ model: MODEL_NAME, message: `not supported by the broker: ${e.message}` })))
-    )
-})
+): MarginModel => {
+  const listed = new Set<string>()
+  const checkListed = (index: IndexName, positions: ReadonlyArray<Position>) =>
+    Effect.forEach(positions, (p) => {
+      const symbol = optionSymbol(index, p.expiry, p.strike, p.optionType)
+      if (listed.has(symbol)) return Effect.void
+      return client.read("/symbol", { symbol, exchange: optionsExchange(index) }, ListedReply).pipe(
+        Effect.tap(() => Effect.sync(() => listed.add(symbol))),
+        Effect.mapError((e) =>
+          new MarginModelError({
+            model: MODEL_NAME,
+            message: e.kind === "answered" && e.status === 404 ? `${symbol} is not listed at OpenAlgo: no margin without it (${e.message})` : `checking ${symbol}: ${e.message}`
+          })
+        )
+      )
+    }, { discard: true })
+  return {
+    name: MODEL_NAME,
+    margin: (q) =>
+      Effect.gen(function*() {
+        const held = yield* accountHeld.pipe(Effect.mapError((e) => new MarginModelError({ model: MODEL_NAME, message: `the account's positions: ${String((e as { message?: unknown }).message ?? e)}` })))
+        const change = netPositions([...q.positions, ...held.map((p) => ({ ...p, quantity: -p.quantity }))])
+        yield* checkListed(q.index, change)
+        const orders = basketOrdersFor(change, netPositions(held), q.lotSize)
+        if (orders.length === 0) return 0
+        const m = yield* orderBasketMargin(client, q.index, orders)
+        return m.span !== null && m.exposure !== null ? m.span + m.exposure : m.total
+      }).pipe(
+        Effect.catchTag("MarginNotSupported", (e) => Effect.fail(new MarginModelError({ model: MODEL_NAME, message: `not supported by the broker: ${e.message}` })))
+      )
+  }
+}
+
+const ListedReply = Schema.Struct({ data: Schema.Struct({ symbol: Schema.String }) })

@@ -60,8 +60,12 @@ export const fetchSpot = (client: OpenAlgoClient): Effect.Effect<number, OpenAlg
 export interface Instrument {
   readonly symbol: string
   readonly lotSize: number
-  /** The exchange's per-order limit; null when OpenAlgo has none for the symbol. */
+  /** The exchange's per-order limit the orders are split at; null when neither OpenAlgo nor the configuration has one. */
   readonly freezeQuantity: number | null
+  /** "broker": OpenAlgo's freeze_qty; "configured": the index's limit from the configuration, OpenAlgo's being unknown or implausible. */
+  readonly freezeSource: "broker" | "configured" | "none"
+  /** What OpenAlgo answered for freeze_qty (null when it gave none). */
+  readonly brokerFreezeQuantity: number | null
   readonly tickSize: number
 }
 
@@ -74,11 +78,27 @@ const SymbolReply = Schema.Struct({
   })
 })
 
+/**
+ * A freeze quantity OpenAlgo can mean: a whole number above one lot. OpenAlgo answers 1 for any
+ * exchange and underlying it has no entry for (database/qty_freeze_db.py seeds NFO only), and a limit
+ * of one lot or less would forbid every order.
+ */
+export const plausibleFreeze = (freeze: number | null, lotSize: number): boolean => freeze !== null && Number.isInteger(freeze) && freeze > lotSize
+
+/** The freeze quantity to split at: OpenAlgo's when plausible, else the configured one (`settings.freezeLimit`). */
+export const effectiveFreeze = (brokerFreeze: number | null, lotSize: number, configured: number | null): Pick<Instrument, "freezeQuantity" | "freezeSource"> =>
+  plausibleFreeze(brokerFreeze, lotSize)
+    ? { freezeQuantity: brokerFreeze, freezeSource: "broker" }
+    : configured !== null
+      ? { freezeQuantity: configured, freezeSource: "configured" }
+      : { freezeQuantity: null, freezeSource: "none" }
+
 export const fetchInstrument = (client: OpenAlgoClient, symbol: string): Effect.Effect<Instrument, OpenAlgoError> =>
   Effect.map(client.read("/symbol", { symbol, exchange: client.settings.exchange }, SymbolReply), ({ data }) => ({
     symbol: data.symbol,
     lotSize: data.lotsize,
-    freezeQuantity: data.freeze_qty ?? null,
+    brokerFreezeQuantity: data.freeze_qty ?? null,
+    ...effectiveFreeze(data.freeze_qty ?? null, data.lotsize, client.settings.freezeLimit),
     tickSize: data.tick_size
   }))
 

@@ -8,16 +8,16 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
 import { Context, Effect, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { makeOpenAlgoBroker, type OpenAlgoBroker } from "../../adapters/openalgo/broker.ts"
-import { openAlgoClient } from "../../adapters/openalgo/client.ts"
+import { openAlgoClient, RATE_LIMIT_DEFAULTS } from "../../adapters/openalgo/client.ts"
 import { makeOpenAlgoMarginModel, makeOpenAlgoMarginMonitor } from "../../adapters/openalgo/margin.ts"
-import { makeOpenAlgoMarketData } from "../../adapters/openalgo/market-data.ts"
+import { makeOpenAlgoMarketData, type Instrument } from "../../adapters/openalgo/market-data.ts"
 import { livePaperBroker, type LivePaperState } from "../../adapters/paper/live-broker.ts"
 import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
 import { spanMarginModel } from "../domain/span.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
-import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
+import { freezeQuantityOf, lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
 import { dateOf, instantOf, wallTimeOf } from "../domain/time.ts"
 import { dayReportOf } from "../runtime/day-report.ts"
@@ -35,7 +35,7 @@ import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
 import { recommendBroker } from "./recommend-broker.ts"
 import { holdPerInstant } from "./held-market.ts"
 import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
-import type { DaemonSettings } from "./settings.ts"
+import { DAEMON_ENV, type DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
 import { Watchdog, type Health, type WatchdogKind } from "../runtime/watchdog.ts"
 import { auditWithDeadline, brokerWithDeadline, feedWithDeadline, journalWithDeadline, marginWithDeadline, marketWithDeadline, notifierWithDeadline, wallTimers } from "../runtime/deadlines.ts"
@@ -152,6 +152,24 @@ const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
   return day
 }
 
+/** What the daemon takes OpenAlgo's and the exchanges' limits to be, said once at start. */
+const logAssumedLimits = (settings: DaemonSettings, instruments: Instruments, log: DaemonLog) => {
+  const limits = { ...settings.rateLimits, marginPerSecond: settings.rateLimits.marginPerSecond ?? RATE_LIMIT_DEFAULTS.marginPerSecond }
+  log.write(
+    "info",
+    "daemon",
+    `assuming OpenAlgo's rate limits per route, each in a moving 1-second window: ${limits.ordersPerSecond}/s on orders (${DAEMON_ENV.orderRate}), `
+      + `${limits.dataPerSecond}/s on data (${DAEMON_ENV.dataRate}), ${limits.marginPerSecond}/s on /margin (${DAEMON_ENV.marginRate}); `
+      + `set them to OpenAlgo's ORDER_RATE_LIMIT and API_RATE_LIMIT if its .env changes them`,
+    { ordersPerSecond: limits.ordersPerSecond, dataPerSecond: limits.dataPerSecond, marginPerSecond: limits.marginPerSecond }
+  )
+  log.write(
+    "info",
+    "daemon",
+    `exchange freeze limits when OpenAlgo has none: NIFTY ${freezeQuantityOf(instruments, "NIFTY")}, SENSEX ${freezeQuantityOf(instruments, "SENSEX")} (config/instruments.json)`
+  )
+}
+
 const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
 /** The same, for a broker that did not answer (planning is tried again). */
 const unanswered = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}`, retryable: true })
@@ -160,6 +178,7 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
   Effect.gen(function*() {
     const { log, clock, signal, settings } = o
     log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}`, { openalgo: settings.openalgoUrl })
+    logAssumedLimits(settings, o.instruments, log)
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
       // Asked again before each day: a later circular changes the broker's list.
       const calendar = yield* currentCalendar(o)
@@ -427,7 +446,9 @@ const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings
   exchange: index === "NIFTY" ? ("NFO" as const) : ("BFO" as const),
   // Every strike a hedge may be bought at (the chain the engine asks for at every decision).
   strikeCount: Math.ceil(settings.config.maxOtmDistance[index] / strikeStepOf(instruments, index)) + 2,
-  rateLimits: settings.rateLimits
+  rateLimits: settings.rateLimits,
+  // OpenAlgo answers freeze_qty 1 where it has none (BFO): orders are then split at the exchange's own.
+  freezeLimit: freezeQuantityOf(instruments, index)
 })
 
 /** The day's plan: lot size from the broker's instrument data when it answers, else the bundled table. */
@@ -437,6 +458,7 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
     const fallback = lotSizeFor(o.instruments, index, expiry)
     const lotSize = yield* market.snapshot.pipe(
       Effect.flatMap((s) => market.instrument(optionSymbol(index, expiry, atmStrike(s.spot, strikeStep), "CE"))),
+      Effect.tap((i) => (i.freezeSource === "broker" ? Effect.void : Effect.sync(() => log.write("warn", "daemon", freezeWarning(index, i))))),
       Effect.map((i) => i.lotSize),
       Effect.tap((broker) => (broker === fallback ? Effect.void : Effect.sync(() => log.write("warn", "daemon", `lot size ${broker} from the broker, ${fallback} in config/instruments.json: using the broker's`)))),
       Effect.catch((e) => Effect.sync(() => {
@@ -449,6 +471,14 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
     const chosen = o.operator?.plans.get(date)
     return { date, index, expiry, lotSize, strikeStep, baskets: chosen?.baskets ?? config.defaultBaskets, budgetPerBasket: chosen?.budgetPerBasket ?? config.defaultBudgetPerBasket, entries, ...(hours === undefined ? {} : { hours }) } satisfies DayPlan
   })
+
+const freezeWarning = (index: IndexName, i: Instrument): string => {
+  const answered = i.brokerFreezeQuantity === null ? "no freeze quantity" : `freeze_qty ${i.brokerFreezeQuantity}`
+  return i.freezeQuantity === null
+    ? `OpenAlgo answers ${answered} for ${i.symbol} and none is configured: ${index} orders go whole, and the exchange refuses one above its freeze limit`
+    : `OpenAlgo answers ${answered} for ${i.symbol} (it has no freeze quantity for ${index}; add one on its Freeze Quantities page): `
+      + `splitting ${index} orders at the exchange's ${i.freezeQuantity} from config/instruments.json`
+}
 
 /**
  * Never trade in the wrong world: live mode refuses an OpenAlgo in analyzer (sandbox) mode, and paper

@@ -3,6 +3,7 @@
 // with the hedge configuration so that a start lists every problem at once. The API key is kept
 // redacted from here on: no log line, error or audit row can print it.
 import { Effect, Redacted } from "effect"
+import { RATE_LIMIT_DEFAULTS } from "../../adapters/openalgo/client.ts"
 import { ConfigError, type ConfigProblem, type HedgeConfig } from "../domain/config.ts"
 import { loadConfigFrom } from "../runtime/load-config.ts"
 
@@ -20,8 +21,11 @@ export interface DaemonSettings {
   readonly holidaysFile: string
   /** Market milliseconds between two clock events. */
   readonly tickMs: number
-  /** Requests per second OpenAlgo allows (its ORDER_RATE_LIMIT and API_RATE_LIMIT). */
-  readonly rateLimits: { readonly ordersPerSecond: number; readonly dataPerSecond: number }
+  /**
+   * Requests per second OpenAlgo allows on each route (its ORDER_RATE_LIMIT, API_RATE_LIMIT, and
+   * API_RATE_LIMIT's own fallback on /margin); margin defaults to the data limit when only that is set.
+   */
+  readonly rateLimits: { readonly ordersPerSecond: number; readonly dataPerSecond: number; readonly marginPerSecond?: number }
   readonly logFormat: "text" | "json"
   readonly config: HedgeConfig
   /** Zerodha Kite Connect access, when both KITE_API_KEY and KITE_ACCESS_TOKEN are set (margin calibrate --broker kite). */
@@ -43,6 +47,7 @@ export const DAEMON_ENV = {
   tick: "AUTOHEDGE_TICK_SECONDS",
   orderRate: "OPENALGO_ORDER_RATE_LIMIT",
   dataRate: "OPENALGO_API_RATE_LIMIT",
+  marginRate: "OPENALGO_MARGIN_RATE_LIMIT",
   logFormat: "AUTOHEDGE_LOG_FORMAT",
   kiteApiKey: "KITE_API_KEY",
   kiteAccessToken: "KITE_ACCESS_TOKEN"
@@ -81,7 +86,14 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
       if (!/^\d+$/.test(text) || Number(text) < 1) bad(name, text, "must be a whole number of requests per second, at least 1 (as set in OpenAlgo)")
       return Number(text)
     }
-    const rateLimits = { ordersPerSecond: perSecond(DAEMON_ENV.orderRate, 10), dataPerSecond: perSecond(DAEMON_ENV.dataRate, 50) }
+    // OpenAlgo's own fallbacks when its .env leaves them unset; API_RATE_LIMIT, once set, governs /margin too.
+    const dataSet = (env[DAEMON_ENV.dataRate]?.trim() ?? "") !== ""
+    const dataPerSecond = perSecond(DAEMON_ENV.dataRate, RATE_LIMIT_DEFAULTS.dataPerSecond)
+    const rateLimits = {
+      ordersPerSecond: perSecond(DAEMON_ENV.orderRate, RATE_LIMIT_DEFAULTS.ordersPerSecond),
+      dataPerSecond,
+      marginPerSecond: perSecond(DAEMON_ENV.marginRate, dataSet ? dataPerSecond : RATE_LIMIT_DEFAULTS.marginPerSecond)
+    }
     const logFormat = env[DAEMON_ENV.logFormat]?.trim() || "text"
     if (logFormat !== "text" && logFormat !== "json") bad(DAEMON_ENV.logFormat, logFormat, "must be text or json")
     // Kite access is optional, but half of it is a mistake; neither value is ever echoed.

@@ -30,6 +30,15 @@ describe("daemon settings", () => {
     }
   })
 
+  it("assume OpenAlgo's own rate limits when none is set: 10/s per order and data route, 50/s on /margin (issue 21)", async () => {
+    const limits = async (env: Record<string, string>) => (await Effect.runPromise(loadDaemonSettings({ OPENALGO_API_KEY: "k", ...env }, { mode: "paper" }))).rateLimits
+    expect(await limits({})).toEqual({ ordersPerSecond: 10, dataPerSecond: 10, marginPerSecond: 50 })
+    // OpenAlgo's API_RATE_LIMIT, once set, governs /margin too; the margin limit can be set apart.
+    expect(await limits({ OPENALGO_API_RATE_LIMIT: "50" })).toEqual({ ordersPerSecond: 10, dataPerSecond: 50, marginPerSecond: 50 })
+    expect(await limits({ OPENALGO_API_RATE_LIMIT: "20", OPENALGO_MARGIN_RATE_LIMIT: "5" })).toEqual({ ordersPerSecond: 10, dataPerSecond: 20, marginPerSecond: 5 })
+    expect(await failure({ OPENALGO_API_KEY: "k", OPENALGO_MARGIN_RATE_LIMIT: "fast" }, { mode: "paper" })).toContain("OPENALGO_MARGIN_RATE_LIMIT")
+  })
+
   it("never echo the key, even when everything else is wrong", async () => {
     const message = await failure({ OPENALGO_API_KEY: "secret-key-987", OPENALGO_BASE_URL: "nope" }, { mode: "live" })
     expect(message).toContain("OPENALGO_BASE_URL")

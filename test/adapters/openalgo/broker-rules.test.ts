@@ -77,8 +77,18 @@ describe("order status", () => {
     expect(partState(row({ order_status: "open" }), { quantity: 65, value: 650 })).toEqual({ orderId: "1", status: "open", filledQuantity: 65, averagePrice: 10 })
   })
 
-  it("counts a complete order as all filled even when the trade book lags", () => {
-    expect(partState(row({ order_status: "complete", average_price: 11.5 }), undefined)).toEqual({ orderId: "1", status: "filled", filledQuantity: 130, averagePrice: 11.5 })
+  it("counts a complete order as filled only once its fills are confirmed (issue 21)", () => {
+    // OpenAlgo's Zerodha mapping gives a row in a transient Kite status the previous row's "complete":
+    // no trade, no filled quantity, no price. It is in flight, not a hedge held.
+    const unconfirmed = partState(row({ order_status: "complete", average_price: 0 }), undefined)
+    expect(unconfirmed).toMatchObject({ orderId: "1", status: "open", filledQuantity: 0, averagePrice: 0, message: expect.stringContaining("0 of 130 is confirmed filled") })
+    // A price alone (live orderstatus) confirms nothing: the quantity is not in the row.
+    expect(partState(row({ order_status: "complete", average_price: 11.5 }), undefined)).toMatchObject({ status: "open", filledQuantity: 0 })
+    // The trade book confirms it, or the order's own filled fields (sandbox rows).
+    expect(partState(row({ order_status: "complete", average_price: 11.5 }), { quantity: 130, value: 130 * 11.5 })).toEqual({ orderId: "1", status: "filled", filledQuantity: 130, averagePrice: 11.5 })
+    expect(partState(row({ order_status: "complete", filled_quantity: 130, average_price: 11.5 }), undefined)).toEqual({ orderId: "1", status: "filled", filledQuantity: 130, averagePrice: 11.5 })
+    // Part of it in the trade book: in flight with what is confirmed.
+    expect(partState(row({ order_status: "complete" }), { quantity: 65, value: 65 * 11 })).toMatchObject({ status: "open", filledQuantity: 65, averagePrice: 11 })
   })
 
   it("says why an order was rejected, and that a status was not recognised", () => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { startFakeOpenAlgo, type FakeOpenAlgo } from "../../../adapters/openalgo/fake-server.ts"
 import { defaultConfig } from "../../../src/domain/config.ts"
 import { constantsMarginModel } from "../../../src/domain/margin.ts"
+import { spanBreakdown, spanMarginModel } from "../../../src/domain/span.ts"
 import { atmStrike, priceOf, type OptionType, type Position } from "../../../src/domain/market.ts"
 import { instantOf } from "../../../src/domain/time.ts"
 import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
@@ -22,9 +23,15 @@ const symbolOf = (strike: number, type: OptionType) => `NIFTY03FEB26${strike}${t
 /** Entry 1 at 09:16 is struck on the 09:15 tick. */
 const ATM = atmStrike(tickAt("09:16:00").spot, day.header.strikeStep)
 const STRADDLE: ReadonlyArray<Position> = (["CE", "PE"] as const).map((optionType) => ({ strike: ATM, optionType, quantity: -baskets * LOT, expiry: day.header.expiry }))
+// The order and account tests keep the constants model as the broker's margin (its numbers are easy to
+// follow); the fake's own default, the simulator's SPAN truth, is tested with /margin below.
 const model = constantsMarginModel(defaultConfig.marginConstants)
 const truthMargin = (positions: ReadonlyArray<Position>, time: string) =>
   Effect.runSync(model.margin({ index: "NIFTY", date: day.header.date, expiry: day.header.expiry, lotSize: LOT, spot: tickAt(time).spot, at: at(time), positions }))
+const spanQuery = (positions: ReadonlyArray<Position>, time: string) =>
+  ({ index: "NIFTY" as const, date: day.header.date, expiry: day.header.expiry, lotSize: LOT, spot: tickAt(time).spot, at: at(time), positions, chain: tickAt(time).chain })
+const spanMargin = (positions: ReadonlyArray<Position>, time: string) => Effect.runSync(spanMarginModel(defaultConfig.span).margin(spanQuery(positions, time)))
+const spanParts = (positions: ReadonlyArray<Position>, time: string) => Effect.runSync(spanBreakdown(spanQuery(positions, time), defaultConfig.span))
 const toTick = (x: number) => Math.round(x * 20) / 20
 
 type Json = Record<string, any>
@@ -33,7 +40,7 @@ let fake: FakeOpenAlgo
 
 beforeEach(async () => {
   clock = at("09:20:00")
-  fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY })
+  fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model })
 })
 afterEach(() => fake.close())
 
@@ -184,11 +191,18 @@ describe("success shapes (live)", () => {
     expect(wrong).toEqual({ status: 404, body: { status: "error", message: "No strikes found for NIFTY expiring 10FEB26. Please check expiry date or update master contract." } })
   })
 
-  it("margin: one position alone; a basket as what it adds to the account", async () => {
+  it("margin: one position alone; a basket as what it adds to the account; span and exposure from the SPAN model (the default truth)", async () => {
+    await fake.close()
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY })
+    const truthMargin = spanMargin
+    const truthParts = spanParts
     const leg = { symbol: symbolOf(ATM + 100, "CE"), exchange: "NFO", action: "SELL", quantity: String(LOT), product: "NRML", pricetype: "MARKET" }
     const single = await call("margin", { positions: [leg] })
-    const alone = truthMargin([{ strike: ATM + 100, optionType: "CE", quantity: -LOT, expiry: day.header.expiry }], "09:20:00")
-    expect(single.body).toEqual({ status: "success", data: { total_margin_required: alone, span_margin: alone, exposure_margin: 0 } })
+    const alone = truthParts([{ strike: ATM + 100, optionType: "CE", quantity: -LOT, expiry: day.header.expiry }], "09:20:00")
+    // The SPAN model's own split: a short has both parts.
+    expect(alone.span).toBeGreaterThan(0)
+    expect(alone.exposure).toBeGreaterThan(0)
+    expect(single.body).toEqual({ status: "success", data: { total_margin_required: alone.span + alone.exposure, span_margin: alone.span, exposure_margin: alone.exposure } })
     // A new short call and a put wing that covers the account's short put: priced with the account.
     const q = baskets * LOT
     const basket = [
@@ -200,11 +214,18 @@ describe("success shapes (live)", () => {
       { strike: ATM - 200, optionType: "PE", quantity: q, expiry: day.header.expiry }
     ]
     const withAccount = truthMargin([...STRADDLE, ...added], "09:20:00") - truthMargin(STRADDLE, "09:20:00")
-    expect(withAccount).not.toBeCloseTo(truthMargin(added, "09:20:00"), 0)
-    expect((await call("margin", { positions: basket })).body.data.total_margin_required).toBeCloseTo(withAccount, 2)
-    // A basket that only frees margin costs nothing.
+    const priced = (await call("margin", { positions: basket })).body.data
+    expect(priced.total_margin_required).toBeCloseTo(withAccount, 2)
+    const [after, before] = [truthParts([...STRADDLE, ...added], "09:20:00"), truthParts(STRADDLE, "09:20:00")]
+    expect(priced.span_margin).toBeCloseTo(after.span - before.span, 2)
+    expect(priced.exposure_margin).toBeCloseTo(after.exposure - before.exposure, 2)
+    // A basket that frees margin answers the (negative) increment.
     const wings = (["CE", "PE"] as const).map((t) => ({ ...leg, symbol: symbolOf(t === "CE" ? ATM + 200 : ATM - 200, t), action: "BUY", quantity: String(q) }))
-    expect((await call("margin", { positions: wings })).body.data.total_margin_required).toBe(0)
+    const wingPositions = wings.map((w, i): Position => ({ strike: i === 0 ? ATM + 200 : ATM - 200, optionType: i === 0 ? "CE" : "PE", quantity: q, expiry: day.header.expiry }))
+    const relief = truthMargin([...STRADDLE, ...wingPositions], "09:20:00") - truthMargin(STRADDLE, "09:20:00")
+    expect(relief).toBeLessThan(0)
+    expect(truthMargin(wingPositions, "09:20:00")).toBeGreaterThanOrEqual(0) // alone, wings never free anything
+    expect((await call("margin", { positions: wings })).body.data.total_margin_required).toBeCloseTo(relief, 2)
   })
 })
 
@@ -448,5 +469,65 @@ describe("faults", () => {
       { path: "funds", body: { apikey: KEY }, at: at("09:20:00") },
       { path: "/api/v1/nowhere", body: "plain text", at: at("09:25:00") }
     ])
+  })
+})
+
+describe("OpenAlgo's own behaviours (issue 21)", () => {
+  it("transientStatus: the order's row carries the previous row's status, and no fill, until Kite moves on", async () => {
+    // The strategy platform's entry orders (complete) come first in the book.
+    fake.inject({ path: "placeorder", kind: "transientStatus", reads: 2, ms: 60_000 })
+    const orderid = await place()
+    const first = await statusOf(orderid)
+    expect(first).toMatchObject({ order_status: "complete", average_price: 0 })
+    expect((await call("tradebook")).body.data.filter((t: Json) => t.orderid === orderid)).toEqual([])
+    const book = (await call("orderbook")).body.data
+    expect(book.orders.find((o: Json) => o.orderid === orderid).order_status).toBe("complete")
+    // Counted on Kite's own statuses: the transient order is neither complete nor open.
+    expect(book.statistics.total_open_orders).toBe(0)
+    // Reads alone do not move it on before its time; the market's clock does.
+    expect((await statusOf(orderid)).average_price).toBe(0)
+    clock = at("09:21:00")
+    await statusOf(orderid)
+    const after = await statusOf(orderid)
+    expect(after.order_status).toBe("complete")
+    expect(after.average_price).toBeGreaterThan(0)
+    expect((await call("tradebook")).body.data.some((t: Json) => t.orderid === orderid)).toBe(true)
+  })
+
+  it("transientStatus on the first row of the book: /orderbook and /orderstatus answer 500", async () => {
+    await fake.close()
+    // Before the first entry, the book is empty: the hedge's order is its first row.
+    clock = at("09:15:30")
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model })
+    fake.inject({ path: "placeorder", kind: "transientStatus", reads: 1 })
+    const orderid = await place()
+    expect(await call("orderbook")).toEqual({ status: 500, body: { status: "error", message: "An unexpected error occurred" } })
+    expect((await call("orderstatus", { strategy: "autohedge", orderid })).status).toBe(200) // moved on after one read
+  })
+
+  it("rate limits per route in a moving window, with flask-restx's 429 body or app.py's", async () => {
+    await fake.close()
+    // A clock that stands still: every request falls in one window, however slow the machine.
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model, rateLimits: { order: 10, data: 3, margin: 50 }, rateLimitClock: () => 0 })
+    const replies = await Promise.all(Array.from({ length: 5 }, () => call("funds")))
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 429, 429])
+    expect(replies.find((r) => r.status === 429)!.body).toEqual({ message: "3 per 1 second" })
+    // Another route has its own window.
+    expect((await call("positionbook")).status).toBe(200)
+    expect(fake.rateLimited).toBe(2)
+    await fake.close()
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model, rateLimits: { order: 10, data: 1, margin: 50 }, rateLimitBody: "app", rateLimitClock: () => 0 })
+    await call("funds")
+    expect(await call("funds")).toEqual({ status: 429, body: { status: "error", message: "Rate limit exceeded. Please slow down your requests.", retry_after: 60 } })
+    fake.inject({ path: "quotes", kind: "status429", retryAfter: 2 })
+    expect((await call("quotes", { symbol: "NIFTY", exchange: "NSE_INDEX" })).body).toMatchObject({ retry_after: 2 })
+  })
+
+  it("unseededFreeze: /symbol answers freeze_qty 1, while the exchange still refuses an order above its limit", async () => {
+    await fake.close()
+    fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: KEY, truth: model, unseededFreeze: true, freezeQuantity: 100 })
+    expect((await call("symbol", { symbol: symbolOf(ATM, "CE"), exchange: "NFO" })).body.data.freeze_qty).toBe(1)
+    const refused = await call("placeorder", order({ quantity: 2 * LOT }))
+    expect(refused).toMatchObject({ status: 400, body: { message: expect.stringContaining("exceeds the freeze quantity 100") } })
   })
 })

@@ -12,7 +12,8 @@ import { basketMargin, makeOpenAlgoMarginModel, makeOpenAlgoMarginMonitor } from
 import { makeOpenAlgoMarketData } from "../../../adapters/openalgo/market-data.ts"
 import type { OrderRequest } from "../../../machines/protocol.ts"
 import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
-import type { MarginModel } from "../../../src/domain/margin.ts"
+import { constantsMarginModel, type MarginModel } from "../../../src/domain/margin.ts"
+import { defaultConfig } from "../../../src/domain/config.ts"
 import { priceOf } from "../../../src/domain/market.ts"
 import { optionSymbol } from "../../../src/domain/symbols.ts"
 import { instantOf } from "../../../src/domain/time.ts"
@@ -56,7 +57,8 @@ const newBroker = async (over: Partial<OpenAlgoConfig> = {}) => makeOpenAlgoBrok
 beforeEach(async () => {
   marketNow = at("10:00:30")
   wallOffset = null
-  fake = await startFakeOpenAlgo({ day, now, apiKey: KEY })
+  // The constants table as the broker's margin: cheap enough for the short read timeouts used here.
+  fake = await startFakeOpenAlgo({ day, now, apiKey: KEY, truth: constantsMarginModel(defaultConfig.marginConstants) })
   client = await Effect.runPromise(openAlgoClient(configFor(fake.url)))
   broker = makeOpenAlgoBroker(client, clock)
 })
@@ -408,8 +410,22 @@ describe("the account and the market", () => {
   it("lists expiries and instrument data", async () => {
     const data = makeOpenAlgoMarketData(client, clock)
     expect(await run(data.expiries)).toEqual([expiry])
-    expect(await run(data.instrument("NIFTY10FEB2624500PE"))).toEqual({ symbol: "NIFTY10FEB2624500PE", lotSize: 65, freezeQuantity: 1800, tickSize: 0.05 })
+    expect(await run(data.instrument("NIFTY10FEB2624500PE"))).toEqual({ symbol: "NIFTY10FEB2624500PE", lotSize: 65, freezeQuantity: 1800, freezeSource: "broker", brokerFreezeQuantity: 1800, tickSize: 0.05 })
     expect(await fail(data.instrument("NIFTY10FEB2699999PE"))).toMatchObject({ _tag: "MarketDataUnavailable", message: expect.stringContaining("/symbol: HTTP 404") })
+  })
+
+  it("takes freeze_qty 1 (OpenAlgo's answer where it has none, as on BFO) as unknown: the configured limit splits the orders", async () => {
+    await fake.close()
+    fake = await startFakeOpenAlgo({ day, now, apiKey: KEY, truth: constantsMarginModel(defaultConfig.marginConstants), unseededFreeze: true, freezeQuantity: 200 })
+    const unseeded = makeOpenAlgoBroker(await run(openAlgoClient(configFor(fake.url, { freezeLimit: 200 }))), clock)
+    const data = makeOpenAlgoMarketData(await run(openAlgoClient(configFor(fake.url, { freezeLimit: 200 }))), clock)
+    expect(await run(data.instrument("NIFTY10FEB2624500PE"))).toMatchObject({ freezeQuantity: 200, freezeSource: "configured", brokerFreezeQuantity: 1 })
+    const placed = await run(unseeded.placeOrder(buy({ quantity: 4 * lotSize })))
+    expect(placed.orderId.split("+")).toHaveLength(2)
+    expect(requestsTo("placeorder").map((r) => (r.body as { quantity: number }).quantity)).toEqual([3 * lotSize, lotSize])
+    // Without a configured limit, nothing to split at: the order goes whole, and the exchange decides.
+    const bare = makeOpenAlgoMarketData(await run(openAlgoClient(configFor(fake.url))), clock)
+    expect(await run(bare.instrument("NIFTY10FEB2624500PE"))).toMatchObject({ freezeQuantity: null, freezeSource: "none" })
   })
 
   it("prices a basket by the broker's margin, shorts as SELL and quantities as text", async () => {
@@ -418,33 +434,51 @@ describe("the account and the market", () => {
     const naked = await run(model.margin({ index: "NIFTY", date, expiry, lotSize, spot: 25000, at: now(), positions: short }))
     expect(naked).toBeGreaterThan(0)
     const sent = requestsTo("margin")[0]!.body as { positions: Array<Record<string, unknown>> }
-    expect(sent.positions).toEqual([{ symbol: "NIFTY10FEB2625000CE", exchange: "NFO", action: "SELL", quantity: "65", product: "NRML", pricetype: "MARKET", price: "0" }])
+    // One leg goes as two orders that net to it: one order alone would be priced without the account.
+    const order = { symbol: "NIFTY10FEB2625000CE", exchange: "NFO", product: "NRML", pricetype: "MARKET", price: "0" }
+    expect(sent.positions).toEqual([{ ...order, action: "SELL", quantity: "130" }, { ...order, action: "BUY", quantity: "65" }])
     expect(await run(model.margin({ index: "NIFTY", date, expiry, lotSize, spot: 25000, at: now(), positions: [] }))).toBe(0)
     const tooMany = Array.from({ length: 51 }, (_, i) => ({ strike: 22300 + 50 * i, optionType: "CE" as const, quantity: -lotSize, expiry }))
     expect(await fail(model.margin({ index: "NIFTY", date, expiry, lotSize, spot: 25000, at: now(), positions: tooMany }))).toMatchObject({
       _tag: "MarginModelError",
-      message: "51 contracts: /margin takes at most 50 in one basket"
+      message: "51 orders: /margin takes at most 50 in one basket"
     })
   })
 })
 
 describe("the broker's basket margin as the engine's estimate", () => {
   it("asks only for what goes beyond the account's positions (the broker adds those itself), so differences are the broker's", async () => {
-    const server = await startScriptedServer(() => ({ status: 200, body: { status: "success", data: { total_margin_required: 90_000, span_margin: 60_000, exposure_margin: 20_000 } } }))
+    const server = await startScriptedServer((path, body) =>
+      path === "/symbol"
+        ? { status: 200, body: { status: "success", data: { symbol: body.symbol } } }
+        : { status: 200, body: { status: "success", data: { total_margin_required: 90_000, span_margin: 60_000, exposure_margin: 20_000 } } }
+    )
     const scripted = await run(openAlgoClient(configFor(server.url)))
     const held = [{ strike: 25000, optionType: "CE" as const, quantity: -65, expiry }]
     const model = makeOpenAlgoMarginModel(scripted, Effect.succeed(held))
     const wing = { strike: 25500, optionType: "CE" as const, quantity: 65, expiry }
+    const baskets = () => server.requests.filter((r) => r.path === "/margin").map((r) => (r.body as { positions: Array<Record<string, unknown>> }).positions)
     // The exchange margin (span + exposure), not the total with the premium.
     expect(await run(model.margin({ index: "NIFTY", date, expiry, lotSize: 65, spot: 25000, at: 0, positions: [...held, wing] }))).toBe(80_000)
-    expect((server.requests[0]!.body as { positions: Array<{ symbol: string; action: string }> }).positions).toEqual([
-      expect.objectContaining({ symbol: "NIFTY10FEB2625500CE", action: "BUY", quantity: "65" })
+    // Always two orders or more, so that the broker prices them with the account's positions.
+    expect(baskets()[0]).toEqual([
+      expect.objectContaining({ symbol: "NIFTY10FEB2625500CE", action: "BUY", quantity: "130" }),
+      expect.objectContaining({ symbol: "NIFTY10FEB2625500CE", action: "SELL", quantity: "65" })
     ])
-    // A portfolio without a held short is that short bought back; exactly the account's positions add nothing.
+    // A portfolio without a held short is that short bought back.
     await run(model.margin({ index: "NIFTY", date, expiry, lotSize: 65, spot: 25000, at: 0, positions: [] }))
-    expect((server.requests[1]!.body as { positions: Array<{ action: string }> }).positions).toEqual([expect.objectContaining({ symbol: "NIFTY10FEB2625000CE", action: "BUY" })])
-    expect(await run(model.margin({ index: "NIFTY", date, expiry, lotSize: 65, spot: 25000, at: 0, positions: held }))).toBe(0)
-    expect(server.requests).toHaveLength(2)
+    expect(baskets()[1]).toEqual([
+      expect.objectContaining({ symbol: "NIFTY10FEB2625000CE", action: "BUY", quantity: "130" }),
+      expect.objectContaining({ symbol: "NIFTY10FEB2625000CE", action: "SELL", quantity: "65" })
+    ])
+    // Exactly the account's positions: a pair that nets to nothing, priced on the same footing as the rest.
+    await run(model.margin({ index: "NIFTY", date, expiry, lotSize: 65, spot: 25000, at: 0, positions: held }))
+    expect(baskets()[2]).toEqual([
+      expect.objectContaining({ symbol: "NIFTY10FEB2625000CE", action: "BUY", quantity: "65" }),
+      expect.objectContaining({ symbol: "NIFTY10FEB2625000CE", action: "SELL", quantity: "65" })
+    ])
+    // Each contract is checked at OpenAlgo once.
+    expect(server.requests.filter((r) => r.path === "/symbol").map((r) => r.body.symbol)).toEqual(["NIFTY10FEB2625500CE", "NIFTY10FEB2625000CE"])
     await server.close()
   })
 })
@@ -452,13 +486,13 @@ describe("the broker's basket margin as the engine's estimate", () => {
 describe("margin not supported", () => {
   it("recognises 404 and 501 from /margin as MarginNotSupported", async () => {
     for (const [status, message] of [[404, "Margin calculation not supported for broker: upstox"], [501, "Not implemented"]] as const) {
-      const server = await startScriptedServer(() => ({ status, body: { status: "error", message } }))
+      const server = await startScriptedServer((path) => (path === "/symbol" ? { status: 200, body: { status: "success", data: { symbol: "S" } } } : { status, body: { status: "error", message } }))
       const scripted = await run(openAlgoClient(configFor(server.url)))
       const positions = [{ strike: 25000, optionType: "CE" as const, quantity: -65, expiry }]
       expect(await fail(basketMargin(scripted, "NIFTY", positions))).toMatchObject({ _tag: "MarginNotSupported", message: `/margin: HTTP ${status}: ${message}` })
       const model = makeOpenAlgoMarginModel(scripted)
       expect((await fail(model.margin({ index: "NIFTY", date, expiry, lotSize, spot: 1, at: 0, positions }))).message).toContain("not supported by the broker")
-      expect(server.requests).toHaveLength(2) // one call each: a definite answer is not asked again
+      expect(server.requests.filter((r) => r.path === "/margin")).toHaveLength(2) // one call each: a definite answer is not asked again
       await server.close()
     }
   })
@@ -503,19 +537,45 @@ describe("rate limits", () => {
     return most
   }
 
-  it("keeps order sends to 10 a second and reads to 50 a second, as the server counts them", async () => {
+  it("keeps every route within OpenAlgo's default limits, counted per route as the server counts them: no 429", async () => {
+    await fake.close()
+    // OpenAlgo with its defaults when its .env sets none: 10/s on orders and on each data route, 50/s on /margin.
+    fake = await startFakeOpenAlgo({ day, now, apiKey: KEY, truth: constantsMarginModel(defaultConfig.marginConstants), rateLimits: { order: 10, data: 10, margin: 50 } })
+    const limited = makeOpenAlgoBroker(await run(openAlgoClient(configFor(fake.url, { timeouts: { readMs: 5000, sendMs: 5000 }, retry: { times: 0 } }))), clock)
     follow()
-    const started = Date.now()
-    await run(Effect.forEach(Array.from({ length: 15 }), () => broker.placeOrder(buy({ limitPrice: 1 })), { concurrency: "unbounded" }))
+    // Each send first reads /symbol (once per contract), then sends: two routes, each its own window.
+    await run(Effect.forEach(Array.from({ length: 15 }), () => limited.placeOrder(buy({ limitPrice: 1 })), { concurrency: "unbounded" }))
     const sends = requestsTo("placeorder").map((r) => r.at)
     expect(sends).toHaveLength(15)
     expect(busiest(sends)).toBeLessThanOrEqual(10)
-    expect(Date.now() - started).toBeLessThan(2000) // one window of waiting, not a fixed sleep per call
+    // Reads of two routes at once: neither waits for the other's window, neither goes over its own.
+    await run(Effect.all([
+      Effect.forEach(Array.from({ length: 25 }), () => limited.funds, { concurrency: "unbounded" }),
+      Effect.forEach(Array.from({ length: 25 }), () => limited.positions, { concurrency: "unbounded" })
+    ], { concurrency: "unbounded" }))
+    expect(busiest(requestsTo("funds").map((r) => r.at))).toBeLessThanOrEqual(10)
+    expect(busiest(requestsTo("positionbook").map((r) => r.at))).toBeLessThanOrEqual(10)
+    expect(fake.rateLimited).toBe(0)
+  })
 
-    await run(Effect.forEach(Array.from({ length: 60 }), () => broker.funds, { concurrency: "unbounded" }))
-    const reads = requestsTo("funds").map((r) => r.at)
-    expect(reads).toHaveLength(60)
-    expect(busiest(reads)).toBeLessThanOrEqual(50)
+  it("honours a 429's retry_after: the route waits that long, the others do not", async () => {
+    const server = await startScriptedServer((path, _body, i) =>
+      path === "/funds" && i === 0
+        ? { status: 429, body: { status: "error", message: "Rate limit exceeded. Please slow down your requests.", retry_after: 2 } }
+        : path === "/funds"
+          ? { status: 200, body: { status: "success", data: { utiliseddebits: "1.00", availablecash: "2.00" } } }
+          : { status: 200, body: { status: "success", data: [] } }
+    )
+    const scripted = makeOpenAlgoBroker(await run(openAlgoClient(configFor(server.url, { retry: { times: 2, baseDelayMs: 10 } }))), clock)
+    await run(Effect.all([scripted.funds, Effect.andThen(Effect.sleep(50), scripted.positions)], { concurrency: "unbounded" }))
+    const funds = server.requests.filter((r) => r.path === "/funds")
+    expect(funds).toHaveLength(2)
+    // Not the 10 ms backoff: the second /funds waited out the two seconds the server asked for.
+    expect(funds[1]!.at - funds[0]!.at).toBeGreaterThanOrEqual(2000)
+    // /positionbook was not held back by /funds's pause.
+    const positions = server.requests.find((r) => r.path === "/positionbook")!
+    expect(positions.at).toBeLessThan(funds[1]!.at)
+    await server.close()
   })
 })
 
