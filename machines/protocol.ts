@@ -14,6 +14,15 @@ export interface EntryRules {
   readonly infoPct: number
   /** While the entry is ahead, decide again this often (ms); 0: decide once. */
   readonly recheckEveryMs: number
+  /**
+   * Weigh a hedge set's cost against the breach cost it averts before buying (the engine does; the
+   * origin's reference behaviour bought whatever reached the target).
+   */
+  readonly weighCost: boolean
+  /** What a breached entry costs beyond the shortfall penalty, rupees (config breachCostPerEntry). */
+  readonly breachCostPerEntry: number
+  /** Buy even when the set cannot bring the entry under 100 % (config buyWhenBreachUnavoidable). */
+  readonly buyWhenBreachUnavoidable: boolean
 }
 
 export interface EntryPlan {
@@ -88,6 +97,9 @@ export type AlertKind =
   | "COOLDOWN_BLOCKED"
   | "TARGET_NOT_REACHED"
   | "PROJECTION_FAILED"
+  | "HEDGES_CHOSEN"
+  | "BREACH_UNAVOIDABLE"
+  | "HEDGE_NOT_WORTH_IT"
   | "HEDGE_BOUGHT"
   | "HEDGE_ORDER_FAILED"
   | "HEDGE_FILL_TIMEOUT"

@@ -88,6 +88,17 @@ export interface HedgeConfig {
    * spend).
    */
   readonly anticipateBandExhaustion: boolean
+  /**
+   * What one breached entry costs the trader beyond the shortfall penalty, rupees (a blocked or
+   * over-budget entry): the engine buys a hedge set only when it costs less than the breach cost it
+   * averts, and the league's objective J counts it per breach (src/domain/objective.ts).
+   */
+  readonly breachCostPerEntry: number
+  /**
+   * Buy for an entry even when the best set within the spend left cannot bring it under 100 % of the
+   * budget (off: such spend saves no entry, and the engine says so instead of buying).
+   */
+  readonly buyWhenBreachUnavoidable: boolean
   /** The SPAN-style model's parameters (src/domain/span.ts). */
   readonly span: SpanParameters
 }
@@ -137,6 +148,8 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   marginEstimate: "span",
   selectionMethod: "optimal",
   anticipateBandExhaustion: false,
+  breachCostPerEntry: 20000,
+  buyWhenBreachUnavoidable: false,
   span: defaultSpanParameters
 })
 
@@ -224,7 +237,8 @@ const scalarFields = {
   fillTimeoutSeconds: Positive,
   maxReprices: Count,
   defaultBaskets: PositiveCount,
-  defaultBudgetPerBasket: Positive
+  defaultBudgetPerBasket: Positive,
+  breachCostPerEntry: NonNegative
 } as const
 
 const HedgeConfigFields = Schema.Struct({
@@ -252,6 +266,8 @@ const HedgeConfigFields = Schema.Struct({
   marginEstimate: MarginEstimateSchema,
   selectionMethod: SelectionMethodSchema,
   anticipateBandExhaustion: Schema.Boolean,
+  breachCostPerEntry: scalarFields.breachCostPerEntry,
+  buyWhenBreachUnavoidable: Schema.Boolean,
   span: SpanParametersSchema
 })
 
@@ -284,6 +300,8 @@ export const HedgeConfigFileSchema = Schema.Struct({
   marginEstimate: Schema.optionalKey(MarginEstimateSchema),
   selectionMethod: Schema.optionalKey(SelectionMethodSchema),
   anticipateBandExhaustion: Schema.optionalKey(Schema.Boolean),
+  breachCostPerEntry: Schema.optionalKey(scalarFields.breachCostPerEntry),
+  buyWhenBreachUnavoidable: Schema.optionalKey(Schema.Boolean),
   span: Schema.optionalKey(
     Schema.Struct(Object.fromEntries(Object.entries(SpanParametersSchema.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as {
       readonly [K in keyof typeof SpanParametersSchema.fields]: Schema.optionalKey<(typeof SpanParametersSchema.fields)[K]>
@@ -329,6 +347,7 @@ const ENV_BINDINGS: ReadonlyArray<EnvBinding> = [
   { name: "HEDGE_MAX_COST_PER_DAY", path: ["maxHedgeCostPerDay"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_COOLDOWN_SECONDS", path: ["cooldownSeconds"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_RECHECK_SECONDS", path: ["recheckSeconds"], schema: fromEnv(NonNegative) },
+  { name: "HEDGE_BREACH_COST_PER_ENTRY", path: ["breachCostPerEntry"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_LIMIT_PRICE_BUFFER", path: ["limitPriceBuffer"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_MIN_EXIT_PRICE", path: ["minExitPrice"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_LOTS_PER_BASKET_NIFTY", path: ["lotsPerBasket", "NIFTY"], schema: fromEnv(PositiveCount) },
