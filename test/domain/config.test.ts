@@ -56,6 +56,8 @@ describe("defaults", () => {
       marginEstimate: "span",
       selectionMethod: "optimal",
       anticipateBandExhaustion: false,
+      breachCostPerEntry: 20000,
+      buyWhenBreachUnavoidable: false,
       span: defaultSpanParameters
     })
   })
@@ -135,6 +137,7 @@ describe("sources", () => {
       HEDGE_MAX_COST_PER_DAY: "40000",
       HEDGE_COOLDOWN_SECONDS: "90",
       HEDGE_RECHECK_SECONDS: "45",
+      HEDGE_BREACH_COST_PER_ENTRY: "15000",
       HEDGE_LIMIT_PRICE_BUFFER: "0.15",
       HEDGE_MIN_EXIT_PRICE: "0.25",
       HEDGE_LOTS_PER_BASKET_NIFTY: "2",
