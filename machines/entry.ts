@@ -64,14 +64,20 @@ export const MAX_HEDGE_ROUNDS = 2
 
 const shortSides = (legs: ReadonlyArray<LegSpec>) => [...new Set(legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
 
-/** Projected margin once the selected hedges are in, rupees. */
-const marginAfter = (p: Projection, s: SelectionResult): number => p.projectedMargin - s.benefit
+/** Projected margin at the entry's own instant once the selected hedges are in, rupees. */
+const marginAfter = (p: Projection, s: SelectionResult): number => p.marginAtEntry - s.benefit
 
 /** The expected breach cost a selection averts for this entry (src/domain/objective.ts). */
 const avertedBy = (c: EntryContext, s: SelectionResult): number =>
   c.projection === null
     ? 0
-    : avertedBreachCost({ margin: c.projection.projectedMargin, benefit: s.benefit, budget: c.projection.budget, triggerPct: c.rules.triggerPct, breachCostPerEntry: c.rules.breachCostPerEntry })
+    : avertedBreachCost({
+        margin: c.projection.projectedMargin,
+        benefit: s.benefit,
+        budget: c.projection.budget,
+        triggerPct: c.rules.triggerPct,
+        breachCostPerEntry: c.rules.breachCostPerEntry * c.projection.entriesAtRisk
+      })
 
 /** Only the engine weighs what it buys, and only where its rules say so (not the origin's reference behaviour). */
 const weighs = (c: EntryContext) => c.grant?.policy === "engine" && c.rules.weighCost

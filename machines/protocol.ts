@@ -63,6 +63,13 @@ export interface Projection {
   readonly projectedPct: number
   /** Margin to free to come back to the target, rupees (0 when under it). */
   readonly reductionNeeded: number
+  /**
+   * Entries the projection stands for: the deciding one and, buying ahead, each later one coming in
+   * by the instant projected (what a breach there would cost is counted for each).
+   */
+  readonly entriesAtRisk: number
+  /** Projected margin at the deciding entry's own instant (below projectedMargin only when buying ahead). */
+  readonly marginAtEntry: number
 }
 
 export interface SelectionResult {

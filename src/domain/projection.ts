@@ -34,9 +34,14 @@ export const project = (p: {
   readonly marginInUse: number
   readonly heldModelMargin: number
   readonly withEntriesModelMargin: number
+  /** Entries the projection stands for (default 1, the deciding entry). */
+  readonly entriesAtRisk?: number
+  /** Model margin at the deciding entry's own instant, when the projection looks further (buying ahead). */
+  readonly atEntryModelMargin?: number
 }): Projection => {
   const entryMargin = Math.max(0, p.withEntriesModelMargin - p.heldModelMargin)
   const projectedMargin = p.marginInUse + entryMargin
+  const marginAtEntry = p.atEntryModelMargin === undefined ? projectedMargin : p.marginInUse + Math.max(0, p.atEntryModelMargin - p.heldModelMargin)
   return {
     at: p.at,
     budget: p.budget,
@@ -45,7 +50,9 @@ export const project = (p: {
     entryMargin,
     projectedMargin,
     projectedPct: utilisationPct(projectedMargin, p.budget),
-    reductionNeeded: Math.max(0, Math.round(projectedMargin - (p.targetPct / 100) * p.budget))
+    reductionNeeded: Math.max(0, Math.round(projectedMargin - (p.targetPct / 100) * p.budget)),
+    entriesAtRisk: p.entriesAtRisk ?? 1,
+    marginAtEntry
   }
 }
 

@@ -463,7 +463,8 @@ export class SessionEngine {
   private portfoliosAt = (instants: ReadonlyArray<number>, market: MarketSnapshot, held: ReadonlyArray<Position>) =>
     Effect.gen({ self: this }, function*() {
       const s = this.sessionContext
-      const inNow = this.entriesIn()
+      // The origin's reference behaviour (no foresight) counts every entry in now as staying.
+      const inNow = this.setup.foresight ? this.entriesIn() : []
       const coming = this.pendingEntries(Number.POSITIVE_INFINITY)
       const striking = { strikeStep: this.setup.strikeStep, baskets: s.baskets, lotSize: this.setup.lotSize, expiry: s.expiry }
       const out: Array<{ at: number; positions: ReadonlyArray<Position>; margin: number }> = []
@@ -513,13 +514,17 @@ export class SessionEngine {
       const entryAt = entry?.entryAt ?? market.at
       const horizon = this.horizonOf(entryAt, market)
       const instants = [entryAt, ...this.pendingEntries(horizon).map((e) => e.entryAt).filter((at) => at > entryAt)]
-      const [binding] = yield* this.portfoliosAt(instants, market, held)
-      return { market, held, projected: binding?.positions ?? held, projectedMargin: binding?.margin }
+      const portfolios = yield* this.portfoliosAt(instants, market, held)
+      const binding = portfolios[0]
+      const entriesAtRisk = Math.max(1, instants.filter((at) => at <= (binding?.at ?? entryAt)).length)
+      // Buying ahead, the deciding entry's own instant too: a set that cannot bring it under 100 % saves nothing.
+      const own = instants.length > 1 ? (portfolios.find((p) => p.at === entryAt) ?? (yield* this.portfoliosAt([entryAt], market, held))[0]) : binding
+      return { market, held, projected: binding?.positions ?? held, projectedMargin: binding?.margin, entriesAtRisk, atEntryMargin: own?.margin }
     })
 
   private projectEntry = (entryId: string) =>
     Effect.gen({ self: this }, function*() {
-      const { market, held, projected, projectedMargin } = yield* this.projectionBasis(entryId)
+      const { market, held, projected, projectedMargin, entriesAtRisk, atEntryMargin } = yield* this.projectionBasis(entryId)
       const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
       const s = this.sessionContext
       return project({
@@ -528,7 +533,9 @@ export class SessionEngine {
         targetPct: s.entryRules.targetPct,
         marginInUse,
         heldModelMargin: yield* this.modelMargin(market, held),
-        withEntriesModelMargin: projectedMargin ?? (yield* this.modelMargin(market, projected))
+        withEntriesModelMargin: projectedMargin ?? (yield* this.modelMargin(market, projected)),
+        entriesAtRisk,
+        ...(atEntryMargin === undefined ? {} : { atEntryModelMargin: atEntryMargin })
       })
     })
 

@@ -75,8 +75,15 @@ describe("project", () => {
       entryMargin: 5_500_000,
       projectedMargin: 14_000_000,
       projectedPct: 93.33,
-      reductionNeeded: 1_250_000 // 14,000,000 - 85 % of 15,000,000 (12,750,000)
+      reductionNeeded: 1_250_000, // 14,000,000 - 85 % of 15,000,000 (12,750,000)
+      entriesAtRisk: 1,
+      marginAtEntry: 14_000_000
     })
+  })
+
+  it("buying ahead, keeps the margin at the deciding entry's own instant beside the one projected, and the entries it stands for", () => {
+    const p = project({ ...base, marginInUse: 8_500_000, heldModelMargin: 6_000_000, withEntriesModelMargin: 14_500_000, atEntryModelMargin: 11_500_000, entriesAtRisk: 3 })
+    expect([p.projectedMargin, p.marginAtEntry, p.entriesAtRisk]).toEqual([17_000_000, 14_000_000, 3])
   })
 
   it("takes the margin in use from the broker and only the increment from the model", () => {

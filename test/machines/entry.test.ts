@@ -32,7 +32,9 @@ const projection = (pct: number, at = T(0)): Projection => ({
   entryMargin: pct * 100_000 - 6_000_000,
   projectedMargin: pct * 100_000,
   projectedPct: pct,
-  reductionNeeded: Math.max(0, (pct - 85) * 100_000)
+  reductionNeeded: Math.max(0, (pct - 85) * 100_000),
+  entriesAtRisk: 1,
+  marginAtEntry: pct * 100_000
 })
 
 const pick: HedgePick = { strike: 25_600, optionType: "CE", ltp: 3, limitPrice: 3.1, otmDistance: 600, lots: 15, quantity: 975, cost: 3022.5, benefit: 1_800_000 }
@@ -48,7 +50,7 @@ const selection = (picks: ReadonlyArray<HedgePick>, limitedBy: SelectionResult["
 const bigPick: HedgePick = { ...pick, strike: 24_300, optionType: "PE", lots: 30, quantity: 1950, cost: 6045, benefit: 3_500_000 }
 /** The same relief at a price above what it averts (₹40,000 at 120 %: one entry and a 1 % penalty on ₹20 lakh). */
 const dearPick: HedgePick = { ...bigPick, cost: 45_000 }
-const marginAfter = (s: Snap) => s.context.projection!.projectedMargin - s.context.selection!.benefit
+const marginAfter = (s: Snap) => s.context.projection!.marginAtEntry - s.context.selection!.benefit
 
 const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output }) as unknown as EntryEvent
 const grant = (over: Partial<{ enabled: boolean; policy: "engine" | "static" | "none"; spendLeft: number; cooldownUntil: number }>): EntryEvent => ({
