@@ -53,6 +53,11 @@ export interface HedgeConfig {
   readonly maxOtmDistance: PerIndex<number>
   /** Most spent on hedges per day, rupees. */
   readonly maxHedgeCostPerDay: number
+  /**
+   * What one entry above 100 % of the budget costs the trader beyond the shortfall penalty, rupees:
+   * the value the objective J puts on a blocked or over-budget entry (src/domain/objective.ts).
+   */
+  readonly breachCostPerEntry: number
   /** Least time between two hedge actions (seconds). */
   readonly cooldownSeconds: number
   /**
@@ -89,12 +94,6 @@ export interface HedgeConfig {
    */
   readonly anticipateBandExhaustion: boolean
   /**
-   * What one breached entry costs the trader beyond the shortfall penalty, rupees (a blocked or
-   * over-budget entry): the engine buys a hedge set only when it costs less than the breach cost it
-   * averts, and the league's objective J counts it per breach (src/domain/objective.ts).
-   */
-  readonly breachCostPerEntry: number
-  /**
    * Buy for an entry even when the best set within the spend left cannot bring it under 100 % of the
    * budget (off: such spend saves no entry, and the engine says so instead of buying).
    */
@@ -125,6 +124,7 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   minOtmDistance: { NIFTY: 200, SENSEX: 500 },
   maxOtmDistance: { NIFTY: 1000, SENSEX: 2500 },
   maxHedgeCostPerDay: 50000,
+  breachCostPerEntry: 20000,
   cooldownSeconds: 120,
   recheckSeconds: 30,
   limitPriceBuffer: 0.1,
@@ -148,7 +148,6 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   marginEstimate: "span",
   selectionMethod: "optimal",
   anticipateBandExhaustion: false,
-  breachCostPerEntry: 20000,
   buyWhenBreachUnavoidable: false,
   span: defaultSpanParameters
 })
@@ -230,6 +229,7 @@ const scalarFields = {
   minPremium: Positive,
   maxPremium: Positive,
   maxHedgeCostPerDay: NonNegative,
+  breachCostPerEntry: NonNegative,
   cooldownSeconds: NonNegative,
   recheckSeconds: NonNegative,
   limitPriceBuffer: NonNegative,
@@ -237,8 +237,7 @@ const scalarFields = {
   fillTimeoutSeconds: Positive,
   maxReprices: Count,
   defaultBaskets: PositiveCount,
-  defaultBudgetPerBasket: Positive,
-  breachCostPerEntry: NonNegative
+  defaultBudgetPerBasket: Positive
 } as const
 
 const HedgeConfigFields = Schema.Struct({
@@ -252,6 +251,7 @@ const HedgeConfigFields = Schema.Struct({
   minOtmDistance: perIndex(NonNegative),
   maxOtmDistance: perIndex(Positive),
   maxHedgeCostPerDay: scalarFields.maxHedgeCostPerDay,
+  breachCostPerEntry: scalarFields.breachCostPerEntry,
   cooldownSeconds: scalarFields.cooldownSeconds,
   recheckSeconds: scalarFields.recheckSeconds,
   limitPriceBuffer: scalarFields.limitPriceBuffer,
@@ -266,7 +266,6 @@ const HedgeConfigFields = Schema.Struct({
   marginEstimate: MarginEstimateSchema,
   selectionMethod: SelectionMethodSchema,
   anticipateBandExhaustion: Schema.Boolean,
-  breachCostPerEntry: scalarFields.breachCostPerEntry,
   buyWhenBreachUnavoidable: Schema.Boolean,
   span: SpanParametersSchema
 })
@@ -286,6 +285,7 @@ export const HedgeConfigFileSchema = Schema.Struct({
   minOtmDistance: Schema.optionalKey(perIndexPatch(NonNegative)),
   maxOtmDistance: Schema.optionalKey(perIndexPatch(Positive)),
   maxHedgeCostPerDay: Schema.optionalKey(scalarFields.maxHedgeCostPerDay),
+  breachCostPerEntry: Schema.optionalKey(scalarFields.breachCostPerEntry),
   cooldownSeconds: Schema.optionalKey(scalarFields.cooldownSeconds),
   recheckSeconds: Schema.optionalKey(scalarFields.recheckSeconds),
   limitPriceBuffer: Schema.optionalKey(scalarFields.limitPriceBuffer),
@@ -300,7 +300,6 @@ export const HedgeConfigFileSchema = Schema.Struct({
   marginEstimate: Schema.optionalKey(MarginEstimateSchema),
   selectionMethod: Schema.optionalKey(SelectionMethodSchema),
   anticipateBandExhaustion: Schema.optionalKey(Schema.Boolean),
-  breachCostPerEntry: Schema.optionalKey(scalarFields.breachCostPerEntry),
   buyWhenBreachUnavoidable: Schema.optionalKey(Schema.Boolean),
   span: Schema.optionalKey(
     Schema.Struct(Object.fromEntries(Object.entries(SpanParametersSchema.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as {
@@ -345,9 +344,9 @@ const ENV_BINDINGS: ReadonlyArray<EnvBinding> = [
   { name: "HEDGE_MAX_OTM_NIFTY", path: ["maxOtmDistance", "NIFTY"], schema: fromEnv(Positive) },
   { name: "HEDGE_MAX_OTM_SENSEX", path: ["maxOtmDistance", "SENSEX"], schema: fromEnv(Positive) },
   { name: "HEDGE_MAX_COST_PER_DAY", path: ["maxHedgeCostPerDay"], schema: fromEnv(NonNegative) },
+  { name: "HEDGE_BREACH_COST_PER_ENTRY", path: ["breachCostPerEntry"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_COOLDOWN_SECONDS", path: ["cooldownSeconds"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_RECHECK_SECONDS", path: ["recheckSeconds"], schema: fromEnv(NonNegative) },
-  { name: "HEDGE_BREACH_COST_PER_ENTRY", path: ["breachCostPerEntry"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_LIMIT_PRICE_BUFFER", path: ["limitPriceBuffer"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_MIN_EXIT_PRICE", path: ["minExitPrice"], schema: fromEnv(NonNegative) },
   { name: "HEDGE_LOTS_PER_BASKET_NIFTY", path: ["lotsPerBasket", "NIFTY"], schema: fromEnv(PositiveCount) },

@@ -35,6 +35,7 @@ describe("defaults", () => {
       minOtmDistance: { NIFTY: 200, SENSEX: 500 },
       maxOtmDistance: { NIFTY: 1000, SENSEX: 2500 },
       maxHedgeCostPerDay: 50000,
+      breachCostPerEntry: 20000,
       cooldownSeconds: 120,
       recheckSeconds: 30,
       limitPriceBuffer: 0.1,
@@ -56,7 +57,6 @@ describe("defaults", () => {
       marginEstimate: "span",
       selectionMethod: "optimal",
       anticipateBandExhaustion: false,
-      breachCostPerEntry: 20000,
       buyWhenBreachUnavoidable: false,
       span: defaultSpanParameters
     })

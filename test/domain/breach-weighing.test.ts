@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest"
-import { avertedBreachCost, breachLikelihood, dayPenaltyOf, expectedBreachCost, objectiveOf } from "../../src/domain/objective.ts"
+import { avertedBreachCost, breachLikelihood, dayPenaltyOf, expectedBreachCost } from "../../src/domain/objective.ts"
 
 const budget = 10_000_000
 
-describe("the rupee objective", () => {
-  it("J is protection cost plus the penalty plus the value of each breached entry", () => {
-    expect(objectiveOf({ protectionCost: 50_000, penalty: 12_000, breaches: 3, breachCostPerEntry: 20_000 })).toEqual({
-      protectionCost: 50_000,
-      penalty: 12_000,
-      breaches: 3,
-      breachCost: 72_000,
-      objective: 122_000
-    })
-  })
-
+describe("what the engine weighs before it buys", () => {
   it("a day's penalty follows the slabs: 0.5 % of a small shortfall, 1 % of one of ₹1 lakh or more", () => {
     expect(dayPenaltyOf(budget, budget)).toBe(0)
     expect(dayPenaltyOf(budget + 50_000, budget)).toBe(250)
