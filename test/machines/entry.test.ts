@@ -79,10 +79,10 @@ const alphabet: ReadonlyArray<EntryEvent> = [
   done("projectEntry", projection(80)),
   done("projectEntry", projection(90)),
   done("projectEntry", projection(120)),
+  // One wing short of 100 % at 120 % (unavoidable), two that bring it to the target, one dearer than it averts.
   done("selectHedges", selection([pick])),
-  done("selectHedges", selection([bigPick])),
+  done("selectHedges", selection([bigPick, { ...pick, strike: 25_700 }])),
   done("selectHedges", selection([dearPick])),
-  done("selectHedges", selection([pick, { ...pick, strike: 24_400, optionType: "PE" }])),
   done("selectHedges", selection([], "noCandidate")),
   done("selectHedges", selection([], "spendCap")),
   hedgeUpdate("open"),
@@ -115,17 +115,16 @@ const model: AnyStateMachine = entryMachine.provide({ actions: { requestTurn: ()
 const traversal = { input, events: [...alphabet], serializeState: serializeState as never }
 const graph = getAdjacencyMap(model, traversal as never) as Record<string, { state: unknown; transitions: Record<string, { event: unknown; state: unknown }> }>
 
-/** Every reachable transition: (state, event, next state), with the actions it takes (read lazily, once). */
+/**
+ * Every reachable transition: (state, event, next state), with the actions it takes. Walked once, when
+ * the file loads (as the graph is), not inside a test: the walk's length is the model's size, not a test's.
+ */
 const steps = Object.values(graph).flatMap((node) =>
   Object.values(node.transitions).map((t) => {
-    const step = { before: node.state as Snap, event: t.event as EntryEvent, after: t.state as Snap }
-    let actions: ReadonlyArray<{ readonly type: string; readonly params?: unknown }> | undefined
-    return {
-      ...step,
-      get actions() {
-        return (actions ??= transition(model, step.before as never, step.event)[1] as ReadonlyArray<{ readonly type: string; readonly params?: unknown }>)
-      }
-    }
+    const before = node.state as Snap
+    const event = t.event as EntryEvent
+    const actions = transition(model, before as never, event)[1] as ReadonlyArray<{ readonly type: string; readonly params?: unknown }>
+    return { before, event, after: t.state as Snap, actions }
   })
 )
 const emittedKinds = (actions: ReadonlyArray<{ readonly type: string; readonly params?: unknown }>) =>

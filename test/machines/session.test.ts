@@ -68,7 +68,8 @@ describe("session rules", () => {
   it("judges an entry on the portfolio open at its instant: an entry timed to exit before it is not counted with it", async () => {
     // A alone fits (54 %), A and B together do not (108 %); A's timed exit (10:28) comes after B's
     // look-ahead (10:25) and before B's entry (10:30).
-    const r = await replay(day([straddle("A", "09:30:00", "10:28:00"), straddle("B", "10:30:00")], 800_000))
+    // The engine's way (foresight); the origin's reference behaviour counts every entry in now as staying.
+    const r = await replay(day([straddle("A", "09:30:00", "10:28:00"), straddle("B", "10:30:00")], 800_000), [], true)
     expect(firstRow(r.rows, (x) => x.actorId === "entry:B" && x.to.startsWith("awaitingEntry")).to).toBe("awaitingEntry.clear")
     expect(r.report.hedges).toHaveLength(0)
     expect(r.report.breaches).toHaveLength(0)
