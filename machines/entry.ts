@@ -4,6 +4,8 @@
 // is a state the entry still proceeds from: the external platform enters at its time regardless.
 import { and, assign, enqueueActions, sendParent, setup } from "xstate"
 import type { LegSpec } from "../src/domain/market.ts"
+import { avertedBreachCost } from "../src/domain/objective.ts"
+import { utilisationPct } from "../src/domain/projection.ts"
 import {
   boundByRuntime,
   type AlertEvent,
@@ -62,6 +64,24 @@ export const MAX_HEDGE_ROUNDS = 2
 
 const shortSides = (legs: ReadonlyArray<LegSpec>) => [...new Set(legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
 
+/** Projected margin at the entry's own instant once the selected hedges are in, rupees. */
+const marginAfter = (p: Projection, s: SelectionResult): number => p.marginAtEntry - s.benefit
+
+/** The expected breach cost a selection averts for this entry (src/domain/objective.ts). */
+const avertedBy = (c: EntryContext, s: SelectionResult): number =>
+  c.projection === null
+    ? 0
+    : avertedBreachCost({
+        margin: c.projection.projectedMargin,
+        benefit: s.benefit,
+        budget: c.projection.budget,
+        triggerPct: c.rules.triggerPct,
+        breachCostPerEntry: c.rules.breachCostPerEntry * c.projection.entriesAtRisk
+      })
+
+/** Only the engine weighs what it buys, and only where its rules say so (not the origin's reference behaviour). */
+const weighs = (c: EntryContext) => c.grant?.policy === "engine" && c.rules.weighCost
+
 const alert = (c: EntryContext, kind: AlertKind, severity: AlertEvent["alert"]["severity"]): AlertEvent => ({
   type: "alert",
   alert: {
@@ -74,7 +94,10 @@ const alert = (c: EntryContext, kind: AlertKind, severity: AlertEvent["alert"]["
       projectedPct: c.projection?.projectedPct ?? null,
       reductionNeeded: c.projection?.reductionNeeded ?? null,
       hedgeCost: c.selection?.cost ?? null,
-      shortfall: c.selection?.shortfall ?? null
+      shortfall: c.selection?.shortfall ?? null,
+      projectedAfterPct: c.projection === null || c.selection === null ? null : utilisationPct(marginAfter(c.projection, c.selection), c.projection.budget),
+      breachCostAverted: c.selection === null ? null : Math.round(avertedBy(c, c.selection)),
+      triggerPct: c.rules.triggerPct
     }
   }
 })
@@ -143,6 +166,14 @@ export const entryMachine = setup({
     nothingToBuyForCap: ({ context }, s: SelectionResult) =>
       (s.picks.length === 0 && s.limitedBy === "spendCap") || (context.grant?.policy === "engine" && s.cost > context.grant.spendLeft),
     nothingToBuy: (_, s: SelectionResult) => s.picks.length === 0,
+    /**
+     * The best set within the spend left still leaves the entry over 100 % of the budget: the spend
+     * would save no entry, so it is not made unless the trader configured it.
+     */
+    breachUnavoidable: ({ context }, s: SelectionResult) =>
+      weighs(context) && !context.rules.buyWhenBreachUnavoidable && context.projection !== null && marginAfter(context.projection, s) > context.projection.budget,
+    /** The set costs more than the expected breach cost it averts for this entry. */
+    costsMoreThanItAverts: ({ context }, s: SelectionResult) => weighs(context) && s.cost > avertedBy(context, s),
     allHedgesSettled: ({ context }) => context.pendingHedges === 0,
     targetReached: ({ context }) => context.hedgesFailed === 0 && (context.selection?.shortfall ?? 0) === 0,
     someHedgeFilled: ({ context }) => context.hedgesFilled > 0,
@@ -158,6 +189,8 @@ export const entryMachine = setup({
     noteCheck: assign(({ event }) => (event.type === "CLOCK" ? { checkedAt: event.at } : {})),
     keepGrant: assign(({ event }) => (event.type === "TURN_GRANTED" ? { grant: { enabled: event.enabled, policy: event.policy, spendLeft: event.spendLeft, cooldownUntil: event.cooldownUntil } } : {})),
     keepProjection: assign((_, p: Projection) => ({ projection: p })),
+    /** A selection not bought: kept for what the trader is told, no order counted. */
+    keepDeclined: assign((_, s: SelectionResult) => ({ selection: s })),
     keepSelection: assign(({ context }, s: SelectionResult) => ({
       selection: s,
       pendingHedges: s.picks.length,
@@ -188,6 +221,9 @@ export const entryMachine = setup({
     alertCooldownBlocked: alertOnce("COOLDOWN_BLOCKED", "critical"),
     alertTargetNotReached: alertOnce("TARGET_NOT_REACHED", "critical"),
     alertProjectionFailed: alertOnce("PROJECTION_FAILED", "critical"),
+    alertChosen: alertOnce("HEDGES_CHOSEN", "info"),
+    alertUnavoidable: alertOnce("BREACH_UNAVOIDABLE", "critical"),
+    alertNotWorthIt: alertOnce("HEDGE_NOT_WORTH_IT", "warning"),
     alertMissed: alertOnce("ENTRY_MISSED", "warning")
   }
 }).createMachine({
@@ -279,7 +315,17 @@ export const entryMachine = setup({
                 actions: [{ type: "keepSelection", params: ({ event }) => ({ ...event.output, picks: [] }) }, "alertSpendCap"]
               },
               { guard: { type: "nothingToBuy", params: ({ event }) => event.output }, target: "#entry.awaitingEntry.noCandidate", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "alertNoCandidate"] },
-              { target: "ordering", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "askToBuy"] }
+              {
+                guard: { type: "breachUnavoidable", params: ({ event }) => event.output },
+                target: "#entry.awaitingEntry.declined",
+                actions: [{ type: "keepDeclined", params: ({ event }) => event.output }, "alertUnavoidable"]
+              },
+              {
+                guard: { type: "costsMoreThanItAverts", params: ({ event }) => event.output },
+                target: "#entry.awaitingEntry.declined",
+                actions: [{ type: "keepDeclined", params: ({ event }) => event.output }, "alertNotWorthIt"]
+              },
+              { target: "ordering", actions: [{ type: "keepSelection", params: ({ event }) => event.output }, "askToBuy", "alertChosen"] }
             ],
             onError: { target: "#entry.awaitingEntry.noCandidate", actions: "alertNoCandidate" }
           }
@@ -316,6 +362,8 @@ export const entryMachine = setup({
         capReached: {},
         cooldownBlocked: {},
         noCandidate: recheckedWhileAhead,
+        /** The set was weighed and not bought (it saves no entry, or costs more than it averts). */
+        declined: recheckedWhileAhead,
         orderFailed: {},
         shortOfTarget: recheckedWhileAhead,
         unprojected: recheckedWhileAhead

@@ -14,6 +14,15 @@ export interface EntryRules {
   readonly infoPct: number
   /** While the entry is ahead, decide again this often (ms); 0: decide once. */
   readonly recheckEveryMs: number
+  /**
+   * Weigh a hedge set's cost against the breach cost it averts before buying (the engine does; the
+   * origin's reference behaviour bought whatever reached the target).
+   */
+  readonly weighCost: boolean
+  /** What a breached entry costs beyond the shortfall penalty, rupees (config breachCostPerEntry). */
+  readonly breachCostPerEntry: number
+  /** Buy even when the set cannot bring the entry under 100 % (config buyWhenBreachUnavoidable). */
+  readonly buyWhenBreachUnavoidable: boolean
 }
 
 export interface EntryPlan {
@@ -54,6 +63,13 @@ export interface Projection {
   readonly projectedPct: number
   /** Margin to free to come back to the target, rupees (0 when under it). */
   readonly reductionNeeded: number
+  /**
+   * Entries the projection stands for: the deciding one and, buying ahead, each later one coming in
+   * by the instant projected (what a breach there would cost is counted for each).
+   */
+  readonly entriesAtRisk: number
+  /** Projected margin at the deciding entry's own instant (below projectedMargin only when buying ahead). */
+  readonly marginAtEntry: number
 }
 
 export interface SelectionResult {
@@ -88,6 +104,9 @@ export type AlertKind =
   | "COOLDOWN_BLOCKED"
   | "TARGET_NOT_REACHED"
   | "PROJECTION_FAILED"
+  | "HEDGES_CHOSEN"
+  | "BREACH_UNAVOIDABLE"
+  | "HEDGE_NOT_WORTH_IT"
   | "HEDGE_BOUGHT"
   | "HEDGE_ORDER_FAILED"
   | "HEDGE_FILL_TIMEOUT"

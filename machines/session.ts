@@ -23,7 +23,7 @@ import {
  * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
  * bump it with any change that makes an old snapshot meaningless.
  */
-export const MACHINE_VERSION = "4"
+export const MACHINE_VERSION = "5"
 
 export interface SessionInput {
   readonly date: string
@@ -79,6 +79,12 @@ export interface SessionContext extends SessionInput {
   readonly hedges: Readonly<Record<string, HedgeRecord>>
   /** Entries the platform was seen to leave, and entries that were missed: neither holds margin now. */
   readonly leftEntries: ReadonlyArray<string>
+  /**
+   * The index level when each entry was seen entered: where its legs were struck. The broker's net
+   * positions do not say whose legs are whose; a projection that takes an entry's legs out at its
+   * timed exit needs them.
+   */
+  readonly struckSpots: Readonly<Record<string, number>>
   readonly grossSpend: number
   readonly recovered: number
 }
@@ -192,6 +198,11 @@ export const sessionMachine = setup({
       const child = entryId === undefined ? undefined : self.getSnapshot().children[entryId]
       if (child !== undefined && child.getSnapshot().status === "active") enqueue.sendTo(child, event)
     }),
+    noteStruck: assign(({ context, event }) =>
+      event.type === "ENTRY_SEEN" && context.spot !== null && !(event.entryId in context.struckSpots)
+        ? { struckSpots: { ...context.struckSpots, [event.entryId]: context.spot } }
+        : {}
+    ),
     noteLeft: assign(({ context, event }) =>
       (event.type === "ENTRY_EXITED" || event.type === "ENTRY_MISSED") && !context.leftEntries.includes(event.entryId)
         ? { leftEntries: [...context.leftEntries, event.entryId] }
@@ -372,6 +383,7 @@ export const sessionMachine = setup({
     hedgeSeq: 0,
     hedges: {},
     leftEntries: [],
+    struckSpots: {},
     grossSpend: 0,
     recovered: 0
   }),
@@ -379,7 +391,7 @@ export const sessionMachine = setup({
   on: {
     TOGGLE: { actions: "setEnabled" },
     HEDGE_UPDATE: { actions: ["recordHedgeUpdate", "forwardToEntry"] },
-    ENTRY_SEEN: { actions: "forwardToEntry" },
+    ENTRY_SEEN: { actions: ["noteStruck", "forwardToEntry"] },
     ENTRY_EXITED: { actions: ["noteLeft", "forwardToEntry"] },
     ENTRY_MISSED: { actions: "noteLeft" }
   },

@@ -39,6 +39,8 @@ export interface ReplayOptions {
   readonly polling?: Polling
   /** Look past the next entry (default true). */
   readonly foresight?: boolean
+  /** Weigh a hedge set's cost against the breach cost it averts (default true). */
+  readonly weighsCost?: boolean
   /** The policy's name in the report (default: `policy`). */
   readonly reportAs?: PolicyName
   /** The margin the paper broker reports (the "truth"). */
@@ -176,7 +178,8 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     enabled: opts.enabled ?? true,
     ...(opts.selection === undefined ? {} : { selection: opts.selection }),
     ...(opts.polling === undefined ? {} : { polling: opts.polling }),
-    ...(opts.foresight === undefined ? {} : { foresight: opts.foresight })
+    ...(opts.foresight === undefined ? {} : { foresight: opts.foresight }),
+    ...(opts.weighsCost === undefined ? {} : { weighsCost: opts.weighsCost })
   })
   // The engine plans from the whole header; the platform enters only what it does not skip.
   const skips = new Set(opts.platformSkips ?? [])

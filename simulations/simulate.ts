@@ -107,6 +107,7 @@ export const replayOptionsFor = (plan: PolicyPlan, config: HedgeConfig, truth: M
   policy: plan.policy,
   selection: plan.selection,
   foresight: plan.foresight,
+  weighsCost: plan.weighsCost,
   ...(plan.polling === undefined ? {} : { polling: plan.polling }),
   reportAs: plan.stored,
   truth,

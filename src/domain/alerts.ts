@@ -25,6 +25,20 @@ export const formatAlert = (alert: Alert, at: number): string => {
       return `⏳ *Hedge blocked by the cooldown*\n\nPortfolio: ${portfolioOf(d)}\nProjected util: ${pct(d.projectedPct)}\n\n${time}`
     case "TARGET_NOT_REACHED":
       return `⚠️ *Hedges short of target*\n\nPortfolio: ${portfolioOf(d)}\nProjected util: ${pct(d.projectedPct)}\nReduction needed: ${rupees(d.reductionNeeded)}\nStill missing: ${rupees(d.shortfall)}\n\n${time}`
+    case "HEDGES_CHOSEN": {
+      const after = Number(d.projectedAfterPct)
+      const outcome =
+        after <= Number(d.triggerPct)
+          ? `keeps entry ${portfolioOf(d)} under the trigger (${pct(after)})`
+          : after <= 100
+            ? `keeps entry ${portfolioOf(d)} under 100 % (${pct(after)}, over the trigger)`
+            : `leaves entry ${portfolioOf(d)} at ${pct(after)} (bought as configured: buyWhenBreachUnavoidable)`
+      return `🛡️ *Hedges chosen*\n\nbought: ${rupees(d.hedgeCost)} of hedges ${outcome}\nProjected util without them: ${pct(d.projectedPct)}\n\n${time}`
+    }
+    case "BREACH_UNAVOIDABLE":
+      return `⛔ *Hedges not bought: the entry breaches anyway*\n\nnot bought: the best set leaves entry ${portfolioOf(d)} at ${pct(d.projectedAfterPct)} and costs ${rupees(d.hedgeCost)}\nProjected util without it: ${pct(d.projectedPct)}\n\n${time}\n\n⚠️ The entry will go in over the budget.`
+    case "HEDGE_NOT_WORTH_IT":
+      return `⚠️ *Hedges not bought: they cost more than they avert*\n\nnot bought: the best set costs ${rupees(d.hedgeCost)}, more than the ${rupees(d.breachCostAverted)} of breach cost it averts for entry ${portfolioOf(d)} (${pct(d.projectedPct)} → ${pct(d.projectedAfterPct)})\n\n${time}`
     case "PROJECTION_FAILED":
       return `❌ *Margin projection failed*\n\nPortfolio: ${portfolioOf(d)}\n\n${time}\n\n⚠️ Manual intervention may be required!`
     case "HEDGE_BOUGHT":

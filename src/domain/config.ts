@@ -95,6 +95,11 @@ export interface HedgeConfig {
    * spend).
    */
   readonly anticipateBandExhaustion: boolean
+  /**
+   * Buy for an entry even when the best set within the spend left cannot bring it under 100 % of the
+   * budget (off: such spend saves no entry, and the engine says so instead of buying).
+   */
+  readonly buyWhenBreachUnavoidable: boolean
   /** The SPAN-style model's parameters (src/domain/span.ts). */
   readonly span: SpanParameters
   /** How long each outside call may take before it counts as failed (see ReliabilityConfig below). */
@@ -208,6 +213,7 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   marginEstimate: "span",
   selectionMethod: "optimal",
   anticipateBandExhaustion: false,
+  buyWhenBreachUnavoidable: false,
   span: defaultSpanParameters,
   deadlines: defaultDeadlines,
   watchdog: defaultWatchdog
@@ -336,6 +342,7 @@ const HedgeConfigFields = Schema.Struct({
   marginEstimate: MarginEstimateSchema,
   selectionMethod: SelectionMethodSchema,
   anticipateBandExhaustion: Schema.Boolean,
+  buyWhenBreachUnavoidable: Schema.Boolean,
   span: SpanParametersSchema,
   deadlines: DeadlinesSchema,
   watchdog: WatchdogSchema
@@ -371,6 +378,7 @@ export const HedgeConfigFileSchema = Schema.Struct({
   marginEstimate: Schema.optionalKey(MarginEstimateSchema),
   selectionMethod: Schema.optionalKey(SelectionMethodSchema),
   anticipateBandExhaustion: Schema.optionalKey(Schema.Boolean),
+  buyWhenBreachUnavoidable: Schema.optionalKey(Schema.Boolean),
   span: Schema.optionalKey(
     Schema.Struct(Object.fromEntries(Object.entries(SpanParametersSchema.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as {
       readonly [K in keyof typeof SpanParametersSchema.fields]: Schema.optionalKey<(typeof SpanParametersSchema.fields)[K]>

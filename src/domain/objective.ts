@@ -77,3 +77,26 @@ export const objectivesOfDays = (days: ReadonlyArray<ObjectiveDay>, breachCostPe
   order.forEach(({ i }, k) => (penaltyOf[i] = penalties[k]!.penalty))
   return days.map((d, i) => objectiveOf({ protectionCost: d.protectionCost, breaches: d.breaches, shortfallPenalty: penaltyOf[i]! }, breachCostPerEntry))
 }
+
+// ---- The engine's own weighing, before it buys: what a hedge set averts of the breach cost.
+
+/** The penalty slab one day's shortfall draws, as a first shortfall day of its month and streak. */
+export const dayPenaltyOf = (peakMargin: number, budget: number): number =>
+  shortfallPenalties([{ date: "", peakMargin, available: budget }])[0]!.penalty
+
+/**
+ * How likely the engine takes an entry projected at `pct` of the budget to breach: not at all at or
+ * under the trigger, for certain at 100 % and above, linearly between. The trigger is the trader's
+ * allowance for what the projection misses (the market moving before and while the entry is in, the
+ * estimate's error), so a projection between the trigger and 100 % is a risk, not a certainty.
+ */
+export const breachLikelihood = (pct: number, triggerPct: number): number =>
+  pct >= 100 ? 1 : pct <= triggerPct ? 0 : (pct - triggerPct) / (100 - triggerPct)
+
+/** The breach cost an entry projected at `margin` is expected to draw: its penalty and its likely breach. */
+export const expectedBreachCost = (p: { readonly margin: number; readonly budget: number; readonly triggerPct: number; readonly breachCostPerEntry: number }): number =>
+  dayPenaltyOf(p.margin, p.budget) + breachLikelihood((p.margin / p.budget) * 100, p.triggerPct) * p.breachCostPerEntry
+
+/** The expected breach cost that hedges freeing `benefit` of margin avert for an entry projected at `margin`. */
+export const avertedBreachCost = (p: { readonly margin: number; readonly benefit: number; readonly budget: number; readonly triggerPct: number; readonly breachCostPerEntry: number }): number =>
+  expectedBreachCost(p) - expectedBreachCost({ ...p, margin: p.margin - p.benefit })

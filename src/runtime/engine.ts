@@ -16,7 +16,7 @@ import type { SelectionMethod } from "../domain/config.ts"
 import type { TradingSession } from "../domain/session.ts"
 import { netPositions } from "../domain/margin.ts"
 import { priceOf, type MarketSnapshot, type Position } from "../domain/market.ts"
-import { legPositions, project } from "../domain/projection.ts"
+import { bindingInstants, portfolioAt, project } from "../domain/projection.ts"
 import { bandHoldsAt } from "../domain/band-forecast.ts"
 import { selectHedgesBy, staticPair, type HedgeBand } from "../domain/selection.ts"
 import { entryIdOf } from "./session-plan.ts"
@@ -458,10 +458,30 @@ export class SessionEngine {
     })
   }
 
-  private legsOf(entries: ReturnType<SessionEngine["pendingEntries"]>, market: MarketSnapshot): ReadonlyArray<Position> {
+  /** Entries seen entered and not yet left, with where their legs were struck. */
+  private entriesIn() {
     const s = this.sessionContext
-    return entries.flatMap((e) => legPositions(e.legs, market.spot, this.setup.strikeStep, s.baskets, this.setup.lotSize, s.expiry))
+    return s.entries.filter((e) => this.entryState(e.id) === "entered").map((e) => ({ ...e, struckSpot: s.struckSpots[e.id] ?? null }))
   }
+
+  /**
+   * The portfolios a decision must hold at: for each instant worth projecting, what will be open then
+   * (timed exits out, entries to come in), from the held portfolio. Their model margins, highest first.
+   */
+  private portfoliosAt = (instants: ReadonlyArray<number>, market: MarketSnapshot, held: ReadonlyArray<Position>) =>
+    Effect.gen({ self: this }, function*() {
+      const s = this.sessionContext
+      // The origin's reference behaviour (no foresight) counts every entry in now as staying.
+      const inNow = this.setup.foresight ? this.entriesIn() : []
+      const coming = this.pendingEntries(Number.POSITIVE_INFINITY)
+      const striking = { strikeStep: this.setup.strikeStep, baskets: s.baskets, lotSize: this.setup.lotSize, expiry: s.expiry }
+      const out: Array<{ at: number; positions: ReadonlyArray<Position>; margin: number }> = []
+      for (const at of bindingInstants(instants, inNow, coming)) {
+        const positions = portfolioAt({ at, held, inNow, coming, spot: market.spot, striking })
+        out.push({ at, positions, margin: yield* this.modelMargin(market, positions) })
+      }
+      return out.sort((a, b) => b.margin - a.margin || a.at - b.at)
+    })
 
   private marketQuery(market: MarketSnapshot) {
     const s = this.sessionContext
@@ -489,19 +509,30 @@ export class SessionEngine {
     return lastChance ? Number.POSITIVE_INFINITY : entryAt
   }
 
-  /** The held portfolio and the portfolio once every pending entry up to this one is in. */
+  /**
+   * The held portfolio and the one the decision hedges: of the portfolios open at the deciding entry's
+   * instant (and, buying ahead, at each later entry's), the one needing the most margin. Each is what
+   * will still be open then: entries whose timed exit comes first are out, not counted with it.
+   */
   private projectionBasis = (entryId: string) =>
     Effect.gen({ self: this }, function*() {
       const entry = this.sessionContext.entries.find((e) => e.id === entryId)
       const market = yield* MarketData.use((m) => m.snapshot)
       const held = yield* Broker.use((b) => b.positions)
-      const coming = this.legsOf(this.pendingEntries(this.horizonOf(entry?.entryAt ?? market.at, market)), market)
-      return { market, held, projected: [...held, ...coming] }
+      const entryAt = entry?.entryAt ?? market.at
+      const horizon = this.horizonOf(entryAt, market)
+      const instants = [entryAt, ...this.pendingEntries(horizon).map((e) => e.entryAt).filter((at) => at > entryAt)]
+      const portfolios = yield* this.portfoliosAt(instants, market, held)
+      const binding = portfolios[0]
+      const entriesAtRisk = Math.max(1, instants.filter((at) => at <= (binding?.at ?? entryAt)).length)
+      // Buying ahead, the deciding entry's own instant too: a set that cannot bring it under 100 % saves nothing.
+      const own = instants.length > 1 ? (portfolios.find((p) => p.at === entryAt) ?? (yield* this.portfoliosAt([entryAt], market, held))[0]) : binding
+      return { market, held, projected: binding?.positions ?? held, projectedMargin: binding?.margin, entriesAtRisk, atEntryMargin: own?.margin }
     })
 
   private projectEntry = (entryId: string) =>
     Effect.gen({ self: this }, function*() {
-      const { market, held, projected } = yield* this.projectionBasis(entryId)
+      const { market, held, projected, projectedMargin, entriesAtRisk, atEntryMargin } = yield* this.projectionBasis(entryId)
       const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
       const s = this.sessionContext
       return project({
@@ -510,7 +541,9 @@ export class SessionEngine {
         targetPct: s.entryRules.targetPct,
         marginInUse,
         heldModelMargin: yield* this.modelMargin(market, held),
-        withEntriesModelMargin: yield* this.modelMargin(market, projected)
+        withEntriesModelMargin: projectedMargin ?? (yield* this.modelMargin(market, projected)),
+        entriesAtRisk,
+        ...(atEntryMargin === undefined ? {} : { atEntryModelMargin: atEntryMargin })
       })
     })
 
@@ -544,15 +577,19 @@ export class SessionEngine {
       const held = yield* Broker.use((b) => b.positions)
       const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
       // With foresight, a hedge is kept for every entry still to come today, not only the next: sold
-      // now, it may have no candidate to replace it when the later entries come.
+      // now, it may have no candidate to replace it when the later entries come. Each is judged on the
+      // portfolio open at its instant (entries timed to exit before it are out), and now on the held one.
       const pending = this.pendingEntries(Number.POSITIVE_INFINITY)
-      const coming = this.legsOf(this.setup.foresight ? pending : pending.slice(0, 1), market)
+      const instants = [market.at, ...(this.setup.foresight ? pending : pending.slice(0, 1)).map((e) => e.entryAt)]
+      const portfolios = yield* this.portfoliosAt(instants, market, held)
       const heldModel = yield* this.modelMargin(market, held)
       const options = []
       for (const h of hedges) {
-        const without = [...held, ...coming, { strike: h.strike, optionType: h.optionType, quantity: -h.quantity, expiry: s.expiry }]
-        // Broker's margin now, moved by the model's difference: sell this hedge, add the next entry.
-        const projectedMarginWithout = marginInUse + ((yield* this.modelMargin(market, without)) - heldModel)
+        const sold = { strike: h.strike, optionType: h.optionType, quantity: -h.quantity, expiry: s.expiry }
+        let worst = Number.NEGATIVE_INFINITY
+        for (const p of portfolios) worst = Math.max(worst, yield* this.modelMargin(market, [...p.positions, sold]))
+        // Broker's margin now, moved by the model's difference: sell this hedge, at the instant it matters most.
+        const projectedMarginWithout = marginInUse + (worst - heldModel)
         options.push({ hedgeId: h.hedgeId, forEntry: h.forEntry, price: priceOf(market.chain, h.strike, h.optionType), projectedMarginWithout })
       }
       return chooseExit({ policy: s.policy, options, liveEntries, marginInUse, budget: s.budget, rules: this.setup.exitRules })

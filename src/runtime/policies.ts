@@ -28,13 +28,15 @@ export interface PolicyPlan {
   readonly selection: SelectionMethod
   /** Look past the next entry (the engine does; the origin did not). */
   readonly foresight: boolean
+  /** Weigh what a hedge set costs against the breach cost it averts (the engine does; the origin did not). */
+  readonly weighsCost: boolean
   readonly polling?: Polling
 }
 
 export const policyPlan = (name: PolicyName, config: HedgeConfig): PolicyPlan =>
   name === "reference"
-    ? { name, stored: name, policy: "engine", estimate: "constants", selection: "greedy", foresight: false, polling: REFERENCE_POLLING }
-    : { name, stored: name, policy: name, estimate: config.marginEstimate, selection: config.selectionMethod, foresight: true }
+    ? { name, stored: name, policy: "engine", estimate: "constants", selection: "greedy", foresight: false, weighsCost: false, polling: REFERENCE_POLLING }
+    : { name, stored: name, policy: name, estimate: config.marginEstimate, selection: config.selectionMethod, foresight: true, weighsCost: true }
 
 /** The engine deciding on another margin estimate than the config's (for comparing estimates). */
 export const engineWith = (estimate: MarginEstimate, config: HedgeConfig): PolicyPlan => ({

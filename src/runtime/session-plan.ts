@@ -88,6 +88,8 @@ export const engineSetupFor = (p: {
   readonly polling?: Polling
   /** Look past the next entry (default true; see EngineSetup.foresight). */
   readonly foresight?: boolean
+  /** Weigh a hedge set's cost against the breach cost it averts (default true; see EntryRules.weighCost). */
+  readonly weighsCost?: boolean
 }): EngineSetup => {
   const { day, config } = p
   // Validated first: a bad date, budget or basket count is named before anything runs.
@@ -111,7 +113,15 @@ export const engineSetupFor = (p: {
     enabled: trading.autoHedgeEnabled,
     ...sessionTimesOf(day),
     entries: entryPlans(day, config, p.polling),
-    entryRules: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, infoPct: config.entryTargetPct, recheckEveryMs: config.recheckSeconds * 1000 },
+    entryRules: {
+      triggerPct: config.entryTriggerPct,
+      targetPct: config.entryTargetPct,
+      infoPct: config.entryTargetPct,
+      recheckEveryMs: config.recheckSeconds * 1000,
+      weighCost: p.weighsCost ?? true,
+      breachCostPerEntry: config.breachCostPerEntry,
+      buyWhenBreachUnavoidable: config.buyWhenBreachUnavoidable
+    },
     hedgeRules: {
       limitPriceBuffer: config.limitPriceBuffer,
       minExitPrice: config.minExitPrice,

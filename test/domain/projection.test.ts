@@ -1,7 +1,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { LegSpec } from "../../src/domain/market.ts"
-import { legPositions, project, utilisationPct } from "../../src/domain/projection.ts"
+import { bindingInstants, legPositions, openEntriesAt, portfolioAt, project, utilisationPct } from "../../src/domain/projection.ts"
+import { netPositions } from "../../src/domain/margin.ts"
 
 const EXPIRY = "2026-02-10"
 const straddle: ReadonlyArray<LegSpec> = [
@@ -74,8 +75,15 @@ describe("project", () => {
       entryMargin: 5_500_000,
       projectedMargin: 14_000_000,
       projectedPct: 93.33,
-      reductionNeeded: 1_250_000 // 14,000,000 - 85 % of 15,000,000 (12,750,000)
+      reductionNeeded: 1_250_000, // 14,000,000 - 85 % of 15,000,000 (12,750,000)
+      entriesAtRisk: 1,
+      marginAtEntry: 14_000_000
     })
+  })
+
+  it("buying ahead, keeps the margin at the deciding entry's own instant beside the one projected, and the entries it stands for", () => {
+    const p = project({ ...base, marginInUse: 8_500_000, heldModelMargin: 6_000_000, withEntriesModelMargin: 14_500_000, atEntryModelMargin: 11_500_000, entriesAtRisk: 3 })
+    expect([p.projectedMargin, p.marginAtEntry, p.entriesAtRisk]).toEqual([17_000_000, 14_000_000, 3])
   })
 
   it("takes the margin in use from the broker and only the increment from the model", () => {
@@ -135,5 +143,44 @@ describe("utilisationPct", () => {
     expect(utilisationPct(10_500_000, 15_000_000)).toBe(70)
     expect(utilisationPct(0, 15_000_000)).toBe(0)
     expect(utilisationPct(2, 3)).toBe(66.67)
+  })
+})
+
+describe("the portfolio at a coming instant", () => {
+  const H = (h: number) => h * 3_600_000
+  const striking = { strikeStep: 50, baskets: 15, lotSize: 65, expiry: EXPIRY }
+  const entry = (id: string, entryAt: number, exitAt: number | null) => ({ id, entryAt, exitAt, legs: straddle })
+  // Entry 4 went in at 10:00 struck at 25,000 and is timed out at 13:15; entry 5 comes at 13:53:30.
+  const four = { ...entry("4", H(10), H(13.25)), struckSpot: 25_010 }
+  const five = entry("5", H(13.9), H(15.25))
+  const wing = { strike: 25_600, optionType: "CE" as const, quantity: 975, expiry: EXPIRY }
+  const held = [...legPositions(straddle, 25_010, 50, 15, 65, EXPIRY), wing]
+
+  it("takes out an entry whose timed exit comes before the instant, and puts in the entries to come", () => {
+    const at5 = netPositions(portfolioAt({ at: five.entryAt, held, inNow: [four], coming: [five], spot: 25_240, striking }))
+    expect(at5).toEqual(netPositions([...legPositions(straddle, 25_240, 50, 15, 65, EXPIRY), wing]))
+    // Before its exit, entry 4 is still there.
+    const at12 = netPositions(portfolioAt({ at: H(12), held, inNow: [four], coming: [five], spot: 25_240, striking }))
+    expect(at12).toEqual(netPositions(held))
+  })
+
+  it("keeps an entry in when the held portfolio is not short its legs in full (strike not known, or legs already gone)", () => {
+    const elsewhere = { ...four, struckSpot: 25_300 }
+    expect(netPositions(portfolioAt({ at: five.entryAt, held, inNow: [elsewhere], coming: [], spot: 25_240, striking }))).toEqual(netPositions(held))
+    const unknown = { ...four, struckSpot: null }
+    expect(netPositions(portfolioAt({ at: five.entryAt, held, inNow: [unknown], coming: [], spot: 25_240, striking }))).toEqual(netPositions(held))
+    // Two entries struck alike but only one held: only one is taken out.
+    const twin = { ...four, id: "4b" }
+    const once = netPositions(portfolioAt({ at: five.entryAt, held, inNow: [four, twin], coming: [], spot: 25_240, striking }))
+    expect(once).toEqual([wing])
+  })
+
+  it("projects only the instants whose open entries are not all open at another", () => {
+    const six = entry("6", H(14.5), null)
+    expect(openEntriesAt(six.entryAt, [four], [five, six])).toEqual(["5", "6"])
+    // 13:53:30 (4 gone, 5 in) is within 14:30 (5 and 6 in); 10:00 (4) is not within either.
+    expect(bindingInstants([H(10), five.entryAt, six.entryAt], [four], [five, six])).toEqual([H(10), six.entryAt])
+    // The same open entries at two instants: the earlier one.
+    expect(bindingInstants([H(11), H(12)], [four], [])).toEqual([H(11)])
   })
 })

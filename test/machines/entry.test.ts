@@ -2,11 +2,12 @@
 // alphabet of events (clock instants, turn grants, service results, hedge outcomes, observations) and
 // the invariants of the business are checked on every state of every path.
 import { describe, expect, it } from "vitest"
-import { transition, type AnyStateMachine } from "xstate"
+import { initialTransition, transition, type AnyStateMachine } from "xstate"
 import { getAdjacencyMap } from "xstate/graph"
 import { entryMachine, MAX_HEDGE_ROUNDS, nextRecheckAt, type EntryEvent, type EntryInput } from "../../machines/entry.ts"
 import type { Projection, SelectionResult } from "../../machines/protocol.ts"
 import type { HedgePick } from "../../src/domain/selection.ts"
+import { avertedBreachCost } from "../../src/domain/objective.ts"
 
 const T = (minute: number) => 1_000_000 + minute * 60_000
 const input: EntryInput = {
@@ -20,7 +21,7 @@ const input: EntryInput = {
     { side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 },
     { side: "SELL", optionType: "PE", strikeOffset: 0, lotsPerBasket: 1 }
   ],
-  rules: { triggerPct: 95, targetPct: 85, infoPct: 85, recheckEveryMs: 60_000 }
+  rules: { triggerPct: 95, targetPct: 85, infoPct: 85, recheckEveryMs: 60_000, weighCost: true, breachCostPerEntry: 20_000, buyWhenBreachUnavoidable: false }
 }
 
 const projection = (pct: number, at = T(0)): Projection => ({
@@ -31,7 +32,9 @@ const projection = (pct: number, at = T(0)): Projection => ({
   entryMargin: pct * 100_000 - 6_000_000,
   projectedMargin: pct * 100_000,
   projectedPct: pct,
-  reductionNeeded: Math.max(0, (pct - 85) * 100_000)
+  reductionNeeded: Math.max(0, (pct - 85) * 100_000),
+  entriesAtRisk: 1,
+  marginAtEntry: pct * 100_000
 })
 
 const pick: HedgePick = { strike: 25_600, optionType: "CE", ltp: 3, limitPrice: 3.1, otmDistance: 600, lots: 15, quantity: 975, cost: 3022.5, benefit: 1_800_000 }
@@ -42,6 +45,12 @@ const selection = (picks: ReadonlyArray<HedgePick>, limitedBy: SelectionResult["
   shortfall: 0,
   limitedBy
 })
+
+/** Frees enough margin to bring a 120 % projection back to 85 %; costs little. */
+const bigPick: HedgePick = { ...pick, strike: 24_300, optionType: "PE", lots: 30, quantity: 1950, cost: 6045, benefit: 3_500_000 }
+/** The same relief at a price above what it averts (₹40,000 at 120 %: one entry and a 1 % penalty on ₹20 lakh). */
+const dearPick: HedgePick = { ...bigPick, cost: 45_000 }
+const marginAfter = (s: Snap) => s.context.projection!.marginAtEntry - s.context.selection!.benefit
 
 const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output }) as unknown as EntryEvent
 const grant = (over: Partial<{ enabled: boolean; policy: "engine" | "static" | "none"; spendLeft: number; cooldownUntil: number }>): EntryEvent => ({
@@ -70,8 +79,10 @@ const alphabet: ReadonlyArray<EntryEvent> = [
   done("projectEntry", projection(80)),
   done("projectEntry", projection(90)),
   done("projectEntry", projection(120)),
+  // One wing short of 100 % at 120 % (unavoidable), two that bring it to the target, one dearer than it averts.
   done("selectHedges", selection([pick])),
-  done("selectHedges", selection([pick, { ...pick, strike: 24_400, optionType: "PE" }])),
+  done("selectHedges", selection([bigPick, { ...pick, strike: 25_700 }])),
+  done("selectHedges", selection([dearPick])),
   done("selectHedges", selection([], "noCandidate")),
   done("selectHedges", selection([], "spendCap")),
   hedgeUpdate("open"),
@@ -104,10 +115,20 @@ const model: AnyStateMachine = entryMachine.provide({ actions: { requestTurn: ()
 const traversal = { input, events: [...alphabet], serializeState: serializeState as never }
 const graph = getAdjacencyMap(model, traversal as never) as Record<string, { state: unknown; transitions: Record<string, { event: unknown; state: unknown }> }>
 
-/** Every reachable transition: (state, event, next state). */
+/**
+ * Every reachable transition: (state, event, next state), with the actions it takes. Walked once, when
+ * the file loads (as the graph is), not inside a test: the walk's length is the model's size, not a test's.
+ */
 const steps = Object.values(graph).flatMap((node) =>
-  Object.values(node.transitions).map((t) => ({ before: node.state as Snap, event: t.event as EntryEvent, after: t.state as Snap }))
+  Object.values(node.transitions).map((t) => {
+    const before = node.state as Snap
+    const event = t.event as EntryEvent
+    const actions = transition(model, before as never, event)[1] as ReadonlyArray<{ readonly type: string; readonly params?: unknown }>
+    return { before, event, after: t.state as Snap, actions }
+  })
 )
+const emittedKinds = (actions: ReadonlyArray<{ readonly type: string; readonly params?: unknown }>) =>
+  actions.flatMap((a) => (a.type === "xstate.emit" ? [(a.params as { event: { alert: { kind: string } } }).event.alert.kind] : []))
 
 describe("entry machine, every reachable transition", () => {
   it("reaches every state of the machine", () => {
@@ -123,6 +144,7 @@ describe("entry machine, every reachable transition", () => {
       { awaitingEntry: "capReached" },
       { awaitingEntry: "cooldownBlocked" },
       { awaitingEntry: "noCandidate" },
+      { awaitingEntry: "declined" },
       { awaitingEntry: "orderFailed" },
       { awaitingEntry: "shortOfTarget" },
       "entered",
@@ -140,6 +162,47 @@ describe("entry machine, every reachable transition", () => {
         expect(after.context.projection!.projectedPct).toBeGreaterThan(input.rules.triggerPct)
       }
     }
+  })
+
+  it("never buys a set that leaves the entry over 100 % of the budget (engine policy, not configured to)", () => {
+    let orders = 0
+    for (const { after } of steps) {
+      if (matches(after, "hedging.ordering") && after.context.grant?.policy === "engine") {
+        orders++
+        expect(marginAfter(after)).toBeLessThanOrEqual(after.context.projection!.budget)
+      }
+    }
+    expect(orders).toBeGreaterThan(0)
+  })
+
+  it("never buys a set that costs more than the expected breach cost it averts (engine policy)", () => {
+    for (const { after } of steps) {
+      if (matches(after, "hedging.ordering") && after.context.grant?.policy === "engine") {
+        const p = after.context.projection!
+        const averted = avertedBreachCost({ margin: p.projectedMargin, benefit: after.context.selection!.benefit, budget: p.budget, triggerPct: input.rules.triggerPct, breachCostPerEntry: input.rules.breachCostPerEntry })
+        expect(after.context.selection!.cost).toBeLessThanOrEqual(averted)
+      }
+    }
+  })
+
+  it("says which case a decision is: every set bought or declined is announced with its reason", () => {
+    let declines = 0
+    for (const { before, after, actions } of steps) {
+      const kinds = emittedKinds(actions)
+      const arrived = (state: string) => !matches(before, state) && matches(after, state)
+      if (arrived("awaitingEntry.declined")) {
+        declines++
+        const unavoidable = marginAfter(after) > after.context.projection!.budget
+        const kind = unavoidable ? "BREACH_UNAVOIDABLE" : "HEDGE_NOT_WORTH_IT"
+        // Once per entry: a re-check that declines again for the same reason stays quiet.
+        expect(kinds.includes(kind) || before.context.alerted.includes(kind as never), `${kind} after ${JSON.stringify(before.value)}`).toBe(true)
+        expect(after.context.pendingHedges).toBe(0)
+      }
+      if (arrived("hedging.ordering") && after.context.grant?.policy === "engine" && !before.context.alerted.includes("HEDGES_CHOSEN" as never)) {
+        expect(kinds).toContain("HEDGES_CHOSEN")
+      }
+    }
+    expect(declines).toBeGreaterThan(0)
   })
 
   it("never buys with auto-hedge disabled, nor for the none policy", () => {
@@ -176,8 +239,7 @@ describe("entry machine, every reachable transition", () => {
 
   it("releases the decision turn whenever it stops deciding, asks for it on every look-ahead, asks to buy once per round, reports a miss", () => {
     const deciding = (x: Snap) => matches(x, "projecting") || matches(x, "hedging")
-    for (const { before, event, after } of steps) {
-      const [, actions] = transition(model, before as never, event)
+    for (const { before, event, after, actions } of steps) {
       const types: ReadonlyArray<string> = actions.map((a) => a.type)
       if (deciding(before) && !deciding(after)) expect(types, `${JSON.stringify(before.value)} --${event.type}--> ${JSON.stringify(after.value)}`).toContain("releaseTurn")
       if (!matches(before, "lookahead") && matches(after, "lookahead")) expect(types).toContain("requestTurn")
@@ -190,7 +252,7 @@ describe("entry machine, every reachable transition", () => {
   })
 
   it("takes its decision again only while the entry is ahead, from an outcome it may improve on, on the clock's re-check beat", () => {
-    const improvable = ["clear", "hedged", "disabled", "noCandidate", "shortOfTarget", "unprojected"]
+    const improvable = ["clear", "hedged", "disabled", "noCandidate", "declined", "shortOfTarget", "unprojected"]
     let rechecks = 0
     for (const { before, event, after } of steps) {
       if (!matches(before, "awaitingEntry") || !matches(after, "lookahead")) continue
@@ -210,11 +272,8 @@ describe("entry machine, every reachable transition", () => {
 
   it("sends each kind of alert once per entry, however often it decides", () => {
     let alerts = 0
-    for (const { before, event } of steps) {
-      const [, actions] = transition(model, before as never, event)
-      for (const a of actions as ReadonlyArray<{ readonly type: string; readonly params?: unknown }>) {
-        if (a.type !== "xstate.emit") continue
-        const kind = (a.params as { event: { alert: { kind: string } } }).event.alert.kind
+    for (const { before, actions } of steps) {
+      for (const kind of emittedKinds(actions)) {
         alerts++
         expect(before.context.alerted as ReadonlyArray<string>).not.toContain(kind)
       }
@@ -228,6 +287,38 @@ describe("entry machine, every reachable transition", () => {
         expect(matches(after, "entered") || after.status === "done").toBe(true)
       }
     }
+  })
+})
+
+describe("weighing a set against what it averts", () => {
+  /** The entry's state after its look-ahead, a turn, a projection of `pct` and a selection of `picks`. */
+  const decide = (rules: Partial<EntryInput["rules"]>, pct: number, picks: ReadonlyArray<HedgePick>) => {
+    const events: ReadonlyArray<EntryEvent> = [{ type: "CLOCK", at: T(0) }, grant({}), done("projectEntry", projection(pct)), done("selectHedges", selection(picks))]
+    let [state] = initialTransition(model, { ...input, rules: { ...input.rules, ...rules } }) as unknown as [Snap]
+    for (const e of events) [state] = transition(model, state as never, e) as unknown as [Snap]
+    return state
+  }
+
+  it("declines a set that leaves the entry over 100 %, and buys it when the trader configured that", () => {
+    expect(decide({}, 120, [pick]).value).toEqual({ awaitingEntry: "declined" })
+    expect(decide({ buyWhenBreachUnavoidable: true }, 120, [pick]).value).toEqual({ hedging: "ordering" })
+  })
+
+  it("declines a set dearer than the breach cost it averts; buys it when the per-entry value makes it worth it", () => {
+    expect(decide({}, 120, [dearPick]).value).toEqual({ awaitingEntry: "declined" })
+    expect(decide({ breachCostPerEntry: 30_000 }, 120, [dearPick]).value).toEqual({ hedging: "ordering" })
+    expect(decide({}, 120, [bigPick]).value).toEqual({ hedging: "ordering" })
+  })
+
+  it("weighs a projection between the trigger and 100 % by how likely it is to breach", () => {
+    // 97 % with a 95 % trigger: a 40 % chance of a ₹20,000 breach, ₹8,000 expected.
+    expect(decide({}, 97, [{ ...bigPick, cost: 7_900 }]).value).toEqual({ hedging: "ordering" })
+    expect(decide({}, 97, [{ ...bigPick, cost: 8_100 }]).value).toEqual({ awaitingEntry: "declined" })
+  })
+
+  it("the origin's reference behaviour (weighCost off) buys whatever the selection found", () => {
+    expect(decide({ weighCost: false }, 120, [dearPick]).value).toEqual({ hedging: "ordering" })
+    expect(decide({ weighCost: false }, 120, [pick]).value).toEqual({ hedging: "ordering" })
   })
 })
 

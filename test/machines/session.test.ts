@@ -65,6 +65,19 @@ describe("session rules", () => {
     expect(foresight.report.breaches).toHaveLength(0)
   })
 
+  it("judges an entry on the portfolio open at its instant: an entry timed to exit before it is not counted with it", async () => {
+    // A alone fits (54 %), A and B together do not (108 %); A's timed exit (10:28) comes after B's
+    // look-ahead (10:25) and before B's entry (10:30).
+    // The engine's way (foresight); the origin's reference behaviour counts every entry in now as staying.
+    const r = await replay(day([straddle("A", "09:30:00", "10:28:00"), straddle("B", "10:30:00")], 800_000), [], true)
+    expect(firstRow(r.rows, (x) => x.actorId === "entry:B" && x.to.startsWith("awaitingEntry")).to).toBe("awaitingEntry.clear")
+    expect(r.report.hedges).toHaveLength(0)
+    expect(r.report.breaches).toHaveLength(0)
+    // Where A was struck is kept when it is seen entered: the projection takes its legs out by it.
+    const seen = firstRow(r.rows, (x) => x.actorId === "session" && x.event === "ENTRY_SEEN" && (x.payload as { entryId: string }).entryId === "entry:A")
+    expect(seen.at).toBe(at("09:30:00"))
+  })
+
   it("waits out the cooldown before a second hedge action, then hedges", async () => {
     // Each entry alone is over the trigger (108 %): A buys at 09:25, B looks ahead at 09:26.
     const r = await replay(day([straddle("A", "09:30:00"), straddle("B", "09:31:00")], 400_000))
