@@ -208,8 +208,26 @@ const constantsLinearForm = (
   return { fixed, groups, perUnit }
 }
 
+/**
+ * The canonical order of contracts: expiry, strike, then option type. Expiries are "YYYY-MM-DD", so
+ * comparing their characters orders them as dates (and as `localeCompare` did, at a fraction of its cost).
+ */
+const byContract = (a: Position, b: Position): number =>
+  (a.expiry < b.expiry ? -1 : a.expiry > b.expiry ? 1 : 0) || a.strike - b.strike || (a.optionType < b.optionType ? -1 : a.optionType > b.optionType ? 1 : 0)
+
+/** Already netted: no zero quantity, every contract once, in canonical order. */
+const isNetted = (positions: ReadonlyArray<Position>): boolean => {
+  for (let i = 0; i < positions.length; i++) {
+    if (positions[i]!.quantity === 0) return false
+    if (i > 0 && !(byContract(positions[i - 1]!, positions[i]!) < 0)) return false
+  }
+  return true
+}
+
 /** Merge positions of the same contract into one signed quantity; zero quantities disappear. */
 export const netPositions = (positions: ReadonlyArray<Position>): ReadonlyArray<Position> => {
+  // Most portfolios asked about were netted already (a margin call nets what the engine netted).
+  if (isNetted(positions)) return positions
   const byKey = new Map<string, Position>()
   for (const p of positions) {
     const key = `${p.expiry}|${p.strike}|${p.optionType}`
@@ -219,7 +237,5 @@ export const netPositions = (positions: ReadonlyArray<Position>): ReadonlyArray<
   // In one order whatever order the positions came in (the broker's list, the simulator's): the margin
   // sums over them, and floating-point sums in another order differ in the last bits, which can tip a
   // whole-lot choice made at the target's edge, so a replay would decide otherwise than the live day.
-  return [...byKey.values()]
-    .filter((p) => p.quantity !== 0)
-    .sort((a, b) => a.expiry.localeCompare(b.expiry) || a.strike - b.strike || a.optionType.localeCompare(b.optionType))
+  return [...byKey.values()].filter((p) => p.quantity !== 0).sort(byContract)
 }
