@@ -112,14 +112,43 @@ export class AuditRecorder {
   }
 }
 
-/** JSON with object keys sorted: the same rows give the same text wherever they were stored. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v
-  )
+/** An array index as JSON.stringify orders it: integer keys come first, in numeric order. */
+const isIndexKey = (k: string): boolean => /^(?:0|[1-9]\d*)$/.test(k) && Number(k) < 4294967295
+
+const keyOrder = (a: string, b: string): number => {
+  const ia = isIndexKey(a)
+  const ib = isIndexKey(b)
+  if (ia || ib) return ia && ib ? Number(a) - Number(b) : ia ? -1 : 1
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * JSON with object keys sorted: the same rows give the same text wherever they were stored. Written
+ * out by hand (the day's digest serialises every row), to the very text of `JSON.stringify` with keys
+ * sorted: undefined and functions left out of objects and null in arrays, `toJSON` honoured.
+ */
+const canonical = (value: unknown, key = ""): string | undefined => {
+  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key)
+  }
+  if (value === null || typeof value !== "object") return typeof value === "function" || typeof value === "symbol" ? undefined : JSON.stringify(value)
+  if (Array.isArray(value)) {
+    let out = "["
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + (canonical(value[i], String(i)) ?? "null")
+    return out + "]"
+  }
+  const record = value as Record<string, unknown>
+  let out = "{"
+  let first = true
+  for (const k of Object.keys(record).sort(keyOrder)) {
+    const v = canonical(record[k], k)
+    if (v === undefined) continue
+    out += (first ? "" : ",") + JSON.stringify(k) + ":" + v
+    first = false
+  }
+  return out + "}"
+}
 
 /** SHA-256 of the audit rows (like Lean's order-list hash): equal digests mean identical decisions. */
 export const auditDigest = (rows: ReadonlyArray<TransitionRow>): string =>
-  createHash("sha256").update(rows.map(canonical).join("\n")).digest("hex")
+  createHash("sha256").update(rows.map((r) => canonical(r)).join("\n")).digest("hex")
