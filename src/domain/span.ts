@@ -191,13 +191,41 @@ const cachedImpliedVol = (optionType: OptionType, price: number, forward: number
 
 export type VolSource = "chain" | "interpolated" | "extrapolated" | "default"
 
+/** One side of a chain: its strikes ascending (the first row of a repeated strike) and their prices. */
+interface ChainSide {
+  readonly strikes: ReadonlyArray<number>
+  readonly prices: ReadonlyArray<number | null>
+}
+
+// A chain is priced at every instant until the next tick: sort it once, not once per instant.
+const chainSides = new WeakMap<ReadonlyArray<ChainRow>, { readonly CE: ChainSide; readonly PE: ChainSide }>()
+
+const sidesOf = (rows: ReadonlyArray<ChainRow>): { readonly CE: ChainSide; readonly PE: ChainSide } => {
+  let sides = chainSides.get(rows)
+  if (sides === undefined) {
+    const sorted = [...rows].sort((a, b) => a.strike - b.strike)
+    const strikes: Array<number> = []
+    const ce: Array<number | null> = []
+    const pe: Array<number | null> = []
+    for (const row of sorted) {
+      if (strikes.length > 0 && strikes[strikes.length - 1] === row.strike) continue
+      strikes.push(row.strike)
+      ce.push(row.ce)
+      pe.push(row.pe)
+    }
+    sides = { CE: { strikes, prices: ce }, PE: { strikes, prices: pe } }
+    chainSides.set(rows, sides)
+  }
+  return sides
+}
+
 /** One side (CE or PE) of the chain's smile, implied vols solved lazily per strike. */
 class SideSmile {
-  private readonly strikes: Array<number> = []
-  private readonly prices: Array<number | null> = []
+  private readonly strikes: ReadonlyArray<number>
+  private readonly prices: ReadonlyArray<number | null>
   /** 0 unsolved, 1 solved (vol in `vols`), 2 no vol. */
-  private readonly state: Array<number> = []
-  private readonly vols: Array<number> = []
+  private readonly state: Uint8Array
+  private readonly vols: Float64Array
   constructor(
     private readonly optionType: OptionType,
     rows: ReadonlyArray<ChainRow>,
@@ -205,14 +233,11 @@ class SideSmile {
     private readonly years: number,
     private readonly rate: number
   ) {
-    const sorted = [...rows].sort((a, b) => a.strike - b.strike)
-    for (const row of sorted) {
-      if (this.strikes.length > 0 && this.strikes[this.strikes.length - 1] === row.strike) continue
-      this.strikes.push(row.strike)
-      this.prices.push(optionType === "CE" ? row.ce : row.pe)
-      this.state.push(0)
-      this.vols.push(0)
-    }
+    const side = sidesOf(rows)[optionType]
+    this.strikes = side.strikes
+    this.prices = side.prices
+    this.state = new Uint8Array(side.strikes.length)
+    this.vols = new Float64Array(side.strikes.length)
   }
 
   private volAt(i: number): number | null {
