@@ -19,16 +19,56 @@ export const stateName = (value: unknown): string => {
 export const kindOf = (actorId: string): TransitionRow["kind"] | undefined =>
   actorId === "session" ? "session" : actorId.startsWith("entry:") ? "entry" : actorId.startsWith("hedge-") ? "hedge" : undefined
 
+/** What JSON leaves out of an object (undefined, functions, symbols). */
+const OMITTED = Symbol("omitted")
+
+/**
+ * A value as `JSON.parse(JSON.stringify(value, replacer))` gives it back, without the text in between
+ * (a row is made per transition): `toJSON` first, then `replace`, non-finite numbers as null, -0 as 0,
+ * boxed primitives unboxed, what JSON omits left out of objects and null in arrays.
+ */
+const asJson = (key: string, raw: unknown, replace: (value: unknown) => unknown): unknown => {
+  let value = raw
+  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key)
+  }
+  value = replace(value)
+  if (value instanceof Number) value = Number(value)
+  else if (value instanceof String) value = String(value)
+  else if (value instanceof Boolean) value = value.valueOf()
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value
+  if (typeof value === "number") return Number.isFinite(value) ? (value === 0 ? 0 : value) : null
+  if (typeof value === "bigint") throw new TypeError("Do not know how to serialize a BigInt")
+  if (typeof value !== "object") return OMITTED
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length)
+    for (let i = 0; i < value.length; i++) {
+      const v = asJson(String(i), value[i], replace)
+      out[i] = v === OMITTED ? null : v
+    }
+    return out
+  }
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(value)) {
+    const v = asJson(k, (value as Record<string, unknown>)[k], replace)
+    if (v === OMITTED) continue
+    if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true })
+    else out[k] = v
+  }
+  return out
+}
+
+const asPayload = (value: unknown): unknown => {
+  if (value instanceof Error) return { error: value.message }
+  if (value !== null && typeof value === "object" && "sessionId" in value && "send" in value) return `actor:${(value as AnyActorRef).id}`
+  return value
+}
+
 /** The event's payload as plain JSON: actor refs become their ids, errors their messages. */
 export const payloadOf = (event: { readonly type: string }): unknown => {
   const { type: _type, ...rest } = event as Record<string, unknown>
-  return JSON.parse(
-    JSON.stringify(rest, (_key, value: unknown) => {
-      if (value instanceof Error) return { error: value.message }
-      if (value !== null && typeof value === "object" && "sessionId" in value && "send" in value) return `actor:${(value as AnyActorRef).id}`
-      return value
-    }) ?? "{}"
-  )
+  const payload = asJson("", rest, asPayload)
+  return payload === OMITTED ? {} : payload
 }
 
 /**

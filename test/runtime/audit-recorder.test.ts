@@ -1,9 +1,11 @@
 // The audit digest is the day's identity across versions: its serialisation must stay the text of
-// JSON.stringify with every object's keys sorted, whatever the rows hold.
+// JSON.stringify with every object's keys sorted, whatever the rows hold; and a row's payload stays what
+// a JSON round trip of the event made of it.
+import { deepStrictEqual } from "node:assert"
 import { createHash } from "node:crypto"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { auditDigest } from "../../src/runtime/audit-recorder.ts"
+import { auditDigest, payloadOf } from "../../src/runtime/audit-recorder.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 
 /** The rule itself, as plainly as it can be written (and as the digest was first computed). */
@@ -59,5 +61,40 @@ describe("auditDigest", () => {
   it("serialises dates and other toJSON values as JSON does", () => {
     const rows = [{ seq: 1, actorId: "session", kind: "session", from: "", to: "idle", event: "CLOCK", payload: { when: new Date(0), nested: [new Date(1), { toJSON: (k: string) => `key ${k}` }] }, at: 0, causation: null }]
     expect(auditDigest(rows as unknown as Array<TransitionRow>)).toBe(reference(rows))
+  })
+})
+
+/** The payload rule as first written: a JSON round trip, actor refs as their ids, errors as messages. */
+const payloadByRoundTrip = (event: { readonly type: string }): unknown => {
+  const { type: _type, ...rest } = event as Record<string, unknown>
+  return JSON.parse(
+    JSON.stringify(rest, (_key, value: unknown) => {
+      if (value instanceof Error) return { error: value.message }
+      if (value !== null && typeof value === "object" && "sessionId" in value && "send" in value) return `actor:${(value as { id: string }).id}`
+      return value
+    }) ?? "{}"
+  )
+}
+
+describe("payloadOf", () => {
+  it("is the event without its type, as a JSON round trip gives it back", () => {
+    const odd = fc.constantFrom<unknown>(-0, Number.NaN, Infinity, -Infinity, () => 1, Symbol("s"), new Date(5), new Error("boom"), { sessionId: "x", send: () => undefined, id: "hedge-1" })
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: "small" },
+        payload,
+        odd,
+        fc.array(fc.oneof(tie("v"), odd), { maxLength: 4 }),
+        fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("10", "9", "__proto__", "toJSON")), fc.oneof(tie("v"), odd), { maxKeys: 4 })
+      )
+    })).v
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), value, { maxKeys: 5 }), (fields) => {
+        const event = { ...fields, type: "SOME_EVENT" }
+        // node's deepStrictEqual: vitest's toStrictEqual takes an own "constructor" key for the class.
+        deepStrictEqual(payloadOf(event), payloadByRoundTrip(event))
+      }),
+      { numRuns: 1000 }
+    )
   })
 })
