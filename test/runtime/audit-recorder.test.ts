@@ -70,7 +70,7 @@ const payloadByRoundTrip = (event: { readonly type: string }): unknown => {
   return JSON.parse(
     JSON.stringify(rest, (_key, value: unknown) => {
       if (value instanceof Error) return { error: value.message }
-      if (value !== null && typeof value === "object" && "sessionId" in value && "send" in value) return `actor:${(value as { id: string }).id}`
+      if (value !== null && typeof value === "object" && "sessionId" in value && "send" in value) return `actor:${(value as unknown as { id: string }).id}`
       return value
     }) ?? "{}"
   )
