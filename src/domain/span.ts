@@ -170,23 +170,6 @@ const weekdaysAfter = (at: number, days: number): number => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Implied-vol cache shared by every model: the same chain is priced many times a day.
-
-const IV_CACHE_LIMIT = 50_000
-const ivCache = new Map<string, number | null>()
-
-const cachedImpliedVol = (optionType: OptionType, price: number, forward: number, strike: number, years: number, rate: number) => {
-  const key = `${optionType}|${price}|${forward}|${strike}|${years}|${rate}`
-  const hit = ivCache.get(key)
-  if (hit !== undefined) return hit
-  const iv = impliedVol(optionType, price, forward, strike, years, rate)
-  // Bounded: drop the oldest entry (Map keeps insertion order).
-  if (ivCache.size >= IV_CACHE_LIMIT) ivCache.delete(ivCache.keys().next().value!)
-  ivCache.set(key, iv)
-  return iv
-}
-
-// ---------------------------------------------------------------------------------------------
 // The market context: everything that does not depend on the positions
 
 export type VolSource = "chain" | "interpolated" | "extrapolated" | "default"
@@ -243,7 +226,7 @@ class SideSmile {
   private volAt(i: number): number | null {
     if (this.state[i] === 0) {
       const price = this.prices[i]
-      const iv = price === null || price === undefined ? null : cachedImpliedVol(this.optionType, price, this.forward, this.strikes[i]!, this.years, this.rate)
+      const iv = price === null || price === undefined ? null : impliedVol(this.optionType, price, this.forward, this.strikes[i]!, this.years, this.rate)
       this.state[i] = iv === null ? 2 : 1
       this.vols[i] = iv ?? 0
     }
