@@ -228,14 +228,19 @@ const isNetted = (positions: ReadonlyArray<Position>): boolean => {
 export const netPositions = (positions: ReadonlyArray<Position>): ReadonlyArray<Position> => {
   // Most portfolios asked about were netted already (a margin call nets what the engine netted).
   if (isNetted(positions)) return positions
-  const byKey = new Map<string, Position>()
-  for (const p of positions) {
-    const key = `${p.expiry}|${p.strike}|${p.optionType}`
-    const prev = byKey.get(key)
-    byKey.set(key, prev === undefined ? p : { ...prev, quantity: prev.quantity + p.quantity })
-  }
   // In one order whatever order the positions came in (the broker's list, the simulator's): the margin
   // sums over them, and floating-point sums in another order differ in the last bits, which can tip a
   // whole-lot choice made at the target's edge, so a replay would decide otherwise than the live day.
-  return [...byKey.values()].filter((p) => p.quantity !== 0).sort(byContract)
+  // The sort is stable: a contract's positions stay in the order they came, and merge into the first.
+  const sorted = [...positions].sort(byContract)
+  const netted: Array<Position> = []
+  for (let i = 0; i < sorted.length; ) {
+    const first = sorted[i]!
+    let quantity = first.quantity
+    let j = i + 1
+    for (; j < sorted.length && byContract(first, sorted[j]!) === 0; j++) quantity += sorted[j]!.quantity
+    if (quantity !== 0) netted.push(j === i + 1 ? first : { ...first, quantity })
+    i = j
+  }
+  return netted
 }
