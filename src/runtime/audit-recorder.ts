@@ -153,7 +153,10 @@ export class AuditRecorder {
 }
 
 /** An array index as JSON.stringify orders it: integer keys come first, in numeric order. */
-const isIndexKey = (k: string): boolean => /^(?:0|[1-9]\d*)$/.test(k) && Number(k) < 4294967295
+const isIndexKey = (k: string): boolean => {
+  const c = k.charCodeAt(0)
+  return c >= 48 && c <= 57 && /^(?:0|[1-9]\d*)$/.test(k) && Number(k) < 4294967295
+}
 
 const keyOrder = (a: string, b: string): number => {
   const ia = isIndexKey(a)
