@@ -8,9 +8,17 @@ import type { TransitionRow } from "../services/services.ts"
 export const stateName = (value: unknown): string => {
   if (typeof value === "string") return value
   if (value !== null && typeof value === "object") {
-    return Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => (v === undefined || (typeof v === "object" && v !== null && Object.keys(v).length === 0) ? k : `${k}.${stateName(v)}`))
-      .join(",")
+    // Asked at every transition: built in one pass (regions joined by ",").
+    let name = ""
+    let first = true
+    const record = value as Record<string, unknown>
+    for (const k of Object.keys(record)) {
+      const v = record[k]
+      const part = v === undefined || (typeof v === "object" && v !== null && Object.keys(v).length === 0) ? k : `${k}.${stateName(v)}`
+      name = first ? part : `${name},${part}`
+      first = false
+    }
+    return name
   }
   return String(value)
 }
@@ -125,16 +133,16 @@ export class AuditRecorder {
 
   /** The row this inspection event makes, if it makes one; `now` gives its market time. */
   rowOf(ev: InspectionEvent, now: () => number): TransitionRow | undefined {
+    if (ev.type !== "@xstate.microstep" && ev.type !== "@xstate.snapshot") return undefined
     const actorId = (ev.actorRef as AnyActorRef).id
     const kind = kindOf(actorId)
     if (kind === undefined) return undefined
-    if (ev.type !== "@xstate.microstep" && ev.type !== "@xstate.snapshot") return undefined
     // XState reports a microstep even when no transition was enabled (e.g. a refused command).
     if (ev.type === "@xstate.microstep" && (ev as { _transitions?: ReadonlyArray<unknown> })._transitions?.length === 0) return undefined
-    const to = stateName((ev.snapshot as { value?: unknown }).value)
     const from = this.lastState.get(actorId)
     // A snapshot after the first is only the end of a macrostep already recorded by its microsteps.
     if (ev.type === "@xstate.snapshot" && from !== undefined) return undefined
+    const to = stateName((ev.snapshot as { value?: unknown }).value)
     this.lastState.set(actorId, to)
     // A clock tick that changes nothing is no transition for the children; for the session it is
     // still recorded: the session's events are the day's inputs, from which `replay` rebuilds it.

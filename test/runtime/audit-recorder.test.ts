@@ -5,7 +5,7 @@ import { deepStrictEqual } from "node:assert"
 import { createHash } from "node:crypto"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { auditDigest, payloadOf } from "../../src/runtime/audit-recorder.ts"
+import { auditDigest, payloadOf, stateName } from "../../src/runtime/audit-recorder.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 
 /** The rule itself, as plainly as it can be written (and as the digest was first computed). */
@@ -96,5 +96,30 @@ describe("payloadOf", () => {
       }),
       { numRuns: 1000 }
     )
+  })
+})
+
+describe("stateName", () => {
+  it("names a state value as its regions' paths joined by commas", () => {
+    const reference = (value: unknown): string => {
+      if (typeof value === "string") return value
+      if (value !== null && typeof value === "object") {
+        return Object.entries(value as Record<string, unknown>)
+          .map(([k, v]) => (v === undefined || (typeof v === "object" && v !== null && Object.keys(v).length === 0) ? k : `${k}.${reference(v)}`))
+          .join(",")
+      }
+      return String(value)
+    }
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: "small" }, fc.string(), fc.constant(undefined), fc.dictionary(fc.string({ maxLength: 3 }), tie("v"), { maxKeys: 3 }))
+    })).v
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(stateName(v)).toBe(reference(v))
+      }),
+      { numRuns: 1000 }
+    )
+    expect(stateName({ trading: "watching" })).toBe("trading.watching")
+    expect(stateName({ hedging: { ordering: {} }, b: "x" })).toBe("hedging.ordering,b.x")
   })
 })
