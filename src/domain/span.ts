@@ -25,7 +25,8 @@
 //
 // Speed: everything that depends only on the market (per-contract risk arrays, 16 losses per long unit)
 // is computed once per (chain object, instant, spot, date, expiry) and reused, so a margin call is a
-// handful of additions per leg.
+// handful of additions per leg; a chain's strikes are sorted once per chain object, and a portfolio
+// asked about again at the same market context is not summed again.
 import { Effect, Result, Schema } from "effect"
 import {
   type Contract,
@@ -359,6 +360,13 @@ const CONTEXTS_PER_CHAIN = 8
 class SpanEngine {
   readonly problem: string | null
   private readonly contexts = new WeakMap<ReadonlyArray<ChainRow>, Map<string, MarketContext>>()
+  /** Scenario losses of a margin call, reused: a call sums into them and is done before the next. */
+  private readonly scratch: [Float64Array, Float64Array] = [new Float64Array(SCENARIO_COUNT), new Float64Array(SCENARIO_COUNT)]
+  /**
+   * The margin of a netted portfolio (by identity: portfolios are never changed in place) at the market
+   * context it was last worked out at: the broker's held portfolio is asked for again by the engine.
+   */
+  private readonly lastMargins = new WeakMap<ReadonlyArray<Position>, { readonly ctx: MarketContext; readonly margin: number }>()
 
   constructor(readonly params: SpanParameters) {
     this.problem = parameterProblem(params)
@@ -379,6 +387,18 @@ class SpanEngine {
       byMarket.set(key, ctx)
     }
     return ctx
+  }
+
+  /** SPAN + exposure of a checked query. */
+  margin(q: MarginQuery): number {
+    const ctx = this.context(q)
+    const netted = netPositions(q.positions)
+    const last = this.lastMargins.get(netted)
+    if (last !== undefined && last.ctx === ctx) return last.margin
+    const margin = marginOf(evaluate(this, q, ctx, netted, this.scratch))
+    // Only a portfolio that came netted can come again as the same array.
+    if (netted === q.positions) this.lastMargins.set(netted, { ctx, margin })
+    return margin
   }
 }
 
@@ -461,10 +481,16 @@ interface Evaluation {
   readonly exposure: number
 }
 
-const evaluate = (engine: SpanEngine, q: MarginQuery): Evaluation => {
-  const ctx = engine.context(q)
-  const netted = netPositions(q.positions)
-  const losses: [Float64Array, Float64Array] = [new Float64Array(SCENARIO_COUNT), new Float64Array(SCENARIO_COUNT)]
+const evaluate = (
+  engine: SpanEngine,
+  q: MarginQuery,
+  ctx: MarketContext = engine.context(q),
+  netted: ReadonlyArray<Position> = netPositions(q.positions),
+  /** Where to sum the scenario losses (zeroed here); new arrays unless the caller lends some. */
+  losses: [Float64Array, Float64Array] = [new Float64Array(SCENARIO_COUNT), new Float64Array(SCENARIO_COUNT)]
+): Evaluation => {
+  losses[0].fill(0)
+  losses[1].fill(0)
   const shortNotional = [0, 0]
   let exposure = 0
   for (const leg of netted) {
@@ -606,7 +632,7 @@ export const spanMarginModel = (params: SpanParameters = defaultSpanParameters):
   const engine = engineFor(params)
   return {
     name: "span",
-    margin: (query) => withChecks(engine, query, () => marginOf(evaluate(engine, query))),
+    margin: (query) => withChecks(engine, query, () => engine.margin(query)),
     linear: (query, contracts) => {
       for (let i = 0; i < contracts.length; i++) {
         const problem = legProblem(`contracts[${i}]`, contracts[i]!)
