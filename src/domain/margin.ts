@@ -224,6 +224,25 @@ const isNetted = (positions: ReadonlyArray<Position>): boolean => {
   return true
 }
 
+/**
+ * A stably sorted copy, by binary insertion (a portfolio is tens of legs; Array.prototype.sort's
+ * workspace cost more than its comparisons). Each position goes after every one equal to it.
+ */
+const sortedByContract = (positions: ReadonlyArray<Position>): Array<Position> => {
+  const sorted: Array<Position> = []
+  for (const p of positions) {
+    let lo = 0
+    let hi = sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (byContract(p, sorted[mid]!) < 0) hi = mid
+      else lo = mid + 1
+    }
+    sorted.splice(lo, 0, p)
+  }
+  return sorted
+}
+
 /** Merge positions of the same contract into one signed quantity; zero quantities disappear. */
 export const netPositions = (positions: ReadonlyArray<Position>): ReadonlyArray<Position> => {
   // Most portfolios asked about were netted already (a margin call nets what the engine netted).
@@ -232,7 +251,7 @@ export const netPositions = (positions: ReadonlyArray<Position>): ReadonlyArray<
   // sums over them, and floating-point sums in another order differ in the last bits, which can tip a
   // whole-lot choice made at the target's edge, so a replay would decide otherwise than the live day.
   // The sort is stable: a contract's positions stay in the order they came, and merge into the first.
-  const sorted = [...positions].sort(byContract)
+  const sorted = sortedByContract(positions)
   const netted: Array<Position> = []
   for (let i = 0; i < sorted.length; ) {
     const first = sorted[i]!
