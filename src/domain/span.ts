@@ -150,6 +150,11 @@ export const SCENARIO_COUNT = 16
 const PRICE_MOVES = [0, 0, 1 / 3, 1 / 3, -1 / 3, -1 / 3, 2 / 3, 2 / 3, -2 / 3, -2 / 3, 1, 1, -1, -1, 1, -1]
 const VOL_MOVES = [1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, 0]
 const IS_EXTREME = PRICE_MOVES.map((_, i) => i >= 14)
+/**
+ * Scenario vectors are plain arrays of doubles, not Float64Arrays: a market context makes one per
+ * contract every instant, and a small typed array is several times dearer to make and to collect.
+ */
+const zeros = (): Array<number> => new Array<number>(SCENARIO_COUNT).fill(0)
 
 /** Scan groups: legs expiring on the query's date, and every other leg. */
 const EXPIRING_TODAY = 0
@@ -208,8 +213,8 @@ class SideSmile {
   private readonly strikes: ReadonlyArray<number>
   private readonly prices: ReadonlyArray<number | null>
   /** 0 unsolved, 1 solved (vol in `vols`), 2 no vol. */
-  private readonly state: Uint8Array
-  private readonly vols: Float64Array
+  private readonly state: Array<number>
+  private readonly vols: Array<number>
   constructor(
     private readonly optionType: OptionType,
     rows: ReadonlyArray<ChainRow>,
@@ -220,8 +225,9 @@ class SideSmile {
     const side = sidesOf(rows)[optionType]
     this.strikes = side.strikes
     this.prices = side.prices
-    this.state = new Uint8Array(side.strikes.length)
-    this.vols = new Float64Array(side.strikes.length)
+    // Plain arrays: small typed arrays live off the heap and cost the collector more, per instant.
+    this.state = new Array<number>(side.strikes.length).fill(0)
+    this.vols = new Array<number>(side.strikes.length).fill(0)
   }
 
   private volAt(i: number): number | null {
@@ -273,13 +279,13 @@ interface ContractRisk {
   readonly volSource: VolSource
   readonly vsr: number
   /** Loss of one long unit in each scenario (extremes already weighted); a short's is the negative. */
-  readonly losses: Float64Array
+  readonly losses: ReadonlyArray<number>
 }
 
 class MarketContext {
   readonly psrPct: number
   /** The underlying in each scenario. */
-  readonly scenarioForwards: Float64Array
+  readonly scenarioForwards: ReadonlyArray<number>
   private readonly scenarioAt: number
   private readonly smiles: { readonly CE: SideSmile; readonly PE: SideSmile }
   private readonly years = new Map<string, { readonly now: number; readonly scenario: number }>()
@@ -297,7 +303,7 @@ class MarketContext {
     this.psrPct = Math.max(params.priceScanFloorPct, 100 * 6 * dailyVol * Math.SQRT2)
     const f = this.psrPct / 100
     const logGrowth = portableLog(1 + f)
-    this.scenarioForwards = Float64Array.from(PRICE_MOVES, (k, i) => {
+    this.scenarioForwards = PRICE_MOVES.map((k, i) => {
       const moves = IS_EXTREME[i] ? k * params.extremeMoveMultiple : k
       const forward = params.priceShift === "additive" ? spot * (1 + moves * f) : spot * portableExp(moves * logGrowth)
       return Math.max(0, forward) // an index cannot fall below zero
@@ -329,12 +335,12 @@ class MarketContext {
     const { vol, source } = this.smiles[optionType].vol(strike, p.defaultVol)
     const vsr = Math.max(p.volScanPts / 100, p.volScanFraction * vol)
     const now = black76(optionType, this.spot, strike, years.now, vol, p.rate)
-    const losses = new Float64Array(SCENARIO_COUNT)
+    const losses: Array<number> = []
     for (let s = 0; s < SCENARIO_COUNT; s++) {
       // A vol scanned below zero prices at intrinsic (black76 treats vol <= 0 so).
       const scenarioValue = black76(optionType, this.scenarioForwards[s]!, strike, years.scenario, vol + VOL_MOVES[s]! * vsr, p.rate)
       const loss = now - scenarioValue
-      losses[s] = IS_EXTREME[s] ? loss * p.extremeLossFraction : loss
+      losses.push(IS_EXTREME[s] ? loss * p.extremeLossFraction : loss)
     }
     r = { group: expiry === this.date ? EXPIRING_TODAY : OTHER_EXPIRIES, years: years.now, vol, volSource: source, vsr, losses }
     this.risks.set(key, r)
@@ -361,7 +367,7 @@ class SpanEngine {
   readonly problem: string | null
   private readonly contexts = new WeakMap<ReadonlyArray<ChainRow>, Map<string, MarketContext>>()
   /** Scenario losses of a margin call, reused: a call sums into them and is done before the next. */
-  private readonly scratch: [Float64Array, Float64Array] = [new Float64Array(SCENARIO_COUNT), new Float64Array(SCENARIO_COUNT)]
+  private readonly scratch: [Array<number>, Array<number>] = [zeros(), zeros()]
   /**
    * The margin of a netted portfolio (by identity: portfolios are never changed in place) at the market
    * context it was last worked out at: the broker's held portfolio is asked for again by the engine.
@@ -475,7 +481,7 @@ interface Evaluation {
   readonly ctx: MarketContext
   readonly netted: ReadonlyArray<Position>
   /** Per scan group, the portfolio's loss in each scenario. */
-  readonly losses: readonly [Float64Array, Float64Array]
+  readonly losses: readonly [Array<number>, Array<number>]
   /** Per scan group, the short option minimum charge. */
   readonly somc: readonly [number, number]
   readonly exposure: number
@@ -487,7 +493,7 @@ const evaluate = (
   ctx: MarketContext = engine.context(q),
   netted: ReadonlyArray<Position> = netPositions(q.positions),
   /** Where to sum the scenario losses (zeroed here); new arrays unless the caller lends some. */
-  losses: [Float64Array, Float64Array] = [new Float64Array(SCENARIO_COUNT), new Float64Array(SCENARIO_COUNT)]
+  losses: [Array<number>, Array<number>] = [zeros(), zeros()]
 ): Evaluation => {
   losses[0].fill(0)
   losses[1].fill(0)
@@ -507,7 +513,7 @@ const evaluate = (
   return { ctx, netted, losses, somc: [somcRate * shortNotional[0]!, somcRate * shortNotional[1]!], exposure }
 }
 
-const worstLoss = (losses: Float64Array): number => {
+const worstLoss = (losses: ReadonlyArray<number>): number => {
   let worst = 0
   for (let s = 0; s < SCENARIO_COUNT; s++) if (losses[s]! > worst) worst = losses[s]!
   return worst
@@ -518,7 +524,7 @@ const worstLoss = (losses: Float64Array): number => {
  * that group's own short notional × somcPct, so SPAN = Σ_g max(scan_g, SOMC_g) — never less than
  * max(Σ scan, Σ SOMC), and exactly the exchange's rule when one group holds every short.
  */
-const groupSpan = (losses: Float64Array, somc: number) => Math.max(somc, worstLoss(losses))
+const groupSpan = (losses: ReadonlyArray<number>, somc: number) => Math.max(somc, worstLoss(losses))
 
 const marginOf = (e: Evaluation): number =>
   e.exposure + groupSpan(e.losses[0], e.somc[0]) + groupSpan(e.losses[1], e.somc[1])
