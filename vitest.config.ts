@@ -5,6 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
     testTimeout: 60_000,
+    // Hooks replay whole days too (the bundled week's beforeAll): the default 10 s fails on a busy machine.
+    hookTimeout: 60_000,
     pool: "forks"
   }
 })

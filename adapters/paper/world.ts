@@ -207,17 +207,23 @@ export class PaperWorld {
     )
   }
 
+  /** The last margin worked out, and what it was worked out on (a margin model is a pure function). */
+  private lastTruth: { readonly positions: ReadonlyArray<Position>; readonly at: number; readonly tickIndex: number; readonly margin: number } | null = null
+
   private truthMargin() {
-    const h = this.day.header
-    return this.truth.margin({
-      index: h.index,
-      date: h.date,
-      expiry: h.expiry,
-      lotSize: h.lotSize,
-      spot: this.tick?.spot ?? 0,
-      at: this.now,
-      positions: this.positions,
-      chain: this.tick?.chain ?? []
+    return Effect.suspend(() => {
+      const positions = this.positions
+      const at = this.now
+      const tickIndex = this.tickIndex
+      const last = this.lastTruth
+      // Asked several times an instant (the world's utilisation, the engine's margin in use and funds).
+      if (last !== null && last.positions === positions && last.at === at && last.tickIndex === tickIndex) return Effect.succeed(last.margin)
+      const h = this.day.header
+      const tick = this.tick
+      return Effect.tap(
+        this.truth.margin({ index: h.index, date: h.date, expiry: h.expiry, lotSize: h.lotSize, spot: tick?.spot ?? 0, at, positions, chain: tick?.chain ?? [] }),
+        (margin) => Effect.sync(() => (this.lastTruth = { positions, at, tickIndex, margin }))
+      )
     })
   }
 

@@ -25,7 +25,8 @@
 //
 // Speed: everything that depends only on the market (per-contract risk arrays, 16 losses per long unit)
 // is computed once per (chain object, instant, spot, date, expiry) and reused, so a margin call is a
-// handful of additions per leg.
+// handful of additions per leg; a chain's strikes are sorted once per chain object, and a portfolio
+// asked about again at the same market context is not summed again.
 import { Effect, Result, Schema } from "effect"
 import {
   type Contract,
@@ -150,6 +151,11 @@ export const SCENARIO_COUNT = 16
 const PRICE_MOVES = [0, 0, 1 / 3, 1 / 3, -1 / 3, -1 / 3, 2 / 3, 2 / 3, -2 / 3, -2 / 3, 1, 1, -1, -1, 1, -1]
 const VOL_MOVES = [1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, 0]
 const IS_EXTREME = PRICE_MOVES.map((_, i) => i >= 14)
+/**
+ * Scenario vectors are plain arrays of doubles, not Float64Arrays: a market context makes one per
+ * contract every instant, and a small typed array is several times dearer to make and to collect.
+ */
+const zeros = (): Array<number> => new Array<number>(SCENARIO_COUNT).fill(0)
 
 /** Scan groups: legs expiring on the query's date, and every other leg. */
 const EXPIRING_TODAY = 0
@@ -171,34 +177,45 @@ const weekdaysAfter = (at: number, days: number): number => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Implied-vol cache shared by every model: the same chain is priced many times a day.
-
-const IV_CACHE_LIMIT = 50_000
-const ivCache = new Map<string, number | null>()
-
-const cachedImpliedVol = (optionType: OptionType, price: number, forward: number, strike: number, years: number, rate: number) => {
-  const key = `${optionType}|${price}|${forward}|${strike}|${years}|${rate}`
-  const hit = ivCache.get(key)
-  if (hit !== undefined) return hit
-  const iv = impliedVol(optionType, price, forward, strike, years, rate)
-  // Bounded: drop the oldest entry (Map keeps insertion order).
-  if (ivCache.size >= IV_CACHE_LIMIT) ivCache.delete(ivCache.keys().next().value!)
-  ivCache.set(key, iv)
-  return iv
-}
-
-// ---------------------------------------------------------------------------------------------
 // The market context: everything that does not depend on the positions
 
 export type VolSource = "chain" | "interpolated" | "extrapolated" | "default"
 
+/** One side of a chain: its strikes ascending (the first row of a repeated strike) and their prices. */
+interface ChainSide {
+  readonly strikes: ReadonlyArray<number>
+  readonly prices: ReadonlyArray<number | null>
+}
+
+// A chain is priced at every instant until the next tick: sort it once, not once per instant.
+const chainSides = new WeakMap<ReadonlyArray<ChainRow>, { readonly CE: ChainSide; readonly PE: ChainSide }>()
+
+const sidesOf = (rows: ReadonlyArray<ChainRow>): { readonly CE: ChainSide; readonly PE: ChainSide } => {
+  let sides = chainSides.get(rows)
+  if (sides === undefined) {
+    const sorted = [...rows].sort((a, b) => a.strike - b.strike)
+    const strikes: Array<number> = []
+    const ce: Array<number | null> = []
+    const pe: Array<number | null> = []
+    for (const row of sorted) {
+      if (strikes.length > 0 && strikes[strikes.length - 1] === row.strike) continue
+      strikes.push(row.strike)
+      ce.push(row.ce)
+      pe.push(row.pe)
+    }
+    sides = { CE: { strikes, prices: ce }, PE: { strikes, prices: pe } }
+    chainSides.set(rows, sides)
+  }
+  return sides
+}
+
 /** One side (CE or PE) of the chain's smile, implied vols solved lazily per strike. */
 class SideSmile {
-  private readonly strikes: Array<number> = []
-  private readonly prices: Array<number | null> = []
+  private readonly strikes: ReadonlyArray<number>
+  private readonly prices: ReadonlyArray<number | null>
   /** 0 unsolved, 1 solved (vol in `vols`), 2 no vol. */
-  private readonly state: Array<number> = []
-  private readonly vols: Array<number> = []
+  private readonly state: Array<number>
+  private readonly vols: Array<number>
   constructor(
     private readonly optionType: OptionType,
     rows: ReadonlyArray<ChainRow>,
@@ -206,20 +223,18 @@ class SideSmile {
     private readonly years: number,
     private readonly rate: number
   ) {
-    const sorted = [...rows].sort((a, b) => a.strike - b.strike)
-    for (const row of sorted) {
-      if (this.strikes.length > 0 && this.strikes[this.strikes.length - 1] === row.strike) continue
-      this.strikes.push(row.strike)
-      this.prices.push(optionType === "CE" ? row.ce : row.pe)
-      this.state.push(0)
-      this.vols.push(0)
-    }
+    const side = sidesOf(rows)[optionType]
+    this.strikes = side.strikes
+    this.prices = side.prices
+    // Plain arrays: small typed arrays live off the heap and cost the collector more, per instant.
+    this.state = new Array<number>(side.strikes.length).fill(0)
+    this.vols = new Array<number>(side.strikes.length).fill(0)
   }
 
   private volAt(i: number): number | null {
     if (this.state[i] === 0) {
       const price = this.prices[i]
-      const iv = price === null || price === undefined ? null : cachedImpliedVol(this.optionType, price, this.forward, this.strikes[i]!, this.years, this.rate)
+      const iv = price === null || price === undefined ? null : impliedVol(this.optionType, price, this.forward, this.strikes[i]!, this.years, this.rate)
       this.state[i] = iv === null ? 2 : 1
       this.vols[i] = iv ?? 0
     }
@@ -265,13 +280,13 @@ interface ContractRisk {
   readonly volSource: VolSource
   readonly vsr: number
   /** Loss of one long unit in each scenario (extremes already weighted); a short's is the negative. */
-  readonly losses: Float64Array
+  readonly losses: ReadonlyArray<number>
 }
 
 class MarketContext {
   readonly psrPct: number
   /** The underlying in each scenario. */
-  readonly scenarioForwards: Float64Array
+  readonly scenarioForwards: ReadonlyArray<number>
   private readonly scenarioAt: number
   private readonly smiles: { readonly CE: SideSmile; readonly PE: SideSmile }
   private readonly years = new Map<string, { readonly now: number; readonly scenario: number }>()
@@ -289,7 +304,7 @@ class MarketContext {
     this.psrPct = Math.max(params.priceScanFloorPct, 100 * 6 * dailyVol * Math.SQRT2)
     const f = this.psrPct / 100
     const logGrowth = portableLog(1 + f)
-    this.scenarioForwards = Float64Array.from(PRICE_MOVES, (k, i) => {
+    this.scenarioForwards = PRICE_MOVES.map((k, i) => {
       const moves = IS_EXTREME[i] ? k * params.extremeMoveMultiple : k
       const forward = params.priceShift === "additive" ? spot * (1 + moves * f) : spot * portableExp(moves * logGrowth)
       return Math.max(0, forward) // an index cannot fall below zero
@@ -321,12 +336,12 @@ class MarketContext {
     const { vol, source } = this.smiles[optionType].vol(strike, p.defaultVol)
     const vsr = Math.max(p.volScanPts / 100, p.volScanFraction * vol)
     const now = black76(optionType, this.spot, strike, years.now, vol, p.rate)
-    const losses = new Float64Array(SCENARIO_COUNT)
+    const losses: Array<number> = []
     for (let s = 0; s < SCENARIO_COUNT; s++) {
       // A vol scanned below zero prices at intrinsic (black76 treats vol <= 0 so).
       const scenarioValue = black76(optionType, this.scenarioForwards[s]!, strike, years.scenario, vol + VOL_MOVES[s]! * vsr, p.rate)
       const loss = now - scenarioValue
-      losses[s] = IS_EXTREME[s] ? loss * p.extremeLossFraction : loss
+      losses.push(IS_EXTREME[s] ? loss * p.extremeLossFraction : loss)
     }
     r = { group: expiry === this.date ? EXPIRING_TODAY : OTHER_EXPIRIES, years: years.now, vol, volSource: source, vsr, losses }
     this.risks.set(key, r)
@@ -352,6 +367,13 @@ const CONTEXTS_PER_CHAIN = 8
 class SpanEngine {
   readonly problem: string | null
   private readonly contexts = new WeakMap<ReadonlyArray<ChainRow>, Map<string, MarketContext>>()
+  /** Scenario losses of a margin call, reused: a call sums into them and is done before the next. */
+  private readonly scratch: [Array<number>, Array<number>] = [zeros(), zeros()]
+  /**
+   * The margin of a netted portfolio (by identity: portfolios are never changed in place) at the market
+   * context it was last worked out at: the broker's held portfolio is asked for again by the engine.
+   */
+  private readonly lastMargins = new WeakMap<ReadonlyArray<Position>, { readonly ctx: MarketContext; readonly margin: number }>()
 
   constructor(readonly params: SpanParameters) {
     this.problem = parameterProblem(params)
@@ -372,6 +394,18 @@ class SpanEngine {
       byMarket.set(key, ctx)
     }
     return ctx
+  }
+
+  /** SPAN + exposure of a checked query. */
+  margin(q: MarginQuery): number {
+    const ctx = this.context(q)
+    const netted = netPositions(q.positions)
+    const last = this.lastMargins.get(netted)
+    if (last !== undefined && last.ctx === ctx) return last.margin
+    const margin = marginOf(evaluate(this, q, ctx, netted, this.scratch))
+    // Only a portfolio that came netted can come again as the same array.
+    if (netted === q.positions) this.lastMargins.set(netted, { ctx, margin })
+    return margin
   }
 }
 
@@ -448,16 +482,22 @@ interface Evaluation {
   readonly ctx: MarketContext
   readonly netted: ReadonlyArray<Position>
   /** Per scan group, the portfolio's loss in each scenario. */
-  readonly losses: readonly [Float64Array, Float64Array]
+  readonly losses: readonly [Array<number>, Array<number>]
   /** Per scan group, the short option minimum charge. */
   readonly somc: readonly [number, number]
   readonly exposure: number
 }
 
-const evaluate = (engine: SpanEngine, q: MarginQuery): Evaluation => {
-  const ctx = engine.context(q)
-  const netted = netPositions(q.positions)
-  const losses: [Float64Array, Float64Array] = [new Float64Array(SCENARIO_COUNT), new Float64Array(SCENARIO_COUNT)]
+const evaluate = (
+  engine: SpanEngine,
+  q: MarginQuery,
+  ctx: MarketContext = engine.context(q),
+  netted: ReadonlyArray<Position> = netPositions(q.positions),
+  /** Where to sum the scenario losses (zeroed here); new arrays unless the caller lends some. */
+  losses: [Array<number>, Array<number>] = [zeros(), zeros()]
+): Evaluation => {
+  losses[0].fill(0)
+  losses[1].fill(0)
   const shortNotional = [0, 0]
   let exposure = 0
   for (const leg of netted) {
@@ -474,7 +514,7 @@ const evaluate = (engine: SpanEngine, q: MarginQuery): Evaluation => {
   return { ctx, netted, losses, somc: [somcRate * shortNotional[0]!, somcRate * shortNotional[1]!], exposure }
 }
 
-const worstLoss = (losses: Float64Array): number => {
+const worstLoss = (losses: ReadonlyArray<number>): number => {
   let worst = 0
   for (let s = 0; s < SCENARIO_COUNT; s++) if (losses[s]! > worst) worst = losses[s]!
   return worst
@@ -485,7 +525,7 @@ const worstLoss = (losses: Float64Array): number => {
  * that group's own short notional × somcPct, so SPAN = Σ_g max(scan_g, SOMC_g) — never less than
  * max(Σ scan, Σ SOMC), and exactly the exchange's rule when one group holds every short.
  */
-const groupSpan = (losses: Float64Array, somc: number) => Math.max(somc, worstLoss(losses))
+const groupSpan = (losses: ReadonlyArray<number>, somc: number) => Math.max(somc, worstLoss(losses))
 
 const marginOf = (e: Evaluation): number =>
   e.exposure + groupSpan(e.losses[0], e.somc[0]) + groupSpan(e.losses[1], e.somc[1])
@@ -599,7 +639,7 @@ export const spanMarginModel = (params: SpanParameters = defaultSpanParameters):
   const engine = engineFor(params)
   return {
     name: "span",
-    margin: (query) => withChecks(engine, query, () => marginOf(evaluate(engine, query))),
+    margin: (query) => withChecks(engine, query, () => engine.margin(query)),
     linear: (query, contracts) => {
       for (let i = 0; i < contracts.length; i++) {
         const problem = legProblem(`contracts[${i}]`, contracts[i]!)

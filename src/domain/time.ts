@@ -13,11 +13,22 @@ export const isWallTime = (s: string): boolean => TIME_PATTERN.test(s)
 export const isIsoDate = (s: string): boolean =>
   DATE_PATTERN.test(s) && DateTime.fromISO(s, { zone: MARKET_ZONE }).isValid
 
+// Instants already worked out: every margin call asks for its expiry's close, and luxon's zone
+// arithmetic is far dearer than a lookup. Bounded, as a long-running daemon meets new dates.
+const INSTANTS_KEPT = 10_000
+const instants = new Map<string, number>()
+
 /** The instant of a wall-clock time on a trading date in India. */
 export const instantOf = (date: string, wallTime: string): number => {
-  const dt = DateTime.fromISO(`${date}T${wallTime}`, { zone: MARKET_ZONE })
+  const key = `${date}T${wallTime}`
+  const known = instants.get(key)
+  if (known !== undefined) return known
+  const dt = DateTime.fromISO(key, { zone: MARKET_ZONE })
   if (!dt.isValid) throw new RangeError(`invalid market time ${date} ${wallTime}`)
-  return dt.toMillis()
+  const at = dt.toMillis()
+  if (instants.size >= INSTANTS_KEPT) instants.clear()
+  instants.set(key, at)
+  return at
 }
 
 /** "HH:MM:SS" in India of an instant. */

@@ -8,9 +8,17 @@ import type { TransitionRow } from "../services/services.ts"
 export const stateName = (value: unknown): string => {
   if (typeof value === "string") return value
   if (value !== null && typeof value === "object") {
-    return Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => (v === undefined || (typeof v === "object" && v !== null && Object.keys(v).length === 0) ? k : `${k}.${stateName(v)}`))
-      .join(",")
+    // Asked at every transition: built in one pass (regions joined by ",").
+    let name = ""
+    let first = true
+    const record = value as Record<string, unknown>
+    for (const k of Object.keys(record)) {
+      const v = record[k]
+      const part = v === undefined || (typeof v === "object" && v !== null && Object.keys(v).length === 0) ? k : `${k}.${stateName(v)}`
+      name = first ? part : `${name},${part}`
+      first = false
+    }
+    return name
   }
   return String(value)
 }
@@ -19,16 +27,56 @@ export const stateName = (value: unknown): string => {
 export const kindOf = (actorId: string): TransitionRow["kind"] | undefined =>
   actorId === "session" ? "session" : actorId.startsWith("entry:") ? "entry" : actorId.startsWith("hedge-") ? "hedge" : undefined
 
+/** What JSON leaves out of an object (undefined, functions, symbols). */
+const OMITTED = Symbol("omitted")
+
+/**
+ * A value as `JSON.parse(JSON.stringify(value, replacer))` gives it back, without the text in between
+ * (a row is made per transition): `toJSON` first, then `replace`, non-finite numbers as null, -0 as 0,
+ * boxed primitives unboxed, what JSON omits left out of objects and null in arrays.
+ */
+const asJson = (key: string, raw: unknown, replace: (value: unknown) => unknown): unknown => {
+  let value = raw
+  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key)
+  }
+  value = replace(value)
+  if (value instanceof Number) value = Number(value)
+  else if (value instanceof String) value = String(value)
+  else if (value instanceof Boolean) value = value.valueOf()
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value
+  if (typeof value === "number") return Number.isFinite(value) ? (value === 0 ? 0 : value) : null
+  if (typeof value === "bigint") throw new TypeError("Do not know how to serialize a BigInt")
+  if (typeof value !== "object") return OMITTED
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length)
+    for (let i = 0; i < value.length; i++) {
+      const v = asJson(String(i), value[i], replace)
+      out[i] = v === OMITTED ? null : v
+    }
+    return out
+  }
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(value)) {
+    const v = asJson(k, (value as Record<string, unknown>)[k], replace)
+    if (v === OMITTED) continue
+    if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true })
+    else out[k] = v
+  }
+  return out
+}
+
+const asPayload = (value: unknown): unknown => {
+  if (value instanceof Error) return { error: value.message }
+  if (value !== null && typeof value === "object" && "sessionId" in value && "send" in value) return `actor:${(value as AnyActorRef).id}`
+  return value
+}
+
 /** The event's payload as plain JSON: actor refs become their ids, errors their messages. */
 export const payloadOf = (event: { readonly type: string }): unknown => {
   const { type: _type, ...rest } = event as Record<string, unknown>
-  return JSON.parse(
-    JSON.stringify(rest, (_key, value: unknown) => {
-      if (value instanceof Error) return { error: value.message }
-      if (value !== null && typeof value === "object" && "sessionId" in value && "send" in value) return `actor:${(value as AnyActorRef).id}`
-      return value
-    }) ?? "{}"
-  )
+  const payload = asJson("", rest, asPayload)
+  return payload === OMITTED ? {} : payload
 }
 
 /**
@@ -85,16 +133,16 @@ export class AuditRecorder {
 
   /** The row this inspection event makes, if it makes one; `now` gives its market time. */
   rowOf(ev: InspectionEvent, now: () => number): TransitionRow | undefined {
+    if (ev.type !== "@xstate.microstep" && ev.type !== "@xstate.snapshot") return undefined
     const actorId = (ev.actorRef as AnyActorRef).id
     const kind = kindOf(actorId)
     if (kind === undefined) return undefined
-    if (ev.type !== "@xstate.microstep" && ev.type !== "@xstate.snapshot") return undefined
     // XState reports a microstep even when no transition was enabled (e.g. a refused command).
     if (ev.type === "@xstate.microstep" && (ev as { _transitions?: ReadonlyArray<unknown> })._transitions?.length === 0) return undefined
-    const to = stateName((ev.snapshot as { value?: unknown }).value)
     const from = this.lastState.get(actorId)
     // A snapshot after the first is only the end of a macrostep already recorded by its microsteps.
     if (ev.type === "@xstate.snapshot" && from !== undefined) return undefined
+    const to = stateName((ev.snapshot as { value?: unknown }).value)
     this.lastState.set(actorId, to)
     // A clock tick that changes nothing is no transition for the children; for the session it is
     // still recorded: the session's events are the day's inputs, from which `replay` rebuilds it.
@@ -112,14 +160,46 @@ export class AuditRecorder {
   }
 }
 
-/** JSON with object keys sorted: the same rows give the same text wherever they were stored. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v
-  )
+/** An array index as JSON.stringify orders it: integer keys come first, in numeric order. */
+const isIndexKey = (k: string): boolean => {
+  const c = k.charCodeAt(0)
+  return c >= 48 && c <= 57 && /^(?:0|[1-9]\d*)$/.test(k) && Number(k) < 4294967295
+}
+
+const keyOrder = (a: string, b: string): number => {
+  const ia = isIndexKey(a)
+  const ib = isIndexKey(b)
+  if (ia || ib) return ia && ib ? Number(a) - Number(b) : ia ? -1 : 1
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * JSON with object keys sorted: the same rows give the same text wherever they were stored. Written
+ * out by hand (the day's digest serialises every row), to the very text of `JSON.stringify` with keys
+ * sorted: undefined and functions left out of objects and null in arrays, `toJSON` honoured.
+ */
+const canonical = (value: unknown, key = ""): string | undefined => {
+  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key)
+  }
+  if (value === null || typeof value !== "object") return typeof value === "function" || typeof value === "symbol" ? undefined : JSON.stringify(value)
+  if (Array.isArray(value)) {
+    let out = "["
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + (canonical(value[i], String(i)) ?? "null")
+    return out + "]"
+  }
+  const record = value as Record<string, unknown>
+  let out = "{"
+  let first = true
+  for (const k of Object.keys(record).sort(keyOrder)) {
+    const v = canonical(record[k], k)
+    if (v === undefined) continue
+    out += (first ? "" : ",") + JSON.stringify(k) + ":" + v
+    first = false
+  }
+  return out + "}"
+}
 
 /** SHA-256 of the audit rows (like Lean's order-list hash): equal digests mean identical decisions. */
 export const auditDigest = (rows: ReadonlyArray<TransitionRow>): string =>
-  createHash("sha256").update(rows.map(canonical).join("\n")).digest("hex")
+  createHash("sha256").update(rows.map((r) => canonical(r)).join("\n")).digest("hex")

@@ -5,8 +5,20 @@ import { getNextTransitions, type AnyActorRef, type AnyMachineSnapshot } from "x
 import type { Checkpoint, TimerClock } from "../services/services.ts"
 import { stateName, type AuditRecorder } from "./audit-recorder.ts"
 
+// A machine has few state paths and each transition asks for two: work each out once.
+const PATHS_KEPT = 10_000
+const knownPrefixes = new Map<string, ReadonlyArray<string>>()
+
 /** "a.b.c" -> ["a", "a.b", "a.b.c"] (states of a single-region path). */
-const prefixes = (path: string): ReadonlyArray<string> => (path === "" ? [] : path.split(".").map((_, i, parts) => parts.slice(0, i + 1).join(".")))
+const prefixes = (path: string): ReadonlyArray<string> => {
+  let known = knownPrefixes.get(path)
+  if (known === undefined) {
+    known = path === "" ? [] : path.split(".").map((_, i, parts) => parts.slice(0, i + 1).join("."))
+    if (knownPrefixes.size >= PATHS_KEPT) knownPrefixes.clear()
+    knownPrefixes.set(path, known)
+  }
+  return known
+}
 
 /** Per actor, when each of its active states was entered (epoch ms), kept up to date from audit rows. */
 export class StateEntries {
@@ -18,9 +30,12 @@ export class StateEntries {
 
   /** States entered by a transition from `from` to `to`: every prefix of `to` that `from` was not in. */
   note(actorId: string, from: string, to: string, at: number): void {
-    const before = new Set(prefixes(from))
-    const kept = Object.fromEntries(Object.entries(this.byActor.get(actorId) ?? {}).filter(([path]) => prefixes(to).includes(path)))
-    for (const path of prefixes(to)) if (!before.has(path) || from === to) kept[path] ??= at
+    const before = prefixes(from)
+    const after = prefixes(to)
+    const kept: Record<string, number> = {}
+    const known = this.byActor.get(actorId)
+    if (known !== undefined) for (const path of Object.keys(known)) if (after.includes(path)) kept[path] = known[path]!
+    for (const path of after) if (!before.includes(path) || from === to) kept[path] ??= at
     this.byActor.set(actorId, kept)
   }
 
