@@ -213,7 +213,7 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   marginEstimate: "span",
   selectionMethod: "optimal",
   anticipateBandExhaustion: false,
-  buyWhenBreachUnavoidable: false,
+  buyWhenBreachUnavoidable: true,
   span: defaultSpanParameters,
   deadlines: defaultDeadlines,
   watchdog: defaultWatchdog

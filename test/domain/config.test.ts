@@ -57,7 +57,7 @@ describe("defaults", () => {
       marginEstimate: "span",
       selectionMethod: "optimal",
       anticipateBandExhaustion: false,
-      buyWhenBreachUnavoidable: false,
+      buyWhenBreachUnavoidable: true,
       span: defaultSpanParameters,
       deadlines: { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 },
       watchdog: { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }

@@ -129,10 +129,10 @@ describe("the bundled week", () => {
   })
 
   it("sells every hedge it bought before the close once every entry has left (none carried at ₹0)", async () => {
-    // By default the engine now declines the Friday's afternoon sets (no entry brought under 100 %);
-    // bought as the trader may configure, they make the several hedges this rule is about.
+    // The Friday's afternoon sets bring no entry under 100 % but cut its shortfall: bought (the
+    // default), they make the several hedges this rule is about.
     const day = week.find((w) => w.day.header.date === "2026-02-13")!.day
-    const friday = await run(day, "engine", { ...defaultConfig, buyWhenBreachUnavoidable: true })
+    const friday = await run(day, "engine", defaultConfig)
     // Bought for three entries; the last entries leave at 15:25, five minutes before the close.
     expect(friday.report.hedges.length).toBeGreaterThan(1)
     for (const h of friday.report.hedges) expect([h.closedAt, h.status], h.symbol).toEqual([expect.stringMatching(/^15:2/), "closed"])
@@ -164,16 +164,16 @@ describe("the bundled week", () => {
 
 describe("day rules on replays", () => {
   it("the daily spend cap is never exceeded, and reaching it is alerted", async () => {
-    // What ₹2,500 buys brings no entry of the day under 100 %: bought only when the trader says so.
+    // What ₹2,500 buys brings no entry of the day under 100 %, but cuts its shortfall: bought by default.
     const cap = 2500
-    const r = await run(tuesday, "engine", { ...defaultConfig, maxHedgeCostPerDay: cap, buyWhenBreachUnavoidable: true })
+    const r = await run(tuesday, "engine", { ...defaultConfig, maxHedgeCostPerDay: cap })
     expect(r.report.grossSpend).toBeGreaterThan(0)
     expect(r.report.grossSpend).toBeLessThanOrEqual(cap)
     expect(r.alerts.map((a) => a.alert.kind)).toContain("SPEND_CAP_REACHED")
   })
 
-  it("by default, spend that brings no entry under 100 % is not made, and the trader is told why", async () => {
-    const r = await run(tuesday, "engine", { ...defaultConfig, maxHedgeCostPerDay: 2500 })
+  it("with buyWhenBreachUnavoidable off, spend that brings no entry under 100 % is not made, and the trader is told why", async () => {
+    const r = await run(tuesday, "engine", { ...defaultConfig, maxHedgeCostPerDay: 2500, buyWhenBreachUnavoidable: false })
     expect(r.report.grossSpend).toBe(0)
     const declined = r.alerts.filter((a) => a.alert.kind === "BREACH_UNAVOIDABLE")
     expect(declined.length).toBeGreaterThan(0)
