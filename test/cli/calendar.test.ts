@@ -2,19 +2,10 @@
 // holiday circular, /work/shared/reference/market-calendar-2026.md, copied here), date, weekday and
 // holiday, and nothing more; the two special sessions with their hours; expiries moved by holidays; bad
 // flags named. `schedule show` lists the coming sessions by the same calendar.
-import { execFile } from "node:child_process"
-import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
+import { runCli } from "./run-cli.ts"
 
-const run = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)("node", ["bin/autohedge.js", ...args], { env: { ...process.env, ...env } })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string }
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
-  }
-}
+const run = runCli
 
 /** The reference's table, as published. */
 const REFERENCE = `

@@ -1,20 +1,11 @@
 // The `autohedge` command as a user runs it: a real process, its output and its exit code.
-import { execFile } from "node:child_process"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
+import { runCli } from "./run-cli.ts"
 
-const run = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)("node", ["bin/autohedge.js", ...args], { env: { ...process.env, ...env } })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string }
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
-  }
-}
+const run = runCli
 
 const example = readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8")
 const tmp = mkdtempSync(join(tmpdir(), "autohedge-cli-"))

@@ -22,6 +22,50 @@ import type { FakeOpenAlgo } from "../../adapters/openalgo/fake-server.ts"
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const h = day.header
 
+/** The daemon in paper mode on the fake OpenAlgo for the day, its JSON log lines kept, until `stopWhen`. */
+const runPaperDaemon = (o: {
+  readonly url: string
+  readonly clock: SteppingClock
+  readonly lines: Array<Record<string, unknown>>
+  readonly stop: AbortController
+  readonly stopWhen: (line: Record<string, unknown>) => boolean
+  readonly watchdog?: typeof defaultConfig.watchdog
+}) => {
+  const settings: DaemonSettings = {
+    mode: "paper",
+    paperBroker: "openalgo",
+    openalgoUrl: o.url,
+    apiKey: Redacted.make("k"),
+    scheduleFile: "",
+    holidaysFile: "",
+    tickMs: 15_000,
+    rateLimits: { ordersPerSecond: 1000, dataPerSecond: 1000 },
+    logFormat: "json",
+    config: { ...defaultConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket, watchdog: o.watchdog ?? defaultConfig.watchdog }
+  }
+  return Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function*() {
+        yield* migrate
+        yield* runDaemon({
+          settings,
+          schedule: { version: 1, days: { Tuesday: { index: h.index, expiryType: "0DTE", entries: h.entries } } },
+          calendar: { years: [] },
+          instruments: loadInstruments(),
+          clock: o.clock,
+          log: makeLog("json", (line) => {
+            const parsed = JSON.parse(line) as Record<string, unknown>
+            o.lines.push(parsed)
+            if (o.stopWhen(parsed)) o.stop.abort()
+          }, "-", () => o.clock.now()),
+          signal: o.stop.signal,
+          days: 1
+        })
+      })
+    ).pipe(Effect.provide(databaseLayer({ dataDir: "memory:" })))
+  )
+}
+
 describe("a broker down when the day is planned", () => {
   it("alerts once (critical), plans again with back-off, and goes on once the broker answers", async () => {
     const clock = new SteppingClock(instantOf(h.date, "08:59:30"))
@@ -30,41 +74,9 @@ describe("a broker down when the day is planned", () => {
     fake.inject({ path: "expiry", kind: "status500", times: 8 })
     const lines: Array<Record<string, unknown>> = []
     const stop = new AbortController()
-    const settings: DaemonSettings = {
-      mode: "paper",
-      paperBroker: "openalgo",
-      openalgoUrl: fake.url,
-      apiKey: Redacted.make("k"),
-      scheduleFile: "",
-      holidaysFile: "",
-      tickMs: 15_000,
-      rateLimits: { ordersPerSecond: 1000, dataPerSecond: 1000 },
-      logFormat: "json",
-      config: { ...defaultConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket }
-    }
     try {
-      await Effect.runPromise(
-        Effect.scoped(
-          Effect.gen(function*() {
-            yield* migrate
-            yield* runDaemon({
-              settings,
-              schedule: { version: 1, days: { Tuesday: { index: h.index, expiryType: "0DTE", entries: h.entries } } },
-              calendar: { years: [] },
-              instruments: loadInstruments(),
-              clock,
-              log: makeLog("json", (line) => {
-                const parsed = JSON.parse(line) as Record<string, unknown>
-                lines.push(parsed)
-                // Planned: enough for this test.
-                if (String(parsed.message).startsWith("OpenAlgo is in")) stop.abort()
-              }, "-", () => clock.now()),
-              signal: stop.signal,
-              days: 1
-            })
-          })
-        ).pipe(Effect.provide(databaseLayer({ dataDir: "memory:" })))
-      )
+      // Planned: enough for this test.
+      await runPaperDaemon({ url: fake.url, clock, lines, stop, stopWhen: (l) => String(l.message).startsWith("OpenAlgo is in") })
     } finally {
       await fake.close()
     }
@@ -105,40 +117,15 @@ describe("a broker lost mid-day", () => {
     clock.fake = fake
     const lines: Array<Record<string, unknown>> = []
     const stop = new AbortController()
-    const settings: DaemonSettings = {
-      mode: "paper",
-      paperBroker: "openalgo",
-      openalgoUrl: fake.url,
-      apiKey: Redacted.make("k"),
-      scheduleFile: "",
-      holidaysFile: "",
-      tickMs: 15_000,
-      rateLimits: { ordersPerSecond: 1000, dataPerSecond: 1000 },
-      logFormat: "json",
-      config: { ...defaultConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket, watchdog: { ...defaultConfig.watchdog, quoteSeconds: 20, brokerSeconds: 20 } }
-    }
     try {
-      await Effect.runPromise(
-        Effect.scoped(
-          Effect.gen(function*() {
-            yield* migrate
-            yield* runDaemon({
-              settings,
-              schedule: { version: 1, days: { Tuesday: { index: h.index, expiryType: "0DTE", entries: h.entries } } },
-              calendar: { years: [] },
-              instruments: loadInstruments(),
-              clock,
-              log: makeLog("json", (line) => {
-                const parsed = JSON.parse(line) as Record<string, unknown>
-                lines.push(parsed)
-                if (parsed.alert === "WATCHDOG" && lines.filter((l) => l.alert === "WATCHDOG").length === 2) stop.abort()
-              }, "-", () => clock.now()),
-              signal: stop.signal,
-              days: 1
-            })
-          })
-        ).pipe(Effect.provide(databaseLayer({ dataDir: "memory:" })))
-      )
+      await runPaperDaemon({
+        url: fake.url,
+        clock,
+        lines,
+        stop,
+        watchdog: { ...defaultConfig.watchdog, quoteSeconds: 20, brokerSeconds: 20 },
+        stopWhen: () => lines.filter((l) => l.alert === "WATCHDOG").length === 2
+      })
     } finally {
       if (!clock.killed) await fake.close()
     }
