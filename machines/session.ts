@@ -165,15 +165,18 @@ export const sessionMachine = setup({
     marketClosed: ({ context, event }) => event.type === "CLOCK" && event.at >= context.closeAt,
     eodReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.eodAt,
     /** Hedges may be reviewed for exit only when no entry is deciding and none is due within the buffer. */
-    exitReviewDue: ({ context }) => {
+    exitReviewDue: ({ context, event }) => {
+      // Judged at the tick's own instant, not the previous tick's: a restored session has not seen the
+      // quiet ticks a killed process never wrote, and must review exactly when an uninterrupted one does.
+      const now = event.type === "CLOCK" ? event.at : context.now
       if (context.policy === "none" || context.turnHolder !== null || context.turnQueue.length > 0) return false
       if (reviewableHedges(context).length === 0) return false
       if (context.policy === "static") return true
       // The cooldown guards against churn while hedges protect something; once every entry has left,
       // they protect nothing and all go before the close (carried, they would be worth nothing to the day).
       const notLeft = entriesNotLeft(context)
-      if (notLeft.length > 0 && context.now < cooldownUntilOf(context)) return false
-      return !notLeft.some((e) => e.entryAt > context.now - 1 && e.entryAt <= context.now + context.exitBufferMs)
+      if (notLeft.length > 0 && now < cooldownUntilOf(context)) return false
+      return !notLeft.some((e) => e.entryAt > now - 1 && e.entryAt <= now + context.exitBufferMs)
     },
     exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",

@@ -146,10 +146,11 @@ const freshPlace = async (server: ServerName): Promise<{ place: Place; drop: () 
 const FULL = process.env.AUTOHEDGE_KILL_SWEEP === "full"
 /**
  * Kill points: in the sample, one per day (1320 on 2026-02-12 is where a resume on PostgreSQL once
- * wrote a trail `replay` rejected); in the full sweep, 16 spread over each bundled day's service calls.
+ * wrote a trail `replay` rejected; 264 on 2026-02-10, where a resumed session once skipped an exit
+ * review because it judged it at the last tick the dead process had written); in the full sweep, 16 spread over each bundled day's service calls.
  */
 const killPoints = async (): Promise<Record<string, ReadonlyArray<number>>> => {
-  if (!FULL) return { "2026-02-12-SENSEX": [1320], "2026-02-09-NIFTY": [700], "2026-02-13-NIFTY": [400] }
+  if (!FULL) return { "2026-02-12-SENSEX": [1320], "2026-02-09-NIFTY": [700], "2026-02-10-NIFTY": [264], "2026-02-13-NIFTY": [400] }
   const days = ["2026-02-09-NIFTY", "2026-02-10-NIFTY", "2026-02-12-SENSEX", "2026-02-13-NIFTY"]
   const sweep: Record<string, ReadonlyArray<number>> = {}
   for (const name of days) {
