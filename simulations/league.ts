@@ -9,10 +9,10 @@ import { objectivesOfDays, sumObjectives, type ObjectiveParts } from "../src/dom
 import type { DayReport } from "../src/runtime/day-report.ts"
 import { engineWith, policyPlan, type PolicyPlan } from "../src/runtime/policies.ts"
 import type { LeagueDayResult } from "./day-jobs.ts"
-import { mapDays, type PoolOptions } from "./day-pool.ts"
+import type { PoolOptions } from "./day-pool.ts"
 import { oracleTotals, protectionCostOf, type ObjectiveOracleReport, type OracleReport } from "./oracle.ts"
 import { totalsOf, type Totals } from "./report.ts"
-import { failureOf, SimulationFailed, type TruthName } from "./simulate.ts"
+import { resultsOfDays, SimulationFailed, type TruthName } from "./simulate.ts"
 
 /**
  * How tight a day's budget is for its schedule, measured on the day itself: `comfortable` when no
@@ -165,12 +165,8 @@ export const runLeague = (
   Effect.gen(function*() {
     const plans = leaguePlans(config)
     const files = sets.flatMap((s) => s.files)
-    const outcomes = yield* Effect.promise(() => mapDays(files, { kind: "league", plans, config, truth }, pool))
     const results: Array<LeagueDayResult> = []
-    for (const [i, outcome] of outcomes.entries()) {
-      if (outcome?.ok !== true) return yield* new SimulationFailed({ message: failureOf(outcome, files[i]!) })
-      if (outcome.result.kind !== "league") return yield* new SimulationFailed({ message: `${files[i]}: not a league result` })
-      const day = outcome.result.day
+    for (const [i, { day }] of (yield* resultsOfDays(files, { kind: "league", plans, config, truth }, pool)).entries()) {
       const failed = day.plans.findIndex((p) => p.replayed.failure !== null)
       if (failed >= 0) return yield* new SimulationFailed({ message: `${files[i]} (${plans[failed]!.name}): ${day.plans[failed]!.replayed.failure}` })
       results.push(day)

@@ -7,7 +7,7 @@ import { marginModelOf, policyPlan, type PolicyName, type PolicyPlan } from "../
 import { dirname, normalize } from "node:path"
 import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "./recorded-day.ts"
 import { mapDays, type PoolOptions } from "./day-pool.ts"
-import type { DayOutcome } from "./day-jobs.ts"
+import type { DayJob, DayOutcome, DayResult } from "./day-jobs.ts"
 import { replayDay, type ReplayOptions } from "./replay.ts"
 import type { DayReport } from "../src/runtime/day-report.ts"
 import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../adapters/postgres/engine-store.ts"
@@ -69,11 +69,8 @@ export const simulateDays = (
   pool: PoolOptions = {}
 ): Effect.Effect<ReadonlyArray<PolicyRun>, SimulationFailed> =>
   Effect.gen(function*() {
-    const outcomes = yield* Effect.promise(() => mapDays(files, { kind: "simulate", policies, config, truth }, pool))
     // A bad file stops the run before any day (as readDays does); then policy by policy, day by day.
-    const bad = outcomes.findIndex((o) => o?.ok !== true)
-    if (bad >= 0) return yield* new SimulationFailed({ message: failureOf(outcomes[bad], files[bad]!) })
-    const runs = outcomes.map((o) => (o?.ok === true && o.result.kind === "simulate" ? o.result.runs : []))
+    const runs = (yield* resultsOfDays(files, { kind: "simulate", policies, config, truth }, pool)).map((r) => r.runs)
     return yield* Effect.forEach(policies, (policy, p) =>
       Effect.gen(function*() {
         const name = policyPlan(policy, config).name
@@ -89,8 +86,28 @@ export const simulateDays = (
   })
 
 /** Why a day has no result: its own failure, or (never started) none to report. */
-export const failureOf = (outcome: DayOutcome | undefined, file: string): string =>
+const failureOf = (outcome: DayOutcome | undefined, file: string): string =>
   outcome === undefined ? `${file}: not run` : outcome.ok ? `${file}: no failure` : outcome.message
+
+/**
+ * The job's result for every day, run on worker threads (day-pool.ts), in the files' order; the first
+ * day, in that order, without a result of the job's kind fails the whole run, naming its file.
+ */
+export const resultsOfDays = <J extends DayJob>(
+  files: ReadonlyArray<string>,
+  job: J,
+  pool: PoolOptions
+): Effect.Effect<Array<Extract<DayResult, { readonly kind: J["kind"] }>>, SimulationFailed> =>
+  Effect.gen(function*() {
+    const outcomes = yield* Effect.promise(() => mapDays(files, job, pool))
+    const results: Array<Extract<DayResult, { readonly kind: J["kind"] }>> = []
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome?.ok !== true) return yield* new SimulationFailed({ message: failureOf(outcome, files[i]!) })
+      if (outcome.result.kind !== job.kind) return yield* new SimulationFailed({ message: `${files[i]}: not a ${job.kind} result` })
+      results.push(outcome.result as Extract<DayResult, { readonly kind: J["kind"] }>)
+    }
+    return results
+  })
 
 /** Where a simulated day keeps its records: a database session, or (undefined) this process only. */
 type StoreFor<R> = (day: RecordedDay, policy: PolicyName) => Effect.Effect<

@@ -4,9 +4,9 @@
 import { Effect } from "effect"
 import { configKeyPaths, defaultConfig, loadConfig, type ConfigError, type HedgeConfig } from "../src/domain/config.ts"
 import { objectivesOfDays, sumObjectives, type ObjectiveParts } from "../src/domain/objective.ts"
-import { mapDays, type PoolOptions } from "./day-pool.ts"
+import type { PoolOptions } from "./day-pool.ts"
 import { protectionCostOf } from "./oracle.ts"
-import { failureOf, SimulationFailed, type TruthName } from "./simulate.ts"
+import { resultsOfDays, SimulationFailed, type TruthName } from "./simulate.ts"
 
 /** One `--sweep key=v1,v2` flag. */
 export interface SweepAxis {
@@ -81,13 +81,7 @@ export const runSweep = (
   pool: PoolOptions = {}
 ): Effect.Effect<ReadonlyArray<SweepRow>, SimulationFailed> =>
   Effect.gen(function*() {
-    const outcomes = yield* Effect.promise(() => mapDays(files, { kind: "sweep", configs: settings.map((s) => s.config), truth }, pool))
-    const days = []
-    for (const [d, o] of outcomes.entries()) {
-      if (o?.ok !== true) return yield* new SimulationFailed({ message: failureOf(o, files[d]!) })
-      if (o.result.kind !== "sweep") return yield* new SimulationFailed({ message: `${files[d]}: not a sweep result` })
-      days.push(o.result.runs)
-    }
+    const days = (yield* resultsOfDays(files, { kind: "sweep", configs: settings.map((s) => s.config), truth }, pool)).map((r) => r.runs)
     const rows: Array<SweepRow> = []
     for (const [s, setting] of settings.entries()) {
       const runs = []

@@ -61,19 +61,26 @@ describe("a kill while actors are still messaging each other", () => {
   }, 120_000)
 })
 
+type Replayed = Awaited<ReturnType<typeof replayDay>>
+
+/** The engine halted once, critically, and nothing left the process after its last recorded transition. */
+const expectHaltedWithNothingAfter = (broken: Replayed, whole: Replayed) => {
+  const halted = broken.alerts.filter((a) => a.alert.kind === "ENGINE_HALTED")
+  expect(halted).toHaveLength(1)
+  expect(halted[0]!.alert.severity).toBe("critical")
+  // Only orders whose transitions were recorded left the process: a prefix of the whole day's orders.
+  expect(broken.orders.length).toBeLessThan(whole.orders.length)
+  expect(broken.orders).toEqual(whole.orders.slice(0, broken.orders.length))
+  // Nothing recorded after the failure, and what was recorded is the whole day's beginning.
+  expect(broken.rows).toEqual(whole.rows.slice(0, broken.rows.length))
+}
+
 describe("a database that dies mid-day", () => {
   it("stops every decision, raises a critical alert, and sends nothing after the last recorded transition", async () => {
     const whole = await replayDay(day, options("engine"))
     const broken = await replayDay(day, { ...options("engine"), auditFailsAfterBatches: 10 })
     expect(broken.failure).toMatch(/^audit write failed: .*connection to the database lost/)
-    const halted = broken.alerts.filter((a) => a.alert.kind === "ENGINE_HALTED")
-    expect(halted).toHaveLength(1)
-    expect(halted[0]!.alert.severity).toBe("critical")
-    // Only orders whose transitions were recorded left the process: a prefix of the whole day's orders.
-    expect(broken.orders.length).toBeLessThan(whole.orders.length)
-    expect(broken.orders).toEqual(whole.orders.slice(0, broken.orders.length))
-    // Nothing recorded after the failure, and what was recorded is the whole day's beginning.
-    expect(broken.rows).toEqual(whole.rows.slice(0, broken.rows.length))
+    expectHaltedWithNothingAfter(broken, whole)
   })
 })
 
@@ -94,11 +101,6 @@ describe("a database that stops answering mid-day (a hung connection)", () => {
     expect(wall.fireNext()).toBe(true)
     const broken = await hung
     expect(broken.failure).toMatch(/^audit write failed: .*the database did not answer append within 10 s/)
-    const halted = broken.alerts.filter((a) => a.alert.kind === "ENGINE_HALTED")
-    expect(halted).toHaveLength(1)
-    expect(halted[0]!.alert.severity).toBe("critical")
-    expect(broken.orders.length).toBeLessThan(whole.orders.length)
-    expect(broken.orders).toEqual(whole.orders.slice(0, broken.orders.length))
-    expect(broken.rows).toEqual(whole.rows.slice(0, broken.rows.length))
+    expectHaltedWithNothingAfter(broken, whole)
   })
 })
