@@ -32,6 +32,7 @@ import { marginCommand } from "../calibration/cli.ts"
 import { DEFAULT_HTTP, daemonApiOptions, serveFromCli } from "../http/cli.ts"
 import { withOperatorApi } from "../http/daemon-http.ts"
 import { calendarCommand, comingSessions } from "./calendar.ts"
+import { riskCommand } from "./risk.ts"
 
 const DEFAULT_SCHEDULE = "config/schedule.json"
 
@@ -325,7 +326,7 @@ const recordCommand = Command.make(
 
 const autohedge = Command.make("autohedge").pipe(
   Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
-  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand, marginCommand, calendarCommand])
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand, marginCommand, calendarCommand, riskCommand])
 )
 
 /** One line for the user: the error's own message (already naming file, line, key and value). */

@@ -5,11 +5,11 @@
 // Black-76 (pricing.ts); each leg's vol is the one the SPAN model takes for it (its implied vol in the
 // chain, else interpolated: span.ts), so the risk view and the margin it reports see one market. The
 // forward is the spot (r = the SPAN parameters' rate, 0 by default), as in the margin model.
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { MarginModelError, MarginQuery } from "./margin.ts"
 import type { ChainRow, OptionType } from "./market.ts"
 import { black76, black76Greeks, impliedVol, normCdf, portableExp, portableLog, yearFraction } from "./pricing.ts"
-import { defaultSpanParameters, spanBreakdown, spanMarginModel, type SpanParameters, type VolSource } from "./span.ts"
+import { defaultSpanParameters, spanBreakdown, spanMarginModel, type SpanParameters } from "./span.ts"
 
 /** The stress grid: spot moves and relative implied-vol moves, in percent. */
 export const SPOT_SHIFTS_PCT: ReadonlyArray<number> = [-3, -2, -1, 0, 1, 2, 3]
@@ -25,64 +25,69 @@ export const TRADING_DAYS_PER_YEAR = 252
  * delta ₹ per index point (also the equivalent index units held), gamma the change of that delta per
  * index point, theta ₹ per calendar day, vega ₹ per volatility point (0.01 of annual vol).
  */
-export interface RupeeGreeks {
-  readonly delta: number
-  readonly gamma: number
-  readonly theta: number
-  readonly vega: number
-}
+const RupeeGreeksFields = { delta: Schema.Number, gamma: Schema.Number, theta: Schema.Number, vega: Schema.Number }
+export type RupeeGreeks = Schema.Struct<typeof RupeeGreeksFields>["Type"]
 
-export interface RiskLeg extends RupeeGreeks {
-  readonly strike: number
-  readonly optionType: OptionType
-  readonly expiry: string
-  readonly side: "BUY" | "SELL"
-  readonly lots: number
+export const RiskLegSchema = Schema.Struct({
+  strike: Schema.Number,
+  optionType: Schema.Literals(["CE", "PE"]),
+  expiry: Schema.String,
+  side: Schema.Literals(["BUY", "SELL"]),
+  lots: Schema.Number,
   /** Signed units after same-contract netting. */
-  readonly quantity: number
+  quantity: Schema.Number,
   /** Annual vol the leg is priced at, and where it came from (span.ts). */
-  readonly vol: number
-  readonly volSource: VolSource
-  readonly years: number
+  vol: Schema.Number,
+  volSource: Schema.Literals(["chain", "interpolated", "extrapolated", "default"]),
+  years: Schema.Number,
   /** Black-76 value per unit, and of the position (quantity × price). */
-  readonly price: number
-  readonly value: number
-}
+  price: Schema.Number,
+  value: Schema.Number,
+  ...RupeeGreeksFields
+})
+export type RiskLeg = typeof RiskLegSchema.Type
 
-export interface StressPoint {
-  readonly spotShiftPct: number
-  readonly ivShiftPct: number
-  readonly spot: number
+export const StressPointSchema = Schema.Struct({
+  spotShiftPct: Schema.Number,
+  ivShiftPct: Schema.Number,
+  spot: Schema.Number,
   /** Full repricing of every leg, rupees, against its value now (time held). */
-  readonly pnl: number
+  pnl: Schema.Number,
   /** SPAN + exposure of the same positions in the shocked market. */
-  readonly margin: number
-}
+  margin: Schema.Number
+})
+export type StressPoint = typeof StressPointSchema.Type
 
-export type HistoricalVar =
-  | { readonly value: number; readonly returns: number; readonly stepMinutes: number }
-  | { readonly value: null; readonly returns: number; readonly stepMinutes: number; readonly reason: string }
+/** Full repricing at the history's intraday spot returns scaled to a day; null with the reason when too few. */
+export const HistoricalVarSchema = Schema.Struct({
+  value: Schema.NullOr(Schema.Number),
+  returns: Schema.Number,
+  stepMinutes: Schema.Number,
+  reason: Schema.optional(Schema.String)
+})
+export type HistoricalVar = typeof HistoricalVarSchema.Type
 
-export interface RiskView {
-  readonly index: string
-  readonly date: string
-  readonly expiry: string
-  readonly at: number
-  readonly spot: number
-  readonly lotSize: number
-  readonly legs: ReadonlyArray<RiskLeg>
-  readonly total: RupeeGreeks & { readonly value: number }
+export const RiskViewSchema = Schema.Struct({
+  index: Schema.String,
+  date: Schema.String,
+  expiry: Schema.String,
+  /** The valuation instant, epoch ms. */
+  at: Schema.Number,
+  spot: Schema.Number,
+  lotSize: Schema.Number,
+  legs: Schema.Array(RiskLegSchema),
+  total: Schema.Struct({ value: Schema.Number, ...RupeeGreeksFields }),
   /** SPAN + exposure now (span.ts, the configured parameters). */
-  readonly margin: number
-  readonly stress: ReadonlyArray<StressPoint>
-  readonly valueAtRisk: {
-    readonly confidence: number
+  margin: Schema.Number,
+  stress: Schema.Array(StressPointSchema),
+  valueAtRisk: Schema.Struct({
+    confidence: Schema.Number,
     /** Delta-gamma in the spot's daily log return, normal with the ATM implied vol over √252; quantile exact. */
-    readonly parametric: { readonly value: number; readonly dailyVol: number }
-    /** Full repricing at the history's intraday spot returns scaled to a day. */
-    readonly historical: HistoricalVar
-  }
-}
+    parametric: Schema.Struct({ value: Schema.Number, dailyVol: Schema.Number }),
+    historical: HistoricalVarSchema
+  })
+})
+export type RiskView = typeof RiskViewSchema.Type
 
 export interface RiskOptions {
   readonly span?: SpanParameters
