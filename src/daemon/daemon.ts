@@ -361,7 +361,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
           health: patrol.health,
           setup,
           // What the operator API reads: the broker's own margin (not the peak tracker's), the market, the instant.
-          services: Context.make(MarketClock, marketClock).pipe(Context.add(MarketData, market), Context.add(MarginMonitor, marginMonitor)),
+          services: Context.make(MarketClock, marketClock).pipe(Context.add(MarketData, market), Context.add(MarginMonitor, marginMonitor), Context.add(Broker, brokerWithDeadline(broker, d.brokerSeconds, wallTimers))),
           mode: settings.mode,
           sessionId: String(sessionId),
           earlier: () => Effect.runPromise(audit.trail)

@@ -29,6 +29,7 @@ import {
   TransitionsQuery,
   Utilisation
 } from "./schemas.ts"
+import { RiskViewSchema } from "../domain/risk.ts"
 
 /** Changes: the bearer token, always. */
 export class OperatorAuth extends HttpApiMiddleware.Service<OperatorAuth>()("autohedge/OperatorAuth", {
@@ -59,7 +60,11 @@ export class HedgeReads extends HttpApiGroup.make("hedge")
       OpenApi.Description,
       "Cost, recovered and peak utilisation per day, over the last `days` session dates (default 30)"
     ),
-    HttpApiEndpoint.get("session", "/api/hedge/session", { success: Sessions }).annotate(OpenApi.Description, "The running session, and coming days set up by the operator")
+    HttpApiEndpoint.get("session", "/api/hedge/session", { success: Sessions }).annotate(OpenApi.Description, "The running session, and coming days set up by the operator"),
+    HttpApiEndpoint.get("risk", "/api/risk", { success: RiskViewSchema, error: ApiUnavailable }).annotate(
+      OpenApi.Description,
+      "The account's risk now (docs/risk.md): greeks per leg and in total (rupees), the spot × IV stress grid with P&L and SPAN margin, one-day VaR (parametric; historical needs the CLI's recorded days)"
+    )
   )
   .middleware(ReadAuth) {}
 

@@ -12,7 +12,8 @@ import type { DaemonLog } from "../daemon/log.ts"
 import type { HedgeConfig } from "../domain/config.ts"
 import type { Schedule } from "../domain/schedule.ts"
 import { dateOf } from "../domain/time.ts"
-import { LiveDay } from "./live-day.ts"
+import { LiveDay, type DayAttachment } from "./live-day.ts"
+import { LiveRisk } from "./live-risk.ts"
 import { databaseRecords } from "./records.ts"
 import { isLoopback, startOperatorServer } from "./server.ts"
 
@@ -51,6 +52,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
       today: () => dateOf(o.clock.now())
     })
     const records = databaseRecords(o.mode, yield* Effect.context<SqlClient>())
+    const risk = new LiveRisk(o.config.span)
     const server = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () =>
@@ -64,6 +66,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
             schedule,
             plans,
             records,
+            risk,
             now: () => o.clock.now(),
             log: (level, message) => o.log.write(level, "http", message)
           }),
@@ -75,5 +78,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     o.log.write("info", "http", `operator API and inspector at ${server.url} (${reads})`)
     if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
     o.onListening?.(server.url)
-    return yield* daemon({ live, commands, schedule, plans })
+    // The risk view reads each day the hub watches, with the broker the daemon gives it.
+    const watched = { attach: (day: DayAttachment) => (live.attach(day), risk.attach(day)), afterInstant: (at: number) => live.afterInstant(at) }
+    return yield* daemon({ live: watched, commands, schedule, plans })
   }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed, Exclude<R, Scope.Scope> | SqlClient>

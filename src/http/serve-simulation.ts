@@ -16,6 +16,7 @@ import { readRecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
 import { LiveDay } from "./live-day.ts"
+import { LiveRisk } from "./live-risk.ts"
 import { startOperatorServer } from "./server.ts"
 
 export interface ServeSimulationOptions {
@@ -98,7 +99,8 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
   const commandLog: CommandLog = (level, message) => log(level, message)
   const commands = new OperatorCommands({ day: () => live.running(), log: commandLog, schedule, today: () => day.header.date })
   const now = () => live.running()?.context.now ?? first
-  const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, allowedHosts: o.allowedHosts, live, commands, schedule, now, log }).catch(async (e: unknown) => {
+  const risk = new LiveRisk(config.span)
+  const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, allowedHosts: o.allowedHosts, live, commands, schedule, now, log, risk }).catch(async (e: unknown) => {
     if (scratch !== null) await rm(scratch, { recursive: true, force: true })
     throw e
   })
@@ -110,7 +112,7 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
     ...replayOptionsFor(policyPlan("engine", config), config, truth),
     file: o.file,
     operator: commands,
-    onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId }),
+    onEngine: (engine, setup, services) => (live.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services })),
     afterInstant: (at) => live.afterInstant(at),
     pace: pacer(o.speed, stop.signal),
     signal: stop.signal

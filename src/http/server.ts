@@ -20,6 +20,7 @@ import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
 import { dateOf } from "../domain/time.ts"
 import { OperatorApi, OperatorAuth, ReadAuth, RequestErrors } from "./api.ts"
 import type { LiveDay } from "./live-day.ts"
+import type { LiveRisk } from "./live-risk.ts"
 import type { DayRecords } from "./records.ts"
 import { ApiBadRequest, ApiConflict, ApiForbidden, ApiNotFound, ApiUnauthorized, ApiUnavailable } from "./schemas.ts"
 
@@ -35,6 +36,8 @@ export interface OperatorServerOptions {
   readonly plans?: SessionPlans | undefined
   /** Past days from the database (the daemon); without them only the live day is known. */
   readonly records?: DayRecords | undefined
+  /** The account's risk view (GET /api/risk); without it that answers 503. */
+  readonly risk?: LiveRisk | undefined
   /** Market time now (today's date for defaults). */
   readonly now: () => number
   readonly log: (level: "info" | "warn" | "error", message: string) => void
@@ -267,7 +270,11 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
             budgetPerBasket: p.budgetPerBasket ?? null,
             autoHedgeEnabled: p.autoHedgeEnabled ?? null
           }))
-        }))
+        })),
+      risk: () =>
+        o.risk === undefined
+          ? Effect.fail(new ApiUnavailable({ error: "this server has no risk view" }))
+          : o.risk.view().pipe(Effect.mapError((e) => new ApiUnavailable({ error: `the risk view: ${e.message}` })))
     })
   )
 

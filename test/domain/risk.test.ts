@@ -14,6 +14,12 @@ import {
 } from "../../src/domain/risk.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
 import { instantOf } from "../../src/domain/time.ts"
+import { defaultConfig } from "../../src/domain/config.ts"
+import { instantOfDay, positionsFromFile, recordedInstantRisk, replayedPositions } from "../../src/cli/risk.ts"
+import { readRecordedDay } from "../../simulations/recorded-day.ts"
+import { mkdtemp, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 const LOT = 65
 const DATE = "2026-02-09"
@@ -196,5 +202,46 @@ describe("risk view: bad input", () => {
     expect(bad.message).toContain("query.spot")
     const badLeg = Effect.runSync(Effect.flip(riskView({ ...QUERY, positions: [{ ...POSITIONS[0]!, strike: -5 }] })))
     expect(badLeg.message).toContain("positions[0].strike")
+  })
+})
+
+describe("the risk view at a recorded instant", () => {
+  const FILE = "simulations/days/2026-02-09-NIFTY.jsonl"
+  const recorded = (over: Partial<Parameters<typeof recordedInstantRisk>[0]> = {}) =>
+    Effect.runPromise(Effect.flip(recordedInstantRisk({ dayFile: FILE, at: "10:00", history: [], confidence: 0.99, stepMinutes: 15, config: defaultConfig, ...over })))
+
+  it("refuses a bad --at and an unknown day, naming them", async () => {
+    const day = await Effect.runPromise(readRecordedDay(FILE))
+    for (const bad of ["25:00", "10.30", "9:30", ""]) {
+      expect((await Effect.runPromise(Effect.flip(instantOfDay(day, bad)))).message).toBe(`--at: expected HH:MM (IST), e.g. 10:30, got ${JSON.stringify(bad)}`)
+    }
+    expect((await Effect.runPromise(Effect.flip(instantOfDay(day, "09:00")))).message).toBe('--at: 2026-02-09 is recorded from 09:15 to 15:30, got "09:00"')
+    expect((await Effect.runPromise(Effect.flip(instantOfDay(day, "15:45")))).message).toContain("recorded from 09:15 to 15:30")
+    expect(await Effect.runPromise(instantOfDay(day, "15:30"))).toBe(instantOf(DATE, "15:30:00"))
+    expect((await recorded({ dayFile: "simulations/days/2026-02-11-NIFTY.jsonl" })).message).toMatch(/^simulations\/days\/2026-02-11-NIFTY\.jsonl:0: file: cannot read/)
+  })
+
+  it("refuses a positions file that is not one, naming the key", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "risk-"))
+    const day = await Effect.runPromise(readRecordedDay(FILE))
+    const problem = async (content: string) => {
+      const path = join(dir, "p.json")
+      await writeFile(path, content)
+      return (await Effect.runPromise(Effect.flip(positionsFromFile(path, day)))).message
+    }
+    expect(await problem('[{"strike": 25000, "optionType": "CE", "side": "SHORT", "lots": 1}]')).toMatch(/^--positions: .*p\.json: \[0\]\.side: /)
+    expect(await problem('[{"strike": 25000, "optionType": "CE", "side": "SELL", "lots": 1.5}]')).toMatch(/\[0\]\.lots: /)
+    expect(await problem("{")).toMatch(/not JSON/)
+    const path = join(dir, "ok.json")
+    await writeFile(path, '[{"strike": 25000, "optionType": "PE", "side": "SELL", "lots": 2}]')
+    expect(await Effect.runPromise(positionsFromFile(path, day))).toEqual([{ strike: 25_000, optionType: "PE", quantity: -130, expiry: EXPIRY }])
+  })
+
+  it("takes the positions the engine's replay holds at that instant", async () => {
+    const day = await Effect.runPromise(readRecordedDay(FILE))
+    // The day's first entry (15 baskets of a short ATM straddle) comes in at 09:19.
+    expect(await Effect.runPromise(replayedPositions(day, instantOf(DATE, "09:18:00"), defaultConfig))).toEqual([])
+    const after = await Effect.runPromise(replayedPositions(day, instantOf(DATE, "09:20:00"), defaultConfig))
+    expect(after.map((p) => [p.optionType, p.quantity]).sort()).toEqual([["CE", -975], ["PE", -975]])
   })
 })
