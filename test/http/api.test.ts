@@ -183,7 +183,8 @@ describe("the OpenAPI document", () => {
         "GET /api/inspector/actors",
         "GET /api/inspector/transitions",
         "GET /api/inspector/utilisation",
-        "GET /api/inspector/stream"
+        "GET /api/inspector/stream",
+        "GET /api/risk"
       ].sort()
     )
     for (const m of MUTATIONS) {

@@ -30,6 +30,7 @@ const ENDPOINTS = [
   ["GET", "/api/inspector/transitions"],
   ["GET", "/api/inspector/utilisation"],
   ["GET", "/api/inspector/stream"],
+  ["GET", "/api/risk"],
   ["GET", "/openapi.json"],
   ["GET", "/"],
   ["GET", "/assets/app.js"]
