@@ -113,11 +113,11 @@ export const recordedInstantRisk = (o: RecordedInstant): Effect.Effect<RiskView,
   })
 
 /** The running daemon's risk view (GET /api/risk), with the API token when one is set. */
-export const liveRisk = (http: string): Effect.Effect<RiskView, Error> =>
+export const liveRisk = (http: string, confidence?: number): Effect.Effect<RiskView, Error> =>
   Effect.gen(function*() {
     const bind = yield* Effect.try({ try: () => parseHttpBind(http), catch: (e) => e as Error })
     if (bind === null) return yield* Effect.fail(new Error("--http: the daemon's address, HOST:PORT (not off)"))
-    const url = `http://${bind.host.includes(":") ? `[${bind.host}]` : bind.host}:${bind.port}/api/risk`
+    const url = `http://${bind.host.includes(":") ? `[${bind.host}]` : bind.host}:${bind.port}/api/risk${confidence === undefined ? "" : `?confidence=${confidence}`}`
     const token = process.env.AUTOHEDGE_API_TOKEN?.trim()
     const response = yield* Effect.tryPromise({
       try: () => fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {}),
@@ -205,7 +205,7 @@ export const riskCommand = Command.make(
     let view: RiskView
     if (o.live) {
       if (Option.isSome(o.day) || Option.isSome(o.at) || Option.isSome(o.positions) || o.history.length > 0) return yield* Effect.fail(new Error("--live: the daemon's own positions and market; leave out --day, --at, --positions and --history"))
-      view = yield* liveRisk(o.http)
+      view = yield* liveRisk(o.http, o.confidence)
     } else {
       if (Option.isNone(o.day) || Option.isNone(o.at)) return yield* Effect.fail(new Error("risk: give --day <file> --at HH:MM (a recorded instant) or --live"))
       const config = yield* loadConfigFrom(process.env, Option.getOrUndefined(o.config))

@@ -2,6 +2,7 @@
 // of each of its answers; the server (server.ts) implements it and /openapi.json is generated from it.
 // Reads are open on a loopback server (elsewhere they need the token too); every change needs the
 // bearer token (AUTOHEDGE_API_TOKEN).
+import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "effect/http-api"
 import {
   Accepted,
@@ -30,6 +31,9 @@ import {
   Utilisation
 } from "./schemas.ts"
 import { RiskViewSchema } from "../domain/risk.ts"
+
+/** `?confidence=0.99`: the VaR's confidence, above 0.5 and below 1. */
+const RiskQuery = { confidence: Schema.optionalKey(Schema.FiniteFromString.check(Schema.isGreaterThan(0.5), Schema.isLessThan(1))) }
 
 /** Changes: the bearer token, always. */
 export class OperatorAuth extends HttpApiMiddleware.Service<OperatorAuth>()("autohedge/OperatorAuth", {
@@ -61,9 +65,9 @@ export class HedgeReads extends HttpApiGroup.make("hedge")
       "Cost, recovered and peak utilisation per day, over the last `days` session dates (default 30)"
     ),
     HttpApiEndpoint.get("session", "/api/hedge/session", { success: Sessions }).annotate(OpenApi.Description, "The running session, and coming days set up by the operator"),
-    HttpApiEndpoint.get("risk", "/api/risk", { success: RiskViewSchema, error: ApiUnavailable }).annotate(
+    HttpApiEndpoint.get("risk", "/api/risk", { query: RiskQuery, success: RiskViewSchema, error: ApiUnavailable }).annotate(
       OpenApi.Description,
-      "The account's risk now (docs/risk.md): greeks per leg and in total (rupees), the spot × IV stress grid with P&L and SPAN margin, one-day VaR (parametric; historical needs the CLI's recorded days)"
+      "The account's risk now (docs/risk.md): greeks per leg and in total (rupees), the spot × IV stress grid with P&L and SPAN margin, one-day VaR at `confidence` (default 0.99; parametric; historical needs the CLI's recorded days)"
     )
   )
   .middleware(ReadAuth) {}

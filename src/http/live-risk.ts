@@ -26,7 +26,7 @@ export class LiveRisk {
     this.day = day
   }
 
-  view(): Effect.Effect<RiskView, RiskUnavailable> {
+  view(confidence?: number): Effect.Effect<RiskView, RiskUnavailable> {
     const day = this.day
     const unavailable = (message: string) => new RiskUnavailable({ message })
     if (day === null) return Effect.fail(unavailable("no trading day is running"))
@@ -39,7 +39,7 @@ export class LiveRisk {
       const positions = yield* broker.positions.pipe(Effect.mapError((e) => unavailable(`the broker's positions: ${e.message}`)))
       return yield* riskView(
         { index: s.index, date: s.date, expiry: s.expiry, lotSize: day.setup.lotSize, spot: market.spot, at: market.at, chain: market.chain, positions },
-        { span }
+        { span, ...(confidence === undefined ? {} : { confidence }) }
       ).pipe(Effect.mapError((e) => unavailable(e.message)))
     })
   }

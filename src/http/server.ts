@@ -271,10 +271,10 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
             autoHedgeEnabled: p.autoHedgeEnabled ?? null
           }))
         })),
-      risk: () =>
+      risk: ({ query }) =>
         o.risk === undefined
           ? Effect.fail(new ApiUnavailable({ error: "this server has no risk view" }))
-          : o.risk.view().pipe(Effect.mapError((e) => new ApiUnavailable({ error: `the risk view: ${e.message}` })))
+          : o.risk.view(query.confidence).pipe(Effect.mapError((e) => new ApiUnavailable({ error: `the risk view: ${e.message}` })))
     })
   )
 

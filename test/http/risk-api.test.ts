@@ -32,6 +32,10 @@ describe("GET /api/risk", () => {
     expect(view.valueAtRisk.historical).toMatchObject({ value: null, reason: "no recorded days given for the history" })
     const { hostname, port } = new URL(server.url)
     expect(await Effect.runPromise(liveRisk(`${hostname}:${port}`))).toEqual(view)
+    expect((await Effect.runPromise(liveRisk(`${hostname}:${port}`, 0.95))).valueAtRisk.confidence).toBe(0.95)
+    const bad = await call(server.url, "api/risk?confidence=1.5")
+    expect(bad.status).toBe(400)
+    expect(bad.json).toMatchObject({ field: "confidence" })
   })
 })
 
