@@ -11,6 +11,7 @@ import { dirname } from "node:path"
 import { Console, Context, Effect, Option, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { Broker } from "../services/services.ts"
+import { SESSION_MINUTES } from "../domain/bounds.ts"
 import type { HedgeConfig } from "../domain/config.ts"
 import type { Position } from "../domain/market.ts"
 import { riskView, RiskViewSchema, scaledIntradayReturns, type RiskView } from "../domain/risk.ts"
@@ -201,7 +202,7 @@ export const riskCommand = Command.make(
   },
   Effect.fn(function*(o) {
     if (!(o.confidence > 0.5 && o.confidence < 1)) return yield* Effect.fail(new Error(`--confidence: between 0.5 and 1, got ${o.confidence}`))
-    if (!(o.stepMinutes >= 1 && o.stepMinutes <= 375)) return yield* Effect.fail(new Error(`--step-minutes: between 1 and 375, got ${o.stepMinutes}`))
+    if (!(o.stepMinutes >= 1 && o.stepMinutes <= SESSION_MINUTES)) return yield* Effect.fail(new Error(`--step-minutes: between 1 and ${SESSION_MINUTES}, got ${o.stepMinutes}`))
     let view: RiskView
     if (o.live) {
       if (Option.isSome(o.day) || Option.isSome(o.at) || Option.isSome(o.positions) || o.history.length > 0) return yield* Effect.fail(new Error("--live: the daemon's own positions and market; leave out --day, --at, --positions and --history"))

@@ -6,6 +6,7 @@
 // chain, else interpolated: span.ts), so the risk view and the margin it reports see one market. The
 // forward is the spot (r = the SPAN parameters' rate, 0 by default), as in the margin model.
 import { Effect, Schema } from "effect"
+import { SESSION_MINUTES } from "./bounds.ts"
 import type { MarginModelError, MarginQuery } from "./margin.ts"
 import type { ChainRow, OptionType } from "./market.ts"
 import { black76, black76Greeks, impliedVol, normCdf, portableExp, portableLog, yearFraction } from "./pricing.ts"
@@ -15,10 +16,8 @@ import { defaultSpanParameters, spanBreakdown, spanMarginModel, type SpanParamet
 export const SPOT_SHIFTS_PCT: ReadonlyArray<number> = [-3, -2, -1, 0, 1, 2, 3]
 export const IV_SHIFTS_PCT: ReadonlyArray<number> = [-20, 0, 20]
 
-/** Minutes of one trading session (09:15-15:30): an intraday return is scaled to a day by √(375 / step). */
-export const SESSION_MINUTES = 375
 /** Trading days a year: an annual vol over √252 is a daily one. */
-export const TRADING_DAYS_PER_YEAR = 252
+const TRADING_DAYS_PER_YEAR = 252
 
 /**
  * Greeks of a position in rupees, for its signed quantity in units (lots × lot size, negative short):
@@ -26,9 +25,9 @@ export const TRADING_DAYS_PER_YEAR = 252
  * index point, theta ₹ per calendar day, vega ₹ per volatility point (0.01 of annual vol).
  */
 const RupeeGreeksFields = { delta: Schema.Number, gamma: Schema.Number, theta: Schema.Number, vega: Schema.Number }
-export type RupeeGreeks = Schema.Struct<typeof RupeeGreeksFields>["Type"]
+type RupeeGreeks = Schema.Struct<typeof RupeeGreeksFields>["Type"]
 
-export const RiskLegSchema = Schema.Struct({
+const RiskLegSchema = Schema.Struct({
   strike: Schema.Number,
   optionType: Schema.Literals(["CE", "PE"]),
   expiry: Schema.String,
@@ -45,9 +44,9 @@ export const RiskLegSchema = Schema.Struct({
   value: Schema.Number,
   ...RupeeGreeksFields
 })
-export type RiskLeg = typeof RiskLegSchema.Type
+type RiskLeg = typeof RiskLegSchema.Type
 
-export const StressPointSchema = Schema.Struct({
+const StressPointSchema = Schema.Struct({
   spotShiftPct: Schema.Number,
   ivShiftPct: Schema.Number,
   spot: Schema.Number,
@@ -56,16 +55,16 @@ export const StressPointSchema = Schema.Struct({
   /** SPAN + exposure of the same positions in the shocked market. */
   margin: Schema.Number
 })
-export type StressPoint = typeof StressPointSchema.Type
+type StressPoint = typeof StressPointSchema.Type
 
 /** Full repricing at the history's intraday spot returns scaled to a day; null with the reason when too few. */
-export const HistoricalVarSchema = Schema.Struct({
+const HistoricalVarSchema = Schema.Struct({
   value: Schema.NullOr(Schema.Number),
   returns: Schema.Number,
   stepMinutes: Schema.Number,
   reason: Schema.optional(Schema.String)
 })
-export type HistoricalVar = typeof HistoricalVarSchema.Type
+type HistoricalVar = typeof HistoricalVarSchema.Type
 
 export const RiskViewSchema = Schema.Struct({
   index: Schema.String,
@@ -89,7 +88,7 @@ export const RiskViewSchema = Schema.Struct({
 })
 export type RiskView = typeof RiskViewSchema.Type
 
-export interface RiskOptions {
+interface RiskOptions {
   readonly span?: SpanParameters
   /** VaR confidence, e.g. 0.99. */
   readonly confidence?: number
@@ -101,7 +100,7 @@ export interface RiskOptions {
 // Greeks
 
 /** A leg's greeks in rupees (see RupeeGreeks) for `quantity` units. */
-export const rupeeGreeks = (
+const rupeeGreeks = (
   optionType: OptionType,
   spot: number,
   strike: number,
@@ -124,7 +123,7 @@ const sumOf = (legs: ReadonlyArray<RiskLeg>, key: keyof RupeeGreeks | "value") =
  * its own implied vol moved by `ivShiftPct` percent of itself, at the same instant. A price with no
  * implied vol (at or below intrinsic) has no shocked price: null. The unshocked market is the chain itself.
  */
-export const shockedChain = (
+const shockedChain = (
   chain: ReadonlyArray<ChainRow>,
   spot: number,
   years: number,
