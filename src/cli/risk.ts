@@ -5,7 +5,8 @@
 //   are the simulated broker's after replaying the day with the engine up to that instant, or those of
 //   `--positions <file>`. The historical VaR takes the spot returns of the recorded days in `--history`
 //   (default: the day file's directory) of the same index, observed before the instant.
-// - `--live`: the running daemon's answer to GET /api/risk (its broker's positions and market).
+// - `--live`: the running daemon's answer to GET /api/risk (its broker's positions and market), with the
+//   historical VaR of `--history` worked out here when it is given (the daemon reads no recorded days).
 import { readFile } from "node:fs/promises"
 import { dirname } from "node:path"
 import { Console, Context, Effect, Option, Result, Schema } from "effect"
@@ -14,7 +15,7 @@ import { Broker } from "../services/services.ts"
 import { SESSION_MINUTES } from "../domain/bounds.ts"
 import type { HedgeConfig } from "../domain/config.ts"
 import type { Position } from "../domain/market.ts"
-import { riskView, RiskViewSchema, scaledIntradayReturns, type RiskView } from "../domain/risk.ts"
+import { riskView, RiskViewSchema, scaledIntradayReturns, withHistoricalVar, type RiskView } from "../domain/risk.ts"
 import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
 import { instantOf, isIsoDate, MARKET_CLOSE, wallTimeOf } from "../domain/time.ts"
 import { policyPlan } from "../runtime/policies.ts"
@@ -103,15 +104,19 @@ export const recordedInstantRisk = (o: RecordedInstant): Effect.Effect<RiskView,
     const at = yield* instantOfDay(day, o.at)
     const tick = day.ticks.filter((t) => t.at <= at).at(-1)!
     const positions = o.positionsFile === undefined ? yield* replayedPositions(day, at, o.config) : yield* positionsFromFile(o.positionsFile, day)
-    const history = (yield* readDays(o.history.length === 0 ? [dirname(o.dayFile)] : o.history))
-      .filter(({ day: d }) => d.header.index === day.header.index)
-      .map(({ day: d }) => d.ticks)
     const h = day.header
     return yield* riskView(
       { index: h.index, date: h.date, expiry: h.expiry, lotSize: h.lotSize, spot: tick.spot, at: tick.at, chain: tick.chain, positions },
-      { span: o.config.span, confidence: o.confidence, returns: { values: scaledIntradayReturns(history, o.stepMinutes, at), stepMinutes: o.stepMinutes } }
+      { span: o.config.span, confidence: o.confidence, returns: yield* historyReturns(o.history.length === 0 ? [dirname(o.dayFile)] : o.history, h.index, at, o.stepMinutes) }
     )
   })
+
+/** The one-day returns of the recorded days in `paths` of `index`, from ticks before `before`. */
+export const historyReturns = (paths: ReadonlyArray<string>, index: string, before: number, stepMinutes: number) =>
+  Effect.map(readDays(paths), (days) => ({
+    values: scaledIntradayReturns(days.filter(({ day }) => day.header.index === index).map(({ day }) => day.ticks), stepMinutes, before),
+    stepMinutes
+  }))
 
 /** The running daemon's risk view (GET /api/risk), with the API token when one is set. */
 export const liveRisk = (http: string, confidence?: number): Effect.Effect<RiskView, Error> =>
@@ -190,7 +195,7 @@ export const riskCommand = Command.make(
       Flag.optional
     ),
     history: Flag.String("history").pipe(
-      Flag.withDescription("with --day: recorded days (files or directories) for the historical VaR; default the --day file's directory"),
+      Flag.withDescription("recorded days (files or directories) for the historical VaR; with --day the default is its directory"),
       Flag.atLeast(0)
     ),
     live: Flag.Boolean("live").pipe(Flag.withDescription("the live account: the running daemon's view (GET /api/risk at --http)"), Flag.withDefault(false)),
@@ -205,8 +210,14 @@ export const riskCommand = Command.make(
     if (!(o.stepMinutes >= 1 && o.stepMinutes <= SESSION_MINUTES)) return yield* Effect.fail(new Error(`--step-minutes: between 1 and ${SESSION_MINUTES}, got ${o.stepMinutes}`))
     let view: RiskView
     if (o.live) {
-      if (Option.isSome(o.day) || Option.isSome(o.at) || Option.isSome(o.positions) || o.history.length > 0) return yield* Effect.fail(new Error("--live: the daemon's own positions and market; leave out --day, --at, --positions and --history"))
-      view = yield* liveRisk(o.http, o.confidence)
+      if (Option.isSome(o.day) || Option.isSome(o.at) || Option.isSome(o.positions)) return yield* Effect.fail(new Error("--live: the daemon's own positions and market; leave out --day, --at and --positions"))
+      const live = yield* liveRisk(o.http, o.confidence)
+      // The daemon reads no recorded days: the historical VaR is taken here, from the history given.
+      if (o.history.length === 0) view = live
+      else {
+        const { span } = yield* loadConfigFrom(process.env, Option.getOrUndefined(o.config))
+        view = withHistoricalVar(live, yield* historyReturns(o.history, live.index, live.at, o.stepMinutes), span.rate)
+      }
     } else {
       if (Option.isNone(o.day) || Option.isNone(o.at)) return yield* Effect.fail(new Error("risk: give --day <file> --at HH:MM (a recorded instant) or --live"))
       const config = yield* loadConfigFrom(process.env, Option.getOrUndefined(o.config))

@@ -256,10 +256,6 @@ export const riskView = (query: MarginQuery, options: RiskOptions = {}): Effect.
     })
     const total = { value: sumOf(legs, "value"), delta: sumOf(legs, "delta"), gamma: sumOf(legs, "gamma"), theta: sumOf(legs, "theta"), vega: sumOf(legs, "vega") }
 
-    /** P&L of every leg repriced at the spot and vols moved, time held. */
-    const repriced = (spot: number, volFactor: number) =>
-      legs.reduce((s, l) => s + l.quantity * (black76(l.optionType, spot, l.strike, l.years, l.vol * volFactor, rate) - l.price), 0)
-
     const chainYears = yearFraction(query.at, query.expiry)
     const stress: Array<StressPoint> = []
     for (const spotShiftPct of SPOT_SHIFTS_PCT) {
@@ -267,7 +263,7 @@ export const riskView = (query: MarginQuery, options: RiskOptions = {}): Effect.
         const spot = query.spot * (1 + spotShiftPct / 100)
         const chain = query.chain === undefined ? undefined : shockedChain(query.chain, query.spot, chainYears, spotShiftPct, ivShiftPct, rate)
         const margin = yield* model.margin({ ...query, spot, ...(chain === undefined ? {} : { chain }) })
-        stress.push({ spotShiftPct, ivShiftPct, spot, pnl: repriced(spot, 1 + ivShiftPct / 100), margin })
+        stress.push({ spotShiftPct, ivShiftPct, spot, pnl: repriced(legs, spot, 1 + ivShiftPct / 100, rate), margin })
       }
     }
 
@@ -276,12 +272,7 @@ export const riskView = (query: MarginQuery, options: RiskOptions = {}): Effect.
     const move = query.spot * dailyVol
     const parametric = { value: deltaGammaVar(total.delta * move, 0.5 * total.gamma * move * move, confidence), dailyVol }
 
-    const returns = options.returns ?? null
-    const historical: HistoricalVar = returns === null
-      ? { value: null, returns: 0, stepMinutes: 0, reason: "no recorded days given for the history" }
-      : historicalOf(returns, confidence, (r) => repriced(query.spot * portableExp(r), 1))
-
-    return {
+    const view: RiskView = {
       index: query.index,
       date: query.date,
       expiry: query.expiry,
@@ -292,18 +283,29 @@ export const riskView = (query: MarginQuery, options: RiskOptions = {}): Effect.
       total,
       margin: breakdown.total,
       stress,
-      valueAtRisk: { confidence, parametric, historical }
+      valueAtRisk: { confidence, parametric, historical: { value: null, returns: 0, stepMinutes: 0, reason: "no recorded days given for the history" } }
     }
+    return options.returns === undefined || options.returns === null ? view : withHistoricalVar(view, options.returns, rate)
   })
 
-const historicalOf = (
+/** P&L of every leg repriced at `spot` with its vol × `volFactor`, time held. */
+const repriced = (legs: RiskView["legs"], spot: number, volFactor: number, rate: number): number =>
+  legs.reduce((s, l) => s + l.quantity * (black76(l.optionType, spot, l.strike, l.years, l.vol * volFactor, rate) - l.price), 0)
+
+/**
+ * The view with its historical VaR: its legs repriced at spot·e^r for each one-day return r (see
+ * `scaledIntradayReturns`). From the view alone, so a view answered by the API gets it where the history is.
+ */
+export const withHistoricalVar = (
+  view: RiskView,
   returns: { readonly values: ReadonlyArray<number>; readonly stepMinutes: number },
-  confidence: number,
-  pnlAt: (logReturn: number) => number
-): HistoricalVar => {
+  rate = 0
+): RiskView => {
+  const { confidence } = view.valueAtRisk
   const n = returns.values.length
-  const value = historicalVar(returns.values.map(pnlAt), confidence)
-  return value === null
+  const value = historicalVar(returns.values.map((r) => repriced(view.legs, view.spot * portableExp(r), 1, rate)), confidence)
+  const historical: HistoricalVar = value === null
     ? { value, returns: n, stepMinutes: returns.stepMinutes, reason: `${n} returns in the history: at ${Math.round(confidence * 1000) / 10} % it needs ${leastScenarios(confidence)} or more` }
     : { value, returns: n, stepMinutes: returns.stepMinutes }
+  return { ...view, valueAtRisk: { ...view.valueAtRisk, historical } }
 }

@@ -10,6 +10,7 @@ import {
   riskView,
   scaledIntradayReturns,
   SPOT_SHIFTS_PCT,
+  withHistoricalVar,
   type RiskView
 } from "../../src/domain/risk.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
@@ -185,6 +186,8 @@ describe("value at risk", () => {
     expect(h.value).not.toBeNull()
     expect(h.value!).toBeCloseTo(losses[1]!, 2) // ⌈200 × 0.01⌉ = 2nd worst
     expect(view(QUERY, returns.slice(0, 20)).valueAtRisk.historical).toMatchObject({ value: null, returns: 20 })
+    // From the view alone (a view the API answered, history added by the CLI): the same.
+    expect(withHistoricalVar(view(), { values: returns, stepMinutes: 15 })).toEqual(v)
   })
 
   it("intraday returns are taken over non-overlapping steps, before the instant, scaled by √(375 / step)", () => {
