@@ -1,4 +1,4 @@
-// The operator API beside the daemon (`autohedge daemon --http 127.0.0.1:8787`): the live-day hub the
+// The operator API beside the daemon (`autohedge daemon --http 127.0.0.1:8787`): the day view the
 // daemon's days are attached to, the operator's commands the days take at their instants, the schedule
 // and coming sessions the daemon plans from, and the server, up for as long as the daemon runs.
 import { Effect, Scope } from "effect"
@@ -12,7 +12,7 @@ import type { DaemonLog } from "../daemon/log.ts"
 import type { HedgeConfig } from "../domain/config.ts"
 import type { Schedule } from "../domain/schedule.ts"
 import { dateOf } from "../domain/time.ts"
-import { LiveDay } from "./live-day.ts"
+import { DayView } from "../views/day-view.ts"
 import { databaseRecords } from "./records.ts"
 import { isLoopback, startOperatorServer } from "./server.ts"
 
@@ -42,9 +42,9 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     if (bind === null) return yield* daemon(undefined)
     const schedule = new ScheduleStore(o.scheduleFile, o.schedule)
     const plans = new SessionPlans()
-    const live = new LiveDay({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
+    const view = new DayView({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
     const commands = new OperatorCommands({
-      day: () => live.running(),
+      day: () => view.running(),
       log: (level, message, fields) => o.log.write(level, "operator", message, fields),
       schedule,
       plans,
@@ -59,7 +59,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
             port: bind.port,
             token: o.token,
             allowedHosts: o.allowedHosts,
-            live,
+            view,
             commands,
             schedule,
             plans,
@@ -75,5 +75,5 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     o.log.write("info", "http", `operator API and inspector at ${server.url} (${reads})`)
     if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
     o.onListening?.(server.url)
-    return yield* daemon({ live, commands, schedule, plans })
+    return yield* daemon({ live: view, commands, schedule, plans })
   }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed, Exclude<R, Scope.Scope> | SqlClient>

@@ -19,7 +19,8 @@ import { MAX_JSON_DEPTH, tooDeepAt } from "../domain/bounded-json.ts"
 import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
 import { dateOf } from "../domain/time.ts"
 import { OperatorApi, OperatorAuth, ReadAuth, RequestErrors } from "./api.ts"
-import type { LiveDay } from "./live-day.ts"
+import type { DayView } from "../views/day-view.ts"
+import { DayStream } from "./day-stream.ts"
 import type { DayRecords } from "./records.ts"
 import { ApiBadRequest, ApiConflict, ApiForbidden, ApiNotFound, ApiUnauthorized, ApiUnavailable } from "./schemas.ts"
 
@@ -29,7 +30,8 @@ export interface OperatorServerOptions {
   readonly port: number
   /** The API token (AUTOHEDGE_API_TOKEN); null: the server takes no changes (403). */
   readonly token: string | null
-  readonly live: LiveDay
+  /** The day's read model: every read of the API is answered from it. */
+  readonly view: DayView
   readonly commands: OperatorCommands
   readonly schedule: ScheduleStore
   readonly plans?: SessionPlans | undefined
@@ -222,16 +224,18 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
     "uplot.css": require.resolve("uplot/dist/uPlot.min.css")
   }
   const today = () => dateOf(o.now())
+  const events = new DayStream(o.view)
 
   // ---- the API's handlers
 
   const HedgeReadsLive = HttpApiBuilder.group(OperatorApi, "hedge", (h) =>
     h.handleAll({
-      status: () => Effect.promise(() => o.live.status()),
+      status: () => Effect.promise(() => o.view.status()),
+      day: () => Effect.promise(() => o.view.dayAtAGlance()),
       transactions: ({ query }) =>
         Effect.gen(function*() {
-          const date = query.date ?? o.live.sessionInfo()?.date ?? today()
-          const live = o.live.transactions(date)
+          const date = query.date ?? o.view.sessionInfo()?.date ?? today()
+          const live = o.view.transactions(date)
           if (live !== null) return { date, source: "live" as const, transactions: live }
           const records = o.records
           const past = records === undefined ? null : yield* Effect.tryPromise({
@@ -249,7 +253,7 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
           const days = query.days ?? 30
           const records = o.records
           if (records === undefined) {
-            const row = o.live.analyticsRow()
+            const row = o.view.analyticsRow()
             return { days, rows: row === null ? [] : [row] }
           }
           const rows = yield* Effect.tryPromise({
@@ -260,7 +264,7 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
         }),
       session: () =>
         Effect.sync(() => ({
-          current: o.live.sessionInfo(),
+          current: o.view.sessionInfo(),
           planned: (o.plans?.from(today()) ?? []).map((p) => ({
             date: p.date,
             baskets: p.baskets ?? null,
@@ -283,12 +287,12 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
 
   const InspectorReadsLive = HttpApiBuilder.group(OperatorApi, "inspector", (h) =>
     h.handleAll({
-      actors: () => Effect.sync(() => o.live.actorsView()),
-      transitions: ({ query }) => Effect.sync(() => ({ rows: o.live.transitions(query) })),
-      utilisation: () => Effect.sync(() => o.live.utilisation()),
+      actors: () => Effect.sync(() => o.view.actorsView()),
+      transitions: ({ query }) => Effect.sync(() => ({ rows: o.view.transitions(query) })),
+      utilisation: () => Effect.sync(() => o.view.utilisation()),
       stream: ({ query, headers }) =>
         Effect.sync(() =>
-          HttpServerResponse.stream(o.live.stream(headers["last-event-id"] ?? query.lastEventId ?? null), {
+          HttpServerResponse.stream(events.stream(headers["last-event-id"] ?? query.lastEventId ?? null), {
             contentType: "text/event-stream",
             headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
           })
@@ -428,7 +432,7 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
     close: () =>
       (closing ??= (async () => {
         // Streams end first, so the server's graceful close does not wait on them.
-        o.live.close()
+        events.close()
         const force = setTimeout(() => server.closeAllConnections(), 250)
         await Effect.runPromise(Scope.close(scope, Exit.void))
         clearTimeout(force)

@@ -13,7 +13,7 @@ import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { parseSchedule, type Schedule } from "../../src/domain/schedule.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { LiveDay } from "../../src/http/live-day.ts"
+import { DayView } from "../../src/views/day-view.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 import type { RecordedDay } from "../../simulations/recorded-day.ts"
@@ -52,9 +52,9 @@ const accept = <A>(effect: Effect.Effect<A, CommandRefused>) => Effect.runPromis
  */
 const operate = async (d: RecordedDay, script: Record<string, (c: OperatorCommands) => Promise<void>>) => {
   const { store } = await scratchSchedule()
-  const live = new LiveDay({ now: () => d.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+  const view = new DayView({ now: () => d.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
   const logs: Array<string> = []
-  const commands = new OperatorCommands({ day: () => live.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE })
+  const commands = new OperatorCommands({ day: () => view.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE })
   const pending = Object.entries(script).map(([time, run]) => ({ at: at(time), run, done: false }))
   const result = await replayDay(d, {
     config: defaultConfig,
@@ -62,8 +62,8 @@ const operate = async (d: RecordedDay, script: Record<string, (c: OperatorComman
     truth: model,
     estimate: model,
     operator: commands,
-    onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }),
-    afterInstant: (t) => live.afterInstant(t),
+    onEngine: (engine, setup, services) => view.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }),
+    afterInstant: (t) => view.afterInstant(t),
     pace: async (t) => {
       for (const p of pending) {
         if (p.done || p.at > t) continue
@@ -72,7 +72,7 @@ const operate = async (d: RecordedDay, script: Record<string, (c: OperatorComman
       }
     }
   })
-  return { result, commands, live, logs }
+  return { result, commands, view, logs }
 }
 
 const expectVerified = async (rows: ReadonlyArray<TransitionRow>) => {
@@ -164,8 +164,8 @@ describe("operator actions on the running day", () => {
     const idle = new OperatorCommands({ day: () => null, log: () => undefined, schedule: store, today: () => DATE })
     expect(await refusalOf(idle.toggle(false))).toMatchObject({ reason: "conflict", message: "no trading day is running" })
     expect(await refusalOf(idle.manualBuy({ strike: 24000, optionType: "PE", lots: 1 }))).toMatchObject({ reason: "conflict", message: "no trading day is running" })
-    const { commands, live } = await operate(calmDay(5_000_000), {})
-    expect(live.running()!.done).toBe(true)
+    const { commands, view } = await operate(calmDay(5_000_000), {})
+    expect(view.running()!.done).toBe(true)
     expect(await refusalOf(commands.toggle(false))).toMatchObject({ reason: "conflict", message: `the session of ${DATE} has closed: nothing more is decided today` })
     expect(await refusalOf(commands.manualExit("hedge-1"))).toMatchObject({ reason: "conflict" })
   })
