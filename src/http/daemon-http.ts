@@ -48,7 +48,8 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
       log: (level, message, fields) => o.log.write(level, "operator", message, fields),
       schedule,
       plans,
-      today: () => dateOf(o.clock.now())
+      today: () => dateOf(o.clock.now()),
+      feed: view
     })
     const records = databaseRecords(o.mode, yield* Effect.context<SqlClient>())
     const server = yield* Effect.acquireRelease(

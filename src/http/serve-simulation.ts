@@ -96,7 +96,7 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
   const first = day.ticks[0]!.at
   const view = new DayView({ now: () => first, thresholds: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, exitTriggerPct: config.exitTriggerPct } })
   const commandLog: CommandLog = (level, message) => log(level, message)
-  const commands = new OperatorCommands({ day: () => view.running(), log: commandLog, schedule, today: () => day.header.date })
+  const commands = new OperatorCommands({ day: () => view.running(), log: commandLog, schedule, today: () => day.header.date, feed: view })
   const now = () => view.running()?.context.now ?? first
   const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, allowedHosts: o.allowedHosts, view, commands, schedule, now, log }).catch(async (e: unknown) => {
     if (scratch !== null) await rm(scratch, { recursive: true, force: true })

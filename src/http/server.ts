@@ -13,6 +13,7 @@ import { Cause, Duration, Effect, Exit, Layer, Redacted, Result, Schema, Scope, 
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiError, HttpApiMiddleware } from "effect/http-api"
 import type { CommandRefused, OperatorCommands } from "../commands/operator.ts"
+import { operatorPort } from "../commands/operator-port.ts"
 import type { ScheduleStore } from "../commands/schedule-store.ts"
 import type { SessionPlans } from "../commands/session-plans.ts"
 import { MAX_JSON_DEPTH, tooDeepAt } from "../domain/bounded-json.ts"
@@ -225,13 +226,15 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
   }
   const today = () => dateOf(o.now())
   const events = new DayStream(o.view)
+  // The API is one front end of the command layer: what it changes and reads goes through the port.
+  const port = operatorPort("api", { commands: o.commands, view: o.view, schedule: o.schedule })
 
   // ---- the API's handlers
 
   const HedgeReadsLive = HttpApiBuilder.group(OperatorApi, "hedge", (h) =>
     h.handleAll({
-      status: () => Effect.promise(() => o.view.status()),
-      day: () => Effect.promise(() => o.view.dayAtAGlance()),
+      status: () => Effect.promise(() => port.status()),
+      day: () => Effect.promise(() => port.day()),
       transactions: ({ query }) =>
         Effect.gen(function*() {
           const date = query.date ?? o.view.sessionInfo()?.date ?? today()
@@ -247,7 +250,7 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
           }
           return { date, source: "records" as const, transactions: past }
         }),
-      schedule: () => Effect.sync(() => o.schedule.current()),
+      schedule: () => Effect.sync(() => port.schedule()),
       analytics: ({ query }) =>
         Effect.gen(function*() {
           const days = query.days ?? 30
@@ -277,11 +280,11 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
 
   const OperatorChangesLive = HttpApiBuilder.group(OperatorApi, "operator", (h) =>
     h.handleAll({
-      toggle: ({ payload }) => o.commands.toggle(payload.enabled, payload.reason).pipe(Effect.map(accepted), Effect.mapError(refusal)),
-      manualBuy: ({ payload }) => o.commands.manualBuy(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
-      manualExit: ({ payload }) => o.commands.manualExit(payload.hedgeId).pipe(Effect.map(accepted), Effect.mapError(refusal)),
-      putSchedule: ({ payload }) => o.commands.putSchedule(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
-      openSession: ({ payload }) => o.commands.openSession(payload).pipe(Effect.map(accepted), Effect.mapError(refusal))
+      toggle: ({ payload }) => port.setAutoHedge(payload.enabled, payload.reason).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      manualBuy: ({ payload }) => port.buyHedge(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      manualExit: ({ payload }) => port.exitHedge(payload.hedgeId).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      putSchedule: ({ payload }) => port.putSchedule(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      openSession: ({ payload }) => port.openSession(payload).pipe(Effect.map(accepted), Effect.mapError(refusal))
     })
   )
 
