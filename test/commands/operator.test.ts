@@ -50,14 +50,14 @@ const accept = <A>(effect: Effect.Effect<A, CommandRefused>) => Effect.runPromis
  * A replayed day with the operator's actions: `script[time]` runs just before the first instant at or
  * after `time` (what it queues is taken at that instant).
  */
-const operate = async (d: RecordedDay, script: Record<string, (c: OperatorCommands) => Promise<void>>) => {
+const operate = async (d: RecordedDay, script: Record<string, (c: OperatorCommands) => Promise<void>>, config = defaultConfig) => {
   const { store } = await scratchSchedule()
   const view = new DayView({ now: () => d.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
   const logs: Array<string> = []
-  const commands = new OperatorCommands({ day: () => view.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE })
+  const commands = new OperatorCommands({ day: () => view.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE, feed: view })
   const pending = Object.entries(script).map(([time, run]) => ({ at: at(time), run, done: false }))
   const result = await replayDay(d, {
-    config: defaultConfig,
+    config,
     policy: "engine",
     truth: model,
     estimate: model,
@@ -156,6 +156,46 @@ describe("operator actions on the running day", () => {
     expect(hedge).toMatchObject({ trigger: "MANUAL", status: "closed", quantity: 975 })
     expect(hedge.closedAt! >= "11:30:00" && hedge.closedAt! <= "11:30:05").toBe(true)
     expect(result.rows.find((r) => r.event === "MANUAL_EXIT")!.at).toBe(at("11:30:00"))
+    await expectVerified(result.rows)
+  })
+
+  it("an exit below the minimum exit price is refused with the price and the minimum, and the hedge stays held", async () => {
+    const d = calmDay(5_000_000)
+    const tick = d.ticks.find((t) => t.at >= at("10:00:00"))!
+    const put = [...tick.chain].filter((r) => r.strike < tick.spot - 300 && r.pe !== null && r.pe >= 1).sort((a, b) => a.strike - b.strike)[0]!
+    // A minimum above any price the put reaches: every exit of it is below the minimum.
+    const config = { ...defaultConfig, minExitPrice: 500 }
+    let refused: CommandRefused | undefined
+    const { result, view, logs } = await operate(
+      d,
+      {
+        "10:00:00": async (c) => {
+          await accept(c.manualBuy({ strike: put.strike, optionType: "PE", lots: 15 }))
+        },
+        "11:30:00": async (c) => {
+          refused = await refusalOf(c.manualExit("hedge-1", "telegram"))
+        }
+      },
+      config
+    )
+    expect(refused).toMatchObject({ reason: "conflict", field: "hedgeId" })
+    expect(refused!.message).toMatch(/^hedge-1 \(NIFTY\w+PE\) is at ₹\d+\.\d\d, below the minimum exit price ₹500\.00 \(HEDGE_MIN_EXIT_PRICE\): not sold; it is held to expiry unless its price recovers$/)
+    // Nothing was queued: the session never saw an exit, and the hedge was held to the close.
+    expect(result.rows.some((r) => r.event === "MANUAL_EXIT")).toBe(false)
+    expect(result.report.hedges.find((h) => h.id === "hedge-1")).toMatchObject({ trigger: "MANUAL", received: 0 })
+    // Audited like every action: in the log with who asked, and in the day's feed with the reason.
+    expect(logs).toContain(`warn operator exit (telegram) refused: ${refused!.message}`)
+    expect(logs.some((l) => l.startsWith("info operator buy (api): buy 15 lots of NIFTY"))).toBe(true)
+    const feed = view.feed().filter((f) => f.source === "operator")
+    expect(feed.map((f) => [f.kind, f.severity])).toEqual([
+      ["buy", "info"],
+      ["taken", "info"],
+      ["exit refused", "warning"]
+    ])
+    expect(feed[2]!.text).toBe(`exit (telegram) refused: ${refused!.message}`)
+    // Stamped with market time: the instant the session had reached when the trader asked.
+    const refusedAt = Date.parse(feed[2]!.at)
+    expect(refusedAt > at("11:25:00") && refusedAt < at("11:30:00")).toBe(true)
     await expectVerified(result.rows)
   })
 
