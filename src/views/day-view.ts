@@ -110,6 +110,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100
 /** A summary value JSON can carry (no NaN or infinities). */
 const scalar = (x: string | number | boolean | null | undefined): string | number | boolean | null =>
   x === undefined ? null : typeof x === "number" && !Number.isFinite(x) ? null : x
+const contractOf = (h: HedgeRecord, lotSize: number) => ({ hedgeId: h.id, symbol: h.symbol, strike: h.strike, optionType: h.optionType, lots: h.quantity / lotSize, quantity: h.quantity })
 /** Average price of some fills, null without any. */
 const averagePrice = (trades: ReadonlyArray<Trade>): number | null => {
   const units = trades.reduce((n, t) => n + t.units, 0)
@@ -396,12 +397,7 @@ export class DayView {
         const live = hedgeContextOf(snapshot, h.id)
         const ltp = market === null ? null : priceOf(market.chain, h.strike, h.optionType)
         return {
-          hedgeId: h.id,
-          symbol: h.symbol,
-          strike: h.strike,
-          optionType: h.optionType,
-          lots: h.quantity / day.setup.lotSize,
-          quantity: h.quantity,
+          ...contractOf(h, day.setup.lotSize),
           state: this.stateOf(h.id, h.status),
           buyPrice: live !== undefined && live.entryPrice > 0 ? live.entryPrice : null,
           ltp,
@@ -514,9 +510,10 @@ export class DayView {
     if (day === null) return { held: [], closed: [] }
     const snapshot = day.engine.actor.getSnapshot()
     const all = Object.values(snapshot.context.hedges)
-    const market = await this.marketFor(all.filter((h) => ACTIVE_HEDGE.has(h.status)))
-    const views = all.map((h) => this.hedgeView(day, h, hedgeContextOf(snapshot, h.id), market))
-    return { held: views.filter((h) => ACTIVE_HEDGE.has(snapshot.context.hedges[h.hedgeId]!.status)), closed: views.filter((h) => !ACTIVE_HEDGE.has(snapshot.context.hedges[h.hedgeId]!.status)) }
+    const held = all.filter((h) => ACTIVE_HEDGE.has(h.status))
+    const market = await this.marketFor(held)
+    const view = (h: HedgeRecord) => this.hedgeView(day, h, hedgeContextOf(snapshot, h.id), market)
+    return { held: held.map(view), closed: all.filter((h) => !ACTIVE_HEDGE.has(h.status)).map(view) }
   }
 
   private hedgeView(day: DayAttachment, h: HedgeRecord, live: HedgeContext | undefined, market: MarketSnapshot | null): DayHedge {
@@ -525,12 +522,7 @@ export class DayView {
     const value = h.held === 0 ? 0 : ltp === null ? null : round2(ltp * h.held)
     const state = this.stateOf(h.id, h.status)
     return {
-      hedgeId: h.id,
-      symbol: h.symbol,
-      strike: h.strike,
-      optionType: h.optionType,
-      lots: h.quantity / day.setup.lotSize,
-      quantity: h.quantity,
+      ...contractOf(h, day.setup.lotSize),
       held: h.held,
       forEntry: h.forEntry,
       trigger: h.trigger,

@@ -7,13 +7,18 @@ const Scalar = Schema.Union([Schema.String, Schema.Number, Schema.Boolean, Schem
 /** Market time, ISO 8601 in IST. */
 const Iso = Schema.String
 
-export const HedgeView = Schema.Struct({
+/** Which contract a hedge is, and how much of it. */
+const hedgeContract = {
   hedgeId: Schema.String,
   symbol: Schema.String,
   strike: Schema.Number,
   optionType: Schema.Literals(["CE", "PE"]),
   lots: Schema.Number,
-  quantity: Schema.Number,
+  quantity: Schema.Number
+}
+
+export const HedgeView = Schema.Struct({
+  ...hedgeContract,
   /** The hedge actor's state (`open`, `ordering.awaitingFill.working`, `exiting.placing`). */
   state: Schema.String,
   buyPrice: Schema.NullOr(Schema.Number),
@@ -65,7 +70,6 @@ export const Status = Schema.Struct({
 })
 export type Status = typeof Status.Type
 
-
 export const Transaction = Schema.Struct({
   at: Schema.String,
   action: Schema.Literals(["BUY", "SELL"]),
@@ -82,7 +86,6 @@ export const Transaction = Schema.Struct({
   utilisationBefore: Schema.NullOr(Schema.Number)
 })
 export type Transaction = typeof Transaction.Type
-
 
 export const AnalyticsRow = Schema.Struct({
   sessionDate: Schema.String,
@@ -179,12 +182,7 @@ export const EntryView = Schema.Struct({
 export type EntryView = typeof EntryView.Type
 
 export const DayHedge = Schema.Struct({
-  hedgeId: Schema.String,
-  symbol: Schema.String,
-  strike: Schema.Number,
-  optionType: Schema.Literals(["CE", "PE"]),
-  lots: Schema.Number,
-  quantity: Schema.Number,
+  ...hedgeContract,
   /** Units held now. */
   held: Schema.Number,
   forEntry: Schema.String,
