@@ -7,7 +7,7 @@ import { Baskets, BudgetPerBasket } from "../domain/bounds.ts"
 import { AnalyticsRow, SessionInfo, Transaction, TransitionRowSchema } from "../views/schemas.ts"
 
 // The read model's shapes are the views' own: the API speaks them as they are.
-export { Actors, ActorView, AnalyticsRow, Day, HedgeView, Marker, SessionInfo, SessionRef, Status, Transaction, TransitionRowSchema, Utilisation, UtilisationPoint } from "../views/schemas.ts"
+export { Actors, Day, Status, Utilisation } from "../views/schemas.ts"
 
 // ---- errors: every error body is { error, field? }
 
