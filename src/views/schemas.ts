@@ -103,13 +103,8 @@ export const AnalyticsRow = Schema.Struct({
 })
 
 export const SessionInfo = Schema.Struct({
-  id: Schema.String,
-  date: Schema.String,
-  index: Schema.String,
-  expiry: Schema.String,
+  ...SessionRef.fields,
   expiryType: Schema.String,
-  mode: Schema.String,
-  policy: Schema.String,
   baskets: Schema.Number,
   budgetPerBasket: Schema.Number,
   totalBudget: Schema.Number,
