@@ -1,6 +1,6 @@
 // `npx tsx simulations/bench-sse.ts [--clients 50] [--runs 5] [--speed max|N] [--day FILE]`: does the
 // inspector's stream slow the engine down? The bundled day is replayed (at full speed by default, or
-// paced at N × market time as `simulate --serve` does) into the live-day hub and the operator
+// paced at N × market time as `simulate --serve` does) into the day view and the operator
 // API, with no stream client and then with N of them (in another process, as browsers would be), each
 // reading every event from the day's start. Reported: wall time per day, and the wall time of each
 // instant (from its start to the end of its work: the latency of every decision taken in it), over all
@@ -15,7 +15,7 @@ import { Effect } from "effect"
 import { OperatorCommands } from "../src/commands/operator.ts"
 import { ScheduleStore } from "../src/commands/schedule-store.ts"
 import { defaultConfig } from "../src/domain/config.ts"
-import { LiveDay } from "../src/http/live-day.ts"
+import { DayView } from "../src/views/day-view.ts"
 import { startOperatorServer } from "../src/http/server.ts"
 import { pacer } from "../src/http/serve-simulation.ts"
 import { policyPlan } from "../src/runtime/policies.ts"
@@ -93,9 +93,9 @@ const spawnClients = (url: string, n: number): Promise<{ child: ChildProcess; pr
   })
 
 const once = async (n: number): Promise<Run> => {
-  const live = new LiveDay({ now: () => day.ticks[0]!.at, thresholds: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, exitTriggerPct: config.exitTriggerPct } })
-  const commands = new OperatorCommands({ day: () => live.running(), log: () => undefined, schedule, today: () => day.header.date })
-  const server = await startOperatorServer({ host: "127.0.0.1", port: 0, token: null, live, commands, schedule, now: () => day.ticks[0]!.at, log: () => undefined })
+  const view = new DayView({ now: () => day.ticks[0]!.at, thresholds: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, exitTriggerPct: config.exitTriggerPct } })
+  const commands = new OperatorCommands({ day: () => view.running(), log: () => undefined, schedule, today: () => day.header.date })
+  const server = await startOperatorServer({ host: "127.0.0.1", port: 0, token: null, view, commands, schedule, now: () => day.ticks[0]!.at, log: () => undefined })
   const crowd = n === 0 ? null : await spawnClients(`${server.url}api/inspector/stream?lastEventId=0`, n)
   const instants: Array<number> = []
   const decisions: Array<number> = []
@@ -106,18 +106,18 @@ const once = async (n: number): Promise<Run> => {
   const cpu0 = process.cpuUsage()
   const result = await replayDay(day, {
     ...options,
-    onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId: "bench" }),
+    onEngine: (engine, setup, services) => view.attach({ engine, setup, services, mode: "simulation", sessionId: "bench" }),
     pace: async (at) => {
       await pace(at)
       started = performance.now()
-      rowsBefore = live.running()?.lastSeq() ?? 0
+      rowsBefore = view.running()?.lastSeq() ?? 0
     },
     afterInstant: async (at) => {
-      await live.afterInstant(at)
+      await view.afterInstant(at)
       const took = performance.now() - started
       instants.push(took)
       // An instant in which something other than time passing happened: a decision was taken in it.
-      if ((live.running()?.rowsAfter(rowsBefore) ?? []).some((r) => r.event !== "CLOCK")) decisions.push(took)
+      if ((view.running()?.rowsAfter(rowsBefore) ?? []).some((r) => r.event !== "CLOCK")) decisions.push(took)
     }
   })
   const dayMs = performance.now() - t0

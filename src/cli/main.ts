@@ -29,7 +29,7 @@ import { makeLog } from "../daemon/log.ts"
 import { loadDaemonSettings } from "../daemon/settings.ts"
 import { loadInstruments } from "../domain/instruments.ts"
 import { marginCommand } from "../calibration/cli.ts"
-import { DEFAULT_HTTP, daemonApiOptions, serveFromCli } from "../http/cli.ts"
+import { DEFAULT_HTTP, daemonApiOptions, serveFromCli, statusFromCli } from "../http/cli.ts"
 import { withOperatorApi } from "../http/daemon-http.ts"
 import { calendarCommand, comingSessions } from "./calendar.ts"
 import { riskCommand } from "./risk.ts"
@@ -324,9 +324,18 @@ const recordCommand = Command.make(
   })
 ).pipe(Command.withDescription("Record the next trading day from OpenAlgo in the recorded-day format, without trading"))
 
+const statusCommand = Command.make(
+  "status",
+  {
+    http: Flag.String("http").pipe(Flag.withDescription("the running daemon's operator API, HOST:PORT"), Flag.withDefault(DEFAULT_HTTP)),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("print the API's JSON (GET /api/hedge/day) instead of text"), Flag.withDefault(false))
+  },
+  statusFromCli
+).pipe(Command.withDescription("The running day at a glance: status, entries, hedges held and closed, summary (from the daemon's operator API)"))
+
 const autohedge = Command.make("autohedge").pipe(
   Command.withDescription("auto-hedge: margin-aware hedging for scheduled index-option strategies"),
-  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, recordCommand, marginCommand, calendarCommand, riskCommand])
+  Command.withSubcommands([simulateCommand, generateCommand, scheduleCommand, dbCommand, analyticsCommand, replayCommand, daemonCommand, statusCommand, recordCommand, marginCommand, calendarCommand, riskCommand])
 )
 
 /** One line for the user: the error's own message (already naming file, line, key and value). */

@@ -1,6 +1,8 @@
-// The operator's actions, one implementation each, whoever asks (the HTTP API now; the CLI and
-// Telegram later): switch auto-hedge for the day, exit a hedge, buy one by hand, replace the schedule,
-// set up a coming day's session. An action on the running day is checked against the day as it is
+// The operator's actions, one implementation each, whoever asks (the HTTP API, Telegram, the CLI):
+// switch auto-hedge for the day, exit a hedge, buy one by hand, replace the schedule, set up a coming
+// day's session. Every action is audited whatever its outcome: accepted or refused with its reason,
+// it is logged with who asked and told to the day's feed; one taken by the session is also its
+// transition row. An action on the running day is checked against the day as it is
 // (and as the actions already queued will leave it), then queued; the held-instant loop delivers it
 // at the next instant, before that instant's clock event, so it is stamped with market time, becomes
 // a transition row of the session like any outside event, and a replay of the audit re-drives it.
@@ -60,6 +62,14 @@ export interface OperatorSource {
 
 export type CommandLog = (level: "info" | "warn", message: string, fields?: Readonly<Record<string, unknown>>) => void
 
+/** Who asked for an action: the HTTP API (and the page), Telegram, the command line. */
+export type CommandSource = "api" | "telegram" | "cli"
+
+/** Where the outcome of every action is told besides the log: the day's feed (DayView). */
+export interface CommandFeed {
+  noteOperator(severity: "info" | "warning", kind: string, text: string): void
+}
+
 interface Queued {
   readonly day: string
   readonly event: SessionEvent
@@ -74,6 +84,8 @@ export interface ManualBuyInput {
 }
 
 const rupees = (x: number) => `₹${x.toLocaleString("en-IN", { maximumFractionDigits: 2 })}`
+/** An option's price, to the paisa: ₹0.50. */
+const premium = (x: number) => `₹${x.toFixed(2)}`
 
 export class OperatorCommands implements OperatorSource {
   private queue: Array<Queued> = []
@@ -90,14 +102,16 @@ export class OperatorCommands implements OperatorSource {
       readonly plans?: SessionPlans
       /** Today's date in market time (sessions are set up for today or later). */
       readonly today: () => string
+      /** The day's feed, told every action's outcome. */
+      readonly feed?: CommandFeed
     }
   ) {}
 
   // ---- actions on the running day
 
   /** Switch auto-hedge on or off for the rest of the day. */
-  toggle(enabled: boolean, reason?: string): Effect.Effect<CommandAccepted, CommandRefused> {
-    return Effect.suspend(() => {
+  toggle(enabled: boolean, reason?: string, by: CommandSource = "api"): Effect.Effect<CommandAccepted, CommandRefused> {
+    return this.audited("toggle", by, Effect.suspend(() => {
       const day = this.o.day()
       const refused = this.refuseUnlessRunning(day)
       if (refused !== undefined) return refused
@@ -107,31 +121,42 @@ export class OperatorCommands implements OperatorSource {
       const note = reason?.trim() ?? ""
       const event: SessionEvent = note === "" ? { type: "TOGGLE", enabled } : { type: "TOGGLE", enabled, reason: note }
       return this.enqueue(day!, event, `auto-hedge ${enabled ? "on" : "off"}${note === "" ? "" : ` (${note})`}`)
-    })
+    }))
   }
 
-  /** Sell an open hedge now, whatever the engine would decide. */
-  manualExit(hedgeId: string): Effect.Effect<CommandAccepted, CommandRefused> {
-    return Effect.suspend(() => {
+  /**
+   * Sell an open hedge now, whatever the engine would decide; not below the minimum exit price
+   * (HEDGE_MIN_EXIT_PRICE), which holds for the trader's exits as for the engine's: such an exit is
+   * refused with the price and the minimum, not queued to come back unsold.
+   */
+  manualExit(hedgeId: string, by: CommandSource = "api"): Effect.Effect<CommandAccepted, CommandRefused> {
+    return this.audited("exit", by, Effect.gen({ self: this }, function*() {
       const day = this.o.day()
       const refused = this.refuseUnlessTrading(day, "exits")
-      if (refused !== undefined) return refused
-      const hedge = day!.context.hedges[hedgeId]
+      if (refused !== undefined) return yield* refused
+      const d = day!
+      const hedge = d.context.hedges[hedgeId]
       if (hedge === undefined) {
-        const known = Object.keys(day!.context.hedges)
-        return refuse("notFound", `no hedge ${JSON.stringify(hedgeId)} today (${known.length === 0 ? "none bought yet" : `hedges: ${known.join(", ")}`})`, "hedgeId")
+        const known = Object.keys(d.context.hedges)
+        return yield* refuse("notFound", `no hedge ${JSON.stringify(hedgeId)} today (${known.length === 0 ? "none bought yet" : `hedges: ${known.join(", ")}`})`, "hedgeId")
       }
-      if (hedge.status !== "open") return refuse("conflict", `${hedgeId} is ${hedge.status}, not open: only an open hedge can be exited`, "hedgeId")
-      if (this.queuedFor(day!).some((q) => q.event.type === "MANUAL_EXIT" && q.event.hedgeId === hedgeId)) {
-        return refuse("conflict", `an exit of ${hedgeId} is already waiting for the next instant`, "hedgeId")
+      if (hedge.status !== "open") return yield* refuse("conflict", `${hedgeId} is ${hedge.status}, not open: only an open hedge can be exited`, "hedgeId")
+      if (this.queuedFor(d).some((q) => q.event.type === "MANUAL_EXIT" && q.event.hedgeId === hedgeId)) {
+        return yield* refuse("conflict", `an exit of ${hedgeId} is already waiting for the next instant`, "hedgeId")
       }
-      return this.enqueue(day!, { type: "MANUAL_EXIT", hedgeId }, `exit ${hedgeId} (${hedge.symbol})`)
-    })
+      const ltp = yield* Effect.promise(() => d.quote(hedge.strike, hedge.optionType).catch(() => null))
+      const minimum = d.context.hedgeRules.minExitPrice
+      if (ltp === null || !(ltp >= minimum)) {
+        const price = ltp === null ? "has no last price" : `is at ${premium(ltp)}`
+        return yield* refuse("conflict", `${hedgeId} (${hedge.symbol}) ${price}, below the minimum exit price ${premium(minimum)} (HEDGE_MIN_EXIT_PRICE): not sold; it is held to expiry unless its price recovers`, "hedgeId")
+      }
+      return yield* this.enqueue(d, { type: "MANUAL_EXIT", hedgeId }, `exit ${hedgeId} (${hedge.symbol}, last ${premium(ltp)})`)
+    }))
   }
 
   /** Buy a hedge by hand: one contract, worked like the engine's own, held to the day's spend cap. */
-  manualBuy(input: ManualBuyInput): Effect.Effect<CommandAccepted, CommandRefused> {
-    return Effect.gen({ self: this }, function*() {
+  manualBuy(input: ManualBuyInput, by: CommandSource = "api"): Effect.Effect<CommandAccepted, CommandRefused> {
+    return this.audited("buy", by, Effect.gen({ self: this }, function*() {
       const day = this.o.day()
       const refused = this.refuseUnlessTrading(day, "buys")
       if (refused !== undefined) return yield* refused
@@ -157,25 +182,24 @@ export class OperatorCommands implements OperatorSource {
       }
       const event: SessionEvent = { type: "MANUAL_BUY", strike, optionType, quantity, limitPrice: limit ?? null, cost, utilisationBefore: d.utilisationPct() ?? 0 }
       return yield* this.enqueue(d, event, `buy ${lots} lot${lots === 1 ? "" : "s"} of ${d.context.index} ${strike} ${optionType} at ${limit === undefined ? `about ${price} (last ${ltp})` : `limit ${limit}`}, ${rupees(cost)} reserved`)
-    })
+    }))
   }
 
   // ---- actions on coming days
 
   /** Replace the weekly schedule: written atomically, used from the next day set up. */
-  putSchedule(schedule: Schedule): Effect.Effect<CommandAccepted, CommandRefused> {
-    return Effect.map(this.o.schedule.put(schedule), () => {
+  putSchedule(schedule: Schedule, by: CommandSource = "api"): Effect.Effect<CommandAccepted, CommandRefused> {
+    return this.audited("schedule", by, Effect.map(this.o.schedule.put(schedule), () => {
       const running = this.o.day()
-      this.o.log("info", `schedule replaced (${this.o.schedule.file})`, { by: "operator" })
       return {
         message: `schedule saved to ${this.o.schedule.file}; it applies from the next day set up${running !== null && !running.done ? ` (today's session ${running.context.date} keeps its entries)` : ""}`
       }
-    })
+    }))
   }
 
   /** Set up a coming day's session: baskets, budget per basket, auto-hedge on or off at the start. */
-  openSession(plan: SessionPlan): Effect.Effect<CommandAccepted, CommandRefused> {
-    return Effect.suspend(() => {
+  openSession(plan: SessionPlan, by: CommandSource = "api"): Effect.Effect<CommandAccepted, CommandRefused> {
+    return this.audited("session", by, Effect.suspend(() => {
       const plans = this.o.plans
       if (plans === undefined) return refuse("conflict", "this server replays a recorded day: its session comes from the day file and cannot be set up here")
       if (!isIsoDate(plan.date)) return refuse("invalid", `date: expected a date YYYY-MM-DD, got ${JSON.stringify(plan.date)}`, "date")
@@ -193,14 +217,13 @@ export class OperatorCommands implements OperatorSource {
         return refuse("invalid", `budgetPerBasket: expected rupees above 0, got ${plan.budgetPerBasket}`, "budgetPerBasket")
       }
       const merged = plans.set(plan)
-      this.o.log("info", `session of ${plan.date} set up`, { ...merged, by: "operator" })
       const parts = [
         merged.baskets === undefined ? null : `${merged.baskets} baskets`,
         merged.budgetPerBasket === undefined ? null : `${rupees(merged.budgetPerBasket)} per basket`,
         merged.autoHedgeEnabled === undefined ? null : `auto-hedge ${merged.autoHedgeEnabled ? "on" : "off"}`
       ].filter((p) => p !== null)
       return Effect.succeed({ message: `session of ${plan.date}: ${parts.join(", ")}; it applies when the day is set up (09:00 IST)` })
-    })
+    }))
   }
 
   // ---- delivery
@@ -213,6 +236,7 @@ export class OperatorCommands implements OperatorSource {
     for (const q of due) {
       if (day === null || q.day !== day.key) {
         this.o.log("warn", `not delivered: ${q.what} was queued for ${q.day}, which is no longer running`)
+        this.o.feed?.noteOperator("warning", "not delivered", `${q.what}: not delivered, the day it was queued for is no longer running`)
         continue
       }
       const before = day.lastSeq()
@@ -220,6 +244,7 @@ export class OperatorCommands implements OperatorSource {
       // Refused by the session's own guards (it changed since it was queued): no transition, no row.
       const taken = day.rowsAfter(before).some((r) => r.actorId === "session" && r.event === q.event.type)
       this.o.log(taken ? "info" : "warn", taken ? `operator: ${q.what}` : `operator: ${q.what} was not taken: the session no longer allows it`, { at })
+      this.o.feed?.noteOperator(taken ? "info" : "warning", taken ? "taken" : "not taken", taken ? `${q.what}: taken` : `${q.what}: not taken, the session no longer allows it`)
     }
   }
 
@@ -232,6 +257,24 @@ export class OperatorCommands implements OperatorSource {
   /** Actions waiting for the next instant. */
   get pending(): number {
     return this.queue.length
+  }
+
+  /** Log an action's outcome with who asked, and tell it to the feed: accepted, or refused and why. */
+  private audited(command: string, by: CommandSource, action: Effect.Effect<CommandAccepted, CommandRefused>): Effect.Effect<CommandAccepted, CommandRefused> {
+    return action.pipe(
+      Effect.tap((accepted) =>
+        Effect.sync(() => {
+          this.o.log("info", `operator ${command} (${by}): ${accepted.message}`, { by, command, outcome: "accepted" })
+          this.o.feed?.noteOperator("info", command, `${command} (${by}): ${accepted.message}`)
+        })
+      ),
+      Effect.tapError((refused) =>
+        Effect.sync(() => {
+          this.o.log("warn", `operator ${command} (${by}) refused: ${refused.message}`, { by, command, outcome: "refused", reason: refused.reason })
+          this.o.feed?.noteOperator("warning", `${command} refused`, `${command} (${by}) refused: ${refused.message}`)
+        })
+      )
+    )
   }
 
   private enqueue(day: RunningDay, event: SessionEvent, what: string): Effect.Effect<CommandAccepted> {

@@ -41,7 +41,7 @@ import { Watchdog, type Health, type WatchdogKind } from "../runtime/watchdog.ts
 import { auditWithDeadline, brokerWithDeadline, feedWithDeadline, journalWithDeadline, marginWithDeadline, marketWithDeadline, notifierWithDeadline, wallTimers } from "../runtime/deadlines.ts"
 import type { OperatorSource } from "../commands/operator.ts"
 import type { SessionPlan } from "../commands/session-plans.ts"
-import type { DayAttachment } from "../http/live-day.ts"
+import type { DayAttachment } from "../views/day-view.ts"
 import type { SessionEngine } from "../runtime/engine.ts"
 
 export class DaemonError extends Schema.TaggedError<DaemonError>()("DaemonError", {

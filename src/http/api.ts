@@ -8,6 +8,7 @@ import {
   Accepted,
   Actors,
   Analytics,
+  Day,
   AnalyticsQuery,
   ApiBadRequest,
   ApiConflict,
@@ -55,6 +56,10 @@ export class RequestErrors extends HttpApiMiddleware.Service<RequestErrors>()("a
 export class HedgeReads extends HttpApiGroup.make("hedge")
   .add(
     HttpApiEndpoint.get("status", "/api/hedge/status", { success: Status }).annotate(OpenApi.Description, "The day at a glance: session, utilisation now and projected, next entry, active hedges, spend, cooldown"),
+    HttpApiEndpoint.get("day", "/api/hedge/day", { success: Day }).annotate(
+      OpenApi.Description,
+      "The day at a glance: the status, the entries with their states in words, the hedges held and closed (with their P&L), the alerts and operator commands as one feed, and the day's summary"
+    ),
     HttpApiEndpoint.get("transactions", "/api/hedge/transactions", { query: TransactionsQuery, success: Transactions, error: ApiNotFound }).annotate(
       OpenApi.Description,
       "Hedge buys and sells of a date (default: the running day)"

@@ -1,4 +1,4 @@
-// The operator API beside the daemon (`autohedge daemon --http 127.0.0.1:8787`): the live-day hub the
+// The operator API beside the daemon (`autohedge daemon --http 127.0.0.1:8787`): the day view the
 // daemon's days are attached to, the operator's commands the days take at their instants, the schedule
 // and coming sessions the daemon plans from, and the server, up for as long as the daemon runs.
 import { Effect, Scope } from "effect"
@@ -12,7 +12,7 @@ import type { DaemonLog } from "../daemon/log.ts"
 import type { HedgeConfig } from "../domain/config.ts"
 import type { Schedule } from "../domain/schedule.ts"
 import { dateOf } from "../domain/time.ts"
-import { LiveDay, type DayAttachment } from "./live-day.ts"
+import { DayView, type DayAttachment } from "../views/day-view.ts"
 import { LiveRisk } from "./live-risk.ts"
 import { databaseRecords } from "./records.ts"
 import { isLoopback, startOperatorServer } from "./server.ts"
@@ -43,13 +43,14 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     if (bind === null) return yield* daemon(undefined)
     const schedule = new ScheduleStore(o.scheduleFile, o.schedule)
     const plans = new SessionPlans()
-    const live = new LiveDay({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
+    const view = new DayView({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
     const commands = new OperatorCommands({
-      day: () => live.running(),
+      day: () => view.running(),
       log: (level, message, fields) => o.log.write(level, "operator", message, fields),
       schedule,
       plans,
-      today: () => dateOf(o.clock.now())
+      today: () => dateOf(o.clock.now()),
+      feed: view
     })
     const records = databaseRecords(o.mode, yield* Effect.context<SqlClient>())
     const risk = new LiveRisk(o.config.span)
@@ -61,7 +62,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
             port: bind.port,
             token: o.token,
             allowedHosts: o.allowedHosts,
-            live,
+            view,
             commands,
             schedule,
             plans,
@@ -79,6 +80,6 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
     o.onListening?.(server.url)
     // The risk view reads each day the hub watches, with the broker the daemon gives it.
-    const watched = { attach: (day: DayAttachment) => (live.attach(day), risk.attach(day)), afterInstant: (at: number) => live.afterInstant(at) }
+    const watched = { attach: (day: DayAttachment) => (view.attach(day), risk.attach(day)), afterInstant: (at: number) => view.afterInstant(at) }
     return yield* daemon({ live: watched, commands, schedule, plans })
   }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed, Exclude<R, Scope.Scope> | SqlClient>

@@ -4,8 +4,8 @@
 import { Context, Effect } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { analytics, type AnalyticsRow } from "../../adapters/postgres/engine-store.ts"
-import { isoOf } from "./live-day.ts"
-import type { Transaction } from "./schemas.ts"
+import { isoOf } from "../views/day-view.ts"
+import type { Transaction } from "../views/schemas.ts"
 
 export interface DayRecords {
   /** The hedge transactions of a date's session in this mode; null when there is no such session. */

@@ -1,5 +1,5 @@
 // `autohedge simulate --serve`: one recorded day replayed through the engine, paced at a multiple of
-// market time (or as fast as it goes), into the same live-day hub and operator API the daemon serves,
+// market time (or as fast as it goes), into the same day view and operator API the daemon serves,
 // so the inspector page and the operator's actions work on a simulated day exactly as on a paper one.
 // The server keeps serving after the day ends, until it is closed.
 import { randomBytes } from "node:crypto"
@@ -12,10 +12,10 @@ import { OperatorCommands, type CommandLog } from "../commands/operator.ts"
 import { ScheduleStore } from "../commands/schedule-store.ts"
 import { defaultConfig, type HedgeConfig } from "../domain/config.ts"
 import { policyPlan } from "../runtime/policies.ts"
+import { DayView } from "../views/day-view.ts"
 import { readRecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
-import { LiveDay } from "./live-day.ts"
 import { LiveRisk } from "./live-risk.ts"
 import { startOperatorServer } from "./server.ts"
 
@@ -95,12 +95,12 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
   }
   const schedule = await Effect.runPromise(Effect.mapError(ScheduleStore.load(scheduleFile), (e) => new Error(e.message)))
   const first = day.ticks[0]!.at
-  const live = new LiveDay({ now: () => first, thresholds: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, exitTriggerPct: config.exitTriggerPct } })
+  const view = new DayView({ now: () => first, thresholds: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, exitTriggerPct: config.exitTriggerPct } })
   const commandLog: CommandLog = (level, message) => log(level, message)
-  const commands = new OperatorCommands({ day: () => live.running(), log: commandLog, schedule, today: () => day.header.date })
-  const now = () => live.running()?.context.now ?? first
+  const commands = new OperatorCommands({ day: () => view.running(), log: commandLog, schedule, today: () => day.header.date, feed: view })
+  const now = () => view.running()?.context.now ?? first
   const risk = new LiveRisk(config.span)
-  const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, allowedHosts: o.allowedHosts, live, commands, schedule, now, log, risk }).catch(async (e: unknown) => {
+  const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, allowedHosts: o.allowedHosts, view, commands, schedule, now, log, risk }).catch(async (e: unknown) => {
     if (scratch !== null) await rm(scratch, { recursive: true, force: true })
     throw e
   })
@@ -112,8 +112,8 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
     ...replayOptionsFor(policyPlan("engine", config), config, truth),
     file: o.file,
     operator: commands,
-    onEngine: (engine, setup, services) => (live.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services })),
-    afterInstant: (at) => live.afterInstant(at),
+    onEngine: (engine, setup, services) => (view.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services })),
+    afterInstant: (at) => view.afterInstant(at),
     pace: pacer(o.speed, stop.signal),
     signal: stop.signal
   }).then((result) => {

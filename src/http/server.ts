@@ -13,13 +13,15 @@ import { Cause, Duration, Effect, Exit, Layer, Redacted, Result, Schema, Scope, 
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiError, HttpApiMiddleware } from "effect/http-api"
 import type { CommandRefused, OperatorCommands } from "../commands/operator.ts"
+import { operatorPort } from "../commands/operator-port.ts"
 import type { ScheduleStore } from "../commands/schedule-store.ts"
 import type { SessionPlans } from "../commands/session-plans.ts"
 import { MAX_JSON_DEPTH, tooDeepAt } from "../domain/bounded-json.ts"
 import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
 import { dateOf } from "../domain/time.ts"
 import { OperatorApi, OperatorAuth, ReadAuth, RequestErrors } from "./api.ts"
-import type { LiveDay } from "./live-day.ts"
+import type { DayView } from "../views/day-view.ts"
+import { DayStream } from "./day-stream.ts"
 import type { LiveRisk } from "./live-risk.ts"
 import type { DayRecords } from "./records.ts"
 import { ApiBadRequest, ApiConflict, ApiForbidden, ApiNotFound, ApiUnauthorized, ApiUnavailable } from "./schemas.ts"
@@ -30,7 +32,8 @@ export interface OperatorServerOptions {
   readonly port: number
   /** The API token (AUTOHEDGE_API_TOKEN); null: the server takes no changes (403). */
   readonly token: string | null
-  readonly live: LiveDay
+  /** The day's read model: every read of the API is answered from it. */
+  readonly view: DayView
   readonly commands: OperatorCommands
   readonly schedule: ScheduleStore
   readonly plans?: SessionPlans | undefined
@@ -225,16 +228,20 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
     "uplot.css": require.resolve("uplot/dist/uPlot.min.css")
   }
   const today = () => dateOf(o.now())
+  const events = new DayStream(o.view)
+  // The API is one front end of the command layer: what it changes and reads goes through the port.
+  const port = operatorPort("api", { commands: o.commands, view: o.view, schedule: o.schedule })
 
   // ---- the API's handlers
 
   const HedgeReadsLive = HttpApiBuilder.group(OperatorApi, "hedge", (h) =>
     h.handleAll({
-      status: () => Effect.promise(() => o.live.status()),
+      status: () => Effect.promise(() => port.status()),
+      day: () => Effect.promise(() => port.day()),
       transactions: ({ query }) =>
         Effect.gen(function*() {
-          const date = query.date ?? o.live.sessionInfo()?.date ?? today()
-          const live = o.live.transactions(date)
+          const date = query.date ?? o.view.sessionInfo()?.date ?? today()
+          const live = o.view.transactions(date)
           if (live !== null) return { date, source: "live" as const, transactions: live }
           const records = o.records
           const past = records === undefined ? null : yield* Effect.tryPromise({
@@ -246,13 +253,13 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
           }
           return { date, source: "records" as const, transactions: past }
         }),
-      schedule: () => Effect.sync(() => o.schedule.current()),
+      schedule: () => Effect.sync(() => port.schedule()),
       analytics: ({ query }) =>
         Effect.gen(function*() {
           const days = query.days ?? 30
           const records = o.records
           if (records === undefined) {
-            const row = o.live.analyticsRow()
+            const row = o.view.analyticsRow()
             return { days, rows: row === null ? [] : [row] }
           }
           const rows = yield* Effect.tryPromise({
@@ -263,7 +270,7 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
         }),
       session: () =>
         Effect.sync(() => ({
-          current: o.live.sessionInfo(),
+          current: o.view.sessionInfo(),
           planned: (o.plans?.from(today()) ?? []).map((p) => ({
             date: p.date,
             baskets: p.baskets ?? null,
@@ -280,22 +287,22 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
 
   const OperatorChangesLive = HttpApiBuilder.group(OperatorApi, "operator", (h) =>
     h.handleAll({
-      toggle: ({ payload }) => o.commands.toggle(payload.enabled, payload.reason).pipe(Effect.map(accepted), Effect.mapError(refusal)),
-      manualBuy: ({ payload }) => o.commands.manualBuy(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
-      manualExit: ({ payload }) => o.commands.manualExit(payload.hedgeId).pipe(Effect.map(accepted), Effect.mapError(refusal)),
-      putSchedule: ({ payload }) => o.commands.putSchedule(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
-      openSession: ({ payload }) => o.commands.openSession(payload).pipe(Effect.map(accepted), Effect.mapError(refusal))
+      toggle: ({ payload }) => port.setAutoHedge(payload.enabled, payload.reason).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      manualBuy: ({ payload }) => port.buyHedge(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      manualExit: ({ payload }) => port.exitHedge(payload.hedgeId).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      putSchedule: ({ payload }) => port.putSchedule(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      openSession: ({ payload }) => port.openSession(payload).pipe(Effect.map(accepted), Effect.mapError(refusal))
     })
   )
 
   const InspectorReadsLive = HttpApiBuilder.group(OperatorApi, "inspector", (h) =>
     h.handleAll({
-      actors: () => Effect.sync(() => o.live.actorsView()),
-      transitions: ({ query }) => Effect.sync(() => ({ rows: o.live.transitions(query) })),
-      utilisation: () => Effect.sync(() => o.live.utilisation()),
+      actors: () => Effect.sync(() => o.view.actorsView()),
+      transitions: ({ query }) => Effect.sync(() => ({ rows: o.view.transitions(query) })),
+      utilisation: () => Effect.sync(() => o.view.utilisation()),
       stream: ({ query, headers }) =>
         Effect.sync(() =>
-          HttpServerResponse.stream(o.live.stream(headers["last-event-id"] ?? query.lastEventId ?? null), {
+          HttpServerResponse.stream(events.stream(headers["last-event-id"] ?? query.lastEventId ?? null), {
             contentType: "text/event-stream",
             headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
           })
@@ -435,7 +442,7 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
     close: () =>
       (closing ??= (async () => {
         // Streams end first, so the server's graceful close does not wait on them.
-        o.live.close()
+        events.close()
         const force = setTimeout(() => server.closeAllConnections(), 250)
         await Effect.runPromise(Scope.close(scope, Exit.void))
         clearTimeout(force)

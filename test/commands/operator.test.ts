@@ -13,7 +13,7 @@ import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { parseSchedule, type Schedule } from "../../src/domain/schedule.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { LiveDay } from "../../src/http/live-day.ts"
+import { DayView } from "../../src/views/day-view.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 import type { RecordedDay } from "../../simulations/recorded-day.ts"
@@ -50,20 +50,20 @@ const accept = <A>(effect: Effect.Effect<A, CommandRefused>) => Effect.runPromis
  * A replayed day with the operator's actions: `script[time]` runs just before the first instant at or
  * after `time` (what it queues is taken at that instant).
  */
-const operate = async (d: RecordedDay, script: Record<string, (c: OperatorCommands) => Promise<void>>) => {
+const operate = async (d: RecordedDay, script: Record<string, (c: OperatorCommands) => Promise<void>>, config = defaultConfig) => {
   const { store } = await scratchSchedule()
-  const live = new LiveDay({ now: () => d.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+  const view = new DayView({ now: () => d.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
   const logs: Array<string> = []
-  const commands = new OperatorCommands({ day: () => live.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE })
+  const commands = new OperatorCommands({ day: () => view.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE, feed: view })
   const pending = Object.entries(script).map(([time, run]) => ({ at: at(time), run, done: false }))
   const result = await replayDay(d, {
-    config: defaultConfig,
+    config,
     policy: "engine",
     truth: model,
     estimate: model,
     operator: commands,
-    onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }),
-    afterInstant: (t) => live.afterInstant(t),
+    onEngine: (engine, setup, services) => view.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }),
+    afterInstant: (t) => view.afterInstant(t),
     pace: async (t) => {
       for (const p of pending) {
         if (p.done || p.at > t) continue
@@ -72,7 +72,7 @@ const operate = async (d: RecordedDay, script: Record<string, (c: OperatorComman
       }
     }
   })
-  return { result, commands, live, logs }
+  return { result, commands, view, logs }
 }
 
 const expectVerified = async (rows: ReadonlyArray<TransitionRow>) => {
@@ -159,13 +159,53 @@ describe("operator actions on the running day", () => {
     await expectVerified(result.rows)
   })
 
+  it("an exit below the minimum exit price is refused with the price and the minimum, and the hedge stays held", async () => {
+    const d = calmDay(5_000_000)
+    const tick = d.ticks.find((t) => t.at >= at("10:00:00"))!
+    const put = [...tick.chain].filter((r) => r.strike < tick.spot - 300 && r.pe !== null && r.pe >= 1).sort((a, b) => a.strike - b.strike)[0]!
+    // A minimum above any price the put reaches: every exit of it is below the minimum.
+    const config = { ...defaultConfig, minExitPrice: 500 }
+    let refused: CommandRefused | undefined
+    const { result, view, logs } = await operate(
+      d,
+      {
+        "10:00:00": async (c) => {
+          await accept(c.manualBuy({ strike: put.strike, optionType: "PE", lots: 15 }))
+        },
+        "11:30:00": async (c) => {
+          refused = await refusalOf(c.manualExit("hedge-1", "telegram"))
+        }
+      },
+      config
+    )
+    expect(refused).toMatchObject({ reason: "conflict", field: "hedgeId" })
+    expect(refused!.message).toMatch(/^hedge-1 \(NIFTY\w+PE\) is at ₹\d+\.\d\d, below the minimum exit price ₹500\.00 \(HEDGE_MIN_EXIT_PRICE\): not sold; it is held to expiry unless its price recovers$/)
+    // Nothing was queued: the session never saw an exit, and the hedge was held to the close.
+    expect(result.rows.some((r) => r.event === "MANUAL_EXIT")).toBe(false)
+    expect(result.report.hedges.find((h) => h.id === "hedge-1")).toMatchObject({ trigger: "MANUAL", received: 0 })
+    // Audited like every action: in the log with who asked, and in the day's feed with the reason.
+    expect(logs).toContain(`warn operator exit (telegram) refused: ${refused!.message}`)
+    expect(logs.some((l) => l.startsWith("info operator buy (api): buy 15 lots of NIFTY"))).toBe(true)
+    const feed = view.feed().filter((f) => f.source === "operator")
+    expect(feed.map((f) => [f.kind, f.severity])).toEqual([
+      ["buy", "info"],
+      ["taken", "info"],
+      ["exit refused", "warning"]
+    ])
+    expect(feed[2]!.text).toBe(`exit (telegram) refused: ${refused!.message}`)
+    // Stamped with market time: the instant the session had reached when the trader asked.
+    const refusedAt = Date.parse(feed[2]!.at)
+    expect(refusedAt > at("11:25:00") && refusedAt < at("11:30:00")).toBe(true)
+    await expectVerified(result.rows)
+  })
+
   it("with no day running, or the day closed, the actions say so", async () => {
     const { store } = await scratchSchedule()
     const idle = new OperatorCommands({ day: () => null, log: () => undefined, schedule: store, today: () => DATE })
     expect(await refusalOf(idle.toggle(false))).toMatchObject({ reason: "conflict", message: "no trading day is running" })
     expect(await refusalOf(idle.manualBuy({ strike: 24000, optionType: "PE", lots: 1 }))).toMatchObject({ reason: "conflict", message: "no trading day is running" })
-    const { commands, live } = await operate(calmDay(5_000_000), {})
-    expect(live.running()!.done).toBe(true)
+    const { commands, view } = await operate(calmDay(5_000_000), {})
+    expect(view.running()!.done).toBe(true)
     expect(await refusalOf(commands.toggle(false))).toMatchObject({ reason: "conflict", message: `the session of ${DATE} has closed: nothing more is decided today` })
     expect(await refusalOf(commands.manualExit("hedge-1"))).toMatchObject({ reason: "conflict" })
   })

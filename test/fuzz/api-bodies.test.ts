@@ -12,7 +12,7 @@ import { OperatorCommands } from "../../src/commands/operator.ts"
 import { ScheduleStore } from "../../src/commands/schedule-store.ts"
 import { SessionPlans } from "../../src/commands/session-plans.ts"
 import { parseSchedule } from "../../src/domain/schedule.ts"
-import { LiveDay } from "../../src/http/live-day.ts"
+import { DayView } from "../../src/views/day-view.ts"
 import { type OperatorServer, startOperatorServer } from "../../src/http/server.ts"
 import { sendRaw } from "../http/client.ts"
 import { fuzzParameters, fuzzTimeout, isOperatorMessage } from "./runs.ts"
@@ -25,11 +25,11 @@ let server: OperatorServer
 let dir = ""
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fuzz-api-"))
-  const live = new LiveDay({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+  const view = new DayView({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
   const store = new ScheduleStore(join(dir, "schedule.json"), parseSchedule(scheduleText, "x"))
   const plans = new SessionPlans()
-  const commands = new OperatorCommands({ day: () => live.running(), log: () => undefined, schedule: store, plans, today: () => "2026-02-10" })
-  server = await startOperatorServer({ live, commands, schedule: store, plans, now: () => 0, log: () => undefined, port: 0, token: TOKEN, host: "127.0.0.1" })
+  const commands = new OperatorCommands({ day: () => view.running(), log: () => undefined, schedule: store, plans, today: () => "2026-02-10" })
+  server = await startOperatorServer({ view, commands, schedule: store, plans, now: () => 0, log: () => undefined, port: 0, token: TOKEN, host: "127.0.0.1" })
 })
 afterAll(async () => {
   await server?.close()

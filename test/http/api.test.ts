@@ -14,7 +14,7 @@ import type { TransitionRow } from "../../src/services/services.ts"
 import { readRecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
-import { LiveDay } from "../../src/http/live-day.ts"
+import { DayView } from "../../src/views/day-view.ts"
 import { Actors, Analytics, Sessions, Status, Transactions, Transitions, Utilisation } from "../../src/http/schemas.ts"
 import { serveSimulation, type SimulationServer } from "../../src/http/serve-simulation.ts"
 import { startOperatorServer } from "../../src/http/server.ts"
@@ -171,6 +171,7 @@ describe("the OpenAPI document", () => {
     expect(endpoints).toEqual(
       [
         "GET /api/hedge/status",
+        "GET /api/hedge/day",
         "POST /api/hedge/toggle",
         "POST /api/hedge/manual/buy",
         "POST /api/hedge/manual/exit",
@@ -210,10 +211,10 @@ describe("changes", () => {
   })
 
   it("a server without a token takes no changes (403); one off loopback without a token does not start", async () => {
-    const live = new LiveDay({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+    const view = new DayView({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
     const schedule = new ScheduleStore("/nonexistent/schedule.json", parseSchedule(scheduleText, "x"))
-    const commands = new OperatorCommands({ day: () => live.running(), log: () => undefined, schedule, today: () => "2026-02-10" })
-    const base = { live, commands, schedule, now: () => 0, log: () => undefined, port: 0, token: null }
+    const commands = new OperatorCommands({ day: () => view.running(), log: () => undefined, schedule, today: () => "2026-02-10" })
+    const base = { view, commands, schedule, now: () => 0, log: () => undefined, port: 0, token: null }
     const tokenless = await startOperatorServer({ ...base, host: "127.0.0.1" })
     try {
       for (const m of MUTATIONS) {
@@ -229,10 +230,10 @@ describe("changes", () => {
   })
 
   it("off loopback, reads need the token too (header, or ?token= for a stream)", async () => {
-    const live = new LiveDay({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+    const view = new DayView({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
     const schedule = new ScheduleStore("/nonexistent/schedule.json", parseSchedule(scheduleText, "x"))
-    const commands = new OperatorCommands({ day: () => live.running(), log: () => undefined, schedule, today: () => "2026-02-10" })
-    const open = await startOperatorServer({ live, commands, schedule, now: () => 0, log: () => undefined, port: 0, token: TOKEN, host: "0.0.0.0" })
+    const commands = new OperatorCommands({ day: () => view.running(), log: () => undefined, schedule, today: () => "2026-02-10" })
+    const open = await startOperatorServer({ view, commands, schedule, now: () => 0, log: () => undefined, port: 0, token: TOKEN, host: "0.0.0.0" })
     try {
       const port = new URL(open.url).port
       const base = `http://127.0.0.1:${port}/`
@@ -266,17 +267,17 @@ describe("changes", () => {
 
 describe("status when the engine cannot be trusted", () => {
   it("a halted engine says halted and why, and the watchdog's problems show, never 'enabled … watching'", async () => {
-    const live = new LiveDay({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+    const view = new DayView({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
     const day = await Effect.runPromise(readRecordedDay(DAY))
     const problem = { kind: "broker" as const, seconds: 120, limitSeconds: 90, message: "no answer from the broker for 120 s (limit 90 s)" }
     const health = () => ({ ok: false, problems: [problem], lagSeconds: 3, lastWriteAt: null, lastQuoteAt: 0, lastBrokerAt: null })
     const broken = await replayDay(day, {
       ...replayOptionsFor(policyPlan("engine", defaultConfig), defaultConfig, truthModelOf("span", defaultConfig)),
       auditFailsAfterBatches: 10,
-      onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId: "halted", health })
+      onEngine: (engine, setup, services) => view.attach({ engine, setup, services, mode: "simulation", sessionId: "halted", health })
     })
     expect(broken.failure).not.toBeNull()
-    const status = Schema.decodeUnknownSync(Status)(await live.status())
+    const status = Schema.decodeUnknownSync(Status)(await view.status())
     expect(status.state).toBe("halted")
     expect(status.enabled).toBe(false)
     expect(status.health).toMatchObject({ ok: false, halted: expect.stringMatching(/^audit write failed: /), problems: [problem], lagSeconds: 3, lastQuoteAt: "1970-01-01T05:30:00.000+05:30" })

@@ -148,7 +148,14 @@ describe("the daemon with its operator API", () => {
       const logged = lines.map((l) => JSON.parse(l) as { actor: string; message: string })
       expect(logged.some((l) => l.actor === "http" && l.message.startsWith("operator API and inspector at http://127.0.0.1:"))).toBe(true)
       expect(logged.filter((l) => l.actor === "operator").map((l) => l.message)).toEqual(
-        expect.arrayContaining(["operator: auto-hedge off (daemon test)", "operator: auto-hedge on", "session of 2026-02-11 set up", `schedule replaced (${scheduleFile})`])
+        expect.arrayContaining([
+          "operator toggle (api): auto-hedge off (daemon test): queued; the session takes it at the next market instant",
+          "operator: auto-hedge off (daemon test)",
+          "operator: auto-hedge on",
+          "operator session (api): session of 2026-02-11: 10 baskets, auto-hedge off; it applies when the day is set up (09:00 IST)",
+          `operator session (api) refused: the session of ${h.date} is already running: its baskets and budget are fixed for the day (switch auto-hedge with the toggle)`,
+          `operator schedule (api): schedule saved to ${scheduleFile}; it applies from the next day set up (today's session ${h.date} keeps its entries)`
+        ])
       )
     } finally {
       await operated.catch(() => undefined)

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { OperatorCommands } from "../../src/commands/operator.ts"
 import { ScheduleStore } from "../../src/commands/schedule-store.ts"
 import { parseSchedule } from "../../src/domain/schedule.ts"
-import { LiveDay } from "../../src/http/live-day.ts"
+import { DayView } from "../../src/views/day-view.ts"
 import { type OperatorServer, startOperatorServer, type OperatorServerOptions } from "../../src/http/server.ts"
 import { type Answer, sendRaw } from "./client.ts"
 
@@ -15,10 +15,10 @@ const TOKEN = "hardening-test-token-0123456789"
 const scheduleText = await readFile("config/schedule.json", "utf8")
 
 const serverOn = (host: string, extra: Partial<OperatorServerOptions> = {}): Promise<OperatorServer> => {
-  const live = new LiveDay({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+  const view = new DayView({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
   const schedule = new ScheduleStore("/nonexistent/schedule.json", parseSchedule(scheduleText, "x"))
-  const commands = new OperatorCommands({ day: () => live.running(), log: () => undefined, schedule, today: () => "2026-02-10" })
-  return startOperatorServer({ live, commands, schedule, now: () => 0, log: () => undefined, port: 0, token: TOKEN, host, ...extra })
+  const commands = new OperatorCommands({ day: () => view.running(), log: () => undefined, schedule, today: () => "2026-02-10" })
+  return startOperatorServer({ view, commands, schedule, now: () => 0, log: () => undefined, port: 0, token: TOKEN, host, ...extra })
 }
 
 describe("on loopback", () => {

@@ -6,7 +6,7 @@ import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { Actors, Status, Transactions, Transitions, Utilisation } from "../../src/http/schemas.ts"
+import { Actors, Day, Status, Transactions, Transitions, Utilisation } from "../../src/http/schemas.ts"
 import { serveSimulation, type SimulationServer } from "../../src/http/serve-simulation.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
@@ -110,5 +110,16 @@ describe("operating a replaying day over HTTP", () => {
     expect(trades[0]!.price).toBe(manual.buyPrice)
     const v = await verifyDay(rows)
     expect(v.ok, formatVerification(v)).toBe(true)
+
+    // The day at a glance, as the dashboard and Telegram read it: the trader's hedge closed with its
+    // P&L, every command in the feed beside the engine's alerts, the summary of a closed day.
+    const day = Schema.decodeUnknownSync(Day)((await call(server.url, "api/hedge/day")).json)
+    const closed = day.hedges.closed.find((h) => h.hedgeId === manual.hedgeId)!
+    expect(closed).toMatchObject({ manual: true, held: 0, stateInWords: "sold" })
+    expect(closed.pnl).toBeCloseTo(closed.received - closed.paid, 2)
+    expect(day.feed.filter((f) => f.source === "operator").map((f) => f.kind)).toEqual(expect.arrayContaining(["toggle", "toggle refused", "buy", "exit", "exit refused", "taken"]))
+    expect(day.feed.some((f) => f.source === "engine" && f.kind === "EOD_SUMMARY")).toBe(true)
+    expect(day.summary).toMatchObject({ closed: true, hedges: { held: 0 } })
+    expect(day.entries.every((e) => e.enteredAt !== null && e.stateInWords === "exited")).toBe(true)
   }, 60_000)
 })

@@ -1,20 +1,19 @@
-// The live day as the operator API reads it: the running engine (its actor tree and context), the
-// day's set-up, the utilisation sampled at the end of every instant, the hedge trades, and the log of
-// everything that happened (transition rows and utilisation samples, in order), which the inspector's
-// Server-Sent Events are read from. The hub only watches: it never sends the machines anything (the
-// operator's actions go through src/commands/), and nothing it does can hold up the decision loop.
-//
-// Each stream keeps a cursor into the shared log, not a buffer of its own: a slow client only falls
-// behind in the log (the socket's backpressure stops it pulling), and a reconnect with Last-Event-ID
-// carries on from the row after that seq.
-import { Cause, Context, Effect, Exit, Schema, Stream } from "effect"
+// One read model of the day: what the HTTP API, the inspector page, the CLI and Telegram all read.
+// It watches a running engine (its actor tree and context), the day's set-up, the utilisation sampled
+// at the end of every instant, and the day's log (transition rows and utilisation samples, in order),
+// and answers in the trader's terms: the session's status, the entries with their states in words,
+// the hedges held and closed with their P&L, the alerts and the operator's commands as one feed, and
+// the day's summary. It only watches: it never sends the machines anything (the operator's actions go
+// through src/commands/), and nothing it does can hold up the decision loop.
+import { Context, Effect, Exit } from "effect"
 import { DateTime } from "luxon"
-import type { AnyActorRef } from "xstate"
-import type { EntryContext } from "../../machines/entry.ts"
-import type { HedgeContext } from "../../machines/hedge.ts"
+import type { SnapshotFrom } from "xstate"
+import { entryMachine, type EntryContext } from "../../machines/entry.ts"
+import { hedgeMachine, type HedgeContext } from "../../machines/hedge.ts"
 import type { OrderState, Projection, SelectionResult } from "../../machines/protocol.ts"
-import { cooldownUntilOf, spendLeftOf, type HedgeRecord, type SessionContext } from "../../machines/session.ts"
+import { cooldownUntilOf, spendLeftOf, type HedgeRecord, type SessionContext, type sessionMachine } from "../../machines/session.ts"
 import type { RunningDay } from "../commands/operator.ts"
+import { formatAlert } from "../domain/alerts.ts"
 import { priceOf, type MarketSnapshot } from "../domain/market.ts"
 import { utilisationPct } from "../domain/projection.ts"
 import type { TradingMode } from "../domain/session.ts"
@@ -23,12 +22,14 @@ import { kindOf, stateName } from "../runtime/audit-recorder.ts"
 import type { EngineSetup, SessionEngine } from "../runtime/engine.ts"
 import type { Health } from "../runtime/watchdog.ts"
 import { MarginMonitor, MarketClock, MarketData, type TransitionRow } from "../services/services.ts"
-import { TransitionRowSchema, type ActorView, type Marker, type Status, type Transaction } from "./schemas.ts"
+import { DayMarket } from "./day-market.ts"
+import type { ActorView, Day, DayHedge, DaySummary, EntryView, FeedItem, Marker, Status, Transaction } from "./schemas.ts"
+import { stateInWords } from "./words.ts"
 
 export interface DayAttachment {
   readonly engine: SessionEngine
   readonly setup: EngineSetup
-  /** What the day runs on: the hub reads the clock, the market and the margin, never through the engine. */
+  /** What the day runs on: the view reads the clock, the market and the margin, never through the engine. */
   readonly services: Context.Context<MarketClock | MarketData | MarginMonitor>
   readonly mode: TradingMode
   /** The session's id in the records (a database id; a simulation's own name). */
@@ -46,11 +47,15 @@ export interface Thresholds {
   readonly exitTriggerPct: number
 }
 
-interface LogEntry {
+export interface UtilisationSample {
+  readonly at: number
+  readonly pct: number
+}
+
+/** One thing that happened, in the day's order: a transition row or a utilisation sample. */
+export interface DayLogEntry {
   readonly row?: TransitionRow
-  readonly point?: { readonly at: number; readonly pct: number }
-  /** Rendered as an SSE event once, for every client. */
-  text?: Buffer
+  readonly point?: UtilisationSample
 }
 
 interface ActorState {
@@ -60,11 +65,12 @@ interface ActorState {
   since: number
 }
 
-/** What an entry's rows told: its latest projection, selection and exit. */
+/** What an entry's rows told: its latest projection, selection and exit, and when it was seen entered. */
 interface EntryNotes {
   projection?: Projection
   selection?: SelectionResult
   exitReason?: string
+  enteredAt?: number
 }
 
 interface Trade {
@@ -75,44 +81,62 @@ interface Trade {
   readonly price: number
 }
 
-const HEARTBEAT_MS = 15_000
-/** How long new rows wait for more before the streams are woken (what a person cannot see). */
-const WAKE_EVERY_MS = 25
-const BATCH_BYTES = 64 * 1024
-const encodeRow = Schema.encodeSync(TransitionRowSchema)
-const RETRY = Buffer.from("retry: 1000\n\n")
-const KEEP_ALIVE = Buffer.from(": keep-alive\n\n")
+type SessionSnapshot = SnapshotFrom<typeof sessionMachine>
+type ChildSnapshot = ReturnType<NonNullable<SessionSnapshot["children"][string]>["getSnapshot"]>
+type EntrySnapshot = SnapshotFrom<typeof entryMachine>
+type HedgeSnapshot = SnapshotFrom<typeof hedgeMachine>
+
+// A child is known by its machine, so its context is read as that machine's, not cast.
+const isEntrySnapshot = (s: ChildSnapshot): s is EntrySnapshot => "machine" in s && s.machine.id === entryMachine.id
+const isHedgeSnapshot = (s: ChildSnapshot): s is HedgeSnapshot => "machine" in s && s.machine.id === hedgeMachine.id
+
+/** A running entry's context; undefined once it has finished (its rows still tell what it did). */
+const entryContextOf = (s: SessionSnapshot, id: string): EntryContext | undefined => {
+  const child = s.children[id]?.getSnapshot()
+  return child !== undefined && child.status === "active" && isEntrySnapshot(child) ? child.context : undefined
+}
+
+const hedgeContextOf = (s: SessionSnapshot, id: string): HedgeContext | undefined => {
+  const child = s.children[id]?.getSnapshot()
+  return child !== undefined && child.status === "active" && isHedgeSnapshot(child) ? child.context : undefined
+}
+
 const ENDED_STATES = new Set(["entered", "exited", "missed"])
 const ACTIVE_HEDGE = new Set(["ordering", "open", "exiting"])
 
 export const isoOf = (at: number): string => DateTime.fromMillis(at, { zone: MARKET_ZONE }).toISO() ?? new globalThis.Date(at).toISOString()
+const isoOrNull = (at: number | null | undefined) => (at === null || at === undefined ? null : isoOf(at))
 const round2 = (x: number) => Math.round(x * 100) / 100
 /** A summary value JSON can carry (no NaN or infinities). */
 const scalar = (x: string | number | boolean | null | undefined): string | number | boolean | null =>
   x === undefined ? null : typeof x === "number" && !Number.isFinite(x) ? null : x
+const contractOf = (h: HedgeRecord, lotSize: number) => ({ hedgeId: h.id, symbol: h.symbol, strike: h.strike, optionType: h.optionType, lots: h.quantity / lotSize, quantity: h.quantity })
+/** Average price of some fills, null without any. */
+const averagePrice = (trades: ReadonlyArray<Trade>): number | null => {
+  const units = trades.reduce((n, t) => n + t.units, 0)
+  return units === 0 ? null : round2(trades.reduce((s, t) => s + t.units * t.price, 0) / units)
+}
 
-export class LiveDay {
+export class DayView {
   private day: DayAttachment | null = null
+  private market: DayMarket | null = null
   private detachRows: (() => void) | null = null
-  private log: Array<LogEntry> = []
-  /** Seq of each transition in the log, and where it is: Last-Event-ID finds its place by these. */
+  private log: Array<DayLogEntry> = []
+  /** Seq of each transition in the log, and where it is: a reader asking "after seq" finds its place by these. */
   private rowSeqs: Array<number> = []
   private rowPositions: Array<number> = []
   private actors = new Map<string, ActorState>()
   private entryNotes = new Map<string, EntryNotes>()
   private trades: Array<Trade> = []
-  private points: Array<{ readonly at: number; readonly pct: number }> = []
+  private points: Array<UtilisationSample> = []
+  private operatorNotes: Array<FeedItem> = []
   private marginInUse = 0
-  /** Bumped when the log is rebuilt (another day, a restart that re-recorded rows): open streams end. */
-  private generation = 0
-  private closed = false
-  private readonly waiters = new Set<() => void>()
-  private wakeScheduled = false
-  private market: { readonly at: number; readonly snapshot: Promise<MarketSnapshot | null> } | null = null
-  private lastBatch: { readonly from: number; readonly logLength: number; readonly generation: number; readonly batch: readonly [Buffer, number] } | null = null
+  /** Bumped when the log is rebuilt (another day, a restart that re-recorded rows): readers start again. */
+  private generationNo = 0
+  private readonly listeners = new Set<() => void>()
 
   constructor(
-    private readonly o: {
+    private readonly options: {
       /** Market time while no day is attached (the daemon's clock). */
       readonly now: () => number
       readonly thresholds: Thresholds
@@ -127,7 +151,7 @@ export class LiveDay {
     const sameDay = this.day !== null && this.day.sessionId === a.sessionId && this.day.setup.session.date === a.setup.session.date
     if (!sameDay) this.reset()
     this.day = a
-    this.market = null
+    this.market = new DayMarket(a.services)
     this.detachRows = a.engine.onRow((row) => this.onRow(row))
     if (!sameDay && a.earlier !== undefined) {
       void a.earlier().then(
@@ -141,7 +165,7 @@ export class LiveDay {
   async afterInstant(at: number): Promise<void> {
     const day = this.day
     if (day === null) return
-    this.market = null
+    this.market?.forget()
     const exit = await Effect.runPromiseExit(Effect.provideContext(MarginMonitor.use((m) => m.marginInUse), day.services))
     if (Exit.isFailure(exit) || this.day !== day) return
     this.marginInUse = exit.value
@@ -150,19 +174,53 @@ export class LiveDay {
     this.append({ point })
   }
 
-  /** No more streams: the server is closing. */
-  close(): void {
-    this.closed = true
-    this.wake()
+  /** An operator command's outcome, for the feed (accepted, refused with its reason, taken or not). */
+  noteOperator(severity: FeedItem["severity"], kind: string, text: string): void {
+    this.operatorNotes.push({ at: isoOf(this.now()), source: "operator", kind, severity, text })
+  }
+
+  // ---- the log, for readers that follow it (the inspector's stream)
+
+  /** Hear that the log grew or was rebuilt; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  get generation(): number {
+    return this.generationNo
+  }
+
+  get logLength(): number {
+    return this.log.length
+  }
+
+  logEntry(position: number): DayLogEntry | undefined {
+    return this.log[position]
+  }
+
+  lastSeq(): number {
+    return this.rowSeqs.at(-1) ?? 0
+  }
+
+  /** Log position just after the transition numbered `seq` (utilisation samples after it included). */
+  positionAfter(seq: number): number {
+    const k = this.firstRowAfter(seq)
+    return k === 0 ? 0 : this.rowPositions[k - 1]! + 1
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener()
   }
 
   private reset(): void {
-    // Streams waiting on an empty log (no day yet) carry on into this one from its first row.
-    if (this.log.length > 0) this.generation++
+    // Readers waiting on an empty log (no day yet) carry on into this one from its first row.
+    if (this.log.length > 0) this.generationNo++
     this.forgetRows()
     this.points = []
+    this.operatorNotes = []
     this.marginInUse = 0
-    this.wake()
+    this.changed()
   }
 
   /** Forget the log and everything read from its rows (the utilisation samples are not rows). */
@@ -187,30 +245,30 @@ export class LiveDay {
   private prepend(a: DayAttachment, rows: ReadonlyArray<TransitionRow>): void {
     if (this.day !== a || rows.length === 0) return
     const first = this.rowSeqs[0] ?? Number.POSITIVE_INFINITY
-    const earlier = rows.filter((r) => r.seq < first).map((row): LogEntry => ({ row }))
+    const earlier = rows.filter((r) => r.seq < first).map((row): DayLogEntry => ({ row }))
     if (earlier.length > 0) this.rebuild([...earlier, ...this.log])
   }
 
-  private rebuild(entries: ReadonlyArray<LogEntry>): void {
+  private rebuild(entries: ReadonlyArray<DayLogEntry>): void {
     this.forgetRows()
-    this.generation++
+    this.generationNo++
     for (const e of entries) {
       if (e.row !== undefined) this.note(e.row)
       this.append(e, false)
     }
-    this.wake()
+    this.changed()
   }
 
-  private append(entry: LogEntry, wake = true): void {
+  private append(entry: DayLogEntry, notify = true): void {
     if (entry.row !== undefined) {
       this.rowSeqs.push(entry.row.seq)
       this.rowPositions.push(this.log.length)
     }
     this.log.push(entry)
-    if (wake) this.wake()
+    if (notify) this.changed()
   }
 
-  /** What a row tells about its actor: its state, an entry's projection, a hedge's fill. */
+  /** What a row tells about its actor: its state, an entry's projection and entry, a hedge's fill. */
   private note(row: TransitionRow): void {
     const known = this.actors.get(row.actorId)
     if (known === undefined) this.actors.set(row.actorId, { id: row.actorId, kind: row.kind, state: row.to, since: row.at })
@@ -218,12 +276,15 @@ export class LiveDay {
       known.state = row.to
       known.since = row.at
     }
-    const output = (row.payload as { output?: unknown } | null)?.output
+    // A row's payload is the event as the audit wrote it; the event's type says what it carries.
+    const payload = row.payload as { readonly output?: unknown; readonly reason?: string } | null
+    const output = payload?.output
     if (row.kind === "entry") {
       const notes = this.entryNotes.get(row.actorId) ?? {}
       if (row.event === "xstate.done.actor.projectEntry") notes.projection = output as Projection
       if (row.event === "xstate.done.actor.selectHedges") notes.selection = output as SelectionResult
-      if (row.event === "ENTRY_EXITED" || row.event === "SESSION_CLOSE") notes.exitReason = (row.payload as { reason?: string }).reason ?? (row.event === "SESSION_CLOSE" ? "SESSION_CLOSE" : undefined)
+      if (row.event === "ENTRY_EXITED" || row.event === "SESSION_CLOSE") notes.exitReason = payload?.reason ?? (row.event === "SESSION_CLOSE" ? "SESSION_CLOSE" : undefined)
+      if (row.to === "entered" && notes.enteredAt === undefined) notes.enteredAt = row.at
       this.entryNotes.set(row.actorId, notes)
     }
     if (row.kind === "hedge") {
@@ -235,28 +296,13 @@ export class LiveDay {
     }
   }
 
-  /**
-   * Wake the waiting streams at most every WAKE_EVERY_MS, not once per row: a burst of rows (a busy
-   * instant, a replay at full speed) goes out as one write per client, and the decision loop, which
-   * shares this thread, is not interleaved with a write per row per client.
-   */
-  private wake(): void {
-    if (this.wakeScheduled || this.waiters.size === 0) return
-    this.wakeScheduled = true
-    setTimeout(() => {
-      this.wakeScheduled = false
-      const waiting = [...this.waiters]
-      this.waiters.clear()
-      for (const w of waiting) w()
-    }, this.closed ? 0 : WAKE_EVERY_MS)
-  }
-
   // ---- what the commands read
 
   /** The running day, as the operator's actions check it. */
   running(): RunningDay | null {
     const day = this.day
-    if (day === null) return null
+    const market = this.market
+    if (day === null || market === null) return null
     const snapshot = day.engine.actor.getSnapshot()
     return {
       key: `${day.sessionId}/${day.setup.session.date}`,
@@ -265,30 +311,15 @@ export class LiveDay {
       done: day.engine.done || day.engine.failure !== null,
       lotSize: day.setup.lotSize,
       strikeStep: day.setup.strikeStep,
-      quote: async (strike, optionType) => {
-        const market = await this.snapshot()
-        return market === null ? null : priceOf(market.chain, strike, optionType)
-      },
+      quote: (strike, optionType) => market.quote(strike, optionType),
       utilisationPct: () => this.points.at(-1)?.pct ?? null,
       rowsAfter: (seq) => this.rowsAfter(seq),
-      lastSeq: () => this.rowSeqs.at(-1) ?? 0
+      lastSeq: () => this.lastSeq()
     }
   }
 
-  /** The market now (the chain), read once per instant. */
-  private snapshot(): Promise<MarketSnapshot | null> {
-    const day = this.day
-    if (day === null) return Promise.resolve(null)
-    const at = this.marketNow()
-    if (this.market === null || this.market.at !== at) {
-      const read = Effect.runPromiseExit(Effect.provideContext(MarketData.use((m) => m.snapshot), day.services)).then((e) => (Exit.isSuccess(e) ? e.value : null))
-      this.market = { at, snapshot: read }
-    }
-    return this.market.snapshot
-  }
-
-  private marketNow(): number {
-    return this.day === null ? this.o.now() : Context.get(this.day.services, MarketClock).currentMillis()
+  private now(): number {
+    return this.market?.now() ?? this.options.now()
   }
 
   private rowsAfter(seq: number): ReadonlyArray<TransitionRow> {
@@ -309,26 +340,25 @@ export class LiveDay {
     return lo
   }
 
-  // ---- reads
+  // ---- the status
 
-  /** The watchdog's view, with why the engine halted when it did (status, and the page). */
+  /** The watchdog's view, with why the engine halted when it did. */
   private healthOf(day: DayAttachment): Status["health"] {
     const h = day.health?.()
-    const halted = day.engine.failure
-    const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : isoOf(t))
     return {
-      ok: halted === null && (h?.ok ?? true),
-      halted,
+      ok: day.engine.failure === null && (h?.ok ?? true),
+      halted: day.engine.failure,
       problems: (h?.problems ?? []).map((p) => ({ kind: p.kind, seconds: p.seconds, limitSeconds: p.limitSeconds, message: p.message })),
       lagSeconds: h?.lagSeconds ?? 0,
-      lastWriteAt: iso(h?.lastWriteAt),
-      lastQuoteAt: iso(h?.lastQuoteAt),
-      lastBrokerAt: iso(h?.lastBrokerAt)
+      lastWriteAt: isoOrNull(h?.lastWriteAt),
+      lastQuoteAt: isoOrNull(h?.lastQuoteAt),
+      lastBrokerAt: isoOrNull(h?.lastBrokerAt)
     }
   }
 
+  /** The session now: mode, auto-hedge, halted or not, market time and lag, utilisation now and projected, spend. */
   async status(): Promise<Status> {
-    const now = this.marketNow()
+    const now = this.now()
     const day = this.day
     if (day === null) {
       return {
@@ -336,7 +366,7 @@ export class LiveDay {
         session: null,
         enabled: false,
         state: "no session",
-        utilisation: { budget: 0, marginInUse: 0, currentPct: 0, projectedPct: null, ...this.o.thresholds },
+        utilisation: { budget: 0, marginInUse: 0, currentPct: 0, projectedPct: null, ...this.options.thresholds },
         nextEntry: null,
         activeHedges: [],
         spend: { today: 0, cap: 0, left: 0 },
@@ -346,10 +376,9 @@ export class LiveDay {
     }
     const snapshot = day.engine.actor.getSnapshot()
     const c = snapshot.context
-    const children = snapshot.children as Record<string, AnyActorRef | undefined>
     const active = Object.values(c.hedges).filter((h) => ACTIVE_HEDGE.has(h.status))
-    const market = active.length === 0 ? null : await this.snapshot()
-    const next = c.entries.find((e) => e.entryAt > now && !ENDED_STATES.has(this.actors.get(e.id)?.state ?? "idle") && !c.leftEntries.includes(e.id))
+    const market = await this.marketFor(active)
+    const next = c.entries.find((e) => e.entryAt > now && !ENDED_STATES.has(this.stateOf(e.id)) && !c.leftEntries.includes(e.id))
     return {
       now: isoOf(now),
       session: this.sessionRef(day),
@@ -360,21 +389,16 @@ export class LiveDay {
         budget: c.budget,
         marginInUse: round2(this.marginInUse),
         currentPct: this.points.at(-1)?.pct ?? 0,
-        projectedPct: this.projectedPct(c, children),
+        projectedPct: this.projectedPct(snapshot),
         ...this.thresholdsOf(day)
       },
       nextEntry: next === undefined ? null : { portfolio: next.portfolio, at: isoOf(next.entryAt), secondsUntil: Math.round((next.entryAt - now) / 1000) },
       activeHedges: active.map((h) => {
-        const live = this.hedgeContext(children, h.id)
+        const live = hedgeContextOf(snapshot, h.id)
         const ltp = market === null ? null : priceOf(market.chain, h.strike, h.optionType)
         return {
-          hedgeId: h.id,
-          symbol: h.symbol,
-          strike: h.strike,
-          optionType: h.optionType,
-          lots: h.quantity / day.setup.lotSize,
-          quantity: h.quantity,
-          state: this.actors.get(h.id)?.state ?? h.status,
+          ...contractOf(h, day.setup.lotSize),
+          state: this.stateOf(h.id, h.status),
           buyPrice: live !== undefined && live.entryPrice > 0 ? live.entryPrice : null,
           ltp,
           cost: round2(h.paid > 0 ? h.paid : h.reserved),
@@ -387,12 +411,20 @@ export class LiveDay {
     }
   }
 
+  /** The chain, read only when some hedge is held (nothing else on the status needs a price). */
+  private marketFor(held: ReadonlyArray<HedgeRecord>): Promise<MarketSnapshot | null> {
+    return held.length === 0 || this.market === null ? Promise.resolve(null) : this.market.snapshot()
+  }
+
+  private stateOf(actorId: string, otherwise = "idle"): string {
+    return this.actors.get(actorId)?.state ?? otherwise
+  }
+
   /** The projection of the next entry still to decide or to come, percent. */
-  private projectedPct(c: SessionContext, children: Record<string, AnyActorRef | undefined>): number | null {
-    for (const e of [...c.entries].sort((a, b) => a.entryAt - b.entryAt)) {
-      if (ENDED_STATES.has(this.actors.get(e.id)?.state ?? "idle")) continue
-      const live = children[e.id]?.getSnapshot().context as EntryContext | undefined
-      const projection = live?.projection ?? this.entryNotes.get(e.id)?.projection
+  private projectedPct(snapshot: SessionSnapshot): number | null {
+    for (const e of [...snapshot.context.entries].sort((a, b) => a.entryAt - b.entryAt)) {
+      if (ENDED_STATES.has(this.stateOf(e.id))) continue
+      const projection = entryContextOf(snapshot, e.id)?.projection ?? this.entryNotes.get(e.id)?.projection
       if (projection != null) return projection.projectedPct
     }
     return null
@@ -405,11 +437,6 @@ export class LiveDay {
   private sessionRef(day: DayAttachment) {
     const s = day.setup.session
     return { id: day.sessionId, date: s.date, index: s.index, expiry: s.expiry, mode: day.mode, policy: s.policy }
-  }
-
-  private hedgeContext(children: Record<string, AnyActorRef | undefined>, id: string): HedgeContext | undefined {
-    const child = children[id]
-    return child === undefined || child.getSnapshot().status !== "active" ? undefined : (child.getSnapshot().context as HedgeContext)
   }
 
   sessionInfo() {
@@ -428,21 +455,146 @@ export class LiveDay {
     }
   }
 
+  // ---- the day at a glance
+
+  /** Everything the dashboard shows at once: status, entries, hedges held and closed, the feed, the summary. */
+  async dayAtAGlance(): Promise<Day> {
+    const [status, hedges] = await Promise.all([this.status(), this.hedges()])
+    return { status, entries: this.entries(), hedges, feed: this.feed(), summary: this.summary() }
+  }
+
+  /** The day's entries in time order, with their states in words and what their decisions found. */
+  entries(): ReadonlyArray<EntryView> {
+    const day = this.day
+    if (day === null) return []
+    const snapshot = day.engine.actor.getSnapshot()
+    const c = snapshot.context
+    return [...c.entries]
+      .sort((a, b) => a.entryAt - b.entryAt)
+      .map((e) => {
+        const notes = this.entryNotes.get(e.id) ?? {}
+        const live = entryContextOf(snapshot, e.id)
+        const projection = live?.projection ?? notes.projection
+        const selection = live?.selection ?? notes.selection
+        const state = this.stateOf(e.id)
+        const atEntry = notes.enteredAt === undefined ? null : this.utilisationAt(notes.enteredAt)
+        return {
+          id: e.id,
+          portfolio: e.portfolio,
+          state,
+          stateInWords: stateInWords("entry", state),
+          since: isoOrNull(this.actors.get(e.id)?.since),
+          lookaheadAt: isoOf(e.lookaheadAt),
+          entryAt: isoOf(e.entryAt),
+          exitAt: isoOrNull(e.exitAt),
+          projectedPct: projection?.projectedPct ?? null,
+          hedgeCost: selection === undefined || selection === null ? null : round2(selection.cost),
+          shortfall: selection === undefined || selection === null ? null : round2(selection.shortfall),
+          hedges: Object.values(c.hedges).filter((h) => h.forEntry === e.id).map((h) => h.id),
+          enteredAt: isoOrNull(notes.enteredAt),
+          utilisationAtEntryPct: atEntry,
+          breached: atEntry !== null && atEntry > 100,
+          exitReason: live?.exitReason ?? notes.exitReason ?? null
+        }
+      })
+  }
+
+  /** Utilisation sampled at the end of the instant `at`; null when it was not sampled (before a restart). */
+  private utilisationAt(at: number): number | null {
+    return this.points.find((p) => p.at === at)?.pct ?? null
+  }
+
+  /** The day's hedges: those held (buying, held, selling) and those closed (sold, expired, never bought), with their P&L. */
+  async hedges(): Promise<{ readonly held: ReadonlyArray<DayHedge>; readonly closed: ReadonlyArray<DayHedge> }> {
+    const day = this.day
+    if (day === null) return { held: [], closed: [] }
+    const snapshot = day.engine.actor.getSnapshot()
+    const all = Object.values(snapshot.context.hedges)
+    const held = all.filter((h) => ACTIVE_HEDGE.has(h.status))
+    const market = await this.marketFor(held)
+    const view = (h: HedgeRecord) => this.hedgeView(day, h, hedgeContextOf(snapshot, h.id), market)
+    return { held: held.map(view), closed: all.filter((h) => !ACTIVE_HEDGE.has(h.status)).map(view) }
+  }
+
+  private hedgeView(day: DayAttachment, h: HedgeRecord, live: HedgeContext | undefined, market: MarketSnapshot | null): DayHedge {
+    const trades = this.trades.filter((t) => t.hedgeId === h.id)
+    const ltp = h.held === 0 || market === null ? null : priceOf(market.chain, h.strike, h.optionType)
+    const value = h.held === 0 ? 0 : ltp === null ? null : round2(ltp * h.held)
+    const state = this.stateOf(h.id, h.status)
+    return {
+      ...contractOf(h, day.setup.lotSize),
+      held: h.held,
+      forEntry: h.forEntry,
+      trigger: h.trigger,
+      manual: h.manual,
+      state,
+      stateInWords: stateInWords("hedge", state),
+      boughtAt: isoOrNull(h.openedAt),
+      buyPrice: averagePrice(trades.filter((t) => t.kind === "buy")) ?? (live !== undefined && live.entryPrice > 0 ? live.entryPrice : null),
+      paid: round2(h.paid),
+      closedAt: isoOrNull(h.closedAt),
+      sellPrice: averagePrice(trades.filter((t) => t.kind === "sell")),
+      received: round2(h.received),
+      ltp,
+      value,
+      pnl: value === null ? null : round2(h.received + value - h.paid),
+      utilisationBeforePct: h.utilisationBefore,
+      lastMessage: live?.lastMessage ?? null
+    }
+  }
+
+  /** The engine's alerts and the operator's commands, in time order. */
+  feed(): ReadonlyArray<FeedItem> {
+    const day = this.day
+    if (day === null) return []
+    const alerts = day.engine.alerts.map((a): FeedItem => ({ at: isoOf(a.at), source: "engine", kind: a.alert.kind, severity: a.alert.severity, text: formatAlert(a.alert, a.at) }))
+    // Both lists are in time order: a stable sort keeps each one's own order within an instant.
+    return [...alerts, ...this.operatorNotes].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+  }
+
+  /** The day so far: entries, breaches, hedges, peak utilisation, spend; null while no day runs. */
+  summary(): DaySummary | null {
+    const day = this.day
+    if (day === null) return null
+    const c = day.engine.actor.getSnapshot().context
+    const entries = this.entries()
+    const hedges = Object.values(c.hedges)
+    const entered = [...this.entryNotes.values()].filter((n) => n.enteredAt !== undefined).length
+    const missed = [...this.actors.values()].filter((a) => a.kind === "entry" && a.state === "missed").length
+    return {
+      closed: day.engine.done,
+      entries: { scheduled: c.entries.length, entered, missed },
+      breaches: entries.filter((e) => e.breached).map((e) => ({ entryId: e.id, portfolio: e.portfolio, at: e.enteredAt!, utilisationPct: e.utilisationAtEntryPct! })),
+      hedges: {
+        bought: new Set(this.trades.filter((t) => t.kind === "buy").map((t) => t.hedgeId)).size,
+        held: hedges.filter((h) => ACTIVE_HEDGE.has(h.status)).length,
+        closed: hedges.filter((h) => !ACTIVE_HEDGE.has(h.status)).length
+      },
+      peakUtilisationPct: this.peakPct(),
+      spend: { gross: round2(c.grossSpend), recovered: round2(c.recovered), net: round2(c.grossSpend - c.recovered), cap: c.spendCap }
+    }
+  }
+
+  private peakPct(): number | null {
+    return this.points.length === 0 ? null : this.points.reduce((m, p) => Math.max(m, p.pct), Number.NEGATIVE_INFINITY)
+  }
+
+  // ---- the inspector's reads
+
   /** Every actor of the day, the finished ones too, with its state and what it holds. */
   actorsView(): { readonly at: string; readonly actors: ReadonlyArray<ActorView> } {
-    const at = isoOf(this.marketNow())
+    const at = isoOf(this.now())
     const day = this.day
     if (day === null) return { at, actors: [] }
     const snapshot = day.engine.actor.getSnapshot()
     const c = snapshot.context
-    const children = snapshot.children as Record<string, AnyActorRef | undefined>
     const actors: Array<ActorView> = []
     for (const a of this.actors.values()) {
       if (kindOf(a.id) === undefined) continue
       const summary =
         a.kind === "session" ? this.sessionSummary(c)
-        : a.kind === "entry" ? this.entrySummary(c, a.id, children)
-        : this.hedgeSummary(c.hedges[a.id], this.hedgeContext(children, a.id))
+        : a.kind === "entry" ? this.entrySummary(snapshot, a.id)
+        : this.hedgeSummary(c.hedges[a.id], hedgeContextOf(snapshot, a.id))
       actors.push({ id: a.id, kind: a.kind, parent: a.kind === "session" ? null : "session", state: a.state, since: isoOf(a.since), summary })
     }
     return { at, actors }
@@ -469,11 +621,11 @@ export class LiveDay {
     }
   }
 
-  private entrySummary(c: SessionContext, id: string, children: Record<string, AnyActorRef | undefined>): Record<string, string | number | boolean | null> {
+  private entrySummary(snapshot: SessionSnapshot, id: string): Record<string, string | number | boolean | null> {
+    const c = snapshot.context
     const plan = c.entries.find((e) => e.id === id)
     const notes = this.entryNotes.get(id) ?? {}
-    const child = children[id]
-    const live = child !== undefined && child.getSnapshot().status === "active" ? (child.getSnapshot().context as EntryContext) : undefined
+    const live = entryContextOf(snapshot, id)
     const projection = live?.projection ?? notes.projection
     const selection = live?.selection ?? notes.selection
     const hedges = Object.values(c.hedges).filter((h) => h.forEntry === id)
@@ -484,9 +636,9 @@ export class LiveDay {
       exitAt: plan?.exitAt == null ? null : wallTimeOf(plan.exitAt),
       currentPct: scalar(projection?.currentPct),
       projectedPct: scalar(projection?.projectedPct),
-      reductionNeeded: projection === undefined ? null : round2(projection.reductionNeeded),
-      hedgeCost: selection === undefined ? null : round2(selection.cost),
-      shortfall: selection === undefined ? null : round2(selection.shortfall),
+      reductionNeeded: projection == null ? null : round2(projection.reductionNeeded),
+      hedgeCost: selection == null ? null : round2(selection.cost),
+      shortfall: selection == null ? null : round2(selection.shortfall),
       limitedBy: scalar(selection?.limitedBy),
       hedges: hedges.map((h) => h.id).join(", "),
       pendingHedges: scalar(live?.pendingHedges),
@@ -532,7 +684,7 @@ export class LiveDay {
 
   utilisation() {
     const day = this.day
-    const thresholds = day === null ? this.o.thresholds : this.thresholdsOf(day)
+    const thresholds = day === null ? this.options.thresholds : this.thresholdsOf(day)
     return {
       budget: day?.setup.session.budget ?? 0,
       ...thresholds,
@@ -573,9 +725,9 @@ export class LiveDay {
   /** The running (or last) day as one analytics row. */
   analyticsRow() {
     const day = this.day
-    if (day === null) return null
+    const summary = this.summary()
+    if (day === null || summary === null) return null
     const c = day.engine.actor.getSnapshot().context
-    const bought = this.trades.filter((t) => t.kind === "buy")
     return {
       sessionDate: c.date,
       dayOfWeek: weekdayOf(c.date),
@@ -583,96 +735,12 @@ export class LiveDay {
       mode: day.mode,
       policy: c.policy,
       baskets: c.baskets,
-      hedgeCount: new Set(bought.map((t) => t.hedgeId)).size,
-      totalCost: round2(c.grossSpend),
-      totalRecovered: round2(c.recovered),
-      netCost: round2(c.grossSpend - c.recovered),
-      peakUtilization: this.points.length === 0 ? null : Math.max(...this.points.map((p) => p.pct)),
-      breaches: null
+      hedgeCount: summary.hedges.bought,
+      totalCost: summary.spend.gross,
+      totalRecovered: summary.spend.recovered,
+      netCost: summary.spend.net,
+      peakUtilization: summary.peakUtilisationPct,
+      breaches: summary.breaches.length
     }
-  }
-
-  // ---- the stream
-
-  /**
-   * The day's log as Server-Sent Events from after `lastEventId` (a transition's seq; null: from now
-   * on). An id the log does not reach (another day's, or a tail a restart re-recorded) starts from the
-   * day's first row. The stream ends when the log is rebuilt or the server closes; EventSource then
-   * reconnects with its Last-Event-ID.
-   */
-  stream(lastEventId: number | null): Stream.Stream<Uint8Array> {
-    return Stream.suspend(() => {
-      const generation = this.generation
-      const lastSeq = this.rowSeqs.at(-1) ?? 0
-      let cursor = lastEventId === null ? this.log.length : lastEventId > lastSeq ? 0 : this.positionAfter(lastEventId)
-      let greeted = false
-      const ended = () => this.closed || this.generation !== generation
-      const pull: Effect.Effect<readonly [Uint8Array, ...Array<Uint8Array>], Cause.Done> = Effect.suspend(() => {
-        if (ended()) return Cause.done()
-        if (!greeted) {
-          greeted = true
-          return Effect.succeed([RETRY] as const)
-        }
-        if (cursor < this.log.length) {
-          const [bytes, next] = this.render(cursor)
-          cursor = next
-          return Effect.succeed([bytes] as const)
-        }
-        return Effect.flatMap(this.waitForMore(), (woken) => (woken ? pull : Effect.succeed([KEEP_ALIVE] as const)))
-      })
-      return Stream.fromPull(Effect.succeed(pull))
-    })
-  }
-
-  /** Log position just after the transition numbered `seq` (utilisation samples after it included). */
-  private positionAfter(seq: number): number {
-    const k = this.firstRowAfter(seq)
-    return k === 0 ? 0 : this.rowPositions[k - 1]! + 1
-  }
-
-  /** SSE text of the log from `from`, up to a batch's worth; and where the next batch starts. */
-  private render(from: number): readonly [Buffer, number] {
-    // Clients that are caught up all ask for the same batch when woken: it is made once for them all.
-    const last = this.lastBatch
-    if (last !== null && last.from === from && last.logLength === this.log.length && last.generation === this.generation) return last.batch
-    const batch = this.renderBatch(from)
-    this.lastBatch = { from, logLength: this.log.length, generation: this.generation, batch }
-    return batch
-  }
-
-  private renderBatch(from: number): readonly [Buffer, number] {
-    const parts: Array<Buffer> = []
-    let bytes = 0
-    let i = from
-    for (; i < this.log.length && bytes < BATCH_BYTES; i++) {
-      const entry = this.log[i]!
-      entry.text ??= Buffer.from(
-        entry.row !== undefined
-          ? `id: ${entry.row.seq}\nevent: transition\ndata: ${JSON.stringify(encodeRow(entry.row))}\n\n`
-          : `event: utilisation\ndata: ${JSON.stringify(entry.point)}\n\n`
-      )
-      parts.push(entry.text)
-      bytes += entry.text.length
-    }
-    return [parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes), i]
-  }
-
-  /** Wait for the log to grow (true) or for the keep-alive interval to pass (false). */
-  private waitForMore(): Effect.Effect<boolean> {
-    return Effect.callback<boolean>((resume) => {
-      const woken = () => {
-        clearTimeout(timer)
-        resume(Effect.succeed(true))
-      }
-      const timer = setTimeout(() => {
-        this.waiters.delete(woken)
-        resume(Effect.succeed(false))
-      }, HEARTBEAT_MS)
-      this.waiters.add(woken)
-      return Effect.sync(() => {
-        clearTimeout(timer)
-        this.waiters.delete(woken)
-      })
-    })
   }
 }
