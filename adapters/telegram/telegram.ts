@@ -1,0 +1,62 @@
+// Telegram as the daemon uses it: the alert notifier with its delivery queue (started with what an
+// earlier run left unsent) and, when the command layer is there, the bot that takes commands by long
+// polling. `stop` ends both; alerts still queued stay in the table for the next start.
+import type { Notifier } from "../../src/services/services.ts"
+import type { AlertContext } from "../../src/domain/alerts.ts"
+import type { AlertStore } from "./alert-store.ts"
+import { telegramBot, type OperatorPort } from "./commands.ts"
+import { redactorOf, type TelegramConfig } from "./config.ts"
+import { AlertDelivery, wallSleep, type DeliveryLog, type DeliveryOptions } from "./delivery.ts"
+import { telegramNotifier } from "./notifier.ts"
+import type { DayReadout } from "./readout.ts"
+import { grammyApi, grammyTransport } from "./transport.ts"
+
+export interface TelegramSetup {
+  readonly config: TelegramConfig
+  readonly store: AlertStore
+  readonly log: DeliveryLog
+  readonly readout: DayReadout
+  /** The command layer; null: alerts only, no commands. */
+  readonly operator: OperatorPort | null
+  readonly mode: NonNullable<AlertContext["mode"]>
+  /** Market time now. */
+  readonly now: () => number
+  /** Delivery's timing (tests: a fake clock's sleep, short back-off). */
+  readonly delivery?: Partial<Pick<DeliveryOptions, "sleep" | "capacity" | "attemptsBeforeFailed" | "backoff">>
+}
+
+export interface RunningTelegram {
+  readonly notifier: Notifier["Service"]
+  readonly delivery: AlertDelivery
+  readonly stop: () => Promise<void>
+}
+
+export const startTelegram = async (s: TelegramSetup): Promise<RunningTelegram> => {
+  const redact = redactorOf(s.config)
+  const delivery = new AlertDelivery({ store: s.store, transport: grammyTransport(grammyApi(s.config), s.config.chatId), log: s.log, redact, sleep: wallSleep, ...s.delivery })
+  const alerts = telegramNotifier({
+    store: s.store,
+    delivery,
+    log: s.log,
+    redact,
+    context: () => {
+      const status = s.readout.status()
+      const lotSize = s.readout.lotSize()
+      return { mode: s.mode, ...(lotSize === null ? {} : { lotSize }), ...(status === null ? {} : { day: { entries: status.entries } }) }
+    }
+  })
+  delivery.start(await s.store.unsent())
+  const bot = s.operator === null ? null : telegramBot({ config: s.config, readout: s.readout, operator: s.operator, proposal: alerts.proposal, log: s.log, redact, now: s.now })
+  const polling = bot?.start({ allowed_updates: ["message", "callback_query"], onStart: () => s.log("info", "telegram: taking commands from the configured chat") })
+    .catch((e: unknown) => s.log("error", `telegram: commands stopped: ${redact(e instanceof Error ? e.message : String(e))}`))
+  s.log("info", `telegram: alerts go to the configured chat${bot === null ? " (no commands: the operator API is off)" : ""}`)
+  return {
+    notifier: alerts.notifier,
+    delivery,
+    stop: async () => {
+      if (bot !== null && bot.isRunning()) await bot.stop()
+      await polling
+      await delivery.stop()
+    }
+  }
+}
