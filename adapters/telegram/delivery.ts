@@ -82,6 +82,7 @@ export class AlertDelivery {
     if (backlog.length > 0) this.o.log("warn", `telegram: ${backlog.length} alert(s) an earlier run did not deliver are sent first`, { ids: backlog.map((r) => r.id) })
     this.queue.unshift(...backlog.map(queuedOf))
     this.worker ??= this.run()
+    this.wake?.()
   }
 
   /** Hand an alert over; never waits. */
