@@ -1,11 +1,13 @@
 // Telegram as the daemon uses it: the alert notifier with its delivery queue (started with what an
 // earlier run left unsent) and, when the command layer is there, the bot that takes commands by long
 // polling. `stop` ends both; alerts still queued stay in the table for the next start.
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import type { Notifier } from "../../src/services/services.ts"
 import type { AlertContext } from "../../src/domain/alerts.ts"
-import type { AlertStore } from "./alert-store.ts"
+import { postgresAlertStore, type AlertStore } from "./alert-store.ts"
 import { telegramBot, type OperatorPort } from "./commands.ts"
-import { redactorOf, type TelegramConfig } from "./config.ts"
+import { redactorOf, telegramConfigFrom, TelegramConfigError, type TelegramConfig } from "./config.ts"
 import { AlertDelivery, wallSleep, type DeliveryLog, type DeliveryOptions } from "./delivery.ts"
 import { telegramNotifier } from "./notifier.ts"
 import type { DayReadout } from "./readout.ts"
@@ -60,3 +62,20 @@ export const startTelegram = async (s: TelegramSetup): Promise<RunningTelegram> 
     }
   }
 }
+
+/**
+ * Telegram beside the daemon when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set: alerts through the
+ * alerts table of the daemon's database, commands through `operator`. Undefined when they are not
+ * set; stopped with the scope.
+ */
+export const telegramForDaemon = (o: Omit<TelegramSetup, "config" | "store"> & { readonly env: Readonly<Record<string, string | undefined>> }) =>
+  Effect.gen(function*() {
+    const config = yield* Effect.try({ try: () => telegramConfigFrom(o.env), catch: (e) => (e instanceof TelegramConfigError ? e : new TelegramConfigError({ message: String(e) })) })
+    if (config === null) return undefined
+    const store = postgresAlertStore(yield* Effect.context<SqlClient>())
+    const running = yield* Effect.acquireRelease(
+      Effect.promise(() => startTelegram({ ...o, config, store })),
+      (t) => Effect.promise(() => t.stop())
+    )
+    return running.notifier
+  })

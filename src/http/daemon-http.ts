@@ -15,6 +15,9 @@ import { dateOf } from "../domain/time.ts"
 import { LiveDay } from "./live-day.ts"
 import { databaseRecords } from "./records.ts"
 import { isLoopback, startOperatorServer } from "./server.ts"
+import { telegramForDaemon } from "../../adapters/telegram/telegram.ts"
+import { readoutOfRunningDay } from "../../adapters/telegram/readout.ts"
+import { TELEGRAM_ENV, type TelegramConfigError } from "../../adapters/telegram/config.ts"
 
 export class OperatorApiFailed extends Error {}
 
@@ -39,7 +42,10 @@ export interface OperatorApiOptions {
 export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operator: DaemonOperator | undefined) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const bind = o.bind
-    if (bind === null) return yield* daemon(undefined)
+    if (bind === null) {
+      if (process.env[TELEGRAM_ENV.token] !== undefined) o.log.write("warn", "telegram", "Telegram needs the operator API's command layer: with --http off, alerts stay in the log")
+      return yield* daemon(undefined)
+    }
     const schedule = new ScheduleStore(o.scheduleFile, o.schedule)
     const plans = new SessionPlans()
     const live = new LiveDay({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
@@ -75,5 +81,13 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     o.log.write("info", "http", `operator API and inspector at ${server.url} (${reads})`)
     if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
     o.onListening?.(server.url)
-    return yield* daemon({ live, commands, schedule, plans })
-  }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed, Exclude<R, Scope.Scope> | SqlClient>
+    const alerts = yield* telegramForDaemon({
+      env: process.env,
+      log: (level, message, fields) => o.log.write(level, "telegram", message, fields),
+      readout: readoutOfRunningDay(() => live.running(), () => schedule.current()),
+      operator: commands,
+      mode: o.mode === "live" || o.mode === "recommend" ? o.mode : "paper",
+      now: () => o.clock.now()
+    })
+    return yield* daemon({ live, commands, schedule, plans, ...(alerts === undefined ? {} : { alerts }) })
+  }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed | TelegramConfigError, Exclude<R, Scope.Scope> | SqlClient>
