@@ -38,30 +38,18 @@ export interface AlertStore {
   readonly all: () => Promise<ReadonlyArray<AlertRecord>>
 }
 
-interface Row {
+/** A row as the driver gives it: bigints and timestamps not yet numbers. */
+type Row = Omit<AlertRecord, "id" | "telegramMessageId" | "raisedAt"> & {
   readonly id: string | number
-  readonly kind: Alert["kind"]
-  readonly severity: Alert["severity"]
-  readonly actor: string
-  readonly text: string
-  readonly status: DeliveryStatus
-  readonly attempts: number
-  readonly telegram_message_id: string | number | null
-  readonly last_error: string | null
-  readonly raised_at: Date | string
+  readonly telegramMessageId: string | number | null
+  readonly raisedAt: Date | string
 }
 
 const recordOf = (r: Row): AlertRecord => ({
+  ...r,
   id: Number(r.id),
-  kind: r.kind,
-  severity: r.severity,
-  actor: r.actor,
-  text: r.text,
-  status: r.status,
-  attempts: r.attempts,
-  telegramMessageId: r.telegram_message_id === null ? null : Number(r.telegram_message_id),
-  lastError: r.last_error,
-  raisedAt: new Date(r.raised_at).getTime()
+  telegramMessageId: r.telegramMessageId === null ? null : Number(r.telegramMessageId),
+  raisedAt: new Date(r.raisedAt).getTime()
 })
 
 /** The table in the engine's database; the context holds the open SqlClient. */
@@ -69,7 +57,8 @@ export const postgresAlertStore = (context: Context.Context<SqlClient>): AlertSt
   const sql = Context.get(context, SqlClient)
   const select = (unsentOnly: boolean) =>
     Effect.runPromise(
-      sql<Row>`SELECT id, kind, severity, actor, text, status, attempts, telegram_message_id, last_error, raised_at
+      sql<Row>`SELECT id, kind, severity, actor, text, status, attempts, telegram_message_id AS "telegramMessageId",
+                 last_error AS "lastError", raised_at AS "raisedAt"
                FROM auto_hedge.alerts ${unsentOnly ? sql`WHERE status <> 'sent'` : sql``} ORDER BY id`
     ).then((rows) => rows.map(recordOf))
   return {

@@ -13,6 +13,9 @@ import { telegramNotifier } from "./notifier.ts"
 import type { DayReadout } from "./readout.ts"
 import { grammyApi, grammyTransport } from "./transport.ts"
 
+/** At a stop, how long queued alerts may still take to go (within the daemon's shutdown bound). */
+const DRAIN_MS = 5000
+
 export interface TelegramSetup {
   readonly config: TelegramConfig
   readonly store: AlertStore
@@ -58,6 +61,10 @@ export const startTelegram = async (s: TelegramSetup): Promise<RunningTelegram> 
     stop: async () => {
       if (bot !== null && bot.isRunning()) await bot.stop()
       await polling
+      // The day's last alerts (the summary) get a moment to go; what does not stays in the table.
+      const waited = new AbortController()
+      await Promise.race([delivery.idle(), wallSleep(DRAIN_MS, waited.signal)])
+      waited.abort()
       await delivery.stop()
     }
   }

@@ -34,6 +34,8 @@ export interface OperatorApiOptions {
   readonly schedule: Schedule
   readonly clock: DaemonClock
   readonly log: DaemonLog
+  /** Where TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are read (default: the process's environment). */
+  readonly env?: Readonly<Record<string, string | undefined>>
   /** Told the server's address once it listens (tests). */
   readonly onListening?: (url: string) => void
 }
@@ -43,7 +45,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
   Effect.gen(function*() {
     const bind = o.bind
     if (bind === null) {
-      if (process.env[TELEGRAM_ENV.token] !== undefined) o.log.write("warn", "telegram", "Telegram needs the operator API's command layer: with --http off, alerts stay in the log")
+      if ((o.env ?? process.env)[TELEGRAM_ENV.token] !== undefined) o.log.write("warn", "telegram", "Telegram needs the operator API's command layer: with --http off, alerts stay in the log")
       return yield* daemon(undefined)
     }
     const schedule = new ScheduleStore(o.scheduleFile, o.schedule)
@@ -82,7 +84,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
     o.onListening?.(server.url)
     const alerts = yield* telegramForDaemon({
-      env: process.env,
+      env: o.env ?? process.env,
       log: (level, message, fields) => o.log.write(level, "telegram", message, fields),
       readout: readoutOfRunningDay(() => live.running(), () => schedule.current()),
       operator: commands,
