@@ -34,6 +34,11 @@ export const telegramNotifier = (o: TelegramNotifierOptions): TelegramNotifier =
 
   const render = (alert: Alert, at: number) => {
     const d = alert.details
+    // A new day: yesterday's decisions and proposals say nothing about today's entries.
+    if (alert.kind === "SESSION_STARTED") {
+      decisions.clear()
+      proposal = null
+    }
     if (d.projectedAfterPct !== undefined && d.projectedAfterPct !== null) decisions.set(alert.actor, { projectedPct: d.projectedPct, projectedAfterPct: d.projectedAfterPct })
     const base = o.context()
     const decision = typeof d.entry === "string" ? decisions.get(d.entry) : undefined

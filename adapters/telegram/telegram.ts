@@ -47,7 +47,8 @@ export const startTelegram = async (s: TelegramSetup): Promise<RunningTelegram> 
     context: () => {
       const status = s.readout.status()
       const lotSize = s.readout.lotSize()
-      return { mode: s.mode, ...(lotSize === null ? {} : { lotSize }), ...(status === null ? {} : { day: { entries: status.entries } }) }
+      const expired = (s.readout.hedges() ?? []).filter((h) => h.status === "expired").map((h) => `${h.id} (${h.symbol})`)
+      return { mode: s.mode, ...(lotSize === null ? {} : { lotSize }), ...(status === null ? {} : { day: { entries: status.entries, expired } }) }
     }
   })
   delivery.start(await s.store.unsent())

@@ -14,7 +14,7 @@ export interface AlertContext {
   /** The decision of the entry a hedge protects: its projected utilisation without and with the set, percent. */
   readonly decision?: { readonly projectedPct: unknown; readonly projectedAfterPct: unknown }
   /** The day's facts the session does not hold, for the end-of-day summary. */
-  readonly day?: { readonly entries?: number; readonly peakPct?: number | null; readonly breaches?: number }
+  readonly day?: { readonly entries?: number; readonly peakPct?: number | null; readonly breaches?: number; readonly expired?: ReadonlyArray<string> }
 }
 
 const lotsOf = (quantity: unknown, lotSize: number | undefined) =>
@@ -100,7 +100,8 @@ export const formatAlert = (alert: Alert, at: number, c: AlertContext = {}): str
       const extra = [
         day.entries === undefined ? null : `Entries: ${day.entries}`,
         day.peakPct === undefined ? null : `Peak utilisation: ${pct(day.peakPct)}`,
-        day.breaches === undefined ? null : `Breaches: ${day.breaches}`
+        day.breaches === undefined ? null : `Breaches: ${day.breaches}`,
+        day.expired === undefined || day.expired.length === 0 ? null : `Left to expire: ${day.expired.join(", ")}`
       ].filter((l) => l !== null)
       return `📊 *Auto-Hedge Day Summary*\n\nIndex: ${d.index}\nHedges: ${d.hedges}\nSpent: ${rupees(d.grossSpend)}\nRecovered: ${rupees(d.recovered)}\nNet cost: ${rupees(d.netSpend)}${extra.map((l) => `\n${l}`).join("")}`
     }

@@ -36,8 +36,8 @@ const cases: Record<AlertKind, { readonly alert: Alert; readonly says: ReadonlyA
   EXIT_REVIEW_FAILED: { alert: alertOf("EXIT_REVIEW_FAILED", "warning", "session", {}), says: ["exit review failed", "kept until the next review"] },
   EOD_SUMMARY: {
     alert: alertOf("EOD_SUMMARY", "info", "session", { index: "NIFTY", hedges: 3, grossSpend: 20_000, recovered: 4500, netSpend: 15_500 }),
-    context: { day: { entries: 5, peakPct: 91.2, breaches: 0 } },
-    says: ["Day Summary", "Hedges: 3", "Spent: ₹20,000", "Recovered: ₹4,500", "Net cost: ₹15,500", "Entries: 5", "Peak utilisation: 91.2%", "Breaches: 0"]
+    context: { day: { entries: 5, peakPct: 91.2, breaches: 0, expired: ["H3 (NIFTY10FEB2625600CE)"] } },
+    says: ["Day Summary", "Hedges: 3", "Spent: ₹20,000", "Recovered: ₹4,500", "Net cost: ₹15,500", "Entries: 5", "Peak utilisation: 91.2%", "Breaches: 0", "Left to expire: H3 (NIFTY10FEB2625600CE)"]
   },
   ENGINE_HALTED: { alert: alertOf("ENGINE_HALTED", "critical", "session", { reason: "audit write failed: connection lost" }), says: ["AUTO-HEDGE HALTED", "*Reason:* audit write failed: connection lost", "No further hedge decisions"] },
   WATCHDOG: { alert: alertOf("WATCHDOG", "critical", "session", { problem: "the market instant is 95 s behind the wall clock", kind: "lag", halts: false }), says: ["FALLING BEHIND THE MARKET CLOCK", "95 s behind", "Decisions go on"] }
