@@ -106,11 +106,13 @@ export class AlertDelivery {
     return this.queue.length
   }
 
-  /** Stop the worker; what is still queued stays in the table for the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Stop the worker; what is still queued stays in the table for the next start. A send in flight is
+   * not waited for (a Telegram that hangs must not hold a shutdown): its answer is still recorded.
+   */
+  stop(): void {
     this.stopped.abort()
     this.wake?.()
-    await this.worker
   }
 
   private async run(): Promise<void> {
@@ -154,8 +156,8 @@ export class AlertDelivery {
       return this.giveUp(retried, f.message)
     }
     this.queue[0] = retried
-    const waitMs = f.kind === "rateLimited" ? f.retryAfterMs : Math.min(this.backoff.maxMs, this.backoff.firstMs * 2 ** this.failuresInRow)
-    this.failuresInRow++
+    // A rate limit says how long; only an unreachable Telegram doubles the back-off.
+    const waitMs = f.kind === "rateLimited" ? f.retryAfterMs : Math.min(this.backoff.maxMs, this.backoff.firstMs * 2 ** this.failuresInRow++)
     const failedNow = attempts >= this.attemptsBeforeFailed
     await this.record(retried, { status: failedNow ? "failed" : "retrying", attempts, lastError: f.message })
     const what = `telegram: alert ${this.name(item)} not delivered (attempt ${attempts}): ${f.message}`

@@ -13,7 +13,8 @@ import { telegramNotifier } from "./notifier.ts"
 import type { DayReadout } from "./readout.ts"
 import { grammyApi, grammyTransport } from "./transport.ts"
 
-/** At a stop, how long queued alerts may still take to go (within the daemon's shutdown bound). */
+/** At a stop, how long the bot may take to stop polling, and queued alerts to go (within the daemon's shutdown bound). */
+const STOP_MS = 2000
 const DRAIN_MS = 5000
 
 export interface TelegramSetup {
@@ -60,13 +61,14 @@ export const startTelegram = async (s: TelegramSetup): Promise<RunningTelegram> 
     notifier: alerts.notifier,
     delivery,
     stop: async () => {
-      if (bot !== null && bot.isRunning()) await bot.stop()
-      await polling
-      // The day's last alerts (the summary) get a moment to go; what does not stays in the table.
+      // Within the daemon's shutdown bound whatever Telegram does: grammy's last getUpdates at a stop,
+      // then the day's last alerts (the summary) get a moment to go; what does not stays in the table.
       const waited = new AbortController()
-      await Promise.race([delivery.idle(), wallSleep(DRAIN_MS, waited.signal)])
+      const atMost = (ms: number, p: Promise<unknown>) => Promise.race([p, wallSleep(ms, waited.signal)])
+      await atMost(STOP_MS, Promise.all([bot !== null && bot.isRunning() ? bot.stop() : undefined, polling]))
+      await atMost(DRAIN_MS, delivery.idle())
       waited.abort()
-      await delivery.stop()
+      delivery.stop()
     }
   }
 }

@@ -90,6 +90,18 @@ describe("alerts over the Bot API", () => {
     expect(leaks([...h.lines, JSON.stringify(await h.store.all())])).toEqual([])
   })
 
+  it("a Telegram that never answers holds nothing: notify returns with the row written, and a stop does not wait for it", async () => {
+    const h = harness(fake)
+    fake.hang = true
+    await h.notify(halted)
+    await h.notify(info(1))
+    await fake.until((calls) => calls.some((c) => c.method === "sendMessage"))
+    expect((await h.store.all()).map((r) => [r.kind, r.status])).toEqual([["ENGINE_HALTED", "queued"], ["ENTRY_INFO", "queued"]])
+    expect(h.delivery.waiting).toBe(2)
+    h.delivery.stop()
+    expect(fake.sent()).toHaveLength(1)
+  })
+
   it("Markdown Telegram cannot parse goes again as plain text, at once", async () => {
     const h = harness(fake)
     fake.failSends({ error_code: 400, description: "Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 12" })

@@ -1,7 +1,7 @@
 // A Bot API server on loopback, as much of it as the notifier and the bot use: sendMessage,
 // answerCallbackQuery, getMe, deleteWebhook, getUpdates (long polling over updates the test pushes).
 // It records every call; it can answer the next calls with errors (429 with retry_after, 400) or be
-// "down" (connections are cut, as an unreachable Telegram looks to a client).
+// "down" (connections are cut, as an unreachable Telegram looks to a client) or hang (never answer).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 
@@ -22,6 +22,8 @@ export class FakeBotApi {
   readonly calls: Array<FakeCall> = []
   /** Cut every connection while set. */
   down = false
+  /** Take requests and never answer them while set (a Telegram that hangs). */
+  hang = false
   private errors: Array<FakeError> = []
   private updates: Array<Record<string, unknown>> = []
   private nextUpdateId = 1
@@ -91,6 +93,7 @@ export class FakeBotApi {
     if (match === null || match[1] !== this.token) return answer(401, { ok: false, error_code: 401, description: "Unauthorized" })
     const method = match[2]!
     if (method !== "getUpdates") this.record({ method, body, receivedAt: performance.now() })
+    if (this.hang) return
     switch (method) {
       case "getMe":
         return answer(200, { ok: true, result: { id: 42, is_bot: true, first_name: "AutoHedge", username: "autohedge_test_bot" } })
