@@ -33,16 +33,19 @@ export interface TelegramCommandsOptions {
 const rupees = (x: number) => `₹${Math.round(x).toLocaleString("en-IN")}`
 const pct = (x: number | null) => (x === null ? "n/a" : `${x.toFixed(1)}%`)
 
-export const HELP = [
-  "/status — the day: auto-hedge, utilisation, spend, next entry",
-  "/hedges — today's hedges",
-  "/auto_hedge on|off — switch auto-hedge for the rest of the day",
-  "/hedge_now — buy the hedge the engine meant to buy and did not get (its order failed or went unfilled)",
-  "/exit <hedge> — sell an open hedge now",
-  "/schedule [day] — the entries of a day (a weekday or YYYY-MM-DD; default today)",
-  "/summary — spend and hedges so far today",
-  "/help — this list"
-].join("\n")
+/** The commands, as /help lists them and Telegram's command menu shows them. */
+export const COMMANDS: ReadonlyArray<{ readonly command: string; readonly usage: string; readonly description: string }> = [
+  { command: "status", usage: "/status", description: "the day: auto-hedge, utilisation, spend, next entry" },
+  { command: "hedges", usage: "/hedges", description: "today's hedges" },
+  { command: "auto_hedge", usage: "/auto_hedge on|off", description: "switch auto-hedge for the rest of the day" },
+  { command: "hedge_now", usage: "/hedge_now", description: "buy the hedge the engine meant to buy and did not get (its order failed or went unfilled)" },
+  { command: "exit", usage: "/exit <hedge>", description: "sell an open hedge now" },
+  { command: "schedule", usage: "/schedule [day]", description: "the entries of a day (a weekday or YYYY-MM-DD; default today)" },
+  { command: "summary", usage: "/summary", description: "spend and hedges so far today" },
+  { command: "help", usage: "/help", description: "this list" }
+]
+
+export const HELP = COMMANDS.map((c) => `${c.usage} — ${c.description}`).join("\n")
 
 export const statusText = (s: DayStatus | null): string => {
   if (s === null) return "No trading day is running."

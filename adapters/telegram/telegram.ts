@@ -6,7 +6,7 @@ import { SqlClient } from "effect/sql/SqlClient"
 import type { Notifier } from "../../src/services/services.ts"
 import type { AlertContext } from "../../src/domain/alerts.ts"
 import { postgresAlertStore, type AlertStore } from "./alert-store.ts"
-import { telegramBot, type OperatorPort } from "./commands.ts"
+import { COMMANDS, telegramBot, type OperatorPort } from "./commands.ts"
 import { redactorOf, telegramConfigFrom, TelegramConfigError, type TelegramConfig } from "./config.ts"
 import { AlertDelivery, wallSleep, type DeliveryLog, type DeliveryOptions } from "./delivery.ts"
 import { telegramNotifier } from "./notifier.ts"
@@ -54,6 +54,8 @@ export const startTelegram = async (s: TelegramSetup): Promise<RunningTelegram> 
   })
   delivery.start(await s.store.unsent())
   const bot = s.operator === null ? null : telegramBot({ config: s.config, readout: s.readout, operator: s.operator, proposal: alerts.proposal, log: s.log, redact, now: s.now })
+  // Telegram's command menu; not worth waiting for.
+  void bot?.api.setMyCommands(COMMANDS.map((c) => ({ command: c.command, description: c.description }))).catch(() => undefined)
   const polling = bot?.start({ allowed_updates: ["message", "callback_query"], onStart: () => s.log("info", "telegram: taking commands from the configured chat") })
     .catch((e: unknown) => s.log("error", `telegram: commands stopped: ${redact(e instanceof Error ? e.message : String(e))}`))
   s.log("info", `telegram: alerts go to the configured chat${bot === null ? " (no commands: the operator API is off)" : ""}`)
