@@ -190,7 +190,9 @@ const hedgeSetup = setup({
     ),
     alertOrderFailed: emit(({ context }) =>
       alert(context, context.phase === "buy" ? "HEDGE_ORDER_FAILED" : "HEDGE_EXIT_FAILED", context.phase === "buy" ? "critical" : "warning", {
-        error: context.lastMessage
+        error: context.lastMessage,
+        // What a recommendation tells the trader to place it at.
+        limitPrice: context.limitPrice
       })
     ),
     alertFillTimeout: emit(({ context }) => alert(context, "HEDGE_FILL_TIMEOUT", "warning", { phase: context.phase, attempts: context.attempt }))

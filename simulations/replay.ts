@@ -90,6 +90,8 @@ export interface ReplayOptions {
   /** Stops the day at the next instant (the engine's records are written). */
   readonly signal?: AbortSignal
   readonly file?: string
+  /** Alerts also go here (a messenger under test); what it answers decides nothing. */
+  readonly alsoNotify?: Notifier["Service"]
 }
 
 export interface ReplayResult {
@@ -203,7 +205,9 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   )
   const audit = deadline === undefined ? faulty : auditWithDeadline(faulty, deadline.seconds, deadline.timers)
   const journal = deadline === undefined || opts.store === undefined ? opts.store?.journal ?? memoryOrderJournal() : journalWithDeadline(opts.store.journal, deadline.seconds, deadline.timers)
-  const notifier = memoryNotifier(sent)
+  const inMemory = memoryNotifier(sent)
+  const also = opts.alsoNotify
+  const notifier: Notifier["Service"] = also === undefined ? inMemory : { notify: (alert, at) => Effect.andThen(inMemory.notify(alert, at), Effect.ignore(also.notify(alert, at))) }
   const servicesOf = (gate: ProcessGate | undefined): Context.Context<EngineServices> => {
     const g = <S extends object>(service: S): S => (gate === undefined ? service : gate.wrap(service))
     return Context.make(MarketClock, { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: clock }).pipe(

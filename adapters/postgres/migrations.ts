@@ -28,7 +28,8 @@ export const tableNames = [
   "snapshots",
   "orders",
   "paper_broker",
-  "market_calendar"
+  "market_calendar",
+  "alerts"
 ] as const
 export type TableName = typeof tableNames[number]
 
@@ -241,7 +242,27 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
      )`
   ]),
   // A fill's average price as the broker answers it (an average of several fills has more than two decimals).
-  "0008_order_fill_price": statements([`ALTER TABLE auto_hedge.orders ALTER COLUMN average_price TYPE NUMERIC(12,4)`])
+  "0008_order_fill_price": statements([`ALTER TABLE auto_hedge.orders ALTER COLUMN average_price TYPE NUMERIC(12,4)`]),
+  // Every alert as the trader is told it, written before it is sent (adapters/telegram): what was
+  // delivered, what is still being tried, and what failed stay here, so none is lost silently.
+  "0009_alerts": statements([
+    `CREATE TABLE auto_hedge.alerts (
+       id BIGSERIAL PRIMARY KEY,
+       kind TEXT NOT NULL,
+       severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+       actor TEXT NOT NULL,
+       text TEXT NOT NULL,
+       status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'retrying', 'sent', 'failed')),
+       attempts INTEGER NOT NULL DEFAULT 0,
+       telegram_message_id BIGINT,
+       last_error TEXT,
+       raised_at TIMESTAMPTZ NOT NULL,
+       created_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+       updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+       sent_at TIMESTAMPTZ
+     )`,
+    `CREATE INDEX alerts_unsent ON auto_hedge.alerts (id) WHERE status <> 'sent'`
+  ])
 }
 
 // PgMigrator's type asks for the services its optional `pg_dump` schema dump uses; we never ask for

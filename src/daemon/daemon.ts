@@ -31,6 +31,7 @@ import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
 import type { DaemonClock } from "./clock.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
+import { bothNotifiers } from "../../adapters/telegram/notifier.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
 import { recommendBroker } from "./recommend-broker.ts"
 import { holdPerInstant } from "./held-market.ts"
@@ -75,7 +76,13 @@ export interface DaemonOperator {
   readonly schedule: { readonly current: () => Schedule; readonly onChange: (listener: () => void) => () => void }
   /** Coming days' sessions as the operator set them up. */
   readonly plans: { readonly get: (date: string) => SessionPlan | undefined }
+  /** Where alerts also go beside the log (Telegram, adapters/telegram). */
+  readonly alerts?: Notifier["Service"]
 }
+
+/** The log's notifier, and the messenger's when one is configured. */
+const alertsOf = (o: Pick<DaemonOptions, "operator">, log: DaemonLog): Notifier["Service"] =>
+  o.operator?.alerts === undefined ? logNotifier(log) : bothNotifiers(logNotifier(log), o.operator.alerts)
 
 /** The options with the schedule as it is now (the operator may have replaced it). */
 const withCurrentSchedule = (o: DaemonOptions): DaemonOptions => (o.operator === undefined ? o : { ...o, schedule: o.operator.schedule.current() })
@@ -218,7 +225,7 @@ const runDayRetrying = (o: DaemonOptions, day: DayTimes) =>
       const seconds = Math.min(60, 2 ** (attempt - 1))
       if (attempt === 1) {
         const alert = { kind: "WATCHDOG" as const, severity: "critical" as const, actor: "session", details: { problem: `the broker did not answer while ${day.date} was planned: ${e.message}`, kind: "broker", halts: false } }
-        yield* Effect.ignore(logNotifier(o.log).notify(alert, o.clock.now()))
+        yield* Effect.ignore(alertsOf(o, o.log).notify(alert, o.clock.now()))
       }
       o.log.write("error", "daemon", `planning ${day.date} failed (attempt ${attempt}): ${e.message}; trying again in ${seconds} s`)
       yield* Effect.promise(() => o.clock.sleepUntil(o.clock.now() + seconds * 1000 * (o.clock.speed ?? 1), o.signal))
@@ -313,14 +320,14 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     }
     const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
-    const patrol = patrolOf(watchdog, instant, logNotifier(log), log)
+    const patrol = patrolOf(watchdog, instant, alertsOf(o, log), log)
     const watchedMarket = watchdog.watchMarket(marketWithDeadline(market, d.marketDataSeconds, wallTimers))
     const services = Context.make(MarketClock, marketClock).pipe(
       Context.add(MarketData, watchedMarket),
       Context.add(Broker, watchdog.watchBroker(brokerWithDeadline(broker, d.brokerSeconds, wallTimers))),
       Context.add(MarginMonitor, watchdog.watchBroker(marginWithDeadline(peak.monitor, d.brokerSeconds, wallTimers))),
       Context.add(StrategyFeed, watchdog.watchBroker(feedWithDeadline(feed, d.brokerSeconds, wallTimers))),
-      Context.add(Notifier, notifierWithDeadline(oneAlertPerOutage(logNotifier(log), patrol.health, log), d.notifierSeconds, wallTimers)),
+      Context.add(Notifier, notifierWithDeadline(oneAlertPerOutage(alertsOf(o, log), patrol.health, log), d.notifierSeconds, wallTimers)),
       Context.add(AuditLog, audit),
       Context.add(OrderJournal, journal)
     ) as Context.Context<EngineServices>

@@ -1,13 +1,46 @@
 // What a trader reads: each alert kind as the origin's Telegram message (Markdown), built from the
-// structured alert the machines raise. The Notifier sends this text; tests read the structure.
+// structured alert the machines raise. The Notifier sends this text; tests read the structure. A
+// messenger that knows more than the alert carries (the lot size, the mode, the decision behind a
+// hedge) passes it as an AlertContext and the text says more; without one, the text is the log's.
 import type { Alert } from "../../machines/protocol.ts"
 import { wallTimeOf } from "./time.ts"
+
+/** What a sender knows beyond the alert: each part, when given, makes the text one a trader can act on. */
+export interface AlertContext {
+  /** Units in one lot of the day's index: quantities are said in lots too. */
+  readonly lotSize?: number
+  /** In recommend mode an order the engine "failed" to send is its recommendation. */
+  readonly mode?: "live" | "paper" | "recommend"
+  /** The decision of the entry a hedge protects: its projected utilisation without and with the set, percent. */
+  readonly decision?: { readonly projectedPct: unknown; readonly projectedAfterPct: unknown }
+  /** The day's facts the session does not hold, for the end-of-day summary. */
+  readonly day?: { readonly entries?: number; readonly peakPct?: number | null; readonly breaches?: number; readonly expired?: ReadonlyArray<string> }
+}
+
+const lotsOf = (quantity: unknown, lotSize: number | undefined) =>
+  lotSize === undefined || !(lotSize > 0) ? null : Math.round(Number(quantity) / lotSize)
+/** "NIFTY" of NIFTY09DEC2525450CE: the index a broker symbol is of. */
+const indexOf = (symbol: unknown) => /^[A-Z]+?(?=\d)/.exec(String(symbol))?.[0] ?? String(symbol)
+const lotsLine = (d: Alert["details"], c: AlertContext) => {
+  const lots = lotsOf(d.filled ?? d.quantity, c.lotSize)
+  return lots === null ? "" : `*Lots:* ${lots} (${Number(d.filled ?? d.quantity).toLocaleString("en-IN")} units)\n`
+}
+const protectsLine = (d: Alert["details"], c: AlertContext) =>
+  c.decision === undefined ? "" : `*Protects:* entry ${portfolioOf(d)}, projected ${pct(c.decision.projectedPct)} → ${pct(c.decision.projectedAfterPct)} with the hedges\n`
+
+/** The order the engine would have sent, as the trader places it: "Buy 36 lots NIFTY 25450 CE at ≤ 3.05 for entry 4". */
+export const recommendationOf = (d: Alert["details"], lotSize: number | undefined): string => {
+  const lots = lotsOf(d.quantity, lotSize)
+  const size = lots === null ? `${d.quantity} units` : `${lots} lot${lots === 1 ? "" : "s"}`
+  const limit = d.limitPrice === undefined || d.limitPrice === null ? "" : ` at ≤ ${Number(d.limitPrice).toFixed(2)}`
+  return `Buy ${size} ${indexOf(d.symbol)} ${d.strike} ${d.optionType}${limit} for entry ${portfolioOf(d)}`
+}
 
 const rupees = (x: unknown) => `₹${Math.round(Number(x ?? 0)).toLocaleString("en-IN")}`
 const pct = (x: unknown) => (x === null || x === undefined ? "n/a" : `${Number(x).toFixed(1)}%`)
 const portfolioOf = (d: Alert["details"]) => String(d.portfolio ?? String(d.entry ?? "").replace(/^entry:/, ""))
 
-export const formatAlert = (alert: Alert, at: number): string => {
+export const formatAlert = (alert: Alert, at: number, c: AlertContext = {}): string => {
   const d = alert.details
   const time = `*Time:* ${wallTimeOf(at)}`
   switch (alert.kind) {
@@ -42,13 +75,16 @@ export const formatAlert = (alert: Alert, at: number): string => {
     case "PROJECTION_FAILED":
       return `❌ *Margin projection failed*\n\nPortfolio: ${portfolioOf(d)}\n\n${time}\n\n⚠️ Manual intervention may be required!`
     case "HEDGE_BOUGHT":
-      return `🛡️ *HEDGE BOUGHT*\n\n*Symbol:* \`${d.symbol}\`\n*Strike:* ${d.strike} ${d.optionType}\n*Quantity:* ${d.filled ?? d.quantity}\n*Price:* ₹${d.price}\n*Total Cost:* ${rupees(d.cost)}\n\n*Trigger:* ${d.trigger}\n*Utilization Before:* ${pct(d.utilisationBefore)}\n*OTM Distance:* ${Math.round(Number(d.otmDistance))} points\n\n${time}`
+      return `🛡️ *HEDGE BOUGHT*\n\n*Symbol:* \`${d.symbol}\`\n*Strike:* ${d.strike} ${d.optionType}\n${lotsLine(d, c)}*Quantity:* ${d.filled ?? d.quantity}\n*Price:* ₹${d.price}\n*Total Cost:* ${rupees(d.cost)}\n\n${protectsLine(d, c)}*Trigger:* ${d.trigger}\n*Utilization Before:* ${pct(d.utilisationBefore)}\n*OTM Distance:* ${Math.round(Number(d.otmDistance))} points\n\n${time}`
     case "HEDGE_ORDER_FAILED":
+      if (c.mode === "recommend") {
+        return `💡 *RECOMMENDATION*\n\n${recommendationOf(d, c.lotSize)}\n\n*Symbol:* \`${d.symbol}\`\n${protectsLine(d, c)}*Utilization now:* ${pct(d.utilisationBefore)}\n\n${time}\n\nRecommend mode: nothing was placed; place it yourself if you agree.`
+      }
       return `❌ *HEDGE ORDER FAILED*\n\n*Symbol:* \`${d.symbol}\`\n*Trigger:* ${d.trigger}\n*Error:* ${d.error}\n\n${time}\n\n⚠️ Manual intervention may be required!`
     case "HEDGE_FILL_TIMEOUT":
       return `⏱️ *HEDGE ORDER NOT FILLED*\n\n*Symbol:* \`${d.symbol}\`\n*Trigger:* ${d.trigger}\n*Attempts:* ${d.attempts}\n\n${time}\n\nThe order is being cancelled.`
     case "HEDGE_SOLD":
-      return `✅ *HEDGE EXITED*\n\n*Symbol:* \`${d.symbol}\`\n*Quantity:* ${d.filled ?? d.quantity}\n*Price:* ₹${d.price}\n*Recovered:* ${rupees(d.recovered)}\n\n${time}`
+      return `✅ *HEDGE EXITED*\n\n*Symbol:* \`${d.symbol}\`\n${lotsLine(d, c)}*Quantity:* ${d.filled ?? d.quantity}\n*Price:* ₹${d.price}\n*Recovered:* ${rupees(d.recovered)}\n\n${time}`
     case "HEDGE_EXIT_FAILED":
       return `⚠️ *HEDGE EXIT FAILED*\n\n*Symbol:* \`${d.symbol}\`\n*Error:* ${d.error}\n\n${time}\n\nThe hedge is still held.`
     case "ENTRY_MISSED":
@@ -58,8 +94,16 @@ export const formatAlert = (alert: Alert, at: number): string => {
     case "ENGINE_HALTED":
       return `🛑 *AUTO-HEDGE HALTED*\n\n*Reason:* ${d.reason}\n\n${time}\n\n⚠️ No further hedge decisions are taken. Manual intervention required!`
     case "WATCHDOG":
-      return `🚨 *AUTO-HEDGE WATCHDOG*\n\n*Problem:* ${d.problem}\n\n${time}\n\n⚠️ ${d.halts === true ? "No further hedge decisions are taken." : "Decisions go on with what the engine can see; check the connection."} Manual intervention may be required!`
-    case "EOD_SUMMARY":
-      return `📊 *Auto-Hedge Day Summary*\n\nIndex: ${d.index}\nHedges: ${d.hedges}\nSpent: ${rupees(d.grossSpend)}\nRecovered: ${rupees(d.recovered)}\nNet cost: ${rupees(d.netSpend)}`
+      return `🚨 *AUTO-HEDGE WATCHDOG${d.kind === "lag" ? ": FALLING BEHIND THE MARKET CLOCK" : ""}*\n\n*Problem:* ${d.problem}\n\n${time}\n\n⚠️ ${d.halts === true ? "No further hedge decisions are taken." : "Decisions go on with what the engine can see; check the connection."} Manual intervention may be required!`
+    case "EOD_SUMMARY": {
+      const day = c.day ?? {}
+      const extra = [
+        day.entries === undefined ? null : `Entries: ${day.entries}`,
+        day.peakPct === undefined ? null : `Peak utilisation: ${pct(day.peakPct)}`,
+        day.breaches === undefined ? null : `Breaches: ${day.breaches}`,
+        day.expired === undefined || day.expired.length === 0 ? null : `Left to expire: ${day.expired.join(", ")}`
+      ].filter((l) => l !== null)
+      return `📊 *Auto-Hedge Day Summary*\n\nIndex: ${d.index}\nHedges: ${d.hedges}\nSpent: ${rupees(d.grossSpend)}\nRecovered: ${rupees(d.recovered)}\nNet cost: ${rupees(d.netSpend)}${extra.map((l) => `\n${l}`).join("")}`
+    }
   }
 }

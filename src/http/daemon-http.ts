@@ -16,6 +16,9 @@ import { DayView, type DayAttachment } from "../views/day-view.ts"
 import { LiveRisk } from "./live-risk.ts"
 import { databaseRecords } from "./records.ts"
 import { isLoopback, startOperatorServer } from "./server.ts"
+import { telegramForDaemon } from "../../adapters/telegram/telegram.ts"
+import { readoutOfRunningDay } from "../../adapters/telegram/readout.ts"
+import { TELEGRAM_ENV, type TelegramConfigError } from "../../adapters/telegram/config.ts"
 
 export class OperatorApiFailed extends Error {}
 
@@ -32,6 +35,8 @@ export interface OperatorApiOptions {
   readonly schedule: Schedule
   readonly clock: DaemonClock
   readonly log: DaemonLog
+  /** Where TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are read (default: the process's environment). */
+  readonly env?: Readonly<Record<string, string | undefined>>
   /** Told the server's address once it listens (tests). */
   readonly onListening?: (url: string) => void
 }
@@ -40,7 +45,10 @@ export interface OperatorApiOptions {
 export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operator: DaemonOperator | undefined) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const bind = o.bind
-    if (bind === null) return yield* daemon(undefined)
+    if (bind === null) {
+      if ((o.env ?? process.env)[TELEGRAM_ENV.token] !== undefined) o.log.write("warn", "telegram", "Telegram needs the operator API's command layer: with --http off, alerts stay in the log")
+      return yield* daemon(undefined)
+    }
     const schedule = new ScheduleStore(o.scheduleFile, o.schedule)
     const plans = new SessionPlans()
     const view = new DayView({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
@@ -79,7 +87,15 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     o.log.write("info", "http", `operator API and inspector at ${server.url} (${reads})`)
     if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
     o.onListening?.(server.url)
+    const alerts = yield* telegramForDaemon({
+      env: o.env ?? process.env,
+      log: (level, message, fields) => o.log.write(level, "telegram", message, fields),
+      readout: readoutOfRunningDay(() => view.running(), () => schedule.current()),
+      operator: commands,
+      mode: o.mode === "live" || o.mode === "recommend" ? o.mode : "paper",
+      now: () => o.clock.now()
+    })
     // The risk view reads each day the hub watches, with the broker the daemon gives it.
     const watched = { attach: (day: DayAttachment) => (view.attach(day), risk.attach(day)), afterInstant: (at: number) => view.afterInstant(at) }
-    return yield* daemon({ live: watched, commands, schedule, plans })
-  }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed, Exclude<R, Scope.Scope> | SqlClient>
+    return yield* daemon({ live: watched, commands, schedule, plans, ...(alerts === undefined ? {} : { alerts }) })
+  }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed | TelegramConfigError, Exclude<R, Scope.Scope> | SqlClient>

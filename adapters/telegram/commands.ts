@@ -1,0 +1,160 @@
+// The bot's commands and buttons. Only the configured chat is answered; an update from any other
+// chat gets no answer and a log line. Every action goes through the operator's command layer (the
+// same checks, queue and audit as the HTTP API); a refusal answers why. Answers are plain text.
+import { Effect } from "effect"
+import { Bot, type Context } from "grammy"
+import type { CommandAccepted, CommandRefused, ManualBuyInput } from "../../src/commands/operator.ts"
+import { dayScheduleFor, WEEKDAYS, type DaySchedule } from "../../src/domain/schedule.ts"
+import { dateOf, isIsoDate, wallTimeOf, weekdayOf } from "../../src/domain/time.ts"
+import { decode, type ButtonAction, type Proposal } from "./buttons.ts"
+import { mask, type TelegramConfig } from "./config.ts"
+import type { DeliveryLog } from "./delivery.ts"
+import type { DayReadout, DayStatus, HedgeLine } from "./readout.ts"
+
+/** The command layer's actions the bot uses (OperatorCommands has them). */
+export interface OperatorPort {
+  readonly toggle: (enabled: boolean, reason?: string) => Effect.Effect<CommandAccepted, CommandRefused>
+  readonly manualExit: (hedgeId: string) => Effect.Effect<CommandAccepted, CommandRefused>
+  readonly manualBuy: (input: ManualBuyInput) => Effect.Effect<CommandAccepted, CommandRefused>
+}
+
+export interface TelegramCommandsOptions {
+  readonly config: TelegramConfig
+  readonly readout: DayReadout
+  readonly operator: OperatorPort
+  /** The latest buy the engine meant and did not get (the notifier keeps it). */
+  readonly proposal: () => Proposal | null
+  readonly log: DeliveryLog
+  readonly redact: (text: string) => string
+  /** Market time now (the day /schedule shows by default). */
+  readonly now: () => number
+}
+
+const rupees = (x: number) => `₹${Math.round(x).toLocaleString("en-IN")}`
+const pct = (x: number | null) => (x === null ? "n/a" : `${x.toFixed(1)}%`)
+
+/** The commands, as /help lists them and Telegram's command menu shows them. */
+export const COMMANDS: ReadonlyArray<{ readonly command: string; readonly usage: string; readonly description: string }> = [
+  { command: "status", usage: "/status", description: "the day: auto-hedge, utilisation, spend, next entry" },
+  { command: "hedges", usage: "/hedges", description: "today's hedges" },
+  { command: "auto_hedge", usage: "/auto_hedge on|off", description: "switch auto-hedge for the rest of the day" },
+  { command: "hedge_now", usage: "/hedge_now", description: "buy the hedge the engine meant to buy and did not get (its order failed or went unfilled)" },
+  { command: "exit", usage: "/exit <hedge>", description: "sell an open hedge now" },
+  { command: "schedule", usage: "/schedule [day]", description: "the entries of a day (a weekday or YYYY-MM-DD; default today)" },
+  { command: "summary", usage: "/summary", description: "spend and hedges so far today" },
+  { command: "help", usage: "/help", description: "this list" }
+]
+
+export const HELP = COMMANDS.map((c) => `${c.usage} — ${c.description}`).join("\n")
+
+export const statusText = (s: DayStatus | null): string => {
+  if (s === null) return "No trading day is running."
+  return [
+    `${s.date} ${s.index} — ${s.done ? "closed" : s.state}`,
+    `Auto-hedge: ${s.autoHedge ? "on" : "off"}`,
+    `Utilisation: ${pct(s.utilisationPct)} of ${rupees(s.budget)}`,
+    `Spent: ${rupees(s.grossSpend)} of the ${rupees(s.spendCap)} cap; recovered ${rupees(s.recovered)}`,
+    `Next entry: ${s.nextEntry === null ? "none left today" : `${s.nextEntry.portfolio} at ${wallTimeOf(s.nextEntry.at)}`}`
+  ].join("\n")
+}
+
+export const hedgesText = (hedges: ReadonlyArray<HedgeLine> | null, lotSize: number | null): string => {
+  if (hedges === null) return "No trading day is running."
+  if (hedges.length === 0) return "No hedges today."
+  return hedges
+    .map((h) => {
+      const lots = lotSize === null ? "" : ` (${Math.round(h.held / lotSize)} lots)`
+      return `${h.id}: ${h.symbol} ${h.strike} ${h.optionType} — ${h.status}, ${h.held} held${lots}, for ${h.forEntry.replace(/^entry:/, "")}; paid ${rupees(h.paid)}, received ${rupees(h.received)}`
+    })
+    .join("\n")
+}
+
+export const summaryText = (s: DayStatus | null, hedges: ReadonlyArray<HedgeLine> | null): string => {
+  if (s === null) return "No trading day is running."
+  const open = (hedges ?? []).filter((h) => h.status === "open").length
+  return [
+    `${s.date} ${s.index} so far`,
+    `Entries: ${s.entries}`,
+    `Hedges: ${hedges?.length ?? 0} (${open} open)`,
+    `Spent: ${rupees(s.grossSpend)}  Recovered: ${rupees(s.recovered)}  Net: ${rupees(s.grossSpend - s.recovered)}`,
+    `Utilisation now: ${pct(s.utilisationPct)}`
+  ].join("\n")
+}
+
+const dayText = (label: string, day: DaySchedule | undefined): string =>
+  day === undefined
+    ? `${label}: no entries scheduled.`
+    : [`${label}: ${day.index} (${day.expiryType})`, ...day.entries.map((e) => `${e.portfolio}: ${e.entryTime} → ${e.exitTime ?? "expiry"}`)].join("\n")
+
+export const scheduleText = (readout: DayReadout, arg: string, today: string): string => {
+  const schedule = readout.schedule()
+  if (arg === "" || isIsoDate(arg)) {
+    const date = arg === "" ? today : arg
+    return dayText(`${date} (${weekdayOf(date)})`, dayScheduleFor(schedule, date))
+  }
+  const weekday = WEEKDAYS.find((w) => w.toLowerCase().startsWith(arg.toLowerCase()) && arg.length >= 2)
+  if (weekday === undefined) return `Refused: ${JSON.stringify(arg)} is neither a weekday (Monday…Friday) nor a date YYYY-MM-DD.`
+  return dayText(weekday, schedule.days[weekday])
+}
+
+export const telegramBot = (o: TelegramCommandsOptions): Bot => {
+  const bot = new Bot(o.config.token, { client: { timeoutSeconds: 60, ...(o.config.apiRoot === undefined ? {} : { apiRoot: o.config.apiRoot }) } })
+  const ours = (ctx: Context) => ctx.chat !== undefined && (String(ctx.chat.id) === o.config.chatId || ("username" in ctx.chat && `@${ctx.chat.username}` === o.config.chatId))
+
+  bot.use(async (ctx, next) => {
+    if (ours(ctx)) return next()
+    const chat = ctx.chat === undefined ? "none" : mask(String(ctx.chat.id))
+    o.log("warn", `telegram: ignored an update from a chat that is not the configured one (chat ${chat}); no answer`, { from: ctx.from?.username ?? null })
+  })
+
+  /** Run an action through the command layer; answer what it said (accepted, or refused and why). */
+  const act = async (what: string, effect: Effect.Effect<CommandAccepted, CommandRefused>): Promise<string> => {
+    const result = await Effect.runPromise(Effect.result(effect))
+    const answer = result._tag === "Success" ? `✅ ${result.success.message}` : `⛔ Refused: ${result.failure.message}`
+    o.log(result._tag === "Success" ? "info" : "warn", `telegram: ${what}: ${answer}`, { by: "telegram" })
+    return answer
+  }
+
+  const buy = (p: Proposal) => act(`hedge now ${p.strike} ${p.optionType} × ${p.lots} lots`, o.operator.manualBuy({ strike: p.strike, optionType: p.optionType, lots: p.lots }))
+
+  const run = (a: ButtonAction): Promise<string> => {
+    switch (a.type) {
+      case "exit":
+        return act(`exit ${a.hedgeId}`, o.operator.manualExit(a.hedgeId))
+      case "autoHedge":
+        return act(`auto-hedge ${a.enabled ? "on" : "off"}`, o.operator.toggle(a.enabled, "from Telegram"))
+      case "buy":
+        return buy(a.proposal)
+    }
+  }
+
+  bot.command(["help", "start"], (ctx) => ctx.reply(HELP))
+  bot.command("status", (ctx) => ctx.reply(statusText(o.readout.status())))
+  bot.command("hedges", (ctx) => ctx.reply(hedgesText(o.readout.hedges(), o.readout.lotSize())))
+  bot.command("summary", (ctx) => ctx.reply(summaryText(o.readout.status(), o.readout.hedges())))
+  bot.command("schedule", (ctx) => ctx.reply(scheduleText(o.readout, ctx.match.trim(), dateOf(o.now()))))
+  bot.command("auto_hedge", async (ctx) => {
+    const arg = ctx.match.trim().toLowerCase()
+    if (arg !== "on" && arg !== "off") return void (await ctx.reply(`Refused: /auto_hedge takes on or off, got ${JSON.stringify(ctx.match.trim())}.`))
+    await ctx.reply(await run({ type: "autoHedge", enabled: arg === "on" }))
+  })
+  bot.command("exit", async (ctx) => {
+    const hedgeId = ctx.match.trim()
+    if (hedgeId === "") return void (await ctx.reply(`Refused: /exit needs a hedge id (see /hedges).\n\n${hedgesText(o.readout.hedges(), o.readout.lotSize())}`))
+    await ctx.reply(await run({ type: "exit", hedgeId }))
+  })
+  bot.command("hedge_now", async (ctx) => {
+    const p = o.proposal()
+    if (p === null) return void (await ctx.reply("Refused: no hedge is waiting to be bought: every buy the engine decided went through (or none was needed). The next entry is decided at its look-ahead; /status shows when."))
+    await ctx.reply(await buy(p))
+  })
+  bot.on("callback_query:data", async (ctx) => {
+    const action = decode(ctx.callbackQuery.data)
+    if (action === null) return void (await ctx.answerCallbackQuery({ text: "This button is not one of mine." }))
+    const answer = await run(action)
+    await ctx.answerCallbackQuery({ text: answer.slice(0, 190) })
+    await ctx.reply(answer)
+  })
+  bot.catch((e) => o.log("error", `telegram: a command failed: ${o.redact(e.error instanceof Error ? e.error.message : String(e.error))}`))
+  return bot
+}

@@ -1,0 +1,178 @@
+// The bot against the fake Bot API server, polling as it does in the daemon: the configured chat's
+// commands and button presses go through the operator's command layer (OperatorCommands, queued for
+// the session's next instant, refused with the reason); any other chat gets no answer and a log line.
+import { readFileSync } from "node:fs"
+import type { Bot } from "grammy"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { SessionContext, SessionEvent } from "../../../machines/session.ts"
+import { telegramBot } from "../../../adapters/telegram/commands.ts"
+import { redactorOf } from "../../../adapters/telegram/config.ts"
+import { readoutOfRunningDay } from "../../../adapters/telegram/readout.ts"
+import type { Proposal } from "../../../adapters/telegram/buttons.ts"
+import { OperatorCommands, type RunningDay } from "../../../src/commands/operator.ts"
+import { ScheduleStore } from "../../../src/commands/schedule-store.ts"
+import { parseSchedule } from "../../../src/domain/schedule.ts"
+import { instantOf } from "../../../src/domain/time.ts"
+import { FakeBotApi } from "./fake-bot-api.ts"
+import { CHAT_ID, configFor, leaks, TOKEN } from "./support.ts"
+
+const DATE = "2026-02-10" // a Tuesday
+const now = instantOf(DATE, "11:30:00")
+const context = {
+  date: DATE,
+  index: "NIFTY",
+  now,
+  enabled: true,
+  budget: 4_000_000,
+  spendCap: 50_000,
+  grossSpend: 8235,
+  recovered: 0,
+  entries: [
+    { id: "entry:E1", portfolio: "E1", entryAt: instantOf(DATE, "09:20:00") },
+    { id: "entry:E4", portfolio: "E4", entryAt: instantOf(DATE, "13:00:00") }
+  ],
+  leftEntries: [],
+  hedgeRules: { limitPriceBuffer: 0.05 },
+  hedges: {
+    H1: { id: "H1", forEntry: "entry:E1", symbol: "NIFTY10FEB2625450CE", strike: 25450, optionType: "CE", status: "open", held: 2700, reserved: 0, paid: 8235, received: 0 }
+  }
+} as unknown as SessionContext
+const day: RunningDay = {
+  key: `${DATE}#1`,
+  context,
+  state: "trading.watching",
+  done: false,
+  lotSize: 75,
+  strikeStep: 50,
+  quote: async () => 3,
+  utilisationPct: () => 71.25,
+  rowsAfter: () => [],
+  lastSeq: () => 0
+}
+
+const schedule = new ScheduleStore("config/schedule.json", parseSchedule(readFileSync("config/schedule.json", "utf8"), "schedule.json"))
+const lines: Array<string> = []
+const log = (level: string, message: string, fields: Readonly<Record<string, unknown>> = {}) => void lines.push(JSON.stringify({ level, message, ...fields }))
+const commands = new OperatorCommands({ day: () => day, log, schedule, today: () => DATE })
+let proposal: Proposal | null = null
+
+let fake: FakeBotApi
+let bot: Bot
+let polling: Promise<void>
+beforeAll(async () => {
+  fake = await FakeBotApi.start(TOKEN)
+  const config = configFor(fake)
+  bot = telegramBot({ config, readout: readoutOfRunningDay(() => day, () => schedule.current()), operator: commands, proposal: () => proposal, log, redact: redactorOf(config), now: () => now })
+  polling = bot.start()
+})
+afterAll(async () => {
+  await bot.stop()
+  await polling
+  await fake.close()
+})
+
+let messageId = 1
+const chat = (id: string | number) => ({ id: Number(id), type: "private", first_name: "Trader" })
+const say = (text: string, from: string | number = CHAT_ID) => {
+  const command = text.split(" ")[0]!
+  fake.push({ message: { message_id: messageId++, date: 0, chat: chat(from), from: { id: Number(from), is_bot: false, first_name: "Trader" }, text, entities: [{ type: "bot_command", offset: 0, length: command.length }] } })
+}
+const press = (data: string, from: string | number = CHAT_ID) =>
+  fake.push({ callback_query: { id: `cb${messageId++}`, from: { id: Number(from), is_bot: false, first_name: "Trader" }, chat_instance: "1", data, message: { message_id: 7, date: 0, chat: chat(from), text: "alert" } } })
+
+/** The bot's next answer to the configured chat. */
+const answer = async (): Promise<string> => {
+  const before = fake.sent().length
+  await fake.until(() => fake.sent().length > before)
+  const reply = fake.sent().at(-1)!
+  expect(String(reply.chat_id)).toBe(CHAT_ID)
+  return String(reply.text)
+}
+const asked = async (text: string) => {
+  const reply = answer()
+  say(text)
+  return reply
+}
+const delivered = (): Array<SessionEvent> => {
+  const events: Array<SessionEvent> = []
+  commands.deliver(now, (e) => events.push(e))
+  return events
+}
+
+describe("commands from the configured chat", () => {
+  it("/status and /summary read the day; /hedges lists its hedges in lots", async () => {
+    const status = await asked("/status")
+    expect(status).toContain("2026-02-10 NIFTY — trading.watching")
+    expect(status).toContain("Auto-hedge: on")
+    expect(status).toContain("Utilisation: 71.3% of ₹40,00,000")
+    expect(status).toContain("Next entry: E4 at 13:00:00")
+    expect(await asked("/hedges")).toBe("H1: NIFTY10FEB2625450CE 25450 CE — open, 2700 held (36 lots), for E1; paid ₹8,235, received ₹0")
+    const summary = await asked("/summary")
+    expect(summary).toContain("Hedges: 1 (1 open)")
+    expect(summary).toContain("Net: ₹8,235")
+  })
+
+  it("/schedule shows a day's entries: today by default, a weekday or a date", async () => {
+    const today = await asked("/schedule")
+    expect(today).toMatch(/^2026-02-10 \(Tuesday\): NIFTY/)
+    expect(await asked("/schedule tue")).toBe(today.replace("2026-02-10 (Tuesday)", "Tuesday"))
+    expect(await asked("/schedule someday")).toContain("Refused")
+  })
+
+  it("/auto_hedge and /exit go through the command layer, queued for the session's next instant; refusals say why", async () => {
+    expect(await asked("/auto_hedge off")).toBe("✅ auto-hedge off (from Telegram): queued; the session takes it at the next market instant")
+    expect(await asked("/auto_hedge off")).toContain("⛔ Refused: auto-hedge is already off (a toggle is waiting for the next instant)")
+    expect(await asked("/auto_hedge maybe")).toContain("Refused: /auto_hedge takes on or off")
+    expect(await asked("/exit H9")).toBe('⛔ Refused: no hedge "H9" today (hedges: H1)')
+    expect(await asked("/exit H1")).toContain("✅ exit H1 (NIFTY10FEB2625450CE): queued")
+    expect(delivered()).toEqual([{ type: "TOGGLE", enabled: false, reason: "from Telegram" }, { type: "MANUAL_EXIT", hedgeId: "H1" }])
+    expect(lines.some((l) => l.includes("telegram: exit H1") && l.includes('"by":"telegram"'))).toBe(true)
+  })
+
+  it("/hedge_now buys the hedge the engine meant and did not get, and refuses when there is none", async () => {
+    proposal = null
+    expect(await asked("/hedge_now")).toContain("Refused: no hedge is waiting to be bought")
+    proposal = { strike: 25450, optionType: "CE", lots: 36, entry: "entry:E4" }
+    expect(await asked("/hedge_now")).toContain("✅ buy 36 lots of NIFTY 25450 CE at about 3.05 (last 3)")
+    expect(delivered()).toMatchObject([{ type: "MANUAL_BUY", strike: 25450, optionType: "CE", quantity: 2700, cost: 8235 }])
+  })
+
+  it("/help lists the commands", async () => {
+    const help = await asked("/help")
+    for (const c of ["/status", "/hedges", "/auto_hedge on|off", "/hedge_now", "/exit <hedge>", "/schedule [day]", "/summary"]) expect(help).toContain(c)
+  })
+})
+
+describe("buttons on alerts", () => {
+  it("Off for today, Exit hedge and Hedge now act through the command layer and answer the press", async () => {
+    const pressed = async (data: string) => {
+      const before = fake.sent("answerCallbackQuery").length
+      const reply = answer()
+      press(data)
+      const text = await reply
+      await fake.until(() => fake.sent("answerCallbackQuery").length > before)
+      expect(fake.sent("answerCallbackQuery").at(-1)!.text).toBe(text.slice(0, 190))
+      return text
+    }
+    expect(await pressed("auto:off")).toContain("✅ auto-hedge off")
+    expect(await pressed("exit:H1")).toContain("✅ exit H1")
+    expect(await pressed("buy:25450:CE:2")).toContain("✅ buy 2 lots of NIFTY 25450 CE")
+    expect(delivered().map((e) => e.type)).toEqual(["TOGGLE", "MANUAL_EXIT", "MANUAL_BUY"])
+  })
+})
+
+describe("another chat", () => {
+  it("gets no answer, to a command or a button, and each is logged", async () => {
+    const stranger = "555000111"
+    const callsBefore = fake.calls.length
+    say("/status", stranger)
+    press("auto:off", stranger)
+    // The configured chat's next command is answered after both: they were seen and passed over.
+    expect(await asked("/help")).toContain("/status")
+    const since = fake.calls.slice(callsBefore)
+    expect(since.map((c) => c.method)).toEqual(["sendMessage"])
+    expect(commands.pending).toBe(0)
+    expect(lines.filter((l) => l.includes("ignored an update from a chat that is not the configured one"))).toHaveLength(2)
+    expect(leaks(lines)).toEqual([])
+  })
+})
