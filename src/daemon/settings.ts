@@ -10,9 +10,14 @@ import { loadConfigFrom } from "../runtime/load-config.ts"
 export const DAEMON_MODES = ["live", "paper", "recommend"] as const
 export type DaemonMode = (typeof DAEMON_MODES)[number]
 
+/** The venue traded when AUTOHEDGE_VENUE is not set. */
+export const DEFAULT_VENUE = "openalgo"
+
 export interface DaemonSettings {
   readonly mode: DaemonMode
-  /** In paper mode: OpenAlgo's analyzer (sandbox), or this process's own paper broker over live data. */
+  /** The broker traded, by its name in adapters/venues.ts (default openalgo). */
+  readonly venue?: string
+  /** In paper mode: the venue's own sandbox (OpenAlgo's analyzer), or this process's own paper broker over live data. */
   readonly paperBroker: "openalgo" | "internal"
   /** OpenAlgo's API root, "http://host:port/api/v1". */
   readonly openalgoUrl: string
@@ -40,6 +45,7 @@ export interface DaemonFlags {
 
 /** Environment variables the daemon reads (documented in .env.example). */
 export const DAEMON_ENV = {
+  venue: "AUTOHEDGE_VENUE",
   baseUrl: "OPENALGO_BASE_URL",
   apiKey: "OPENALGO_API_KEY",
   schedule: "AUTOHEDGE_SCHEDULE",
@@ -112,6 +118,7 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
     if (problems.length > 0 || config === undefined) return yield* new ConfigError({ problems })
     return {
       mode,
+      venue: env[DAEMON_ENV.venue]?.trim() || DEFAULT_VENUE,
       paperBroker,
       openalgoUrl: openalgoUrl!,
       apiKey: Redacted.make(key),
