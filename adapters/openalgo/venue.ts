@@ -64,6 +64,7 @@ export const openAlgoVenue = (o: OpenAlgoVenueOptions): Layer.Layer<Venue> =>
   Layer.succeed(Venue)({
     name: NAMES[o.world],
     assumptions: assumptionsOf(o),
+    // The holiday list is the exchanges', whichever index and expiry the client is set up for.
     holidays: {
       name: "OpenAlgo /market/holidays",
       year: (year) => Effect.flatMap(openAlgoClient(configOf(o, "NIFTY", `${year}-12-31`)), (client) => openAlgoHolidaySource(client).year(year))

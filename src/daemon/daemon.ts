@@ -148,6 +148,7 @@ const nextDay = (o: Pick<DaemonOptions, "schedule" | "clock" | "log">, calendar:
   return day
 }
 
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
 /** The venue's answer as the daemon's error: one that did not answer is asked again (the day is planned again). */
 const venueFailed = (e: VenueUnavailable | VenueRefused) =>
@@ -225,7 +226,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
     const { venueDay, plan, wallTime, log } = yield* openDay({ ...o, calendar }, day)
     const broker = venueDay.account
     const watcher = new PositionWatcher(plan)
-    const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${(e as Error).message}` }) })
+    const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${messageOf(e)}` }) })
     // The recorder's own look at the account: exits are seen as short units go away.
     const events = async () => {
       const positions = await Effect.runPromise(Effect.result(broker.positions))
@@ -312,16 +313,17 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const record = o.record
     const recorder = record === undefined ? undefined : yield* Effect.tryPromise({
       try: () => DayRecorder.open(`${record.dir}/${plan.date}-${plan.index}.jsonl`, plan, record.everySeconds),
-      catch: (e) => new DaemonError({ message: `--record: ${(e as Error).message}` })
+      catch: (e) => new DaemonError({ message: `--record: ${messageOf(e)}` })
     })
     const from = { market, broker, events: async () => watcher.events }
+    const gridMs = (record?.everySeconds ?? 0) * 1000
     let recordedUpTo = Number.NEGATIVE_INFINITY
     const afterInstant = async (at: number, scheduled: boolean) => {
       if (recorder === undefined) return
-      const onGrid = at >= recordedUpTo + record!.everySeconds * 1000
+      const onGrid = at >= recordedUpTo + gridMs
       if (!onGrid && !scheduled && held.seenAt(at) === undefined) return
-      if (onGrid) recordedUpTo = Math.floor(at / (record!.everySeconds * 1000)) * record!.everySeconds * 1000
-      await recordInstant(recorder, from, log).catch((e: unknown) => log.write("error", "recorder", `recording failed: ${e instanceof Error ? e.message : String(e)}`))
+      if (onGrid) recordedUpTo = Math.floor(at / gridMs) * gridMs
+      await recordInstant(recorder, from, log).catch((e: unknown) => log.write("error", "recorder", `recording failed: ${messageOf(e)}`))
     }
     const result = yield* Effect.promise(() => runTradingDay({
         setup,
