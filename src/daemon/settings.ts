@@ -79,7 +79,7 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
     // Which venues exist is the venue registry's to say (adapters/venues.ts), when the daemon starts.
     const venue = env[DAEMON_ENV.venue]?.trim() || DEFAULT_VENUE
     const paperBroker = flags.paperBroker ?? venue
-    if (paperBroker !== venue && paperBroker !== "internal") bad("--paper-broker", paperBroker, `must be ${venue} (the venue's own paper trading, OpenAlgo's analyzer mode) or internal`)
+    if (paperBroker !== venue && paperBroker !== "internal") bad("--paper-broker", paperBroker, `must be internal or ${venue} (paper trading at the venue itself: OpenAlgo's analyzer mode)`)
     const base = env[DAEMON_ENV.baseUrl]?.trim() || "http://127.0.0.1:5000"
     const openalgoUrl = apiRootOf(base)
     if (openalgoUrl === undefined) bad(DAEMON_ENV.baseUrl, base, "must be an http(s) URL such as http://127.0.0.1:5000")
