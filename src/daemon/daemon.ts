@@ -1,42 +1,38 @@
-// `autohedge daemon`: the long-lived process beside the trader's OpenAlgo. It sleeps until the next
-// trading day's set-up (09:00 IST), plans the day (the schedule's entries for the weekday, the expiry
-// and lot size from the broker's instrument data), runs it through the engine until the end-of-day
-// summary, stores the day's records, and sleeps again. Started mid-day, it resumes the day from its
-// records. Modes: live (orders to OpenAlgo), paper (OpenAlgo's analyzer, or this process's own paper
-// broker over live data), recommend (decides and alerts, places nothing); all write the same audit.
+// `autohedge daemon`: the long-lived process beside the trader's broker (OpenAlgo). It sleeps until the
+// next trading day's set-up (09:00 IST), plans the day (the schedule's entries for the weekday, the
+// expiry and lot size from the broker's instrument data), runs it through the engine until the
+// end-of-day summary, stores the day's records, and sleeps again. Started mid-day, it resumes the day
+// from its records. It sees the broker only through the Venue service, whose Layer the configuration
+// chooses (adapters/venues.ts): live (orders to the broker), paper (the broker's sandbox, or this
+// process's own paper broker over live data), recommend (decides and alerts, places nothing); all
+// write the same audit.
 import type * as PgClient from "@effect/sql-pg/PgClient"
-import { Context, Effect, Schema } from "effect"
+import { Context, Effect, type Layer, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
-import { makeOpenAlgoBroker, type OpenAlgoBroker } from "../../adapters/openalgo/broker.ts"
-import { openAlgoClient, RATE_LIMIT_DEFAULTS } from "../../adapters/openalgo/client.ts"
-import { makeOpenAlgoMarginModel, makeOpenAlgoMarginMonitor } from "../../adapters/openalgo/margin.ts"
-import { makeOpenAlgoMarketData, type Instrument } from "../../adapters/openalgo/market-data.ts"
-import { livePaperBroker, type LivePaperState } from "../../adapters/paper/live-broker.ts"
-import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
-import { spanMarginModel } from "../domain/span.ts"
+import { recommendingVenueFor, venueLayerFor } from "../../adapters/venues.ts"
+import { openSession, postgresAuditLog, postgresOrderJournal, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
-import { freezeQuantityOf, lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
+import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
 import { dateOf, instantOf, wallTimeOf } from "../domain/time.ts"
 import { dayReportOf } from "../runtime/day-report.ts"
 import { VirtualClock } from "../runtime/virtual-clock.ts"
 import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
-import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed, type EngineServices } from "../services/services.ts"
+import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed } from "../services/services.ts"
+import { Venue, VenueConfigError, type VenueMarket, type VenueRefused, type VenueUnavailable } from "../services/venue.ts"
 import { nextTradingDay, type DayTimes } from "./calendar.ts"
 import { dayOn, dayTypeOf, EXCHANGES, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
 import { CalendarCache, HolidaySource, noCalendarCache, resolveCalendar } from "../services/calendar.ts"
-import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
 import type { DaemonClock } from "./clock.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { bothNotifiers } from "../../adapters/telegram/notifier.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
-import { recommendBroker } from "./recommend-broker.ts"
 import { holdPerInstant } from "./held-market.ts"
 import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
-import { DAEMON_ENV, type DaemonSettings } from "./settings.ts"
+import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
 import { Watchdog, type Health, type WatchdogKind } from "../runtime/watchdog.ts"
 import { auditWithDeadline, brokerWithDeadline, feedWithDeadline, journalWithDeadline, marginWithDeadline, marketWithDeadline, notifierWithDeadline, wallTimers } from "../runtime/deadlines.ts"
@@ -112,7 +108,7 @@ const sleepOrScheduleChange = async (o: DaemonOptions, at: number): Promise<bool
 }
 
 /** The hours of the session a date trades, once the schedule says it trades at all. */
-const tradesOn = (o: DaemonOptions, calendar: MarketCalendar) => (date: string): SessionHours | undefined =>
+const tradesOn = (o: Pick<DaemonOptions, "schedule">, calendar: MarketCalendar) => (date: string): SessionHours | undefined =>
   scheduledSessionOn(o.schedule, calendar, date)?.day.hours ?? undefined
 
 /**
@@ -123,14 +119,14 @@ const tradesOn = (o: DaemonOptions, calendar: MarketCalendar) => (date: string):
 const currentCalendar = (o: DaemonOptions) => Effect.flatMap(postgresCalendarCache, (cache) => calendarFrom(o, cache))
 
 /** The calendar from the broker's list, over `cache`, else the file, else weekdays; what it used logged. */
-const calendarFrom = (o: Pick<DaemonOptions, "settings" | "instruments" | "calendar" | "clock" | "log">, cache: CalendarCache["Service"]) =>
+const calendarFrom = (o: Pick<DaemonOptions, "calendar" | "clock" | "log">, cache: CalendarCache["Service"]) =>
   Effect.gen(function*() {
     const now = o.clock.now()
     const [year, month] = dateOf(now).split("-").map(Number) as [number, number]
-    const client = yield* openAlgoClient(openAlgoConfig(o, "NIFTY", dateOf(now)))
+    const venue = yield* Venue
     // December's next sessions and expiries may lie in January.
     const resolved = yield* resolveCalendar({ years: month === 12 ? [year, year + 1] : [year], file: o.calendar, now }).pipe(
-      Effect.provideService(HolidaySource, openAlgoHolidaySource(client)),
+      Effect.provideService(HolidaySource, venue.holidays),
       Effect.provideService(CalendarCache, cache)
     )
     const sources = resolved.calendar.years.map((y) => `${y.exchange} ${y.year}: ${y.source}`)
@@ -143,7 +139,7 @@ const calendarFrom = (o: Pick<DaemonOptions, "settings" | "instruments" | "calen
   })
 
 /** The day to run next, said with its hours and where the calendar has it from; special sessions passed over, said why. */
-const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
+const nextDay = (o: Pick<DaemonOptions, "schedule" | "clock" | "log">, calendar: MarketCalendar): DayTimes => {
   const day = nextTradingDay(o.clock.now(), tradesOn(o, calendar))
   for (let d = dateOf(o.clock.now()); d < day.date; d = dateOf(instantOf(d, "12:00:00") + 86_400_000)) {
     for (const exchange of EXCHANGES) {
@@ -159,33 +155,21 @@ const nextDay = (o: DaemonOptions, calendar: MarketCalendar): DayTimes => {
   return day
 }
 
-/** What the daemon takes OpenAlgo's and the exchanges' limits to be, said once at start. */
-const logAssumedLimits = (settings: DaemonSettings, instruments: Instruments, log: DaemonLog) => {
-  const limits = { ...settings.rateLimits, marginPerSecond: settings.rateLimits.marginPerSecond ?? RATE_LIMIT_DEFAULTS.marginPerSecond }
-  log.write(
-    "info",
-    "daemon",
-    `assuming OpenAlgo's rate limits per route, each in a moving 1-second window: ${limits.ordersPerSecond}/s on orders (${DAEMON_ENV.orderRate}), `
-      + `${limits.dataPerSecond}/s on data (${DAEMON_ENV.dataRate}), ${limits.marginPerSecond}/s on /margin (${DAEMON_ENV.marginRate}); `
-      + `set them to OpenAlgo's ORDER_RATE_LIMIT and API_RATE_LIMIT if its .env changes them`,
-    { ordersPerSecond: limits.ordersPerSecond, dataPerSecond: limits.dataPerSecond, marginPerSecond: limits.marginPerSecond }
-  )
-  log.write(
-    "info",
-    "daemon",
-    `exchange freeze limits when OpenAlgo has none: NIFTY ${freezeQuantityOf(instruments, "NIFTY")}, SENSEX ${freezeQuantityOf(instruments, "SENSEX")} (config/instruments.json)`
-  )
-}
-
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 const failed = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}` })
-/** The same, for a broker that did not answer (planning is tried again). */
-const unanswered = (what: string) => (e: { readonly message: string }) => new DaemonError({ message: `${what}: ${e.message}`, retryable: true })
+/** The venue's answer as the daemon's error: one that did not answer is asked again (the day is planned again). */
+const venueFailed = (e: VenueUnavailable | VenueRefused) =>
+  e._tag === "VenueUnavailable" ? new DaemonError({ message: `${e.operation}: ${e.message}`, retryable: true }) : new DaemonError({ message: e.message })
+/** On the venue `layer` gives; a configuration naming no venue or mode that exists stops the daemon at start, naming the setting. */
+const onVenue = <R>(layer: Layer.Layer<Venue, VenueConfigError, R>) => <A, E, R2>(effect: Effect.Effect<A, E, R2>) =>
+  effect.pipe(Effect.provide(layer), Effect.mapError((e) => (e instanceof VenueConfigError ? new DaemonError({ message: e.message }) : e)))
 
 export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, SqlClient | PgClient.PgClient> =>
   Effect.gen(function*() {
     const { log, clock, signal, settings } = o
-    log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}`, { openalgo: settings.openalgoUrl })
-    logAssumedLimits(settings, o.instruments, log)
+    const venue = yield* Venue
+    log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}: ${venue.name}`, { openalgo: settings.openalgoUrl })
+    for (const a of venue.assumptions) log.write("info", "daemon", a.message, a.fields)
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
       // Asked again before each day: a later circular changes the broker's list.
       const calendar = yield* currentCalendar(o)
@@ -207,7 +191,7 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
       yield* runDayRetrying({ ...withCurrentSchedule(o), calendar: awake }, day)
     }
     log.write("info", "daemon", "stopped")
-  })
+  }).pipe(onVenue(venueLayerFor(o)))
 
 /**
  * A day the broker did not answer for while it was planned (OpenAlgo down at 09:00) is planned again,
@@ -243,12 +227,13 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
     const { clock, signal } = o
     // No database here: the broker's list, else the file.
     const calendar = yield* calendarFrom(o, noCalendarCache)
-    const day = nextDay(o as DaemonOptions, calendar)
+    const day = nextDay(o, calendar)
     yield* Effect.promise(() => clock.sleepUntil(day.setupAt, signal))
     if (signal.aborted) return
-    const { client, plan, wallTime, broker, log } = yield* openDay({ ...o, calendar }, day)
+    const { venueDay, plan, wallTime, log } = yield* openDay({ ...o, calendar }, day)
+    const broker = venueDay.account
     const watcher = new PositionWatcher(plan)
-    const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${(e as Error).message}` }) })
+    const recorder = yield* Effect.tryPromise({ try: () => DayRecorder.open(out, plan, everySeconds), catch: (e) => new DaemonError({ message: `--out: ${messageOf(e)}` }) })
     // The recorder's own look at the account: exits are seen as short units go away.
     const events = async () => {
       const positions = await Effect.runPromise(Effect.result(broker.positions))
@@ -256,10 +241,10 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
       return watcher.events
     }
     log.write("info", "recorder", `recording ${plan.index} ${plan.date} into ${out} every ${everySeconds} s until ${wallTimeOf(day.closeAt)}`)
-    yield* Effect.promise(() => runRecorder({ recorder, from: { market: makeOpenAlgoMarketData(client, wallTime, RECORDED_STRIKES), broker, events }, clock, everySeconds, until: day.closeAt, signal, log }))
-  })
+    yield* Effect.promise(() => runRecorder({ recorder, from: { market: venueDay.market({ strikes: RECORDED_STRIKES, clock: wallTime }), broker, events }, clock, everySeconds, until: day.closeAt, signal, log }))
+  }).pipe(onVenue(recommendingVenueFor(o)))
 
-/** The day's OpenAlgo connection and plan: the expiry and lot size from the broker's instrument data. */
+/** The day at the venue and its plan: the expiry and lot size from the broker's instrument data. */
 const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "instruments" | "schedule" | "log" | "operator" | "record">, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
@@ -269,18 +254,16 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     const instant = new VirtualClock(clock.now())
     const marketClock: MarketClock["Service"] = { now: Effect.sync(() => instant.now()), currentMillis: () => instant.now(), timers: instant }
     // The expiry first: everything else about the day's instruments depends on it.
-    const lister = yield* openAlgoClient(openAlgoConfig(o, index, day.date))
-    const expiries = yield* makeOpenAlgoMarketData(lister, marketClock).expiries.pipe(Effect.mapError(unanswered("the broker's expiry list")))
+    const venue = yield* Venue
+    const expiries = yield* venue.expiries(index, day.date).pipe(Effect.mapError(venueFailed))
     const expiry = expiries.find((e) => e >= day.date)
     if (expiry === undefined) return yield* new DaemonError({ message: `the broker lists no ${index} expiry on or after ${day.date} (got ${expiries.join(", ") || "none"})` })
-    const client = yield* openAlgoClient(openAlgoConfig(o, index, expiry))
-    // The engine reads the strikes of its hedge band (the client's); a day it records, what the format
+    const venueDay = yield* venue.day({ index, expiry, clock: marketClock })
+    // The engine reads the strikes of its hedge band (the venue's); a day it records, what the format
     // asks for (±10 % of spot), so that the file holds exactly the market the engine decided on.
-    const engineStrikes = o.record === undefined ? client.settings.strikeCount : RECORDED_STRIKES
-    const openalgoMarket = makeOpenAlgoMarketData(client, marketClock, engineStrikes)
-    const held = holdPerInstant(openalgoMarket.snapshot, () => instant.now())
-    const market = { ...openalgoMarket, snapshot: held.snapshot }
-    const broker = makeOpenAlgoBroker(client, marketClock)
+    const venueMarket = venueDay.market(o.record === undefined ? {} : { strikes: RECORDED_STRIKES })
+    const held = holdPerInstant(venueMarket.snapshot, () => instant.now())
+    const market: VenueMarket = { ...venueMarket, snapshot: held.snapshot }
     const log = o.log.forSession(`${day.date} ${index} ${settings.mode}`)
     const calendarExpiry = weeklyExpiryOn(o.calendar, index, day.date)
     if (calendarExpiry !== expiry) log.write("warn", "daemon", `the broker's expiry ${expiry} is not the calendar's ${calendarExpiry}: trading the broker's (check the holiday list)`)
@@ -290,19 +273,20 @@ const openDay = (o: Pick<DaemonOptions, "settings" | "clock" | "calendar" | "ins
     for (const e of outside) log.write("warn", "daemon", `entry ${e.portfolio} at ${e.entryTime} is outside the session's ${day.hours.open}-${day.hours.close}: not expected today`)
     const plan = yield* planDay(o, day.date, index, expiry, scheduled.entries, market, log, session.kind === "special" ? day.hours : undefined)
     const wallTime: MarketClock["Service"] = { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: instant }
-    return { client, instant, marketClock, market, held, wallTime, broker, log, plan }
+    return { venueDay, instant, marketClock, market, held, wallTime, log, plan }
   })
 
 const runDay = (o: DaemonOptions, day: DayTimes) =>
   Effect.gen(function*() {
     const { settings, clock } = o
-    const { client, instant, marketClock, market, held, broker: openalgo, log, plan } = yield* openDay(o, day)
-    yield* checkMode(settings, openalgo, log)
+    const { venueDay, instant, marketClock, market, held, log, plan } = yield* openDay(o, day)
+    log.write("info", "daemon", yield* venueDay.checkMode.pipe(Effect.mapError(venueFailed)))
 
-    // The engine's estimate: the config's choice; "broker" asks OpenAlgo's /margin for each basket.
-    const model = marginModelOf(settings.config.marginEstimate, settings.config, () => makeOpenAlgoMarginModel(client, openalgo.positions))
+    // The engine's estimate: the config's choice; "broker" asks the venue's margin calculator for each basket.
+    const model = marginModelOf(settings.config.marginEstimate, settings.config, () => venueDay.marginModel)
     const enabled = o.operator?.plans.get(day.date)?.autoHedgeEnabled
-    const trading = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled }).trading
+    const setup = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled })
+    const trading = setup.trading
     // Every outside call has its deadline (config `deadlines`): a database, broker or feed that stops
     // answering fails the call as a refused connection would, so the engine halts or degrades, never waits.
     const d = settings.config.deadlines
@@ -310,8 +294,7 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const sessionId = yield* openSession(trading, "engine", false).pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("opening the day's session in the database")))
     const audit = watchdog.watchWrites(auditWithDeadline(loggedAudit(yield* postgresAuditLog(sessionId), log), d.databaseSeconds, wallTimers))
     const journal = journalWithDeadline(yield* postgresOrderJournal(sessionId), d.databaseSeconds, wallTimers)
-    const accountMargin = makeOpenAlgoMarginMonitor(client)
-    const { broker, marginMonitor } = yield* brokerFor(settings, openalgo, accountMargin, market, plan, sessionId)
+    const { broker, margin: marginMonitor } = yield* venueDay.trading({ index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize, sessionId, market })
     const watcher = new PositionWatcher(plan)
     // Positions held before the first entry are not the day's entries.
     if (clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))) {
@@ -330,24 +313,24 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       Context.add(Notifier, notifierWithDeadline(oneAlertPerOutage(alertsOf(o, log), patrol.health, log), d.notifierSeconds, wallTimers)),
       Context.add(AuditLog, audit),
       Context.add(OrderJournal, journal)
-    ) as Context.Context<EngineServices>
-    const setup = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled })
+    )
     // A recording holds every instant the engine looked at the market, with what it saw, every instant a
     // machine scheduled (an entry's time: the platform strikes at that market), and the market on the
     // recording's grid in between: replayed, the simulator decides on what the engine decided on.
     const record = o.record
     const recorder = record === undefined ? undefined : yield* Effect.tryPromise({
       try: () => DayRecorder.open(`${record.dir}/${plan.date}-${plan.index}.jsonl`, plan, record.everySeconds),
-      catch: (e) => new DaemonError({ message: `--record: ${(e as Error).message}` })
+      catch: (e) => new DaemonError({ message: `--record: ${messageOf(e)}` })
     })
     const from = { market, broker, events: async () => watcher.events }
+    const gridMs = (record?.everySeconds ?? 0) * 1000
     let recordedUpTo = Number.NEGATIVE_INFINITY
     const afterInstant = async (at: number, scheduled: boolean) => {
       if (recorder === undefined) return
-      const onGrid = at >= recordedUpTo + record!.everySeconds * 1000
+      const onGrid = at >= recordedUpTo + gridMs
       if (!onGrid && !scheduled && held.seenAt(at) === undefined) return
-      if (onGrid) recordedUpTo = Math.floor(at / (record!.everySeconds * 1000)) * record!.everySeconds * 1000
-      await recordInstant(recorder, from, log).catch((e: unknown) => log.write("error", "recorder", `recording failed: ${e instanceof Error ? e.message : String(e)}`))
+      if (onGrid) recordedUpTo = Math.floor(at / gridMs) * gridMs
+      await recordInstant(recorder, from, log).catch((e: unknown) => log.write("error", "recorder", `recording failed: ${messageOf(e)}`))
     }
     const result = yield* Effect.promise(() => runTradingDay({
         setup,
@@ -445,27 +428,14 @@ const patrolOf = (watchdog: Watchdog, instant: VirtualClock, notifier: Notifier[
   return { health, round, watch: (e: SessionEngine) => void (engine = e), stop: () => clearInterval(timer) }
 }
 
-const openAlgoConfig = ({ settings, instruments }: Pick<DaemonOptions, "settings" | "instruments">, index: IndexName, expiry: string) => ({
-  baseUrl: settings.openalgoUrl,
-  apiKey: settings.apiKey,
-  index,
-  expiry,
-  exchange: index === "NIFTY" ? ("NFO" as const) : ("BFO" as const),
-  // Every strike a hedge may be bought at (the chain the engine asks for at every decision).
-  strikeCount: Math.ceil(settings.config.maxOtmDistance[index] / strikeStepOf(instruments, index)) + 2,
-  rateLimits: settings.rateLimits,
-  // OpenAlgo answers freeze_qty 1 where it has none (BFO): orders are then split at the exchange's own.
-  freezeLimit: freezeQuantityOf(instruments, index)
-})
-
 /** The day's plan: lot size from the broker's instrument data when it answers, else the bundled table. */
-const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: ReturnType<typeof makeOpenAlgoMarketData>, log: DaemonLog, hours?: SessionHours) =>
+const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">, date: string, index: IndexName, expiry: string, entries: DayPlan["entries"], market: VenueMarket, log: DaemonLog, hours?: SessionHours) =>
   Effect.gen(function*() {
     const strikeStep = strikeStepOf(o.instruments, index)
     const fallback = lotSizeFor(o.instruments, index, expiry)
     const lotSize = yield* market.snapshot.pipe(
       Effect.flatMap((s) => market.instrument(optionSymbol(index, expiry, atmStrike(s.spot, strikeStep), "CE"))),
-      Effect.tap((i) => (i.freezeSource === "broker" ? Effect.void : Effect.sync(() => log.write("warn", "daemon", freezeWarning(index, i))))),
+      Effect.tap(({ sizingNote }) => (sizingNote === null ? Effect.void : Effect.sync(() => log.write("warn", "daemon", sizingNote)))),
       Effect.map((i) => i.lotSize),
       Effect.tap((broker) => (broker === fallback ? Effect.void : Effect.sync(() => log.write("warn", "daemon", `lot size ${broker} from the broker, ${fallback} in config/instruments.json: using the broker's`)))),
       Effect.catch((e) => Effect.sync(() => {
@@ -477,55 +447,6 @@ const planDay = (o: Pick<DaemonOptions, "settings" | "instruments" | "operator">
     // The operator's set-up of the day (POST /api/hedge/session), else the configuration's defaults.
     const chosen = o.operator?.plans.get(date)
     return { date, index, expiry, lotSize, strikeStep, baskets: chosen?.baskets ?? config.defaultBaskets, budgetPerBasket: chosen?.budgetPerBasket ?? config.defaultBudgetPerBasket, entries, ...(hours === undefined ? {} : { hours }) } satisfies DayPlan
-  })
-
-const freezeWarning = (index: IndexName, i: Instrument): string => {
-  const answered = i.brokerFreezeQuantity === null ? "no freeze quantity" : `freeze_qty ${i.brokerFreezeQuantity}`
-  return i.freezeQuantity === null
-    ? `OpenAlgo answers ${answered} for ${i.symbol} and none is configured: ${index} orders go whole, and the exchange refuses one above its freeze limit`
-    : `OpenAlgo answers ${answered} for ${i.symbol} (it has no freeze quantity for ${index}; add one on its Freeze Quantities page): `
-      + `splitting ${index} orders at the exchange's ${i.freezeQuantity} from config/instruments.json`
-}
-
-/**
- * Never trade in the wrong world: live mode refuses an OpenAlgo in analyzer (sandbox) mode, and paper
- * mode over OpenAlgo refuses one that is live, since its orders would be real.
- */
-const checkMode = (settings: DaemonSettings, broker: OpenAlgoBroker, log: DaemonLog) =>
-  Effect.gen(function*() {
-    const mode = yield* broker.mode.pipe(Effect.mapError(unanswered("asking OpenAlgo for its mode (/analyzer)")))
-    log.write("info", "daemon", `OpenAlgo is in ${mode.analyzer} mode`)
-    if (settings.mode === "live" && mode.analyzer === "analyze") {
-      return yield* new DaemonError({ message: "OpenAlgo is in analyzer (sandbox) mode: live mode would only paper trade. Turn analyzer mode off, or run --mode paper" })
-    }
-    if (settings.mode === "paper" && settings.paperBroker === "openalgo" && mode.analyzer !== "analyze") {
-      return yield* new DaemonError({ message: "OpenAlgo is live, not in analyzer mode: paper orders would be real. Turn analyzer mode on in OpenAlgo, or use --paper-broker internal" })
-    }
-  })
-
-const brokerFor = (
-  settings: DaemonSettings,
-  openalgo: OpenAlgoBroker,
-  accountMargin: MarginMonitor["Service"],
-  market: MarketData["Service"],
-  plan: DayPlan,
-  sessionId: number
-) =>
-  Effect.gen(function*() {
-    const account: Broker["Service"] = openalgo
-    if (settings.mode === "recommend") return { broker: recommendBroker(account), marginMonitor: accountMargin }
-    if (settings.mode === "paper" && settings.paperBroker === "internal") {
-      return yield* livePaperBroker({
-        account,
-        accountMargin,
-        market,
-        // Paper hedges move the account's margin as the exchange's SPAN would.
-        model: spanMarginModel(settings.config.span),
-        session: { index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize },
-        store: yield* postgresPaperBrokerStore<LivePaperState>(sessionId)
-      })
-    }
-    return { broker: account, marginMonitor: accountMargin }
   })
 
 /** The highest utilisation the broker reported today, percent of the budget. */

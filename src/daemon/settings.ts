@@ -10,10 +10,15 @@ import { loadConfigFrom } from "../runtime/load-config.ts"
 export const DAEMON_MODES = ["live", "paper", "recommend"] as const
 export type DaemonMode = (typeof DAEMON_MODES)[number]
 
+/** The venue traded when AUTOHEDGE_VENUE is not set. */
+export const DEFAULT_VENUE = "openalgo"
+
 export interface DaemonSettings {
   readonly mode: DaemonMode
-  /** In paper mode: OpenAlgo's analyzer (sandbox), or this process's own paper broker over live data. */
-  readonly paperBroker: "openalgo" | "internal"
+  /** The broker traded, by its name in adapters/venues.ts (default openalgo). */
+  readonly venue?: string
+  /** In paper mode: the venue's own sandbox (its name: "openalgo", OpenAlgo's analyzer), or "internal", this process's own paper broker over live data. */
+  readonly paperBroker: string
   /** OpenAlgo's API root, "http://host:port/api/v1". */
   readonly openalgoUrl: string
   readonly apiKey: Redacted.Redacted<string>
@@ -40,6 +45,7 @@ export interface DaemonFlags {
 
 /** Environment variables the daemon reads (documented in .env.example). */
 export const DAEMON_ENV = {
+  venue: "AUTOHEDGE_VENUE",
   baseUrl: "OPENALGO_BASE_URL",
   apiKey: "OPENALGO_API_KEY",
   schedule: "AUTOHEDGE_SCHEDULE",
@@ -70,8 +76,10 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
     const bad = (key: string, value: string, problem: string) => problems.push({ key, value: JSON.stringify(value), problem, source: key.startsWith("--") ? "command line" : "environment" })
     const mode = flags.mode as DaemonMode
     if (!DAEMON_MODES.includes(mode)) bad("--mode", flags.mode, `must be one of ${DAEMON_MODES.join(", ")}`)
-    const paperBroker = (flags.paperBroker ?? "openalgo") as DaemonSettings["paperBroker"]
-    if (paperBroker !== "openalgo" && paperBroker !== "internal") bad("--paper-broker", paperBroker, "must be openalgo (OpenAlgo's analyzer mode) or internal")
+    // Which venues exist is the venue registry's to say (adapters/venues.ts), when the daemon starts.
+    const venue = env[DAEMON_ENV.venue]?.trim() || DEFAULT_VENUE
+    const paperBroker = flags.paperBroker ?? venue
+    if (paperBroker !== venue && paperBroker !== "internal") bad("--paper-broker", paperBroker, `must be internal or ${venue} (paper trading at the venue itself: OpenAlgo's analyzer mode)`)
     const base = env[DAEMON_ENV.baseUrl]?.trim() || "http://127.0.0.1:5000"
     const openalgoUrl = apiRootOf(base)
     if (openalgoUrl === undefined) bad(DAEMON_ENV.baseUrl, base, "must be an http(s) URL such as http://127.0.0.1:5000")
@@ -112,6 +120,7 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
     if (problems.length > 0 || config === undefined) return yield* new ConfigError({ problems })
     return {
       mode,
+      venue,
       paperBroker,
       openalgoUrl: openalgoUrl!,
       apiKey: Redacted.make(key),

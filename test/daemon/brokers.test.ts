@@ -4,7 +4,7 @@
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { livePaperBroker, type LivePaperState } from "../../adapters/paper/live-broker.ts"
-import { recommendBroker } from "../../src/daemon/recommend-broker.ts"
+import { recommendBroker } from "../../adapters/recommend/venue.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import type { MarketSnapshot, Position } from "../../src/domain/market.ts"
