@@ -10,7 +10,7 @@
 import { Cause, Context, Effect, Exit, Schema, Stream } from "effect"
 import { DateTime } from "luxon"
 import type { AnyActorRef } from "xstate"
-import type { EntryContext } from "../../machines/entry.ts"
+import { isToComeState, type EntryContext } from "../../machines/entry.ts"
 import type { HedgeContext } from "../../machines/hedge.ts"
 import type { OrderState, Projection, SelectionResult } from "../../machines/protocol.ts"
 import { cooldownUntilOf, spendLeftOf, type HedgeRecord, type SessionContext } from "../../machines/session.ts"
@@ -82,7 +82,6 @@ const BATCH_BYTES = 64 * 1024
 const encodeRow = Schema.encodeSync(TransitionRowSchema)
 const RETRY = Buffer.from("retry: 1000\n\n")
 const KEEP_ALIVE = Buffer.from(": keep-alive\n\n")
-const ENDED_STATES = new Set(["entered", "exited", "missed"])
 const ACTIVE_HEDGE = new Set(["ordering", "open", "exiting"])
 
 export const isoOf = (at: number): string => DateTime.fromMillis(at, { zone: MARKET_ZONE }).toISO() ?? new globalThis.Date(at).toISOString()
@@ -349,7 +348,7 @@ export class LiveDay {
     const children = snapshot.children as Record<string, AnyActorRef | undefined>
     const active = Object.values(c.hedges).filter((h) => ACTIVE_HEDGE.has(h.status))
     const market = active.length === 0 ? null : await this.snapshot()
-    const next = c.entries.find((e) => e.entryAt > now && !ENDED_STATES.has(this.actors.get(e.id)?.state ?? "idle") && !c.leftEntries.includes(e.id))
+    const next = c.entries.find((e) => e.entryAt > now && isToComeState(this.actors.get(e.id)?.state ?? "idle") && !c.leftEntries.includes(e.id))
     return {
       now: isoOf(now),
       session: this.sessionRef(day),
@@ -390,7 +389,7 @@ export class LiveDay {
   /** The projection of the next entry still to decide or to come, percent. */
   private projectedPct(c: SessionContext, children: Record<string, AnyActorRef | undefined>): number | null {
     for (const e of [...c.entries].sort((a, b) => a.entryAt - b.entryAt)) {
-      if (ENDED_STATES.has(this.actors.get(e.id)?.state ?? "idle")) continue
+      if (!isToComeState(this.actors.get(e.id)?.state ?? "idle")) continue
       const live = children[e.id]?.getSnapshot().context as EntryContext | undefined
       const projection = live?.projection ?? this.entryNotes.get(e.id)?.projection
       if (projection != null) return projection.projectedPct
