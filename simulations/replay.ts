@@ -12,7 +12,7 @@ import { SessionEngine, type EngineSetup } from "../src/runtime/engine.ts"
 import type { OperatorSource } from "../src/commands/operator.ts"
 import { engineSetupFor, type Polling } from "../src/runtime/session-plan.ts"
 import { VirtualClock } from "../src/runtime/virtual-clock.ts"
-import { runInstants, type World } from "../src/runtime/instants.ts"
+import { runInstants, virtualPacing, type Pacing, type World } from "../src/runtime/instants.ts"
 import { auditWithDeadline, journalWithDeadline, withDeadline } from "../src/runtime/deadlines.ts"
 import {
   AuditLog,
@@ -86,8 +86,8 @@ export interface ReplayOptions {
   readonly onEngine?: (engine: SessionEngine, setup: EngineSetup, services: Context.Context<EngineServices>) => void
   /** Called at the end of every instant (the inspector samples utilisation). */
   readonly afterInstant?: (at: number) => Promise<void>
-  /** Waits before each instant (a replay paced to a multiple of market time). */
-  readonly pace?: (at: number) => Promise<void>
+  /** How the day waits for each instant: not at all by default, or paced to a multiple of market time. */
+  readonly pacing?: Pacing
   /** Stops the day at the next instant (the engine's records are written). */
   readonly signal?: AbortSignal
   readonly file?: string
@@ -260,10 +260,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
         engine,
         clock,
         from,
-        pacing: async (at) => {
-          await opts.pace?.(at)
-          return at
-        },
+        pacing: opts.pacing ?? virtualPacing,
         world,
         stopped: () => opts.signal?.aborted === true,
         // The kill gate: a call past its limit never answers, and the process is dead.

@@ -66,7 +66,7 @@ export const runTradingDay = async (o: TradingDayOptions): Promise<TradingDayRes
     engine,
     clock: instant,
     from: Math.max(instant.now(), clock.now()),
-    pacing: clockPacing(clock, instant, signal, o.operator === undefined ? undefined : (wake) => o.operator!.onQueued(wake)),
+    pacing: clockPacing(clock, signal, o.operator === undefined ? undefined : (wake) => o.operator!.onQueued(wake)),
     stopped: () => signal.aborted,
     world: {
       observe: async (_at, engine) => {

@@ -16,6 +16,7 @@ import { readRecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
 import { LiveDay } from "./live-day.ts"
+import type { Pacing } from "../runtime/instants.ts"
 import { startOperatorServer } from "./server.ts"
 
 export interface ServeSimulationOptions {
@@ -68,14 +69,15 @@ const sleep = (ms: number, signal: AbortSignal) =>
   })
 
 /** Each instant at its wall time: market time since the first instant, divided by `speed`. */
-export const pacer = (speed: number | "max", signal: AbortSignal) => {
+export const pacer = (speed: number | "max", signal: AbortSignal): Pacing => {
   // As fast as it goes, but the server still gets its turn between instants.
-  if (speed === "max") return () => new Promise<void>((resolve) => setImmediate(resolve))
+  if (speed === "max") return (at) => new Promise((resolve) => setImmediate(() => resolve(at)))
   let origin: { readonly market: number; readonly wall: number } | null = null
-  return async (at: number) => {
+  return async (at) => {
     origin ??= { market: at, wall: performance.now() }
     const wait = origin.wall + (at - origin.market) / speed - performance.now()
     if (wait > 0) await sleep(wait, signal)
+    return at
   }
 }
 
@@ -112,7 +114,7 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
     operator: commands,
     onEngine: (engine, setup, services) => live.attach({ engine, setup, services, mode: "simulation", sessionId }),
     afterInstant: (at) => live.afterInstant(at),
-    pace: pacer(o.speed, stop.signal),
+    pacing: pacer(o.speed, stop.signal),
     signal: stop.signal
   }).then((result) => {
     if (result.failure !== null) log("error", `the engine stopped deciding: ${result.failure}`)

@@ -14,10 +14,10 @@ import type { SessionEngine } from "./engine.ts"
 import type { VirtualClock } from "./virtual-clock.ts"
 
 /**
- * Waits until instant `at` may be held and gives the instant to hold: `at`, or an earlier one when
- * something (an operator command) asked for an instant now.
+ * Waits until instant `at` may be held and gives the instant to hold: `at`, or an earlier one (after
+ * `held`, the instant last held) when something (an operator command) asked for an instant now.
  */
-export type Pacing = (at: number) => Promise<number>
+export type Pacing = (at: number, held: number) => Promise<number>
 
 /** A simulated day: no waiting, instant after instant. */
 export const virtualPacing: Pacing = (at) => Promise.resolve(at)
@@ -26,13 +26,7 @@ export const virtualPacing: Pacing = (at) => Promise.resolve(at)
  * Market time on a clock (the wall clock, or a sped-up one): sleep until the instant, or until a stop
  * request or a queued command comes first; a command's instant is now (never the one just held again).
  */
-export const clockPacing = (
-  clock: DaemonClock,
-  held: VirtualClock,
-  signal: AbortSignal,
-  onCommand?: (wake: () => void) => () => void
-): Pacing =>
-async (at) => {
+export const clockPacing = (clock: DaemonClock, signal: AbortSignal, onCommand?: (wake: () => void) => () => void): Pacing => async (at, held) => {
   const woken = new AbortController()
   const wake = () => woken.abort()
   signal.addEventListener("abort", wake, { once: true })
@@ -43,7 +37,7 @@ async (at) => {
     unsubscribe?.()
     signal.removeEventListener("abort", wake)
   }
-  return clock.now() < at ? Math.max(clock.now(), held.now() + 1) : at
+  return clock.now() < at ? Math.max(clock.now(), held + 1) : at
 }
 
 /** Where the day's outside events come from: the platform, the market, the operator. */
@@ -107,7 +101,7 @@ export const runInstants = async (o: InstantsOptions): Promise<void> => {
   const awaitEngine = o.awaitEngine ?? ((work) => work)
   let next: { readonly at: number; readonly scheduled: boolean } | undefined = { at: o.from, scheduled: false }
   while (next !== undefined && !engine.done && engine.failure === null && !o.stopped()) {
-    const at = await o.pacing(next.at)
+    const at = await o.pacing(next.at, clock.now())
     if (o.stopped()) break
     clock.advanceTo(at)
     await awaitEngine(world.observe(at, engine))
