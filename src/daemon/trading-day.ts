@@ -1,12 +1,9 @@
-// One trading day of the daemon. Market time moves in instants, exactly as in a replay: the next
-// instant is the next tick (`tickMs` on), the next machine timer, or the next time a machine asked to
-// be woken, whichever comes first; the daemon sleeps until that instant on the wall clock (or a
-// sped-up one) and then holds it while it works: it observes what the platform did, delivers the
-// clock event, waits for every service call, then fires the timers due. Everything done in an instant
-// is stamped with it, so a live day's audit rows have the shape of a simulated day's and `replay`
-// verifies them alike. A slow broker makes the held instant lag the wall clock; it never skips one.
-// Stopping is clean: no new event is delivered, calls in flight finish (order bookkeeping included),
-// and the audit is written with a checkpoint.
+// One trading day of the daemon: the day's engine, resumed from its records, run through the instant
+// loop (runtime/instants.ts) exactly as a replay runs, paced on the wall clock (or a sped-up one). The
+// world is the real one: each instant observes what the platform did, takes the index's value for the
+// clock event and the operator's queued commands; ticks fall every `tickMs`. A slow broker makes the
+// held instant lag the wall clock; it never skips one. Stopping is clean: no new event is delivered,
+// calls in flight finish (order bookkeeping included), and the audit is written with a checkpoint.
 import { Context, Effect } from "effect"
 import { SessionEngine, type EngineSetup } from "../runtime/engine.ts"
 import { clockPacing, runInstants } from "../runtime/instants.ts"

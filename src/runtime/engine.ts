@@ -1,7 +1,8 @@
 // The runtime that binds the pure machines to the Effect services. Service calls the machines invoke
 // run one at a time, in the order they were asked for (a single decision thread, as in Nautilus), so
 // a simulated day gives the same transitions and audit rows on every run. Every transition of every
-// machine actor becomes an audit row; every alert a machine emits goes to the Notifier.
+// machine actor becomes an audit row; every alert a machine emits goes to the Notifier. What the
+// machines ask to have decided is decided by src/decisions, on inputs the engine gathers here.
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
 import { AuditRecorder, kindOf, stateName } from "./audit-recorder.ts"

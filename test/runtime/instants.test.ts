@@ -52,26 +52,24 @@ describe("clockPacing", () => {
     sleepUntil: (_at, signal) => new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }))
   })
 
-  it("a queued command makes an instant now, after the one last held", async () => {
+  /** Paced on a still clock at `now`, waiting for `at`, woken by a queued command. */
+  const wokenByCommand = (now: number, at: number, held: number) => {
     let wake: () => void = () => undefined
-    const pacing = clockPacing(stillClock(1_000), new AbortController().signal, (w) => {
+    const pacing = clockPacing(stillClock(now), new AbortController().signal, (w) => {
       wake = w
       return () => undefined
     })
-    const held = pacing(60_000, 500)
+    const holding = pacing(at, held)
     wake()
-    expect(await held).toBe(1_000)
+    return holding
+  }
+
+  it("a queued command makes an instant now, after the one last held", async () => {
+    expect(await wokenByCommand(1_000, 60_000, 500)).toBe(1_000)
   })
 
   it("never holds the instant just held again, even when the clock has not moved past it", async () => {
-    let wake: () => void = () => undefined
-    const pacing = clockPacing(stillClock(1_000), new AbortController().signal, (w) => {
-      wake = w
-      return () => undefined
-    })
-    const held = pacing(60_000, 1_000)
-    wake()
-    expect(await held).toBe(1_001)
+    expect(await wokenByCommand(1_000, 60_000, 1_000)).toBe(1_001)
   })
 
   it("a stop request ends the wait", async () => {
