@@ -3,7 +3,7 @@
 // only when that crosses the trigger selects hedges and asks the session to buy them. Every failure
 // is a state the entry still proceeds from: the external platform enters at its time regardless.
 import { and, assign, enqueueActions, sendParent, setup } from "xstate"
-import type { LegSpec } from "../src/domain/market.ts"
+import { shortSidesOf } from "../src/domain/market.ts"
 import { avertedBreachCost } from "../src/domain/objective.ts"
 import { utilisationPct } from "../src/domain/projection.ts"
 import {
@@ -16,6 +16,8 @@ import {
   type Projection,
   type SelectHedgesInput,
   type SelectionResult,
+  stateNameHasTag,
+  type TaggedSnapshot,
   type TurnGrant
 } from "./protocol.ts"
 
@@ -62,7 +64,13 @@ export interface BuyHedgesRequest {
 /** Rounds of hedge buying an entry does at most: a round after failed fills or a re-check is one. */
 export const MAX_HEDGE_ROUNDS = 2
 
-const shortSides = (legs: ReadonlyArray<LegSpec>) => [...new Set(legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
+/**
+ * What an entry's state means for the rest of the day. `toCome`: the platform has neither entered it
+ * nor let its chance pass (its margin is still ahead). `entered`: the platform entered it and has not
+ * left it (its margin is held now).
+ */
+export type EntryTag = "toCome" | "entered"
+
 
 /** Projected margin at the entry's own instant once the selected hedges are in, rupees. */
 const marginAfter = (p: Projection, s: SelectionResult): number => p.marginAtEntry - s.benefit
@@ -130,7 +138,8 @@ export const entryMachine = setup({
     input: {} as EntryInput,
     context: {} as EntryContext,
     events: {} as EntryEvent,
-    emitted: {} as AlertEvent
+    emitted: {} as AlertEvent,
+    tags: {} as EntryTag
   },
   actors: {
     projectEntry: boundByRuntime<Projection, ProjectEntryInput>("projectEntry"),
@@ -153,7 +162,7 @@ export const entryMachine = setup({
     hedgeNotNeeded: ({ context }) => {
       const policy = context.grant?.policy ?? "engine"
       if (policy === "none") return true
-      if (policy === "static") return shortSides(context.legs).length === 0
+      if (policy === "static") return shortSidesOf(context.legs).length === 0
       return (context.projection?.projectedPct ?? 0) <= context.rules.triggerPct
     },
     autoHedgeDisabled: ({ context }) => context.grant?.enabled === false,
@@ -247,6 +256,7 @@ export const entryMachine = setup({
   },
   states: {
     idle: {
+      tags: ["toCome"],
       on: {
         CLOCK: { guard: "lookaheadReached", target: "lookahead", actions: "noteCheck" },
         ENTRY_SEEN: "entered"
@@ -254,6 +264,7 @@ export const entryMachine = setup({
     },
     // Waiting for the session's turn: only one entry decides at a time.
     lookahead: {
+      tags: ["toCome"],
       entry: "requestTurn",
       on: {
         TURN_GRANTED: { target: "projecting", actions: "keepGrant" },
@@ -261,6 +272,7 @@ export const entryMachine = setup({
       }
     },
     projecting: {
+      tags: ["toCome"],
       initial: "measuring",
       on: { ENTRY_SEEN: { target: "entered", actions: "releaseTurn" } },
       states: {
@@ -295,6 +307,7 @@ export const entryMachine = setup({
       }
     },
     hedging: {
+      tags: ["toCome"],
       initial: "selecting",
       on: { ENTRY_SEEN: { target: "entered", actions: "releaseTurn" } },
       states: {
@@ -349,6 +362,7 @@ export const entryMachine = setup({
     },
     // The decision is taken (with its outcome as the sub-state); the platform enters at its time.
     awaitingEntry: {
+      tags: ["toCome"],
       entry: "releaseTurn",
       initial: "clear",
       on: {
@@ -370,6 +384,7 @@ export const entryMachine = setup({
       }
     },
     entered: {
+      tags: ["entered"],
       on: {
         ENTRY_EXITED: { target: "exited", actions: "keepExitReason" },
         SESSION_CLOSE: { target: "exited", actions: "keepExitReason" }
@@ -379,3 +394,10 @@ export const entryMachine = setup({
     missed: { type: "final", entry: "reportMissed" }
   }
 })
+
+/** The entry is still to come (see EntryTag); a stopped or unknown actor is not. */
+export const isToCome = (entry: TaggedSnapshot | undefined): boolean => entry?.status === "active" && entry.hasTag("toCome")
+/** The entry is in: entered by the platform and not left (see EntryTag). */
+export const isEntered = (entry: TaggedSnapshot | undefined): boolean => entry?.status === "active" && entry.hasTag("entered")
+/** `isToCome` for an entry state named as the audit names it (`projecting.asking`). */
+export const isToComeState = (name: string): boolean => stateNameHasTag(entryMachine, name, "toCome")

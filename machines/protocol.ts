@@ -1,6 +1,6 @@
 // The vocabulary between the machines and the runtime: events the actors exchange, the inputs and
 // outputs of the services the runtime binds, and the alerts the machines raise. Pure data only.
-import { fromPromise } from "xstate"
+import { fromPromise, type AnyStateMachine } from "xstate"
 import type { HedgePick } from "../src/domain/selection.ts"
 import type { LegSpec, OptionType } from "../src/domain/market.ts"
 
@@ -211,3 +211,24 @@ export interface ExitDecision {
  */
 export const boundByRuntime = <TOutput, TInput>(name: string) =>
   fromPromise<TOutput, TInput>(() => Promise.reject(new Error(`service "${name}" is not bound to the runtime`)))
+
+/**
+ * Whether a state, named as the audit names it ("trading.watching"), carries a tag, its own or a
+ * parent's: a machine's fact for those who read its rows rather than its actors.
+ */
+export const stateNameHasTag = (machine: AnyStateMachine, name: string, tag: string): boolean => {
+  let states = machine.root.states
+  for (const key of name.split(".")) {
+    const node = states[key]
+    if (node === undefined) return false
+    if (node.tags.includes(tag)) return true
+    states = node.states
+  }
+  return false
+}
+
+/** What a running actor's snapshot tells of its tags (a child's, read through its parent). */
+export interface TaggedSnapshot {
+  readonly status: string
+  hasTag(tag: string): boolean
+}

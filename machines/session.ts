@@ -16,7 +16,8 @@ import {
   type HedgeOrderRules,
   type HedgeStatus,
   type HedgeUpdate,
-  type Policy
+  type Policy,
+  stateNameHasTag
 } from "./protocol.ts"
 
 /**
@@ -153,7 +154,8 @@ export const sessionMachine = setup({
     input: {} as SessionInput,
     context: {} as SessionContext,
     events: {} as SessionEvent,
-    emitted: {} as AlertEvent
+    emitted: {} as AlertEvent,
+    tags: {} as "marketOpen"
   },
   actors: {
     entry: entryMachine,
@@ -409,6 +411,7 @@ export const sessionMachine = setup({
       }
     },
     trading: {
+      tags: ["marketOpen"],
       entry: "alertStarted",
       initial: "watching",
       on: {
@@ -465,3 +468,6 @@ export const sessionMachine = setup({
     closed: { type: "final", entry: "alertSummary" }
   }
 })
+
+/** The session is trading, the market open (manual buys and exits are taken), for a state named as the audit names it. */
+export const isMarketOpenState = (name: string): boolean => stateNameHasTag(sessionMachine, name, "marketOpen")

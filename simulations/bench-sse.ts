@@ -18,6 +18,7 @@ import { defaultConfig } from "../src/domain/config.ts"
 import { DayView } from "../src/views/day-view.ts"
 import { startOperatorServer } from "../src/http/server.ts"
 import { pacer } from "../src/http/serve-simulation.ts"
+import { virtualPacing } from "../src/runtime/instants.ts"
 import { policyPlan } from "../src/runtime/policies.ts"
 import { readRecordedDay, type RecordedDay } from "./recorded-day.ts"
 import { replayDay } from "./replay.ts"
@@ -101,16 +102,17 @@ const once = async (n: number): Promise<Run> => {
   const decisions: Array<number> = []
   let started = 0
   let rowsBefore = 0
-  const pace = speed === "max" ? async () => undefined : pacer(speed, new AbortController().signal)
+  const pace = speed === "max" ? virtualPacing : pacer(speed, new AbortController().signal)
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
   const result = await replayDay(day, {
     ...options,
     onEngine: (engine, setup, services) => view.attach({ engine, setup, services, mode: "simulation", sessionId: "bench" }),
-    pace: async (at) => {
-      await pace(at)
+    pacing: async (at, held) => {
+      await pace(at, held)
       started = performance.now()
       rowsBefore = view.running()?.lastSeq() ?? 0
+      return at
     },
     afterInstant: async (at) => {
       await view.afterInstant(at)

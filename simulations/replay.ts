@@ -2,7 +2,7 @@
 // the paper world of that day, and reports what the policy bought, spent and breached.
 import { Context, Effect } from "effect"
 import type { Alert, OrderRequest, Policy } from "../machines/protocol.ts"
-import { wakeTimes, type SessionEvent } from "../machines/session.ts"
+import type { SessionEvent } from "../machines/session.ts"
 import { PaperWorld, type PaperWorldStore } from "../adapters/paper/world.ts"
 import { memoryAuditLog, memoryNotifier, memoryOrderJournal } from "../adapters/memory/recorders.ts"
 import type { HedgeConfig, SelectionMethod } from "../src/domain/config.ts"
@@ -12,6 +12,7 @@ import { SessionEngine, type EngineSetup } from "../src/runtime/engine.ts"
 import type { OperatorSource } from "../src/commands/operator.ts"
 import { engineSetupFor, type Polling } from "../src/runtime/session-plan.ts"
 import { VirtualClock } from "../src/runtime/virtual-clock.ts"
+import { runInstants, virtualPacing, type Pacing, type World } from "../src/runtime/instants.ts"
 import { auditWithDeadline, journalWithDeadline, withDeadline } from "../src/runtime/deadlines.ts"
 import {
   AuditLog,
@@ -85,8 +86,8 @@ export interface ReplayOptions {
   readonly onEngine?: (engine: SessionEngine, setup: EngineSetup, services: Context.Context<EngineServices>) => void
   /** Called at the end of every instant (the inspector samples utilisation). */
   readonly afterInstant?: (at: number) => Promise<void>
-  /** Waits before each instant (a replay paced to a multiple of market time). */
-  readonly pace?: (at: number) => Promise<void>
+  /** How the day waits for each instant: not at all by default, or paced to a multiple of market time. */
+  readonly pacing?: Pacing
   /** Stops the day at the next instant (the engine's records are written). */
   readonly signal?: AbortSignal
   readonly file?: string
@@ -126,6 +127,9 @@ const failingAfter = (audit: AuditLog["Service"], batches: number | undefined, h
       written++ < batches ? audit.append(rows, checkpoint) : how === "hangs" ? Effect.never : Effect.fail(new AuditWriteFailed({ message: "connection to the database lost" }))
   }
 }
+
+/** The process a gate guards has died: what it was waited for never comes. */
+class ProcessDied extends Error {}
 
 /**
  * Counts the service calls a process makes; from the limit on, each call hangs forever (the process
@@ -190,9 +194,9 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   const worldStore = opts.store?.world === undefined || deadline === undefined
     ? opts.store?.world
     : withDeadline(opts.store.world, deadline.seconds, deadline.timers, (m, seconds) => new Error(`the database did not answer ${m} within ${seconds} s`))
-  const world = new PaperWorld(entered, opts.truth, worldStore)
+  const paper = new PaperWorld(entered, opts.truth, worldStore)
   const kept = opts.store?.resume === true && worldStore !== undefined ? await Effect.runPromise(worldStore.load) : null
-  if (kept !== null) world.restore(kept)
+  if (kept !== null) paper.restore(kept)
   const clock = new VirtualClock(Math.min(day.ticks[0]!.at, setup.session.openAt))
   const rows: Array<TransitionRow> = []
   const sent: Array<{ at: number; alert: Alert }> = []
@@ -211,10 +215,10 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   const servicesOf = (gate: ProcessGate | undefined): Context.Context<EngineServices> => {
     const g = <S extends object>(service: S): S => (gate === undefined ? service : gate.wrap(service))
     return Context.make(MarketClock, { now: Effect.sync(() => clock.now()), currentMillis: () => clock.now(), timers: clock }).pipe(
-      Context.add(MarketData, g(world.marketData)),
-      Context.add(Broker, g(world.broker)),
-      Context.add(MarginMonitor, g(world.marginMonitor)),
-      Context.add(StrategyFeed, g(world.strategyFeed)),
+      Context.add(MarketData, g(paper.marketData)),
+      Context.add(Broker, g(paper.broker)),
+      Context.add(MarginMonitor, g(paper.marginMonitor)),
+      Context.add(StrategyFeed, g(paper.strategyFeed)),
       Context.add(Notifier, g(notifier)),
       Context.add(AuditLog, g(audit)),
       Context.add(OrderJournal, g(journal))
@@ -236,59 +240,55 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // What watches the day reads the world directly, uncounted by the fault-injection gate.
   opts.onEngine?.(engine, setup, servicesOf(undefined))
   let restarts = 0
-  /** Wait for the engine, unless the process dies first; true when it died. */
-  const died = async (work: Promise<void>): Promise<boolean> => {
-    if (gate === undefined) {
-      await work
-      return false
-    }
-    return Promise.race([work.then(() => false), gate.died.then(() => true)])
-  }
   const commands = [...(opts.commands ?? [])].sort((a, b) => a.at - b.at)
-  // Step from one instant that matters to the next: a tick, a strategy event, a machine timer or a
-  // session deadline. At each: the world moves, the engine sees what the platform did, then the clock
-  // event, then the machines' timers due at that instant. A process that dies is started again from
-  // its last checkpoint, at the same instant.
   // A resumed engine carries on at its own time; the world catches up to it deterministically.
-  let next: number | undefined = resuming ? Math.max(clock.now(), engine.actor.getSnapshot().context.now) : clock.now()
+  let from = resuming ? Math.max(clock.now(), engine.actor.getSnapshot().context.now) : clock.now()
   /** The instant the running process (re)started at, when it carries on from records. */
-  let startedAt = resuming ? next : undefined
-  const stopped = () => opts.signal?.aborted === true
-  while (next !== undefined && !engine.done && engine.failure === null && !stopped()) {
-    const at: number = next
-    await opts.pace?.(at)
-    if (stopped()) break
-    clock.advanceTo(at)
-    await Effect.runPromise(world.advanceTo(at))
-    let dead = await died(engine.observeStrategies())
-    // A process restarted within an instant whose clock event it had recorded does not take it again
-    // (nor that instant's commands): the instant happens once.
-    const taken = startedAt === at && (await Effect.runPromise(audit.trail)).some((r) => r.actorId === "session" && r.event === "CLOCK" && (r.payload as { at?: number }).at === at)
-    if (!dead && !taken) {
-      for (const c of commands) if (c.at === at) engine.send(c.event)
-      opts.operator?.deliver(at, (event) => engine.send(event))
-      engine.send({ type: "CLOCK", at, spot: world.tick?.spot ?? null })
-      dead = await died(engine.settle())
-    }
-    while (!dead && clock.fireNext()) dead = await died(engine.settle())
-    if (dead) {
+  let startedAt = resuming ? from : undefined
+  const world: World = {
+    observe: async (at, engine) => {
+      await Effect.runPromise(paper.advanceTo(at))
+      await engine.observeStrategies()
+    },
+    spot: () => paper.tick?.spot ?? null,
+    deliver: (at, send) => {
+      for (const c of commands) if (c.at === at) send(c.event)
+      opts.operator?.deliver(at, send)
+    },
+    nextEventAt: (at) => Math.min(...[paper.nextEventAt(), commands.find((c) => c.at > at)?.at].filter((t): t is number => t !== undefined))
+  }
+  // A process that dies is started again from its last checkpoint, at the same instant.
+  for (;;) {
+    try {
+      await runInstants({
+        engine,
+        clock,
+        from,
+        pacing: opts.pacing ?? virtualPacing,
+        world,
+        stopped: () => opts.signal?.aborted === true,
+        // The kill gate: a call past its limit never answers, and the process is dead.
+        awaitEngine: (work) => (gate === undefined ? work : Promise.race([work, gate.died.then(() => Promise.reject(new ProcessDied()))])),
+        // A process restarted within an instant whose clock event it had recorded does not take it
+        // again (nor that instant's commands): the instant happens once.
+        takesOutsideEvents: async (at) =>
+          startedAt !== at || !(await Effect.runPromise(audit.trail)).some((r) => r.actorId === "session" && r.event === "CLOCK" && (r.payload as { at?: number }).at === at),
+        ...(opts.afterInstant === undefined ? {} : { afterInstant: opts.afterInstant })
+      })
+      break
+    } catch (e) {
+      if (!(e instanceof ProcessDied)) throw e
       engine.actor.stop()
       gate = undefined
       restarts++
-      startedAt = at
+      from = startedAt = clock.now()
       engine = await Effect.runPromise(Effect.provideContext(SessionEngine.resume(setup), servicesOf(undefined)))
       opts.onEngine?.(engine, setup, servicesOf(undefined))
-      continue
     }
-    await opts.afterInstant?.(at)
-    const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0], commands.find((c) => c.at > at)?.at]
-    const soonest = Math.min(...upcoming.filter((t): t is number => t !== undefined))
-    next = Number.isFinite(soonest) ? Math.max(soonest, at) : undefined
   }
-  await engine.flush()
   // The report reads the whole trail: a resumed process wrote only its part of it, and reads the rest
   // back; otherwise this process holds it all.
   const trail = resuming ? await Effect.runPromise(audit.trail) : rows
-  return { failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.reportAs ?? opts.policy, engine, breaches: world.breaches, peak: world.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: world.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
+  return { failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.reportAs ?? opts.policy, engine, breaches: paper.breaches, peak: paper.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: paper.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 

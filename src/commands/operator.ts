@@ -7,7 +7,7 @@
 // at the next instant, before that instant's clock event, so it is stamped with market time, becomes
 // a transition row of the session like any outside event, and a replay of the audit re-drives it.
 import { Effect, Schema } from "effect"
-import { spendLeftOf, type SessionContext, type SessionEvent } from "../../machines/session.ts"
+import { isMarketOpenState, spendLeftOf, type SessionContext, type SessionEvent } from "../../machines/session.ts"
 import { toTick, type OptionType } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
 import { isIsoDate } from "../domain/time.ts"
@@ -298,7 +298,7 @@ export class OperatorCommands implements OperatorSource {
   private refuseUnlessTrading(day: RunningDay | null, what: string) {
     const refused = this.refuseUnlessRunning(day)
     if (refused !== undefined) return refused
-    if (!day!.state.startsWith("trading")) return refuse("conflict", `manual ${what} are taken while the market is open; the session is ${day!.state}`)
+    if (!isMarketOpenState(day!.state)) return refuse("conflict", `manual ${what} are taken while the market is open; the session is ${day!.state}`)
     return undefined
   }
 }

@@ -12,6 +12,9 @@ export interface LegSpec {
   readonly lotsPerBasket: number
 }
 
+/** The sides an entry sells (CE, PE or both): where its risk is, and which wings can hedge it. */
+export const shortSidesOf = (legs: ReadonlyArray<LegSpec>): ReadonlyArray<OptionType> => [...new Set(legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
+
 /** A scheduled strategy entry of one day (times are "HH:MM:SS" IST). */
 export interface EntrySpec {
   readonly portfolio: string

@@ -17,6 +17,7 @@ import { readRecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
 import { LiveRisk } from "./live-risk.ts"
+import type { Pacing } from "../runtime/instants.ts"
 import { startOperatorServer } from "./server.ts"
 
 export interface ServeSimulationOptions {
@@ -69,14 +70,15 @@ const sleep = (ms: number, signal: AbortSignal) =>
   })
 
 /** Each instant at its wall time: market time since the first instant, divided by `speed`. */
-export const pacer = (speed: number | "max", signal: AbortSignal) => {
+export const pacer = (speed: number | "max", signal: AbortSignal): Pacing => {
   // As fast as it goes, but the server still gets its turn between instants.
-  if (speed === "max") return () => new Promise<void>((resolve) => setImmediate(resolve))
+  if (speed === "max") return (at) => new Promise((resolve) => setImmediate(() => resolve(at)))
   let origin: { readonly market: number; readonly wall: number } | null = null
-  return async (at: number) => {
+  return async (at) => {
     origin ??= { market: at, wall: performance.now() }
     const wait = origin.wall + (at - origin.market) / speed - performance.now()
     if (wait > 0) await sleep(wait, signal)
+    return at
   }
 }
 
@@ -114,7 +116,7 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
     operator: commands,
     onEngine: (engine, setup, services) => (view.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services })),
     afterInstant: (at) => view.afterInstant(at),
-    pace: pacer(o.speed, stop.signal),
+    pacing: pacer(o.speed, stop.signal),
     signal: stop.signal
   }).then((result) => {
     if (result.failure !== null) log("error", `the engine stopped deciding: ${result.failure}`)

@@ -1,24 +1,21 @@
 // The runtime that binds the pure machines to the Effect services. Service calls the machines invoke
 // run one at a time, in the order they were asked for (a single decision thread, as in Nautilus), so
 // a simulated day gives the same transitions and audit rows on every run. Every transition of every
-// machine actor becomes an audit row; every alert a machine emits goes to the Notifier.
+// machine actor becomes an audit row; every alert a machine emits goes to the Notifier. What the
+// machines ask to have decided is decided by src/decisions, on inputs the engine gathers here.
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
 import { AuditRecorder, kindOf, stateName } from "./audit-recorder.ts"
 import { rearmTimers, rememberStates, StateEntries } from "./restored-tree.ts"
 import { formatVerification, recoverCheckpoint } from "./verify.ts"
-import type { AlertEvent, ExitCandidate, OrderRef, OrderRequest, OrderState, PlaceResult } from "../../machines/protocol.ts"
+import type { AlertEvent, EntryPlan, OrderRef, OrderRequest, OrderState, PlaceResult, TaggedSnapshot } from "../../machines/protocol.ts"
+import { isEntered, isToCome } from "../../machines/entry.ts"
 import { MACHINE_VERSION, type sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
 import { sessionMachineWith } from "./machine-services.ts"
-import { chooseExit, type ExitRules } from "../domain/exits.ts"
-import type { MarginModel } from "../domain/margin.ts"
-import type { SelectionMethod } from "../domain/config.ts"
 import type { TradingSession } from "../domain/session.ts"
-import { netPositions } from "../domain/margin.ts"
-import { priceOf, type MarketSnapshot, type Position } from "../domain/market.ts"
-import { bindingInstants, portfolioAt, project } from "../domain/projection.ts"
-import { bandHoldsAt } from "../domain/band-forecast.ts"
-import { selectHedgesBy, staticPair, type HedgeBand } from "../domain/selection.ts"
+import { priceOf } from "../domain/market.ts"
+import * as decisions from "../decisions/decisions.ts"
+import type { DecisionRules, Situation } from "../decisions/decisions.ts"
 import { entryIdOf } from "./session-plan.ts"
 import {
   AuditLog,
@@ -37,35 +34,14 @@ import {
   type TransitionRow
 } from "../services/services.ts"
 
-/** What the engine needs beyond the session's own input. */
-export interface EngineSetup {
+/** What the engine needs beyond the session's own input: the day as validated, and the rules of deciding. */
+export interface EngineSetup extends DecisionRules {
   /** The day as validated (index, expiry, budget, enabled flag, mode). */
   readonly trading: TradingSession
   readonly session: SessionInput
-  /** The engine's margin estimate (the broker's number stays the truth for "now"). */
-  readonly model: MarginModel
-  /** How hedges are chosen from the candidates. */
-  readonly selection: SelectionMethod
-  /**
-   * Keep a hedge while any entry still to come today would need it, not only the next: sold, it may
-   * find no replacement in the premium band when the later entries come (far wings fall out of it by
-   * the afternoon). Without it (the origin's way), only the next entry counts.
-   */
-  readonly foresight: boolean
-  /** With foresight: buy for every entry still to come at the last chance (see horizonOf). */
-  readonly anticipateBandExhaustion: boolean
-  readonly lotSize: number
-  readonly strikeStep: number
-  /** Lots in one hedge unit: hedge lots per basket × baskets. */
-  readonly unitLots: number
-  readonly band: HedgeBand
-  readonly exitRules: ExitRules
 }
 
 type SessionActor = Actor<typeof sessionMachine>
-
-const PENDING_STATES = new Set(["entered", "exited", "missed"])
-
 
 const isTagged = (u: unknown, tag: string): boolean => typeof u === "object" && u !== null && "_tag" in u && (u as { _tag: unknown })._tag === tag
 
@@ -135,9 +111,27 @@ export class SessionEngine {
     const run = <A, E>(effect: Effect.Effect<A, E, EngineServices>) => this.call(effect)
     const act = <A, E>(effect: Effect.Effect<A, E, EngineServices>) => this.call(effect, true)
     const machine = sessionMachineWith({
-      assessExits: ({ input }) => run(this.assessExits(input.hedges, input.liveEntries)),
-      projectEntry: ({ input }) => run(this.projectEntry(input.entryId)),
-      selectHedges: ({ input }) => run(this.selectHedges(input.entryId, input.policy, input.projection.reductionNeeded, input.spendLeft)),
+      assessExits: ({ input }) =>
+        run(Effect.gen({ self: this }, function*() {
+          const situation = yield* this.situation
+          const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
+          return yield* decisions.assessExits(setup, situation, marginInUse, input.hedges, input.liveEntries)
+        })),
+      projectEntry: ({ input }) =>
+        run(Effect.gen({ self: this }, function*() {
+          const situation = yield* this.situation
+          const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
+          return yield* decisions.projectEntry(setup, situation, this.entryPlan(input.entryId), marginInUse, yield* MarketClock.use((c) => c.now))
+        })),
+      selectHedges: ({ input }) =>
+        run(Effect.gen({ self: this }, function*() {
+          const situation = yield* this.situation
+          const ask = { policy: input.policy, reductionNeeded: input.projection.reductionNeeded, spendLeft: input.spendLeft }
+          const started = performance.now()
+          const selection = yield* decisions.selectHedges(setup, situation, this.entryPlan(input.entryId), ask)
+          if (input.policy !== "static") this.selectionMs.push(performance.now() - started)
+          return selection
+        })),
       quoteOption: ({ input }) => run(Effect.map(MarketData.use((m) => m.snapshot), (s) => ({ ltp: priceOf(s.chain, input.strike, input.optionType), at: s.at }))),
       placeOrder: ({ input }) => act(this.placeOrder(input)),
       findOrder: ({ input }) => run(this.findOrder(input.clientOrderId)),
@@ -267,16 +261,15 @@ export class SessionEngine {
     const events = await this.call(StrategyFeed.use((f) => f.seen))
     for (const e of events) {
       const entryId = entryIdOf(e.portfolio)
-      const state = this.entryState(entryId)
-      if (e.kind === "entered" && state !== undefined && !PENDING_STATES.has(state)) this.send({ type: "ENTRY_SEEN", entryId, at: e.at })
-      if (e.kind === "exited" && state === "entered") this.send({ type: "ENTRY_EXITED", entryId, at: e.at, reason: e.reason })
+      const entry = this.entrySnapshot(entryId)
+      if (e.kind === "entered" && isToCome(entry)) this.send({ type: "ENTRY_SEEN", entryId, at: e.at })
+      if (e.kind === "exited" && isEntered(entry)) this.send({ type: "ENTRY_EXITED", entryId, at: e.at, reason: e.reason })
     }
     await this.settle()
   }
 
-  private entryState(entryId: string): string | undefined {
-    const child = (this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[entryId]
-    return child === undefined || child.getSnapshot().status !== "active" ? undefined : stateName(child.getSnapshot().value)
+  private entrySnapshot(entryId: string): TaggedSnapshot | undefined {
+    return (this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[entryId]?.getSnapshot()
   }
 
   get done(): boolean {
@@ -444,154 +437,21 @@ export class SessionEngine {
           })
         )
 
-  private get sessionContext() {
-    return this.actor.getSnapshot().context
+  private entryPlan(entryId: string): EntryPlan | undefined {
+    return this.actor.getSnapshot().context.entries.find((e) => e.id === entryId)
   }
 
-  /** Entries not yet seen entered, scheduled at or before `until`, in entry order. */
-  private pendingEntries(until: number) {
-    const children = this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>
-    return this.sessionContext.entries.filter((e) => {
-      const child = children[e.id]
-      const value = child === undefined ? "exited" : stateName(child.getSnapshot().value)
-      return e.entryAt <= until && !PENDING_STATES.has(value)
-    })
-  }
-
-  /** Entries seen entered and not yet left, with where their legs were struck. */
-  private entriesIn() {
-    const s = this.sessionContext
-    return s.entries.filter((e) => this.entryState(e.id) === "entered").map((e) => ({ ...e, struckSpot: s.struckSpots[e.id] ?? null }))
-  }
-
-  /**
-   * The portfolios a decision must hold at: for each instant worth projecting, what will be open then
-   * (timed exits out, entries to come in), from the held portfolio. Their model margins, highest first.
-   */
-  private portfoliosAt = (instants: ReadonlyArray<number>, market: MarketSnapshot, held: ReadonlyArray<Position>) =>
-    Effect.gen({ self: this }, function*() {
-      const s = this.sessionContext
-      // The origin's reference behaviour (no foresight) counts every entry in now as staying.
-      const inNow = this.setup.foresight ? this.entriesIn() : []
-      const coming = this.pendingEntries(Number.POSITIVE_INFINITY)
-      const striking = { strikeStep: this.setup.strikeStep, baskets: s.baskets, lotSize: this.setup.lotSize, expiry: s.expiry }
-      const out: Array<{ at: number; positions: ReadonlyArray<Position>; margin: number }> = []
-      for (const at of bindingInstants(instants, inNow, coming)) {
-        const positions = portfolioAt({ at, held, inNow, coming, spot: market.spot, striking })
-        out.push({ at, positions, margin: yield* this.modelMargin(market, positions) })
-      }
-      return out.sort((a, b) => b.margin - a.margin || a.at - b.at)
-    })
-
-  private marketQuery(market: MarketSnapshot) {
-    const s = this.sessionContext
-    return { index: s.index, date: s.date, expiry: s.expiry, lotSize: this.setup.lotSize, spot: market.spot, at: market.at, chain: market.chain }
-  }
-
-  private modelMargin(market: MarketSnapshot, positions: ReadonlyArray<Position>) {
-    return this.setup.model.margin({ ...this.marketQuery(market), positions: netPositions(positions) })
-  }
-
-  /**
-   * The entries a decision hedges for: every pending one up to the deciding entry. With foresight and
-   * anticipation (config `anticipateBandExhaustion`), when
-   * no option is forecast to be left in the premium band by the next entry's look-ahead (an expiry
-   * day's afternoon: far wings decay below it), this is the last chance to buy: the decision hedges for
-   * every entry still to come. Not earlier: by then some entries may have stopped out.
-   */
-  private horizonOf(entryAt: number, market: MarketSnapshot): number {
-    if (!this.setup.foresight || !this.setup.anticipateBandExhaustion) return entryAt
-    const next = this.pendingEntries(Number.POSITIVE_INFINITY).find((e) => e.entryAt > entryAt && e.lookaheadAt > market.at)
-    if (next === undefined) return entryAt
-    const sides = [...new Set(next.legs.filter((l) => l.side === "SELL").map((l) => l.optionType))]
-    const s = this.sessionContext
-    const lastChance = sides.length > 0 && !bandHoldsAt({ chain: market.chain, spot: market.spot, at: market.at, later: next.lookaheadAt, expiry: s.expiry, band: this.setup.band, sides })
-    return lastChance ? Number.POSITIVE_INFINITY : entryAt
-  }
-
-  /**
-   * The held portfolio and the one the decision hedges: of the portfolios open at the deciding entry's
-   * instant (and, buying ahead, at each later entry's), the one needing the most margin. Each is what
-   * will still be open then: entries whose timed exit comes first are out, not counted with it.
-   */
-  private projectionBasis = (entryId: string) =>
-    Effect.gen({ self: this }, function*() {
-      const entry = this.sessionContext.entries.find((e) => e.id === entryId)
-      const market = yield* MarketData.use((m) => m.snapshot)
-      const held = yield* Broker.use((b) => b.positions)
-      const entryAt = entry?.entryAt ?? market.at
-      const horizon = this.horizonOf(entryAt, market)
-      const instants = [entryAt, ...this.pendingEntries(horizon).map((e) => e.entryAt).filter((at) => at > entryAt)]
-      const portfolios = yield* this.portfoliosAt(instants, market, held)
-      const binding = portfolios[0]
-      const entriesAtRisk = Math.max(1, instants.filter((at) => at <= (binding?.at ?? entryAt)).length)
-      // Buying ahead, the deciding entry's own instant too: a set that cannot bring it under 100 % saves nothing.
-      const own = instants.length > 1 ? (portfolios.find((p) => p.at === entryAt) ?? (yield* this.portfoliosAt([entryAt], market, held))[0]) : binding
-      return { market, held, projected: binding?.positions ?? held, projectedMargin: binding?.margin, entriesAtRisk, atEntryMargin: own?.margin }
-    })
-
-  private projectEntry = (entryId: string) =>
-    Effect.gen({ self: this }, function*() {
-      const { market, held, projected, projectedMargin, entriesAtRisk, atEntryMargin } = yield* this.projectionBasis(entryId)
-      const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
-      const s = this.sessionContext
-      return project({
-        at: yield* MarketClock.use((c) => c.now),
-        budget: s.budget,
-        targetPct: s.entryRules.targetPct,
-        marginInUse,
-        heldModelMargin: yield* this.modelMargin(market, held),
-        withEntriesModelMargin: projectedMargin ?? (yield* this.modelMargin(market, projected)),
-        entriesAtRisk,
-        ...(atEntryMargin === undefined ? {} : { atEntryModelMargin: atEntryMargin })
-      })
-    })
-
-  private selectHedges = (entryId: string, policy: string, reductionNeeded: number, spendLeft: number) =>
-    Effect.gen({ self: this }, function*() {
-      const { market, projected } = yield* this.projectionBasis(entryId)
-      if (policy === "static") {
-        const entry = this.sessionContext.entries.find((e) => e.id === entryId)
-        const sides = [...new Set((entry?.legs ?? []).filter((l) => l.side === "SELL").map((l) => l.optionType))]
-        const picks = staticPair(market.chain, market.spot, this.setup.band, sides, this.setup.unitLots, this.setup.lotSize, netPositions(projected))
-        return { picks, cost: picks.reduce((t, p) => t + p.cost, 0), benefit: 0, shortfall: 0, limitedBy: picks.length === 0 ? "noCandidate" as const : "none" as const }
-      }
-      const started = performance.now()
-      const selection = yield* selectHedgesBy(this.setup.selection, this.setup.model, {
-        market: this.marketQuery(market),
-        chain: market.chain,
-        positions: netPositions(projected),
-        reductionNeeded,
-        spendLeft,
-        unitLots: this.setup.unitLots,
-        band: this.setup.band
-      })
-      this.selectionMs.push(performance.now() - started)
-      return selection
-    })
-
-  private assessExits = (hedges: ReadonlyArray<ExitCandidate>, liveEntries: ReadonlyArray<string>) =>
-    Effect.gen({ self: this }, function*() {
-      const s = this.sessionContext
-      const market = yield* MarketData.use((m) => m.snapshot)
-      const held = yield* Broker.use((b) => b.positions)
-      const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
-      // With foresight, a hedge is kept for every entry still to come today, not only the next: sold
-      // now, it may have no candidate to replace it when the later entries come. Each is judged on the
-      // portfolio open at its instant (entries timed to exit before it are out), and now on the held one.
-      const pending = this.pendingEntries(Number.POSITIVE_INFINITY)
-      const instants = [market.at, ...(this.setup.foresight ? pending : pending.slice(0, 1)).map((e) => e.entryAt)]
-      const portfolios = yield* this.portfoliosAt(instants, market, held)
-      const heldModel = yield* this.modelMargin(market, held)
-      const options = []
-      for (const h of hedges) {
-        const sold = { strike: h.strike, optionType: h.optionType, quantity: -h.quantity, expiry: s.expiry }
-        let worst = Number.NEGATIVE_INFINITY
-        for (const p of portfolios) worst = Math.max(worst, yield* this.modelMargin(market, [...p.positions, sold]))
-        // Broker's margin now, moved by the model's difference: sell this hedge, at the instant it matters most.
-        const projectedMarginWithout = marginInUse + (worst - heldModel)
-        options.push({ hedgeId: h.hedgeId, forEntry: h.forEntry, price: priceOf(market.chain, h.strike, h.optionType), projectedMarginWithout })
-      }
-      return chooseExit({ policy: s.policy, options, liveEntries, marginInUse, budget: s.budget, rules: this.setup.exitRules })
-    })
+  /** What a decision sees now: the day, the market, the broker's positions, the entries to come and in. */
+  private situation = Effect.gen({ self: this }, function*() {
+    const market = yield* MarketData.use((m) => m.snapshot)
+    const held = yield* Broker.use((b) => b.positions)
+    const c = this.actor.getSnapshot().context
+    return {
+      day: { index: c.index, date: c.date, expiry: c.expiry, baskets: c.baskets, budget: c.budget, policy: c.policy, targetPct: c.entryRules.targetPct },
+      market,
+      held,
+      coming: c.entries.filter((e) => isToCome(this.entrySnapshot(e.id))),
+      entered: c.entries.filter((e) => isEntered(this.entrySnapshot(e.id))).map((e) => ({ ...e, struckSpot: c.struckSpots[e.id] ?? null }))
+    } satisfies Situation
+  })
 }

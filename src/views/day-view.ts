@@ -8,7 +8,7 @@
 import { Context, Effect, Exit } from "effect"
 import { DateTime } from "luxon"
 import type { SnapshotFrom } from "xstate"
-import { entryMachine, type EntryContext } from "../../machines/entry.ts"
+import { entryMachine, isToComeState, type EntryContext } from "../../machines/entry.ts"
 import { hedgeMachine, type HedgeContext } from "../../machines/hedge.ts"
 import type { OrderState, Projection, SelectionResult } from "../../machines/protocol.ts"
 import { cooldownUntilOf, spendLeftOf, type HedgeRecord, type SessionContext, type sessionMachine } from "../../machines/session.ts"
@@ -101,7 +101,6 @@ const hedgeContextOf = (s: SessionSnapshot, id: string): HedgeContext | undefine
   return child !== undefined && child.status === "active" && isHedgeSnapshot(child) ? child.context : undefined
 }
 
-const ENDED_STATES = new Set(["entered", "exited", "missed"])
 const ACTIVE_HEDGE = new Set(["ordering", "open", "exiting"])
 
 export const isoOf = (at: number): string => DateTime.fromMillis(at, { zone: MARKET_ZONE }).toISO() ?? new globalThis.Date(at).toISOString()
@@ -378,7 +377,7 @@ export class DayView {
     const c = snapshot.context
     const active = Object.values(c.hedges).filter((h) => ACTIVE_HEDGE.has(h.status))
     const market = await this.marketFor(active)
-    const next = c.entries.find((e) => e.entryAt > now && !ENDED_STATES.has(this.stateOf(e.id)) && !c.leftEntries.includes(e.id))
+    const next = c.entries.find((e) => e.entryAt > now && isToComeState(this.stateOf(e.id)) && !c.leftEntries.includes(e.id))
     return {
       now: isoOf(now),
       session: this.sessionRef(day),
@@ -423,7 +422,7 @@ export class DayView {
   /** The projection of the next entry still to decide or to come, percent. */
   private projectedPct(snapshot: SessionSnapshot): number | null {
     for (const e of [...snapshot.context.entries].sort((a, b) => a.entryAt - b.entryAt)) {
-      if (ENDED_STATES.has(this.stateOf(e.id))) continue
+      if (!isToComeState(this.stateOf(e.id))) continue
       const projection = entryContextOf(snapshot, e.id)?.projection ?? this.entryNotes.get(e.id)?.projection
       if (projection != null) return projection.projectedPct
     }

@@ -64,12 +64,13 @@ const operate = async (d: RecordedDay, script: Record<string, (c: OperatorComman
     operator: commands,
     onEngine: (engine, setup, services) => view.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }),
     afterInstant: (t) => view.afterInstant(t),
-    pace: async (t) => {
+    pacing: async (t) => {
       for (const p of pending) {
         if (p.done || p.at > t) continue
         p.done = true
         await p.run(commands)
       }
+      return t
     }
   })
   return { result, commands, view, logs }
