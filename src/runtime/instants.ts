@@ -1,5 +1,6 @@
-// The one loop that moves a session through market time, for the daemon and the simulator alike (a
-// replay is only as faithful as the loops are equal, so there is one). Time moves in instants: the
+// The one loop that moves a session through market time, for the daemon, the simulator and the
+// verifier alike (a replay, or a check of a recorded day, is only as faithful as the loops are equal,
+// so there is one). Time moves in instants: the
 // next is the world's next event (a tick, a recorded event, a command), the machines' next timer, or
 // the next time a machine asked to be woken, whichever comes first (`nextInstant`). Each instant is
 // held while the engine works on it: the world moves and the engine sees what the platform did, the
@@ -40,10 +41,16 @@ export const clockPacing = (clock: DaemonClock, signal: AbortSignal, onCommand?:
   return clock.now() < at ? Math.max(clock.now(), held + 1) : at
 }
 
-/** Where the day's outside events come from: the platform, the market, the operator. */
-export interface World {
+/**
+ * What the loop drives: the engine, or the verifier's rebuild (whose service calls are answered from a
+ * recorded trail).
+ */
+export type InstantHost = Pick<SessionEngine, "actor" | "send" | "settle" | "flush" | "done" | "failure">
+
+/** Where the day's outside events come from: the platform, the market, the operator (or a recorded trail). */
+export interface World<H extends InstantHost = SessionEngine> {
   /** The world moves to `at` and the engine sees what the platform did. */
-  readonly observe: (at: number, engine: SessionEngine) => Promise<void>
+  readonly observe: (at: number, engine: H) => Promise<void>
   /** The index's value for the clock event; null when it cannot be had just now. */
   readonly spot: (at: number) => number | null | Promise<number | null>
   /** Delivers the operator's commands due at `at`, before the clock event. */
@@ -52,14 +59,14 @@ export interface World {
   readonly nextEventAt: (at: number) => number | undefined
 }
 
-export interface InstantsOptions {
-  readonly engine: SessionEngine
+export interface InstantsOptions<H extends InstantHost = SessionEngine> {
+  readonly engine: H
   /** The market instant being held, with the machines' timers (the engine's MarketClock). */
   readonly clock: VirtualClock
   /** The first instant to hold. */
   readonly from: number
   readonly pacing: Pacing
-  readonly world: World
+  readonly world: World<H>
   /** True once the day is to stop (a stop request): no new instant is held. */
   readonly stopped: () => boolean
   /**
@@ -85,7 +92,7 @@ export const nextInstant = (
   at: number,
   worldNext: number | undefined,
   clock: VirtualClock,
-  engine: SessionEngine
+  engine: InstantHost
 ): { readonly at: number; readonly scheduled: boolean } | undefined => {
   const machines = Math.min(...[clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context).find((t) => t > at)].filter((t): t is number => t !== undefined))
   const soonest = Math.min(worldNext ?? Number.POSITIVE_INFINITY, machines)
@@ -96,7 +103,7 @@ export const nextInstant = (
  * Hold instant after instant until the session is done, the engine stops deciding, nothing is left to
  * happen, or the day is stopped; then write the audit with a checkpoint (calls in flight finish first).
  */
-export const runInstants = async (o: InstantsOptions): Promise<void> => {
+export const runInstants = async <H extends InstantHost>(o: InstantsOptions<H>): Promise<void> => {
   const { engine, clock, world } = o
   const awaitEngine = o.awaitEngine ?? ((work) => work)
   let next: { readonly at: number; readonly scheduled: boolean } | undefined = { at: o.from, scheduled: false }

@@ -5,17 +5,19 @@
 // rule (AuditRecorder) and compared row by row with the trail: equal rows mean the recorded decisions
 // are exactly what these machines make of those inputs and answers.
 //
-// The rebuild runs in lockstep with the trail. Service calls wait in one queue and are answered one at
-// a time, in the order asked (as the engine's pump does), each with the trail's next row, which must
-// be its answer (a call the trail does not answer there is a divergence, never a wait). An outside
-// event is delivered once every row recorded before it is reproduced; until then the rebuild answers
-// the next call, else fires the next machine timer due by the next recorded row's instant. Timers due
-// at an instant fire after that instant's outside events, as in a replay.
+// The rebuild holds instants through the daemon's and the simulator's own loop (`runInstants`), the
+// trail as its world: an instant's outside events are the trail's (strategy observations, then
+// operator commands and the clock event), delivered once every row recorded before them is
+// reproduced; timers due fire after them, as in any run. Service calls wait in one queue and are
+// answered one at a time, in the order asked (as the engine's pump does), each with the trail's next
+// row, which must be its answer (a call the trail does not answer there is a divergence, never a
+// wait). The rebuild stops where the trail ends.
 //
 // A restarted day is rebuilt straight through (RESTORED rows are skipped). The restored process asked
 // the calls in flight at its checkpoint again, in an order of its own, and started at its own instant:
 // at a restart the rebuild takes those calls' answers in the trail's order and moves its clock to the
-// restart's instant. Everything else must be as an uninterrupted run makes it.
+// restart's instant, where a new run of the loop starts (the dead process's ended mid-instant).
+// Everything else must be as an uninterrupted run makes it.
 import { isDeepStrictEqual } from "node:util"
 import { createActor, type Actor, type InspectionEvent } from "xstate"
 import { MACHINE_VERSION, type sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
@@ -24,6 +26,7 @@ import { wallTimeOf } from "../domain/time.ts"
 import type { Checkpoint, TransitionRow } from "../services/services.ts"
 import { AuditRecorder, auditDigest, kindOf } from "./audit-recorder.ts"
 import { rearmTimers, rememberStates, StateEntries } from "./restored-tree.ts"
+import { runInstants, virtualPacing, type World } from "./instants.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 
 export type Verification =
@@ -48,6 +51,24 @@ interface Call {
 const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 const isOutside = (row: TransitionRow) => row.actorId === "session" && OUTSIDE_EVENTS.has(row.event)
+
+/** What the platform was seen doing: delivered as the world is observed, before the operator's commands and the clock. */
+const OBSERVATIONS: ReadonlySet<string> = new Set(["ENTRY_SEEN", "ENTRY_EXITED"])
+
+/** The first outside row at or after `from` (the trail's length when none is left). */
+const outsideFrom = (rows: ReadonlyArray<TransitionRow>, from: number): number => {
+  let i = from
+  while (i < rows.length && !isOutside(rows[i]!)) i++
+  return i
+}
+
+/** The instant an outside row was delivered at: a clock event's own time, else the row's. */
+const instantOf = (row: TransitionRow): number => (row.event === "CLOCK" && typeof (row.payload as { at?: unknown })?.at === "number" ? (row.payload as { at: number }).at : row.at)
+
+/** Thrown through the loop at a restart: the dead process's run of instants ends there. */
+const RESTARTED = new Error("restarted")
+/** Thrown through the loop once every row of the trail is reproduced. */
+const ENDED = new Error("the trail ends")
 
 const sameRow = (a: TransitionRow, b: TransitionRow) =>
   a.actorId === b.actorId && a.kind === b.kind && a.from === b.from && a.to === b.to && a.event === b.event && a.at === b.at && isDeepStrictEqual(a.payload, b.payload)
@@ -98,8 +119,14 @@ class Rebuild {
   /** Calls in flight at a restart: the restored process asked them again, in an order of its own. */
   private readonly askedAgain = new Set<Call>()
   private readonly clock: VirtualClock
-  private readonly actor: Actor<typeof sessionMachine>
+  readonly actor: Actor<typeof sessionMachine>
   private checked = 0
+  /** The first divergence found. */
+  private failed: Verification | undefined = undefined
+  /** The trail's next outside row not yet delivered. */
+  private pending: number
+  /** A restart was reached: the loop's run ends, and a new one starts at the restart's instant. */
+  private restarted = false
   private machineError: unknown = undefined
   private readonly entries: StateEntries
 
@@ -110,6 +137,7 @@ class Rebuild {
   ) {
     // A restart is no transition: the rebuild runs straight through.
     this.recorded = rows.filter((r) => r.event !== "RESTORED")
+    this.pending = outsideFrom(this.recorded, 0)
     rows.forEach((r, i) => {
       if (r.event === "RESTORED") this.restarts.push({ index: i - this.restarts.length, at: r.at })
     })
@@ -181,7 +209,7 @@ class Rebuild {
     }
   }
 
-  /** Runs the day; the first divergence, if any. */
+  /** Runs the day through the instant loop, the trail as its world; the first divergence, if any. */
   private async drive(): Promise<Verification | undefined> {
     const { recorded, built, clock } = this
     this.actor.start()
@@ -191,31 +219,127 @@ class Rebuild {
       rearmTimers(this.actor, clock, clock.now(), this.entries)
       for (const call of this.calls) this.askedAgain.add(call)
     }
-    let failed = this.check()
-    for (let i = 0; i < recorded.length && failed === undefined; i++) {
-      const row = recorded[i]!
-      if (!isOutside(row)) continue
-      // Until every row recorded before this event is reproduced: answer calls, fire timers. (A row
-      // already reproduced as part of an earlier step was compared, and is not delivered again.)
-      while (failed === undefined && built.length < i) failed = await this.progress()
-      if (failed !== undefined || built.length > i) continue
-      const event = { type: row.event, ...(row.payload as object) } as SessionEvent
-      // A clock event is delivered at the instant it tells (so its row's time is checked against it).
-      const at = event.type === "CLOCK" && typeof event.at === "number" ? event.at : row.at
-      // Timers due before that instant had fired by then; those due at it fire after it.
-      for (let due = clock.nextDue(); failed === undefined && due !== undefined && due < at && built.length === i; due = clock.nextDue()) {
-        failed = await this.fireTimer(due)
+    this.fail(this.check())
+    // A restart ends the dead process's loop mid-instant; the restored one holds instants from its own.
+    for (;;) {
+      try {
+        await runInstants({
+          engine: this,
+          clock,
+          from: clock.now(),
+          pacing: virtualPacing,
+          world: this.world,
+          // The trail ends where the process that wrote it went no further: so does the rebuild.
+          stopped: () => this.built.length >= recorded.length,
+          awaitEngine: async (work) => {
+            await work
+            if (this.built.length >= recorded.length) throw ENDED
+            if (this.restarted) {
+              this.restarted = false
+              throw RESTARTED
+            }
+          },
+          takesOutsideEvents: (at) => Promise.resolve(this.clockRowAt(at) !== undefined)
+        })
+        break
+      } catch (e) {
+        if (e === ENDED) break
+        if (e !== RESTARTED) throw e
       }
-      if (failed !== undefined || built.length > i) continue
-      if (at < clock.now()) return this.diverge(row, null, `the trail's clock goes back from ${wallTimeOf(clock.now())} to ${wallTimeOf(at)}`)
-      clock.advanceTo(at)
-      // Sent at once, without letting waiting calls answer: outside events recorded one after the
-      // other were delivered together.
-      this.actor.send(event)
-      failed = this.check() ?? (built.length <= i ? this.stuck(row, "the session did not take this event") : undefined)
     }
-    while (failed === undefined && built.length < recorded.length) failed = await this.progress()
-    return failed ?? this.check()
+    while (this.failed === undefined && built.length < recorded.length) {
+      this.fail(this.calls.length > 0 ? await this.answerNext() : this.stuck(recorded[built.length]!, "the rebuild has nothing left to run that could make this transition"))
+    }
+    return this.failed ?? this.check()
+  }
+
+  /** The trail as the loop's world: its outside events, at the instants they were delivered. */
+  private readonly world: World<Rebuild> = {
+    // What the platform did: the trail's strategy observations at this instant, once every row before
+    // them is reproduced; then the calls they asked are answered, as the engine settles.
+    observe: async (at) => {
+      await this.settle()
+      while (this.readyAt(at) && OBSERVATIONS.has(this.recorded[this.pending]!.event)) this.deliver(this.recorded[this.pending]!)
+      await this.settle()
+    },
+    spot: (at) => ((this.recorded[this.clockRowAt(at)!]!.payload as { spot?: number | null }).spot ?? null),
+    // The operator's commands recorded before this instant's clock event.
+    deliver: (at) => {
+      while (this.readyAt(at) && this.recorded[this.pending]!.event !== "CLOCK") this.deliver(this.recorded[this.pending]!)
+    },
+    nextEventAt: (at) => {
+      this.skipReproduced()
+      const row = this.recorded[this.pending]
+      if (row === undefined || this.failed !== undefined) return undefined
+      const next = instantOf(row)
+      if (next < this.clock.now()) this.fail(this.diverge(row, null, `the trail's clock goes back from ${wallTimeOf(this.clock.now())} to ${wallTimeOf(next)}`))
+      else if (next <= at) this.fail(this.stuck(this.recorded[this.built.length] ?? row, "the rebuild has nothing left to run that could make this transition"))
+      return this.failed === undefined ? next : undefined
+    }
+  }
+
+  /** The loop's host: outside events go to the session; service calls are answered from the trail. */
+  send(event: SessionEvent): void {
+    if (this.failed !== undefined) return
+    const i = this.pending
+    this.actor.send(event)
+    if (this.recorded[i]?.event === event.type) this.pending = outsideFrom(this.recorded, i + 1)
+    this.fail(this.check() ?? (this.built.length <= i ? this.stuck(this.recorded[i]!, "the session did not take this event") : undefined))
+  }
+
+  /**
+   * Answer waiting calls, one at a time in the order asked, each with the trail's next row, until the
+   * trail's next outside event (which the loop delivers) or a restart (which ends the loop's run).
+   */
+  async settle(): Promise<void> {
+    await flushMicrotasks()
+    this.fail(this.check())
+    while (this.failed === undefined && !this.restarted && this.calls.length > 0 && this.built.length < this.pending) this.fail(await this.answerNext())
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  get done(): boolean {
+    return this.actor.getSnapshot().status === "done"
+  }
+
+  get failure(): string | null {
+    return this.failed === undefined || this.failed.ok ? null : this.failed.message
+  }
+
+  private fail(v: Verification | undefined): void {
+    if (v !== undefined && this.failed === undefined) this.failed = v
+  }
+
+  private deliver(row: TransitionRow): void {
+    this.send({ type: row.event, ...(row.payload as object) } as SessionEvent)
+  }
+
+  /** Past outside rows the rebuild already made (compared, so not delivered again). */
+  private skipReproduced(): void {
+    while (this.pending < this.built.length) this.pending = outsideFrom(this.recorded, this.pending + 1)
+  }
+
+  /** The trail's next outside row is due at `at` and every row before it is reproduced. */
+  private readyAt(at: number): boolean {
+    this.skipReproduced()
+    const row = this.recorded[this.pending]
+    if (this.failed !== undefined || row === undefined || instantOf(row) !== at) return false
+    if (this.built.length < this.pending) this.fail(this.stuck(this.recorded[this.built.length]!, "the rebuild has nothing left to run that could make this transition"))
+    return this.failed === undefined
+  }
+
+  /** This instant's clock row, when the trail's next outside rows are this instant's commands and clock event. */
+  private clockRowAt(at: number): number | undefined {
+    if (!this.readyAt(at)) return undefined
+    for (let j = this.pending; j < this.recorded.length; j = outsideFrom(this.recorded, j + 1)) {
+      const row = this.recorded[j]!
+      if (instantOf(row) !== at || OBSERVATIONS.has(row.event)) return undefined
+      if (row.event === "CLOCK") return j
+    }
+    return undefined
   }
 
   private diverge(expected: TransitionRow | null, actual: TransitionRow | null, message: string): Verification {
@@ -240,19 +364,11 @@ class Rebuild {
     // when the restored process starts, on its clock.
     while (this.restarts.length > 0 && this.restarts[0]!.index <= this.built.length) {
       const restart = this.restarts.shift()!
+      this.restarted = true
       for (const call of this.calls) this.askedAgain.add(call)
       this.clock.advanceTo(Math.max(restart.at, this.clock.now()))
     }
     return undefined
-  }
-
-  /** Make progress towards the trail's next row: answer a call, else fire a timer due by then. */
-  private async progress(): Promise<Verification | undefined> {
-    const expected = this.recorded[this.built.length]!
-    if (this.calls.length > 0) return this.answerNext()
-    const due = this.clock.nextDue()
-    if (due !== undefined && due <= expected.at) return this.fireTimer(due)
-    return this.stuck(expected, "the rebuild has nothing left to run that could make this transition")
   }
 
   /**
@@ -284,13 +400,6 @@ class Rebuild {
     return this.check()
   }
 
-  /** Fire the machines' next timer, the clock moved to when it is due. */
-  private async fireTimer(due: number): Promise<Verification | undefined> {
-    this.clock.advanceTo(Math.max(due, this.clock.now()))
-    this.clock.fireNext()
-    await flushMicrotasks()
-    return this.check()
-  }
 }
 
 /** Does this row answer this call? */
