@@ -63,7 +63,7 @@ const outsideFrom = (rows: ReadonlyArray<TransitionRow>, from: number): number =
 }
 
 /** The instant an outside row was delivered at: a clock event's own time, else the row's. */
-const instantOf = (row: TransitionRow): number => (row.event === "CLOCK" && typeof (row.payload as { at?: unknown })?.at === "number" ? (row.payload as { at: number }).at : row.at)
+const deliveredAt = (row: TransitionRow): number => (row.event === "CLOCK" && typeof (row.payload as { at?: unknown })?.at === "number" ? (row.payload as { at: number }).at : row.at)
 
 /** Thrown through the loop at a restart: the dead process's run of instants ends there. */
 const RESTARTED = new Error("restarted")
@@ -248,7 +248,7 @@ class Rebuild {
       }
     }
     while (this.failed === undefined && built.length < recorded.length) {
-      this.fail(this.calls.length > 0 ? await this.answerNext() : this.stuck(recorded[built.length]!, "the rebuild has nothing left to run that could make this transition"))
+      this.fail(this.calls.length > 0 ? await this.answerNext() : this.nothingLeft())
     }
     return this.failed ?? this.check()
   }
@@ -271,9 +271,9 @@ class Rebuild {
       this.skipReproduced()
       const row = this.recorded[this.pending]
       if (row === undefined || this.failed !== undefined) return undefined
-      const next = instantOf(row)
+      const next = deliveredAt(row)
       if (next < this.clock.now()) this.fail(this.diverge(row, null, `the trail's clock goes back from ${wallTimeOf(this.clock.now())} to ${wallTimeOf(next)}`))
-      else if (next <= at) this.fail(this.stuck(this.recorded[this.built.length] ?? row, "the rebuild has nothing left to run that could make this transition"))
+      else if (next <= at) this.fail(this.nothingLeft())
       return this.failed === undefined ? next : undefined
     }
   }
@@ -326,8 +326,8 @@ class Rebuild {
   private readyAt(at: number): boolean {
     this.skipReproduced()
     const row = this.recorded[this.pending]
-    if (this.failed !== undefined || row === undefined || instantOf(row) !== at) return false
-    if (this.built.length < this.pending) this.fail(this.stuck(this.recorded[this.built.length]!, "the rebuild has nothing left to run that could make this transition"))
+    if (this.failed !== undefined || row === undefined || deliveredAt(row) !== at) return false
+    if (this.built.length < this.pending) this.fail(this.nothingLeft())
     return this.failed === undefined
   }
 
@@ -336,7 +336,7 @@ class Rebuild {
     if (!this.readyAt(at)) return undefined
     for (let j = this.pending; j < this.recorded.length; j = outsideFrom(this.recorded, j + 1)) {
       const row = this.recorded[j]!
-      if (instantOf(row) !== at || OBSERVATIONS.has(row.event)) return undefined
+      if (deliveredAt(row) !== at || OBSERVATIONS.has(row.event)) return undefined
       if (row.event === "CLOCK") return j
     }
     return undefined
@@ -350,6 +350,11 @@ class Rebuild {
   private stuck(expected: TransitionRow, why: string): Verification {
     const error = this.machineError
     return this.diverge(expected, null, error === undefined ? why : `${why}; the machines failed: ${error instanceof Error ? error.message : String(error)}`)
+  }
+
+  /** The trail's next row is not reproduced, and nothing waiting in the rebuild could make it. */
+  private nothingLeft(): Verification {
+    return this.stuck(this.recorded[this.built.length]!, "the rebuild has nothing left to run that could make this transition")
   }
 
   /** Compare the rows rebuilt since the last check; the first that is not the recorded one. */
