@@ -10,12 +10,12 @@
 // `--unseeded-freeze` answers freeze_qty 1 as OpenAlgo does where it has no freeze quantities (BFO).
 import { parseArgs } from "node:util"
 import { Effect } from "effect"
-import { startFakeOpenAlgo, type FakeMode } from "../adapters/openalgo/fake-server.ts"
+import { startFakeOpenAlgo, type FakeMode } from "./fake-openalgo-server.ts"
 import { RATE_LIMIT_DEFAULTS } from "../adapters/openalgo/client.ts"
 import { defaultConfig } from "../src/domain/config.ts"
 import { TRUTHS, truthModelOf, type TruthName } from "./simulate.ts"
 import { wallTimeOf } from "../src/domain/time.ts"
-import { readRecordedDay } from "./recorded-day.ts"
+import { readRecordedDay } from "../src/domain/recorded-day.ts"
 
 const MODES: ReadonlyArray<FakeMode> = ["live", "analyze", "semi_auto"]
 

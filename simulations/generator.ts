@@ -28,7 +28,7 @@ import type { EntrySpec, IndexName, LegSpec, OptionType } from "../src/domain/ma
 import { atmStrike, toTick } from "../src/domain/market.ts"
 import { black76, intrinsic, portableExp, portableLog, yearFraction } from "../src/domain/pricing.ts"
 import { instantOf, isIsoDate, isWallTime, MARKET_CLOSE, MARKET_OPEN, tradingDaysBetween } from "../src/domain/time.ts"
-import { type DayHeader as RecordedDayHeader, headerFields } from "./recorded-day.ts"
+import { type DayHeader as RecordedDayHeader, headerFields } from "../src/domain/recorded-day.ts"
 import { createRng, deriveSeed, type Rng } from "./rng.ts"
 
 // ---------------------------------------------------------------------------------------------

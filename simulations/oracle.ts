@@ -11,7 +11,7 @@ import { legPositions, utilisationPct } from "../src/domain/projection.ts"
 import { hedgeBandOf, hedgeCandidates, type HedgeBand, shortContracts } from "../src/domain/selection.ts"
 import { instantOf, MARKET_CLOSE, wallTimeOf } from "../src/domain/time.ts"
 import { objectiveOf, type ObjectiveParts, protectionCostOf as protectionCostOfHedges, type HedgeOutlay } from "../src/domain/objective.ts"
-import type { RecordedDay, TickRecord } from "./recorded-day.ts"
+import type { RecordedDay, TickRecord } from "../src/domain/recorded-day.ts"
 import type { Totals } from "./report.ts"
 
 // ---------------------------------------------------------------------------------------------

@@ -4,14 +4,13 @@
 // default config/holidays.json); --broker asks OpenAlgo's holiday list first (OPENALGO_BASE_URL,
 // OPENALGO_API_KEY) and keeps it in the database, as the daemon does.
 import { Console, Effect, Option, Redacted } from "effect"
-import { Command, Flag } from "effect/cli"
 import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
 import { openAlgoClient } from "../../adapters/openalgo/client.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
 import { databaseLayer, databaseOptionsFromEnv } from "../../adapters/postgres/database.ts"
 import { migrate } from "../../adapters/postgres/migrations.ts"
 import { DateTime } from "luxon"
-import { dayOn, dayTypeOf, EXCHANGES, exchangeOfIndex, listYear, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type YearListing } from "../domain/calendar.ts"
+import { dayOn, dayTypeOf, EXCHANGES, type Exchange, exchangeOfIndex, listYear, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type YearListing } from "../domain/calendar.ts"
 import { dayScheduleFor, type Schedule } from "../domain/schedule.ts"
 import { dateOf, isIsoDate, MARKET_ZONE } from "../domain/time.ts"
 import { apiRootOf } from "../daemon/settings.ts"
@@ -95,14 +94,9 @@ const comingSessionsEffect = (schedule: Schedule, from: string | undefined): Eff
   })
 export { comingSessionsEffect as comingSessions }
 
-export const calendarCommand = Command.make(
-  "calendar",
-  {
-    year: Flag.Int("year").pipe(Flag.withDescription("the year to list (default: this year)"), Flag.optional),
-    exchange: Flag.Literals("exchange", EXCHANGES).pipe(Flag.withDescription("NSE (NIFTY) or BSE (SENSEX); default both"), Flag.optional),
-    broker: Flag.Boolean("broker").pipe(Flag.withDescription("ask OpenAlgo's holiday list first and cache it in the database, as the daemon does"), Flag.withDefault(false))
-  },
-  Effect.fn(function*(o) {
+/** `autohedge calendar`: a year's market calendar by exchange. */
+export const showCalendar = (o: { readonly year: Option.Option<number>; readonly exchange: Option.Option<Exchange>; readonly broker: boolean }) =>
+  Effect.gen(function*() {
     const year = Option.getOrElse(o.year, () => Number(dateOf(Date.now()).slice(0, 4)))
     if (year < 2000 || year > 2100) return yield* Effect.fail(new Error(`--year: expected a year such as 2026, got ${year}`))
     const path = process.env.AUTOHEDGE_HOLIDAYS_FILE?.trim() || "config/holidays.json"
@@ -113,4 +107,3 @@ export const calendarCommand = Command.make(
     const exchanges = Option.match(o.exchange, { onNone: () => EXCHANGES, onSome: (e) => [e] as const })
     yield* Console.log(exchanges.map((e) => formatYearListing(listYear(resolved.calendar, e, year))).join("\n\n"))
   })
-).pipe(Command.withDescription("The market calendar of a year: holidays, special sessions and weekly expiries, each with its source"))

@@ -7,9 +7,9 @@ import * as nodePath from "node:path"
 import { promisify } from "node:util"
 import { gunzip } from "node:zlib"
 import { Effect, Result, Schema } from "effect"
-import type { ChainRow, EntrySpec, IndexName, Position } from "../src/domain/market.ts"
-import { issuesOf, keyPath, lowerFirst } from "../src/domain/schema-issues.ts"
-import { instantOf, isIsoDate, isWallTime, MARKET_OPEN } from "../src/domain/time.ts"
+import type { ChainRow, EntrySpec, IndexName, Position } from "./market.ts"
+import { issuesOf, keyPath, lowerFirst } from "./schema-issues.ts"
+import { instantOf, isIsoDate, isWallTime, MARKET_OPEN } from "./time.ts"
 import {
   Baskets,
   BudgetPerBasket,
@@ -22,8 +22,8 @@ import {
   StrikeOffset,
   StrikeStep,
   wholeBetween
-} from "../src/domain/bounds.ts"
-import { parseBoundedJson } from "../src/domain/bounded-json.ts"
+} from "./bounds.ts"
+import { parseBoundedJson } from "./bounded-json.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Model
