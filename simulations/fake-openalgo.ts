@@ -1,4 +1,4 @@
-// Runs the fake OpenAlgo server (adapters/openalgo/fake-server.ts) by hand over a recorded day:
+// Runs the fake OpenAlgo server (fake-openalgo-server.ts) by hand over a recorded day:
 //
 //   npx tsx simulations/fake-openalgo.ts --day simulations/days/2026-02-10-NIFTY.jsonl --port 5000 \
 //     --apikey test --speed 60 [--mode live|analyze|semi_auto] [--truth span|constants] \

@@ -277,7 +277,3 @@ export const migrate: Effect.Effect<
     table: migrationsTable
   })
 }).pipe(Effect.provide(migratorPlatform), Effect.withSpan("auto-hedge/migrate"))
-
-/** Runs `migrate` when built; put it between the database layer and the repositories. */
-export const migrationsLayer: Layer.Layer<never, PgMigrator.MigrationError | SqlError, SqlClient | PgClient.PgClient> =
-  Layer.effectDiscard(migrate)
