@@ -1,7 +1,7 @@
 // A fake OpenAlgo server for tests (and for running by hand: simulations/fake-openalgo.ts). It answers,
 // over real HTTP on 127.0.0.1, the OpenAlgo v1 endpoints the adapter uses, with OpenAlgo's own response
-// and error shapes as read from its code (/work/shared/reference/openalgo-api.md; the broker behind it
-// behaves like the Zerodha adapter, the reference one).
+// and error shapes as its source code has them (the broker behind it behaves like OpenAlgo's Zerodha
+// adapter, its reference one).
 //
 //   const fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: "k" })
 //   await fetch(`${fake.url}/funds`, { method: "POST", headers: { "content-type": "application/json" },

@@ -1,4 +1,4 @@
-// Synthetic trading days in the recorded-day format v1 (shared/spec/recorded-day.md).
+// Synthetic trading days in the recorded-day format v1 (docs/recorded-day-format.md).
 //
 // A day is: a spot path (log-space trend chosen by the regime + a random walk with regime-dependent
 // volatility and occasional fat-tailed steps), an ATM implied volatility path, and at every tick a

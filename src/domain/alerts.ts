@@ -1,4 +1,4 @@
-// What a trader reads: each alert kind as the origin's Telegram message (Markdown), built from the
+// What a trader reads: each alert kind as the original design's Telegram message (Markdown), built from the
 // structured alert the machines raise. The Notifier sends this text; tests read the structure.
 import type { Alert } from "../../machines/protocol.ts"
 import { wallTimeOf } from "./time.ts"

@@ -101,7 +101,7 @@ const HedgeConfigFields = Schema.Struct({
   /** Premium band of a hedge strike, rupees per unit. */
   minPremium: env("HEDGE_MIN_PREMIUM", above(0, 10_000)),
   maxPremium: env("HEDGE_MAX_PREMIUM", above(0, 10_000)),
-  /** Distance band of a hedge strike from the index level (spot), index points (the seed's rule). */
+  /** Distance band of a hedge strike from the index level (spot), index points (the original design's rule). */
   minOtmDistance: perIndex(between(0, 50_000), "HEDGE_MIN_OTM"),
   maxOtmDistance: perIndex(above(0, 50_000), "HEDGE_MAX_OTM"),
   /** Most spent on hedges per day, rupees. */
@@ -216,8 +216,8 @@ const partialOf = (schema: Schema.Top): Schema.Codec<unknown> => {
 export const HedgeConfigFileSchema = partialOf(HedgeConfigFields)
 
 // ---------------------------------------------------------------------------------------------
-// Defaults (the values of the seed the engine grew from, the hand-written rules it replaces; lots per
-// basket 1 for both indices)
+// Defaults (the original design's values, README.md says what that is; lots per basket 1 for both
+// indices, where the original design's 10 SENSEX lots contradict its own margin table)
 
 const deepFreeze = <A>(value: A): A => {
   if (typeof value === "object" && value !== null) {

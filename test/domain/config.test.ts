@@ -23,7 +23,7 @@ const fail = (sources: ConfigSources): ConfigError => Effect.runSync(Effect.flip
 const file = (value: unknown) => ({ fileText: JSON.stringify(value), fileName: "autohedge.json" })
 
 describe("defaults", () => {
-  it("are the origin's values", () => {
+  it("are the original design's values", () => {
     expect(defaultConfig).toEqual({
       entryTriggerPct: 95,
       entryTargetPct: 85,
@@ -411,7 +411,7 @@ describe("cross-field rules", () => {
 })
 
 describe("env names", () => {
-  it("include the origin's names", () => {
+  it("include the original design's names", () => {
     for (const name of [
       "HEDGE_ENTRY_TRIGGER_PCT",
       "HEDGE_ENTRY_TARGET_PCT",
