@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises"
 import { Console, Effect, Option } from "effect"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import type { SqlClient } from "effect/sql/SqlClient"
-import { formatSchedule, loadScheduleFile } from "../domain/schedule.ts"
+import { loadScheduleFile } from "../domain/schedule.ts"
 import { analytics, findSession, loadTransitions } from "../../adapters/postgres/engine-store.ts"
 import type { PolicyName } from "../runtime/policies.ts"
 import { formatVerification, verifyDay } from "../runtime/verify.ts"
@@ -20,19 +20,11 @@ import { loadInstruments } from "../domain/instruments.ts"
 import { daemonApiOptions } from "../http/cli.ts"
 import { withOperatorApi } from "../http/daemon-http.ts"
 import { formatAnalytics } from "./tables.ts"
-import { comingSessions } from "./calendar.ts"
 import { exitWithin } from "./exit-within.ts"
 
 /** The effect with the database opened and migrated: DATABASE_URL, else the embedded PGlite. */
 export const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient | PgClient.PgClient>) =>
   Effect.scoped(Effect.andThen(migrate, effect)).pipe(Effect.provide(databaseLayer(databaseOptionsFromEnv(process.env))))
-
-export const showSchedule = (o: { readonly file: string; readonly from: Option.Option<string> }) =>
-  Effect.gen(function*() {
-    const schedule = yield* loadScheduleFile(o.file)
-    yield* Console.log(formatSchedule(schedule))
-    yield* Console.log(`\n${yield* comingSessions(schedule, Option.getOrUndefined(o.from))}`)
-  })
 
 export const migrateDatabase = Effect.gen(function*() {
   const options = databaseOptionsFromEnv(process.env)

@@ -4,8 +4,12 @@
 //
 // This module defines flags only: each command's work is imported when that command runs, so
 // `autohedge --help` and `schedule show` load no more than they use.
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Effect, Runtime } from "effect"
+// Modules by their own paths, not the packages' indexes: those load every module of the package.
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
 import { CliError, Command, Flag } from "effect/cli"
 
 export const DEFAULT_SCHEDULE = "config/schedule.json"
@@ -28,7 +32,7 @@ const scheduleShow = Command.make(
     file: Flag.String("file").pipe(Flag.withDefault(DEFAULT_SCHEDULE)),
     from: Flag.String("from").pipe(Flag.withDescription("list the coming sessions from this date (YYYY-MM-DD; default today)"), Flag.optional)
   },
-  (flags) => lazily(commands, (m) => m.showSchedule(flags))
+  (flags) => lazily(() => import("./calendar.ts"), (m) => m.showSchedule(flags))
 ).pipe(Command.withDescription("Print the weekly strategy schedule and the coming sessions by the market calendar"))
 
 const scheduleCommand = Command.make("schedule").pipe(
