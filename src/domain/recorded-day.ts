@@ -371,8 +371,12 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
     const text = lineAt(i)
     if (text.trim() === "") throw fail.at(line, "line", "blank line inside the file (one JSON object per line)")
     const value = parseJsonLine(fail, line, text)
-    const kind = decodeRecordType(value)
-    if (Result.isFailure(kind)) throw schemaProblem(fail, line, kind.failure, "record")
+    /** The line's value decoded as a record of one type, or the error naming its first problem. */
+    const record = <A>(decode: (value: unknown) => Result.Result<A, Schema.SchemaError>): A => {
+      const decoded = decode(value)
+      if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
+      return decoded.success
+    }
 
     const checkOrder = (time: string): void => {
       if (time < previousTime) {
@@ -386,11 +390,9 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
       previousLine = line
     }
 
-    switch (kind.success.type) {
+    switch (record(decodeRecordType).type) {
       case "tick": {
-        const decoded = decodeTick(value)
-        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
-        const { time, spot, chain } = decoded.success
+        const { time, spot, chain } = record(decodeTick)
         checkOrder(time)
         if (ticks.length === 0 && time > FIRST_TICK_BY) {
           throw fail.at(line, "time", `expected the first tick at or before ${FIRST_TICK_BY}, got ${show(time)}`)
@@ -402,9 +404,7 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
         break
       }
       case "exit": {
-        const decoded = decodeExit(value)
-        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
-        const { time, portfolio, reason } = decoded.success
+        const { time, portfolio, reason } = record(decodeExit)
         checkOrder(time)
         const entry = entryOf.get(portfolio)
         if (entry === undefined) throw fail.at(line, "portfolio", `no entry in the header has portfolio ${show(portfolio)}`)
@@ -424,9 +424,7 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
         break
       }
       case "margin": {
-        const decoded = decodeMargin(value)
-        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
-        const { time, used, available } = decoded.success
+        const { time, used, available } = record(decodeMargin)
         checkOrder(time)
         margins.push({ type: "margin", time, at: atOf(time), used, available })
         break
