@@ -91,8 +91,8 @@ const highs: Effect.Effect<Highs, MilpFailed> = Effect.tryPromise({
 
 /**
  * Solver settings. Exactness: a zero relative gap (and HiGHS's default 1e-6 absolute gap) means the
- * reported optimum is proven. Speed, measured in CPU time on the hedge-selection MILPs
- * (simulations/bench-selection.ts): the feasibility-jump heuristic was most of a solve's time and the
+ * reported optimum is proven. Speed, measured in CPU time on the hedge-selection MILPs (the
+ * simulator's bench-selection.ts): the feasibility-jump heuristic was most of a solve's time and the
  * RINS/RENS sub-MIPs a good part of the rest, without ever being what closed the gap, so they are
  * off. The random seed stays HiGHS's fixed default, so a solve is deterministic: the same problem
  * gives the same solution on every run.
