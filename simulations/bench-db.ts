@@ -10,7 +10,7 @@ import { migrate } from "../adapters/postgres/migrations.ts"
 import { defaultConfig } from "../src/domain/config.ts"
 import { tradingSessionOf } from "../src/domain/session.ts"
 import type { TransitionRow } from "../src/services/services.ts"
-import { parseRecordedDay } from "./recorded-day.ts"
+import { parseRecordedDay } from "../src/domain/recorded-day.ts"
 import { databaseStore, simulate } from "./simulate.ts"
 
 const dir = "simulations/days"

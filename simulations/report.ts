@@ -1,6 +1,6 @@
 // Reports of simulated days: totals per policy, a readable table for people and JSON for machines.
 import type { DayReport } from "../src/runtime/day-report.ts"
-import type { AnalyticsRow } from "../adapters/postgres/engine-store.ts"
+import { rupees, table } from "../src/cli/tables.ts"
 
 export interface Totals {
   readonly days: number
@@ -54,14 +54,6 @@ export const toJson = (runs: ReadonlyArray<PolicyRun>): unknown => {
     ...(primary === undefined ? { days: [], total: totalsOf([]) } : shape(primary)),
     policies: Object.fromEntries(runs.map((r) => [r.policy, shape(r)]))
   }
-}
-
-const rupees = (x: number) => `₹${Math.round(x).toLocaleString("en-IN")}`
-
-const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
-  const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
 }
 
 /**
@@ -140,24 +132,3 @@ export const toText = (runs: ReadonlyArray<PolicyRun>, options: { readonly alert
   )
   return out.join("\n")
 }
-
-/** The analytics rows as a table. */
-export const formatAnalytics = (rows: ReadonlyArray<AnalyticsRow>): string =>
-  rows.length === 0
-    ? "no sessions on record"
-    : table(
-        ["date", "day", "index", "mode", "policy", "hedges", "cost", "recovered", "net", "peak util", "breaches"],
-        rows.map((r) => [
-          r.sessionDate,
-          r.dayOfWeek,
-          r.index,
-          r.mode,
-          r.policy,
-          String(r.hedgeCount),
-          rupees(r.totalCost),
-          rupees(r.totalRecovered),
-          rupees(r.netCost),
-          r.peakUtilization === null ? "" : `${r.peakUtilization.toFixed(1)}%`,
-          r.breaches === null ? "" : String(r.breaches)
-        ])
-      )

@@ -1,4 +1,4 @@
-// What the daemon needs beyond the hedge configuration, from the environment (names as in the origin
+// What the daemon needs beyond the hedge configuration, from the environment (names as in the original design
 // document where it has them: OPENALGO_BASE_URL, OPENALGO_API_KEY, DATABASE_URL), checked together
 // with the hedge configuration so that a start lists every problem at once. The API key is kept
 // redacted from here on: no log line, error or audit row can print it.

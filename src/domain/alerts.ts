@@ -1,4 +1,4 @@
-// What a trader reads: each alert kind as the origin's Telegram message (Markdown), built from the
+// What a trader reads: each alert kind as the original design's Telegram message (Markdown), built from the
 // structured alert the machines raise. The Notifier sends this text; tests read the structure. A
 // messenger that knows more than the alert carries (the lot size, the mode, the decision behind a
 // hedge) passes it as an AlertContext and the text says more; without one, the text is the log's.

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { DayRecorder } from "../../src/daemon/recorder.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { niftyDayPlan } from "../fixtures/entries.ts"
-import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 
 const plan = niftyDayPlan([{ portfolio: "A", entryTime: "09:20:00", exitTime: "13:00:00", legs: [{ side: "SELL", optionType: "CE", strikeOffset: 0, lotsPerBasket: 1 }] }])
 const at = (t: string) => instantOf(plan.date, t)

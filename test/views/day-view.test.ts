@@ -11,7 +11,7 @@ import type { DayReport } from "../../src/runtime/day-report.ts"
 import { policyPlan } from "../../src/runtime/policies.ts"
 import { DayView } from "../../src/views/day-view.ts"
 import type { DayHedge } from "../../src/views/schemas.ts"
-import { readRecordedDay } from "../../simulations/recorded-day.ts"
+import { readRecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
 

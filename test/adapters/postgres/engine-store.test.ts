@@ -6,11 +6,11 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { expect, it } from "vitest"
 import { analytics, loadTransitions, openSession, postgresAuditLog, postgresOrderJournal } from "../../../adapters/postgres/engine-store.ts"
 import { databaseStore, simulate } from "../../../simulations/simulate.ts"
-import { forEachServer } from "../../../adapters/postgres/test-support.ts"
+import { forEachServer } from "../../fixtures/databases.ts"
 import { defaultConfig } from "../../../src/domain/config.ts"
 import { constantsMarginModel } from "../../../src/domain/margin.ts"
 import { tradingSessionOf } from "../../../src/domain/session.ts"
-import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../../src/domain/recorded-day.ts"
 import { replayDay } from "../../../simulations/replay.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
