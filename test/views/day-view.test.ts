@@ -21,7 +21,7 @@ const MIDDAY = instantOf(DATE, "12:00:00")
 
 /** What `simulate --json` reports for the day (the engine's policy, the default SPAN truth). */
 const simulated = async (): Promise<DayReport> => {
-  const { stdout } = await promisify(execFile)("npx", ["tsx", "src/cli/main.ts", "simulate", "--json", FILE], { maxBuffer: 64 * 1024 * 1024 })
+  const { stdout } = await promisify(execFile)("node", ["bin/autohedge.js", "simulate", "--json", FILE], { maxBuffer: 64 * 1024 * 1024 })
   const json = JSON.parse(stdout) as { readonly days: ReadonlyArray<DayReport> }
   return json.days[0]!
 }
