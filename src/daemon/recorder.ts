@@ -3,12 +3,14 @@
 // `everySeconds` (spot and the chain as `[strike, ceLast, peLast]` rows), the strategies' unscheduled
 // exits as the account showed them (scheduled ones are the header's exit times), and the broker's
 // margin as `margin` records. Lines are appended as they happen; a daemon restarted mid-day carries on
-// the same file.
+// the same file. A recording started after the open (09:17) begins with its first reading copied to
+// 09:15:00 and marked `copiedFrom`, since the format (and so `simulate` and `margin calibrate`) needs a
+// tick at the open: the market before the recording is taken to stand where it was first seen.
 import { existsSync } from "node:fs"
 import { appendFile, readFile, writeFile } from "node:fs/promises"
 import { Effect } from "effect"
 import type { MarketSnapshot } from "../domain/market.ts"
-import { wallTimeOf } from "../domain/time.ts"
+import { MARKET_OPEN, wallTimeOf } from "../domain/time.ts"
 import type { DayPlan } from "../runtime/session-plan.ts"
 import { Broker, MarketData, type StrategyEvent } from "../services/services.ts"
 import type { DaemonClock } from "./clock.ts"
@@ -22,6 +24,7 @@ export const RECORDED_STRIKES = 100
 
 export class DayRecorder {
   private lastTime = "00:00:00"
+  private ticked = false
   private readonly exitsWritten = new Set<string>()
 
   private constructor(readonly path: string) {}
@@ -39,6 +42,7 @@ export class DayRecorder {
       for (const line of lines.slice(1)) {
         const r = JSON.parse(line) as { time: string; type: string; portfolio?: string }
         recorder.lastTime = r.time
+        if (r.type === "tick") recorder.ticked = true
         if (r.type === "exit") recorder.exitsWritten.add(r.portfolio!)
       }
       return recorder
@@ -55,8 +59,11 @@ export class DayRecorder {
     await appendFile(this.path, `${JSON.stringify({ ...record, time })}\n`)
   }
 
-  tick(s: MarketSnapshot): Promise<void> {
-    return this.append({ type: "tick", time: wallTimeOf(s.at), spot: s.spot, chain: s.chain.map((r) => [r.strike, r.ce, r.pe]) })
+  async tick(s: MarketSnapshot): Promise<void> {
+    const tick = { type: "tick", time: wallTimeOf(s.at), spot: s.spot, chain: s.chain.map((r) => [r.strike, r.ce, r.pe]) }
+    if (!this.ticked && tick.time > MARKET_OPEN) await this.append({ ...tick, time: MARKET_OPEN, copiedFrom: tick.time })
+    this.ticked = true
+    await this.append(tick)
   }
 
   /** The platform's exits the account showed before their scheduled time (each once). */
