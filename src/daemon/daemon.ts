@@ -30,6 +30,7 @@ import { CalendarCache, HolidaySource, noCalendarCache, resolveCalendar } from "
 import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
 import type { DaemonClock } from "./clock.ts"
+import { checkConnections } from "./connections.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
 import { recommendBroker } from "./recommend-broker.ts"
@@ -179,6 +180,7 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
     const { log, clock, signal, settings } = o
     log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}`, { openalgo: settings.openalgoUrl })
     logAssumedLimits(settings, o.instruments, log)
+    yield* checkConnections(settings, log)
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
       // Asked again before each day: a later circular changes the broker's list.
       const calendar = yield* currentCalendar(o)
