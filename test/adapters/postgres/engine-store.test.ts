@@ -95,4 +95,16 @@ forEachServer("engine store", (db) => {
     const fromFills = (await db.run(analytics(5))).find((r) => r.sessionDate === "2026-02-10" && r.policy === "engine" && r.mode === "simulation")!
     expect(fromFills).toEqual(engine)
   }, 60_000)
+
+  it("--resume of a finished day does not run it again: it says so and reports the recorded digest", async () => {
+    const days = [{ file: "tuesday", day }]
+    const [first] = await db.run(simulate(days, ["engine"], defaultConfig, databaseStore()))
+    const recorded = first!.days[0]!.auditDigest
+    const stored = async () => (await db.run(analytics(5))).find((r) => r.policy === "engine" && r.mode === "simulation")
+    const before = await stored()
+    const [again] = await db.run(simulate(days, ["engine"], defaultConfig, databaseStore(true)))
+    expect(again!.days[0]).toMatchObject({ auditDigest: recorded, finished: true })
+    expect(again!.days[0]!.hedges).toEqual(first!.days[0]!.hedges)
+    expect(await stored()).toEqual(before)
+  }, 60_000)
 }, { migrated: true })
