@@ -12,6 +12,7 @@ import { constantsMarginModel } from "../../../src/domain/margin.ts"
 import { tradingSessionOf } from "../../../src/domain/session.ts"
 import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
 import { replayDay } from "../../../simulations/replay.ts"
+import { toText } from "../../../simulations/report.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const model = constantsMarginModel(defaultConfig.marginConstants)
@@ -105,6 +106,7 @@ forEachServer("engine store", (db) => {
     const [again] = await db.run(simulate(days, ["engine"], defaultConfig, databaseStore(true)))
     expect(again!.days[0]).toMatchObject({ auditDigest: recorded, finished: true })
     expect(again!.days[0]!.hedges).toEqual(first!.days[0]!.hedges)
+    expect(toText([again!])).toContain(`2026-02-10 NIFTY engine: finished in the database (audit digest ${recorded}); --resume did not run it again`)
     expect(await stored()).toEqual(before)
   }, 60_000)
 }, { migrated: true })
