@@ -158,7 +158,7 @@ export const simulate = <R = never>(
       for (const { file, day } of days) {
         const kept = yield* storeFor(day, plan.stored)
         if (kept?.finished !== undefined) {
-          reports.push(yield* onRecord(file, plan.name, kept.finished, replayDay(day, { ...options, file })))
+          reports.push(yield* onRecord(file, plan.name, kept.finished, () => replayDay(day, { ...options, file })))
           continue
         }
         const result = yield* Effect.promise(() =>
@@ -187,9 +187,9 @@ export const simulate = <R = never>(
  * A finished day's report, rebuilt by replaying it in memory (deterministic: the same decisions), and
  * checked against its records' digest: another configuration would report another day.
  */
-const onRecord = (file: string, policy: string, recorded: string, replay: Promise<{ readonly report: DayReport }>) =>
+const onRecord = (file: string, policy: string, recorded: string, replay: () => Promise<{ readonly report: DayReport }>) =>
   Effect.gen(function*() {
-    const { report } = yield* Effect.promise(() => replay)
+    const { report } = yield* Effect.promise(replay)
     if (report.auditDigest !== recorded) {
       return yield* new SimulationFailed({
         message: `${file} (${policy}): finished in the database with audit digest ${recorded}, but this configuration replays it to ${report.auditDigest}: run it again without --resume`
