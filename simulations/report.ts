@@ -84,6 +84,11 @@ export const toText = (runs: ReadonlyArray<PolicyRun>, options: { readonly alert
   })
   out.push(table(header, rows))
   for (const run of runs) {
+    for (const d of run.days) {
+      if (d.finished === true) out.push("", `${d.date} ${d.index} ${run.policy}: finished in the database (audit digest ${d.auditDigest}); --resume did not run it again`)
+    }
+  }
+  for (const run of runs) {
     const bought = run.days.flatMap((d) => boughtHedges(d).map((h) => ({ d, h })))
     if (bought.length === 0) continue
     out.push("", `Hedges bought by ${run.policy}:`)

@@ -77,7 +77,7 @@ const daemonContext = (flags: DaemonFlags) =>
     const calendar = yield* loadCalendarFile(settings.holidaysFile)
     const instruments = loadInstruments()
     const clock = new ScaledClock(startAt, flags.speed)
-    const log = makeLog(settings.logFormat, (line) => process.stdout.write(`${line}\n`), "-", () => clock.now())
+    const log = makeLog(settings.logFormat, (line) => process.stdout.write(`${line}\n`), "-", () => clock.now(), settings.logLevel)
     // SIGINT / SIGTERM: stop deciding, finish the bookkeeping, write the audit, exit 0.
     const stop = new AbortController()
     const onSignal = (signal: string) => () => {

@@ -27,6 +27,7 @@ import { dayOn, dayTypeOf, EXCHANGES, scheduledSessionOn, weeklyExpiryOn, type M
 import { CalendarCache, HolidaySource, noCalendarCache, resolveCalendar } from "../services/calendar.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
 import type { DaemonClock } from "./clock.ts"
+import { checkConnections } from "./connections.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { bothNotifiers } from "../../adapters/telegram/notifier.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
@@ -170,6 +171,7 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
     const venue = yield* Venue
     log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}: ${venue.name}`, { openalgo: settings.openalgoUrl })
     for (const a of venue.assumptions) log.write("info", "daemon", a.message, a.fields)
+    yield* checkConnections(settings, log)
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
       // Asked again before each day: a later circular changes the broker's list.
       const calendar = yield* currentCalendar(o)

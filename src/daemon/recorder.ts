@@ -3,13 +3,15 @@
 // `everySeconds` (spot and the chain as `[strike, ceLast, peLast]` rows), the strategies' unscheduled
 // exits as the account showed them (scheduled ones are the header's exit times), and the broker's
 // margin as `margin` records. Lines are appended as they happen; a daemon restarted mid-day carries on
-// the same file.
+// the same file. A recording started after the open (09:17) begins with its first reading copied to
+// 09:15:00 and marked `copiedFrom`, since the format (and so `simulate` and `margin calibrate`) needs a
+// tick at the open: the market before the recording is taken to stand where it was first seen.
 import { existsSync } from "node:fs"
 import { appendFile, readFile, writeFile } from "node:fs/promises"
 import { Effect } from "effect"
 import type { MarketSnapshot } from "../domain/market.ts"
 import { exitLine, headerLine, isExitReason, marginLine, tickLine } from "../domain/recorded-day.ts"
-import { wallTimeOf } from "../domain/time.ts"
+import { MARKET_OPEN, wallTimeOf } from "../domain/time.ts"
 import type { DayPlan } from "../runtime/session-plan.ts"
 import { Broker, MarketData, type StrategyEvent } from "../services/services.ts"
 import type { DaemonClock } from "./clock.ts"
@@ -23,6 +25,7 @@ export const RECORDED_STRIKES = 100
 
 export class DayRecorder {
   private lastTime = "00:00:00"
+  private ticked = false
   private readonly exitsWritten = new Set<string>()
 
   private constructor(readonly path: string) {}
@@ -40,6 +43,7 @@ export class DayRecorder {
       for (const line of lines.slice(1)) {
         const r = JSON.parse(line) as { time: string; type: string; portfolio?: string }
         recorder.lastTime = r.time
+        if (r.type === "tick") recorder.ticked = true
         if (r.type === "exit") recorder.exitsWritten.add(r.portfolio!)
       }
       return recorder
@@ -56,8 +60,12 @@ export class DayRecorder {
     await appendFile(this.path, `${line(time)}\n`)
   }
 
-  tick(s: MarketSnapshot): Promise<void> {
-    return this.append(s.at, (time) => tickLine({ time, spot: s.spot, chain: s.chain }))
+  async tick(s: MarketSnapshot): Promise<void> {
+    const first = !this.ticked && wallTimeOf(s.at) > MARKET_OPEN
+    this.ticked = true
+    // A recording started after the open: its first reading stands for the open too (marked as copied).
+    if (first) await this.append(s.at, () => tickLine({ time: MARKET_OPEN, spot: s.spot, chain: s.chain, copiedFrom: wallTimeOf(s.at) }))
+    await this.append(s.at, (time) => tickLine({ time, spot: s.spot, chain: s.chain }))
   }
 
   /** The platform's exits the account showed before their scheduled time (each once). */

@@ -184,7 +184,9 @@ const TickSchema = Schema.Struct({
   type: Schema.Literal("tick"),
   time: WallTime,
   spot: IndexLevel,
-  chain: Schema.Unknown // an array of rows, checked by hand below
+  chain: Schema.Unknown, // an array of rows, checked by hand below
+  /** A recording started after the open writes its first reading at 09:15:00 too, saying when it was read. */
+  copiedFrom: Schema.optionalKey(WallTime)
 })
 
 const ExitSchema = Schema.Struct({
@@ -511,8 +513,14 @@ const encodeTickLine = lineOf(TickSchema)
 /** The header line. */
 export const headerLine = (header: DayHeader): string => encodeHeaderLine({ type: "day", ...header })
 /** A tick line: the chain as `[strike, ce, pe]` rows. */
-export const tickLine = (tick: Pick<TickRecord, "time" | "spot" | "chain">): string =>
-  encodeTickLine({ type: "tick", time: tick.time, spot: tick.spot, chain: tick.chain.map((r) => [r.strike, r.ce, r.pe]) })
+export const tickLine = (tick: Pick<TickRecord, "time" | "spot" | "chain"> & { readonly copiedFrom?: string }): string =>
+  encodeTickLine({
+    type: "tick",
+    time: tick.time,
+    spot: tick.spot,
+    chain: tick.chain.map((r) => [r.strike, r.ce, r.pe]),
+    ...(tick.copiedFrom === undefined ? {} : { copiedFrom: tick.copiedFrom })
+  })
 /** An exit line. */
 export const exitLine: (exit: Omit<ExitRecord, "at">) => string = lineOf(ExitSchema)
 /** A margin line. */
