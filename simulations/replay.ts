@@ -2,7 +2,7 @@
 // the paper world of that day, and reports what the policy bought, spent and breached.
 import { Context, Effect } from "effect"
 import type { Alert, OrderRequest, Policy } from "../machines/protocol.ts"
-import { wakeTimes, type SessionEvent } from "../machines/session.ts"
+import { wakeTimesOf, type SessionEvent } from "../machines/session.ts"
 import { PaperWorld, type PaperWorldStore } from "../adapters/paper/world.ts"
 import { memoryAuditLog, memoryNotifier, memoryOrderJournal } from "../adapters/memory/recorders.ts"
 import type { HedgeConfig, SelectionMethod } from "../src/domain/config.ts"
@@ -277,7 +277,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
       continue
     }
     await opts.afterInstant?.(at)
-    const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context)[0], commands.find((c) => c.at > at)?.at]
+    const upcoming = [world.nextEventAt(), clock.nextDue(), wakeTimesOf(engine.actor.getSnapshot())[0], commands.find((c) => c.at > at)?.at]
     const soonest = Math.min(...upcoming.filter((t): t is number => t !== undefined))
     next = Number.isFinite(soonest) ? Math.max(soonest, at) : undefined
   }

@@ -8,7 +8,7 @@
 // Stopping is clean: no new event is delivered, calls in flight finish (order bookkeeping included),
 // and the audit is written with a checkpoint.
 import { Context, Effect } from "effect"
-import { wakeTimes } from "../../machines/session.ts"
+import { wakeTimesOf } from "../../machines/session.ts"
 import { SessionEngine, type EngineSetup } from "../runtime/engine.ts"
 import type { VirtualClock } from "../runtime/virtual-clock.ts"
 import { AuditLog, type EngineServices } from "../services/services.ts"
@@ -98,7 +98,7 @@ export const runTradingDay = async (o: TradingDayOptions): Promise<TradingDayRes
     await o.afterInstant?.(next, scheduled)
     // Ticks fall on a grid of `tickMs` (whole minutes for a 60 s tick, as a recorded day's do).
     const tick = (Math.floor(next / o.tickMs) + 1) * o.tickMs
-    const due = Math.min(...[instant.nextDue(), wakeTimes(engine.actor.getSnapshot().context).find((t) => t > next)].filter((t): t is number => t !== undefined))
+    const due = Math.min(...[instant.nextDue(), wakeTimesOf(engine.actor.getSnapshot()).find((t) => t > next)].filter((t): t is number => t !== undefined))
     next = Math.min(tick, due)
     scheduled = next === due
   }
