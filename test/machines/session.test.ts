@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { instantOf } from "../../src/domain/time.ts"
+import { ORDER_POLL_SECONDS } from "../../src/runtime/session-plan.ts"
 import { wakeTimes, type SessionContext, type SessionEvent } from "../../machines/session.ts"
 import type { RecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
@@ -192,6 +193,19 @@ describe("session rules", () => {
     const sold = r.report.hedges.find((h) => h.id === "hedge-1")!
     expect(sold.status).toBe("closed")
     expect(sold.closedAt! >= "11:00:00" && sold.closedAt! <= "11:00:05").toBe(true)
+  })
+
+  it("is woken at every hedge's deadline: an order placed is polled one poll interval later, to the millisecond", async () => {
+    const r = await replay(day([straddle("A", "09:16:00"), straddle("B", "09:18:00")], 800_000))
+    const hedgeRows = r.rows.filter((x) => x.kind === "hedge")
+    const placed = hedgeRows.filter((x) => x.to === "ordering.awaitingFill.working" && x.from === "ordering.placing")
+    expect(placed.length).toBeGreaterThan(0)
+    for (const p of placed) {
+      const poll = firstRow(hedgeRows, (x) => x.actorId === p.actorId && x.seq > p.seq)
+      expect(poll).toMatchObject({ from: "ordering.awaitingFill.working", to: "ordering.awaitingFill.checking", event: "CLOCK", at: p.at + ORDER_POLL_SECONDS * 1000 })
+      // Not a tick (those are whole minutes): an instant the loop visited for the deadline alone.
+      expect(poll.at % 60_000).not.toBe(0)
+    }
   })
 
   it("wakes at every instant a decision may be due, and only in the future", () => {
