@@ -249,9 +249,9 @@ const noteBuyDeadline = { CLOCK: { guard: "buyDeadlinePassed", actions: ["keepTi
 
 /**
  * Working one order to its end: quote, send, wait for the fill (polling), re-price a bounded number of
- * times, cancel. A deadline that comes is acted on once the clock event that brings its time has done
- * what it does itself (as a timer fired after the clock event of its instant). `ended` is where the phase goes when nothing more will happen (a buy: cancelled or
- * rejected; a sell: back to open).
+ * times, cancel. A deadline is acted on by the clock event that reaches it, after what that clock
+ * event does itself (the buy deadline first). `done` names where the phase goes: filled; nothing
+ * done (a buy: cancelled; a sell: back to open); rejected (a buy: rejected; a sell: back to open).
  */
 const workingAnOrder = (done: { filled: string; nothing: string; rejected: string }) =>
   hedgeSetup.createStateConfig({

@@ -5,7 +5,10 @@ import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { ORDER_POLL_SECONDS } from "../../src/runtime/session-plan.ts"
-import { wakeTimes, type SessionContext, type SessionEvent } from "../../machines/session.ts"
+import { createActor, type ActorRefFrom } from "xstate"
+import { hedgeWakeTimes, type hedgeMachine } from "../../machines/hedge.ts"
+import { wakeTimes, wakeTimesOf, type SessionContext, type SessionEvent, type SessionInput } from "../../machines/session.ts"
+import { sessionMachineWith } from "../../src/runtime/machine-services.ts"
 import type { RecordedDay } from "../../simulations/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
@@ -206,6 +209,42 @@ describe("session rules", () => {
       // Not a tick (those are whole minutes): an instant the loop visited for the deadline alone.
       expect(poll.at % 60_000).not.toBe(0)
     }
+  })
+
+  it("a hedge started after an observation, before its instant's clock event, counts its deadlines from that clock event", async () => {
+    const never = () => new Promise<never>(() => {})
+    const machine = sessionMachineWith({
+      assessExits: never,
+      projectEntry: never,
+      selectHedges: never,
+      quoteOption: async () => ({ ltp: 3, at: 0 }),
+      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" }),
+      findOrder: never,
+      orderStatus: never,
+      cancelOrder: never
+    })
+    const rules = { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 60_000, orderPollMs: 5_000, maxReprices: 2 }
+    const input = { date: DATE, index: "NIFTY", expiry: DATE, expiryDay: true, baskets: 1, budget: 1_000_000, policy: "engine", enabled: true, openAt: at("09:15:00"), closeAt: at("15:30:00"), eodAt: at("15:35:00"), entries: [], entryRules: {}, hedgeRules: rules, cooldownMs: 0, exitBufferMs: 0, spendCap: 1e9 } as unknown as SessionInput
+    // Bought by hand: worked until the close, so only its own deadlines act on it here.
+    const buy = { type: "MANUAL_BUY", strike: 25_600, optionType: "CE", quantity: 65, limitPrice: null, cost: 201.5, utilisationBefore: 90 } as SessionEvent
+    const settle = () => new Promise((resolve) => setImmediate(resolve))
+    const actor = createActor(machine, { input }).start()
+    actor.send({ type: "CLOCK", at: at("09:15:00"), spot: 25_000 })
+    // Started after the clock event: counted from its instant.
+    actor.send(buy)
+    await settle()
+    expect(wakeTimesOf(actor.getSnapshot())).toContain(at("09:15:05"))
+    // Started after an observation of the next instant, before its clock event: not counted from 09:15.
+    actor.send({ type: "ENTRY_SEEN", entryId: "entry:X", at: at("09:16:00") })
+    actor.send(buy)
+    await settle()
+    const second = () => (actor.getSnapshot().children["hedge-2"] as ActorRefFrom<typeof hedgeMachine>).getSnapshot()
+    expect(second().matches({ ordering: { awaitingFill: "working" } })).toBe(true)
+    expect(hedgeWakeTimes(second().context)).toEqual([])
+    actor.send({ type: "CLOCK", at: at("09:16:00"), spot: 25_000 })
+    expect(hedgeWakeTimes(second().context)).toEqual([at("09:16:05"), at("09:17:00")])
+    expect(wakeTimesOf(actor.getSnapshot())).toEqual(expect.arrayContaining([at("09:16:05"), at("09:17:00")]))
+    actor.stop()
   })
 
   it("wakes at every instant a decision may be due, and only in the future", () => {
