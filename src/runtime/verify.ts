@@ -9,21 +9,20 @@
 // a time, in the order asked (as the engine's pump does), each with the trail's next row, which must
 // be its answer (a call the trail does not answer there is a divergence, never a wait). An outside
 // event is delivered once every row recorded before it is reproduced; until then the rebuild answers
-// the next call, else fires the next machine timer due by the next recorded row's instant. Timers due
-// at an instant fire after that instant's outside events, as in a replay.
+// the next call. The machines keep their deadlines in their contexts and act on them on clock events,
+// so the trail's clock events bring every timed transition with them.
 //
 // A restarted day is rebuilt straight through (RESTORED rows are skipped). The restored process asked
 // the calls in flight at its checkpoint again, in an order of its own, and started at its own instant:
 // at a restart the rebuild takes those calls' answers in the trail's order and moves its clock to the
 // restart's instant. Everything else must be as an uninterrupted run makes it.
 import { isDeepStrictEqual } from "node:util"
-import { createActor, type Actor, type InspectionEvent } from "xstate"
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
 import { MACHINE_VERSION, type sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
 import { sessionMachineWith } from "./machine-services.ts"
 import { wallTimeOf } from "../domain/time.ts"
 import type { Checkpoint, TransitionRow } from "../services/services.ts"
-import { AuditRecorder, auditDigest, kindOf } from "./audit-recorder.ts"
-import { rearmTimers, rememberStates, StateEntries } from "./restored-tree.ts"
+import { AuditRecorder, auditDigest, kindOf, rememberStates } from "./audit-recorder.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 
 export type Verification =
@@ -101,7 +100,6 @@ class Rebuild {
   private readonly actor: Actor<typeof sessionMachine>
   private checked = 0
   private machineError: unknown = undefined
-  private readonly entries: StateEntries
 
   constructor(
     private readonly rows: ReadonlyArray<TransitionRow>,
@@ -115,13 +113,14 @@ class Rebuild {
     })
     const checkpoint = "checkpoint" in from ? from.checkpoint : undefined
     this.clock = new VirtualClock(checkpoint?.at ?? this.recorded[0]!.at)
-    this.entries = new StateEntries(checkpoint?.enteredAt)
     const calls = this.calls
+    /** Each service actor's asker: the actor its start event came from. */
+    const askers = new WeakMap<object, string>()
     // Every call waits in the queue for the trail's answer.
-    const service = <TOutput>({ self, signal }: { self: { id: string; _parent?: { id: string } }; signal: AbortSignal }) =>
+    const service = <TOutput>({ self, signal }: { self: { id: string }; signal: AbortSignal }) =>
       new Promise<TOutput>((resolve, reject) => {
-        // The invoke id is the service actor's id; the actor that asked is its parent.
-        calls.push({ actorId: self._parent?.id ?? "", invokeId: self.id, signal, resolve: resolve as (output: unknown) => void, reject })
+        // The invoke id is the service actor's id.
+        calls.push({ actorId: askers.get(self) ?? "", invokeId: self.id, signal, resolve: resolve as (output: unknown) => void, reject })
       })
     const machine = sessionMachineWith({
       assessExits: service,
@@ -136,16 +135,14 @@ class Rebuild {
     // Rows made by the engine's own rule, stamped with the rebuild's market time.
     const recorder = new AuditRecorder(checkpoint?.seq)
     if (checkpoint !== undefined) rememberStates(checkpoint.snapshot, "session", recorder, checkpoint.latestRows ?? {})
-    const { clock, built, entries } = this
+    const { clock, built } = this
     this.actor = createActor(machine, {
       id: "session",
-      clock,
       inspect: (ev: InspectionEvent) => {
+        if (ev.type === "@xstate.event" && ev.event.type === "xstate.init" && ev.sourceRef !== undefined) askers.set(ev.actorRef, (ev.sourceRef as AnyActorRef).id)
         recorder.observe(ev)
         const row = recorder.rowOf(ev, () => clock.now())
-        if (row === undefined) return
-        built.push(row)
-        entries.note(row.actorId, row.from, row.to, row.at)
+        if (row !== undefined) built.push(row)
       },
       // A restored actor takes its context from the snapshot, not from input.
       ...("input" in from ? { input: from.input } : { input: undefined as never, snapshot: from.checkpoint.snapshot as never })
@@ -176,7 +173,6 @@ class Rebuild {
       at: this.clock.now(),
       machineVersion: MACHINE_VERSION,
       snapshot: this.actor.getPersistedSnapshot(),
-      enteredAt: this.entries.toJSON(),
       latestRows
     }
   }
@@ -185,28 +181,19 @@ class Rebuild {
   private async drive(): Promise<Verification | undefined> {
     const { recorded, built, clock } = this
     this.actor.start()
-    if ("checkpoint" in this.from) {
-      // As the engine restores: timers armed again for the time they had left, and the calls that
-      // were in flight asked again, in an order of their own.
-      rearmTimers(this.actor, clock, clock.now(), this.entries)
-      for (const call of this.calls) this.askedAgain.add(call)
-    }
+    // As the engine restores: the calls that were in flight asked again, in an order of their own.
+    if ("checkpoint" in this.from) for (const call of this.calls) this.askedAgain.add(call)
     let failed = this.check()
     for (let i = 0; i < recorded.length && failed === undefined; i++) {
       const row = recorded[i]!
       if (!isOutside(row)) continue
-      // Until every row recorded before this event is reproduced: answer calls, fire timers. (A row
-      // already reproduced as part of an earlier step was compared, and is not delivered again.)
+      // Until every row recorded before this event is reproduced: answer calls. (A row already
+      // reproduced as part of an earlier step was compared, and is not delivered again.)
       while (failed === undefined && built.length < i) failed = await this.progress()
       if (failed !== undefined || built.length > i) continue
       const event = { type: row.event, ...(row.payload as object) } as SessionEvent
       // A clock event is delivered at the instant it tells (so its row's time is checked against it).
       const at = event.type === "CLOCK" && typeof event.at === "number" ? event.at : row.at
-      // Timers due before that instant had fired by then; those due at it fire after it.
-      for (let due = clock.nextDue(); failed === undefined && due !== undefined && due < at && built.length === i; due = clock.nextDue()) {
-        failed = await this.fireTimer(due)
-      }
-      if (failed !== undefined || built.length > i) continue
       if (at < clock.now()) return this.diverge(row, null, `the trail's clock goes back from ${wallTimeOf(clock.now())} to ${wallTimeOf(at)}`)
       clock.advanceTo(at)
       // Sent at once, without letting waiting calls answer: outside events recorded one after the
@@ -246,13 +233,10 @@ class Rebuild {
     return undefined
   }
 
-  /** Make progress towards the trail's next row: answer a call, else fire a timer due by then. */
+  /** Make progress towards the trail's next row: answer a call. */
   private async progress(): Promise<Verification | undefined> {
-    const expected = this.recorded[this.built.length]!
     if (this.calls.length > 0) return this.answerNext()
-    const due = this.clock.nextDue()
-    if (due !== undefined && due <= expected.at) return this.fireTimer(due)
-    return this.stuck(expected, "the rebuild has nothing left to run that could make this transition")
+    return this.stuck(this.recorded[this.built.length]!, "the rebuild has nothing left to run that could make this transition")
   }
 
   /**
@@ -280,14 +264,6 @@ class Rebuild {
       if (expected.event.startsWith(DONE)) call.resolve((expected.payload as { output?: unknown } | null)?.output)
       else call.reject(recordedError(expected.payload))
     }
-    await flushMicrotasks()
-    return this.check()
-  }
-
-  /** Fire the machines' next timer, the clock moved to when it is due. */
-  private async fireTimer(due: number): Promise<Verification | undefined> {
-    this.clock.advanceTo(Math.max(due, this.clock.now()))
-    this.clock.fireNext()
     await flushMicrotasks()
     return this.check()
   }
