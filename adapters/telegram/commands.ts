@@ -1,7 +1,7 @@
 // The bot's commands and buttons. Only the configured chat is answered; an update from any other
 // chat gets no answer and a log line. Every action goes through the operator's command layer (the
 // same checks, queue and audit as the HTTP API); a refusal answers why. Answers are plain text.
-import { Effect } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
 import { Bot, type Context } from "grammy"
 import type { CommandAccepted, CommandRefused, ManualBuyInput } from "../../src/commands/operator.ts"
 import { dayScheduleFor, WEEKDAYS, type DaySchedule } from "../../src/domain/schedule.ts"
@@ -109,9 +109,16 @@ export const telegramBot = (o: TelegramCommandsOptions): Bot => {
 
   /** Run an action through the command layer; answer what it said (accepted, or refused and why). */
   const act = async (what: string, effect: Effect.Effect<CommandAccepted, CommandRefused>): Promise<string> => {
-    const result = await Effect.runPromise(Effect.result(effect))
-    const answer = result._tag === "Success" ? `✅ ${result.success.message}` : `⛔ Refused: ${result.failure.message}`
-    o.log(result._tag === "Success" ? "info" : "warn", `telegram: ${what}: ${answer}`, { by: "telegram" })
+    const exit = await Effect.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return logged("info", what, `✅ ${exit.value.message}`)
+    const refused = Cause.findErrorOption(exit.cause)
+    if (Option.isSome(refused)) return logged("warn", what, `⛔ Refused: ${refused.value.message}`)
+    // A command that broke still answers: the trader must not wait on silence.
+    o.log("error", `telegram: ${what} failed: ${o.redact(Cause.pretty(exit.cause))}`, { by: "telegram" })
+    return `⚠️ ${what} failed inside the daemon; nothing was queued. The log has the details.`
+  }
+  const logged = (level: "info" | "warn", what: string, answer: string) => {
+    o.log(level, `telegram: ${what}: ${answer}`, { by: "telegram" })
     return answer
   }
 

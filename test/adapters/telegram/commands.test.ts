@@ -32,7 +32,8 @@ const context = {
     { id: "entry:E4", portfolio: "E4", entryAt: instantOf(DATE, "13:00:00") }
   ],
   leftEntries: [],
-  hedgeRules: { limitPriceBuffer: 0.05 },
+  // The rules the command layer checks against: the buy's limit buffer, the exit's minimum price.
+  hedgeRules: { limitPriceBuffer: 0.05, minExitPrice: 0.5 },
   hedges: {
     H1: { id: "H1", forEntry: "entry:E1", symbol: "NIFTY10FEB2625450CE", strike: 25450, optionType: "CE", status: "open", held: 2700, reserved: 0, paid: 8235, received: 0 }
   }
@@ -124,7 +125,7 @@ describe("commands from the configured chat", () => {
     expect(await asked("/auto_hedge off")).toContain("⛔ Refused: auto-hedge is already off (a toggle is waiting for the next instant)")
     expect(await asked("/auto_hedge maybe")).toContain("Refused: /auto_hedge takes on or off")
     expect(await asked("/exit H9")).toBe('⛔ Refused: no hedge "H9" today (hedges: H1)')
-    expect(await asked("/exit H1")).toContain("✅ exit H1 (NIFTY10FEB2625450CE): queued")
+    expect(await asked("/exit H1")).toContain("✅ exit H1 (NIFTY10FEB2625450CE, last ₹3.00): queued")
     expect(delivered()).toEqual([{ type: "TOGGLE", enabled: false, reason: "from Telegram" }, { type: "MANUAL_EXIT", hedgeId: "H1" }])
     expect(lines.some((l) => l.includes("telegram: exit H1") && l.includes('"by":"telegram"'))).toBe(true)
   })
