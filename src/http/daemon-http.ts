@@ -16,8 +16,8 @@ import { DayView, type DayAttachment } from "../views/day-view.ts"
 import { LiveRisk } from "./live-risk.ts"
 import { databaseRecords } from "./records.ts"
 import { isLoopback, startOperatorServer } from "./server.ts"
+import { operatorPort } from "../commands/operator-port.ts"
 import { telegramForDaemon } from "../../adapters/telegram/telegram.ts"
-import { readoutOfRunningDay } from "../../adapters/telegram/readout.ts"
 import { TELEGRAM_ENV, type TelegramConfigError } from "../../adapters/telegram/config.ts"
 
 export class OperatorApiFailed extends Error {}
@@ -90,8 +90,8 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     const alerts = yield* telegramForDaemon({
       env: o.env ?? process.env,
       log: (level, message, fields) => o.log.write(level, "telegram", message, fields),
-      readout: readoutOfRunningDay(() => view.running(), () => schedule.current()),
-      operator: commands,
+      operator: operatorPort("telegram", { commands, view, schedule }),
+      view,
       mode: o.mode === "live" || o.mode === "recommend" ? o.mode : "paper",
       now: () => o.clock.now()
     })
