@@ -6,7 +6,7 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { OperatorCommands } from "../commands/operator.ts"
 import { ScheduleStore } from "../commands/schedule-store.ts"
 import { SessionPlans } from "../commands/session-plans.ts"
-import type { DaemonOperator } from "../daemon/daemon.ts"
+import { alertsOf, type DaemonOperator } from "../daemon/daemon.ts"
 import type { DaemonClock } from "../daemon/clock.ts"
 import type { DaemonLog } from "../daemon/log.ts"
 import type { HedgeConfig } from "../domain/config.ts"
@@ -97,5 +97,12 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     })
     // The risk view reads each day the hub watches, with the broker the daemon gives it.
     const watched = { attach: (day: DayAttachment) => (view.attach(day), risk.attach(day)), afterInstant: (at: number) => view.afterInstant(at) }
-    return yield* daemon({ live: watched, commands, schedule, plans, ...(alerts === undefined ? {} : { alerts }) })
+    const operator: DaemonOperator = { live: watched, commands, schedule, plans, ...(alerts === undefined ? {} : { alerts }) }
+    // The alerts the day view raises itself (an entry breached) go where the engine's go: the log, and Telegram.
+    const notifier = alertsOf({ operator }, o.log)
+    yield* Effect.acquireRelease(
+      Effect.sync(() => view.onAlert((alert, at) => void Effect.runPromise(Effect.ignore(notifier.notify(alert, at))))),
+      (unheard) => Effect.sync(unheard)
+    )
+    return yield* daemon(operator)
   }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed | TelegramConfigError, Exclude<R, Scope.Scope> | SqlClient>

@@ -64,8 +64,8 @@ describe("the daemon with Telegram", () => {
     const status = bot.until((calls) => calls.some((c) => c.method === "sendMessage" && String(c.body.text).includes("Auto-Hedge Started"))).then(async () => {
       const before = bot.sent().length
       bot.push({ message: { message_id: 1, date: 0, chat: { id: Number(CHAT_ID), type: "private" }, text: "/status", entities: [{ type: "bot_command", offset: 0, length: 7 }] } })
-      await bot.until(() => bot.sent().slice(before).some((m) => String(m.text).startsWith(h.date)))
-      return String(bot.sent().slice(before).find((m) => String(m.text).startsWith(h.date))!.text)
+      await bot.until(() => bot.sent().slice(before).some((m) => String(m.text).startsWith(`${h.index} ${h.date}`)))
+      return String(bot.sent().slice(before).find((m) => String(m.text).startsWith(`${h.index} ${h.date}`))!.text)
     })
     let rows: ReadonlyArray<AlertRecord> = []
     try {
@@ -93,7 +93,7 @@ describe("the daemon with Telegram", () => {
     expect(rows.every((r) => r.status === "sent" && r.telegramMessageId !== null)).toBe(true)
     const texts = bot.sent().filter((m) => m.parse_mode === "Markdown").map((m) => m.text)
     expect(texts).toEqual(rows.map((r) => r.text))
-    expect(await status).toContain("Auto-hedge: on")
+    expect(await status).toContain("auto-hedge on")
     expect(leaks(lines)).toEqual([])
   }, 240_000)
 })
