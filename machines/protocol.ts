@@ -113,6 +113,8 @@ export type AlertKind =
   | "HEDGE_SOLD"
   | "HEDGE_EXIT_FAILED"
   | "ENTRY_MISSED"
+  /** Raised by the day view, not the machines: an entry went in with utilisation over 100 %. */
+  | "ENTRY_BREACHED"
   | "EXIT_REVIEW_FAILED"
   | "EOD_SUMMARY"
   | "ENGINE_HALTED"

@@ -78,7 +78,7 @@ export interface DaemonOperator {
 }
 
 /** The log's notifier, and the messenger's when one is configured. */
-const alertsOf = (o: Pick<DaemonOptions, "operator">, log: DaemonLog): Notifier["Service"] =>
+export const alertsOf = (o: Pick<DaemonOptions, "operator">, log: DaemonLog): Notifier["Service"] =>
   o.operator?.alerts === undefined ? logNotifier(log) : bothNotifiers(logNotifier(log), o.operator.alerts)
 
 /** The options with the schedule as it is now (the operator may have replaced it). */
