@@ -87,7 +87,7 @@ const avertedBy = (c: EntryContext, s: SelectionResult): number =>
         breachCostPerEntry: c.rules.breachCostPerEntry * c.projection.entriesAtRisk
       })
 
-/** Only the engine weighs what it buys, and only where its rules say so (not the origin's reference behaviour). */
+/** Only the engine weighs what it buys, and only where its rules say so (not the reference policy). */
 const weighs = (c: EntryContext) => c.grant?.policy === "engine" && c.rules.weighCost
 
 const alert = (c: EntryContext, kind: AlertKind, severity: AlertEvent["alert"]["severity"]): AlertEvent => ({

@@ -5,6 +5,9 @@
 // - an order whose send outcome is unknown is looked up at the broker by its client id, never re-sent;
 // - a send in flight is never abandoned: a deadline that passes meanwhile cancels the order once known;
 // - a call to the broker that errors is asked again after a poll interval, never in a tight loop.
+// Its timers are data: each deadline is a market instant in the context, armed on entering the state
+// that waits and cleared on leaving it, and checked against the time the clock events bring. A
+// restored hedge carries them in its snapshot; the runtime visits them (`hedgeWakeTimes`).
 import { assign, emit, sendParent, setup } from "xstate"
 import { toTick, type OptionType } from "../src/domain/market.ts"
 import {
@@ -38,6 +41,11 @@ export interface HedgeInput {
   readonly utilisationBefore: number
   /** A buy not filled by this instant is cancelled (the entry's time). */
   readonly buyDeadlineAt: number
+  /**
+   * The market instant it was started at; null when started before that instant's clock event (then
+   * its first clock event tells the time).
+   */
+  readonly startedAt: number | null
   readonly rules: HedgeOrderRules
   /** A buy at the trader's own limit price instead of one from the last price (a manual buy). */
   readonly fixedLimitPrice?: number | null
@@ -59,6 +67,15 @@ export interface HedgeContext extends HedgeInput {
   readonly entryPrice: number
   readonly exitPrice: number
   readonly lastMessage: string | null
+  /** The market time of the latest clock event (at first, `startedAt`). */
+  readonly now: number | null
+  /**
+   * When the state waiting now polls the order or asks the broker again; null when none waits. Armed
+   * while `now` is null, it counts from the first clock event (and is moved there when that comes).
+   */
+  readonly nextPollAt: number | null
+  /** When an order still unfilled is re-priced or cancelled; null when no order is working. */
+  readonly fillDeadlineAt: number | null
 }
 
 export type HedgeEvent =
@@ -116,6 +133,13 @@ const orderRequest = (c: HedgeContext): OrderRequest => ({
 
 const orderRef = (c: HedgeContext): OrderRef => ({ orderId: c.orderId ?? "", clientOrderId: c.clientOrderId ?? "" })
 
+/** A deadline that has come: the hedge knows the time and it is at or past the deadline. */
+const reached = (c: HedgeContext, deadline: number | null): boolean => c.now !== null && deadline !== null && c.now >= deadline
+
+/** The instants this hedge waits for (the runtime must deliver a clock event at each). */
+export const hedgeWakeTimes = (c: HedgeContext): ReadonlyArray<number> =>
+  c.now === null ? [] : [c.nextPollAt, c.fillDeadlineAt].filter((t): t is number => t !== null)
+
 const hedgeSetup = setup({
   types: {
     input: {} as HedgeInput,
@@ -129,10 +153,6 @@ const hedgeSetup = setup({
     findOrder: boundByRuntime<OrderState | null, { clientOrderId: string }>("findOrder"),
     orderStatus: boundByRuntime<OrderState, OrderRef>("orderStatus"),
     cancelOrder: boundByRuntime<OrderState, OrderRef>("cancelOrder")
-  },
-  delays: {
-    fillTimeout: ({ context }) => context.rules.fillTimeoutMs,
-    orderPoll: ({ context }) => context.rules.orderPollMs
   },
   guards: {
     /** A price worth acting on: any price to buy at; to sell, at least the minimum exit price. */
@@ -148,10 +168,23 @@ const hedgeSetup = setup({
     canReprice: ({ context }) => context.attempt <= context.rules.maxReprices && !context.deadlinePassed,
     buyDeadlinePassed: ({ context, event }) => context.phase === "buy" && event.type === "CLOCK" && event.at >= context.buyDeadlineAt,
     deadlineNoted: ({ context }) => context.deadlinePassed,
+    pollDue: ({ context }) => reached(context, context.nextPollAt),
+    fillTimedOut: ({ context }) => reached(context, context.fillDeadlineAt),
     nothingHeld: ({ context }) => context.held === 0,
     expiryDay: ({ event }) => event.type === "SESSION_CLOSE" && event.expiryDay
   },
   actions: {
+    /** Take the clock event's time; deadlines armed before the hedge knew the time count from it. */
+    keepTime: assign(({ context, event }) => {
+      if (event.type !== "CLOCK") return {}
+      if (context.now !== null) return { now: event.at }
+      const from = (t: number | null) => (t === null ? null : t + event.at)
+      return { now: event.at, nextPollAt: from(context.nextPollAt), fillDeadlineAt: from(context.fillDeadlineAt) }
+    }),
+    armPoll: assign(({ context }) => ({ nextPollAt: (context.now ?? 0) + context.rules.orderPollMs })),
+    disarmPoll: assign({ nextPollAt: null }),
+    armFillTimeout: assign(({ context }) => ({ fillDeadlineAt: (context.now ?? 0) + context.rules.fillTimeoutMs })),
+    disarmFillTimeout: assign({ fillDeadlineAt: null }),
     setLimitFromQuote: assign(({ context }, q: Quote) => {
       const ltp = q.ltp ?? 0
       const buffer = context.rules.limitPriceBuffer
@@ -210,17 +243,24 @@ const filledTo = <G extends "filled" | "somethingFilled">(target: string, when: 
   ]
 })
 
+/** A state that waits a poll interval (for the next poll, or to ask the broker again). */
+const polling = { entry: "armPoll", exit: "disarmPoll" } as const
+
+/** While an order is being sent or looked up, a buy deadline that passes is noted, never acted on. */
+const noteBuyDeadline = { CLOCK: { guard: "buyDeadlinePassed", actions: ["keepTime", "noteDeadline"] } } as const
+
 /**
  * Working one order to its end: quote, send, wait for the fill (polling), re-price a bounded number of
- * times, cancel. `ended` is where the phase goes when nothing more will happen (a buy: cancelled or
- * rejected; a sell: back to open).
+ * times, cancel. A deadline is acted on by the clock event that reaches it, after what that clock
+ * event does itself (the buy deadline first). `done` names where the phase goes: filled; nothing
+ * done (a buy: cancelled; a sell: back to open); rejected (a buy: rejected; a sell: back to open).
  */
 const workingAnOrder = (done: { filled: string; nothing: string; rejected: string }) =>
   hedgeSetup.createStateConfig({
     initial: "quoting",
     states: {
       quoting: {
-        on: { CLOCK: { guard: "buyDeadlinePassed", target: done.nothing, actions: { type: "reportNothingDone", params: { note: "not sent before the entry time" } } } },
+        on: { CLOCK: { guard: "buyDeadlinePassed", target: done.nothing, actions: ["keepTime", { type: "reportNothingDone", params: { note: "not sent before the entry time" } }] } },
         invoke: {
           id: "quoteOption",
           src: "quoteOption",
@@ -233,11 +273,12 @@ const workingAnOrder = (done: { filled: string; nothing: string; rejected: strin
         }
       },
       quoteRetry: {
-        on: { CLOCK: { guard: "buyDeadlinePassed", target: done.nothing, actions: { type: "reportNothingDone", params: { note: "no quote before the entry time" } } } },
-        after: { orderPoll: "quoting" }
+        ...polling,
+        on: { CLOCK: { guard: "buyDeadlinePassed", target: done.nothing, actions: ["keepTime", { type: "reportNothingDone", params: { note: "no quote before the entry time" } }] } },
+        always: { guard: "pollDue", target: "quoting" }
       },
       placing: {
-        on: { CLOCK: { guard: "buyDeadlinePassed", actions: "noteDeadline" } },
+        on: noteBuyDeadline,
         invoke: {
           id: "placeOrder",
           src: "placeOrder",
@@ -260,7 +301,7 @@ const workingAnOrder = (done: { filled: string; nothing: string; rejected: strin
       },
       // The send's fate is unknown: ask the broker for the order by its client id, never send again.
       reconciling: {
-        on: { CLOCK: { guard: "buyDeadlinePassed", actions: "noteDeadline" } },
+        on: noteBuyDeadline,
         invoke: {
           id: "findOrder",
           src: "findOrder",
@@ -276,16 +317,23 @@ const workingAnOrder = (done: { filled: string; nothing: string; rejected: strin
         }
       },
       reconcileRetry: {
-        on: { CLOCK: { guard: "buyDeadlinePassed", actions: "noteDeadline" } },
-        after: { orderPoll: "reconciling" }
+        ...polling,
+        on: noteBuyDeadline,
+        always: { guard: "pollDue", target: "reconciling" }
       },
       awaitingFill: {
         initial: "working",
-        always: { guard: "deadlineNoted", target: "cancelling" },
-        on: { CLOCK: { guard: "buyDeadlinePassed", target: "cancelling" } },
-        after: { fillTimeout: "fillTimedOut" },
+        entry: "armFillTimeout",
+        exit: "disarmFillTimeout",
+        on: { CLOCK: { guard: "buyDeadlinePassed", target: "cancelling", actions: "keepTime" } },
+        // The fill timeout before the poll due at the same instant: an order is given its time, no more.
+        always: [
+          { guard: "deadlineNoted", target: "cancelling" },
+          { guard: "fillTimedOut", target: "fillTimedOut" },
+          { guard: "pollDue", target: ".checking" }
+        ],
         states: {
-          working: { after: { orderPoll: "checking" } },
+          working: polling,
           checking: {
             invoke: {
               id: "orderStatus",
@@ -336,7 +384,7 @@ const workingAnOrder = (done: { filled: string; nothing: string; rejected: strin
           onError: { target: "cancelRetry" }
         }
       },
-      cancelRetry: { after: { orderPoll: "cancelling" } }
+      cancelRetry: { ...polling, always: { guard: "pollDue", target: "cancelling" } }
     }
   })
 
@@ -354,9 +402,14 @@ export const hedgeMachine = hedgeSetup.createMachine({
     lastFill: 0,
     entryPrice: 0,
     exitPrice: 0,
-    lastMessage: null
+    lastMessage: null,
+    now: input.startedAt,
+    nextPollAt: null,
+    fillDeadlineAt: null
   }),
   initial: "ordering",
+  // Every clock event's time is kept (the states that act on one keep it themselves).
+  on: { CLOCK: { actions: "keepTime" } },
   states: {
     ordering: workingAnOrder({ filled: "#hedge.open", nothing: "#hedge.cancelled", rejected: "#hedge.rejected" }),
     open: {

@@ -16,7 +16,7 @@ export interface EntryRules {
   readonly recheckEveryMs: number
   /**
    * Weigh a hedge set's cost against the breach cost it averts before buying (the engine does; the
-   * origin's reference behaviour bought whatever reached the target).
+   * reference policy bought whatever reached the target).
    */
   readonly weighCost: boolean
   /** What a breached entry costs beyond the shortfall penalty, rupees (config breachCostPerEntry). */
@@ -113,6 +113,8 @@ export type AlertKind =
   | "HEDGE_SOLD"
   | "HEDGE_EXIT_FAILED"
   | "ENTRY_MISSED"
+  /** Raised by the day view, not the machines: an entry went in with utilisation over 100 %. */
+  | "ENTRY_BREACHED"
   | "EXIT_REVIEW_FAILED"
   | "EOD_SUMMARY"
   | "ENGINE_HALTED"

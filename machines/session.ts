@@ -1,11 +1,11 @@
 // One trading day. Spawns an entry actor per scheduled entry and a hedge actor per hedge bought; holds
 // the day's margin rules: the enabled flag, today's spend against the cap, the cooldown between hedge
 // actions, and the decision turn (one entry decides at a time, in the order they asked).
-import { and, assign, emit, enqueueActions, setup, stateIn } from "xstate"
+import { and, assign, emit, enqueueActions, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from "xstate"
 import type { IndexName } from "../src/domain/market.ts"
 import { optionSymbol } from "../src/domain/symbols.ts"
 import { entryMachine, nextRecheckAt, type BuyHedgesRequest } from "./entry.ts"
-import { hedgeMachine, type HedgeInput } from "./hedge.ts"
+import { hedgeMachine, hedgeWakeTimes, type HedgeInput } from "./hedge.ts"
 import {
   boundByRuntime,
   type AlertEvent,
@@ -24,7 +24,7 @@ import {
  * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
  * bump it with any change that makes an old snapshot meaningless.
  */
-export const MACHINE_VERSION = "5"
+export const MACHINE_VERSION = "6"
 
 export interface SessionInput {
   readonly date: string
@@ -72,6 +72,11 @@ export interface HedgeRecord {
 
 export interface SessionContext extends SessionInput {
   readonly now: number
+  /**
+   * False from an observation of the platform until the clock event of its instant (the runtime
+   * observes first): a hedge started in between learns the time from that clock event.
+   */
+  readonly timeKnown: boolean
   readonly spot: number | null
   readonly turnHolder: string | null
   readonly turnQueue: ReadonlyArray<string>
@@ -141,6 +146,21 @@ export const wakeTimes = (c: SessionContext): ReadonlyArray<number> => {
   return [...new Set(times.filter((t) => Number.isFinite(t) && t > c.now))].sort((a, b) => a - b)
 }
 
+/**
+ * `wakeTimes` and the deadlines of the hedges still working (their order polls and fill timeouts):
+ * every instant the runtime must deliver a clock event at.
+ */
+export const wakeTimesOf = (snapshot: SnapshotFrom<typeof sessionMachine>): ReadonlyArray<number> => {
+  const c = snapshot.context
+  const times = [...wakeTimes(c)]
+  for (const id of Object.keys(c.hedges)) {
+    const hedge = snapshot.children[id] as ActorRefFrom<typeof hedgeMachine> | undefined
+    if (hedge === undefined || hedge.getSnapshot().status !== "active") continue
+    for (const t of hedgeWakeTimes(hedge.getSnapshot().context)) if (t > c.now && !times.includes(t)) times.push(t)
+  }
+  return times.sort((a, b) => a - b)
+}
+
 /** The entry and trigger of a hedge the trader bought by hand. */
 export const MANUAL = "MANUAL"
 
@@ -186,7 +206,8 @@ export const sessionMachine = setup({
     manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
   },
   actions: {
-    keepTime: assign(({ event }) => (event.type === "CLOCK" ? { now: event.at, spot: event.spot } : {})),
+    keepTime: assign(({ event }) => (event.type === "CLOCK" ? { now: event.at, spot: event.spot, timeKnown: true } : {})),
+    awaitClock: assign({ timeKnown: false }),
     spawnEntries: enqueueActions(({ context, enqueue }) => {
       for (const plan of context.entries) {
         enqueue.spawnChild("entry", { id: plan.id, systemId: plan.id, input: { ...plan, rules: context.entryRules } })
@@ -258,6 +279,7 @@ export const sessionMachine = setup({
           trigger,
           utilisationBefore: event.utilisationBefore,
           buyDeadlineAt: entry?.entryAt ?? context.now,
+          startedAt: context.timeKnown ? context.now : null,
           rules: context.hedgeRules
         }
         hedges[id] = {
@@ -301,6 +323,7 @@ export const sessionMachine = setup({
         utilisationBefore: event.utilisationBefore,
         // Worked until the close; a price of the trader's own is not re-priced (it would be sent again as is).
         buyDeadlineAt: context.closeAt,
+        startedAt: context.timeKnown ? context.now : null,
         rules: event.limitPrice === null ? context.hedgeRules : { ...context.hedgeRules, maxReprices: 0 },
         fixedLimitPrice: event.limitPrice
       }
@@ -381,6 +404,7 @@ export const sessionMachine = setup({
   context: ({ input }) => ({
     ...input,
     now: input.openAt,
+    timeKnown: true,
     spot: null,
     turnHolder: null,
     turnQueue: [],
@@ -396,8 +420,8 @@ export const sessionMachine = setup({
   on: {
     TOGGLE: { actions: "setEnabled" },
     HEDGE_UPDATE: { actions: ["recordHedgeUpdate", "forwardToEntry"] },
-    ENTRY_SEEN: { actions: ["noteStruck", "forwardToEntry"] },
-    ENTRY_EXITED: { actions: ["noteLeft", "forwardToEntry"] },
+    ENTRY_SEEN: { actions: ["awaitClock", "noteStruck", "forwardToEntry"] },
+    ENTRY_EXITED: { actions: ["awaitClock", "noteLeft", "forwardToEntry"] },
     ENTRY_MISSED: { actions: "noteLeft" }
   },
   states: {

@@ -10,7 +10,7 @@ import { migrate } from "../adapters/postgres/migrations.ts"
 import { defaultConfig } from "../src/domain/config.ts"
 import { tradingSessionOf } from "../src/domain/session.ts"
 import type { TransitionRow } from "../src/services/services.ts"
-import { parseRecordedDay } from "./recorded-day.ts"
+import { parseRecordedDay } from "../src/domain/recorded-day.ts"
 import { databaseStore, simulate } from "./simulate.ts"
 
 const dir = "simulations/days"
@@ -50,7 +50,7 @@ for (const [name, options] of servers) {
           const rows: Array<TransitionRow> = Array.from({ length: 50 }, (_, i) => ({
             seq: b * 50 + i + 1, actorId: "entry:X", kind: "entry", from: "idle", to: "lookahead", event: "CLOCK", payload: { at: i, spot: 25_000 }, at: 1_770_000_000_000 + i, causation: null
           }))
-          yield* audit.append(rows, { seq: (b + 1) * 50, at: 1_770_000_000_000, machineVersion: "1", snapshot: { value: "x" }, enteredAt: {} })
+          yield* audit.append(rows, { seq: (b + 1) * 50, at: 1_770_000_000_000, machineVersion: "1", snapshot: { value: "x" } })
         }
         const rate = (batches * 50) / ((performance.now() - t) / 1000)
         // Both ways warmed up once, then run in turn (so a machine that speeds up or slows down

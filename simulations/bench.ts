@@ -16,7 +16,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { defaultConfig } from "../src/domain/config.ts"
 import { policyPlan, POLICY_NAMES } from "../src/runtime/policies.ts"
-import { parseRecordedDay } from "./recorded-day.ts"
+import { parseRecordedDay } from "../src/domain/recorded-day.ts"
 import { replayDay } from "./replay.ts"
 import type { SessionEngine } from "../src/runtime/engine.ts"
 import { replayOptionsFor, truthModelOf } from "./simulate.ts"
@@ -129,7 +129,7 @@ const timeCompare = async () => {
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ["--import", "tsx", "--import", "./simulations/bench-usage.ts", "src/cli/main.ts", "simulate", "--compare", "simulations/four-weeks", "--json"],
+        ["--import", "tsx", "--import", "./simulations/bench-usage.ts", "autohedge.ts", "simulate", "--compare", "simulations/four-weeks", "--json"],
         { env: { ...process.env, AUTOHEDGE_BENCH_USAGE: usage }, stdio: ["ignore", "ignore", "inherit"] }
       )
       child.on("error", reject)

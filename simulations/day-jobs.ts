@@ -7,7 +7,7 @@ import type { DayReport } from "../src/runtime/day-report.ts"
 import { policyPlan, type PolicyName, type PolicyPlan } from "../src/runtime/policies.ts"
 import { needlessHedges, type NeedlessReport } from "./needless.ts"
 import { objectiveOracleDay, oracleDay, type ObjectiveOracleReport, type OracleReport } from "./oracle.ts"
-import { readRecordedDay, type RecordedDay } from "./recorded-day.ts"
+import { readRecordedDay, type RecordedDay } from "../src/domain/recorded-day.ts"
 import { replayDay } from "./replay.ts"
 import { replayOptionsFor, truthModelOf, type TruthName } from "./simulate.ts"
 

@@ -1,4 +1,4 @@
-// Runs the fake OpenAlgo server (adapters/openalgo/fake-server.ts) by hand over a recorded day:
+// Runs the fake OpenAlgo server (fake-openalgo-server.ts) by hand over a recorded day:
 //
 //   npx tsx simulations/fake-openalgo.ts --day simulations/days/2026-02-10-NIFTY.jsonl --port 5000 \
 //     --apikey test --speed 60 [--mode live|analyze|semi_auto] [--truth span|constants] \
@@ -10,12 +10,12 @@
 // `--unseeded-freeze` answers freeze_qty 1 as OpenAlgo does where it has no freeze quantities (BFO).
 import { parseArgs } from "node:util"
 import { Effect } from "effect"
-import { startFakeOpenAlgo, type FakeMode } from "../adapters/openalgo/fake-server.ts"
+import { startFakeOpenAlgo, type FakeMode } from "./fake-openalgo-server.ts"
 import { RATE_LIMIT_DEFAULTS } from "../adapters/openalgo/client.ts"
 import { defaultConfig } from "../src/domain/config.ts"
 import { TRUTHS, truthModelOf, type TruthName } from "./simulate.ts"
 import { wallTimeOf } from "../src/domain/time.ts"
-import { readRecordedDay } from "./recorded-day.ts"
+import { readRecordedDay } from "../src/domain/recorded-day.ts"
 
 const MODES: ReadonlyArray<FakeMode> = ["live", "analyze", "semi_auto"]
 

@@ -1,4 +1,4 @@
-// Synthetic trading days in the recorded-day format v1 (shared/spec/recorded-day.md).
+// Synthetic trading days in the recorded-day format v1 (docs/recorded-day-format.md).
 //
 // A day is: a spot path (log-space trend chosen by the regime + a random walk with regime-dependent
 // volatility and occasional fat-tailed steps), an ATM implied volatility path, and at every tick a
@@ -28,7 +28,7 @@ import type { EntrySpec, IndexName, LegSpec, OptionType } from "../src/domain/ma
 import { atmStrike, toTick } from "../src/domain/market.ts"
 import { black76, intrinsic, portableExp, portableLog, yearFraction } from "../src/domain/pricing.ts"
 import { instantOf, isIsoDate, isWallTime, MARKET_CLOSE, MARKET_OPEN, tradingDaysBetween } from "../src/domain/time.ts"
-import { type DayHeader as RecordedDayHeader, headerFields } from "./recorded-day.ts"
+import { exitLine, headerLine, type DayHeader as RecordedDayHeader, tickLine } from "../src/domain/recorded-day.ts"
 import { createRng, deriveSeed, type Rng } from "./rng.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -762,13 +762,9 @@ const stopLossExits = (
 
 /** The day as recorded-day v1 JSON Lines (header line, then records; trailing newline). */
 export const toJsonl = (day: { readonly header: DayHeader; readonly records: ReadonlyArray<DayRecord> }): string => {
-  const lines = [JSON.stringify({ type: day.header.type, ...headerFields(day.header) })]
+  const lines = [headerLine(day.header)]
   for (const r of day.records) {
-    lines.push(
-      r.type === "tick"
-        ? JSON.stringify({ type: r.type, time: r.time, spot: r.spot, chain: r.chain })
-        : JSON.stringify({ type: r.type, time: r.time, portfolio: r.portfolio, reason: r.reason })
-    )
+    lines.push(r.type === "tick" ? tickLine({ ...r, chain: r.chain.map(([strike, ce, pe]) => ({ strike, ce, pe })) }) : exitLine(r))
   }
   return `${lines.join("\n")}\n`
 }

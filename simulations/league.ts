@@ -89,7 +89,7 @@ export interface League {
   readonly sets: ReadonlyArray<LeagueSet>
 }
 
-/** The contenders: the engine on each margin estimate, the origin's reference behaviour, static, none. */
+/** The contenders: the engine on each margin estimate, the reference policy, static, none. */
 export const leaguePlans = (config: HedgeConfig): ReadonlyArray<PolicyPlan> => [
   engineWith(config.marginEstimate, config),
   ...MARGIN_ESTIMATES.filter((e) => e !== config.marginEstimate).map((e) => engineWith(e, config)),

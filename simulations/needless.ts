@@ -10,7 +10,7 @@ import { protectionCostOf } from "../src/domain/objective.ts"
 import { instantOf } from "../src/domain/time.ts"
 import type { DayReport, HedgeReport } from "../src/runtime/day-report.ts"
 import { OracleFailed, playDay } from "./oracle.ts"
-import type { RecordedDay } from "./recorded-day.ts"
+import type { RecordedDay } from "../src/domain/recorded-day.ts"
 
 export interface NeedlessReport {
   /** Hedges bought (filled). */

@@ -11,7 +11,7 @@ import { legPositions, utilisationPct } from "../src/domain/projection.ts"
 import { hedgeBandOf, hedgeCandidates, type HedgeBand, shortContracts } from "../src/domain/selection.ts"
 import { instantOf, MARKET_CLOSE, wallTimeOf } from "../src/domain/time.ts"
 import { objectiveOf, type ObjectiveParts, protectionCostOf as protectionCostOfHedges, type HedgeOutlay } from "../src/domain/objective.ts"
-import type { RecordedDay, TickRecord } from "./recorded-day.ts"
+import type { RecordedDay, TickRecord } from "../src/domain/recorded-day.ts"
 import type { Totals } from "./report.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -298,9 +298,12 @@ const decisionPrices = (day: RecordedDay, play: DayPlay, band: HedgeBand, config
 // The MILP
 
 interface Interval {
-  readonly c: number
-  readonly i: number
-  readonly j: number
+  /** The contract (index into the prices). */
+  readonly contract: number
+  /** Bought by this instant… */
+  readonly from: number
+  /** …and held over the entries up to this one. */
+  readonly to: number
   readonly name: string
   /** Rupees per lot: bought at buy[i]; net = bought less the sale credited, min(sell[j], buy[i]). */
   readonly gross: number
@@ -390,11 +393,11 @@ const formulate = (st: Setting, constrained: ReadonlyArray<boolean>): Formulatio
   const dominates = (y: Interval, x: Interval): boolean => {
     if (y.gross > x.gross || y.net > x.net) return false
     let equal = y.gross === x.gross && y.net === x.net
-    for (let k = x.i; k <= x.j; k++) {
-      if (!noWorse(y.c, x.c, k)) return false
-      equal &&= noWorse(x.c, y.c, k)
+    for (let k = x.from; k <= x.to; k++) {
+      if (!noWorse(y.contract, x.contract, k)) return false
+      equal &&= noWorse(x.contract, y.contract, k)
     }
-    return !equal || y.c < x.c
+    return !equal || y.contract < x.contract
   }
 
   // Variables: whole lots of a contract bought by instant i and held over the entries i..j. Left out,
@@ -416,20 +419,20 @@ const formulate = (st: Setting, constrained: ReadonlyArray<boolean>): Formulatio
         if (longer || !anyHelp) continue
         const upper = Math.min(Math.floor(st.cap / (b.price * lotSize) + 1e-9), usefulLots(c, i, j))
         if (upper <= 0) continue
-        candidates.push({ c, i, j, name: `x${c}_${i}_${j}`, gross: b.price * lotSize, net: Math.max(0, b.price - p.sell[j]!.price) * lotSize, upper })
+        candidates.push({ contract: c, from: i, to: j, name: `x${c}_${i}_${j}`, gross: b.price * lotSize, net: Math.max(0, b.price - p.sell[j]!.price) * lotSize, upper })
       }
     }
   })
-  const intervals = candidates.filter((x) => !candidates.some((y) => y !== x && y.i === x.i && y.j === x.j && dominates(y, x)))
+  const intervals = candidates.filter((x) => !candidates.some((y) => y !== x && y.from === x.from && y.to === x.to && dominates(y, x)))
 
   const variables: Array<MilpVariable> = intervals.map((x) => ({ name: x.name, lower: 0, upper: x.upper, integer: true }))
   const rows: Array<MilpRow> = []
   // h = lots of a contract held at an instant: the sum of the intervals covering it.
   const covering = new Map<string, Array<Interval>>()
   for (const x of intervals) {
-    for (let k = x.i; k <= x.j; k++) {
-      const list = covering.get(`${x.c}_${k}`)
-      if (list === undefined) covering.set(`${x.c}_${k}`, [x])
+    for (let k = x.from; k <= x.to; k++) {
+      const list = covering.get(`${x.contract}_${k}`)
+      if (list === undefined) covering.set(`${x.contract}_${k}`, [x])
       else list.push(x)
     }
   }
@@ -486,7 +489,7 @@ const formulate = (st: Setting, constrained: ReadonlyArray<boolean>): Formulatio
 const unitsAt = (st: Setting, intervals: ReadonlyArray<Interval>, lots: ReadonlyMap<string, number>, e: number): ReadonlyArray<number> => {
   const k = st.checks[e]!.instant
   return st.forms[e]!.asked.map((c) =>
-    intervals.reduce((s, x) => (x.c === c && x.i <= k && k <= x.j ? s + (lots.get(x.name) ?? 0) * st.lotSize : s), 0)
+    intervals.reduce((s, x) => (x.contract === c && x.from <= k && k <= x.to ? s + (lots.get(x.name) ?? 0) * st.lotSize : s), 0)
   )
 }
 
@@ -554,7 +557,7 @@ const lotsOf = (f: Formulation, values: ReadonlyMap<string, number>): Map<string
   new Map(f.intervals.map((x) => [x.name, Math.round(values.get(x.name) ?? 0)] as const))
 
 interface Solved {
-  readonly f: Formulation
+  readonly formulation: Formulation
   readonly lots: ReadonlyMap<string, number>
 }
 
@@ -574,7 +577,7 @@ const solvePlan = (st: Setting) =>
     const first = yield* solveNet(all, atTrigger)
     let solved: Solved & { readonly limits: ReadonlyArray<number | null> }
     if (first.status === "optimal") {
-      solved = { f: all, lots: lotsOf(all, first.values), limits: checks.map(() => triggerMargin) }
+      solved = { formulation: all, lots: lotsOf(all, first.values), limits: checks.map(() => triggerMargin) }
     } else {
       // Entry e is let go past a limit when its flag is 1: margin_e ≤ limit + (its most excess)·flag.
       const flags: Array<MilpVariable> = []
@@ -602,11 +605,11 @@ const solvePlan = (st: Setting) =>
       const f = formulate(st, limits.map((l) => l !== null))
       const spend = yield* solveNet(f, limits.flatMap((l, e) => (l === null ? [] : [limitRow(f, e, l, unit)])))
       if (spend.status === "infeasible") return yield* new OracleFailed({ message: "the spend problem is infeasible" })
-      solved = { f, lots: lotsOf(f, spend.values), limits }
+      solved = { formulation: f, lots: lotsOf(f, spend.values), limits }
     }
     // Lots that cost nothing net can be left in by the solver: take out, largest outlay first, every lot
     // whose removal keeps each entry within its limit, or no worse than the solver's answer.
-    const { f, limits } = solved
+    const { formulation: f, limits } = solved
     const lots = new Map(solved.lots)
     const held = f.intervals.filter((x) => lots.get(x.name)! > 0)
     const allowed = limits.map((limit, e) => (limit === null ? null : Math.max(limit, marginUnder(st, held, lots, e))))
@@ -700,8 +703,8 @@ export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<
     const chosen = intervals.filter((x) => (lots.get(x.name) ?? 0) > 0)
     const entries: Array<OracleEntry> = []
     for (const [e, check] of checks.entries()) {
-      const held = chosen.filter((x) => x.i <= check.instant && check.instant <= x.j)
-      const hedges = held.map((x): Position => ({ ...prices[x.c]!.contract, quantity: lots.get(x.name)! * lotSize }))
+      const held = chosen.filter((x) => x.from <= check.instant && check.instant <= x.to)
+      const hedges = held.map((x): Position => ({ ...prices[x.contract]!.contract, quantity: lots.get(x.name)! * lotSize }))
       const margin = held.length === 0 ? unhedged[e]! : yield* marginOf(check, netPositions([...check.positions, ...hedges]))
       const predicted = marginUnder(setting, chosen, lots, e)
       if (Math.abs(predicted - margin) > 1 + 1e-6 * Math.abs(margin)) {
@@ -718,9 +721,9 @@ export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<
       })
     }
     const plan = chosen.map((x): OracleHedge => {
-      const p = prices[x.c]!
-      const buy = p.buy[x.i]!
-      const sell = p.sell[x.j]!
+      const p = prices[x.contract]!
+      const buy = p.buy[x.from]!
+      const sell = p.sell[x.to]!
       return {
         strike: p.contract.strike,
         optionType: p.contract.optionType,
@@ -729,8 +732,8 @@ export const oracleDay = (day: RecordedDay, opts: OracleOptions): Effect.Effect<
         buyPrice: buy.price,
         sellAt: sell.tick < 0 ? null : day.ticks[sell.tick]!.time,
         sellPrice: sell.price,
-        heldFrom: wallTimeOf(instants[x.i]!),
-        heldTo: wallTimeOf(instants[x.j]!)
+        heldFrom: wallTimeOf(instants[x.from]!),
+        heldTo: wallTimeOf(instants[x.to]!)
       }
     })
     const units = (x: OracleHedge) => x.lots * lotSize

@@ -28,7 +28,7 @@ import {
   type TimerClock,
   type TransitionRow
 } from "../src/services/services.ts"
-import type { RecordedDay } from "./recorded-day.ts"
+import type { RecordedDay } from "../src/domain/recorded-day.ts"
 import { dayReportOf, type DayReport } from "../src/runtime/day-report.ts"
 
 export interface ReplayOptions {

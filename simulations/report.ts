@@ -1,6 +1,6 @@
 // Reports of simulated days: totals per policy, a readable table for people and JSON for machines.
 import type { DayReport } from "../src/runtime/day-report.ts"
-import type { AnalyticsRow } from "../adapters/postgres/engine-store.ts"
+import { rupees, table } from "../src/cli/tables.ts"
 
 export interface Totals {
   readonly days: number
@@ -56,14 +56,6 @@ export const toJson = (runs: ReadonlyArray<PolicyRun>): unknown => {
   }
 }
 
-const rupees = (x: number) => `₹${Math.round(x).toLocaleString("en-IN")}`
-
-const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
-  const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
-}
-
 /**
  * The readable report: per day and policy, the hedges each policy bought, and the totals side by side;
  * with `alerts`, every alert each policy raised, as the trader would have read it.
@@ -91,6 +83,11 @@ export const toText = (runs: ReadonlyArray<PolicyRun>, options: { readonly alert
     }
   })
   out.push(table(header, rows))
+  for (const run of runs) {
+    for (const d of run.days) {
+      if (d.finished === true) out.push("", `${d.date} ${d.index} ${run.policy}: finished in the database (audit digest ${d.auditDigest}); --resume did not run it again`)
+    }
+  }
   for (const run of runs) {
     const bought = run.days.flatMap((d) => boughtHedges(d).map((h) => ({ d, h })))
     if (bought.length === 0) continue
@@ -140,24 +137,3 @@ export const toText = (runs: ReadonlyArray<PolicyRun>, options: { readonly alert
   )
   return out.join("\n")
 }
-
-/** The analytics rows as a table. */
-export const formatAnalytics = (rows: ReadonlyArray<AnalyticsRow>): string =>
-  rows.length === 0
-    ? "no sessions on record"
-    : table(
-        ["date", "day", "index", "mode", "policy", "hedges", "cost", "recovered", "net", "peak util", "breaches"],
-        rows.map((r) => [
-          r.sessionDate,
-          r.dayOfWeek,
-          r.index,
-          r.mode,
-          r.policy,
-          String(r.hedgeCount),
-          rupees(r.totalCost),
-          rupees(r.totalRecovered),
-          rupees(r.netCost),
-          r.peakUtilization === null ? "" : `${r.peakUtilization.toFixed(1)}%`,
-          r.breaches === null ? "" : String(r.breaches)
-        ])
-      )

@@ -5,12 +5,13 @@ import type { HedgeConfig } from "../src/domain/config.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
 import { marginModelOf, policyPlan, type PolicyName, type PolicyPlan } from "../src/runtime/policies.ts"
 import { dirname, normalize } from "node:path"
-import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "./recorded-day.ts"
+import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "../src/domain/recorded-day.ts"
 import { mapDays, type PoolOptions } from "./day-pool.ts"
 import type { DayJob, DayOutcome, DayResult } from "./day-jobs.ts"
 import { replayDay, type ReplayOptions } from "./replay.ts"
 import type { DayReport } from "../src/runtime/day-report.ts"
-import { openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../adapters/postgres/engine-store.ts"
+import { auditDigest } from "../src/runtime/audit-recorder.ts"
+import { loadTransitions, openSession, postgresAuditLog, postgresOrderJournal, postgresPaperBrokerStore, writeDayRecords } from "../adapters/postgres/engine-store.ts"
 import { tradingSessionOf } from "../src/domain/session.ts"
 import { SqlClient } from "effect/sql/SqlClient"
 import type * as PgClient from "@effect/sql-pg/PgClient"
@@ -111,7 +112,13 @@ export const resultsOfDays = <J extends DayJob>(
 
 /** Where a simulated day keeps its records: a database session, or (undefined) this process only. */
 type StoreFor<R> = (day: RecordedDay, policy: PolicyName) => Effect.Effect<
-  { readonly store: NonNullable<ReplayOptions["store"]>; readonly done: (report: DayReport) => Effect.Effect<void, unknown> } | undefined,
+  | {
+    readonly store: NonNullable<ReplayOptions["store"]>
+    readonly done: (report: DayReport) => Effect.Effect<void, unknown>
+    /** The digest of the day's records when they are a finished day (resumed: nothing left to run). */
+    readonly finished?: string
+  }
+  | undefined,
   unknown,
   R
 >
@@ -150,6 +157,10 @@ export const simulate = <R = never>(
       const reports = []
       for (const { file, day } of days) {
         const kept = yield* storeFor(day, plan.stored)
+        if (kept?.finished !== undefined) {
+          reports.push(yield* onRecord(file, plan.name, kept.finished, () => replayDay(day, { ...options, file })))
+          continue
+        }
         const result = yield* Effect.promise(() =>
           replayDay(day, {
             ...options,
@@ -172,6 +183,21 @@ export const simulate = <R = never>(
     Effect.mapError((e) => (e instanceof SimulationFailed ? e : new SimulationFailed({ message: messageOf(e) })))
   )
 
+/**
+ * A finished day's report, rebuilt by replaying it in memory (deterministic: the same decisions), and
+ * checked against its records' digest: another configuration would report another day.
+ */
+const onRecord = (file: string, policy: string, recorded: string, replay: () => Promise<{ readonly report: DayReport }>) =>
+  Effect.gen(function*() {
+    const { report } = yield* Effect.promise(replay)
+    if (report.auditDigest !== recorded) {
+      return yield* new SimulationFailed({
+        message: `${file} (${policy}): finished in the database with audit digest ${recorded}, but this configuration replays it to ${report.auditDigest}: run it again without --resume`
+      })
+    }
+    return { ...report, finished: true as const }
+  })
+
 const messageOf = (e: unknown): string =>
   typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
 
@@ -190,7 +216,11 @@ export const databaseStore = (resume = false): StoreFor<SqlClient | PgClient.PgC
       resume
     }
     const sql = yield* SqlClient
+    // A finished day (its session closed on record) is not run again.
+    const trail = resume ? yield* loadTransitions(sessionId) : []
+    const closed = trail.some((r) => r.actorId === "session" && r.to === "closed")
     return {
+      ...(closed ? { finished: auditDigest(trail) } : {}),
       store,
       done: (report: DayReport) =>
         Effect.provideService(writeDayRecords(sessionId, report, day.header.index === "NIFTY" ? "NFO" : "BFO"), SqlClient, sql)

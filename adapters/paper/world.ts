@@ -3,7 +3,7 @@
 // recorded prices. Its margin in use comes from a "truth" margin model over the positions it holds.
 import { Effect } from "effect"
 import type { OrderRequest, OrderState } from "../../machines/protocol.ts"
-import type { RecordedDay, TickRecord } from "../../simulations/recorded-day.ts"
+import type { RecordedDay, TickRecord } from "../../src/domain/recorded-day.ts"
 import { type MarginModel, netPositions } from "../../src/domain/margin.ts"
 import { priceOf, type MarketSnapshot, type Position } from "../../src/domain/market.ts"
 import { legPositions, utilisationPct } from "../../src/domain/projection.ts"

@@ -222,7 +222,7 @@ export const postgresOrderJournal = (sessionId: number) =>
   })
 
 /**
- * The origin's tables as a read model of a finished day: one BUY row per hedge bought and one SELL row
+ * The original design's tables as a read model of a finished day: one BUY row per hedge bought and one SELL row
  * per hedge sold in hedge_transactions, the hedges still held at the close in active_hedges, one row
  * per entry in strategy_executions, and the day's peak utilisation and breaches on the session row.
  */

@@ -34,7 +34,7 @@ export const tableNames = [
 export type TableName = typeof tableNames[number]
 
 /**
- * The origin's tables (auto-hedge-implementation-guide.md, "Database Schema"), corrected:
+ * The tables of the original design (the design document this product grew from), corrected:
  * - daily_session: `mode` (live | paper | recommend | simulation) and `policy` (engine | static |
  *   none) added; unique on (session_date, mode, policy) instead of session_date alone, since
  *   simulations run several policies over the same date;
@@ -226,7 +226,7 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
   // When each order's send started, in market time: a broker without client order ids (OpenAlgo)
   // recognises an order after a restart by what was sent and when.
   "0005_order_sent_at": statements([`ALTER TABLE auto_hedge.orders ADD COLUMN sent_at TIMESTAMPTZ`]),
-  // The origin's reference behaviour is simulated as a policy of its own, kept beside the others.
+  // The reference policy is simulated as a policy of its own, kept beside the others.
   "0006_reference_policy": statements([
     `ALTER TABLE auto_hedge.daily_session DROP CONSTRAINT daily_session_policy_check`,
     `ALTER TABLE auto_hedge.daily_session ADD CONSTRAINT daily_session_policy_check CHECK (policy IN ('engine', 'reference', 'static', 'none'))`
@@ -298,7 +298,3 @@ export const migrate: Effect.Effect<
     table: migrationsTable
   })
 }).pipe(Effect.provide(migratorPlatform), Effect.withSpan("auto-hedge/migrate"))
-
-/** Runs `migrate` when built; put it between the database layer and the repositories. */
-export const migrationsLayer: Layer.Layer<never, PgMigrator.MigrationError | SqlError, SqlClient | PgClient.PgClient> =
-  Layer.effectDiscard(migrate)

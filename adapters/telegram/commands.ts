@@ -1,26 +1,21 @@
 // The bot's commands and buttons. Only the configured chat is answered; an update from any other
-// chat gets no answer and a log line. Every action goes through the operator's command layer (the
-// same checks, queue and audit as the HTTP API); a refusal answers why. Answers are plain text.
-import { Effect } from "effect"
+// chat gets no answer and a log line. The bot reads the day and acts through the OperatorPort every
+// front end uses (DayView's reads and texts, the command layer's checks, queue and audit, with
+// "telegram" as who asked); a refusal answers why. Answers are plain text.
+import { Cause, Effect, Exit, Option } from "effect"
 import { Bot, type Context } from "grammy"
-import type { CommandAccepted, CommandRefused, ManualBuyInput } from "../../src/commands/operator.ts"
-import { dayScheduleFor, WEEKDAYS, type DaySchedule } from "../../src/domain/schedule.ts"
-import { dateOf, isIsoDate, wallTimeOf, weekdayOf } from "../../src/domain/time.ts"
+import type { CommandAccepted, CommandRefused } from "../../src/commands/operator.ts"
+import type { OperatorPort } from "../../src/commands/operator-port.ts"
+import { dayScheduleFor, WEEKDAYS, type DaySchedule, type Schedule } from "../../src/domain/schedule.ts"
+import { dateOf, isIsoDate, weekdayOf } from "../../src/domain/time.ts"
+import { hedgesText, statusText, summaryText } from "../../src/views/day-text.ts"
 import { decode, type ButtonAction, type Proposal } from "./buttons.ts"
 import { mask, type TelegramConfig } from "./config.ts"
 import type { DeliveryLog } from "./delivery.ts"
-import type { DayReadout, DayStatus, HedgeLine } from "./readout.ts"
-
-/** The command layer's actions the bot uses (OperatorCommands has them). */
-export interface OperatorPort {
-  readonly toggle: (enabled: boolean, reason?: string) => Effect.Effect<CommandAccepted, CommandRefused>
-  readonly manualExit: (hedgeId: string) => Effect.Effect<CommandAccepted, CommandRefused>
-  readonly manualBuy: (input: ManualBuyInput) => Effect.Effect<CommandAccepted, CommandRefused>
-}
 
 export interface TelegramCommandsOptions {
   readonly config: TelegramConfig
-  readonly readout: DayReadout
+  /** The day's reads (DayView) and the command layer, bound to Telegram as who asks. */
   readonly operator: OperatorPort
   /** The latest buy the engine meant and did not get (the notifier keeps it). */
   readonly proposal: () => Proposal | null
@@ -29,9 +24,6 @@ export interface TelegramCommandsOptions {
   /** Market time now (the day /schedule shows by default). */
   readonly now: () => number
 }
-
-const rupees = (x: number) => `₹${Math.round(x).toLocaleString("en-IN")}`
-const pct = (x: number | null) => (x === null ? "n/a" : `${x.toFixed(1)}%`)
 
 /** The commands, as /help lists them and Telegram's command menu shows them. */
 export const COMMANDS: ReadonlyArray<{ readonly command: string; readonly usage: string; readonly description: string }> = [
@@ -47,54 +39,19 @@ export const COMMANDS: ReadonlyArray<{ readonly command: string; readonly usage:
 
 export const HELP = COMMANDS.map((c) => `${c.usage} — ${c.description}`).join("\n")
 
-export const statusText = (s: DayStatus | null): string => {
-  if (s === null) return "No trading day is running."
-  return [
-    `${s.date} ${s.index} — ${s.done ? "closed" : s.state}`,
-    `Auto-hedge: ${s.autoHedge ? "on" : "off"}`,
-    `Utilisation: ${pct(s.utilisationPct)} of ${rupees(s.budget)}`,
-    `Spent: ${rupees(s.grossSpend)} of the ${rupees(s.spendCap)} cap; recovered ${rupees(s.recovered)}`,
-    `Next entry: ${s.nextEntry === null ? "none left today" : `${s.nextEntry.portfolio} at ${wallTimeOf(s.nextEntry.at)}`}`
-  ].join("\n")
-}
-
-export const hedgesText = (hedges: ReadonlyArray<HedgeLine> | null, lotSize: number | null): string => {
-  if (hedges === null) return "No trading day is running."
-  if (hedges.length === 0) return "No hedges today."
-  return hedges
-    .map((h) => {
-      const lots = lotSize === null ? "" : ` (${Math.round(h.held / lotSize)} lots)`
-      return `${h.id}: ${h.symbol} ${h.strike} ${h.optionType} — ${h.status}, ${h.held} held${lots}, for ${h.forEntry.replace(/^entry:/, "")}; paid ${rupees(h.paid)}, received ${rupees(h.received)}`
-    })
-    .join("\n")
-}
-
-export const summaryText = (s: DayStatus | null, hedges: ReadonlyArray<HedgeLine> | null): string => {
-  if (s === null) return "No trading day is running."
-  const open = (hedges ?? []).filter((h) => h.status === "open").length
-  return [
-    `${s.date} ${s.index} so far`,
-    `Entries: ${s.entries}`,
-    `Hedges: ${hedges?.length ?? 0} (${open} open)`,
-    `Spent: ${rupees(s.grossSpend)}  Recovered: ${rupees(s.recovered)}  Net: ${rupees(s.grossSpend - s.recovered)}`,
-    `Utilisation now: ${pct(s.utilisationPct)}`
-  ].join("\n")
-}
-
-const dayText = (label: string, day: DaySchedule | undefined): string =>
+const scheduleDayText = (label: string, day: DaySchedule | undefined): string =>
   day === undefined
     ? `${label}: no entries scheduled.`
     : [`${label}: ${day.index} (${day.expiryType})`, ...day.entries.map((e) => `${e.portfolio}: ${e.entryTime} → ${e.exitTime ?? "expiry"}`)].join("\n")
 
-export const scheduleText = (readout: DayReadout, arg: string, today: string): string => {
-  const schedule = readout.schedule()
+export const scheduleText = (schedule: Schedule, arg: string, today: string): string => {
   if (arg === "" || isIsoDate(arg)) {
     const date = arg === "" ? today : arg
-    return dayText(`${date} (${weekdayOf(date)})`, dayScheduleFor(schedule, date))
+    return scheduleDayText(`${date} (${weekdayOf(date)})`, dayScheduleFor(schedule, date))
   }
   const weekday = WEEKDAYS.find((w) => w.toLowerCase().startsWith(arg.toLowerCase()) && arg.length >= 2)
   if (weekday === undefined) return `Refused: ${JSON.stringify(arg)} is neither a weekday (Monday…Friday) nor a date YYYY-MM-DD.`
-  return dayText(weekday, schedule.days[weekday])
+  return scheduleDayText(weekday, schedule.days[weekday])
 }
 
 export const telegramBot = (o: TelegramCommandsOptions): Bot => {
@@ -109,30 +66,37 @@ export const telegramBot = (o: TelegramCommandsOptions): Bot => {
 
   /** Run an action through the command layer; answer what it said (accepted, or refused and why). */
   const act = async (what: string, effect: Effect.Effect<CommandAccepted, CommandRefused>): Promise<string> => {
-    const result = await Effect.runPromise(Effect.result(effect))
-    const answer = result._tag === "Success" ? `✅ ${result.success.message}` : `⛔ Refused: ${result.failure.message}`
-    o.log(result._tag === "Success" ? "info" : "warn", `telegram: ${what}: ${answer}`, { by: "telegram" })
+    const exit = await Effect.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return logged("info", what, `✅ ${exit.value.message}`)
+    const refused = Cause.findErrorOption(exit.cause)
+    if (Option.isSome(refused)) return logged("warn", what, `⛔ Refused: ${refused.value.message}`)
+    // A command that broke still answers: the trader must not wait on silence.
+    o.log("error", `telegram: ${what} failed: ${o.redact(Cause.pretty(exit.cause))}`, { by: "telegram" })
+    return `⚠️ ${what} failed inside the daemon; nothing was queued. The log has the details.`
+  }
+  const logged = (level: "info" | "warn", what: string, answer: string) => {
+    o.log(level, `telegram: ${what}: ${answer}`, { by: "telegram" })
     return answer
   }
 
-  const buy = (p: Proposal) => act(`hedge now ${p.strike} ${p.optionType} × ${p.lots} lots`, o.operator.manualBuy({ strike: p.strike, optionType: p.optionType, lots: p.lots }))
+  const buy = (p: Proposal) => act(`hedge now ${p.strike} ${p.optionType} × ${p.lots} lots`, o.operator.buyHedge({ strike: p.strike, optionType: p.optionType, lots: p.lots }))
 
   const run = (a: ButtonAction): Promise<string> => {
     switch (a.type) {
       case "exit":
-        return act(`exit ${a.hedgeId}`, o.operator.manualExit(a.hedgeId))
+        return act(`exit ${a.hedgeId}`, o.operator.exitHedge(a.hedgeId))
       case "autoHedge":
-        return act(`auto-hedge ${a.enabled ? "on" : "off"}`, o.operator.toggle(a.enabled, "from Telegram"))
+        return act(`auto-hedge ${a.enabled ? "on" : "off"}`, o.operator.setAutoHedge(a.enabled, "from Telegram"))
       case "buy":
         return buy(a.proposal)
     }
   }
 
   bot.command(["help", "start"], (ctx) => ctx.reply(HELP))
-  bot.command("status", (ctx) => ctx.reply(statusText(o.readout.status())))
-  bot.command("hedges", (ctx) => ctx.reply(hedgesText(o.readout.hedges(), o.readout.lotSize())))
-  bot.command("summary", (ctx) => ctx.reply(summaryText(o.readout.status(), o.readout.hedges())))
-  bot.command("schedule", (ctx) => ctx.reply(scheduleText(o.readout, ctx.match.trim(), dateOf(o.now()))))
+  bot.command("status", async (ctx) => ctx.reply(statusText(await o.operator.status())))
+  bot.command("hedges", async (ctx) => ctx.reply(hedgesText(await o.operator.hedges())))
+  bot.command("summary", (ctx) => ctx.reply(summaryText(o.operator.summary())))
+  bot.command("schedule", (ctx) => ctx.reply(scheduleText(o.operator.schedule(), ctx.match.trim(), dateOf(o.now()))))
   bot.command("auto_hedge", async (ctx) => {
     const arg = ctx.match.trim().toLowerCase()
     if (arg !== "on" && arg !== "off") return void (await ctx.reply(`Refused: /auto_hedge takes on or off, got ${JSON.stringify(ctx.match.trim())}.`))
@@ -140,7 +104,7 @@ export const telegramBot = (o: TelegramCommandsOptions): Bot => {
   })
   bot.command("exit", async (ctx) => {
     const hedgeId = ctx.match.trim()
-    if (hedgeId === "") return void (await ctx.reply(`Refused: /exit needs a hedge id (see /hedges).\n\n${hedgesText(o.readout.hedges(), o.readout.lotSize())}`))
+    if (hedgeId === "") return void (await ctx.reply(`Refused: /exit needs a hedge id (see /hedges).\n\n${hedgesText(await o.operator.hedges())}`))
     await ctx.reply(await run({ type: "exit", hedgeId }))
   })
   bot.command("hedge_now", async (ctx) => {

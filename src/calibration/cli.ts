@@ -1,8 +1,8 @@
-// `autohedge margin calibrate`: the SPAN model (and the constants table) against the broker, on the
-// margin records of a recorded day (--day) or on the account's positions now (--broker).
+// The work of `autohedge margin calibrate` (its flags are in src/cli/main.ts): the SPAN model (and the
+// constants table) against the broker, on the margin records of a recorded day (--day) or on the
+// account's positions now (--broker).
 import { Console, Effect, Option } from "effect"
-import { Command, Flag } from "effect/cli"
-import { readRecordedDay } from "../../simulations/recorded-day.ts"
+import { readRecordedDay } from "../domain/recorded-day.ts"
 import { loadDaemonSettings } from "../daemon/settings.ts"
 import { constantsMarginModel } from "../domain/margin.ts"
 import type { IndexName } from "../domain/market.ts"
@@ -57,21 +57,17 @@ const brokerCalibration = (o: BrokerFlags) =>
     yield* Console.log(o.json ? JSON.stringify(portfolioCalibrationJson(result), null, 2) : formatPortfolioCalibration(result))
   })
 
-export const calibrateCommand = Command.make(
-  "calibrate",
-  {
-    day: Flag.String("day").pipe(Flag.withDescription("a recorded day (.jsonl, .jsonl.gz): compare at each of its margin records"), Flag.optional),
-    broker: Flag.Literals("broker", ["openalgo", "kite"]).pipe(
-      Flag.withDescription("the account's positions now: priced by OpenAlgo's /margin, or by Kite's basket margin (KITE_API_KEY, KITE_ACCESS_TOKEN)"),
-      Flag.optional
-    ),
-    index: Flag.Literals("index", ["NIFTY", "SENSEX"]).pipe(Flag.withDescription("with --broker: the index whose positions are compared"), Flag.withDefault("NIFTY")),
-    expiry: Flag.String("expiry").pipe(Flag.withDescription("with --broker: the expiry whose positions are compared (default: the nearest listed)"), Flag.optional),
-    at: Flag.String("at").pipe(Flag.withDescription("with --broker: value as of this market time, YYYY-MM-DDTHH:MM:SS IST (against a replaying OpenAlgo; default now)"), Flag.optional),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of the tables"), Flag.withDefault(false)),
-    config: Flag.String("config").pipe(Flag.withDescription("JSON config file (default: $AUTOHEDGE_CONFIG); environment variables override it"), Flag.optional)
-  },
-  Effect.fn(function*(o) {
+/** `autohedge margin calibrate`: exactly one of a recorded day (`day`) or the broker's account now (`broker`). */
+export const calibrate = (o: {
+  readonly day: Option.Option<string>
+  readonly broker: Option.Option<CalibrationBroker>
+  readonly index: IndexName
+  readonly expiry: Option.Option<string>
+  readonly at: Option.Option<string>
+  readonly json: boolean
+  readonly config: Option.Option<string>
+}) =>
+  Effect.gen(function*() {
     const day = Option.getOrUndefined(o.day)
     const broker = Option.getOrUndefined(o.broker)
     const configPath = Option.getOrUndefined(o.config)
@@ -81,6 +77,3 @@ export const calibrateCommand = Command.make(
     if (day !== undefined) return yield* dayCalibration(day, configPath, o.json)
     return yield* brokerCalibration({ broker: broker!, index: o.index, expiry: Option.getOrUndefined(o.expiry), at: Option.getOrUndefined(o.at), configPath, json: o.json })
   })
-).pipe(Command.withDescription("Compare the SPAN margin model with the broker: on a recorded day's margin records, or on the account's positions now"))
-
-export const marginCommand = Command.make("margin").pipe(Command.withDescription("Margin models"), Command.withSubcommands([calibrateCommand]))

@@ -12,7 +12,7 @@ import { Effect, Schema } from "effect"
 import type { MarginModel, MarginQuery } from "../domain/margin.ts"
 import type { Position } from "../domain/market.ts"
 import { legPositions } from "../domain/projection.ts"
-import type { RecordedDay, TickRecord } from "../../simulations/recorded-day.ts"
+import type { RecordedDay, TickRecord } from "../domain/recorded-day.ts"
 import { type Comparison, compare, type ModelSummary, summarise } from "./stats.ts"
 
 export class CalibrationError extends Schema.TaggedError<CalibrationError>()("CalibrationError", {

@@ -3,19 +3,15 @@
 // ones marked), each with the source of its year. From the bundled file (AUTOHEDGE_HOLIDAYS_FILE,
 // default config/holidays.json); --broker asks OpenAlgo's holiday list first (OPENALGO_BASE_URL,
 // OPENALGO_API_KEY) and keeps it in the database, as the daemon does.
-import { Console, Effect, Option, Redacted } from "effect"
-import { Command, Flag } from "effect/cli"
-import { openAlgoHolidaySource } from "../../adapters/openalgo/holidays.ts"
-import { openAlgoClient } from "../../adapters/openalgo/client.ts"
-import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
-import { databaseLayer, databaseOptionsFromEnv } from "../../adapters/postgres/database.ts"
-import { migrate } from "../../adapters/postgres/migrations.ts"
+// effect by module path: `autohedge schedule show` loads no more of it than it uses.
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { DateTime } from "luxon"
-import { dayOn, dayTypeOf, EXCHANGES, exchangeOfIndex, listYear, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type YearListing } from "../domain/calendar.ts"
-import { dayScheduleFor, type Schedule } from "../domain/schedule.ts"
+import { dayOn, dayTypeOf, EXCHANGES, type Exchange, exchangeOfIndex, listYear, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type YearListing } from "../domain/calendar.ts"
+import { dayScheduleFor, formatSchedule, loadScheduleFile, type Schedule } from "../domain/schedule.ts"
 import { dateOf, isIsoDate, MARKET_ZONE } from "../domain/time.ts"
-import { apiRootOf } from "../daemon/settings.ts"
-import { CalendarCache, fileOnly, HolidaySource, loadCalendarFile, resolveCalendar, type ResolvedCalendar } from "../services/calendar.ts"
+import { fileOnly, loadCalendarFile } from "../services/calendar.ts"
 
 /** A year's listing as a table. */
 export const formatYearListing = (l: YearListing): string => {
@@ -30,27 +26,6 @@ export const formatYearListing = (l: YearListing): string => {
     ...rows.map(line)
   ].join("\n")
 }
-
-const fromBroker = (years: ReadonlyArray<number>, file: Parameters<typeof fileOnly>[0]): Effect.Effect<ResolvedCalendar, Error> =>
-  Effect.gen(function*() {
-    const base = process.env.OPENALGO_BASE_URL?.trim() || "http://127.0.0.1:5000"
-    const root = apiRootOf(base)
-    if (root === undefined) return yield* Effect.fail(new Error(`OPENALGO_BASE_URL = ${JSON.stringify(base)}: must be an http(s) URL such as http://127.0.0.1:5000`))
-    const key = process.env.OPENALGO_API_KEY?.trim() ?? ""
-    if (key === "") return yield* Effect.fail(new Error("OPENALGO_API_KEY: required with --broker (OpenAlgo > API Key)"))
-    const client = yield* openAlgoClient({ baseUrl: root, apiKey: Redacted.make(key), index: "NIFTY", expiry: dateOf(Date.now()) })
-    return yield* Effect.scoped(Effect.gen(function*() {
-      yield* migrate
-      const cache = yield* postgresCalendarCache
-      return yield* resolveCalendar({ years, file, now: Date.now() }).pipe(
-        Effect.provideService(HolidaySource, openAlgoHolidaySource(client)),
-        Effect.provideService(CalendarCache, cache)
-      )
-    })).pipe(
-      Effect.provide(databaseLayer(databaseOptionsFromEnv(process.env))),
-      Effect.mapError((e) => new Error(`database: ${String((e as { message?: string }).message ?? e).split("\n")[0]}`))
-    )
-  })
 
 const SESSIONS_SHOWN = 10
 
@@ -83,7 +58,7 @@ export const formatComingSessions = (schedule: Schedule, calendar: MarketCalenda
   return [`Coming sessions from ${from}:`, ...lines].join("\n")
 }
 
-const comingSessionsEffect = (schedule: Schedule, from: string | undefined): Effect.Effect<string, Error> =>
+const comingSessions = (schedule: Schedule, from: string | undefined): Effect.Effect<string, Error> =>
   Effect.gen(function*() {
     const start = from ?? dateOf(Date.now())
     if (!isIsoDate(start)) return yield* Effect.fail(new Error(`--from: expected YYYY-MM-DD, got ${JSON.stringify(start)}`))
@@ -93,24 +68,25 @@ const comingSessionsEffect = (schedule: Schedule, from: string | undefined): Eff
     const { calendar } = yield* fileOnly(file, [year, year + 1])
     return formatComingSessions(schedule, calendar, start)
   })
-export { comingSessionsEffect as comingSessions }
 
-export const calendarCommand = Command.make(
-  "calendar",
-  {
-    year: Flag.Int("year").pipe(Flag.withDescription("the year to list (default: this year)"), Flag.optional),
-    exchange: Flag.Literals("exchange", EXCHANGES).pipe(Flag.withDescription("NSE (NIFTY) or BSE (SENSEX); default both"), Flag.optional),
-    broker: Flag.Boolean("broker").pipe(Flag.withDescription("ask OpenAlgo's holiday list first and cache it in the database, as the daemon does"), Flag.withDefault(false))
-  },
-  Effect.fn(function*(o) {
+/** `autohedge schedule show`: the weekly schedule and the coming sessions by the calendar. */
+export const showSchedule = (o: { readonly file: string; readonly from: Option.Option<string> }) =>
+  Effect.gen(function*() {
+    const schedule = yield* loadScheduleFile(o.file)
+    yield* Console.log(formatSchedule(schedule))
+    yield* Console.log(`\n${yield* comingSessions(schedule, Option.getOrUndefined(o.from))}`)
+  })
+
+/** `autohedge calendar`: a year's market calendar by exchange. */
+export const showCalendar = (o: { readonly year: Option.Option<number>; readonly exchange: Option.Option<Exchange>; readonly broker: boolean }) =>
+  Effect.gen(function*() {
     const year = Option.getOrElse(o.year, () => Number(dateOf(Date.now()).slice(0, 4)))
     if (year < 2000 || year > 2100) return yield* Effect.fail(new Error(`--year: expected a year such as 2026, got ${year}`))
     const path = process.env.AUTOHEDGE_HOLIDAYS_FILE?.trim() || "config/holidays.json"
     const file = yield* loadCalendarFile(path).pipe(Effect.mapError((e) => new Error(e.message)))
-    const resolved = o.broker ? yield* fromBroker([year], file) : yield* fileOnly(file, [year])
+    const resolved = o.broker ? yield* Effect.flatMap(Effect.promise(() => import("./calendar-broker.ts")), (m) => m.fromBroker([year], file)) : yield* fileOnly(file, [year])
     for (const note of resolved.notes) yield* Console.log(`note: ${note}`)
     for (const d of resolved.disagreements) yield* Console.log(`disagreement (the broker's is used): ${d}`)
     const exchanges = Option.match(o.exchange, { onNone: () => EXCHANGES, onSome: (e) => [e] as const })
     yield* Console.log(exchanges.map((e) => formatYearListing(listYear(resolved.calendar, e, year))).join("\n\n"))
   })
-).pipe(Command.withDescription("The market calendar of a year: holidays, special sessions and weekly expiries, each with its source"))

@@ -27,6 +27,7 @@ import { dayOn, dayTypeOf, EXCHANGES, scheduledSessionOn, weeklyExpiryOn, type M
 import { CalendarCache, HolidaySource, noCalendarCache, resolveCalendar } from "../services/calendar.ts"
 import { postgresCalendarCache } from "../../adapters/postgres/calendar-store.ts"
 import type { DaemonClock } from "./clock.ts"
+import { checkConnections } from "./connections.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { bothNotifiers } from "../../adapters/telegram/notifier.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
@@ -77,7 +78,7 @@ export interface DaemonOperator {
 }
 
 /** The log's notifier, and the messenger's when one is configured. */
-const alertsOf = (o: Pick<DaemonOptions, "operator">, log: DaemonLog): Notifier["Service"] =>
+export const alertsOf = (o: Pick<DaemonOptions, "operator">, log: DaemonLog): Notifier["Service"] =>
   o.operator?.alerts === undefined ? logNotifier(log) : bothNotifiers(logNotifier(log), o.operator.alerts)
 
 /** The options with the schedule as it is now (the operator may have replaced it). */
@@ -170,6 +171,7 @@ export const runDaemon = (o: DaemonOptions): Effect.Effect<void, DaemonError, Sq
     const venue = yield* Venue
     log.write("info", "daemon", `started in ${settings.mode} mode${settings.mode === "paper" ? ` (${settings.paperBroker} paper broker)` : ""}: ${venue.name}`, { openalgo: settings.openalgoUrl })
     for (const a of venue.assumptions) log.write("info", "daemon", a.message, a.fields)
+    yield* checkConnections(settings, log)
     for (let run = 0; (o.days === undefined || run < o.days) && !signal.aborted; run++) {
       // Asked again before each day: a later circular changes the broker's list.
       const calendar = yield* currentCalendar(o)

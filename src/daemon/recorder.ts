@@ -1,14 +1,17 @@
-// Recording a live or paper day in the recorded-day format (../shared/spec/recorded-day.md, version 1)
+// Recording a live or paper day in the recorded-day format (docs/recorded-day-format.md, version 1)
 // so the simulator can replay it: the header from the day's plan, then, in time order, the market every
 // `everySeconds` (spot and the chain as `[strike, ceLast, peLast]` rows), the strategies' unscheduled
 // exits as the account showed them (scheduled ones are the header's exit times), and the broker's
 // margin as `margin` records. Lines are appended as they happen; a daemon restarted mid-day carries on
-// the same file.
+// the same file. A recording started after the open (09:17) begins with its first reading copied to
+// 09:15:00 and marked `copiedFrom`, since the format (and so `simulate` and `margin calibrate`) needs a
+// tick at the open: the market before the recording is taken to stand where it was first seen.
 import { existsSync } from "node:fs"
 import { appendFile, readFile, writeFile } from "node:fs/promises"
 import { Effect } from "effect"
 import type { MarketSnapshot } from "../domain/market.ts"
-import { wallTimeOf } from "../domain/time.ts"
+import { exitLine, headerLine, isExitReason, marginLine, tickLine } from "../domain/recorded-day.ts"
+import { MARKET_OPEN, wallTimeOf } from "../domain/time.ts"
 import type { DayPlan } from "../runtime/session-plan.ts"
 import { Broker, MarketData, type StrategyEvent } from "../services/services.ts"
 import type { DaemonClock } from "./clock.ts"
@@ -22,6 +25,7 @@ export const RECORDED_STRIKES = 100
 
 export class DayRecorder {
   private lastTime = "00:00:00"
+  private ticked = false
   private readonly exitsWritten = new Set<string>()
 
   private constructor(readonly path: string) {}
@@ -39,37 +43,44 @@ export class DayRecorder {
       for (const line of lines.slice(1)) {
         const r = JSON.parse(line) as { time: string; type: string; portfolio?: string }
         recorder.lastTime = r.time
+        if (r.type === "tick") recorder.ticked = true
         if (r.type === "exit") recorder.exitsWritten.add(r.portfolio!)
       }
       return recorder
     }
     const { date, index, expiry, lotSize, strikeStep, baskets, budgetPerBasket, entries } = plan
-    await writeFile(path, `${JSON.stringify({ type: "day", version: 1, date, index, expiry, lotSize, strikeStep, tickSeconds, baskets, budgetPerBasket, entries, openingPositions: [] })}\n`)
+    await writeFile(path, `${headerLine({ version: 1, date, index, expiry, lotSize, strikeStep, tickSeconds, baskets, budgetPerBasket, entries, openingPositions: [] })}\n`)
     return recorder
   }
 
-  private async append(record: { readonly time: string } & Record<string, unknown>): Promise<void> {
-    // Records go in time order; one arriving late (a slow reply) is stamped with the latest time.
-    const time = record.time < this.lastTime ? this.lastTime : record.time
+  /** The line of the record at `at`: records go in time order, so one arriving late (a slow reply) is stamped with the latest time. */
+  private async append(at: number, line: (time: string) => string): Promise<void> {
+    const time = wallTimeOf(at) < this.lastTime ? this.lastTime : wallTimeOf(at)
     this.lastTime = time
-    await appendFile(this.path, `${JSON.stringify({ ...record, time })}\n`)
+    await appendFile(this.path, `${line(time)}\n`)
   }
 
-  tick(s: MarketSnapshot): Promise<void> {
-    return this.append({ type: "tick", time: wallTimeOf(s.at), spot: s.spot, chain: s.chain.map((r) => [r.strike, r.ce, r.pe]) })
+  async tick(s: MarketSnapshot): Promise<void> {
+    const first = !this.ticked && wallTimeOf(s.at) > MARKET_OPEN
+    this.ticked = true
+    // A recording started after the open: its first reading stands for the open too (marked as copied).
+    if (first) await this.append(s.at, () => tickLine({ time: MARKET_OPEN, spot: s.spot, chain: s.chain, copiedFrom: wallTimeOf(s.at) }))
+    await this.append(s.at, (time) => tickLine({ time, spot: s.spot, chain: s.chain }))
   }
 
   /** The platform's exits the account showed before their scheduled time (each once). */
   async exits(events: ReadonlyArray<StrategyEvent>): Promise<void> {
     for (const e of events) {
-      if (e.kind !== "exited" || e.reason === "TIMED" || this.exitsWritten.has(e.portfolio)) continue
+      // Scheduled exits are the header's; an expiry is no exit the format (or the platform) records.
+      const reason = e.reason
+      if (e.kind !== "exited" || reason === "TIMED" || !isExitReason(reason) || this.exitsWritten.has(e.portfolio)) continue
       this.exitsWritten.add(e.portfolio)
-      await this.append({ type: "exit", time: wallTimeOf(e.at), portfolio: e.portfolio, reason: e.reason })
+      await this.append(e.at, (time) => exitLine({ type: "exit", time, portfolio: e.portfolio, reason }))
     }
   }
 
   margin(at: number, used: number, available: number): Promise<void> {
-    return this.append({ type: "margin", time: wallTimeOf(at), used, available })
+    return this.append(at, (time) => marginLine({ type: "margin", time, used, available }))
   }
 }
 

@@ -1,4 +1,4 @@
-// What the daemon needs beyond the hedge configuration, from the environment (names as in the origin
+// What the daemon needs beyond the hedge configuration, from the environment (names as in the original design
 // document where it has them: OPENALGO_BASE_URL, OPENALGO_API_KEY, DATABASE_URL), checked together
 // with the hedge configuration so that a start lists every problem at once. The API key is kept
 // redacted from here on: no log line, error or audit row can print it.
@@ -6,6 +6,7 @@ import { Effect, Redacted } from "effect"
 import { RATE_LIMIT_DEFAULTS } from "../../adapters/openalgo/client.ts"
 import { ConfigError, type ConfigProblem, type HedgeConfig } from "../domain/config.ts"
 import { loadConfigFrom } from "../runtime/load-config.ts"
+import { LOG_LEVELS, type LogLevel } from "./log.ts"
 
 export const DAEMON_MODES = ["live", "paper", "recommend"] as const
 export type DaemonMode = (typeof DAEMON_MODES)[number]
@@ -32,6 +33,8 @@ export interface DaemonSettings {
    */
   readonly rateLimits: { readonly ordersPerSecond: number; readonly dataPerSecond: number; readonly marginPerSecond?: number }
   readonly logFormat: "text" | "json"
+  /** The least level logged (default info): debug adds every clock transition. */
+  readonly logLevel?: LogLevel
   readonly config: HedgeConfig
   /** Zerodha Kite Connect access, when both KITE_API_KEY and KITE_ACCESS_TOKEN are set (margin calibrate --broker kite). */
   readonly kite?: { readonly apiKey: Redacted.Redacted<string>; readonly accessToken: Redacted.Redacted<string> }
@@ -55,6 +58,7 @@ export const DAEMON_ENV = {
   dataRate: "OPENALGO_API_RATE_LIMIT",
   marginRate: "OPENALGO_MARGIN_RATE_LIMIT",
   logFormat: "AUTOHEDGE_LOG_FORMAT",
+  logLevel: "AUTOHEDGE_LOG_LEVEL",
   kiteApiKey: "KITE_API_KEY",
   kiteAccessToken: "KITE_ACCESS_TOKEN"
 } as const
@@ -104,6 +108,8 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
     }
     const logFormat = env[DAEMON_ENV.logFormat]?.trim() || "text"
     if (logFormat !== "text" && logFormat !== "json") bad(DAEMON_ENV.logFormat, logFormat, "must be text or json")
+    const logLevel = env[DAEMON_ENV.logLevel]?.trim() || "info"
+    if (!(LOG_LEVELS as ReadonlyArray<string>).includes(logLevel)) bad(DAEMON_ENV.logLevel, logLevel, `must be one of ${LOG_LEVELS.join(", ")}`)
     // Kite access is optional, but half of it is a mistake; neither value is ever echoed.
     const kiteApiKey = env[DAEMON_ENV.kiteApiKey]?.trim() ?? ""
     const kiteToken = env[DAEMON_ENV.kiteAccessToken]?.trim() ?? ""
@@ -129,6 +135,7 @@ export const loadDaemonSettings = (env: Record<string, string | undefined>, flag
       tickMs: tick * 1000,
       rateLimits,
       logFormat: logFormat as DaemonSettings["logFormat"],
+      logLevel: logLevel as LogLevel,
       config,
       ...(kiteApiKey === "" ? {} : { kite: { apiKey: Redacted.make(kiteApiKey), accessToken: Redacted.make(kiteToken) } })
     }

@@ -1,4 +1,4 @@
-// What a trader reads: each alert kind as the origin's Telegram message (Markdown), built from the
+// What a trader reads: each alert kind as the original design's Telegram message (Markdown), built from the
 // structured alert the machines raise. The Notifier sends this text; tests read the structure. A
 // messenger that knows more than the alert carries (the lot size, the mode, the decision behind a
 // hedge) passes it as an AlertContext and the text says more; without one, the text is the log's.
@@ -89,6 +89,8 @@ export const formatAlert = (alert: Alert, at: number, c: AlertContext = {}): str
       return `⚠️ *HEDGE EXIT FAILED*\n\n*Symbol:* \`${d.symbol}\`\n*Error:* ${d.error}\n\n${time}\n\nThe hedge is still held.`
     case "ENTRY_MISSED":
       return `⚠️ *Entry not seen*\n\nPortfolio: ${portfolioOf(d)}\n\n${time}\n\nCheck the execution platform.`
+    case "ENTRY_BREACHED":
+      return `🚨 *Entry breached*\n\nPortfolio: ${portfolioOf(d)}\nUtilisation at entry: ${pct(d.utilisationPct)} of ${rupees(d.budget)}\n\n${time}\n\n⚠️ The margin in use is over the budget: manual intervention may be required.`
     case "EXIT_REVIEW_FAILED":
       return `❌ *Hedge exit review failed*\n\n${time}\n\nHedges are kept until the next review.`
     case "ENGINE_HALTED":

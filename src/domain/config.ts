@@ -2,173 +2,222 @@
 // Sources, later overriding earlier: built-in defaults < config file (JSON, any subset of keys, nested
 // objects merged per key) < environment variables. Every problem of every source is collected and
 // reported together in one ConfigError, each naming the key (env var or file key path) and the value.
-import { Effect, Predicate, Result, Schema, SchemaTransformation } from "effect"
+//
+// Each setting is declared once, in HedgeConfigFields: its type and bounds, and the environment
+// variable that sets it (an `env` annotation). The HedgeConfig type, the config file's schema (any
+// subset of the keys) and the environment bindings are derived from it; the defaults are a value of
+// that type.
+import { Effect, Predicate, Result, Schema, SchemaAST, SchemaTransformation } from "effect"
 import type { ExpiryType, IndexName } from "./market.ts"
-import { defaultSpanParameters, SpanParametersSchema, type SpanParameters } from "./span.ts"
+import { defaultSpanParameters, SpanParametersSchema } from "./span.ts"
 import { type KeyPath, schemaProblems, valueAt } from "./schema-issues.ts"
 import { above, Baskets, between, BudgetPerBasket, LotsPerBasket, MAX_RUPEES, SESSION_MINUTES, SESSION_SECONDS, wholeBetween } from "./bounds.ts"
 import { parseBoundedJson } from "./bounded-json.ts"
 
 // ---------------------------------------------------------------------------------------------
-// Types
+// The settings
 
-export interface PerIndex<A> {
-  readonly NIFTY: A
-  readonly SENSEX: A
-}
+/** The setting can also be given as the environment variable `name` (a decimal number). */
+const env = <S extends Schema.Top>(name: string, schema: S): S => schema.annotate({ env: name }) as S
+
+const INDICES: ReadonlyArray<IndexName> = ["NIFTY", "SENSEX"]
+const EXPIRY_TYPES: ReadonlyArray<ExpiryType> = ["0DTE", "1DTE", "2DTE"]
+
+/** One value per index; with `envPrefix`, set by `${envPrefix}_NIFTY` and `${envPrefix}_SENSEX`. */
+const perIndex = <S extends Schema.Top>(value: S, envPrefix?: string) =>
+  Schema.Struct({
+    NIFTY: envPrefix === undefined ? value : env(`${envPrefix}_NIFTY`, value),
+    SENSEX: envPrefix === undefined ? value : env(`${envPrefix}_SENSEX`, value)
+  })
+
+// Every setting has a floor and a ceiling (src/domain/bounds.ts says why).
+const Percent = above(0, 200)
+const Minutes = between(0, SESSION_MINUTES)
+const Seconds = between(0, SESSION_SECONDS)
+/** 0 (off), or at least a second: a shorter period would keep the day deciding for minutes. */
+const RecheckSeconds = Schema.Finite.check(
+  Schema.makeFilter((n: number) => n === 0 || (n >= 1 && n <= SESSION_SECONDS), {
+    expected: `0 (off) or a number of seconds between 1 and ${SESSION_SECONDS}`
+  })
+)
+/** Whole seconds or fractions, at least 0.1 s (a shorter deadline fails healthy calls), at most 10 min. */
+const DeadlineSeconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0.1), Schema.isLessThanOrEqualTo(600))
+/** At least 5 s (a tick or two), at most an hour. */
+const WatchdogSeconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(5), Schema.isLessThanOrEqualTo(3600))
 
 /** Per-basket margin of a one-lot short straddle, rupees, without and with a hedge pair (see margin.ts). */
-export interface StraddleMarginRow {
-  readonly withoutHedge: number
-  readonly withHedge: number
-}
-
+const StraddleMarginRowSchema = Schema.Struct({ withoutHedge: above(0, MAX_RUPEES), withHedge: above(0, MAX_RUPEES) })
+const byExpiry = <S extends Schema.Top>(row: S) =>
+  Schema.Struct({ "0DTE": Schema.optionalKey(row), "1DTE": Schema.optionalKey(row), "2DTE": Schema.optionalKey(row) })
 /** Per-basket straddle margin by index and expiry type; absent rows are unknown. */
-export type MarginConstantsTable = Partial<Record<IndexName, Partial<Record<ExpiryType, StraddleMarginRow>>>>
-
-export type ExitOrder = "farthestFirst"
+const MarginConstantsSchema = Schema.Struct({
+  NIFTY: Schema.optionalKey(byExpiry(StraddleMarginRowSchema)),
+  SENSEX: Schema.optionalKey(byExpiry(StraddleMarginRowSchema))
+})
 
 /** Where the engine's own margin estimate comes from (the broker's margin in use stays the truth for "now"). */
-export type MarginEstimate = "constants" | "span" | "broker"
-export const MARGIN_ESTIMATES: ReadonlyArray<MarginEstimate> = ["constants", "span", "broker"]
+export const MARGIN_ESTIMATES = ["constants", "span", "broker"] as const
+/** How hedges are chosen: minimum cost (exact), or the reference policy's greedy best benefit per rupee. */
+export const SELECTION_METHODS = ["optimal", "greedy"] as const
 
-/** How hedges are chosen: minimum cost (exact), or the origin's greedy best-benefit-per-rupee. */
-export type SelectionMethod = "optimal" | "greedy"
-export const SELECTION_METHODS: ReadonlyArray<SelectionMethod> = ["optimal", "greedy"]
+/** Seconds an outside call may take: past it, the call failed, exactly as a refused connection. */
+const DeadlinesSchema = Schema.Struct({
+  /** A database read or write (audit, journal, broker state); past it the engine halts. */
+  databaseSeconds: env("AUTOHEDGE_DEADLINE_DATABASE_SECONDS", DeadlineSeconds),
+  /** A broker call (orders, positions, margin); past it the broker is unavailable. */
+  brokerSeconds: env("AUTOHEDGE_DEADLINE_BROKER_SECONDS", DeadlineSeconds),
+  /** A market data call (quotes, chain). */
+  marketDataSeconds: env("AUTOHEDGE_DEADLINE_MARKET_DATA_SECONDS", DeadlineSeconds),
+  /** Sending an alert. */
+  notifierSeconds: env("AUTOHEDGE_DEADLINE_NOTIFIER_SECONDS", DeadlineSeconds),
+  /** After SIGINT / SIGTERM, the longest the process takes to exit, whatever it waits on. */
+  shutdownSeconds: env("AUTOHEDGE_SHUTDOWN_SECONDS", DeadlineSeconds)
+})
 
-export interface HedgeConfig {
+/** Past these limits the daemon raises a critical alert, shows it in status and takes no decision. */
+const WatchdogSchema = Schema.Struct({
+  /** The held market instant behind the wall clock. */
+  lagSeconds: env("AUTOHEDGE_WATCHDOG_LAG_SECONDS", WatchdogSeconds),
+  /** Since the last audit write that succeeded. */
+  writeSeconds: env("AUTOHEDGE_WATCHDOG_WRITE_SECONDS", WatchdogSeconds),
+  /** Since the last market quote. */
+  quoteSeconds: env("AUTOHEDGE_WATCHDOG_QUOTE_SECONDS", WatchdogSeconds),
+  /** Since the broker last answered. */
+  brokerSeconds: env("AUTOHEDGE_WATCHDOG_BROKER_SECONDS", WatchdogSeconds)
+})
+
+/** Every setting: its type, its bounds and the environment variable that sets it, if any. */
+const HedgeConfigFields = Schema.Struct({
   /** Buy hedges when the next entry would push utilisation above this (percent of budget). */
-  readonly entryTriggerPct: number
+  entryTriggerPct: env("HEDGE_ENTRY_TRIGGER_PCT", Percent),
   /** Utilisation to bring the projection back down to with hedges (percent). */
-  readonly entryTargetPct: number
+  entryTargetPct: env("HEDGE_ENTRY_TARGET_PCT", Percent),
   /** Consider removing hedges when utilisation falls below this (percent). */
-  readonly exitTriggerPct: number
+  exitTriggerPct: env("HEDGE_EXIT_TRIGGER_PCT", Percent),
   /** How long before a scheduled entry the projection is checked (minutes). */
-  readonly lookaheadMinutes: number
+  lookaheadMinutes: env("HEDGE_LOOKAHEAD_MINUTES", Minutes),
   /** Don't remove hedges when an entry is due within this many minutes. */
-  readonly exitBufferMinutes: number
+  exitBufferMinutes: env("HEDGE_EXIT_BUFFER_MINUTES", Minutes),
   /** Premium band of a hedge strike, rupees per unit. */
-  readonly minPremium: number
-  readonly maxPremium: number
-  /** Distance band of a hedge strike from the index level (spot), index points (the origin's rule). */
-  readonly minOtmDistance: PerIndex<number>
-  readonly maxOtmDistance: PerIndex<number>
+  minPremium: env("HEDGE_MIN_PREMIUM", above(0, 10_000)),
+  maxPremium: env("HEDGE_MAX_PREMIUM", above(0, 10_000)),
+  /** Distance band of a hedge strike from the index level (spot), index points (the original design's rule). */
+  minOtmDistance: perIndex(between(0, 50_000), "HEDGE_MIN_OTM"),
+  maxOtmDistance: perIndex(above(0, 50_000), "HEDGE_MAX_OTM"),
   /** Most spent on hedges per day, rupees. */
-  readonly maxHedgeCostPerDay: number
+  maxHedgeCostPerDay: env("HEDGE_MAX_COST_PER_DAY", between(0, MAX_RUPEES)),
   /**
    * What one entry above 100 % of the budget costs the trader beyond the shortfall penalty, rupees:
    * the value the objective J puts on a blocked or over-budget entry (src/domain/objective.ts).
    */
-  readonly breachCostPerEntry: number
+  breachCostPerEntry: env("HEDGE_BREACH_COST_PER_ENTRY", between(0, MAX_RUPEES)),
   /** Least time between two hedge actions (seconds). */
-  readonly cooldownSeconds: number
+  cooldownSeconds: env("HEDGE_COOLDOWN_SECONDS", Seconds),
   /**
    * While an entry is still ahead, its decision is taken again this often (seconds; 0: never): the
    * market moves between the look-ahead and the entry, and a hedge may come into the band.
    */
-  readonly recheckSeconds: number
+  recheckSeconds: env("HEDGE_RECHECK_SECONDS", RecheckSeconds),
   /** Limit price = LTP + this, rupees. */
-  readonly limitPriceBuffer: number
+  limitPriceBuffer: env("HEDGE_LIMIT_PRICE_BUFFER", between(0, 10_000)),
   /** Never sell a hedge below this price; let it expire instead. */
-  readonly minExitPrice: number
+  minExitPrice: env("HEDGE_MIN_EXIT_PRICE", between(0, 10_000)),
   /** Which hedges go first when hedges are removed. */
-  readonly exitOrder: ExitOrder
+  exitOrder: Schema.Literal("farthestFirst"),
   /** Hedge lots bought per basket. */
-  readonly lotsPerBasket: PerIndex<number>
+  lotsPerBasket: perIndex(LotsPerBasket, "HEDGE_LOTS_PER_BASKET"),
   /** How long one order attempt may wait for a fill (seconds). */
-  readonly fillTimeoutSeconds: number
+  fillTimeoutSeconds: env("HEDGE_FILL_TIMEOUT_SECONDS", between(1, 3600)),
   /** How many times an unfilled order is re-priced before giving up. */
-  readonly maxReprices: number
+  maxReprices: env("HEDGE_MAX_REPRICES", wholeBetween(0, 100)),
   /** Baskets traded when a session does not say. */
-  readonly defaultBaskets: number
+  defaultBaskets: env("DEFAULT_BASKETS", Baskets),
   /** Margin budget per basket, rupees. */
-  readonly defaultBudgetPerBasket: number
+  defaultBudgetPerBasket: env("DEFAULT_BUDGET_PER_BASKET", BudgetPerBasket),
   /** Per-basket straddle margin by index and expiry type (from the config file only). */
-  readonly marginConstants: MarginConstantsTable
+  marginConstants: MarginConstantsSchema,
   /** The engine's margin estimate: the constants table, the SPAN-style model, or the broker's basket margin. */
-  readonly marginEstimate: MarginEstimate
+  marginEstimate: Schema.Literals(MARGIN_ESTIMATES),
   /** How hedges are chosen. */
-  readonly selectionMethod: SelectionMethod
+  selectionMethod: Schema.Literals(SELECTION_METHODS),
   /**
    * Buy ahead at the last chance: when no hedge is forecast to be left in the premium band by the next
    * entry's look-ahead, hedge for every entry still to come (fewer breaches on expiry afternoons, more
    * spend).
    */
-  readonly anticipateBandExhaustion: boolean
+  anticipateBandExhaustion: Schema.Boolean,
   /**
    * Buy for an entry even when the best set within the spend left cannot bring it under 100 % of the
    * budget (off: such spend saves no entry, and the engine says so instead of buying).
    */
-  readonly buyWhenBreachUnavoidable: boolean
+  buyWhenBreachUnavoidable: Schema.Boolean,
   /** The SPAN-style model's parameters (src/domain/span.ts). */
-  readonly span: SpanParameters
-  /** How long each outside call may take before it counts as failed (see ReliabilityConfig below). */
-  readonly deadlines: DeadlinesConfig
+  span: SpanParametersSchema,
+  /** How long each outside call may take before it counts as failed. */
+  deadlines: DeadlinesSchema,
   /** How stale the daemon's view may grow before it alerts and stops deciding. */
-  readonly watchdog: WatchdogConfig
-}
-
-// ---- Deadlines and the watchdog (issue 19): declared together, types, defaults and schemas.
-
-/** Seconds an outside call may take: past it, the call failed, exactly as a refused connection. */
-export interface DeadlinesConfig {
-  /** A database read or write (audit, journal, broker state); past it the engine halts. */
-  readonly databaseSeconds: number
-  /** A broker call (orders, positions, margin); past it the broker is unavailable. */
-  readonly brokerSeconds: number
-  /** A market data call (quotes, chain). */
-  readonly marketDataSeconds: number
-  /** Sending an alert. */
-  readonly notifierSeconds: number
-  /** After SIGINT / SIGTERM, the longest the process takes to exit, whatever it waits on. */
-  readonly shutdownSeconds: number
-}
-
-/** Past these limits the daemon raises a critical alert, shows it in status and takes no decision. */
-export interface WatchdogConfig {
-  /** The held market instant behind the wall clock. */
-  readonly lagSeconds: number
-  /** Since the last audit write that succeeded. */
-  readonly writeSeconds: number
-  /** Since the last market quote. */
-  readonly quoteSeconds: number
-  /** Since the broker last answered. */
-  readonly brokerSeconds: number
-}
-
-export const defaultDeadlines: DeadlinesConfig = { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 }
-export const defaultWatchdog: WatchdogConfig = { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
-
-/** Whole seconds or fractions, at least 0.1 s (a shorter deadline fails healthy calls), at most 10 min. */
-const DeadlineSeconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0.1), Schema.isLessThanOrEqualTo(600))
-/** At least 5 s (a tick or two), at most an hour. */
-const WatchdogSeconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(5), Schema.isLessThanOrEqualTo(3600))
-const DeadlinesSchema = Schema.Struct({
-  databaseSeconds: DeadlineSeconds,
-  brokerSeconds: DeadlineSeconds,
-  marketDataSeconds: DeadlineSeconds,
-  notifierSeconds: DeadlineSeconds,
-  shutdownSeconds: DeadlineSeconds
+  watchdog: WatchdogSchema
 })
-const WatchdogSchema = Schema.Struct({ lagSeconds: WatchdogSeconds, writeSeconds: WatchdogSeconds, quoteSeconds: WatchdogSeconds, brokerSeconds: WatchdogSeconds })
-const patchOf = <F extends Schema.Struct.Fields>(struct: Schema.Struct<F>) =>
-  Schema.Struct(Object.fromEntries(Object.entries(struct.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as { readonly [K in keyof F]: Schema.optionalKey<F[K]> })
-const RELIABILITY_ENV: ReadonlyArray<{ readonly name: string; readonly path: ReadonlyArray<string>; readonly value: Schema.Codec<number, number> }> = [
-  { name: "AUTOHEDGE_DEADLINE_DATABASE_SECONDS", path: ["deadlines", "databaseSeconds"], value: DeadlineSeconds },
-  { name: "AUTOHEDGE_DEADLINE_BROKER_SECONDS", path: ["deadlines", "brokerSeconds"], value: DeadlineSeconds },
-  { name: "AUTOHEDGE_DEADLINE_MARKET_DATA_SECONDS", path: ["deadlines", "marketDataSeconds"], value: DeadlineSeconds },
-  { name: "AUTOHEDGE_DEADLINE_NOTIFIER_SECONDS", path: ["deadlines", "notifierSeconds"], value: DeadlineSeconds },
-  { name: "AUTOHEDGE_SHUTDOWN_SECONDS", path: ["deadlines", "shutdownSeconds"], value: DeadlineSeconds },
-  { name: "AUTOHEDGE_WATCHDOG_LAG_SECONDS", path: ["watchdog", "lagSeconds"], value: WatchdogSeconds },
-  { name: "AUTOHEDGE_WATCHDOG_WRITE_SECONDS", path: ["watchdog", "writeSeconds"], value: WatchdogSeconds },
-  { name: "AUTOHEDGE_WATCHDOG_QUOTE_SECONDS", path: ["watchdog", "quoteSeconds"], value: WatchdogSeconds },
-  { name: "AUTOHEDGE_WATCHDOG_BROKER_SECONDS", path: ["watchdog", "brokerSeconds"], value: WatchdogSeconds }
-]
 
-// ---- (end of deadlines and the watchdog)
+export interface HedgeConfig extends Schema.Schema.Type<typeof HedgeConfigFields> {}
+export type PerIndex<A> = { readonly [I in IndexName]: A }
+export type StraddleMarginRow = typeof StraddleMarginRowSchema.Type
+export type MarginConstantsTable = typeof MarginConstantsSchema.Type
+export type ExitOrder = HedgeConfig["exitOrder"]
+export type MarginEstimate = HedgeConfig["marginEstimate"]
+export type SelectionMethod = HedgeConfig["selectionMethod"]
+export type DeadlinesConfig = HedgeConfig["deadlines"]
+export type WatchdogConfig = HedgeConfig["watchdog"]
+
+/**
+ * Rules that tie fields together, reported at the path of the field named first. `name` says how to
+ * call the other field in the message (its env var when the environment set it).
+ */
+const crossFieldRules = (name: (key: string) => string = (key) => key) =>
+  Schema.makeFilter((c: HedgeConfig) => {
+    const issues: Array<Schema.FilterIssue> = []
+    if (!(c.exitTriggerPct < c.entryTargetPct))
+      issues.push({ path: ["exitTriggerPct"], issue: `must be less than ${name("entryTargetPct")} (${c.entryTargetPct})` })
+    if (!(c.entryTargetPct < c.entryTriggerPct))
+      issues.push({ path: ["entryTargetPct"], issue: `must be less than ${name("entryTriggerPct")} (${c.entryTriggerPct})` })
+    if (!(c.minPremium <= c.maxPremium))
+      issues.push({ path: ["minPremium"], issue: `must not exceed ${name("maxPremium")} (${c.maxPremium})` })
+    for (const index of INDICES) {
+      if (!(c.minOtmDistance[index] <= c.maxOtmDistance[index]))
+        issues.push({
+          path: ["minOtmDistance", index],
+          issue: `must not exceed ${name(`maxOtmDistance.${index}`)} (${c.maxOtmDistance[index]})`
+        })
+      const rows = c.marginConstants[index]
+      for (const expiry of EXPIRY_TYPES) {
+        const row = rows?.[expiry]
+        if (row !== undefined && !(row.withHedge <= row.withoutHedge))
+          issues.push({
+            path: ["marginConstants", index, expiry, "withHedge"],
+            issue: `must not exceed ${name(`marginConstants.${index}.${expiry}.withoutHedge`)} (${row.withoutHedge})`
+          })
+      }
+    }
+    return issues
+  })
+
+/** A complete, valid configuration (field ranges and cross-field rules). */
+export const HedgeConfigSchema = HedgeConfigFields.check(crossFieldRules())
+
+/** A struct with every key optional, in nested structs too, and without rules tying fields together. */
+const partialOf = (schema: Schema.Top): Schema.Codec<unknown> => {
+  const inner = SchemaAST.isOptional(schema.ast) && "schema" in schema ? (schema.schema as Schema.Top) : schema
+  if (!("fields" in inner)) return inner as Schema.Codec<unknown>
+  const fields = inner.fields as Record<string, Schema.Top>
+  return Schema.Struct(Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, Schema.optionalKey(partialOf(field))])))
+}
+
+/** The config file: any subset of the keys; unknown keys are rejected by the decoder options. */
+export const HedgeConfigFileSchema = partialOf(HedgeConfigFields)
 
 // ---------------------------------------------------------------------------------------------
-// Defaults (the origin's values; lots per basket 1 for both indices, see seeds/README.md)
+// Defaults (the original design's values, README.md says what that is; lots per basket 1 for both
+// indices, where the original design's 10 SENSEX lots contradict its own margin table)
 
 const deepFreeze = <A>(value: A): A => {
   if (typeof value === "object" && value !== null) {
@@ -177,6 +226,9 @@ const deepFreeze = <A>(value: A): A => {
   }
   return value
 }
+
+export const defaultDeadlines: DeadlinesConfig = { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 }
+export const defaultWatchdog: WatchdogConfig = { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
 
 export const defaultConfig: HedgeConfig = deepFreeze({
   entryTriggerPct: 95,
@@ -220,190 +272,12 @@ export const defaultConfig: HedgeConfig = deepFreeze({
 })
 
 // ---------------------------------------------------------------------------------------------
-// Schemas
-
-const INDICES: ReadonlyArray<IndexName> = ["NIFTY", "SENSEX"]
-const EXPIRY_TYPES: ReadonlyArray<ExpiryType> = ["0DTE", "1DTE", "2DTE"]
-
-// Every setting has a floor and a ceiling (src/domain/bounds.ts says why).
-const Percent = above(0, 200)
-const Minutes = between(0, SESSION_MINUTES)
-const Seconds = between(0, SESSION_SECONDS)
-/** 0 (off), or at least a second: a shorter period would keep the day deciding for minutes. */
-const RecheckSeconds = Schema.Finite.check(
-  Schema.makeFilter((n: number) => n === 0 || (n >= 1 && n <= SESSION_SECONDS), {
-    expected: `0 (off) or a number of seconds between 1 and ${SESSION_SECONDS}`
-  })
-)
-
-const perIndex = <S extends Schema.Top>(value: S) => Schema.Struct({ NIFTY: value, SENSEX: value })
-const perIndexPatch = <S extends Schema.Top>(value: S) =>
-  Schema.Struct({ NIFTY: Schema.optionalKey(value), SENSEX: Schema.optionalKey(value) })
-
-const StraddleMarginRowSchema = Schema.Struct({ withoutHedge: above(0, MAX_RUPEES), withHedge: above(0, MAX_RUPEES) })
-const StraddleMarginRowPatch = Schema.Struct({
-  withoutHedge: Schema.optionalKey(StraddleMarginRowSchema.fields.withoutHedge),
-  withHedge: Schema.optionalKey(StraddleMarginRowSchema.fields.withHedge)
-})
-const byExpiry = <S extends Schema.Top>(row: S) =>
-  Schema.Struct({ "0DTE": Schema.optionalKey(row), "1DTE": Schema.optionalKey(row), "2DTE": Schema.optionalKey(row) })
-const MarginConstantsSchema = Schema.Struct({
-  NIFTY: Schema.optionalKey(byExpiry(StraddleMarginRowSchema)),
-  SENSEX: Schema.optionalKey(byExpiry(StraddleMarginRowSchema))
-})
-const MarginConstantsPatch = Schema.Struct({
-  NIFTY: Schema.optionalKey(byExpiry(StraddleMarginRowPatch)),
-  SENSEX: Schema.optionalKey(byExpiry(StraddleMarginRowPatch))
-})
-
-const ExitOrderSchema = Schema.Literal("farthestFirst")
-const MarginEstimateSchema = Schema.Literals(MARGIN_ESTIMATES)
-const SelectionMethodSchema = Schema.Literals(SELECTION_METHODS)
-
-/**
- * Rules that tie fields together, reported at the path of the field named first. `name` says how to
- * call the other field in the message (its env var when the environment set it).
- */
-const crossFieldRules = (name: (key: string) => string = (key) => key) =>
-  Schema.makeFilter((c: Omit<HedgeConfig, "exitOrder">) => {
-    const issues: Array<Schema.FilterIssue> = []
-    if (!(c.exitTriggerPct < c.entryTargetPct))
-      issues.push({ path: ["exitTriggerPct"], issue: `must be less than ${name("entryTargetPct")} (${c.entryTargetPct})` })
-    if (!(c.entryTargetPct < c.entryTriggerPct))
-      issues.push({ path: ["entryTargetPct"], issue: `must be less than ${name("entryTriggerPct")} (${c.entryTriggerPct})` })
-    if (!(c.minPremium <= c.maxPremium))
-      issues.push({ path: ["minPremium"], issue: `must not exceed ${name("maxPremium")} (${c.maxPremium})` })
-    for (const index of INDICES) {
-      if (!(c.minOtmDistance[index] <= c.maxOtmDistance[index]))
-        issues.push({
-          path: ["minOtmDistance", index],
-          issue: `must not exceed ${name(`maxOtmDistance.${index}`)} (${c.maxOtmDistance[index]})`
-        })
-      const rows = c.marginConstants[index]
-      for (const expiry of EXPIRY_TYPES) {
-        const row = rows?.[expiry]
-        if (row !== undefined && !(row.withHedge <= row.withoutHedge))
-          issues.push({
-            path: ["marginConstants", index, expiry, "withHedge"],
-            issue: `must not exceed ${name(`marginConstants.${index}.${expiry}.withoutHedge`)} (${row.withoutHedge})`
-          })
-      }
-    }
-    return issues
-  })
-
-/** Each setting's type and bounds, in one place: the file, the environment and the whole config use these. */
-const scalarFields = {
-  entryTriggerPct: Percent,
-  entryTargetPct: Percent,
-  exitTriggerPct: Percent,
-  lookaheadMinutes: Minutes,
-  exitBufferMinutes: Minutes,
-  minPremium: above(0, 10_000),
-  maxPremium: above(0, 10_000),
-  minOtmDistance: between(0, 50_000),
-  maxOtmDistance: above(0, 50_000),
-  maxHedgeCostPerDay: between(0, MAX_RUPEES),
-  breachCostPerEntry: between(0, MAX_RUPEES),
-  cooldownSeconds: Seconds,
-  recheckSeconds: RecheckSeconds,
-  limitPriceBuffer: between(0, 10_000),
-  minExitPrice: between(0, 10_000),
-  lotsPerBasket: LotsPerBasket,
-  fillTimeoutSeconds: between(1, 3600),
-  maxReprices: wholeBetween(0, 100),
-  defaultBaskets: Baskets,
-  defaultBudgetPerBasket: BudgetPerBasket
-} as const
-
-const HedgeConfigFields = Schema.Struct({
-  entryTriggerPct: scalarFields.entryTriggerPct,
-  entryTargetPct: scalarFields.entryTargetPct,
-  exitTriggerPct: scalarFields.exitTriggerPct,
-  lookaheadMinutes: scalarFields.lookaheadMinutes,
-  exitBufferMinutes: scalarFields.exitBufferMinutes,
-  minPremium: scalarFields.minPremium,
-  maxPremium: scalarFields.maxPremium,
-  minOtmDistance: perIndex(scalarFields.minOtmDistance),
-  maxOtmDistance: perIndex(scalarFields.maxOtmDistance),
-  maxHedgeCostPerDay: scalarFields.maxHedgeCostPerDay,
-  breachCostPerEntry: scalarFields.breachCostPerEntry,
-  cooldownSeconds: scalarFields.cooldownSeconds,
-  recheckSeconds: scalarFields.recheckSeconds,
-  limitPriceBuffer: scalarFields.limitPriceBuffer,
-  minExitPrice: scalarFields.minExitPrice,
-  exitOrder: ExitOrderSchema,
-  lotsPerBasket: perIndex(scalarFields.lotsPerBasket),
-  fillTimeoutSeconds: scalarFields.fillTimeoutSeconds,
-  maxReprices: scalarFields.maxReprices,
-  defaultBaskets: scalarFields.defaultBaskets,
-  defaultBudgetPerBasket: scalarFields.defaultBudgetPerBasket,
-  marginConstants: MarginConstantsSchema,
-  marginEstimate: MarginEstimateSchema,
-  selectionMethod: SelectionMethodSchema,
-  anticipateBandExhaustion: Schema.Boolean,
-  buyWhenBreachUnavoidable: Schema.Boolean,
-  span: SpanParametersSchema,
-  deadlines: DeadlinesSchema,
-  watchdog: WatchdogSchema
-})
-
-/** A complete, valid configuration (field ranges and cross-field rules). */
-export const HedgeConfigSchema = HedgeConfigFields.check(crossFieldRules())
-
-/** The config file: any subset of the keys; unknown keys are rejected by the decoder options. */
-export const HedgeConfigFileSchema = Schema.Struct({
-  entryTriggerPct: Schema.optionalKey(scalarFields.entryTriggerPct),
-  entryTargetPct: Schema.optionalKey(scalarFields.entryTargetPct),
-  exitTriggerPct: Schema.optionalKey(scalarFields.exitTriggerPct),
-  lookaheadMinutes: Schema.optionalKey(scalarFields.lookaheadMinutes),
-  exitBufferMinutes: Schema.optionalKey(scalarFields.exitBufferMinutes),
-  minPremium: Schema.optionalKey(scalarFields.minPremium),
-  maxPremium: Schema.optionalKey(scalarFields.maxPremium),
-  minOtmDistance: Schema.optionalKey(perIndexPatch(scalarFields.minOtmDistance)),
-  maxOtmDistance: Schema.optionalKey(perIndexPatch(scalarFields.maxOtmDistance)),
-  maxHedgeCostPerDay: Schema.optionalKey(scalarFields.maxHedgeCostPerDay),
-  breachCostPerEntry: Schema.optionalKey(scalarFields.breachCostPerEntry),
-  cooldownSeconds: Schema.optionalKey(scalarFields.cooldownSeconds),
-  recheckSeconds: Schema.optionalKey(scalarFields.recheckSeconds),
-  limitPriceBuffer: Schema.optionalKey(scalarFields.limitPriceBuffer),
-  minExitPrice: Schema.optionalKey(scalarFields.minExitPrice),
-  exitOrder: Schema.optionalKey(ExitOrderSchema),
-  lotsPerBasket: Schema.optionalKey(perIndexPatch(scalarFields.lotsPerBasket)),
-  fillTimeoutSeconds: Schema.optionalKey(scalarFields.fillTimeoutSeconds),
-  maxReprices: Schema.optionalKey(scalarFields.maxReprices),
-  defaultBaskets: Schema.optionalKey(scalarFields.defaultBaskets),
-  defaultBudgetPerBasket: Schema.optionalKey(scalarFields.defaultBudgetPerBasket),
-  marginConstants: Schema.optionalKey(MarginConstantsPatch),
-  marginEstimate: Schema.optionalKey(MarginEstimateSchema),
-  selectionMethod: Schema.optionalKey(SelectionMethodSchema),
-  anticipateBandExhaustion: Schema.optionalKey(Schema.Boolean),
-  buyWhenBreachUnavoidable: Schema.optionalKey(Schema.Boolean),
-  span: Schema.optionalKey(
-    Schema.Struct(Object.fromEntries(Object.entries(SpanParametersSchema.fields).map(([k, v]) => [k, Schema.optionalKey(v)])) as {
-      readonly [K in keyof typeof SpanParametersSchema.fields]: Schema.optionalKey<(typeof SpanParametersSchema.fields)[K]>
-    })
-  ),
-  deadlines: Schema.optionalKey(patchOf(DeadlinesSchema)),
-  watchdog: Schema.optionalKey(patchOf(WatchdogSchema))
-})
-
-// The schema and the interface describe the same thing; keep them in step.
-type SchemaConfig = typeof HedgeConfigSchema.Type
-const _schemaMatchesInterface = (c: SchemaConfig): HedgeConfig => c
-const _interfaceMatchesSchema = (c: HedgeConfig): SchemaConfig => c
-void _schemaMatchesInterface
-void _interfaceMatchesSchema
+// Environment
 
 /** A decimal number as written in an environment variable ("95", "0.10", "-1"); no exponents or hex. */
 const DecimalString = Schema.String.check(
   Schema.isPattern(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, { expected: "a decimal number" })
 )
-const fromEnv = <S extends Schema.Codec<number, number>>(value: S) =>
-  DecimalString.pipe(Schema.decodeTo(value, SchemaTransformation.numberFromString))
-
-// ---------------------------------------------------------------------------------------------
-// Environment
 
 interface EnvBinding {
   readonly name: string
@@ -411,32 +285,18 @@ interface EnvBinding {
   readonly schema: Schema.Codec<number, string>
 }
 
-const ENV_BINDINGS: ReadonlyArray<EnvBinding> = [
-  { name: "HEDGE_ENTRY_TRIGGER_PCT", path: ["entryTriggerPct"], schema: fromEnv(scalarFields.entryTriggerPct) },
-  { name: "HEDGE_ENTRY_TARGET_PCT", path: ["entryTargetPct"], schema: fromEnv(scalarFields.entryTargetPct) },
-  { name: "HEDGE_EXIT_TRIGGER_PCT", path: ["exitTriggerPct"], schema: fromEnv(scalarFields.exitTriggerPct) },
-  { name: "HEDGE_LOOKAHEAD_MINUTES", path: ["lookaheadMinutes"], schema: fromEnv(scalarFields.lookaheadMinutes) },
-  { name: "HEDGE_EXIT_BUFFER_MINUTES", path: ["exitBufferMinutes"], schema: fromEnv(scalarFields.exitBufferMinutes) },
-  { name: "HEDGE_MIN_PREMIUM", path: ["minPremium"], schema: fromEnv(scalarFields.minPremium) },
-  { name: "HEDGE_MAX_PREMIUM", path: ["maxPremium"], schema: fromEnv(scalarFields.maxPremium) },
-  { name: "HEDGE_MIN_OTM_NIFTY", path: ["minOtmDistance", "NIFTY"], schema: fromEnv(scalarFields.minOtmDistance) },
-  { name: "HEDGE_MIN_OTM_SENSEX", path: ["minOtmDistance", "SENSEX"], schema: fromEnv(scalarFields.minOtmDistance) },
-  { name: "HEDGE_MAX_OTM_NIFTY", path: ["maxOtmDistance", "NIFTY"], schema: fromEnv(scalarFields.maxOtmDistance) },
-  { name: "HEDGE_MAX_OTM_SENSEX", path: ["maxOtmDistance", "SENSEX"], schema: fromEnv(scalarFields.maxOtmDistance) },
-  { name: "HEDGE_MAX_COST_PER_DAY", path: ["maxHedgeCostPerDay"], schema: fromEnv(scalarFields.maxHedgeCostPerDay) },
-  { name: "HEDGE_BREACH_COST_PER_ENTRY", path: ["breachCostPerEntry"], schema: fromEnv(scalarFields.breachCostPerEntry) },
-  { name: "HEDGE_COOLDOWN_SECONDS", path: ["cooldownSeconds"], schema: fromEnv(scalarFields.cooldownSeconds) },
-  { name: "HEDGE_RECHECK_SECONDS", path: ["recheckSeconds"], schema: fromEnv(scalarFields.recheckSeconds) },
-  { name: "HEDGE_LIMIT_PRICE_BUFFER", path: ["limitPriceBuffer"], schema: fromEnv(scalarFields.limitPriceBuffer) },
-  { name: "HEDGE_MIN_EXIT_PRICE", path: ["minExitPrice"], schema: fromEnv(scalarFields.minExitPrice) },
-  { name: "HEDGE_LOTS_PER_BASKET_NIFTY", path: ["lotsPerBasket", "NIFTY"], schema: fromEnv(scalarFields.lotsPerBasket) },
-  { name: "HEDGE_LOTS_PER_BASKET_SENSEX", path: ["lotsPerBasket", "SENSEX"], schema: fromEnv(scalarFields.lotsPerBasket) },
-  { name: "HEDGE_FILL_TIMEOUT_SECONDS", path: ["fillTimeoutSeconds"], schema: fromEnv(scalarFields.fillTimeoutSeconds) },
-  { name: "HEDGE_MAX_REPRICES", path: ["maxReprices"], schema: fromEnv(scalarFields.maxReprices) },
-  { name: "DEFAULT_BASKETS", path: ["defaultBaskets"], schema: fromEnv(scalarFields.defaultBaskets) },
-  { name: "DEFAULT_BUDGET_PER_BASKET", path: ["defaultBudgetPerBasket"], schema: fromEnv(scalarFields.defaultBudgetPerBasket) },
-  ...RELIABILITY_ENV.map((b) => ({ name: b.name, path: b.path, schema: fromEnv(b.value) }))
-]
+/** The settings annotated with an environment variable, in declaration order. */
+const envBindingsOf = (schema: Schema.Top, path: ReadonlyArray<string> = []): ReadonlyArray<EnvBinding> => {
+  if ("fields" in schema) {
+    return Object.entries(schema.fields as Record<string, Schema.Top>).flatMap(([key, field]) => envBindingsOf(field, [...path, key]))
+  }
+  const name = SchemaAST.resolveAt<string>("env")(schema.ast)
+  if (name === undefined) return []
+  const value = schema as Schema.Codec<number, number>
+  return [{ name, path, schema: DecimalString.pipe(Schema.decodeTo(value, SchemaTransformation.numberFromString)) }]
+}
+
+const ENV_BINDINGS = envBindingsOf(HedgeConfigFields)
 
 /** Every environment variable the configuration reads, in documentation order. */
 export const AUTOHEDGE_ENV_NAMES: ReadonlyArray<string> = ENV_BINDINGS.map((b) => b.name)
@@ -445,14 +305,26 @@ export const AUTOHEDGE_ENV_NAMES: ReadonlyArray<string> = ENV_BINDINGS.map((b) =
 export const envKeyOf = (name: string): string | undefined =>
   ENV_BINDINGS.find((b) => b.name === name)?.path.join(".")
 
-/**
- * Variables that look like hedge settings (HEDGE_*) but are not read: likely typos. Not an error (other
- * parts of the system may own HEDGE_* names); callers should warn about them.
- */
+/** Variables that look like hedge settings (HEDGE_*) but are none: a misspelt name would be ignored silently. */
 export const unrecognisedEnvNames = (env: Record<string, string | undefined>): ReadonlyArray<string> =>
   Object.keys(env)
     .filter((k) => k.startsWith("HEDGE_") && !AUTOHEDGE_ENV_NAMES.includes(k))
     .sort()
+
+/** Edits (insert, delete, replace a letter) that turn `a` into `b`. */
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    previous = row
+  }
+  return previous[b.length]!
+}
+
+/** The known variable nearest to a misspelt one. */
+const closestEnvName = (name: string): string =>
+  AUTOHEDGE_ENV_NAMES.reduce((best, known) => (editDistance(name, known) < editDistance(name, best) ? known : best))
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -578,6 +450,9 @@ const readEnv = (
   const patch: Record<string, unknown> = {}
   const problems: Array<ConfigProblem> = []
   const setBy = new Map<string, string>()
+  for (const name of unrecognisedEnvNames(env)) {
+    problems.push({ key: name, value: JSON.stringify(env[name]), problem: `not a setting; did you mean ${closestEnvName(name)}?`, source: "environment" })
+  }
   for (const binding of ENV_BINDINGS) {
     const text = env[binding.name]
     if (text === undefined) continue

@@ -1,5 +1,5 @@
 // Margin models: positions in, rupees out. The engine never asks "is this hedged?" itself; it asks a
-// model for margin(portfolio) and compares portfolios. The constants model below is the origin's
+// model for margin(portfolio) and compares portfolios. The constants model below is the original design's
 // per-basket table; a SPAN-style model and the broker's basket margin plug in behind the same interface.
 import { Effect, Schema } from "effect"
 import type { MarginConstantsTable, StraddleMarginRow } from "./config.ts"
@@ -88,7 +88,7 @@ export const expiryTypeOf = (date: string, expiry: string): ExpiryType => {
   return type
 }
 
-/** The constants row for an index and expiry type; a missing 2DTE row falls back to 1DTE (origin rule). */
+/** The constants row for an index and expiry type; a missing 2DTE row falls back to 1DTE (the original design's rule). */
 export const straddleMarginFor = (
   table: MarginConstantsTable,
   index: IndexName,
@@ -129,7 +129,7 @@ export const coveredShortLots = (positions: ReadonlyArray<Position>, optionType:
 }
 
 /**
- * The origin's constants model, defined precisely:
+ * The original design's constants model, defined precisely:
  * - A table row gives the margin of one basket holding a one-lot short straddle (one short CE lot and one
  *   short PE lot), without and with a hedge pair (one long wing on each side).
  * - Each short lot of a side therefore costs half a row: `withoutHedge / 2` when naked, `withHedge / 2`

@@ -91,8 +91,8 @@ const highs: Effect.Effect<Highs, MilpFailed> = Effect.tryPromise({
 
 /**
  * Solver settings. Exactness: a zero relative gap (and HiGHS's default 1e-6 absolute gap) means the
- * reported optimum is proven. Speed, measured in CPU time on the hedge-selection MILPs
- * (simulations/bench-selection.ts): the feasibility-jump heuristic was most of a solve's time and the
+ * reported optimum is proven. Speed, measured in CPU time on the hedge-selection MILPs (the
+ * simulator's bench-selection.ts): the feasibility-jump heuristic was most of a solve's time and the
  * RINS/RENS sub-MIPs a good part of the rest, without ever being what closed the gap, so they are
  * off. The random seed stays HiGHS's fixed default, so a solve is deterministic: the same problem
  * gives the same solution on every run.
@@ -176,7 +176,7 @@ const toModelData = (h: Highs, p: Milp, relax: boolean): ModelData => {
 const INFEASIBLE: LpSolution = { status: "infeasible", objective: NaN, values: new Map(), reducedCosts: new Map() }
 
 type Outcome =
-  | { readonly kind: "optimal"; readonly objective: number; readonly x: Float64Array; readonly d: Float64Array }
+  | { readonly kind: "optimal"; readonly objective: number; readonly columnValues: Float64Array; readonly columnDuals: Float64Array }
   | { readonly kind: "infeasible" }
   | { readonly kind: "ambiguous" }
   | { readonly kind: "failed"; readonly reason: MilpFailed["reason"]; readonly message: string }
@@ -189,7 +189,7 @@ const run = (h: Highs, data: ModelData, settings: Readonly<Record<string, string
     switch (status) {
       case s.optimal: {
         const solution = model.getSolution()
-        return { kind: "optimal", objective: model.getObjectiveValue(), x: solution.colValue, d: solution.colDual }
+        return { kind: "optimal", objective: model.getObjectiveValue(), columnValues: solution.colValue, columnDuals: solution.colDual }
       }
       case s.infeasible:
         return { kind: "infeasible" }
@@ -247,9 +247,9 @@ const solve = (p: Milp, options: MilpOptions, relax: boolean): Effect.Effect<LpS
         const values = new Map<string, number>()
         const reducedCosts = new Map<string, number>()
         p.variables.forEach((v, i) => {
-          const x = outcome.x[i] ?? 0
+          const x = outcome.columnValues[i] ?? 0
           values.set(v.name, v.integer && !relax ? Math.round(x) : x)
-          if (relax) reducedCosts.set(v.name, outcome.d[i] ?? 0)
+          if (relax) reducedCosts.set(v.name, outcome.columnDuals[i] ?? 0)
         })
         return { status: "optimal" as const, objective: outcome.objective, values, reducedCosts }
       }

@@ -1,5 +1,5 @@
 // What a margin shortfall would cost: the clearing corporations' penalty slabs (SEBI CIR/DNPD/7/2011,
-// NSE Clearing "Penalty for short collection of client margin"; ../shared/reference §5):
+// NSE Clearing "Penalty for short collection of client margin"):
 // - a day's shortfall < ₹1 lakh AND < 10 % of the margin required: 0.5 % of the shortfall;
 // - otherwise (≥ ₹1 lakh OR ≥ 10 %): 1 %;
 // - a shortfall continuing more than 3 consecutive days: 5 % for each day beyond the 3rd;

@@ -2,7 +2,10 @@
 // (config/schedule.json). Also the weekly expiry of an index as seen from a trading date.
 import { readFile } from "node:fs/promises"
 import { DateTime } from "luxon"
-import { Effect, Result, Schema } from "effect"
+// effect by module path: `autohedge schedule show` loads no more of it than it uses.
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type { EntrySpec, ExpiryType, IndexName, LegSpec } from "./market.ts"
 import { keyPath, schemaProblems } from "./schema-issues.ts"
 import { isIsoDate, isWallTime, MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE, weekdayOf } from "./time.ts"

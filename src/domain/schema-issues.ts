@@ -1,6 +1,8 @@
 // Turning an effect Schema issue into located problems: the key path of each issue, the value found
 // there and the message. Shared by the readers of the config, schedule, instrument and day files.
-import { Predicate, SchemaIssue } from "effect"
+// effect by module path: `autohedge schedule show` loads no more of it than it uses.
+import * as Predicate from "effect/Predicate"
+import * as SchemaIssue from "effect/SchemaIssue"
 
 /** A key path into a JSON value: object keys and array indices. */
 export type KeyPath = ReadonlyArray<PropertyKey>

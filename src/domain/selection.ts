@@ -1,6 +1,6 @@
 // Hedge selection: which far-OTM options to buy, and how many, to bring projected margin down by a given
 // amount cheaply. Two methods share the candidates and the result shape:
-// - greedy (here, the origin's method, kept for comparison): best marginal benefit per rupee first, in
+// - greedy (here, the original design's method, kept for comparison): best marginal benefit per rupee first, in
 //   whole hedge units. It finds the cheapest mix when shorts come in whole hedge units per side, can
 //   overspend when a unit covers shorts only in part, and under a scenario model (SPAN) can stop when
 //   no one-sided unit lowers the worst scenario although both sides together would.

@@ -1,5 +1,5 @@
 // A SPAN-style margin model for index options (exchange margin = SPAN + exposure/ELM), following the
-// recipe of ../shared/reference/india-options-margin.md §2.2–2.3:
+// standard CME scenario set the exchanges (NSCCL, ICCL) publish, repriced with Black-76:
 //
 // - Each leg is repriced with Black-76 under 16 scenarios of the underlying and of its volatility: the
 //   price moves ±1/3, ±2/3, ±1 of the price scan range (PSR) and 0, each with the vol up and down by the

@@ -61,4 +61,3 @@ export const tradingDaysBetween = (date: string, expiry: string, holidays: Reado
 }
 
 export const addMinutes = (at: number, minutes: number): number => at + minutes * 60_000
-export const addSeconds = (at: number, seconds: number): number => at + seconds * 1000

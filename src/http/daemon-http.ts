@@ -6,7 +6,7 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { OperatorCommands } from "../commands/operator.ts"
 import { ScheduleStore } from "../commands/schedule-store.ts"
 import { SessionPlans } from "../commands/session-plans.ts"
-import type { DaemonOperator } from "../daemon/daemon.ts"
+import { alertsOf, type DaemonOperator } from "../daemon/daemon.ts"
 import type { DaemonClock } from "../daemon/clock.ts"
 import type { DaemonLog } from "../daemon/log.ts"
 import type { HedgeConfig } from "../domain/config.ts"
@@ -16,8 +16,8 @@ import { DayView, type DayAttachment } from "../views/day-view.ts"
 import { LiveRisk } from "./live-risk.ts"
 import { databaseRecords } from "./records.ts"
 import { isLoopback, startOperatorServer } from "./server.ts"
+import { operatorPort } from "../commands/operator-port.ts"
 import { telegramForDaemon } from "../../adapters/telegram/telegram.ts"
-import { readoutOfRunningDay } from "../../adapters/telegram/readout.ts"
 import { TELEGRAM_ENV, type TelegramConfigError } from "../../adapters/telegram/config.ts"
 
 export class OperatorApiFailed extends Error {}
@@ -90,12 +90,19 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     const alerts = yield* telegramForDaemon({
       env: o.env ?? process.env,
       log: (level, message, fields) => o.log.write(level, "telegram", message, fields),
-      readout: readoutOfRunningDay(() => view.running(), () => schedule.current()),
-      operator: commands,
+      operator: operatorPort("telegram", { commands, view, schedule }),
+      view,
       mode: o.mode === "live" || o.mode === "recommend" ? o.mode : "paper",
       now: () => o.clock.now()
     })
     // The risk view reads each day the hub watches, with the broker the daemon gives it.
     const watched = { attach: (day: DayAttachment) => (view.attach(day), risk.attach(day)), afterInstant: (at: number) => view.afterInstant(at) }
-    return yield* daemon({ live: watched, commands, schedule, plans, ...(alerts === undefined ? {} : { alerts }) })
+    const operator: DaemonOperator = { live: watched, commands, schedule, plans, ...(alerts === undefined ? {} : { alerts }) }
+    // The alerts the day view raises itself (an entry breached) go where the engine's go: the log, and Telegram.
+    const notifier = alertsOf({ operator }, o.log)
+    yield* Effect.acquireRelease(
+      Effect.sync(() => view.onAlert((alert, at) => void Effect.runPromise(Effect.ignore(notifier.notify(alert, at))))),
+      (unheard) => Effect.sync(unheard)
+    )
+    return yield* daemon(operator)
   }).pipe(Effect.scoped) as Effect.Effect<A, E | OperatorApiFailed | TelegramConfigError, Exclude<R, Scope.Scope> | SqlClient>

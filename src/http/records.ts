@@ -1,4 +1,4 @@
-// Past days as the daemon keeps them in the database: hedge transactions of a date (the origin's
+// Past days as the daemon keeps them in the database: hedge transactions of a date (the original design's
 // hedge_transactions, written when a day ends) and the analytics per day. The operator API reads them
 // here; the running day is read live from its engine instead.
 import { Context, Effect } from "effect"

@@ -1,7 +1,7 @@
 // Which XState inspection events become audit rows, and what those rows say. Shared by the engine
 // (which writes them) and the verifier (which rebuilds a day and compares), so both follow one rule.
 import { createHash } from "node:crypto"
-import type { AnyActorRef, InspectionEvent } from "xstate"
+import type { AnyActorRef, AnyMachineSnapshot, InspectionEvent } from "xstate"
 import type { TransitionRow } from "../services/services.ts"
 
 /** A state value as one string: `hedging.selecting`. */
@@ -26,6 +26,14 @@ export const stateName = (value: unknown): string => {
 /** The audited kind of a machine actor, by its id; undefined for actors that are not audited (services). */
 export const kindOf = (actorId: string): TransitionRow["kind"] | undefined =>
   actorId === "session" ? "session" : actorId.startsWith("entry:") ? "entry" : actorId.startsWith("hedge-") ? "hedge" : undefined
+
+/** Take every machine actor's state in a persisted tree as known: a restored start is no transition. */
+export const rememberStates = (persisted: unknown, actorId: string, into: AuditRecorder, latestRows: Readonly<Record<string, number>>): void => {
+  const p = persisted as { value?: unknown; children?: Record<string, { snapshot?: unknown }> }
+  if (p.value === undefined) return
+  into.remember(actorId, stateName(p.value), latestRows[actorId])
+  for (const [id, child] of Object.entries(p.children ?? {})) rememberStates(child.snapshot, id, into, latestRows)
+}
 
 /** What JSON leaves out of an object (undefined, functions, symbols). */
 const OMITTED = Symbol("omitted")
@@ -80,6 +88,17 @@ export const payloadOf = (event: { readonly type: string }): unknown => {
 }
 
 /**
+ * Did this microstep take a transition? One that took none leaves the snapshot it was given (the
+ * actor's latest); one that took a transition whose actions changed nothing does too, and is told
+ * apart by asking the machine which transitions the event enables there.
+ */
+const tookTransition = (snapshot: AnyMachineSnapshot, before: unknown, event: { readonly type: string }): boolean => {
+  // A stop, or an error no transition handles: XState reports them as microsteps without one.
+  if (snapshot.status === "stopped" || snapshot.status === "error") return false
+  return snapshot !== before || snapshot.machine.getTransitionData(snapshot, event as never).length > 0
+}
+
+/**
  * Turns inspection events into numbered audit rows: one row per microstep that took a transition, plus
  * each actor's first snapshot (its start). It remembers every actor's last state, the `from` of its
  * next row.
@@ -92,8 +111,11 @@ export class AuditRecorder {
   private readonly causes = new WeakMap<object, number>()
   /** For service actors, the row of the transition that started them. */
   private readonly startedBy = new WeakMap<object, number>()
-  /** Services started during a transition whose row is not made yet, by the starting actor's id. */
-  private readonly starting = new Map<string, Array<object>>()
+  /** Services started whose starting transition has no row yet: the next row of the actor holding them. */
+  private readonly starting = new WeakSet<object>()
+  private startingCount = 0
+  /** Each audited actor's latest snapshot: what a microstep that took no transition leaves as it was. */
+  private readonly lastSnapshot = new Map<string, unknown>()
   private seq_: number
 
   constructor(seq = 0) {
@@ -121,8 +143,8 @@ export class AuditRecorder {
     const ref = ev.actorRef as AnyActorRef
     if (ev.type === "@xstate.actor" && kindOf(ref.id) === undefined) {
       // A service starts inside the microstep that enters its state: that microstep's row, made next.
-      const parent = (ref as { _parent?: AnyActorRef })._parent
-      if (parent !== undefined) this.starting.set(parent.id, [...(this.starting.get(parent.id) ?? []), ref])
+      this.starting.add(ref)
+      this.startingCount++
     }
     if (ev.type === "@xstate.event" && ev.sourceRef !== undefined) {
       const source = ev.sourceRef as AnyActorRef
@@ -137,20 +159,28 @@ export class AuditRecorder {
     const actorId = (ev.actorRef as AnyActorRef).id
     const kind = kindOf(actorId)
     if (kind === undefined) return undefined
+    const snapshot = ev.snapshot as AnyMachineSnapshot
+    const before = this.lastSnapshot.get(actorId)
+    this.lastSnapshot.set(actorId, snapshot)
     // XState reports a microstep even when no transition was enabled (e.g. a refused command).
-    if (ev.type === "@xstate.microstep" && (ev as { _transitions?: ReadonlyArray<unknown> })._transitions?.length === 0) return undefined
+    if (ev.type === "@xstate.microstep" && !tookTransition(snapshot, before, ev.event)) return undefined
     const from = this.lastState.get(actorId)
     // A snapshot after the first is only the end of a macrostep already recorded by its microsteps.
     if (ev.type === "@xstate.snapshot" && from !== undefined) return undefined
-    const to = stateName((ev.snapshot as { value?: unknown }).value)
+    const to = stateName(snapshot.value)
     this.lastState.set(actorId, to)
     // A clock tick that changes nothing is no transition for the children; for the session it is
     // still recorded: the session's events are the day's inputs, from which `replay` rebuilds it.
     if (from === to && ev.event.type === "CLOCK" && kind !== "session") return undefined
     const row = { seq: ++this.seq_, actorId, kind, from: from ?? "", to, event: ev.event.type, payload: payloadOf(ev.event), at: now(), causation: this.causes.get(ev.event) ?? null }
     this.lastSeq.set(actorId, row.seq)
-    for (const service of this.starting.get(actorId) ?? []) this.startedBy.set(service, row.seq)
-    this.starting.delete(actorId)
+    if (this.startingCount > 0) {
+      for (const child of Object.values(snapshot.children as Record<string, AnyActorRef | undefined>)) {
+        if (child === undefined || !this.starting.delete(child)) continue
+        this.startedBy.set(child, row.seq)
+        this.startingCount--
+      }
+    }
     return row
   }
 

@@ -43,6 +43,8 @@ export interface DayReport {
   readonly transitions: number
   /** SHA-256 of the day's audit rows: equal digests mean identical decisions. */
   readonly auditDigest: string
+  /** `simulate --resume` found the day finished in the database: reported from its records, not run again. */
+  readonly finished?: true
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100

@@ -5,8 +5,7 @@
 // machines ask to have decided is decided by src/decisions, on inputs the engine gathers here.
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
-import { AuditRecorder, kindOf, stateName } from "./audit-recorder.ts"
-import { rearmTimers, rememberStates, StateEntries } from "./restored-tree.ts"
+import { AuditRecorder, kindOf, rememberStates, stateName } from "./audit-recorder.ts"
 import { formatVerification, recoverCheckpoint } from "./verify.ts"
 import type { AlertEvent, EntryPlan, OrderRef, OrderRequest, OrderState, PlaceResult, TaggedSnapshot } from "../../machines/protocol.ts"
 import { isEntered, isToCome } from "../../machines/entry.ts"
@@ -96,8 +95,6 @@ export class SessionEngine {
   private readonly recorder: AuditRecorder
   private pendingRows: Array<TransitionRow> = []
   private lastFlushAt = Number.NEGATIVE_INFINITY
-  /** Per actor, when each of its active states was entered: the start of the state's timers. */
-  private entries = new StateEntries()
   private lastCheckpointAt = Number.NEGATIVE_INFINITY
   /** Who watches the rows as they are recorded (the live inspector); never part of any decision. */
   private readonly rowListeners = new Set<(row: TransitionRow) => void>()
@@ -142,7 +139,6 @@ export class SessionEngine {
     if (restored !== undefined) {
       // The restored tree's states are known: its start is no transition (XState replays a fake init).
       rememberStates(restored.snapshot, "session", this.recorder, restored.latestRows ?? {})
-      this.entries = new StateEntries(restored.enteredAt)
     }
     this.actor = createActor(machine, {
       id: "session",
@@ -162,8 +158,8 @@ export class SessionEngine {
 
   /**
    * Carry on from the latest checkpoint after the process died. Service calls that were in flight run
-   * again (each is safe to repeat: reads, and sends guarded by the order journal), timers the machines
-   * had armed are armed again in full, and the restore is itself an audit row.
+   * again (each is safe to repeat: reads, and sends guarded by the order journal), the machines'
+   * deadlines come back with their contexts, and the restore is itself an audit row.
    */
   static restore = (setup: EngineSetup, checkpoint: Checkpoint): Effect.Effect<SessionEngine, RestoreRefused, EngineServices> =>
     Effect.gen(function*() {
@@ -172,8 +168,6 @@ export class SessionEngine {
       const engine = new SessionEngine(setup, context, checkpoint)
       engine.actor.start()
       engine.recordRestore(checkpoint.seq)
-      const clock = Context.get(context, MarketClock)
-      rearmTimers(engine.actor, clock.timers, clock.currentMillis(), engine.entries)
       return engine
     })
 
@@ -324,7 +318,6 @@ export class SessionEngine {
           at: now,
           machineVersion: MACHINE_VERSION,
           snapshot: this.actor.getPersistedSnapshot(),
-          enteredAt: this.entries.toJSON(),
           latestRows: this.recorder.latestRows()
         }
       : null
@@ -357,7 +350,6 @@ export class SessionEngine {
     }
     const row = this.recorder.rowOf(ev, now)
     if (row === undefined) return
-    this.entries.note(row.actorId, row.from, row.to, row.at)
     this.record(row)
   }
 

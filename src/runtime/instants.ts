@@ -8,7 +8,7 @@
 // timers due fire. Everything done in an instant is stamped with it, so a live day's audit rows have
 // the shape of a simulated day's. How the loop waits for an instant (not at all, on the wall clock, on
 // a sped-up one) is its pacing; everything else is the same for every caller.
-import { wakeTimes } from "../../machines/session.ts"
+import { wakeTimesOf } from "../../machines/session.ts"
 import type { SessionEvent } from "../../machines/session.ts"
 import type { DaemonClock } from "../daemon/clock.ts"
 import type { SessionEngine } from "./engine.ts"
@@ -94,7 +94,7 @@ export const nextInstant = (
   clock: VirtualClock,
   engine: InstantHost
 ): { readonly at: number; readonly scheduled: boolean } | undefined => {
-  const machines = Math.min(...[clock.nextDue(), wakeTimes(engine.actor.getSnapshot().context).find((t) => t > at)].filter((t): t is number => t !== undefined))
+  const machines = Math.min(...[clock.nextDue(), wakeTimesOf(engine.actor.getSnapshot()).find((t) => t > at)].filter((t): t is number => t !== undefined))
   const soonest = Math.min(worldNext ?? Number.POSITIVE_INFINITY, machines)
   return Number.isFinite(soonest) ? { at: Math.max(soonest, at), scheduled: soonest === machines } : undefined
 }

@@ -1,6 +1,6 @@
 // The policies a day is traded or simulated with, and the margin model each decides on. The machines
-// know three ways to trade (engine, static, none); the origin's reference behaviour is the engine's way
-// with the origin's choices: the constants table, greedy selection, no look past the next entry, and a
+// know three ways to trade (engine, static, none); the reference policy is the engine's way
+// with the original design's choices: the constants table, greedy selection, no look past the next entry, and a
 // 30-second polling loop.
 import type { Policy } from "../../machines/protocol.ts"
 import type { HedgeConfig, MarginEstimate, SelectionMethod } from "../domain/config.ts"
@@ -12,7 +12,7 @@ export type PolicyName = Policy | "reference"
 export const POLICY_NAMES: ReadonlyArray<PolicyName> = ["engine", "reference", "static", "none"]
 
 /**
- * The origin's loop checks every 30 s from whenever it was started: on average it starts a look-ahead
+ * The original design's loop checks every 30 s from whenever it was started: on average it starts a look-ahead
  * 15 s late (it "can miss a 5-minute look-ahead window's start by up to 30 s").
  */
 export const REFERENCE_POLLING: Polling = { everyMs: 30_000, phaseMs: 15_000 }
@@ -26,9 +26,9 @@ export interface PolicyPlan {
   readonly policy: Policy
   readonly estimate: MarginEstimate
   readonly selection: SelectionMethod
-  /** Look past the next entry (the engine does; the origin did not). */
+  /** Look past the next entry (the engine does; the original design did not). */
   readonly foresight: boolean
-  /** Weigh what a hedge set costs against the breach cost it averts (the engine does; the origin did not). */
+  /** Weigh what a hedge set costs against the breach cost it averts (the engine does; the original design did not). */
   readonly weighsCost: boolean
   readonly polling?: Polling
 }

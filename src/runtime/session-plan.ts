@@ -10,7 +10,7 @@ import { REGULAR_HOURS, type SessionHours } from "../domain/calendar.ts"
 import { addMinutes, instantOf } from "../domain/time.ts"
 import type { EngineSetup } from "./engine.ts"
 
-/** End-of-day summary time (origin: 15:35 IST). */
+/** End-of-day summary time (the original design's: 15:35 IST). */
 export const EOD_SUMMARY_TIME = "15:35:00"
 /** An entry not seen this long after its time is reported missed. */
 export const ENTRY_MISS_MINUTES = 5
@@ -40,7 +40,7 @@ const sessionTimesOf = (day: DayPlan) => {
 export const entryIdOf = (portfolio: string): string => `entry:${portfolio}`
 
 /**
- * A process that polls instead of waking at the instant (the origin's 30-second loop) starts an entry's
+ * A process that polls instead of waking at the instant (the original design's 30-second loop) starts an entry's
  * look-ahead at its first poll at or after the look-ahead time; polls fall every `everyMs` from the
  * open, shifted by `phaseMs`.
  */
@@ -84,7 +84,7 @@ export const engineSetupFor = (p: {
   readonly mode?: TradingMode
   /** How hedges are chosen (default: the config's). */
   readonly selection?: SelectionMethod
-  /** Decide on a polling loop's beat instead of at the instant (the origin reference behaviour). */
+  /** Decide on a polling loop's beat instead of at the instant (the reference policy). */
   readonly polling?: Polling
   /** Look past the next entry (default true; see EngineSetup.foresight). */
   readonly foresight?: boolean

@@ -8,7 +8,8 @@
 // The rebuild holds instants through the daemon's and the simulator's own loop (`runInstants`), the
 // trail as its world: an instant's outside events are the trail's (strategy observations, then
 // operator commands and the clock event), delivered once every row recorded before them is
-// reproduced; timers due fire after them, as in any run. Service calls wait in one queue and are
+// reproduced. The machines keep their deadlines in their contexts and act on them on clock events, so
+// the trail's clock events bring every timed transition with them. Service calls wait in one queue and are
 // answered one at a time, in the order asked (as the engine's pump does), each with the trail's next
 // row, which must be its answer (a call the trail does not answer there is a divergence, never a
 // wait). The rebuild stops where the trail ends.
@@ -19,13 +20,12 @@
 // restart's instant, where a new run of the loop starts (the dead process's ended mid-instant).
 // Everything else must be as an uninterrupted run makes it.
 import { isDeepStrictEqual } from "node:util"
-import { createActor, type Actor, type InspectionEvent } from "xstate"
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from "xstate"
 import { MACHINE_VERSION, type sessionMachine, type SessionEvent, type SessionInput } from "../../machines/session.ts"
 import { sessionMachineWith } from "./machine-services.ts"
 import { wallTimeOf } from "../domain/time.ts"
 import type { Checkpoint, TransitionRow } from "../services/services.ts"
-import { AuditRecorder, auditDigest, kindOf } from "./audit-recorder.ts"
-import { rearmTimers, rememberStates, StateEntries } from "./restored-tree.ts"
+import { AuditRecorder, auditDigest, kindOf, rememberStates } from "./audit-recorder.ts"
 import { runInstants, virtualPacing, type World } from "./instants.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 
@@ -128,7 +128,6 @@ class Rebuild {
   /** A restart was reached: the loop's run ends, and a new one starts at the restart's instant. */
   private restarted = false
   private machineError: unknown = undefined
-  private readonly entries: StateEntries
 
   constructor(
     private readonly rows: ReadonlyArray<TransitionRow>,
@@ -143,13 +142,14 @@ class Rebuild {
     })
     const checkpoint = "checkpoint" in from ? from.checkpoint : undefined
     this.clock = new VirtualClock(checkpoint?.at ?? this.recorded[0]!.at)
-    this.entries = new StateEntries(checkpoint?.enteredAt)
     const calls = this.calls
+    /** Each service actor's asker: the actor its start event came from. */
+    const askers = new WeakMap<object, string>()
     // Every call waits in the queue for the trail's answer.
-    const service = <TOutput>({ self, signal }: { self: { id: string; _parent?: { id: string } }; signal: AbortSignal }) =>
+    const service = <TOutput>({ self, signal }: { self: { id: string }; signal: AbortSignal }) =>
       new Promise<TOutput>((resolve, reject) => {
-        // The invoke id is the service actor's id; the actor that asked is its parent.
-        calls.push({ actorId: self._parent?.id ?? "", invokeId: self.id, signal, resolve: resolve as (output: unknown) => void, reject })
+        // The invoke id is the service actor's id.
+        calls.push({ actorId: askers.get(self) ?? "", invokeId: self.id, signal, resolve: resolve as (output: unknown) => void, reject })
       })
     const machine = sessionMachineWith({
       assessExits: service,
@@ -164,16 +164,14 @@ class Rebuild {
     // Rows made by the engine's own rule, stamped with the rebuild's market time.
     const recorder = new AuditRecorder(checkpoint?.seq)
     if (checkpoint !== undefined) rememberStates(checkpoint.snapshot, "session", recorder, checkpoint.latestRows ?? {})
-    const { clock, built, entries } = this
+    const { clock, built } = this
     this.actor = createActor(machine, {
       id: "session",
-      clock,
       inspect: (ev: InspectionEvent) => {
+        if (ev.type === "@xstate.event" && ev.event.type === "xstate.init" && ev.sourceRef !== undefined) askers.set(ev.actorRef, (ev.sourceRef as AnyActorRef).id)
         recorder.observe(ev)
         const row = recorder.rowOf(ev, () => clock.now())
-        if (row === undefined) return
-        built.push(row)
-        entries.note(row.actorId, row.from, row.to, row.at)
+        if (row !== undefined) built.push(row)
       },
       // A restored actor takes its context from the snapshot, not from input.
       ...("input" in from ? { input: from.input } : { input: undefined as never, snapshot: from.checkpoint.snapshot as never })
@@ -204,7 +202,6 @@ class Rebuild {
       at: this.clock.now(),
       machineVersion: MACHINE_VERSION,
       snapshot: this.actor.getPersistedSnapshot(),
-      enteredAt: this.entries.toJSON(),
       latestRows
     }
   }
@@ -213,12 +210,8 @@ class Rebuild {
   private async drive(): Promise<Verification | undefined> {
     const { recorded, built, clock } = this
     this.actor.start()
-    if ("checkpoint" in this.from) {
-      // As the engine restores: timers armed again for the time they had left, and the calls that
-      // were in flight asked again, in an order of their own.
-      rearmTimers(this.actor, clock, clock.now(), this.entries)
-      for (const call of this.calls) this.askedAgain.add(call)
-    }
+    // As the engine restores: the calls that were in flight asked again, in an order of their own.
+    if ("checkpoint" in this.from) for (const call of this.calls) this.askedAgain.add(call)
     this.fail(this.check())
     // A restart ends the dead process's loop mid-instant; the restored one holds instants from its own.
     for (;;) {
@@ -404,7 +397,6 @@ class Rebuild {
     await flushMicrotasks()
     return this.check()
   }
-
 }
 
 /** Does this row answer this call? */

@@ -5,7 +5,11 @@
 // disagree the broker wins, and the disagreement is reported for alerting once: only when the broker's
 // list is new or changed since it was cached.
 import { readFile } from "node:fs/promises"
-import { Context, Effect, Result, Schema } from "effect"
+// effect by module path: `autohedge schedule show` loads no more of it than it uses.
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import {
   differences,
   EXCHANGES,

@@ -141,8 +141,6 @@ export interface Checkpoint {
   readonly at: number
   readonly machineVersion: string
   readonly snapshot: unknown
-  /** When each actor entered each of its active states (epoch ms): what its delayed transitions count from. */
-  readonly enteredAt: Readonly<Record<string, Readonly<Record<string, number>>>>
   /** Each actor's latest transition row (what its next events are caused by). */
   readonly latestRows?: Readonly<Record<string, number>>
 }

@@ -10,7 +10,7 @@ import { DateTime } from "luxon"
 import type { SnapshotFrom } from "xstate"
 import { entryMachine, isToComeState, type EntryContext } from "../../machines/entry.ts"
 import { hedgeMachine, type HedgeContext } from "../../machines/hedge.ts"
-import type { OrderState, Projection, SelectionResult } from "../../machines/protocol.ts"
+import type { Alert, OrderState, Projection, SelectionResult } from "../../machines/protocol.ts"
 import { cooldownUntilOf, spendLeftOf, type HedgeRecord, type SessionContext, type sessionMachine } from "../../machines/session.ts"
 import type { RunningDay } from "../commands/operator.ts"
 import { formatAlert } from "../domain/alerts.ts"
@@ -133,6 +133,9 @@ export class DayView {
   /** Bumped when the log is rebuilt (another day, a restart that re-recorded rows): readers start again. */
   private generationNo = 0
   private readonly listeners = new Set<() => void>()
+  private readonly alertListeners = new Set<(alert: Alert, at: number) => void>()
+  /** Entries whose breach was told: once each, also when a restart re-records the day's rows. */
+  private breachesTold = new Set<string>()
 
   constructor(
     private readonly options: {
@@ -171,6 +174,26 @@ export class DayView {
     const point = { at, pct: utilisationPct(exit.value, day.setup.session.budget) }
     this.points.push(point)
     this.append({ point })
+    this.tellBreaches(day, point)
+  }
+
+  /** Hear the alerts the view raises itself (an entry breached); returns the unsubscribe. */
+  onAlert(listener: (alert: Alert, at: number) => void): () => void {
+    this.alertListeners.add(listener)
+    return () => this.alertListeners.delete(listener)
+  }
+
+  /** An entry is breached when the utilisation sampled at the instant it went in is over 100 % (as `entries()` says). */
+  private tellBreaches(day: DayAttachment, point: UtilisationSample): void {
+    if (!(point.pct > 100)) return
+    const entries = day.engine.actor.getSnapshot().context.entries
+    for (const [entryId, notes] of this.entryNotes) {
+      if (notes.enteredAt !== point.at || this.breachesTold.has(entryId)) continue
+      this.breachesTold.add(entryId)
+      const portfolio = entries.find((e) => e.id === entryId)?.portfolio ?? entryId
+      const alert: Alert = { kind: "ENTRY_BREACHED", severity: "critical", actor: entryId, details: { entry: entryId, portfolio, utilisationPct: point.pct, budget: day.setup.session.budget } }
+      for (const listener of [...this.alertListeners]) listener(alert, point.at)
+    }
   }
 
   /** An operator command's outcome, for the feed (accepted, refused with its reason, taken or not). */
@@ -217,6 +240,7 @@ export class DayView {
     if (this.log.length > 0) this.generationNo++
     this.forgetRows()
     this.points = []
+    this.breachesTold = new Set()
     this.operatorNotes = []
     this.marginInUse = 0
     this.changed()

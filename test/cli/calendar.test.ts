@@ -1,5 +1,5 @@
 // `autohedge calendar` as a user runs it: the 2026 listing matches the reference table (NSE's 2026
-// holiday circular, /work/shared/reference/market-calendar-2026.md, copied here), date, weekday and
+// holiday circular, copied here), date, weekday and
 // holiday, and nothing more; the two special sessions with their hours; expiries moved by holidays; bad
 // flags named. `schedule show` lists the coming sessions by the same calendar.
 import { describe, expect, it } from "vitest"

@@ -9,11 +9,11 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startFakeOpenAlgo, type FakeOpenAlgo } from "../../adapters/openalgo/fake-server.ts"
+import { startFakeOpenAlgo, type FakeOpenAlgo } from "../../simulations/fake-openalgo-server.ts"
 import { databaseLayer } from "../../adapters/postgres/database.ts"
-import { runEffect } from "../../adapters/postgres/test-support.ts"
+import { runEffect } from "../fixtures/databases.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "day")
 const SPEED = 300

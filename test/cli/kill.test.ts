@@ -13,12 +13,12 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { describe, expect, it } from "vitest"
 import { databaseLayer, type DatabaseOptions } from "../../adapters/postgres/database.ts"
 import { findSession, loadTransitions } from "../../adapters/postgres/engine-store.ts"
-import { createThrowawayDatabase, dropThrowawayDatabase, runEffect, testServers, withDatabase, type ServerName } from "../../adapters/postgres/test-support.ts"
+import { createThrowawayDatabase, dropThrowawayDatabase, runEffect, testServers, withDatabase, type ServerName } from "../fixtures/databases.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { isQuiet } from "../../src/runtime/engine.ts"
 import { policyPlan } from "../../src/runtime/policies.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
-import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
 
@@ -33,7 +33,7 @@ const optionsOf = (place: Place): DatabaseOptions => ("url" in place ? { url: pl
 const simulate = async (at: string | Place, extra: ReadonlyArray<string>, env: Record<string, string> = {}, day = DAY) => {
   const place = typeof at === "string" ? { dataDir: at } : at
   try {
-    const { stdout } = await promisify(execFile)("node", ["bin/autohedge.js", "simulate", day, "--db", "--policy", "engine", "--json", ...extra], {
+    const { stdout } = await promisify(execFile)("node", ["--import", "tsx", "test/cli/autohedge-with-faults.ts", "simulate", day, "--db", "--policy", "engine", "--json", ...extra], {
       env: { ...process.env, ...envOf(place), ...env },
       maxBuffer: 64 * 1024 * 1024
     })

@@ -16,7 +16,7 @@ import { instantOf } from "../../src/domain/time.ts"
 import { DayView } from "../../src/views/day-view.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
-import type { RecordedDay } from "../../simulations/recorded-day.ts"
+import type { RecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { calmExpiryDay, straddle } from "../fixtures/entries.ts"
 

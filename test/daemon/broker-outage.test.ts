@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs"
 import { Effect, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { startFakeOpenAlgo } from "../../adapters/openalgo/fake-server.ts"
+import { startFakeOpenAlgo } from "../../simulations/fake-openalgo-server.ts"
 import { databaseLayer } from "../../adapters/postgres/database.ts"
 import { migrate } from "../../adapters/postgres/migrations.ts"
 import { oneAlertPerOutage, runDaemon } from "../../src/daemon/daemon.ts"
@@ -14,10 +14,10 @@ import type { DaemonSettings } from "../../src/daemon/settings.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { loadInstruments } from "../../src/domain/instruments.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import type { WatchdogProblem } from "../../src/runtime/watchdog.ts"
 import { SteppingClock } from "./stepping-clock.ts"
-import type { FakeOpenAlgo } from "../../adapters/openalgo/fake-server.ts"
+import type { FakeOpenAlgo } from "../../simulations/fake-openalgo-server.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const h = day.header

@@ -4,7 +4,7 @@
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import { Effect, Exit, Layer, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { forEachServer } from "../../adapters/postgres/test-support.ts"
+import { forEachServer } from "../fixtures/databases.ts"
 import { openSession } from "../../adapters/postgres/engine-store.ts"
 import { recommendingVenueFor, VENUES, venueLayerFor, type VenueEntry } from "../../adapters/venues.ts"
 import { runDaemon } from "../../src/daemon/daemon.ts"

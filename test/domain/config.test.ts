@@ -23,7 +23,7 @@ const fail = (sources: ConfigSources): ConfigError => Effect.runSync(Effect.flip
 const file = (value: unknown) => ({ fileText: JSON.stringify(value), fileName: "autohedge.json" })
 
 describe("defaults", () => {
-  it("are the origin's values", () => {
+  it("are the original design's values", () => {
     expect(defaultConfig).toEqual({
       entryTriggerPct: 95,
       entryTargetPct: 85,
@@ -411,7 +411,7 @@ describe("cross-field rules", () => {
 })
 
 describe("env names", () => {
-  it("include the origin's names", () => {
+  it("include the original design's names", () => {
     for (const name of [
       "HEDGE_ENTRY_TRIGGER_PCT",
       "HEDGE_ENTRY_TARGET_PCT",
@@ -428,10 +428,23 @@ describe("env names", () => {
     expect(new Set(AUTOHEDGE_ENV_NAMES).size).toBe(AUTOHEDGE_ENV_NAMES.length)
   })
 
-  it("unrecognised HEDGE_* names are listed for a warning", () => {
+  it("unrecognised HEDGE_* names are listed", () => {
     expect(unrecognisedEnvNames({ HEDGE_ENTRY_TRIGER_PCT: "90", HEDGE_MIN_PREMIUM: "2", PATH: "/bin" })).toEqual([
       "HEDGE_ENTRY_TRIGER_PCT"
     ])
+  })
+
+  it("a misspelt HEDGE_* variable is an error naming it and the closest setting", () => {
+    const error = fail({ env: { HEDGE_ENTRY_TRIGER_PCT: "90", HEDGE_MAX_OTM_NIFTI: "900", HEDGE_MIN_PREMIUM: "2", PATH: "/bin" } })
+    expect(error.message.split("\n").slice(1).sort()).toEqual([
+      'HEDGE_ENTRY_TRIGER_PCT = "90": not a setting; did you mean HEDGE_ENTRY_TRIGGER_PCT?',
+      'HEDGE_MAX_OTM_NIFTI = "900": not a setting; did you mean HEDGE_MAX_OTM_NIFTY?'
+    ])
+  })
+
+  it("each setting's bounds hold when it comes from the environment", () => {
+    expect(fail({ env: { HEDGE_MAX_REPRICES: "2.5" } }).problems.map((p) => p.key)).toEqual(["HEDGE_MAX_REPRICES"])
+    expect(fail({ env: { AUTOHEDGE_WATCHDOG_LAG_SECONDS: "1" } }).problems.map((p) => p.key)).toEqual(["AUTOHEDGE_WATCHDOG_LAG_SECONDS"])
   })
 })
 

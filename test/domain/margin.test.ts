@@ -15,7 +15,7 @@ import {
 import type { IndexName, OptionType, Position } from "../../src/domain/market.ts"
 import { instantOf } from "../../src/domain/time.ts"
 
-// Origin's NIFTY rows (per basket, one-lot short straddle).
+// The original design's NIFTY rows (per basket, one-lot short straddle).
 const N0_WITHOUT = 433333.33
 const N0_WITH = 186666.67
 const N1_WITHOUT = 320000

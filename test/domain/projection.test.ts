@@ -65,7 +65,7 @@ describe("legPositions", () => {
 describe("project", () => {
   const base = { at: 1_770_700_000_000, budget: 15_000_000, targetPct: 85 }
 
-  it("projects the origin's example: 85 lakh in use plus a 55 lakh entry on a 1.5 Cr budget", () => {
+  it("projects the original design's example: 85 lakh in use plus a 55 lakh entry on a 1.5 Cr budget", () => {
     const p = project({ ...base, marginInUse: 8_500_000, heldModelMargin: 6_000_000, withEntriesModelMargin: 11_500_000 })
     expect(p).toEqual({
       at: base.at,

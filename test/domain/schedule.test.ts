@@ -32,18 +32,18 @@ const parseError = (raw: unknown): ScheduleError => {
 }
 
 describe("the bundled schedule", () => {
-  it("has the origin's entries per weekday", () => {
+  it("has the original design's entries per weekday", () => {
     const counts = Object.fromEntries(Object.entries(bundled.days).map(([day, d]) => [day, d.entries.length]))
     expect(counts).toEqual({ Monday: 7, Tuesday: 10, Thursday: 13, Friday: 6 })
     expect(bundled.days.Wednesday).toBeUndefined()
   })
 
-  it("has the origin's index and expiry type per weekday", () => {
+  it("has the original design's index and expiry type per weekday", () => {
     const kinds = Object.fromEntries(Object.entries(bundled.days).map(([day, d]) => [day, `${d.index} ${d.expiryType}`]))
     expect(kinds).toEqual({ Monday: "NIFTY 1DTE", Tuesday: "NIFTY 0DTE", Thursday: "SENSEX 0DTE", Friday: "NIFTY 2DTE" })
   })
 
-  it("has the origin's times", () => {
+  it("has the original design's times", () => {
     const times = (day: keyof Schedule["days"]) =>
       bundled.days[day]!.entries.map((e) => `${e.portfolio} ${e.entryTime} ${e.exitTime ?? "-"}`)
     expect(times("Monday")).toEqual([

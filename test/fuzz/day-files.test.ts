@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { DayFileError, parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { DayFileError, parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { parseBoundedJson } from "../../src/domain/bounded-json.ts"
 import { fuzzParameters, fuzzTimeout, isOperatorMessage } from "./runs.ts"
 

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { chromium, type Browser, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { serveSimulation } from "../../src/http/serve-simulation.ts"
+import { serveSimulation } from "../../simulations/serve.ts"
 
 const CHROMIUM = "/usr/bin/chromium"
 const DAY = fileURLToPath(new URL("../../simulations/days/2026-02-09-NIFTY.jsonl", import.meta.url))

@@ -2,14 +2,14 @@
 // prices them; `autohedge risk --live` reads the same answer.
 import { Context, Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { liveRisk } from "../../src/cli/risk.ts"
+import { liveRisk } from "../../simulations/risk.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { black76, yearFraction } from "../../src/domain/pricing.ts"
 import { riskView, RiskViewSchema } from "../../src/domain/risk.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { LiveRisk } from "../../src/http/live-risk.ts"
 import { Broker, MarketData } from "../../src/services/services.ts"
-import { serveSimulation, type SimulationServer } from "../../src/http/serve-simulation.ts"
+import { serveSimulation, type SimulationServer } from "../../simulations/serve.ts"
 import { call } from "./client.ts"
 
 const DAY = "simulations/days/2026-02-10-NIFTY.jsonl"

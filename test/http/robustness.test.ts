@@ -3,7 +3,7 @@
 // field it is about, with no stack trace.
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { serveSimulation, type SimulationServer } from "../../src/http/serve-simulation.ts"
+import { serveSimulation, type SimulationServer } from "../../simulations/serve.ts"
 
 const DAY = "simulations/days/2026-02-09-NIFTY.jsonl"
 const TOKEN = "robust-test-token-0123456789"

@@ -5,7 +5,7 @@
 import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Transitions } from "../../src/http/schemas.ts"
-import { serveSimulation, type SimulationServer } from "../../src/http/serve-simulation.ts"
+import { serveSimulation, type SimulationServer } from "../../simulations/serve.ts"
 import { call, expectError, readSse, type SseEvent } from "./client.ts"
 
 const DAY = "simulations/days/2026-02-10-NIFTY.jsonl"

@@ -1,9 +1,10 @@
 // Model-based tests of the hedge machine: every transition reachable with a finite alphabet of broker
-// answers, errors, timers and clock instants, checked against the order-safety rules.
+// answers, errors and clock events (at each deadline the hedge holds, at the entry time, and at an
+// instant with nothing due), checked against the order-safety rules and the rules of its deadlines.
 import { describe, expect, it } from "vitest"
-import { transition, type AnyStateMachine } from "xstate"
+import { createActor, transition, type AnyStateMachine } from "xstate"
 import { getAdjacencyMap } from "xstate/graph"
-import { clientOrderIdOf, hedgeMachine, type HedgeContext, type HedgeInput } from "../../machines/hedge.ts"
+import { clientOrderIdOf, hedgeMachine, hedgeWakeTimes, type HedgeContext, type HedgeInput } from "../../machines/hedge.ts"
 import type { OrderState } from "../../machines/protocol.ts"
 
 const DEADLINE = 2_000_000
@@ -19,17 +20,15 @@ const input: HedgeInput = {
   trigger: "PRE_STRATEGY:E1",
   utilisationBefore: 88,
   buyDeadlineAt: DEADLINE,
+  startedAt: 0,
   rules: { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 60_000, orderPollMs: 5_000, maxReprices: 2 }
 }
 
 const order = (status: OrderState["status"], filledQuantity = 0): OrderState => ({ orderId: "O1", status, filledQuantity, averagePrice: filledQuantity > 0 ? 3 : 0 })
 const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output })
 const error = (id: string) => ({ type: `xstate.error.actor.${id}`, error: new Error("broker down") })
-const after = (delay: string, node: string) => ({ type: `xstate.after.${delay}.hedge.${node}` })
 
-const alphabet = [
-  { type: "CLOCK", at: DEADLINE - 1 },
-  { type: "CLOCK", at: DEADLINE },
+const answers = [
   done("quoteOption", { ltp: 3, at: 0 }),
   done("quoteOption", { ltp: 0.3, at: 0 }),
   done("quoteOption", { ltp: null, at: 0 }),
@@ -48,24 +47,29 @@ const alphabet = [
   done("cancelOrder", order("cancelled", 400)),
   done("cancelOrder", order("filled", 975)),
   error("cancelOrder"),
-  ...["ordering", "exiting"].flatMap((phase) => [
-    after("fillTimeout", `${phase}.awaitingFill`),
-    after("orderPoll", `${phase}.awaitingFill.working`),
-    after("orderPoll", `${phase}.quoteRetry`),
-    after("orderPoll", `${phase}.reconcileRetry`),
-    after("orderPoll", `${phase}.cancelRetry`)
-  ]),
   { type: "EXIT", reason: "EXCESS_MARGIN" },
   { type: "SESSION_CLOSE", expiryDay: true, spot: 25_000 }
 ]
 
 type Snap = { value: unknown; context: HedgeContext; status: string; matches: (s: string) => boolean }
-const serializeState = (s: Snap) =>
-  JSON.stringify([s.value, s.context.phase, s.context.attempt, s.context.orderId, s.context.deadlinePassed, s.context.held, s.context.lastMessage !== null])
+
+/** Clock events forward from the hedge's time: one with nothing due, one at each deadline, one at the entry time. */
+const clocks = (s: Snap) => {
+  const now = s.context.now ?? 0
+  const times = new Set([now + 1, ...hedgeWakeTimes(s.context), DEADLINE].filter((t) => t > now))
+  return [...times].map((at) => ({ type: "CLOCK", at }))
+}
+
+// Time is kept as which deadlines are armed and whether the entry time has passed, not as instants:
+// the graph stays finite and the clock events above reach every deadline from every state.
+const serializeState = (s: Snap) => {
+  const c = s.context
+  return JSON.stringify([s.value, c.phase, c.attempt, c.orderId, c.deadlinePassed, c.held, c.lastMessage !== null, c.nextPollAt !== null, c.fillDeadlineAt !== null, (c.now ?? 0) >= DEADLINE])
+}
 
 // Alone, the hedge has no parent: its reports to the session become named actions read below.
 const model: AnyStateMachine = hedgeMachine.provide({ actions: { reportFill: () => {}, reportNothingDone: () => {}, reportExpired: () => {} } })
-const graph = getAdjacencyMap(model, { input, events: alphabet, serializeState } as never) as unknown as Record<
+const graph = getAdjacencyMap(model, { input, events: (s: Snap) => [...answers, ...clocks(s)], serializeState } as never) as unknown as Record<
   string,
   { state: Snap; transitions: Record<string, { event: { type: string; [k: string]: unknown }; state: Snap }> }
 >
@@ -163,5 +167,83 @@ describe("hedge machine, every reachable transition", () => {
       if (ended) expect(reports, `${JSON.stringify(before.value)} --${event.type}--> ${JSON.stringify(after.value)}`).toBe(1)
       else expect(reports).toBe(0)
     }
+  })
+})
+
+describe("hedge machine, deadlines as data", () => {
+  const waiting = ["quoteRetry", "reconcileRetry", "cancelRetry", "awaitingFill.working"]
+  const inAny = (s: Snap, subs: ReadonlyArray<string>) => subs.some((r) => inState(s, `ordering.${r}`) || inState(s, `exiting.${r}`))
+
+  it("holds a deadline exactly while the state that waits for it lasts, counted from when it was entered", () => {
+    for (const { before, after } of steps) {
+      expect(after.context.nextPollAt !== null, JSON.stringify(after.value)).toBe(inAny(after, waiting))
+      expect(after.context.fillDeadlineAt !== null, JSON.stringify(after.value)).toBe(inAny(after, ["awaitingFill"]))
+      if (inAny(after, waiting) && !inAny(before, waiting)) expect(after.context.nextPollAt).toBe(after.context.now! + input.rules.orderPollMs)
+      if (inAny(after, ["awaitingFill"]) && !inAny(before, ["awaitingFill"])) expect(after.context.fillDeadlineAt).toBe(after.context.now! + input.rules.fillTimeoutMs)
+    }
+  })
+
+  it("polls, asks again and times a fill out only on a clock event at or past the deadline", () => {
+    const next: Record<string, string> = { quoteRetry: "quoting", reconcileRetry: "reconciling", cancelRetry: "cancelling", "awaitingFill.working": "awaitingFill.checking" }
+    let polls = 0
+    let timeouts = 0
+    for (const { before, event, after } of steps) {
+      for (const [from, to] of Object.entries(next)) {
+        if (!inAny(before, [from]) || !inAny(after, [to])) continue
+        polls++
+        expect(event.type).toBe("CLOCK")
+        expect(event.at as number).toBeGreaterThanOrEqual(before.context.nextPollAt!)
+      }
+      // Re-priced (a new attempt's cancel) or given up for time: never before the fill deadline.
+      if (inAny(before, ["awaitingFill"]) && inAny(after, ["repricing"])) {
+        timeouts++
+        expect(event.type).toBe("CLOCK")
+        expect(event.at as number).toBeGreaterThanOrEqual(before.context.fillDeadlineAt!)
+      }
+    }
+    expect(polls).toBeGreaterThan(10)
+    expect(timeouts).toBeGreaterThan(1)
+  })
+
+  it("times a fill out before polling when both are due at one instant", () => {
+    const actor = createActor(model, { input }).start()
+    for (const e of [done("quoteOption", { ltp: 3, at: 0 }), done("placeOrder", { outcome: "accepted", orderId: "O1" })]) actor.send(e as never)
+    expect(actor.getSnapshot().matches({ ordering: { awaitingFill: "working" } })).toBe(true)
+    for (let at = 5_000; at < 60_000; at += 5_000) {
+      actor.send({ type: "CLOCK", at })
+      expect(actor.getSnapshot().matches({ ordering: { awaitingFill: "checking" } }), `poll at ${at}`).toBe(true)
+      actor.send(done("orderStatus", order("open")) as never)
+    }
+    expect(hedgeWakeTimes(actor.getSnapshot().context)).toEqual([60_000, 60_000])
+    actor.send({ type: "CLOCK", at: 60_000 })
+    expect(actor.getSnapshot().matches({ ordering: "repricing" })).toBe(true)
+    actor.stop()
+  })
+
+  it("a restored hedge keeps its deadlines: nothing is armed again", () => {
+    const actor = createActor(model, { input }).start()
+    for (const e of [done("quoteOption", { ltp: 3, at: 0 }), done("placeOrder", { outcome: "accepted", orderId: "O1" })]) actor.send(e as never)
+    actor.send({ type: "CLOCK", at: 20_000 })
+    actor.send(done("orderStatus", order("open")) as never)
+    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
+    actor.stop()
+    const restored = createActor(model, { snapshot: persisted, input }).start()
+    expect(hedgeWakeTimes(restored.getSnapshot().context)).toEqual([25_000, 60_000])
+    restored.send({ type: "CLOCK", at: 24_999 })
+    expect(restored.getSnapshot().matches({ ordering: { awaitingFill: "working" } })).toBe(true)
+    // A restart that comes back after both deadlines acts on the first clock event: the timeout first.
+    restored.send({ type: "CLOCK", at: 61_000 })
+    expect(restored.getSnapshot().matches({ ordering: "repricing" })).toBe(true)
+    restored.stop()
+  })
+
+  it("a hedge started before its instant's clock event counts its deadlines from that clock event", () => {
+    const actor = createActor(model, { input: { ...input, startedAt: null } }).start()
+    for (const e of [done("quoteOption", { ltp: 3, at: 0 }), done("placeOrder", { outcome: "accepted", orderId: "O1" })]) actor.send(e as never)
+    expect(hedgeWakeTimes(actor.getSnapshot().context)).toEqual([])
+    actor.send({ type: "CLOCK", at: 1_000_000 })
+    expect(actor.getSnapshot().matches({ ordering: { awaitingFill: "working" } })).toBe(true)
+    expect(hedgeWakeTimes(actor.getSnapshot().context)).toEqual([1_005_000, 1_060_000])
+    actor.stop()
   })
 })

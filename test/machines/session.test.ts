@@ -4,8 +4,12 @@ import { describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { wakeTimes, type SessionContext, type SessionEvent } from "../../machines/session.ts"
-import type { RecordedDay } from "../../simulations/recorded-day.ts"
+import { ORDER_POLL_SECONDS } from "../../src/runtime/session-plan.ts"
+import { createActor, type ActorRefFrom } from "xstate"
+import { hedgeWakeTimes, type hedgeMachine } from "../../machines/hedge.ts"
+import { wakeTimes, wakeTimesOf, type SessionContext, type SessionEvent, type SessionInput } from "../../machines/session.ts"
+import { sessionMachineWith } from "../../src/runtime/machine-services.ts"
+import type { RecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 import { calmExpiryDay, straddle } from "../fixtures/entries.ts"
@@ -192,6 +196,55 @@ describe("session rules", () => {
     const sold = r.report.hedges.find((h) => h.id === "hedge-1")!
     expect(sold.status).toBe("closed")
     expect(sold.closedAt! >= "11:00:00" && sold.closedAt! <= "11:00:05").toBe(true)
+  })
+
+  it("is woken at every hedge's deadline: an order placed is polled one poll interval later, to the millisecond", async () => {
+    const r = await replay(day([straddle("A", "09:16:00"), straddle("B", "09:18:00")], 800_000))
+    const hedgeRows = r.rows.filter((x) => x.kind === "hedge")
+    const placed = hedgeRows.filter((x) => x.to === "ordering.awaitingFill.working" && x.from === "ordering.placing")
+    expect(placed.length).toBeGreaterThan(0)
+    for (const p of placed) {
+      const poll = firstRow(hedgeRows, (x) => x.actorId === p.actorId && x.seq > p.seq)
+      expect(poll).toMatchObject({ from: "ordering.awaitingFill.working", to: "ordering.awaitingFill.checking", event: "CLOCK", at: p.at + ORDER_POLL_SECONDS * 1000 })
+      // Not a tick (those are whole minutes): an instant the loop visited for the deadline alone.
+      expect(poll.at % 60_000).not.toBe(0)
+    }
+  })
+
+  it("a hedge started after an observation, before its instant's clock event, counts its deadlines from that clock event", async () => {
+    const never = () => new Promise<never>(() => {})
+    const machine = sessionMachineWith({
+      assessExits: never,
+      projectEntry: never,
+      selectHedges: never,
+      quoteOption: async () => ({ ltp: 3, at: 0 }),
+      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" }),
+      findOrder: never,
+      orderStatus: never,
+      cancelOrder: never
+    })
+    const rules = { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 60_000, orderPollMs: 5_000, maxReprices: 2 }
+    const input = { date: DATE, index: "NIFTY", expiry: DATE, expiryDay: true, baskets: 1, budget: 1_000_000, policy: "engine", enabled: true, openAt: at("09:15:00"), closeAt: at("15:30:00"), eodAt: at("15:35:00"), entries: [], entryRules: {}, hedgeRules: rules, cooldownMs: 0, exitBufferMs: 0, spendCap: 1e9 } as unknown as SessionInput
+    // Bought by hand: worked until the close, so only its own deadlines act on it here.
+    const buy = { type: "MANUAL_BUY", strike: 25_600, optionType: "CE", quantity: 65, limitPrice: null, cost: 201.5, utilisationBefore: 90 } as SessionEvent
+    const settle = () => new Promise((resolve) => setImmediate(resolve))
+    const actor = createActor(machine, { input }).start()
+    actor.send({ type: "CLOCK", at: at("09:15:00"), spot: 25_000 })
+    // Started after the clock event: counted from its instant.
+    actor.send(buy)
+    await settle()
+    expect(wakeTimesOf(actor.getSnapshot())).toContain(at("09:15:05"))
+    // Started after an observation of the next instant, before its clock event: not counted from 09:15.
+    actor.send({ type: "ENTRY_SEEN", entryId: "entry:X", at: at("09:16:00") })
+    actor.send(buy)
+    await settle()
+    const second = () => (actor.getSnapshot().children["hedge-2"] as ActorRefFrom<typeof hedgeMachine>).getSnapshot()
+    expect(second().matches({ ordering: { awaitingFill: "working" } })).toBe(true)
+    expect(hedgeWakeTimes(second().context)).toEqual([])
+    actor.send({ type: "CLOCK", at: at("09:16:00"), spot: 25_000 })
+    expect(hedgeWakeTimes(second().context)).toEqual([at("09:16:05"), at("09:17:00")])
+    expect(wakeTimesOf(actor.getSnapshot())).toEqual(expect.arrayContaining([at("09:16:05"), at("09:17:00")]))
+    actor.stop()
   })
 
   it("wakes at every instant a decision may be due, and only in the future", () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import type { Policy } from "../../machines/protocol.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
-import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
 import { VirtualClock } from "../../src/runtime/virtual-clock.ts"
 

@@ -13,7 +13,7 @@ import { formatVerification, verifyDay, type Verification } from "../../src/runt
 import type { TransitionRow } from "../../src/services/services.ts"
 import { generateDay, toJsonl } from "../../simulations/generator.ts"
 import { straddle } from "../fixtures/entries.ts"
-import { parseRecordedDay, type RecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay, type RecordedDay } from "../../src/domain/recorded-day.ts"
 import { auditDigest } from "../../src/runtime/audit-recorder.ts"
 import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
 

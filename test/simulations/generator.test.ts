@@ -23,7 +23,7 @@ import {
   varianceYears,
   WEEKEND_NIGHT_WEIGHT
 } from "../../simulations/generator.ts"
-import { parseRecordedDay, readRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay, readRecordedDay } from "../../src/domain/recorded-day.ts"
 import { createRng, deriveSeed } from "../../simulations/rng.ts"
 import { FOUR_WEEKS_DIR, fourWeeks } from "../../simulations/write-four-weeks.ts"
 

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { leagueJson, leagueMarkdown, leaguePlans, runLeague } from "../../simulations/league.ts"
-import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { simulate, truthModelOf } from "../../simulations/simulate.ts"
 
 const file = "simulations/days/2026-02-10-NIFTY.jsonl"

@@ -6,7 +6,7 @@ import { netPositions } from "../../src/domain/margin.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { needlessHedges } from "../../simulations/needless.ts"
 import { playDay } from "../../simulations/oracle.ts"
-import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { simulate, truthModelOf } from "../../simulations/simulate.ts"
 
 const file = "simulations/days/2026-02-10-NIFTY.jsonl"

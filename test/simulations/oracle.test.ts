@@ -16,7 +16,7 @@ import { hedgeBandOf, hedgeCandidates } from "../../src/domain/selection.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
 import { instantOf, MARKET_CLOSE } from "../../src/domain/time.ts"
 import { oracleDay, oracleTotals, protectionCostOf, type OracleReport } from "../../simulations/oracle.ts"
-import { parseRecordedDay, type RecordedDay, type TickRecord } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay, type RecordedDay, type TickRecord } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { straddle as oneLotStraddle } from "../fixtures/entries.ts"
 

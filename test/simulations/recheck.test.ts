@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { defaultConfig, type HedgeConfig } from "../../src/domain/config.ts"
 import { policyPlan } from "../../src/runtime/policies.ts"
-import { parseRecordedDay } from "../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net"
 import { promisify } from "node:util"
 import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { serveSimulation, type SimulationServer } from "../../src/http/serve-simulation.ts"
+import { serveSimulation, type SimulationServer } from "../../simulations/serve.ts"
 import { hedgesText, summaryText } from "../../src/views/day-text.ts"
 import { Day } from "../../src/views/schemas.ts"
 import { call } from "../http/client.ts"
@@ -15,7 +15,7 @@ const FILE = "simulations/days/2026-02-13-NIFTY.jsonl"
 let server: SimulationServer
 
 const autohedge = (...args: Array<string>) =>
-  promisify(execFile)("npx", ["tsx", "src/cli/main.ts", ...args]).then(
+  promisify(execFile)("node", ["bin/autohedge.js", ...args]).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr })
   )

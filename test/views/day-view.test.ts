@@ -11,7 +11,8 @@ import type { DayReport } from "../../src/runtime/day-report.ts"
 import { policyPlan } from "../../src/runtime/policies.ts"
 import { DayView } from "../../src/views/day-view.ts"
 import type { DayHedge } from "../../src/views/schemas.ts"
-import { readRecordedDay } from "../../simulations/recorded-day.ts"
+import type { Alert } from "../../machines/protocol.ts"
+import { readRecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
 
@@ -21,7 +22,7 @@ const MIDDAY = instantOf(DATE, "12:00:00")
 
 /** What `simulate --json` reports for the day (the engine's policy, the default SPAN truth). */
 const simulated = async (): Promise<DayReport> => {
-  const { stdout } = await promisify(execFile)("npx", ["tsx", "src/cli/main.ts", "simulate", "--json", FILE], { maxBuffer: 64 * 1024 * 1024 })
+  const { stdout } = await promisify(execFile)("node", ["bin/autohedge.js", "simulate", "--json", FILE], { maxBuffer: 64 * 1024 * 1024 })
   const json = JSON.parse(stdout) as { readonly days: ReadonlyArray<DayReport> }
   return json.days[0]!
 }
@@ -32,6 +33,8 @@ const replayed = async () => {
   const config = defaultConfig
   const view = new DayView({ now: () => day.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
   let midday: { readonly held: ReadonlyArray<DayHedge>; readonly closed: ReadonlyArray<DayHedge> } | null = null
+  const alerts: Array<{ readonly alert: Alert; readonly at: number }> = []
+  view.onAlert((alert, at) => alerts.push({ alert, at }))
   const result = await replayDay(day, {
     ...replayOptionsFor(policyPlan("engine", config), config, truthModelOf("span", config)),
     file: FILE,
@@ -41,12 +44,12 @@ const replayed = async () => {
       if (midday === null && at >= MIDDAY) midday = await view.hedges()
     }
   })
-  return { view, result, midday: midday! }
+  return { view, result, midday: midday!, alerts }
 }
 
 describe("DayView of a replayed day", () => {
   it("summarises the day as simulate --json does: entries, breaches, peak utilisation, spend, hedges", { timeout: 120_000 }, async () => {
-    const [report, { view, result }] = await Promise.all([simulated(), replayed()])
+    const [report, { view, result, alerts }] = await Promise.all([simulated(), replayed()])
     // The same day decided the same way: the view read the day simulate reported.
     expect(result.report.auditDigest).toBe(report.auditDigest)
     const summary = view.summary()!
@@ -54,6 +57,10 @@ describe("DayView of a replayed day", () => {
     expect(summary.entries).toEqual(report.entries)
     expect(summary.breaches.map((b) => ({ portfolio: b.portfolio, time: wallTimeOf(Date.parse(b.at)), utilization: b.utilisationPct }))).toEqual(report.breaches)
     expect(summary.breaches.length).toBeGreaterThan(0)
+    // Each breach is raised once, as an alert, at the instant its entry went in.
+    expect(alerts.map((a) => ({ kind: a.alert.kind, entryId: a.alert.actor, at: a.at, utilisationPct: a.alert.details.utilisationPct }))).toEqual(
+      summary.breaches.map((b) => ({ kind: "ENTRY_BREACHED", entryId: b.entryId, at: Date.parse(b.at), utilisationPct: b.utilisationPct }))
+    )
     expect(summary.peakUtilisationPct).toBe(report.peakUtilization)
     expect(summary.spend).toMatchObject({ gross: report.grossSpend, recovered: report.recovered, net: report.netSpend })
     expect(summary.hedges).toEqual({ bought: report.hedges.length, held: 0, closed: report.hedges.length })

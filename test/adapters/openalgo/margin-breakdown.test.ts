@@ -6,11 +6,11 @@ import { openAlgoClient } from "../../../adapters/openalgo/client.ts"
 import { basketMargin, basketMarginBreakdown } from "../../../adapters/openalgo/margin.ts"
 import { startScriptedServer } from "./scripted-http.ts"
 import { readFileSync } from "node:fs"
-import { startFakeOpenAlgo } from "../../../adapters/openalgo/fake-server.ts"
+import { startFakeOpenAlgo } from "../../../simulations/fake-openalgo-server.ts"
 import { calibrateBroker } from "../../../src/calibration/broker.ts"
 import { defaultSpanParameters, spanBreakdown } from "../../../src/domain/span.ts"
 import { instantOf } from "../../../src/domain/time.ts"
-import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../../src/domain/recorded-day.ts"
 
 const positions = [
   { strike: 25_000, optionType: "CE" as const, quantity: -65, expiry: "2026-02-10" },

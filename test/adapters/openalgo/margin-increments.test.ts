@@ -7,7 +7,7 @@ import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeOpenAlgoBroker } from "../../../adapters/openalgo/broker.ts"
 import { openAlgoClient } from "../../../adapters/openalgo/client.ts"
-import { startFakeOpenAlgo, type FakeOpenAlgo } from "../../../adapters/openalgo/fake-server.ts"
+import { startFakeOpenAlgo, type FakeOpenAlgo } from "../../../simulations/fake-openalgo-server.ts"
 import { makeOpenAlgoMarginModel } from "../../../adapters/openalgo/margin.ts"
 import { defaultConfig } from "../../../src/domain/config.ts"
 import type { MarginModel } from "../../../src/domain/margin.ts"
@@ -15,7 +15,7 @@ import { atmStrike, type Position } from "../../../src/domain/market.ts"
 import { spanMarginModel } from "../../../src/domain/span.ts"
 import { instantOf } from "../../../src/domain/time.ts"
 import type { MarketClock } from "../../../src/services/services.ts"
-import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../../src/domain/recorded-day.ts"
 
 // 2026-02-03, NIFTY expiry day; entry 1 sells a 15-basket ATM straddle at 09:16.
 const day = parseRecordedDay(readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8"), "example")

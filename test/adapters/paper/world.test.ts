@@ -9,7 +9,7 @@ import { defaultConfig } from "../../../src/domain/config.ts"
 import { constantsMarginModel } from "../../../src/domain/margin.ts"
 import { priceOf } from "../../../src/domain/market.ts"
 import { instantOf } from "../../../src/domain/time.ts"
-import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../../src/domain/recorded-day.ts"
 
 const day = parseRecordedDay(readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8"), "example")
 const at = (time: string) => instantOf(day.header.date, time)

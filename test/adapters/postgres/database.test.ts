@@ -18,7 +18,7 @@ import {
   redactUrl
 } from "../../../adapters/postgres/database.ts"
 import { migrate, migrations, migrationsTable, schemaName, tableNames } from "../../../adapters/postgres/migrations.ts"
-import { forEachServer, runEffect, testServers } from "../../../adapters/postgres/test-support.ts"
+import { forEachServer, runEffect, testServers } from "../../fixtures/databases.ts"
 
 /** A daily_session row for `policy` on `date`; returns its id. */
 const newSession = (date: string, policy: "engine" | "static" | "none" = "engine", mode = "simulation") =>

@@ -6,12 +6,13 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { expect, it } from "vitest"
 import { analytics, loadTransitions, openSession, postgresAuditLog, postgresOrderJournal } from "../../../adapters/postgres/engine-store.ts"
 import { databaseStore, simulate } from "../../../simulations/simulate.ts"
-import { forEachServer } from "../../../adapters/postgres/test-support.ts"
+import { forEachServer } from "../../fixtures/databases.ts"
 import { defaultConfig } from "../../../src/domain/config.ts"
 import { constantsMarginModel } from "../../../src/domain/margin.ts"
 import { tradingSessionOf } from "../../../src/domain/session.ts"
-import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../../src/domain/recorded-day.ts"
 import { replayDay } from "../../../simulations/replay.ts"
+import { toText } from "../../../simulations/report.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const model = constantsMarginModel(defaultConfig.marginConstants)
@@ -94,5 +95,18 @@ forEachServer("engine store", (db) => {
     await db.run(Effect.flatMap(SqlClient, (sql) => sql`DELETE FROM auto_hedge.active_hedges`.pipe(Effect.andThen(sql`DELETE FROM auto_hedge.hedge_transactions`))))
     const fromFills = (await db.run(analytics(5))).find((r) => r.sessionDate === "2026-02-10" && r.policy === "engine" && r.mode === "simulation")!
     expect(fromFills).toEqual(engine)
+  }, 60_000)
+
+  it("--resume of a finished day does not run it again: it says so and reports the recorded digest", async () => {
+    const days = [{ file: "tuesday", day }]
+    const [first] = await db.run(simulate(days, ["engine"], defaultConfig, databaseStore()))
+    const recorded = first!.days[0]!.auditDigest
+    const stored = async () => (await db.run(analytics(5))).find((r) => r.policy === "engine" && r.mode === "simulation")
+    const before = await stored()
+    const [again] = await db.run(simulate(days, ["engine"], defaultConfig, databaseStore(true)))
+    expect(again!.days[0]).toMatchObject({ auditDigest: recorded, finished: true })
+    expect(again!.days[0]!.hedges).toEqual(first!.days[0]!.hedges)
+    expect(toText([again!])).toContain(`2026-02-10 NIFTY engine: finished in the database (audit digest ${recorded}); --resume did not run it again`)
+    expect(await stored()).toEqual(before)
   }, 60_000)
 }, { migrated: true })

@@ -33,6 +33,7 @@ const cases: Record<AlertKind, { readonly alert: Alert; readonly says: ReadonlyA
   HEDGE_SOLD: { alert: alertOf("HEDGE_SOLD", "info", "H1", { ...hedge, price: 1.2, filled: 2700, recovered: 3240 }), context: paper, says: ["HEDGE EXITED", "*Lots:* 36 (2,700 units)", "*Recovered:* ₹3,240"] },
   HEDGE_EXIT_FAILED: { alert: alertOf("HEDGE_EXIT_FAILED", "warning", "H1", { ...hedge, error: "exchange closed" }), says: ["HEDGE EXIT FAILED", "*Error:* exchange closed", "still held"] },
   ENTRY_MISSED: { alert: alertOf("ENTRY_MISSED", "warning", "entry:4", entry), says: ["Entry not seen", "Portfolio: 4"] },
+  ENTRY_BREACHED: { alert: alertOf("ENTRY_BREACHED", "critical", "entry:4", { entry: "entry:4", portfolio: "4", utilisationPct: 103.4, budget: 4_000_000 }), says: ["Entry breached", "Portfolio: 4", "Utilisation at entry: 103.4% of ₹40,00,000", "over the budget"] },
   EXIT_REVIEW_FAILED: { alert: alertOf("EXIT_REVIEW_FAILED", "warning", "session", {}), says: ["exit review failed", "kept until the next review"] },
   EOD_SUMMARY: {
     alert: alertOf("EOD_SUMMARY", "info", "session", { index: "NIFTY", hedges: 3, grossSpend: 20_000, recovered: 4500, netSpend: 15_500 }),

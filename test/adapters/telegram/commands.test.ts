@@ -1,18 +1,23 @@
-// The bot against the fake Bot API server, polling as it does in the daemon: the configured chat's
-// commands and button presses go through the operator's command layer (OperatorCommands, queued for
-// the session's next instant, refused with the reason); any other chat gets no answer and a log line.
+// The bot against the fake Bot API server, polling as it does in the daemon, through the OperatorPort
+// every front end uses: the configured chat's reads answer DayView's texts (those texts on a replayed
+// day are tested in test/views), its commands and button presses go through the command layer
+// (queued for the session's next instant, refused with the reason, audited as Telegram's); any other
+// chat gets no answer and a log line. The reads come from a DayView with no day attached, the
+// commands act on a running day of the test's: each answer shows which of the two it came from.
 import { readFileSync } from "node:fs"
 import type { Bot } from "grammy"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { SessionContext, SessionEvent } from "../../../machines/session.ts"
 import { telegramBot } from "../../../adapters/telegram/commands.ts"
 import { redactorOf } from "../../../adapters/telegram/config.ts"
-import { readoutOfRunningDay } from "../../../adapters/telegram/readout.ts"
 import type { Proposal } from "../../../adapters/telegram/buttons.ts"
 import { OperatorCommands, type RunningDay } from "../../../src/commands/operator.ts"
+import { operatorPort } from "../../../src/commands/operator-port.ts"
 import { ScheduleStore } from "../../../src/commands/schedule-store.ts"
 import { parseSchedule } from "../../../src/domain/schedule.ts"
 import { instantOf } from "../../../src/domain/time.ts"
+import { hedgesText, statusText, summaryText } from "../../../src/views/day-text.ts"
+import { DayView } from "../../../src/views/day-view.ts"
 import { FakeBotApi } from "./fake-bot-api.ts"
 import { CHAT_ID, configFor, leaks, TOKEN } from "./support.ts"
 
@@ -32,7 +37,8 @@ const context = {
     { id: "entry:E4", portfolio: "E4", entryAt: instantOf(DATE, "13:00:00") }
   ],
   leftEntries: [],
-  hedgeRules: { limitPriceBuffer: 0.05 },
+  // The rules the command layer checks against: the buy's limit buffer, the exit's minimum price.
+  hedgeRules: { limitPriceBuffer: 0.05, minExitPrice: 0.5 },
   hedges: {
     H1: { id: "H1", forEntry: "entry:E1", symbol: "NIFTY10FEB2625450CE", strike: 25450, optionType: "CE", status: "open", held: 2700, reserved: 0, paid: 8235, received: 0 }
   }
@@ -54,6 +60,8 @@ const schedule = new ScheduleStore("config/schedule.json", parseSchedule(readFil
 const lines: Array<string> = []
 const log = (level: string, message: string, fields: Readonly<Record<string, unknown>> = {}) => void lines.push(JSON.stringify({ level, message, ...fields }))
 const commands = new OperatorCommands({ day: () => day, log, schedule, today: () => DATE })
+const view = new DayView({ now: () => now, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+const port = operatorPort("telegram", { commands, view, schedule })
 let proposal: Proposal | null = null
 
 let fake: FakeBotApi
@@ -62,7 +70,7 @@ let polling: Promise<void>
 beforeAll(async () => {
   fake = await FakeBotApi.start(TOKEN)
   const config = configFor(fake)
-  bot = telegramBot({ config, readout: readoutOfRunningDay(() => day, () => schedule.current()), operator: commands, proposal: () => proposal, log, redact: redactorOf(config), now: () => now })
+  bot = telegramBot({ config, operator: port, proposal: () => proposal, log, redact: redactorOf(config), now: () => now })
   polling = bot.start()
 })
 afterAll(async () => {
@@ -100,16 +108,13 @@ const delivered = (): Array<SessionEvent> => {
 }
 
 describe("commands from the configured chat", () => {
-  it("/status and /summary read the day; /hedges lists its hedges in lots", async () => {
+  it("/status, /hedges and /summary answer DayView's texts", async () => {
     const status = await asked("/status")
-    expect(status).toContain("2026-02-10 NIFTY — trading.watching")
-    expect(status).toContain("Auto-hedge: on")
-    expect(status).toContain("Utilisation: 71.3% of ₹40,00,000")
-    expect(status).toContain("Next entry: E4 at 13:00:00")
-    expect(await asked("/hedges")).toBe("H1: NIFTY10FEB2625450CE 25450 CE — open, 2700 held (36 lots), for E1; paid ₹8,235, received ₹0")
-    const summary = await asked("/summary")
-    expect(summary).toContain("Hedges: 1 (1 open)")
-    expect(summary).toContain("Net: ₹8,235")
+    expect(status).toBe("no trading day is running (market time 11:30:00)")
+    expect(status).toBe(statusText(await view.status()))
+    expect(await asked("/hedges")).toBe(hedgesText(await view.hedges()))
+    expect(await asked("/summary")).toBe(summaryText(view.summary()))
+    expect(await asked("/summary")).toBe("no trading day is running")
   })
 
   it("/schedule shows a day's entries: today by default, a weekday or a date", async () => {
@@ -124,9 +129,12 @@ describe("commands from the configured chat", () => {
     expect(await asked("/auto_hedge off")).toContain("⛔ Refused: auto-hedge is already off (a toggle is waiting for the next instant)")
     expect(await asked("/auto_hedge maybe")).toContain("Refused: /auto_hedge takes on or off")
     expect(await asked("/exit H9")).toBe('⛔ Refused: no hedge "H9" today (hedges: H1)')
-    expect(await asked("/exit H1")).toContain("✅ exit H1 (NIFTY10FEB2625450CE): queued")
+    expect(await asked("/exit H1")).toContain("✅ exit H1 (NIFTY10FEB2625450CE, last ₹3.00): queued")
     expect(delivered()).toEqual([{ type: "TOGGLE", enabled: false, reason: "from Telegram" }, { type: "MANUAL_EXIT", hedgeId: "H1" }])
     expect(lines.some((l) => l.includes("telegram: exit H1") && l.includes('"by":"telegram"'))).toBe(true)
+    // The command layer audits each command with who asked: Telegram, not the HTTP API.
+    expect(lines.some((l) => l.includes("operator exit (telegram): exit H1") && l.includes('"outcome":"accepted"'))).toBe(true)
+    expect(lines.some((l) => l.includes("operator toggle (telegram) refused: auto-hedge is already off"))).toBe(true)
   })
 
   it("/hedge_now buys the hedge the engine meant and did not get, and refuses when there is none", async () => {

@@ -1,14 +1,14 @@
 // The daemon with Telegram configured: a paper day against the fake OpenAlgo (a recorded day on a
 // sped-up clock, PGlite in memory) with the fake Bot API as Telegram. Every alert the daemon logged
-// reaches the chat, in the order logged, and is `sent` in the alerts table; /status is answered
-// from the running day; no log line holds the token or the chat id.
+// reaches the chat, in the order logged, and is `sent` in the alerts table (the day view's entry
+// breached alerts too); /status is answered from DayView while the day runs; no log line holds the token or the chat id.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Redacted } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startFakeOpenAlgo } from "../../../adapters/openalgo/fake-server.ts"
+import { startFakeOpenAlgo } from "../../../simulations/fake-openalgo-server.ts"
 import { databaseLayer } from "../../../adapters/postgres/database.ts"
 import { migrate } from "../../../adapters/postgres/migrations.ts"
 import { postgresAlertStore, type AlertRecord } from "../../../adapters/telegram/alert-store.ts"
@@ -21,7 +21,7 @@ import { loadInstruments } from "../../../src/domain/instruments.ts"
 import type { Schedule } from "../../../src/domain/schedule.ts"
 import { instantOf } from "../../../src/domain/time.ts"
 import { withOperatorApi } from "../../../src/http/daemon-http.ts"
-import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
+import { parseRecordedDay } from "../../../src/domain/recorded-day.ts"
 import { FakeBotApi } from "./fake-bot-api.ts"
 import { CHAT_ID, leaks, TOKEN } from "./support.ts"
 
@@ -64,8 +64,8 @@ describe("the daemon with Telegram", () => {
     const status = bot.until((calls) => calls.some((c) => c.method === "sendMessage" && String(c.body.text).includes("Auto-Hedge Started"))).then(async () => {
       const before = bot.sent().length
       bot.push({ message: { message_id: 1, date: 0, chat: { id: Number(CHAT_ID), type: "private" }, text: "/status", entities: [{ type: "bot_command", offset: 0, length: 7 }] } })
-      await bot.until(() => bot.sent().slice(before).some((m) => String(m.text).startsWith(h.date)))
-      return String(bot.sent().slice(before).find((m) => String(m.text).startsWith(h.date))!.text)
+      await bot.until(() => bot.sent().slice(before).some((m) => String(m.text).startsWith(`${h.index} ${h.date}`)))
+      return String(bot.sent().slice(before).find((m) => String(m.text).startsWith(`${h.index} ${h.date}`))!.text)
     })
     let rows: ReadonlyArray<AlertRecord> = []
     try {
@@ -91,9 +91,12 @@ describe("the daemon with Telegram", () => {
     expect(alerts.at(-1)!.alert).toBe("EOD_SUMMARY")
     expect(rows.map((r) => r.kind)).toEqual(alerts.map((a) => a.alert))
     expect(rows.every((r) => r.status === "sent" && r.telegramMessageId !== null)).toBe(true)
+    // The day view's own alert reaches the chat too, once per entry that breached.
+    const breached = rows.filter((r) => r.kind === "ENTRY_BREACHED").map((r) => r.actor)
+    expect(new Set(breached).size).toBe(breached.length)
     const texts = bot.sent().filter((m) => m.parse_mode === "Markdown").map((m) => m.text)
     expect(texts).toEqual(rows.map((r) => r.text))
-    expect(await status).toContain("Auto-hedge: on")
+    expect(await status).toContain("auto-hedge on")
     expect(leaks(lines)).toEqual([])
   }, 240_000)
 })

@@ -5,7 +5,7 @@
 // chat id appear in no log line and no row. Time passes only when the test releases a wait.
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { postgresAlertStore } from "../../../adapters/telegram/alert-store.ts"
-import { forEachServer } from "../../../adapters/postgres/test-support.ts"
+import { forEachServer } from "../../fixtures/databases.ts"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { FakeBotApi } from "./fake-bot-api.ts"

@@ -16,7 +16,7 @@ import {
   parseRecordedDay,
   readRecordedDay,
   type RecordedDay
-} from "../../simulations/recorded-day.ts"
+} from "../../src/domain/recorded-day.ts"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const EXAMPLE_PATH = path.join(here, "../fixtures/days/2026-02-03-nifty-example.jsonl")

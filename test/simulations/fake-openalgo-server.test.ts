@@ -3,13 +3,13 @@
 import { readFileSync } from "node:fs"
 import { Effect } from "effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { startFakeOpenAlgo, type FakeOpenAlgo } from "../../../adapters/openalgo/fake-server.ts"
-import { defaultConfig } from "../../../src/domain/config.ts"
-import { constantsMarginModel } from "../../../src/domain/margin.ts"
-import { spanBreakdown, spanMarginModel } from "../../../src/domain/span.ts"
-import { atmStrike, priceOf, type OptionType, type Position } from "../../../src/domain/market.ts"
-import { instantOf } from "../../../src/domain/time.ts"
-import { parseRecordedDay } from "../../../simulations/recorded-day.ts"
+import { startFakeOpenAlgo, type FakeOpenAlgo } from "../../simulations/fake-openalgo-server.ts"
+import { defaultConfig } from "../../src/domain/config.ts"
+import { constantsMarginModel } from "../../src/domain/margin.ts"
+import { spanBreakdown, spanMarginModel } from "../../src/domain/span.ts"
+import { atmStrike, priceOf, type OptionType, type Position } from "../../src/domain/market.ts"
+import { instantOf } from "../../src/domain/time.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 
 // 2026-02-03, NIFTY expiry day, a tick every 5 minutes; entry 1 sells a 15-basket ATM straddle at 09:16.
 const day = parseRecordedDay(readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8"), "example")

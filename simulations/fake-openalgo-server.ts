@@ -1,7 +1,7 @@
 // A fake OpenAlgo server for tests (and for running by hand: simulations/fake-openalgo.ts). It answers,
 // over real HTTP on 127.0.0.1, the OpenAlgo v1 endpoints the adapter uses, with OpenAlgo's own response
-// and error shapes as read from its code (/work/shared/reference/openalgo-api.md; the broker behind it
-// behaves like the Zerodha adapter, the reference one).
+// and error shapes as its source code has them (the broker behind it behaves like OpenAlgo's Zerodha
+// adapter, its reference one).
 //
 //   const fake = await startFakeOpenAlgo({ day, now: () => clock, apiKey: "k" })
 //   await fetch(`${fake.url}/funds`, { method: "POST", headers: { "content-type": "application/json" },
@@ -60,15 +60,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
 import { DateTime } from "luxon"
-import type { RecordedDay, TickRecord } from "../../simulations/recorded-day.ts"
-import { defaultConfig } from "../../src/domain/config.ts"
-import { exchangeOf, freezeQuantityOf, loadInstruments } from "../../src/domain/instruments.ts"
-import { netPositions, type MarginModel, type MarginQuery } from "../../src/domain/margin.ts"
-import { spanBreakdown, spanMarginModel, type SpanParameters } from "../../src/domain/span.ts"
-import { priceOf, type IndexName, type OptionType, type Position } from "../../src/domain/market.ts"
-import { optionSymbol } from "../../src/domain/symbols.ts"
-import { instantOf, MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE } from "../../src/domain/time.ts"
-import { PaperWorld } from "../paper/world.ts"
+import type { RecordedDay, TickRecord } from "../src/domain/recorded-day.ts"
+import { defaultConfig } from "../src/domain/config.ts"
+import { exchangeOf, freezeQuantityOf, loadInstruments } from "../src/domain/instruments.ts"
+import { netPositions, type MarginModel, type MarginQuery } from "../src/domain/margin.ts"
+import { spanBreakdown, spanMarginModel, type SpanParameters } from "../src/domain/span.ts"
+import { priceOf, type IndexName, type OptionType, type Position } from "../src/domain/market.ts"
+import { optionSymbol } from "../src/domain/symbols.ts"
+import { instantOf, MARKET_CLOSE, MARKET_OPEN, MARKET_ZONE } from "../src/domain/time.ts"
+import { PaperWorld } from "../adapters/paper/world.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Public API

@@ -1,5 +1,4 @@
-// Recorded trading day: reader and writer of the version-1 file format
-// (/work/shared/spec/recorded-day.md). One JSON object per line: the header on line 1, then
+// Recorded trading day: reader and writer of the version-1 file format (docs/recorded-day-format.md). One JSON object per line: the header on line 1, then
 // tick / exit / margin records in non-decreasing time order. The reader stops at the first
 // problem and names it in one line: `file:line: key: problem`.
 import { readdir, readFile, stat } from "node:fs/promises"
@@ -7,9 +6,9 @@ import * as nodePath from "node:path"
 import { promisify } from "node:util"
 import { gunzip } from "node:zlib"
 import { Effect, Result, Schema } from "effect"
-import type { ChainRow, EntrySpec, IndexName, Position } from "../src/domain/market.ts"
-import { issuesOf, keyPath, lowerFirst } from "../src/domain/schema-issues.ts"
-import { instantOf, isIsoDate, isWallTime, MARKET_OPEN } from "../src/domain/time.ts"
+import type { ChainRow, EntrySpec, IndexName, Position } from "./market.ts"
+import { issuesOf, keyPath, lowerFirst } from "./schema-issues.ts"
+import { instantOf, isIsoDate, isWallTime, MARKET_OPEN } from "./time.ts"
 import {
   Baskets,
   BudgetPerBasket,
@@ -22,8 +21,8 @@ import {
   StrikeOffset,
   StrikeStep,
   wholeBetween
-} from "../src/domain/bounds.ts"
-import { parseBoundedJson } from "../src/domain/bounded-json.ts"
+} from "./bounds.ts"
+import { parseBoundedJson } from "./bounded-json.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -57,7 +56,9 @@ export interface TickRecord {
   readonly chain: ReadonlyArray<ChainRow>
 }
 
-export type ExitReason = "SL_HIT" | "MANUAL" | "TIMED"
+export const EXIT_REASONS = ["SL_HIT", "MANUAL", "TIMED"] as const
+export type ExitReason = (typeof EXIT_REASONS)[number]
+export const isExitReason = (reason: string): reason is ExitReason => (EXIT_REASONS as ReadonlyArray<string>).includes(reason)
 
 export interface ExitRecord {
   readonly type: "exit"
@@ -183,14 +184,16 @@ const TickSchema = Schema.Struct({
   type: Schema.Literal("tick"),
   time: WallTime,
   spot: IndexLevel,
-  chain: Schema.Unknown // an array of rows, checked by hand below
+  chain: Schema.Unknown, // an array of rows, checked by hand below
+  /** A recording started after the open writes its first reading at 09:15:00 too, saying when it was read. */
+  copiedFrom: Schema.optionalKey(WallTime)
 })
 
 const ExitSchema = Schema.Struct({
   type: Schema.Literal("exit"),
   time: WallTime,
   portfolio: Schema.String,
-  reason: Schema.Literals(["SL_HIT", "MANUAL", "TIMED"])
+  reason: Schema.Literals(EXIT_REASONS)
 })
 
 const MarginSchema = Schema.Struct({
@@ -307,40 +310,6 @@ const parseJsonLine = (fail: Fail, line: number, text: string): unknown => {
   }
 }
 
-/**
- * A copy of the header holding exactly its fields, in the file's key order (the writer puts `type`
- * first): what the reader returns and what the writer writes.
- */
-export const headerFields = (h: DayHeader): DayHeader => ({
-  version: 1,
-  date: h.date,
-  index: h.index,
-  expiry: h.expiry,
-  lotSize: h.lotSize,
-  strikeStep: h.strikeStep,
-  tickSeconds: h.tickSeconds,
-  baskets: h.baskets,
-  budgetPerBasket: h.budgetPerBasket,
-  entries: h.entries.map((e) => ({
-    portfolio: e.portfolio,
-    entryTime: e.entryTime,
-    exitTime: e.exitTime,
-    legs: e.legs.map((l) => ({
-      side: l.side,
-      optionType: l.optionType,
-      strikeOffset: l.strikeOffset,
-      lotsPerBasket: l.lotsPerBasket
-    }))
-  })),
-  openingPositions: h.openingPositions.map((p) => ({
-    strike: p.strike,
-    optionType: p.optionType,
-    quantity: p.quantity,
-    avgPrice: p.avgPrice,
-    expiry: p.expiry
-  }))
-})
-
 const parseHeader = (fail: Fail, text: string): DayHeader => {
   const decoded = decodeHeader(parseJsonLine(fail, 1, text))
   if (Result.isFailure(decoded)) throw schemaProblem(fail, 1, decoded.failure, "header")
@@ -366,10 +335,8 @@ const parseHeader = (fail: Fail, text: string): DayHeader => {
       )
     }
   })
-  return headerFields({
-    ...h,
-    openingPositions: (h.openingPositions ?? []).map((p) => ({ ...p, expiry: p.expiry ?? h.expiry }))
-  })
+  const { type: _type, ...header } = h
+  return { ...header, openingPositions: (h.openingPositions ?? []).map((p) => ({ ...p, expiry: p.expiry ?? h.expiry })) }
 }
 
 /**
@@ -406,8 +373,12 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
     const text = lineAt(i)
     if (text.trim() === "") throw fail.at(line, "line", "blank line inside the file (one JSON object per line)")
     const value = parseJsonLine(fail, line, text)
-    const kind = decodeRecordType(value)
-    if (Result.isFailure(kind)) throw schemaProblem(fail, line, kind.failure, "record")
+    /** The line's value decoded as a record of one type, or the error naming its first problem. */
+    const record = <A>(decode: (value: unknown) => Result.Result<A, Schema.SchemaError>): A => {
+      const decoded = decode(value)
+      if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
+      return decoded.success
+    }
 
     const checkOrder = (time: string): void => {
       if (time < previousTime) {
@@ -421,11 +392,9 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
       previousLine = line
     }
 
-    switch (kind.success.type) {
+    switch (record(decodeRecordType).type) {
       case "tick": {
-        const decoded = decodeTick(value)
-        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
-        const { time, spot, chain } = decoded.success
+        const { time, spot, chain } = record(decodeTick)
         checkOrder(time)
         if (ticks.length === 0 && time > FIRST_TICK_BY) {
           throw fail.at(line, "time", `expected the first tick at or before ${FIRST_TICK_BY}, got ${show(time)}`)
@@ -437,9 +406,7 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
         break
       }
       case "exit": {
-        const decoded = decodeExit(value)
-        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
-        const { time, portfolio, reason } = decoded.success
+        const { time, portfolio, reason } = record(decodeExit)
         checkOrder(time)
         const entry = entryOf.get(portfolio)
         if (entry === undefined) throw fail.at(line, "portfolio", `no entry in the header has portfolio ${show(portfolio)}`)
@@ -459,9 +426,7 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
         break
       }
       case "margin": {
-        const decoded = decodeMargin(value)
-        if (Result.isFailure(decoded)) throw schemaProblem(fail, line, decoded.failure, "record")
-        const { time, used, available } = decoded.success
+        const { time, used, available } = record(decodeMargin)
         checkOrder(time)
         margins.push({ type: "margin", time, at: atOf(time), used, available })
         break
@@ -535,37 +500,44 @@ export const readRecordedDay: (path: string) => Effect.Effect<RecordedDay, DayFi
 // ---------------------------------------------------------------------------------------------
 // Writer
 
+// The writer encodes every line through the schema the reader decodes it with, so what one writes the
+// other reads, key for key.
+
+const lineOf = <S extends Schema.Codec<unknown, unknown>>(schema: S): ((value: S["Type"]) => string) => {
+  const encode = Schema.encodeSync(schema)
+  return (value) => JSON.stringify(encode(value))
+}
+const encodeHeaderLine = lineOf(HeaderSchema)
+const encodeTickLine = lineOf(TickSchema)
+
+/** The header line. */
+export const headerLine = (header: DayHeader): string => encodeHeaderLine({ type: "day", ...header })
+/** A tick line: the chain as `[strike, ce, pe]` rows. */
+export const tickLine = (tick: Pick<TickRecord, "time" | "spot" | "chain"> & { readonly copiedFrom?: string }): string =>
+  encodeTickLine({
+    type: "tick",
+    time: tick.time,
+    spot: tick.spot,
+    chain: tick.chain.map((r) => [r.strike, r.ce, r.pe]),
+    ...(tick.copiedFrom === undefined ? {} : { copiedFrom: tick.copiedFrom })
+  })
+/** An exit line. */
+export const exitLine: (exit: Omit<ExitRecord, "at">) => string = lineOf(ExitSchema)
+/** A margin line. */
+export const marginLine: (margin: Omit<MarginRecord, "at">) => string = lineOf(MarginSchema)
+
 const RECORD_RANK = { tick: 0, exit: 1, margin: 2 } as const
 
 /** The day in the file format: header first, then every record merged in time order. */
 export const formatRecordedDay = (day: RecordedDay): string => {
-  const header = JSON.stringify({ type: "day", ...headerFields(day.header) })
-  const records: Array<{ readonly time: string; readonly rank: number; readonly json: () => string }> = []
-  for (const t of day.ticks) {
-    records.push({
-      time: t.time,
-      rank: RECORD_RANK.tick,
-      json: () =>
-        JSON.stringify({ type: "tick", time: t.time, spot: t.spot, chain: t.chain.map((r) => [r.strike, r.ce, r.pe]) })
-    })
-  }
-  for (const x of day.exits) {
-    records.push({
-      time: x.time,
-      rank: RECORD_RANK.exit,
-      json: () => JSON.stringify({ type: "exit", time: x.time, portfolio: x.portfolio, reason: x.reason })
-    })
-  }
-  for (const m of day.margins) {
-    records.push({
-      time: m.time,
-      rank: RECORD_RANK.margin,
-      json: () => JSON.stringify({ type: "margin", time: m.time, used: m.used, available: m.available })
-    })
-  }
+  const records: Array<{ readonly time: string; readonly rank: number; readonly line: () => string }> = [
+    ...day.ticks.map((t) => ({ time: t.time, rank: RECORD_RANK.tick, line: () => tickLine(t) })),
+    ...day.exits.map((x) => ({ time: x.time, rank: RECORD_RANK.exit, line: () => exitLine(x) })),
+    ...day.margins.map((m) => ({ time: m.time, rank: RECORD_RANK.margin, line: () => marginLine(m) }))
+  ]
   // stable sort: records of one kind keep their order
   records.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.rank - b.rank))
-  return [header, ...records.map((r) => r.json())].join("\n") + "\n"
+  return [headerLine(day.header), ...records.map((r) => r.line())].join("\n") + "\n"
 }
 
 // ---------------------------------------------------------------------------------------------

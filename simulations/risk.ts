@@ -10,24 +10,22 @@
 import { readFile } from "node:fs/promises"
 import { dirname } from "node:path"
 import { Console, Context, Effect, Option, Result, Schema } from "effect"
-import { Command, Flag } from "effect/cli"
-import { Broker } from "../services/services.ts"
-import { SESSION_MINUTES } from "../domain/bounds.ts"
-import type { HedgeConfig } from "../domain/config.ts"
-import type { Position } from "../domain/market.ts"
-import { riskView, RiskViewSchema, scaledIntradayReturns, withHistoricalVar, type RiskView } from "../domain/risk.ts"
-import { keyPath, schemaProblems } from "../domain/schema-issues.ts"
-import { instantOf, isIsoDate, MARKET_CLOSE, wallTimeOf } from "../domain/time.ts"
-import { policyPlan } from "../runtime/policies.ts"
-import { loadConfigFrom } from "../runtime/load-config.ts"
-import { DEFAULT_HTTP } from "../http/cli.ts"
-import { parseHttpBind } from "../http/server.ts"
-import { readRecordedDay, type RecordedDay } from "../../simulations/recorded-day.ts"
-import { replayDay } from "../../simulations/replay.ts"
-import { readDays, replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
+import { Broker } from "../src/services/services.ts"
+import { SESSION_MINUTES } from "../src/domain/bounds.ts"
+import type { HedgeConfig } from "../src/domain/config.ts"
+import type { Position } from "../src/domain/market.ts"
+import { riskView, RiskViewSchema, scaledIntradayReturns, withHistoricalVar, type RiskView } from "../src/domain/risk.ts"
+import { keyPath, schemaProblems } from "../src/domain/schema-issues.ts"
+import { instantOf, isIsoDate, MARKET_CLOSE, wallTimeOf } from "../src/domain/time.ts"
+import { policyPlan } from "../src/runtime/policies.ts"
+import { loadConfigFrom } from "../src/runtime/load-config.ts"
+import { parseHttpBind } from "../src/http/server.ts"
+import { readRecordedDay, type RecordedDay } from "../src/domain/recorded-day.ts"
+import { DEFAULT_STEP_MINUTES } from "./cli.ts"
+import { replayDay } from "./replay.ts"
+import { readDays, replayOptionsFor, truthModelOf } from "./simulate.ts"
 
 /** Minutes between the intraday returns the historical VaR is taken from. */
-export const DEFAULT_STEP_MINUTES = 15
 
 /** `--at HH:MM` (IST) as an instant of the day: between its first tick and the close. */
 export const instantOfDay = (day: RecordedDay, text: string): Effect.Effect<number, Error> => {
@@ -183,29 +181,23 @@ export const formatRiskView = (v: RiskView): string => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The command
+// The command (its flags are in simulations/cli.ts)
 
-export const riskCommand = Command.make(
-  "risk",
-  {
-    day: Flag.String("day").pipe(Flag.withDescription("a recorded-day file: the risk at --at on that day"), Flag.optional),
-    at: Flag.String("at").pipe(Flag.withDescription("with --day: the instant, HH:MM IST"), Flag.optional),
-    positions: Flag.String("positions").pipe(
-      Flag.withDescription("with --day: positions from this JSON file, [{strike, optionType, side, lots, expiry?}] (default: the engine's replay of the day up to --at)"),
-      Flag.optional
-    ),
-    history: Flag.String("history").pipe(
-      Flag.withDescription("recorded days (files or directories) for the historical VaR; with --day the default is its directory"),
-      Flag.atLeast(0)
-    ),
-    live: Flag.Boolean("live").pipe(Flag.withDescription("the live account: the running daemon's view (GET /api/risk at --http)"), Flag.withDefault(false)),
-    http: Flag.String("http").pipe(Flag.withDescription(`with --live: the daemon's operator API, HOST:PORT (default ${DEFAULT_HTTP})`), Flag.withDefault(DEFAULT_HTTP)),
-    confidence: Flag.Finite("confidence").pipe(Flag.withDescription("VaR confidence (default 0.99)"), Flag.withDefault(0.99)),
-    stepMinutes: Flag.Int("step-minutes").pipe(Flag.withDescription("minutes between the intraday returns of the historical VaR"), Flag.withDefault(DEFAULT_STEP_MINUTES)),
-    config: Flag.String("config").pipe(Flag.withDescription("JSON config file (default: $AUTOHEDGE_CONFIG): the SPAN parameters and the engine replayed"), Flag.optional),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON"), Flag.withDefault(false))
-  },
-  Effect.fn(function*(o) {
+/** `autohedge risk`'s flags, as simulations/cli.ts declares them. */
+export interface RiskFlags {
+  readonly day: Option.Option<string>
+  readonly at: Option.Option<string>
+  readonly positions: Option.Option<string>
+  readonly history: ReadonlyArray<string>
+  readonly live: boolean
+  readonly http: string
+  readonly confidence: number
+  readonly stepMinutes: number
+  readonly config: Option.Option<string>
+  readonly json: boolean
+}
+
+export const runRisk = Effect.fn(function*(o: RiskFlags) {
     if (!(o.confidence > 0.5 && o.confidence < 1)) return yield* Effect.fail(new Error(`--confidence: between 0.5 and 1, got ${o.confidence}`))
     if (!(o.stepMinutes >= 1 && o.stepMinutes <= SESSION_MINUTES)) return yield* Effect.fail(new Error(`--step-minutes: between 1 and ${SESSION_MINUTES}, got ${o.stepMinutes}`))
     let view: RiskView
@@ -232,5 +224,4 @@ export const riskCommand = Command.make(
       })
     }
     yield* Console.log(o.json ? JSON.stringify(view, null, 2) : formatRiskView(view))
-  })
-).pipe(Command.withDescription("The portfolio's greeks, spot × IV stress (P&L and SPAN margin) and one-day VaR, at a recorded instant or live"))
+})

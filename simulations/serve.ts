@@ -7,18 +7,19 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
-import { OperatorCommands, type CommandLog } from "../commands/operator.ts"
-import { ScheduleStore } from "../commands/schedule-store.ts"
-import { defaultConfig, type HedgeConfig } from "../domain/config.ts"
-import { policyPlan } from "../runtime/policies.ts"
-import { DayView } from "../views/day-view.ts"
-import { readRecordedDay } from "../../simulations/recorded-day.ts"
-import { replayDay } from "../../simulations/replay.ts"
-import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
-import { LiveRisk } from "./live-risk.ts"
-import type { Pacing } from "../runtime/instants.ts"
-import { startOperatorServer } from "./server.ts"
+import { Console, Effect } from "effect"
+import { OperatorCommands, type CommandLog } from "../src/commands/operator.ts"
+import { ScheduleStore } from "../src/commands/schedule-store.ts"
+import { defaultConfig, type HedgeConfig } from "../src/domain/config.ts"
+import { policyPlan } from "../src/runtime/policies.ts"
+import { readRecordedDay } from "../src/domain/recorded-day.ts"
+import { replayDay } from "./replay.ts"
+import { replayOptionsFor, truthModelOf } from "./simulate.ts"
+import { DayView } from "../src/views/day-view.ts"
+import { LiveRisk } from "../src/http/live-risk.ts"
+import type { Pacing } from "../src/runtime/instants.ts"
+import { attempt } from "../src/http/cli.ts"
+import { allowedHostsFrom, apiTokenFrom, HttpStartFailed, parseHttpBind, startOperatorServer } from "../src/http/server.ts"
 
 export interface ServeSimulationOptions {
   /** The recorded day (.jsonl or .jsonl.gz). */
@@ -50,7 +51,7 @@ export interface SimulationServer {
   readonly close: () => Promise<void>
 }
 
-const BUNDLED_SCHEDULE = fileURLToPath(new URL("../../config/schedule.json", import.meta.url))
+const BUNDLED_SCHEDULE = fileURLToPath(new URL("../config/schedule.json", import.meta.url))
 
 const quietLog = (level: "info" | "warn" | "error", message: string) => {
   if (level !== "info") process.stderr.write(`autohedge: ${message}\n`)
@@ -139,3 +140,40 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
 
 /** A token for a simulation started without AUTOHEDGE_API_TOKEN (printed for the user). */
 export const generatedToken = (): string => randomBytes(18).toString("base64url")
+
+/** `--speed`: a number above 0, or max. */
+export const parseSpeed = (raw: string): number | "max" => {
+  const s = raw.trim()
+  if (s === "max") return "max"
+  const speed = Number(s)
+  if (s === "" || !(speed > 0) || !Number.isFinite(speed)) throw new Error(`--speed: expected a number above 0 or max, got ${JSON.stringify(raw)}`)
+  return speed
+}
+
+/** `simulate --serve`: one day into the inspector and the API, then serving until interrupted (Ctrl-C). */
+export const serveFromCli = (o: { readonly paths: ReadonlyArray<string>; readonly speed: string; readonly http: string; readonly config: HedgeConfig }) =>
+  Effect.gen(function*() {
+    if (o.paths.length !== 1) return yield* Effect.fail(new Error(`--serve: replays one day file, got ${o.paths.length} paths`))
+    const speed = yield* attempt(() => parseSpeed(o.speed))
+    const bind = yield* attempt(() => parseHttpBind(o.http))
+    if (bind === null) return yield* Effect.fail(new Error("--http: --serve needs an address to serve on, not off"))
+    const configured = yield* attempt(() => apiTokenFrom(process.env))
+    const token = configured ?? generatedToken()
+    const log = (level: "info" | "warn" | "error", message: string) => process.stderr.write(`${level === "info" ? "" : `${level}: `}${message}\n`)
+    const server = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => serveSimulation({ file: o.paths[0]!, speed, host: bind.host, port: bind.port, token, allowedHosts: allowedHostsFrom(process.env), config: o.config, log }),
+        catch: (e) => new Error(e instanceof HttpStartFailed ? `--http ${e.message}` : `--serve: ${e instanceof Error ? e.message : String(e)}`)
+      }),
+      (s) => Effect.promise(() => s.close())
+    )
+    // With the token in the address the page is ready to act (it takes it and drops it from the address).
+    yield* Console.log(`inspector:  ${server.url}${configured === null ? `#token=${token}` : ""}`)
+    yield* Console.log(`OpenAPI:    ${server.url}openapi.json`)
+    yield* Console.log(configured === null ? `API token:  ${token}  (generated; set AUTOHEDGE_API_TOKEN to choose one)` : "API token:  AUTOHEDGE_API_TOKEN")
+    yield* Console.log("schedule:   edits (PUT /api/hedge/schedule) go to a scratch copy of config/schedule.json")
+    yield* Console.log(`replaying ${o.paths[0]} at ${speed === "max" ? "full speed" : `${speed}× market time`}; Ctrl-C stops`)
+    yield* Effect.promise(() => server.done)
+    yield* Console.log("the day is replayed; still serving until Ctrl-C")
+    return yield* Effect.never
+  }).pipe(Effect.scoped)
