@@ -38,7 +38,7 @@ const input: SessionInput = {
   spendCap: 10_000
 }
 const ENTRIES = input.entries.map((e) => e.id)
-/** Hedges the walk buys at most (engine's and the trader's together): the model stays finite. */
+/** Hedges the walk buys in all, the engine's or the trader's: the model stays finite (two make it ten times larger). */
 const MAX_HEDGES = 1
 
 const pick: HedgePick = { strike: 24_500, optionType: "PE", ltp: 3, limitPrice: 3.1, otmDistance: 500, lots: 15, quantity: 975, cost: 3_000, benefit: 1_800_000 }
@@ -77,8 +77,9 @@ const hedgeReports = (s: Snap): ReadonlyArray<HedgeUpdate> =>
  * The alphabet at a state: what can happen next in a running day. The market's clock only moves
  * forward; an entry asks for the turn when it has none and hands it back when it has it (or is
  * queued); only the entry holding the turn asks to buy, up to MAX_HEDGES hedges in all (the model
- * stays finite); the platform sees A enter and leave, and B missed, once each; the trader toggles
- * and exits an open hedge.
+ * stays finite); the platform's A leaves and B is missed, once each; the trader buys and exits a
+ * hedge by hand. A toggle and ENTRY_SEEN are left out: they change only what the next grant carries
+ * and where an entry was struck, rules the session does not decide by, and each doubles every state.
  */
 const eventsAt = (s: Snap): ReadonlyArray<Event> => {
   const c = s.context
