@@ -5,7 +5,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Redacted } from "effect"
+import { Clock, Duration, Effect, Redacted } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { describe, expect, it } from "vitest"
 import { DateTime } from "luxon"
@@ -57,6 +57,43 @@ interface DayOptions {
   /** Default: far above anything, so the day runs at hundreds of times its speed; give OpenAlgo's to test them. */
   readonly rateLimits?: DaemonSettings["rateLimits"]
   readonly instruments?: Instruments
+  /** Effect's clock for the daemon's own waits (rate limit windows, backoffs, request timeouts). */
+  readonly effectClock?: Clock.Clock
+}
+
+/**
+ * A clock for Effect's waits that runs `speed` times the wall clock's pace and never wakes a sleep
+ * early: the client's rate limit windows pass `speed` times faster, and the fake broker, counting its
+ * windows on the same clock (`now`), sees them as they would be at OpenAlgo. Whether a request lands in
+ * a full window depends on this one clock's order of events, not on how fast the machine runs.
+ */
+const quickerClock = (speed: number): { readonly clock: Clock.Clock; readonly now: () => number } => {
+  const wallStart = performance.now()
+  const epoch = Date.now()
+  const now = () => epoch + (performance.now() - wallStart) * speed
+  const millis = () => Math.floor(now())
+  const nanos = () => BigInt(Math.floor(now() * 1e6))
+  const clock: Clock.Clock = {
+    currentTimeMillisUnsafe: millis,
+    currentTimeMillis: Effect.sync(millis),
+    currentTimeNanosUnsafe: nanos,
+    currentTimeNanos: Effect.sync(nanos),
+    monotonicTimeNanosUnsafe: nanos,
+    monotonicTimeNanos: Effect.sync(nanos),
+    sleep: (duration) =>
+      Effect.callback<void>((resume) => {
+        const until = now() + Duration.toMillis(duration)
+        let timer: ReturnType<typeof setTimeout>
+        const check = () => {
+          const left = until - now()
+          if (left <= 0) resume(Effect.void)
+          else timer = setTimeout(check, Math.ceil(left / speed))
+        }
+        check()
+        return Effect.sync(() => clearTimeout(timer))
+      })
+  }
+  return { clock, now }
 }
 
 const paperDay = async (faults: ReadonlyArray<Fault> = [], recordInto?: string): Promise<PaperDay> =>
@@ -89,7 +126,7 @@ const daemonDay = async (o: DayOptions): Promise<PaperDay> => {
       Effect.scoped(
         Effect.gen(function*() {
           yield* migrate
-          yield* runDaemon({
+          const daemon = runDaemon({
             settings,
             // The platform trades what the recorded day says it traded.
             schedule: { version: 1, days: { [weekdayOf(h.date)]: { index: h.index, expiryType: "0DTE", entries: h.entries } } },
@@ -102,6 +139,7 @@ const daemonDay = async (o: DayOptions): Promise<PaperDay> => {
             // A grid coarser than the day's own ticks: the replay below holds only if the engine's instants are recorded.
             ...(recordInto === undefined ? {} : { record: { dir: recordInto, everySeconds: 300 } })
           })
+          yield* o.effectClock === undefined ? daemon : Effect.provideService(daemon, Clock.Clock, o.effectClock)
           const sql = yield* SqlClient
           const sessionId = (yield* findSession(h.date, settings.mode, "engine"))!
           const rows = yield* loadTransitions(sessionId)
@@ -190,7 +228,7 @@ describe("the daemon in paper mode against a fake OpenAlgo (HTTP, PGlite)", () =
     const replayed = await replayDay(recorded, { config: settingsConfig, policy: "engine", truth, estimate })
     expect(decisions(replayed.rows).length).toBeGreaterThan(0)
     expect(decisions(replayed.rows)).toEqual(decisions(d.rows))
-  }, 180_000)
+  }, 600_000)
 
   it("with faults injected: no order sent twice, and every failure alerted", async () => {
     const d = await paperDay([
@@ -213,7 +251,7 @@ describe("the daemon in paper mode against a fake OpenAlgo (HTTP, PGlite)", () =
     expect(alerts.some((a) => a.alert === "HEDGE_ORDER_FAILED" && String(a.message).includes("RMS: margin exceeds limit"))).toBe(true)
     const v = await verifyDay(d.rows)
     expect(v.ok, formatVerification(v)).toBe(true)
-  }, 180_000)
+  }, 600_000)
 })
 
 describe("the daemon against OpenAlgo as it really answers (issue 21)", () => {
@@ -257,8 +295,11 @@ describe("the daemon against OpenAlgo as it really answers (issue 21)", () => {
   }, 600_000)
 
   it("OpenAlgo's default rate limits, per route in a moving window, and app.py's 429 body: no 429 storm", async () => {
+    // OpenAlgo's windows of one second pass five times faster, for the daemon and the fake alike.
+    const quicker = quickerClock(5)
     const d = await daemonDay({
-      fake: { rateLimits: { order: 10, data: 10, margin: 50 }, rateLimitBody: "app" },
+      fake: { rateLimits: { order: 10, data: 10, margin: 50 }, rateLimitBody: "app", rateLimitClock: quicker.now },
+      effectClock: quicker.clock,
       // What the daemon assumes when OPENALGO_*_RATE_LIMIT are unset.
       rateLimits: (await Effect.runPromise(loadDaemonSettings({ OPENALGO_API_KEY: API_KEY }, { mode: "paper" }))).rateLimits,
       // A 429 that names a retry_after of one second, twice on the chain.
