@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config"
 const e2e = [
   "test/cli/**/*.test.ts",
   "test/http/{cli,daemon,inspector.browser}.test.ts",
-  "test/daemon/{daemon-e2e,daemon-calendar,broker-outage}.test.ts"
+  "test/daemon/{daemon-e2e,daemon-openalgo,daemon-calendar,broker-outage}.test.ts"
 ]
 
 export default defineConfig({
@@ -21,7 +21,8 @@ export default defineConfig({
     maxWorkers: "100%",
     projects: [
       { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: e2e } },
-      { extends: true, test: { name: "e2e", include: e2e } }
+      // A process started, a day run over HTTP: minutes on a busy machine (a hang guard, not a speed).
+      { extends: true, test: { name: "e2e", include: e2e, testTimeout: 300_000 } }
     ]
   }
 })
