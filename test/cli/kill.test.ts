@@ -2,7 +2,7 @@
 // and started again with --resume on the same database: the day ends with the hedges, spend and
 // breaches of an uninterrupted run, no order twice at the broker, one continuous audit, a trail that
 // `replay` verifies, and the uninterrupted run's decisions. A sample of kill points over several
-// days and both servers runs here; AUTOHEDGE_KILL_SWEEP=full sweeps every bundled day.
+// days and both servers runs here; AUTOHEDGE_KILL_SWEEP=full sweeps every bundled day on each server.
 import { execFile } from "node:child_process"
 import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -21,6 +21,7 @@ import type { TransitionRow } from "../../src/services/services.ts"
 import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import { replayOptionsFor, truthModelOf } from "../../simulations/simulate.ts"
+import { FULL_KILL_SWEEP } from "../kill-sweep.ts"
 
 const DAY = "simulations/days/2026-02-10-NIFTY.jsonl"
 
@@ -72,8 +73,8 @@ describe("autohedge simulate --db, killed with SIGKILL and resumed", () => {
   it("ends every time as the uninterrupted day", async () => {
     const whole = await simulate(mkdtempSync(join(tmpdir(), "autohedge-whole-")), [])
     expect(whole.killed).toBe(false)
-    // One kill each at several points of the day, and one run killed twice (again while resuming).
-    for (const kills of [[40], [300], [700], [1100], [250, 500]]) {
+    // One kill each at points of the day, and one run killed twice (again while resuming).
+    for (const kills of FULL_KILL_SWEEP ? [[40], [300], [700], [1100], [250, 500]] : [[700], [250, 500]]) {
       const dir = mkdtempSync(join(tmpdir(), "autohedge-kill-"))
       let first = true
       for (const k of kills) {
@@ -143,28 +144,30 @@ const freshPlace = async (server: ServerName): Promise<{ place: Place; drop: () 
   return { place: { url: withDatabase(admin, name) }, drop: () => dropThrowawayDatabase(admin, name) }
 }
 
-const FULL = process.env.AUTOHEDGE_KILL_SWEEP === "full"
 /**
- * Kill points: in the sample, one per day (1320 on 2026-02-12 is where a resume on PostgreSQL once
- * wrote a trail `replay` rejected; 264 on 2026-02-10, where a resumed session once skipped an exit
- * review because it judged it at the last tick the dead process had written); in the full sweep, 16 spread over each bundled day's service calls.
+ * Kill points by server. The sample: one per day, the days taken in turn by the servers there are
+ * (1320 on 2026-02-12 is where a resume on PostgreSQL once wrote a trail `replay` rejected; 264 on
+ * 2026-02-10, where a resumed session once skipped an exit review because it judged it at the last
+ * tick the dead process had written). The full sweep: 16 spread over each bundled day's service
+ * calls, on every server.
  */
-const killPoints = async (): Promise<Record<string, ReadonlyArray<number>>> => {
-  if (!FULL) return { "2026-02-12-SENSEX": [1320], "2026-02-09-NIFTY": [700], "2026-02-10-NIFTY": [264], "2026-02-13-NIFTY": [400] }
-  const days = ["2026-02-09-NIFTY", "2026-02-10-NIFTY", "2026-02-12-SENSEX", "2026-02-13-NIFTY"]
+const SAMPLE: ReadonlyArray<[string, number]> = [["2026-02-09-NIFTY", 700], ["2026-02-12-SENSEX", 1320], ["2026-02-10-NIFTY", 264], ["2026-02-13-NIFTY", 400]]
+const killPoints = async (server: ServerName): Promise<Record<string, ReadonlyArray<number>>> => {
+  const servers = testServers()
+  if (!FULL_KILL_SWEEP) return Object.fromEntries(SAMPLE.filter((_, i) => servers[i % servers.length] === server).map(([name, k]) => [name, [k]]))
   const sweep: Record<string, ReadonlyArray<number>> = {}
-  for (const name of days) {
+  for (const [name] of SAMPLE) {
     const calls = (await replayDay(recordedDay(name), { ...replayOptions, killAfterCalls: Number.MAX_SAFE_INTEGER })).serviceCalls
     sweep[name] = Array.from({ length: 16 }, (_, i) => 1 + Math.floor(((i + 0.5) * (calls - 1)) / 16))
   }
   return sweep
 }
-const KILL_POINTS = await killPoints()
+const KILL_POINTS = Object.fromEntries(await Promise.all(testServers().map(async (server) => [server, await killPoints(server)] as const)))
 
 describe.each(testServers())("autohedge simulate --db on %s, killed and resumed on several days", (server) => {
-  it.each(Object.keys(KILL_POINTS))("%s: the resumed trail verifies and holds the uninterrupted run's decisions", async (name) => {
+  it.each(Object.keys(KILL_POINTS[server]!))("%s: the resumed trail verifies and holds the uninterrupted run's decisions", async (name) => {
     const whole = await replayDay(recordedDay(name), replayOptions)
-    for (const k of KILL_POINTS[name]!) {
+    for (const k of KILL_POINTS[server]![name]!) {
       const { place, drop } = await freshPlace(server)
       try {
         const killed = await simulate(place, [], { AUTOHEDGE_FAULT_KILL_AFTER_CALLS: String(k) }, dayFile(name))
@@ -180,7 +183,7 @@ describe.each(testServers())("autohedge simulate --db on %s, killed and resumed 
         await drop()
       }
     }
-  }, FULL ? 3_600_000 : 300_000)
+  }, FULL_KILL_SWEEP ? 3_600_000 : 300_000)
 
   it("loses nothing the killed process wrote (commits are synchronous)", async () => {
     const name = "2026-02-10-NIFTY"

@@ -1,7 +1,7 @@
 // The operator API beside the daemon: paper mode against the fake OpenAlgo over HTTP, an in-memory
-// PGlite, a recorded day on a sped-up clock, and the API on a loopback port. A toggle sent while the
-// daemon sleeps between its ticks wakes it: the session takes it at once, stamped with the market
-// time it came at; the day's trail in the database holds it and still verifies; the records answer
+// PGlite, a recorded day on a clock that steps through its instants, and the API on a loopback port.
+// The test holds the daemon asleep before a tick and moves market time itself: a toggle sent then wakes
+// it, and the session takes it at once, stamped with the market time it came at; the day's trail in the database holds it and still verifies; the records answer
 // analytics; a coming session and the schedule are set up for the daemon's next days. The daemon is
 // stopped once the operator is done (SIGINT's way), its trail written up to there.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises"
@@ -13,7 +13,6 @@ import { startFakeOpenAlgo } from "../../simulations/fake-openalgo-server.ts"
 import { databaseLayer } from "../../adapters/postgres/database.ts"
 import { findSession, loadTransitions } from "../../adapters/postgres/engine-store.ts"
 import { migrate } from "../../adapters/postgres/migrations.ts"
-import { ScaledClock } from "../../src/daemon/clock.ts"
 import { runDaemon } from "../../src/daemon/daemon.ts"
 import { makeLog } from "../../src/daemon/log.ts"
 import type { DaemonSettings } from "../../src/daemon/settings.ts"
@@ -25,15 +24,16 @@ import { withOperatorApi } from "../../src/http/daemon-http.ts"
 import { Analytics, Sessions, Status } from "../../src/http/schemas.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
-import { bearer, call, expectError, postJson, readSse } from "./client.ts"
+import { SteppingClock } from "../daemon/stepping-clock.ts"
+import { bearer, call, expectError, postJson } from "./client.ts"
 
 const day = parseRecordedDay(await readFile("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const h = day.header
 const API_KEY = "operator-e2e-key-4711"
 const TOKEN = "daemon-api-token-0123456789"
-/** Slow enough that the daemon sleeps most of each 15-second tick (125 ms of wall time). */
-const SPEED = 120
 const TICK_MS = 15_000
+/** Where the test holds the daemon asleep: trading, its ticks on the 15-second grid. */
+const HOLD_AT = instantOf(h.date, "09:20:00")
 
 const until = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs = 60_000): Promise<A> => {
   const deadline = Date.now() + timeoutMs
@@ -47,7 +47,8 @@ const until = async <A>(what: string, probe: () => Promise<A | undefined>, timeo
 
 describe("the daemon with its operator API", () => {
   it("takes a toggle at once, in market time, audited and verifiable; answers from its records; sets up coming days", async () => {
-    let clock = new ScaledClock(instantOf(h.date, "08:59:30"), SPEED)
+    const clock = new SteppingClock(instantOf(h.date, "08:59:30"))
+    clock.hold(HOLD_AT)
     const fake = await startFakeOpenAlgo({ day, now: () => clock.now(), apiKey: API_KEY, mode: "analyze" })
     const scratch = await mkdtemp(join(tmpdir(), "autohedge-daemon-api-"))
     const scheduleFile = join(scratch, "schedule.json")
@@ -73,27 +74,30 @@ describe("the daemon with its operator API", () => {
     /** Market time when each toggle was sent. */
     const sent: Array<number> = []
     const stop = new AbortController()
-    /** Resolves at the end of the daemon's next instant (its utilisation sample): it sleeps then. */
-    const afterAnInstant = (base: string) => readSse(new URL("api/inspector/stream", base).toString(), (latest) => latest.event === "utilisation", { timeoutMs: 5_000 })
     // What the operator does while the daemon runs the day.
     const operate = async () => {
       const base = await url
       const status = async () => Schema.decodeUnknownSync(Status)((await call(base, "api/hedge/status")).json)
-      // Trading, and caught up with the clock (the first minutes of a day at 600× run behind it).
-      const trading = await until("the session to trade, caught up", async () => {
-        const s = await status()
-        return s.session !== null && s.state.startsWith("trading") && clock.now() - Date.parse(s.now) < TICK_MS / 3 ? s : undefined
-      })
+      // The daemon has worked up to the hold and sleeps until its next tick.
+      const tick = await clock.asleep()
+      expect(tick).toBeGreaterThanOrEqual(HOLD_AT)
+      const trading = await status()
+      expect(trading.state).toMatch(/^trading/)
       expect(trading.session).toMatchObject({ date: h.date, index: "NIFTY", mode: "paper", policy: "engine", id: expect.stringMatching(/^\d+$/) })
-      await afterAnInstant(base)
-      sent.push(clock.now())
+      // Market time moves a third of the way to the tick (off the ticks' grid), and the toggle comes.
+      const moveOn = () => {
+        const at = clock.now() + Math.max(1, Math.floor((tick - clock.now()) / 3))
+        clock.moveTo(at % TICK_MS === 0 ? at + 1 : at)
+        sent.push(clock.now())
+      }
+      moveOn()
       const off = await postJson(base, "api/hedge/toggle", { enabled: false, reason: "daemon test" }, auth)
       expect(off.status, off.text).toBe(200)
-      await until("auto-hedge off", async () => ((await status()).enabled ? undefined : true), 5_000)
-      await afterAnInstant(base)
-      sent.push(clock.now())
+      await until("auto-hedge off", async () => ((await status()).enabled ? undefined : true))
+      expect(await clock.asleep(), "asleep again until the same tick").toBe(tick)
+      moveOn()
       expect((await postJson(base, "api/hedge/toggle", { enabled: true }, auth)).status).toBe(200)
-      await until("auto-hedge back on", async () => ((await status()).enabled ? true : undefined), 5_000)
+      await until("auto-hedge back on", async () => ((await status()).enabled ? true : undefined))
       // Tomorrow's session and schedule, for the daemon's next day.
       const planned = await postJson(base, "api/hedge/session", { date: "2026-02-11", baskets: 10, autoHedgeEnabled: false }, auth)
       expect(planned.status, planned.text).toBe(200)
@@ -111,7 +115,6 @@ describe("the daemon with its operator API", () => {
         Effect.scoped(
           Effect.gen(function*() {
             yield* migrate
-            clock = new ScaledClock(instantOf(h.date, "08:59:30"), SPEED)
             const log = makeLog("json", (line) => lines.push(line), "-", () => clock.now())
             const api = { bind: { host: "127.0.0.1", port: 0 }, token: TOKEN, mode: "paper", config: settings.config, scheduleFile, schedule, clock, log, onListening: (u: string) => listening(u) }
             return yield* withOperatorApi(api, (operator) =>
@@ -133,10 +136,9 @@ describe("the daemon with its operator API", () => {
       const toggles = rows.filter((r) => r.actorId === "session" && r.event === "TOGGLE")
       expect(toggles.map((r) => r.payload)).toEqual([{ enabled: false, reason: "daemon test" }, { enabled: true }])
       // Each toggle made an instant of its own when it came, off the daemon's 15-second ticks.
-      for (const [i, t] of toggles.entries()) {
-        const when = `toggle ${i} sent at ${new Date(sent[i]!).toISOString()}, taken at ${new Date(t.at).toISOString()}`
-        expect(t.at % TICK_MS, when).not.toBe(0)
-        expect(Math.abs(t.at - sent[i]!), when).toBeLessThan(TICK_MS)
+      expect(toggles.map((t) => t.at)).toEqual(sent)
+      for (const t of toggles) {
+        expect(t.at % TICK_MS).not.toBe(0)
         const clockRow = rows.find((r) => r.actorId === "session" && r.event === "CLOCK" && r.at === t.at)
         expect(clockRow!.seq).toBeGreaterThan(t.seq)
       }

@@ -53,6 +53,7 @@ const dearPick: HedgePick = { ...bigPick, cost: 45_000 }
 const marginAfter = (s: Snap) => s.context.projection!.marginAtEntry - s.context.selection!.benefit
 
 const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output }) as unknown as EntryEvent
+const failed = (id: string) => ({ type: `xstate.error.actor.${id}`, error: new Error("service failed") }) as unknown as EntryEvent
 const grant = (over: Partial<{ enabled: boolean; policy: "engine" | "static" | "none"; spendLeft: number; cooldownUntil: number }>): EntryEvent => ({
   type: "TURN_GRANTED",
   enabled: true,
@@ -85,6 +86,9 @@ const alphabet: ReadonlyArray<EntryEvent> = [
   done("selectHedges", selection([dearPick])),
   done("selectHedges", selection([], "noCandidate")),
   done("selectHedges", selection([], "spendCap")),
+  // The runtime's services fail too (the market data or the chain is not there): XState's error events.
+  failed("projectEntry"),
+  failed("selectHedges"),
   hedgeUpdate("open"),
   hedgeUpdate("cancelled"),
   { type: "ENTRY_SEEN", at: T(5) },
@@ -112,31 +116,46 @@ const serializeState = (s: Snap) =>
 // Alone, the entry has no parent to message: its messages to the session become plain named actions,
 // which the protocol test below reads from each transition's action list.
 const model: AnyStateMachine = entryMachine.provide({ actions: { requestTurn: () => {}, releaseTurn: () => {}, askToBuy: () => {}, reportMissed: () => {} } })
-const traversal = { input, events: [...alphabet], serializeState: serializeState as never }
-const graph = getAdjacencyMap(model, traversal as never) as Record<string, { state: unknown; transitions: Record<string, { event: unknown; state: unknown }> }>
+type Action = { readonly type: string; readonly params?: unknown }
+/** The actions of each transition the walk takes, by the state it led to (taken once, not re-run). */
+const actionsTaken = new WeakMap<object, ReadonlyArray<Action>>()
+const walked = Object.create(model, {
+  transition: {
+    value: (state: Snap, event: EntryEvent) => {
+      const [next, actions] = transition(model, state as never, event)
+      actionsTaken.set(next, actions as ReadonlyArray<Action>)
+      return next
+    }
+  }
+}) as AnyStateMachine
+// Only the events a state takes: one it ignores would be a step that changes nothing.
+const traversal = { input, events: [...alphabet], serializeState: serializeState as never, filterEvents: (s: Snap, e: EntryEvent) => s.can(e as never) }
+const graph = getAdjacencyMap(walked, traversal as never) as Record<string, { state: unknown; transitions: Record<string, { event: unknown; state: unknown }> }>
 
 /**
  * Every reachable transition: (state, event, next state), with the actions it takes. Walked once, when
  * the file loads (as the graph is), not inside a test: the walk's length is the model's size, not a test's.
  */
 const steps = Object.values(graph).flatMap((node) =>
-  Object.values(node.transitions).map((t) => {
-    const before = node.state as Snap
-    const event = t.event as EntryEvent
-    const actions = transition(model, before as never, event)[1] as ReadonlyArray<{ readonly type: string; readonly params?: unknown }>
-    return { before, event, after: t.state as Snap, actions }
-  })
+  Object.values(node.transitions).map((t) => ({ before: node.state as Snap, event: t.event as EntryEvent, after: t.state as Snap, actions: actionsTaken.get(t.state as object)! }))
 )
-const emittedKinds = (actions: ReadonlyArray<{ readonly type: string; readonly params?: unknown }>) =>
+const describeStep = ({ before, event, after }: (typeof steps)[number]) => `${JSON.stringify(before.value)} --${event.type}--> ${JSON.stringify(after.value)}`
+/** The steps that break a rule, described (the test expects none): one expect per rule, not per step. */
+const breaking = (rule: (step: (typeof steps)[number]) => boolean) => steps.filter((step) => !rule(step)).map(describeStep)
+const emittedKinds = (actions: ReadonlyArray<Action>) =>
   actions.flatMap((a) => (a.type === "xstate.emit" ? [(a.params as { event: { alert: { kind: string } } }).event.alert.kind] : []))
 
 describe("entry machine, every reachable transition", () => {
+  const engineOrdering = (s: Snap) => matches(s, "hedging.ordering") && s.context.grant?.policy === "engine"
+
   it("reaches every state of the machine", () => {
     const reached = new Set(Object.values(graph).map((n) => JSON.stringify((n.state as Snap).value)))
     for (const state of [
       "idle",
       "lookahead",
+      { projecting: "measuring" },
       { projecting: "coolingDown" },
+      { hedging: "selecting" },
       { hedging: "ordering" },
       { awaitingEntry: "clear" },
       { awaitingEntry: "hedged" },
@@ -147,6 +166,7 @@ describe("entry machine, every reachable transition", () => {
       { awaitingEntry: "declined" },
       { awaitingEntry: "orderFailed" },
       { awaitingEntry: "shortOfTarget" },
+      { awaitingEntry: "unprojected" },
       "entered",
       "exited",
       "missed"
@@ -157,135 +177,141 @@ describe("entry machine, every reachable transition", () => {
   })
 
   it("never buys when the projection is at or under the trigger (engine policy)", () => {
-    for (const { after } of steps) {
-      if (matches(after, "hedging.ordering") && after.context.grant?.policy === "engine") {
-        expect(after.context.projection!.projectedPct).toBeGreaterThan(input.rules.triggerPct)
-      }
-    }
+    expect(breaking(({ after }) => !engineOrdering(after) || after.context.projection!.projectedPct > input.rules.triggerPct)).toEqual([])
   })
 
   it("never buys a set that leaves the entry over 100 % of the budget (engine policy, not configured to)", () => {
-    let orders = 0
-    for (const { after } of steps) {
-      if (matches(after, "hedging.ordering") && after.context.grant?.policy === "engine") {
-        orders++
-        expect(marginAfter(after)).toBeLessThanOrEqual(after.context.projection!.budget)
-      }
-    }
-    expect(orders).toBeGreaterThan(0)
+    expect(steps.filter(({ after }) => engineOrdering(after)).length).toBeGreaterThan(0)
+    expect(breaking(({ after }) => !engineOrdering(after) || marginAfter(after) <= after.context.projection!.budget)).toEqual([])
   })
 
   it("never buys a set that costs more than the expected breach cost it averts (engine policy)", () => {
-    for (const { after } of steps) {
-      if (matches(after, "hedging.ordering") && after.context.grant?.policy === "engine") {
-        const p = after.context.projection!
-        const averted = avertedBreachCost({ margin: p.projectedMargin, benefit: after.context.selection!.benefit, budget: p.budget, triggerPct: input.rules.triggerPct, breachCostPerEntry: input.rules.breachCostPerEntry })
-        expect(after.context.selection!.cost).toBeLessThanOrEqual(averted)
-      }
+    const averted = (s: Snap) => {
+      const p = s.context.projection!
+      return avertedBreachCost({ margin: p.projectedMargin, benefit: s.context.selection!.benefit, budget: p.budget, triggerPct: input.rules.triggerPct, breachCostPerEntry: input.rules.breachCostPerEntry })
     }
+    expect(breaking(({ after }) => !engineOrdering(after) || after.context.selection!.cost <= averted(after))).toEqual([])
   })
 
   it("says which case a decision is: every set bought or declined is announced with its reason", () => {
-    let declines = 0
-    for (const { before, after, actions } of steps) {
-      const kinds = emittedKinds(actions)
-      const arrived = (state: string) => !matches(before, state) && matches(after, state)
-      if (arrived("awaitingEntry.declined")) {
-        declines++
-        const unavoidable = marginAfter(after) > after.context.projection!.budget
-        const kind = unavoidable ? "BREACH_UNAVOIDABLE" : "HEDGE_NOT_WORTH_IT"
-        // Once per entry: a re-check that declines again for the same reason stays quiet.
-        expect(kinds.includes(kind) || before.context.alerted.includes(kind as never), `${kind} after ${JSON.stringify(before.value)}`).toBe(true)
-        expect(after.context.pendingHedges).toBe(0)
-      }
-      if (arrived("hedging.ordering") && after.context.grant?.policy === "engine" && !before.context.alerted.includes("HEDGES_CHOSEN" as never)) {
-        expect(kinds).toContain("HEDGES_CHOSEN")
-      }
-    }
-    expect(declines).toBeGreaterThan(0)
+    const arrived = (before: Snap, after: Snap, state: string) => !matches(before, state) && matches(after, state)
+    const announced = (before: Snap, actions: ReadonlyArray<Action>, kind: string) => emittedKinds(actions).includes(kind) || before.context.alerted.includes(kind as never)
+    expect(steps.filter(({ before, after }) => arrived(before, after, "awaitingEntry.declined")).length).toBeGreaterThan(0)
+    expect(
+      breaking(({ before, after, actions }) => {
+        if (arrived(before, after, "awaitingEntry.declined")) {
+          const unavoidable = marginAfter(after) > after.context.projection!.budget
+          // Once per entry: a re-check that declines again for the same reason stays quiet.
+          return announced(before, actions, unavoidable ? "BREACH_UNAVOIDABLE" : "HEDGE_NOT_WORTH_IT") && after.context.pendingHedges === 0
+        }
+        if (arrived(before, after, "hedging.ordering") && after.context.grant?.policy === "engine") return announced(before, actions, "HEDGES_CHOSEN")
+        return true
+      })
+    ).toEqual([])
   })
 
   it("never buys with auto-hedge disabled, nor for the none policy", () => {
-    for (const { after } of steps) {
-      if (matches(after, "hedging")) {
-        expect(after.context.grant?.enabled).toBe(true)
-        expect(after.context.grant?.policy).not.toBe("none")
-      }
-    }
+    expect(breaking(({ after }) => !matches(after, "hedging") || (after.context.grant?.enabled === true && after.context.grant.policy !== "none"))).toEqual([])
   })
 
   it("never buys beyond the spend left (engine policy)", () => {
-    for (const { after } of steps) {
-      if (matches(after, "hedging.ordering") && after.context.grant?.policy === "engine") {
-        expect(after.context.selection!.cost).toBeLessThanOrEqual(after.context.grant.spendLeft)
-      }
-    }
+    expect(breaking(({ after }) => !engineOrdering(after) || after.context.selection!.cost <= after.context.grant!.spendLeft)).toEqual([])
   })
 
   it("never selects hedges inside the cooldown (engine policy)", () => {
-    for (const { before, after } of steps) {
-      if (matches(after, "hedging.selecting") && !matches(before, "hedging") && after.context.grant?.policy === "engine") {
-        expect(after.context.projection!.at).toBeGreaterThanOrEqual(after.context.grant.cooldownUntil)
-      }
-    }
+    expect(
+      breaking(({ before, after }) =>
+        !(matches(after, "hedging.selecting") && !matches(before, "hedging") && after.context.grant?.policy === "engine") || after.context.projection!.at >= after.context.grant.cooldownUntil
+      )
+    ).toEqual([])
   })
 
   it("buys at most MAX_HEDGE_ROUNDS rounds and retries only after failed fills", () => {
-    for (const { before, after } of steps) {
-      expect(after.context.hedgeRounds).toBeLessThanOrEqual(MAX_HEDGE_ROUNDS)
-      if (matches(before, "hedging") && matches(after, "lookahead")) expect(after.context.hedgesFailed).toBeGreaterThan(0)
-    }
+    expect(
+      breaking(({ before, after }) =>
+        after.context.hedgeRounds <= MAX_HEDGE_ROUNDS && (!(matches(before, "hedging") && matches(after, "lookahead")) || after.context.hedgesFailed > 0)
+      )
+    ).toEqual([])
   })
 
   it("releases the decision turn whenever it stops deciding, asks for it on every look-ahead, asks to buy once per round, reports a miss", () => {
     const deciding = (x: Snap) => matches(x, "projecting") || matches(x, "hedging")
-    for (const { before, event, after, actions } of steps) {
-      const types: ReadonlyArray<string> = actions.map((a) => a.type)
-      if (deciding(before) && !deciding(after)) expect(types, `${JSON.stringify(before.value)} --${event.type}--> ${JSON.stringify(after.value)}`).toContain("releaseTurn")
-      if (!matches(before, "lookahead") && matches(after, "lookahead")) expect(types).toContain("requestTurn")
-      // (A final state takes no events when running; the graph still walks out of it, so only arrivals count.)
-      if (!matches(before, "missed") && matches(after, "missed")) expect(types).toContain("reportMissed")
-      if (!matches(after, "missed")) expect(types).not.toContain("reportMissed")
-      const buys = types.filter((t) => t === "askToBuy").length
-      expect(buys).toBe(matches(before, "hedging.selecting") && matches(after, "hedging.ordering") ? 1 : 0)
-    }
+    expect(
+      breaking(({ before, after, actions }) => {
+        const types: ReadonlyArray<string> = actions.map((a) => a.type)
+        const buys = types.filter((t) => t === "askToBuy").length
+        return (
+          (!(deciding(before) && !deciding(after)) || types.includes("releaseTurn")) &&
+          (matches(before, "lookahead") || !matches(after, "lookahead") || types.includes("requestTurn")) &&
+          // (A final state takes no events when running; the graph still walks out of it, so only arrivals count.)
+          (matches(before, "missed") || !matches(after, "missed") || types.includes("reportMissed")) &&
+          (matches(after, "missed") || !types.includes("reportMissed")) &&
+          buys === (matches(before, "hedging.selecting") && matches(after, "hedging.ordering") ? 1 : 0)
+        )
+      })
+    ).toEqual([])
   })
 
   it("takes its decision again only while the entry is ahead, from an outcome it may improve on, on the clock's re-check beat", () => {
     const improvable = ["clear", "hedged", "disabled", "noCandidate", "declined", "shortOfTarget", "unprojected"]
-    let rechecks = 0
-    for (const { before, event, after } of steps) {
-      if (!matches(before, "awaitingEntry") || !matches(after, "lookahead")) continue
-      rechecks++
-      expect(improvable.some((o) => matches(before, `awaitingEntry.${o}`)), JSON.stringify(before.value)).toBe(true)
-      expect(event.type).toBe("CLOCK")
-      const at = (event as { at: number }).at
-      expect(at).toBeLessThan(input.entryAt)
-      // On the clock's beat (whole intervals), never sooner than the next one after the last decision.
-      expect(at).toBeGreaterThanOrEqual(nextRecheckAt(input, input.rules.recheckEveryMs, before.context.checkedAt)!)
-      expect(before.context.hedgeRounds).toBeLessThan(MAX_HEDGE_ROUNDS)
-      expect(before.context.grant?.policy).toBe("engine")
-      expect(after.context.checkedAt).toBe(at)
-    }
-    expect(rechecks).toBeGreaterThan(0)
+    const recheck = ({ before, after }: (typeof steps)[number]) => matches(before, "awaitingEntry") && matches(after, "lookahead")
+    expect(steps.filter(recheck).length).toBeGreaterThan(0)
+    expect(
+      breaking((step) => {
+        if (!recheck(step)) return true
+        const { before, event, after } = step
+        const at = event.type === "CLOCK" ? event.at : Number.NaN
+        return (
+          improvable.some((o) => matches(before, `awaitingEntry.${o}`)) &&
+          at < input.entryAt &&
+          // On the clock's beat (whole intervals), never sooner than the next one after the last decision.
+          at >= nextRecheckAt(input, input.rules.recheckEveryMs, before.context.checkedAt)! &&
+          before.context.hedgeRounds < MAX_HEDGE_ROUNDS &&
+          before.context.grant?.policy === "engine" &&
+          after.context.checkedAt === at
+        )
+      })
+    ).toEqual([])
   })
 
   it("sends each kind of alert once per entry, however often it decides", () => {
-    let alerts = 0
-    for (const { before, actions } of steps) {
-      for (const kind of emittedKinds(actions)) {
-        alerts++
-        expect(before.context.alerted as ReadonlyArray<string>).not.toContain(kind)
-      }
-    }
-    expect(alerts).toBeGreaterThan(0)
+    expect(steps.some(({ actions }) => emittedKinds(actions).length > 0)).toBe(true)
+    expect(breaking(({ before, actions }) => emittedKinds(actions).every((kind) => !before.context.alerted.includes(kind as never)))).toEqual([])
   })
 
   it("an entry always proceeds: whatever failed, it is entered when the platform enters it", () => {
-    for (const { before, event, after } of steps) {
-      if (event.type === "ENTRY_SEEN" && !matches(before, "entered") && !before.status.startsWith("done")) {
-        expect(matches(after, "entered") || after.status === "done").toBe(true)
-      }
+    expect(
+      breaking(({ before, event, after }) =>
+        event.type !== "ENTRY_SEEN" || matches(before, "entered") || before.status.startsWith("done") || matches(after, "entered") || after.status === "done"
+      )
+    ).toEqual([])
+  })
+
+  it("a service that fails ends the decision with its alert: nothing bought, the turn released, decided again on the next re-check", () => {
+    const failures = steps.filter(({ event }) => event.type.startsWith("xstate.error.actor."))
+    expect(failures.map(({ event }) => event.type)).toEqual(expect.arrayContaining(["xstate.error.actor.projectEntry", "xstate.error.actor.selectHedges"]))
+    const outcomeOf: Record<string, [string, string]> = {
+      "xstate.error.actor.projectEntry": ["awaitingEntry.unprojected", "PROJECTION_FAILED"],
+      "xstate.error.actor.selectHedges": ["awaitingEntry.noCandidate", "NO_CANDIDATE"]
+    }
+    expect(
+      breaking((step) => {
+        const outcome = outcomeOf[step.event.type]
+        if (outcome === undefined) return true
+        const [state, alert] = outcome
+        const types = step.actions.map((a) => a.type)
+        return (
+          matches(step.after, state) &&
+          (emittedKinds(step.actions).includes(alert) || step.before.context.alerted.includes(alert as never)) &&
+          types.includes("releaseTurn") &&
+          !types.includes("askToBuy") &&
+          step.after.context.pendingHedges === 0
+        )
+      })
+    ).toEqual([])
+    // Both outcomes are decided again on the clock's beat while the entry is ahead.
+    for (const state of ["awaitingEntry.unprojected", "awaitingEntry.noCandidate"]) {
+      expect(steps.some(({ before, event, after }) => matches(before, state) && event.type === "CLOCK" && matches(after, "lookahead")), state).toBe(true)
     }
   })
 })

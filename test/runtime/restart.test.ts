@@ -10,6 +10,7 @@ import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
 import { VirtualClock } from "../../src/runtime/virtual-clock.ts"
+import { FULL_KILL_SWEEP } from "../kill-sweep.ts"
 
 const day = parseRecordedDay(readFileSync("simulations/days/2026-02-10-NIFTY.jsonl", "utf8"), "2026-02-10-NIFTY.jsonl")
 const model = constantsMarginModel(defaultConfig.marginConstants)
@@ -24,6 +25,9 @@ const outcome = (r: ReplayResult) => ({
   orders: r.orders
 })
 
+/** Kill points spread over the day's service calls (the first among them: killed before it wrote anything). */
+const KILL_POINTS = FULL_KILL_SWEEP ? 40 : 8
+
 describe.each(["engine", "static"] as const)("a %s day killed at service calls spread over the whole day", (policy) => {
   it("ends as an uninterrupted run does, at every kill point", async () => {
     const whole = await replayDay(day, options(policy))
@@ -32,7 +36,7 @@ describe.each(["engine", "static"] as const)("a %s day killed at service calls s
     // How many service calls a whole day makes (a kill point past the end never fires).
     const total = (await replayDay(day, { ...options(policy), killAfterCalls: Number.MAX_SAFE_INTEGER })).serviceCalls
     expect(total).toBeGreaterThan(500)
-    const killPoints = Array.from({ length: 40 }, (_, i) => 1 + Math.floor((i * (total - 1)) / 40))
+    const killPoints = Array.from({ length: KILL_POINTS }, (_, i) => 1 + Math.floor((i * (total - 1)) / KILL_POINTS))
     for (const k of killPoints) {
       const r = await replayDay(day, { ...options(policy), killAfterCalls: k })
       expect(r.restarts, `kill at call ${k}`).toBe(1)
@@ -49,11 +53,13 @@ describe.each(["engine", "static"] as const)("a %s day killed at service calls s
 })
 
 describe("a kill while actors are still messaging each other", () => {
-  it("loses no event: the example day, killed at every 7th call of its first 400 (and at call 241, found by replay)", async () => {
+  // Every 7th call in the full sweep, every 49th in the sample.
+  const stride = FULL_KILL_SWEEP ? 7 : 49
+  it("loses no event: the example day, killed at calls spread over its first 400 (and at call 241, found by replay)", async () => {
     const example = parseRecordedDay(readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8"), "example")
     for (const policy of ["engine", "static"] as const) {
       const whole = await replayDay(example, options(policy))
-      for (const k of [241, ...Array.from({ length: 57 }, (_, i) => 1 + i * 7)]) {
+      for (const k of [241, ...Array.from({ length: Math.ceil(400 / stride) }, (_, i) => 1 + i * stride)]) {
         const r = await replayDay(example, { ...options(policy), killAfterCalls: k })
         expect(outcome(r), `${policy}, kill at call ${k}`).toEqual(outcome(whole))
       }
