@@ -1,7 +1,7 @@
 // The simulator's commands of `autohedge`: simulate (with --compare, --sweep and --serve) and
 // generate-days. Flags only; the work is imported when a command runs (as in src/cli/main.ts).
 import { Command, Flag, Argument } from "effect/cli"
-import { configFlag, DEFAULT_HTTP, DEFAULT_SCHEDULE, lazily } from "../src/cli/main.ts"
+import { configFlag, DEFAULT_HTTP, DEFAULT_SCHEDULE, lazily, withDefault } from "../src/cli/main.ts"
 
 /** Fault injection, for the restart tests' own entry only (test/cli/autohedge-with-faults.ts). */
 export interface Faults {
@@ -24,7 +24,7 @@ const simulateCommand = (faults: Faults) =>
         Flag.withDescription("the policy league table: the engine on each margin estimate, the reference policy (the original design's rules), static, none and the hindsight oracle (Markdown, or --json)"),
         Flag.withDefault(false)
       ),
-      truth: Flag.Literals("truth", ["span", "constants"]).pipe(Flag.withDescription("the simulated broker's margin model (default span)"), Flag.withDefault("span" as const)),
+      truth: Flag.Literals("truth", ["span", "constants"]).pipe(withDefault("the simulated broker's margin model", "span")),
       json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of the table"), Flag.withDefault(false)),
       alerts: Flag.Boolean("alerts").pipe(Flag.withDescription("also print every alert, as the trader reads it"), Flag.withDefault(false)),
       db: Flag.Boolean("db").pipe(
@@ -37,12 +37,12 @@ const simulateCommand = (faults: Faults) =>
       ),
       config: configFlag,
       sweep: Flag.String("sweep").pipe(
-        Flag.withDescription("key=v1,v2,…: the engine under every combination of the values given (repeat for more keys): J, breaches and needless spend per setting"),
+        Flag.withDescription("key=v1,v2,…: the engine under every combination of the values given (repeat for more keys): J, breaches and needless spend per setting (default: no sweep)"),
         Flag.atLeast(0)
       ),
       threads: Flag.Int("threads").pipe(Flag.withDescription("worker threads the days run on (default: one per core)"), Flag.optional),
       serve: Flag.Boolean("serve").pipe(Flag.withDescription("replay one day into the inspector page and the operator API (paced at --speed), serving until Ctrl-C"), Flag.withDefault(false)),
-      speed: Flag.String("speed").pipe(Flag.withDescription("with --serve: market time per wall time (600: a day in about 40 s), or max"), Flag.optional),
+      speed: Flag.String("speed").pipe(Flag.withDescription("with --serve: market time per wall time (600: a day in about 40 s), or max (default 600)"), Flag.optional),
       http: Flag.String("http").pipe(Flag.withDescription(`with --serve: where to serve, HOST:PORT (default ${DEFAULT_HTTP})`), Flag.optional)
     },
     (flags) => lazily(commands, (m) => m.simulateCommand(flags, faults))
@@ -53,12 +53,12 @@ const generateCommand = Command.make(
   {
     from: Flag.String("from").pipe(Flag.withDescription("the Monday the week starts on (YYYY-MM-DD)")),
     out: Flag.String("out").pipe(Flag.withDescription("directory to write the day files to")),
-    seed: Flag.Int("seed").pipe(Flag.withDefault(1)),
-    weeks: Flag.Int("weeks").pipe(Flag.withDescription("consecutive weeks to generate"), Flag.withDefault(1)),
-    tickSeconds: Flag.Int("tick-seconds").pipe(Flag.withDefault(60)),
-    baskets: Flag.Int("baskets").pipe(Flag.withDefault(15)),
-    budgetPerBasket: Flag.Int("budget-per-basket").pipe(Flag.withDefault(1_000_000)),
-    schedule: Flag.String("schedule").pipe(Flag.withDefault(DEFAULT_SCHEDULE))
+    seed: Flag.Int("seed").pipe(withDefault("the random seed: the same seed gives the same days", 1)),
+    weeks: Flag.Int("weeks").pipe(withDefault("consecutive weeks to generate", 1)),
+    tickSeconds: Flag.Int("tick-seconds").pipe(withDefault("seconds between market ticks", 60)),
+    baskets: Flag.Int("baskets").pipe(withDefault("strategy baskets entered per day", 15)),
+    budgetPerBasket: Flag.Int("budget-per-basket").pipe(withDefault("margin budget per basket, rupees", 1_000_000)),
+    schedule: Flag.String("schedule").pipe(withDefault("the weekly schedule file the days follow (JSON)", DEFAULT_SCHEDULE))
   },
   (flags) => lazily(commands, (m) => m.generateDays(flags))
 ).pipe(Command.withDescription("Generate synthetic recorded days (one week per --weeks) from the schedule"))
@@ -66,8 +66,8 @@ const generateCommand = Command.make(
 const riskCommand = Command.make(
   "risk",
   {
-      day: Flag.String("day").pipe(Flag.withDescription("a recorded-day file: the risk at --at on that day"), Flag.optional),
-      at: Flag.String("at").pipe(Flag.withDescription("with --day: the instant, HH:MM IST"), Flag.optional),
+      day: Flag.String("day").pipe(Flag.withDescription("a recorded-day file: the risk at --at on that day (default none: give --day or --live)"), Flag.optional),
+      at: Flag.String("at").pipe(Flag.withDescription("with --day: the instant, HH:MM IST (no default: --day needs it)"), Flag.optional),
       positions: Flag.String("positions").pipe(
         Flag.withDescription("with --day: positions from this JSON file, [{strike, optionType, side, lots, expiry?}] (default: the engine's replay of the day up to --at)"),
         Flag.optional
@@ -77,9 +77,9 @@ const riskCommand = Command.make(
         Flag.atLeast(0)
       ),
       live: Flag.Boolean("live").pipe(Flag.withDescription("the live account: the running daemon's view (GET /api/risk at --http)"), Flag.withDefault(false)),
-      http: Flag.String("http").pipe(Flag.withDescription(`with --live: the daemon's operator API, HOST:PORT (default ${DEFAULT_HTTP})`), Flag.withDefault(DEFAULT_HTTP)),
-      confidence: Flag.Finite("confidence").pipe(Flag.withDescription("VaR confidence (default 0.99)"), Flag.withDefault(0.99)),
-      stepMinutes: Flag.Int("step-minutes").pipe(Flag.withDescription("minutes between the intraday returns of the historical VaR"), Flag.withDefault(DEFAULT_STEP_MINUTES)),
+      http: Flag.String("http").pipe(withDefault("with --live: the daemon's operator API, HOST:PORT", DEFAULT_HTTP)),
+      confidence: Flag.Finite("confidence").pipe(withDefault("VaR confidence", 0.99)),
+      stepMinutes: Flag.Int("step-minutes").pipe(withDefault("minutes between the intraday returns of the historical VaR", DEFAULT_STEP_MINUTES)),
       config: Flag.String("config").pipe(Flag.withDescription("JSON config file (default: $AUTOHEDGE_CONFIG): the SPAN parameters and the engine replayed"), Flag.optional),
       json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON"), Flag.withDefault(false))
     },

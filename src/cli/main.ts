@@ -19,6 +19,10 @@ export const DEFAULT_HTTP = "127.0.0.1:8787"
 export const lazily = <M, A, E, R>(load: () => Promise<M>, run: (module: M) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Effect.promise(load), run)
 
+/** A flag's description and default, both shown by `--help` (effect/cli prints no defaults itself). */
+export const withDefault = <const B>(description: string, value: B, shown: string = String(value)) =>
+  <A>(flag: Flag.Flag<A>): Flag.Flag<A | B> => flag.pipe(Flag.withDescription(`${description} (default ${shown})`), Flag.withDefault(value))
+
 export const configFlag = Flag.String("config").pipe(
   Flag.withDescription("JSON config file (default: $AUTOHEDGE_CONFIG); environment variables override it"),
   Flag.optional
@@ -29,7 +33,7 @@ const commands = () => import("./commands.ts")
 const scheduleShow = Command.make(
   "show",
   {
-    file: Flag.String("file").pipe(Flag.withDefault(DEFAULT_SCHEDULE)),
+    file: Flag.String("file").pipe(withDefault("the weekly schedule file (JSON)", DEFAULT_SCHEDULE)),
     from: Flag.String("from").pipe(Flag.withDescription("list the coming sessions from this date (YYYY-MM-DD; default today)"), Flag.optional)
   },
   (flags) => lazily(() => import("./calendar.ts"), (m) => m.showSchedule(flags))
@@ -49,8 +53,8 @@ const dbCommand = Command.make("db").pipe(Command.withDescription("The database"
 const analyticsCommand = Command.make(
   "analytics",
   {
-    days: Flag.Int("days").pipe(Flag.withDescription("the last N session dates on record"), Flag.withDefault(30)),
-    json: Flag.Boolean("json").pipe(Flag.withDefault(false))
+    days: Flag.Int("days").pipe(withDefault("the last N session dates on record", 30)),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of the table"), Flag.withDefault(false))
   },
   (flags) => lazily(commands, (m) => m.showAnalytics(flags))
 ).pipe(Command.withDescription("Hedge cost, recovered and peak utilisation per day, from the database"))
@@ -59,16 +63,16 @@ const replayCommand = Command.make(
   "replay",
   {
     date: Flag.String("date").pipe(Flag.withDescription("the trading day to rebuild (YYYY-MM-DD)")),
-    policy: Flag.Literals("policy", ["engine", "static", "none"]).pipe(Flag.withDefault("engine")),
-    mode: Flag.Literals("mode", ["live", "paper", "recommend", "simulation"]).pipe(Flag.withDefault("simulation"))
+    policy: Flag.Literals("policy", ["engine", "static", "none"]).pipe(withDefault("the policy whose session is rebuilt", "engine")),
+    mode: Flag.Literals("mode", ["live", "paper", "recommend", "simulation"]).pipe(withDefault("the mode the session ran in", "simulation"))
   },
   (flags) => lazily(commands, (m) => m.replayFromDatabase(flags))
 ).pipe(Command.withDescription("Rebuild a day from its recorded transitions through the same machines and check every one"))
 
 const daemonFlags = {
   config: configFlag,
-  speed: Flag.Finite("speed").pipe(Flag.withDescription("paper / recommend against a replaying OpenAlgo: market time runs this many times wall time"), Flag.withDefault(1)),
-  start: Flag.String("start").pipe(Flag.withDescription("with --speed: the market time (IST) to start from, YYYY-MM-DDTHH:MM:SS"), Flag.optional)
+  speed: Flag.Finite("speed").pipe(withDefault("paper / recommend against a replaying OpenAlgo: market time runs this many times wall time", 1)),
+  start: Flag.String("start").pipe(Flag.withDescription("with --speed: the market time (IST) to start from, YYYY-MM-DDTHH:MM:SS (default now)"), Flag.optional)
 }
 
 /** Set when the daemon has stopped as asked (a signal is then a clean exit, 0, not an interruption). */
@@ -78,13 +82,12 @@ const daemonCommand = Command.make(
   "daemon",
   {
     mode: Flag.Literals("mode", ["live", "paper", "recommend"]).pipe(Flag.withDescription("live: orders to OpenAlgo; paper: OpenAlgo's analyzer or --paper-broker internal; recommend: decide and alert only")),
-    paperBroker: Flag.Literals("paper-broker", ["openalgo", "internal"]).pipe(Flag.withDefault("openalgo")),
-    record: Flag.String("record").pipe(Flag.withDescription("also record each day into this directory (recorded-day format)"), Flag.optional),
-    recordEvery: Flag.Int("record-every").pipe(Flag.withDescription("seconds between recorded market ticks"), Flag.withDefault(60)),
+    paperBroker: Flag.Literals("paper-broker", ["openalgo", "internal"]).pipe(withDefault("with --mode paper: OpenAlgo's analyzer, or the internal simulated broker", "openalgo")),
+    record: Flag.String("record").pipe(Flag.withDescription("also record each day into this directory (recorded-day format; default: no recording)"), Flag.optional),
+    recordEvery: Flag.Int("record-every").pipe(withDefault("seconds between recorded market ticks", 60)),
     days: Flag.Int("days").pipe(Flag.withDescription("run this many trading days, then exit (default: until stopped)"), Flag.optional),
     http: Flag.String("http").pipe(
-      Flag.withDescription("the operator API and inspector page: HOST:PORT, or off (changes need AUTOHEDGE_API_TOKEN; a non-loopback host needs it for reads too)"),
-      Flag.withDefault(DEFAULT_HTTP)
+      withDefault("the operator API and inspector page: HOST:PORT, or off (changes need AUTOHEDGE_API_TOKEN; a non-loopback host needs it for reads too)", DEFAULT_HTTP)
     ),
     ...daemonFlags
   },
@@ -95,7 +98,7 @@ const recordCommand = Command.make(
   "record",
   {
     out: Flag.String("out").pipe(Flag.withDescription("the recorded-day file to write (.jsonl)")),
-    every: Flag.Int("every").pipe(Flag.withDescription("seconds between market ticks"), Flag.withDefault(60)),
+    every: Flag.Int("every").pipe(withDefault("seconds between market ticks", 60)),
     ...daemonFlags
   },
   (flags) => lazily(commands, (m) => m.recordNextDay(flags))
@@ -104,12 +107,12 @@ const recordCommand = Command.make(
 const calibrateCommand = Command.make(
   "calibrate",
   {
-    day: Flag.String("day").pipe(Flag.withDescription("a recorded day (.jsonl, .jsonl.gz): compare at each of its margin records"), Flag.optional),
+    day: Flag.String("day").pipe(Flag.withDescription("a recorded day (.jsonl, .jsonl.gz): compare at each of its margin records (default none: give --day or --broker)"), Flag.optional),
     broker: Flag.Literals("broker", ["openalgo", "kite"]).pipe(
-      Flag.withDescription("the account's positions now: priced by OpenAlgo's /margin, or by Kite's basket margin (KITE_API_KEY, KITE_ACCESS_TOKEN)"),
+      Flag.withDescription("the account's positions now: priced by OpenAlgo's /margin, or by Kite's basket margin (KITE_API_KEY, KITE_ACCESS_TOKEN); default none: give --day or --broker"),
       Flag.optional
     ),
-    index: Flag.Literals("index", ["NIFTY", "SENSEX"]).pipe(Flag.withDescription("with --broker: the index whose positions are compared"), Flag.withDefault("NIFTY")),
+    index: Flag.Literals("index", ["NIFTY", "SENSEX"]).pipe(withDefault("with --broker: the index whose positions are compared", "NIFTY")),
     expiry: Flag.String("expiry").pipe(Flag.withDescription("with --broker: the expiry whose positions are compared (default: the nearest listed)"), Flag.optional),
     at: Flag.String("at").pipe(Flag.withDescription("with --broker: value as of this market time, YYYY-MM-DDTHH:MM:SS IST (against a replaying OpenAlgo; default now)"), Flag.optional),
     json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of the tables"), Flag.withDefault(false)),
@@ -133,7 +136,7 @@ const calendarCommand = Command.make(
 const statusCommand = Command.make(
   "status",
   {
-    http: Flag.String("http").pipe(Flag.withDescription("the running daemon's operator API, HOST:PORT"), Flag.withDefault(DEFAULT_HTTP)),
+    http: Flag.String("http").pipe(withDefault("the running daemon's operator API, HOST:PORT", DEFAULT_HTTP)),
     json: Flag.Boolean("json").pipe(Flag.withDescription("print the API's JSON (GET /api/hedge/day) instead of text"), Flag.withDefault(false))
   },
   (flags) => lazily(() => import("../http/cli.ts"), (m) => m.statusFromCli(flags))
