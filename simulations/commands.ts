@@ -7,6 +7,7 @@ import { holidaysOf } from "../src/domain/calendar.ts"
 import { inDatabase } from "../src/cli/commands.ts"
 import { exitWithin } from "../src/cli/exit-within.ts"
 import { DEFAULT_HTTP } from "../src/cli/main.ts"
+import { stderrProgress } from "../src/cli/progress.ts"
 import { loadConfigFrom } from "../src/runtime/load-config.ts"
 import { POLICY_NAMES, type PolicyName } from "../src/runtime/policies.ts"
 import { loadCalendarFile } from "../src/services/calendar.ts"
@@ -42,8 +43,10 @@ export interface SimulateFlags {
   readonly http: Option.Option<string>
 }
 
-export const simulateCommand = ({ paths, policy, compare, truth, json, alerts, db, resume, config, sweep, threads, serve, speed, http }: SimulateFlags, faults: Faults) =>
-  Effect.gen(function*() {
+export const simulateCommand = ({ paths, policy, compare, truth, json, alerts, db, resume, config, sweep, threads, serve, speed, http }: SimulateFlags, faults: Faults) => {
+  // The line is cleared before the results are printed, and on a failure before its message.
+  const progress = stderrProgress("days", json)
+  return Effect.gen(function*() {
     const policies = yield* parsePolicies(policy)
     const hedgeConfig = yield* loadConfigFrom(process.env, Option.getOrUndefined(config))
     if (serve) {
@@ -51,19 +54,21 @@ export const simulateCommand = ({ paths, policy, compare, truth, json, alerts, d
       return yield* serveFromCli({ paths, speed: Option.getOrElse(speed, () => "600"), http: Option.getOrElse(http, () => DEFAULT_HTTP), config: hedgeConfig })
     }
     if (Option.isSome(speed) || Option.isSome(http)) return yield* Effect.fail(new Error(`${Option.isSome(speed) ? "--speed" : "--http"}: only with --serve`))
-    const pool = Option.isSome(threads) ? { threads: threads.value } : {}
     if (Option.isSome(threads) && !(threads.value >= 1)) return yield* Effect.fail(new Error(`--threads: must be at least 1, got ${threads.value}`))
+    const pool = { ...(Option.isSome(threads) ? { threads: threads.value } : {}), onDayDone: progress.update }
     const sets = yield* daySets(paths)
     const files = sets.flatMap((s) => s.files)
     if (sweep.length > 0) {
       if (compare || db || policy.length > 0) return yield* Effect.fail(new Error("--sweep: runs the engine in memory; leave out --compare, --policy and --db"))
       const settings = yield* sweepSettings(hedgeConfig, yield* parseSweeps(sweep))
       const rows = yield* runSweep(files, settings, hedgeConfig.breachCostPerEntry, truth, pool)
+      progress.end()
       return yield* Console.log(json ? JSON.stringify(sweepJson(rows), null, 2) : sweepMarkdown(rows, files.length, hedgeConfig.breachCostPerEntry))
     }
     if (compare) {
       if (db || policy.length > 0) return yield* Effect.fail(new Error("--compare: runs every policy in memory; leave out --policy and --db"))
       const league = yield* runLeague(sets, hedgeConfig, truth, pool)
+      progress.end()
       return yield* Console.log(json ? JSON.stringify(leagueJson(league), null, 2) : leagueMarkdown(league))
     }
     if (resume && !db) return yield* Effect.fail(new Error("--resume: needs --db (a run is resumed from the database)"))
@@ -74,12 +79,14 @@ export const simulateCommand = ({ paths, policy, compare, truth, json, alerts, d
     // The database and fault injection run in this process, one day after another; otherwise, in parallel.
     const runs = db
       // Commits are synchronous, as the daemon's: a killed run loses nothing it wrote (docs/persistence.md).
-      ? yield* inDatabase(simulate(yield* readDays(files), policies, hedgeConfig, databaseStore(resume), kill, truthModel))
+      ? yield* inDatabase(simulate(yield* readDays(files), policies, hedgeConfig, databaseStore(resume), kill, truthModel, progress.update))
       : kill !== undefined
-      ? yield* simulate(yield* readDays(files), policies, hedgeConfig, undefined, kill, truthModel)
+      ? yield* simulate(yield* readDays(files), policies, hedgeConfig, undefined, kill, truthModel, progress.update)
       : yield* simulateDays(files, policies, hedgeConfig, truth, pool)
+    progress.end()
     yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs, { alerts }))
-  })
+  }).pipe(Effect.ensuring(Effect.sync(progress.end)))
+}
 
 export interface GenerateFlags {
   readonly from: string
@@ -101,12 +108,13 @@ export const generateDays = (o: GenerateFlags) =>
     // Holidays of the bundled calendar are skipped and move expiries, as the exchanges do.
     const calendar = yield* loadCalendarFile(process.env.AUTOHEDGE_HOLIDAYS_FILE?.trim() || "config/holidays.json")
     const holidays = { NSE: holidaysOf(calendar, "NSE"), BSE: holidaysOf(calendar, "BSE") }
+    const progress = stderrProgress("weeks")
     const files = yield* Effect.try({
       try: () =>
         Array.from({ length: o.weeks }, (_, w) => {
           const start = new Date(`${o.from}T00:00:00Z`)
           start.setUTCDate(start.getUTCDate() + 7 * w)
-          return generateWeek({
+          const week = generateWeek({
             start: start.toISOString().slice(0, 10),
             schedule: scheduleText,
             seed: o.seed,
@@ -115,9 +123,11 @@ export const generateDays = (o: GenerateFlags) =>
             budgetPerBasket: o.budgetPerBasket,
             holidays
           })
+          progress.update(w + 1, o.weeks)
+          return week
         }).flat(),
       catch: (e) => new Error(e instanceof Error ? e.message : String(e))
-    })
+    }).pipe(Effect.ensuring(Effect.sync(progress.end)))
     yield* Effect.tryPromise({
       try: async () => {
         await mkdir(o.out, { recursive: true })

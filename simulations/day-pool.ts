@@ -13,6 +13,8 @@ export interface PoolOptions {
   readonly threads?: number
   /** After the last day: the largest footprint (heap and buffers) a worker reported, bytes, and the workers replaced. */
   readonly onMemory?: (memory: { readonly peakFootprint: number; readonly recycled: number }) => void
+  /** After each day: the days finished so far and the days in all (a terminal's progress line). */
+  readonly onDayDone?: (done: number, total: number) => void
   /** Replace a worker whose footprint passes this after a day (default RECYCLE_BYTES). */
   readonly recycleBytes?: number
 }
@@ -40,6 +42,7 @@ export const mapDays = async (files: ReadonlyArray<string>, job: DayJob, options
   if (threads <= 1) {
     for (const [i, file] of files.entries()) {
       outcomes[i] = await runDayJob(file, job)
+      options.onDayDone?.(i + 1, files.length)
       if (!outcomes[i]!.ok) break
     }
     return outcomes
@@ -48,6 +51,7 @@ export const mapDays = async (files: ReadonlyArray<string>, job: DayJob, options
   let peak = 0
   let failed = false
   let recycled = 0
+  let done = 0
   const start = () => new Worker(new URL("./day-worker.mjs", import.meta.url), { workerData: { job }, execArgv: [] })
   const ask = (worker: Worker, index: number) =>
     new Promise<{ outcome: DayOutcome; footprint: number }>((resolve, reject) => {
@@ -73,6 +77,7 @@ export const mapDays = async (files: ReadonlyArray<string>, job: DayJob, options
         const index = next++
         const { outcome, footprint } = await ask(worker, index)
         outcomes[index] = outcome
+        options.onDayDone?.(++done, files.length)
         failed ||= !outcome.ok
         peak = Math.max(peak, footprint)
         if (footprint > (options.recycleBytes ?? RECYCLE_BYTES)) {

@@ -147,10 +147,14 @@ export const simulate = <R = never>(
   /** Fault injection for restart tests: this process SIGKILLs itself at that service call. */
   killAfterCalls?: number,
   /** The simulated broker's margin (default: the SPAN-style model with the config's parameters). */
-  truth: MarginModel = truthModelOf("span", config)
+  truth: MarginModel = truthModelOf("span", config),
+  /** After each day of each policy: those replayed so far and all of them (a terminal's progress line). */
+  onDayDone?: (done: number, total: number) => void
 ): Effect.Effect<ReadonlyArray<PolicyRun>, SimulationFailed, R> =>
   Effect.gen(function*() {
     const runs: Array<PolicyRun> = []
+    const total = days.length * policies.length
+    let done = 0
     for (const given of policies) {
       const plan = typeof given === "string" ? policyPlan(given, config) : given
       const options = replayOptionsFor(plan, config, truth)
@@ -159,6 +163,7 @@ export const simulate = <R = never>(
         const kept = yield* storeFor(day, plan.stored)
         if (kept?.finished !== undefined) {
           reports.push(yield* onRecord(file, plan.name, kept.finished, () => replayDay(day, { ...options, file })))
+          onDayDone?.(++done, total)
           continue
         }
         const result = yield* Effect.promise(() =>
@@ -174,6 +179,7 @@ export const simulate = <R = never>(
         if (result.failure !== null) return yield* new SimulationFailed({ message: `${file} (${plan.name}): ${result.failure}` })
         if (kept !== undefined) yield* kept.done(result.report)
         reports.push(result.report)
+        onDayDone?.(++done, total)
       }
       runs.push({ policy: plan.name, days: reports, total: totalsOf(reports) })
     }

@@ -21,6 +21,7 @@ import { daemonApiOptions } from "../http/cli.ts"
 import { withOperatorApi } from "../http/daemon-http.ts"
 import { formatAnalytics } from "./tables.ts"
 import { exitWithin } from "./exit-within.ts"
+import { stderrProgress } from "./progress.ts"
 
 /** The effect with the database opened and migrated: DATABASE_URL, else the embedded PGlite. */
 export const inDatabase = <A, E>(effect: Effect.Effect<A, E, SqlClient | PgClient.PgClient>) =>
@@ -112,5 +113,6 @@ export const runTradingDays = (
 export const recordNextDay = (flags: Omit<DaemonFlags, "mode"> & { readonly out: string; readonly every: number }) =>
   Effect.gen(function*() {
     const context = yield* daemonContext({ ...flags, mode: "recommend" })
-    yield* recordDay(context, flags.out, flags.every)
+    const progress = stderrProgress("ticks")
+    yield* recordDay(context, flags.out, flags.every, progress.update).pipe(Effect.ensuring(Effect.sync(progress.end)))
   })

@@ -224,7 +224,12 @@ const runDayRetrying = (o: DaemonOptions, day: DayTimes) =>
  * the plan from the schedule and the broker, then the market, the margin and the platform's exits
  * until the close.
  */
-export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string, everySeconds: number): Effect.Effect<void, DaemonError> =>
+export const recordDay = (
+  o: Omit<DaemonOptions, "record" | "days">,
+  out: string,
+  everySeconds: number,
+  onInstant?: (done: number, total: number) => void
+): Effect.Effect<void, DaemonError> =>
   Effect.gen(function*() {
     const { clock, signal } = o
     // No database here: the broker's list, else the file.
@@ -243,7 +248,7 @@ export const recordDay = (o: Omit<DaemonOptions, "record" | "days">, out: string
       return watcher.events
     }
     log.write("info", "recorder", `recording ${plan.index} ${plan.date} into ${out} every ${everySeconds} s until ${wallTimeOf(day.closeAt)}`)
-    yield* Effect.promise(() => runRecorder({ recorder, from: { market: venueDay.market({ strikes: RECORDED_STRIKES, clock: wallTime }), broker, events }, clock, everySeconds, until: day.closeAt, signal, log }))
+    yield* Effect.promise(() => runRecorder({ recorder, from: { market: venueDay.market({ strikes: RECORDED_STRIKES, clock: wallTime }), broker, events }, clock, everySeconds, until: day.closeAt, signal, log, onInstant }))
   }).pipe(onVenue(recommendingVenueFor(o)))
 
 /** The day at the venue and its plan: the expiry and lot size from the broker's instrument data. */

@@ -111,10 +111,15 @@ export const runRecorder = async (p: {
   readonly until: number
   readonly signal: AbortSignal
   readonly log: DaemonLog
+  /** After each instant: those recorded so far and all there will be by `until` (a terminal's progress line). */
+  readonly onInstant?: (done: number, total: number) => void
 }): Promise<void> => {
+  const total = Math.max(0, Math.floor((p.until - p.clock.now()) / (p.everySeconds * 1000)) + 1)
+  let done = 0
   while (!p.signal.aborted && p.clock.now() <= p.until) {
     const at = p.clock.now()
     await recordInstant(p.recorder, p.from, p.log)
+    p.onInstant?.(++done, Math.max(total, done))
     await p.clock.sleepUntil(at + p.everySeconds * 1000, p.signal)
   }
 }

@@ -31,9 +31,10 @@ describe("autohedge simulate", () => {
     expect(out.total.netSpend).toBe(out.total.grossSpend! - out.total.recovered!)
   })
 
-  it("prints a readable table comparing the policies", async () => {
+  it("prints a readable table comparing the policies, and no progress line when piped", async () => {
     const r = await run(["simulate", "test/fixtures/days"])
     expect(r.code).toBe(0)
+    expect(r.stderr).toBe("")
     expect(r.stdout).toMatch(/^Totals:$/m)
     for (const p of ["engine", "static", "none"]) expect(r.stdout).toMatch(new RegExp(`^${p}\\s+1\\s+10\\s`, "m"))
   })
