@@ -92,7 +92,9 @@ const daemonContext = (flags: DaemonFlags) =>
   })
 
 export const runTradingDays = (
-  flags: DaemonFlags & { readonly record: Option.Option<string>; readonly recordEvery: number; readonly days: Option.Option<number>; readonly http: string }
+  flags: DaemonFlags & { readonly record: Option.Option<string>; readonly recordEvery: number; readonly days: Option.Option<number>; readonly http: string },
+  /** Told, still inside the uninterruptible part, that the daemon stopped as asked (a signal then exits 0). */
+  onStopped: () => void
 ) =>
   Effect.gen(function*() {
     const context = yield* daemonContext(flags)
@@ -106,7 +108,7 @@ export const runTradingDays = (
       inDatabase(withOperatorApi(api, (operator) => runDaemon({ ...context, ...(record === undefined ? {} : { record: { dir: record, everySeconds: flags.recordEvery } }), ...(days === undefined ? {} : { days }), ...(operator === undefined ? {} : { operator }) })).pipe(
         // Closing the database after a failure must not hang on a connection that stopped answering.
         Effect.ensuring(Effect.sync(() => exitWithin(context.settings.config.deadlines.shutdownSeconds, "the daemon's end", (line) => context.log.write("error", "daemon", line))))
-      ))
+      )).pipe(Effect.tap(() => Effect.sync(onStopped)))
     )
   })
 

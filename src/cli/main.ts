@@ -91,7 +91,7 @@ const daemonCommand = Command.make(
     ),
     ...daemonFlags
   },
-  (flags) => lazily(commands, (m) => m.runTradingDays(flags)).pipe(Effect.tap(() => Effect.sync(() => (stoppedCleanly = true))))
+  (flags) => lazily(commands, (m) => m.runTradingDays(flags, () => (stoppedCleanly = true)))
 ).pipe(Command.withDescription("Run the trading days: sleep, set up at 09:00 IST, trade 09:15-15:30, summarise at 15:35 (DATABASE_URL, else PGlite in AUTOHEDGE_DATA_DIR)"))
 
 const recordCommand = Command.make(
