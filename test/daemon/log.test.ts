@@ -42,7 +42,9 @@ describe("the connections checked at start", () => {
   let server: Server | undefined
   afterEach(() => new Promise<void>((done) => (server === undefined ? done() : server.close(() => done()))))
   const openAlgo = async (status: number): Promise<string> => {
-    server = createServer((_, res) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ status: status === 200 ? "success" : "error" })))
+    // No keep-alive: once this server is closed, the next check must find nothing listening (ECONNREFUSED),
+    // not a pooled socket the server already shut ("other side closed").
+    server = createServer((_, res) => res.writeHead(status, { "content-type": "application/json", connection: "close" }).end(JSON.stringify({ status: status === 200 ? "success" : "error" })))
     await new Promise<void>((listening) => server!.listen(0, "127.0.0.1", listening))
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`
   }
