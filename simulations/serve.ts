@@ -1,5 +1,5 @@
 // `autohedge simulate --serve`: one recorded day replayed through the engine, paced at a multiple of
-// market time (or as fast as it goes), into the same day view and operator API the daemon serves,
+// market time (or as fast as it goes, or on a clock a test holds), into the same day view and operator API the daemon serves,
 // so the inspector page and the operator's actions work on a simulated day exactly as on a paper one.
 // The server keeps serving after the day ends, until it is closed.
 import { randomBytes } from "node:crypto"
