@@ -26,7 +26,7 @@ export interface OpenAlgoConfig {
   readonly expiry: string
   /** Where the index's options trade. Default NFO for NIFTY, BFO for SENSEX. */
   readonly exchange?: "NFO" | "BFO"
-  /** Per request, milliseconds (default REQUEST_TIMEOUT_DEFAULTS: 5000 for reads, 8000 for order sends). */
+  /** Per request, milliseconds. Default 5000 for reads, 8000 for order sends. */
   readonly timeouts?: { readonly readMs?: number; readonly sendMs?: number }
   /** Strikes each side of ATM in a snapshot's chain. Default 20. */
   readonly strikeCount?: number
@@ -67,9 +67,6 @@ export interface OpenAlgoSettings {
   readonly freezeLimit: number | null
 }
 
-/** Milliseconds a request may take to be answered, unless configured: a read, an order send. */
-export const REQUEST_TIMEOUT_DEFAULTS = { readMs: 5000, sendMs: 8000 } as const
-
 export const openAlgoSettings = (config: OpenAlgoConfig): OpenAlgoSettings => ({
   baseUrl: config.baseUrl.replace(/\/+$/, ""),
   apiKey: config.apiKey,
@@ -77,8 +74,8 @@ export const openAlgoSettings = (config: OpenAlgoConfig): OpenAlgoSettings => ({
   index: config.index,
   expiry: config.expiry,
   exchange: config.exchange ?? optionsExchange(config.index),
-  readTimeoutMs: config.timeouts?.readMs ?? REQUEST_TIMEOUT_DEFAULTS.readMs,
-  sendTimeoutMs: config.timeouts?.sendMs ?? REQUEST_TIMEOUT_DEFAULTS.sendMs,
+  readTimeoutMs: config.timeouts?.readMs ?? 5000,
+  sendTimeoutMs: config.timeouts?.sendMs ?? 8000,
   strikeCount: config.strikeCount ?? 20,
   retryTimes: config.retry?.times ?? 3,
   retryBaseDelayMs: config.retry?.baseDelayMs ?? 200,

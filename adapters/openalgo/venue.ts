@@ -16,7 +16,7 @@ import { fetchExpiries, makeOpenAlgoMarketData, type Instrument } from "./market
 import { optionsExchange } from "./symbols.ts"
 
 export interface OpenAlgoVenueOptions {
-  readonly settings: Pick<DaemonSettings, "openalgoUrl" | "apiKey" | "rateLimits" | "requestTimeouts" | "config">
+  readonly settings: Pick<DaemonSettings, "openalgoUrl" | "apiKey" | "rateLimits" | "config">
   readonly instruments: Instruments
   readonly world: VenueWorld
 }
@@ -30,7 +30,6 @@ const configOf = ({ settings, instruments }: OpenAlgoVenueOptions, index: IndexN
   // Every strike a hedge may be bought at (the chain the engine asks for at every decision).
   strikeCount: Math.ceil(settings.config.maxOtmDistance[index] / strikeStepOf(instruments, index)) + 2,
   rateLimits: settings.rateLimits,
-  ...(settings.requestTimeouts === undefined ? {} : { timeouts: settings.requestTimeouts }),
   // OpenAlgo answers freeze_qty 1 where it has none (BFO): orders are then split at the exchange's own.
   freezeLimit: freezeQuantityOf(instruments, index)
 })

@@ -32,8 +32,6 @@ export interface DaemonSettings {
    * API_RATE_LIMIT's own fallback on /margin); margin defaults to the data limit when only that is set.
    */
   readonly rateLimits: { readonly ordersPerSecond: number; readonly dataPerSecond: number; readonly marginPerSecond?: number }
-  /** How long OpenAlgo may take to answer, on Effect's clock (default 5 s a read, 8 s an order): a test on a sped-up clock scales them. */
-  readonly requestTimeouts?: { readonly readMs: number; readonly sendMs: number }
   readonly logFormat: "text" | "json"
   /** The least level logged (default info): debug adds every clock transition. */
   readonly logLevel?: LogLevel

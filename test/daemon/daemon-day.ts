@@ -52,8 +52,6 @@ export interface DayOptions {
   readonly instruments?: Instruments
   /** Effect's clock for the daemon's own waits (rate limit windows, backoffs, request timeouts). */
   readonly effectClock?: Clock.Clock
-  /** OpenAlgo's request timeouts on that clock (a sped-up clock's scaled, so that they stay what they are at the wall clock). */
-  readonly requestTimeouts?: DaemonSettings["requestTimeouts"]
 }
 
 /**
@@ -114,8 +112,7 @@ export const daemonDay = async (o: DayOptions): Promise<PaperDay> => {
     tickMs: 15_000,
     rateLimits: o.rateLimits ?? { ordersPerSecond: 1000, dataPerSecond: 1000, marginPerSecond: 1000 },
     logFormat: "json",
-    config,
-    ...(o.requestTimeouts === undefined ? {} : { requestTimeouts: o.requestTimeouts })
+    config
   }
   try {
     return await Effect.runPromise(
