@@ -1,5 +1,5 @@
 // `autohedge simulate --serve`: one recorded day replayed through the engine, paced at a multiple of
-// market time (or as fast as it goes), into the same day view and operator API the daemon serves,
+// market time (or as fast as it goes, or on a clock a test holds), into the same day view and operator API the daemon serves,
 // so the inspector page and the operator's actions work on a simulated day exactly as on a paper one.
 // The server keeps serving after the day ends, until it is closed.
 import { randomBytes } from "node:crypto"
@@ -17,15 +17,19 @@ import { replayDay } from "./replay.ts"
 import { replayOptionsFor, truthModelOf } from "./simulate.ts"
 import { DayView } from "../src/views/day-view.ts"
 import { LiveRisk } from "../src/http/live-risk.ts"
-import type { Pacing } from "../src/runtime/instants.ts"
+import { clockPacing, type Pacing } from "../src/runtime/instants.ts"
+import type { DaemonClock } from "../src/daemon/clock.ts"
 import { attempt } from "../src/http/cli.ts"
 import { allowedHostsFrom, apiTokenFrom, HttpStartFailed, parseHttpBind, startOperatorServer } from "../src/http/server.ts"
 
 export interface ServeSimulationOptions {
   /** The recorded day (.jsonl or .jsonl.gz). */
   readonly file: string
-  /** Market time per wall time (600: a day in about 40 s), or "max": as fast as the engine goes. */
-  readonly speed: number | "max"
+  /**
+   * Market time per wall time (600: a day in about 40 s), "max": as fast as the engine goes, or a clock
+   * to sleep on (a test's stepping clock), which a queued command wakes, as it wakes the daemon.
+   */
+  readonly speed: number | "max" | DaemonClock
   /** Default 127.0.0.1. */
   readonly host?: string
   /** Default 8787; 0: any free port. */
@@ -84,7 +88,7 @@ export const pacer = (speed: number | "max", signal: AbortSignal): Pacing => {
 }
 
 export const serveSimulation = async (o: ServeSimulationOptions): Promise<SimulationServer> => {
-  if (o.speed !== "max" && !(o.speed > 0 && Number.isFinite(o.speed))) throw new Error(`speed: expected a number above 0 or "max", got ${String(o.speed)}`)
+  if (typeof o.speed === "number" && !(o.speed > 0 && Number.isFinite(o.speed))) throw new Error(`speed: expected a number above 0 or "max", got ${String(o.speed)}`)
   const log = o.log ?? quietLog
   const config = o.config ?? defaultConfig
   const day = await Effect.runPromise(Effect.mapError(readRecordedDay(o.file), (e) => new Error(e.message)))
@@ -117,7 +121,7 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
     operator: commands,
     onEngine: (engine, setup, services) => (view.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services })),
     afterInstant: (at) => view.afterInstant(at),
-    pacing: pacer(o.speed, stop.signal),
+    pacing: typeof o.speed === "object" ? clockPacing(o.speed, stop.signal, (wake) => commands.onQueued(wake)) : pacer(o.speed, stop.signal),
     signal: stop.signal
   }).then((result) => {
     if (result.failure !== null) log("error", `the engine stopped deciding: ${result.failure}`)

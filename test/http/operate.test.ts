@@ -1,7 +1,8 @@
 // The operator acting on a day while the simulator replays it, over HTTP with the token: auto-hedge
 // switched off holds an entry's hedges back, a hedge bought and sold by hand, refusals that name the
 // field; every action is a transition row of the session, and the day's trail, read back over HTTP,
-// still verifies through the machines.
+// still verifies through the machines. The replay runs on a stepping clock the test holds: each action
+// comes while the day is held at a chosen instant, so what it meets never depends on the machine's speed.
 import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
@@ -10,67 +11,79 @@ import { Actors, Day, Status, Transactions, Transitions, Utilisation } from "../
 import { serveSimulation, type SimulationServer } from "../../simulations/serve.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
+import { SteppingClock } from "../daemon/stepping-clock.ts"
 import { bearer, call, expectError, postJson } from "./client.ts"
 
 const DAY = "simulations/days/2026-02-10-NIFTY.jsonl"
+const DATE = "2026-02-10"
 const TOKEN = "operate-test-token-0123456789"
-/** 09:15 to the hedged entry's look-ahead (10:11:30) in about 2 s; the whole day in about 15 s. */
-const SPEED = 1500
 
 let server: SimulationServer
+const clock = new SteppingClock(instantOf(DATE, "09:15:00"))
 const auth = bearer(TOKEN)
 const status = async () => Schema.decodeUnknownSync(Status)((await call(server.url, "api/hedge/status")).json)
 const actors = async () => Schema.decodeUnknownSync(Actors)((await call(server.url, "api/inspector/actors")).json).actors
 
-const until = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs = 20_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const found = await probe()
-    if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+/** The replay on from where it is held to the last instant before `time`, and held there again. */
+const holdBefore = (time: string): Promise<number> => {
+  clock.release()
+  clock.hold(instantOf(DATE, time))
+  return clock.asleep()
+}
+
+/** An action sent while the day is held: the session takes it at an instant of its own, and the day is held again. */
+const actWhileHeld = async <R extends { readonly status: number; readonly text: string }>(action: () => Promise<R>): Promise<R> => {
+  const held = await clock.asleep()
+  const answer = await action()
+  expect(answer.status, answer.text).toBe(200)
+  expect(await clock.asleep(), "held again before the same instant").toBe(held)
+  return answer
 }
 
 beforeAll(async () => {
+  clock.hold(instantOf(DATE, "09:20:00"))
   // A cap the engine's own hedges before the first action cannot use up: the trader's buy must fit.
-  server = await serveSimulation({ file: DAY, speed: SPEED, port: 0, token: TOKEN, config: { ...defaultConfig, maxHedgeCostPerDay: 1_000_000 } })
+  server = await serveSimulation({ file: DAY, speed: clock, port: 0, token: TOKEN, config: { ...defaultConfig, maxHedgeCostPerDay: 1_000_000 } })
 })
-afterAll(() => server?.close())
+afterAll(async () => {
+  clock.release()
+  await server?.close()
+})
 
 describe("operating a replaying day over HTTP", () => {
   it("toggle, manual buy and exit change the day, are audited, and the day still verifies", async () => {
-    await until("the market to open", async () => ((await status()).state.startsWith("trading") ? true : undefined))
+    // Held while trading, long before the hedged entry looks ahead (10:11:30).
+    expect(await clock.asleep()).toBe(instantOf(DATE, "09:20:00"))
+    expect((await status()).state).toMatch(/^trading/)
 
     // Off before the hedged entry looks ahead: it needs hedges and buys none.
-    const off = await postJson(server.url, "api/hedge/toggle", { enabled: false, reason: "operator test" }, auth)
-    expect(off.status, off.text).toBe(200)
+    const off = await actWhileHeld(() => postJson(server.url, "api/hedge/toggle", { enabled: false, reason: "operator test" }, auth))
     expect(off.json).toEqual({ accepted: true, message: "auto-hedge off (operator test): queued; the session takes it at the next market instant" })
-    await until("auto-hedge off", async () => ((await status()).enabled ? undefined : true))
+    expect((await status()).enabled).toBe(false)
     expect(expectError(await postJson(server.url, "api/hedge/toggle", { enabled: false }, auth), 409, "enabled").error).toBe("enabled: auto-hedge is already off")
 
     // A put 500 below the index, bought by hand.
     const spot = (await actors()).find((a) => a.id === "session")!.summary.spot as number
     const strike = Math.round((spot - 500) / 50) * 50
-    const bought = await postJson(server.url, "api/hedge/manual/buy", { strike, optionType: "PE", lots: 15 }, auth)
-    expect(bought.status, bought.text).toBe(200)
-    const manual = await until("the manual hedge to be open", async () => (await status()).activeHedges.find((h) => h.strike === strike && h.state === "open"))
+    await actWhileHeld(() => postJson(server.url, "api/hedge/manual/buy", { strike, optionType: "PE", lots: 15 }, auth))
+    await holdBefore("09:25:00")
+    const manual = (await status()).activeHedges.find((h) => h.strike === strike && h.state === "open")!
     expect(manual).toMatchObject({ optionType: "PE", lots: 15, quantity: 975 })
     expect(manual.buyPrice).toBeGreaterThan(0)
     expect(manual.cost).toBeGreaterThan(0)
 
-    const exited = await postJson(server.url, "api/hedge/manual/exit", { hedgeId: manual.hedgeId }, auth)
-    expect(exited.status, exited.text).toBe(200)
-    await until("the manual hedge to be sold", async () => ((await status()).activeHedges.some((h) => h.hedgeId === manual.hedgeId) ? undefined : true))
+    await actWhileHeld(() => postJson(server.url, "api/hedge/manual/exit", { hedgeId: manual.hedgeId }, auth))
+    await holdBefore("09:30:00")
+    expect((await status()).activeHedges.map((h) => h.hedgeId)).not.toContain(manual.hedgeId)
     expectError(await postJson(server.url, "api/hedge/manual/exit", { hedgeId: manual.hedgeId }, auth), 409, "hedgeId")
     expect(expectError(await postJson(server.url, "api/hedge/manual/exit", { hedgeId: "hedge-99" }, auth), 404, "hedgeId").error).toMatch(/^hedgeId: no hedge "hedge-99" today/)
 
-    // Switched back on once the entry has decided (switched off, it bought nothing).
-    await until("the hedged entry to decide", async () => {
-      const entry = (await actors()).find((a) => a.id === "entry:ITJ_NF_EXP 4")
-      return entry !== undefined && (entry.state.startsWith("awaitingEntry") || entry.state === "entered") ? entry : undefined
-    })
-    expect((await postJson(server.url, "api/hedge/toggle", { enabled: true }, auth)).status).toBe(200)
+    // Switched back on once the entry has decided at its look-ahead (switched off, it bought nothing),
+    // while it is still ahead.
+    await holdBefore("10:12:00")
+    expect((await actors()).find((a) => a.id === "entry:ITJ_NF_EXP 4")?.state).toBe("awaitingEntry.disabled")
+    await actWhileHeld(() => postJson(server.url, "api/hedge/toggle", { enabled: true }, auth))
+    clock.release()
     await server.done
     expect((await status()).enabled).toBe(true)
 
