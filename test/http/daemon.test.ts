@@ -4,10 +4,8 @@
 // it, and the session takes it at once, stamped with the market time it came at; the day's trail in the database holds it and still verifies; the records answer
 // analytics; a coming session and the schedule are set up for the daemon's next days. The daemon is
 // stopped once the operator is done (SIGINT's way), its trail written up to there.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { Effect, Redacted, Schema } from "effect"
+import { readFile } from "node:fs/promises"
+import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { startFakeOpenAlgo } from "../../simulations/fake-openalgo-server.ts"
 import { databaseLayer } from "../../adapters/postgres/database.ts"
@@ -15,14 +13,13 @@ import { findSession, loadTransitions } from "../../adapters/postgres/engine-sto
 import { migrate } from "../../adapters/postgres/migrations.ts"
 import { runDaemon } from "../../src/daemon/daemon.ts"
 import { makeLog } from "../../src/daemon/log.ts"
-import type { DaemonSettings } from "../../src/daemon/settings.ts"
-import { defaultConfig } from "../../src/domain/config.ts"
 import { loadInstruments } from "../../src/domain/instruments.ts"
-import { parseSchedule, type Schedule } from "../../src/domain/schedule.ts"
+import { parseSchedule } from "../../src/domain/schedule.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { withOperatorApi } from "../../src/http/daemon-http.ts"
 import { Analytics, Sessions, Status } from "../../src/http/schemas.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
+import { paperDaemonSetup } from "../fixtures/paper-daemon.ts"
 import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
 import { SteppingClock } from "../daemon/stepping-clock.ts"
 import { bearer, call, expectError, postJson } from "./client.ts"
@@ -50,22 +47,7 @@ describe("the daemon with its operator API", () => {
     const clock = new SteppingClock(instantOf(h.date, "08:59:30"))
     clock.hold(HOLD_AT)
     const fake = await startFakeOpenAlgo({ day, now: () => clock.now(), apiKey: API_KEY, mode: "analyze" })
-    const scratch = await mkdtemp(join(tmpdir(), "autohedge-daemon-api-"))
-    const scheduleFile = join(scratch, "schedule.json")
-    const schedule: Schedule = { version: 1, days: { Tuesday: { index: h.index, expiryType: "0DTE", entries: h.entries } } }
-    await writeFile(scheduleFile, JSON.stringify(schedule))
-    const settings: DaemonSettings = {
-      mode: "paper",
-      paperBroker: "openalgo",
-      openalgoUrl: fake.url,
-      apiKey: Redacted.make(API_KEY),
-      scheduleFile,
-      holidaysFile: "",
-      tickMs: TICK_MS,
-      rateLimits: { ordersPerSecond: 1000, dataPerSecond: 1000 },
-      logFormat: "json",
-      config: { ...defaultConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket }
-    }
+    const { scheduleFile, schedule, settings } = await paperDaemonSetup({ day, openalgoUrl: fake.url, apiKey: API_KEY, tickMs: TICK_MS, scratchPrefix: "autohedge-daemon-api-" })
     const lines: Array<string> = []
     let listening: (url: string) => void = () => undefined
     const url = new Promise<string>((resolve) => (listening = resolve))

@@ -2,10 +2,8 @@
 // sped-up clock, PGlite in memory) with the fake Bot API as Telegram. Every alert the daemon logged
 // reaches the chat, in the order logged, and is `sent` in the alerts table (the day view's entry
 // breached alerts too); /status is answered from DayView while the day runs; no log line holds the token or the chat id.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { Effect, Redacted } from "effect"
+import { readFile } from "node:fs/promises"
+import { Effect } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startFakeOpenAlgo } from "../../../simulations/fake-openalgo-server.ts"
@@ -15,12 +13,10 @@ import { postgresAlertStore, type AlertRecord } from "../../../adapters/telegram
 import { ScaledClock } from "../../../src/daemon/clock.ts"
 import { runDaemon } from "../../../src/daemon/daemon.ts"
 import { makeLog } from "../../../src/daemon/log.ts"
-import type { DaemonSettings } from "../../../src/daemon/settings.ts"
-import { defaultConfig } from "../../../src/domain/config.ts"
 import { loadInstruments } from "../../../src/domain/instruments.ts"
-import type { Schedule } from "../../../src/domain/schedule.ts"
 import { instantOf } from "../../../src/domain/time.ts"
 import { withOperatorApi } from "../../../src/http/daemon-http.ts"
+import { paperDaemonSetup } from "../../fixtures/paper-daemon.ts"
 import { parseRecordedDay } from "../../../src/domain/recorded-day.ts"
 import { FakeBotApi } from "./fake-bot-api.ts"
 import { CHAT_ID, leaks, TOKEN } from "./support.ts"
@@ -40,22 +36,7 @@ describe("the daemon with Telegram", () => {
   it("sends every alert of a paper day to the chat, in order, recorded as sent; answers /status while the day runs", async () => {
     const clock = new ScaledClock(instantOf(h.date, "08:59:30"), SPEED)
     const openalgo = await startFakeOpenAlgo({ day, now: () => clock.now(), apiKey: API_KEY, mode: "analyze" })
-    const scratch = await mkdtemp(join(tmpdir(), "autohedge-telegram-"))
-    const scheduleFile = join(scratch, "schedule.json")
-    const schedule: Schedule = { version: 1, days: { Tuesday: { index: h.index, expiryType: "0DTE", entries: h.entries } } }
-    await writeFile(scheduleFile, JSON.stringify(schedule))
-    const settings: DaemonSettings = {
-      mode: "paper",
-      paperBroker: "openalgo",
-      openalgoUrl: openalgo.url,
-      apiKey: Redacted.make(API_KEY),
-      scheduleFile,
-      holidaysFile: "",
-      tickMs: 15_000,
-      rateLimits: { ordersPerSecond: 1000, dataPerSecond: 1000 },
-      logFormat: "json",
-      config: { ...defaultConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket }
-    }
+    const { scheduleFile, schedule, settings } = await paperDaemonSetup({ day, openalgoUrl: openalgo.url, apiKey: API_KEY, tickMs: 15_000, scratchPrefix: "autohedge-telegram-" })
     const lines: Array<string> = []
     const log = makeLog("json", (line) => lines.push(line), "-", () => clock.now())
     const env = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_CHAT_ID: CHAT_ID, TELEGRAM_API_ROOT: bot.apiRoot }
