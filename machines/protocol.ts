@@ -116,6 +116,10 @@ export type AlertKind =
   /** Raised by the day view, not the machines: an entry went in with utilisation over 100 %. */
   | "ENTRY_BREACHED"
   | "EXIT_REVIEW_FAILED"
+  /** The delta band bought (or recommended) a wing: delta before and after, the band. */
+  | "DELTA_BAND_WING"
+  /** Delta outside the band and no wing bought (none fits, the cap, the check failed): once per spell. */
+  | "DELTA_BAND_UNMET"
   | "EOD_SUMMARY"
   | "ENGINE_HALTED"
   | "WATCHDOG"
@@ -203,6 +207,31 @@ export interface AssessExitsInput {
 
 export interface ExitDecision {
   readonly hedgeId: string | null
+  readonly reason: string
+  readonly utilisationPct: number
+}
+
+export interface AssessDeltaInput {
+  /** What the band may still spend today: its own cap, within what the day's cap leaves, rupees. */
+  readonly spendLeft: number
+}
+
+/** The delta band's answer: deltas in rupees per 1 % index move; a wing only when delta is outside the band. */
+export interface DeltaDecision {
+  readonly deltaPerPct: number
+  readonly limitPerPct: number
+  readonly outside: boolean
+  readonly wing: {
+    readonly strike: number
+    readonly optionType: OptionType
+    readonly quantity: number
+    readonly lots: number
+    readonly limitPrice: number
+    readonly cost: number
+    readonly otmDistance: number
+    readonly deltaAfterPerPct: number
+  } | null
+  /** Why no wing, when outside with none. */
   readonly reason: string
   readonly utilisationPct: number
 }

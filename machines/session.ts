@@ -9,7 +9,9 @@ import { hedgeMachine, hedgeWakeTimes, type HedgeInput } from "./hedge.ts"
 import {
   boundByRuntime,
   type AlertEvent,
+  type AssessDeltaInput,
   type AssessExitsInput,
+  type DeltaDecision,
   type EntryPlan,
   type EntryRules,
   type ExitDecision,
@@ -24,7 +26,7 @@ import {
  * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
  * bump it with any change that makes an old snapshot meaningless.
  */
-export const MACHINE_VERSION = "6"
+export const MACHINE_VERSION = "7"
 
 export interface SessionInput {
   readonly date: string
@@ -44,6 +46,15 @@ export interface SessionInput {
   readonly hedgeRules: HedgeOrderRules
   readonly cooldownMs: number
   readonly exitBufferMs: number
+  readonly spendCap: number
+  /** The delta band (docs/delta-band.md), a second policy beside the margin engine: absent when off. */
+  readonly deltaBand?: DeltaBandRules
+}
+
+export interface DeltaBandRules {
+  /** How often the portfolio delta is checked. */
+  readonly checkEveryMs: number
+  /** Most the band's wings may cost a day, rupees (within the day's spend cap). */
   readonly spendCap: number
 }
 
@@ -93,6 +104,10 @@ export interface SessionContext extends SessionInput {
   readonly struckSpots: Readonly<Record<string, number>>
   readonly grossSpend: number
   readonly recovered: number
+  /** The delta band's last check (null: none yet today); the next is due checkEveryMs after it. */
+  readonly deltaCheckedAt: number | null
+  /** The last check found delta outside the band with no wing: its alert is raised once per spell. */
+  readonly deltaUnmet: boolean
 }
 
 export type SessionEvent =
@@ -133,6 +148,18 @@ const entriesNotLeft = (c: SessionContext) => c.entries.filter((e) => !c.leftEnt
 /** The hedges the engine's exit review may sell: its own, not the trader's. */
 const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual)
 
+/** The entry and trigger of a wing the delta band bought: its own marker, sold by the normal exit rules. */
+export const DELTA_BAND = "DELTA_BAND"
+/** What the band's wings have cost today, paid or reserved (sales do not give it back: a cap on spend, as the day's). */
+const deltaSpentOf = (c: SessionContext): number =>
+  Object.values(c.hedges).reduce((s, h) => s + (h.forEntry === DELTA_BAND ? h.paid + h.reserved : 0), 0)
+/** What the band may still spend today: its own cap, within what the day's cap leaves. */
+export const deltaSpendLeftOf = (c: SessionContext): number =>
+  c.deltaBand === undefined ? 0 : Math.min(spendLeftOf(c), c.deltaBand.spendCap - deltaSpentOf(c))
+/** When the delta band's next check is due (null when the band is off). */
+export const deltaCheckDueAt = (c: SessionContext): number | null =>
+  c.deltaBand === undefined ? null : (c.deltaCheckedAt ?? c.openAt) + c.deltaBand.checkEveryMs
+
 /**
  * The instants the session must be woken at even if no market data arrives: market open and close,
  * the end-of-day summary, each entry's look-ahead, next re-check, entry and miss times, and the end of
@@ -141,7 +168,7 @@ const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.m
  * session re-arms them from its context alone.
  */
 export const wakeTimes = (c: SessionContext): ReadonlyArray<number> => {
-  const times = [c.openAt, c.closeAt, c.eodAt, cooldownUntilOf(c)]
+  const times = [c.openAt, c.closeAt, c.eodAt, cooldownUntilOf(c), deltaCheckDueAt(c) ?? Number.NaN]
   for (const e of c.entries) times.push(e.lookaheadAt, e.entryAt, e.missAt, e.entryAt - c.exitBufferMs, nextRecheckAt(e, c.entryRules.recheckEveryMs, c.now) ?? Number.NaN)
   return [...new Set(times.filter((t) => Number.isFinite(t) && t > c.now))].sort((a, b) => a - b)
 }
@@ -180,7 +207,8 @@ export const sessionMachine = setup({
   actors: {
     entry: entryMachine,
     hedge: hedgeMachine,
-    assessExits: boundByRuntime<ExitDecision, AssessExitsInput>("assessExits")
+    assessExits: boundByRuntime<ExitDecision, AssessExitsInput>("assessExits"),
+    assessDelta: boundByRuntime<DeltaDecision, AssessDeltaInput>("assessDelta")
   },
   guards: {
     marketOpen: ({ context, event }) => event.type === "CLOCK" && event.at >= context.openAt,
@@ -201,6 +229,20 @@ export const sessionMachine = setup({
       return !notLeft.some((e) => e.entryAt > now - 1 && e.entryAt <= now + context.exitBufferMs)
     },
     exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
+    /**
+     * The delta band checks on its own clock, only when it is on, auto-hedge is enabled, the engine
+     * trades, no entry holds or waits for the decision turn (the margin engine goes first) and the
+     * cooldown has passed. Judged at the tick's own instant, as the exit review is.
+     */
+    deltaCheckDue: ({ context, event }) => {
+      const due = deltaCheckDueAt(context)
+      if (due === null || event.type !== "CLOCK" || event.at < due) return false
+      if (!context.enabled || context.policy !== "engine") return false
+      if (context.turnHolder !== null || context.turnQueue.length > 0) return false
+      return event.at >= cooldownUntilOf(context)
+    },
+    deltaWingChosen: (_, d: DeltaDecision) => d.wing !== null,
+    deltaNewlyUnmet: ({ context }, d: DeltaDecision) => d.outside && d.wing === null && !context.deltaUnmet,
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
     /** A manual buy is held to the day's spend cap like any other (what is left after reservations). */
     manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
@@ -381,6 +423,71 @@ export const sessionMachine = setup({
       })
       enqueue.sendTo(p.hedgeId, { type: "EXIT", reason: p.reason })
     }),
+    noteDeltaCheck: assign(({ event }) => (event.type === "CLOCK" ? { deltaCheckedAt: event.at } : {})),
+    noteDeltaAnswer: assign((_, d: DeltaDecision) => ({ deltaUnmet: d.outside && d.wing === null })),
+    /** One wing through the normal hedge path: spend reserved, cooldown started, sold by the exit rules. */
+    spawnDeltaWing: enqueueActions(({ context, enqueue }, d: DeltaDecision) => {
+      const wing = d.wing
+      if (wing === null || context.deltaBand === undefined) return
+      const id = `hedge-${context.hedgeSeq + 1}`
+      const symbol = optionSymbol(context.index, context.expiry, wing.strike, wing.optionType)
+      const input: HedgeInput = {
+        id,
+        forEntry: DELTA_BAND,
+        date: context.date,
+        strike: wing.strike,
+        optionType: wing.optionType,
+        quantity: wing.quantity,
+        otmDistance: wing.otmDistance,
+        symbol,
+        trigger: DELTA_BAND,
+        utilisationBefore: d.utilisationPct,
+        // Not bought by the next check: that check decides afresh on the market then.
+        buyDeadlineAt: Math.min(context.closeAt, context.now + context.deltaBand.checkEveryMs),
+        startedAt: context.timeKnown ? context.now : null,
+        rules: context.hedgeRules
+      }
+      const record: HedgeRecord = {
+        id,
+        forEntry: DELTA_BAND,
+        symbol,
+        trigger: DELTA_BAND,
+        utilisationBefore: d.utilisationPct,
+        strike: wing.strike,
+        optionType: wing.optionType,
+        quantity: wing.quantity,
+        held: 0,
+        otmDistance: wing.otmDistance,
+        status: "ordering",
+        reserved: wing.cost,
+        paid: 0,
+        received: 0,
+        openedAt: null,
+        closedAt: null,
+        manual: false
+      }
+      enqueue.assign({ hedges: { ...context.hedges, [id]: record }, hedgeSeq: context.hedgeSeq + 1, lastActionAt: context.now })
+      enqueue.spawnChild("hedge", { id, systemId: id, input })
+    }),
+    alertDeltaWing: emit(({ context }, d: DeltaDecision) =>
+      alert(context, "DELTA_BAND_WING", "info", {
+        strike: d.wing?.strike ?? null,
+        optionType: d.wing?.optionType ?? null,
+        quantity: d.wing?.quantity ?? null,
+        lots: d.wing?.lots ?? null,
+        limitPrice: d.wing?.limitPrice ?? null,
+        cost: d.wing?.cost ?? null,
+        deltaPerPct: d.deltaPerPct,
+        deltaAfterPerPct: d.wing?.deltaAfterPerPct ?? null,
+        limitPerPct: d.limitPerPct
+      })
+    ),
+    alertDeltaUnmet: emit(({ context }, d: DeltaDecision) =>
+      alert(context, "DELTA_BAND_UNMET", "warning", { deltaPerPct: d.deltaPerPct, limitPerPct: d.limitPerPct, reason: d.reason })
+    ),
+    alertDeltaCheckFailed: emit(({ context }) =>
+      alert(context, "DELTA_BAND_UNMET", "warning", { deltaPerPct: null, limitPerPct: null, reason: "the delta check failed; it is tried again at the next check" })
+    ),
     setEnabled: assign(({ event }) => (event.type === "TOGGLE" ? { enabled: event.enabled } : {})),
     closeChildren: enqueueActions(({ context, self, enqueue }) => {
       const close = { type: "SESSION_CLOSE" as const, expiryDay: context.expiryDay, spot: context.spot ?? 0 }
@@ -414,7 +521,9 @@ export const sessionMachine = setup({
     leftEntries: [],
     struckSpots: {},
     grossSpend: 0,
-    recovered: 0
+    recovered: 0,
+    deltaCheckedAt: null,
+    deltaUnmet: false
   }),
   initial: "preOpen",
   on: {
@@ -441,6 +550,8 @@ export const sessionMachine = setup({
       on: {
         CLOCK: [
           { guard: "marketClosed", target: "closing", actions: ["keepTime", "forwardToChildren"] },
+          // Before the exit review, which is due on most ticks while hedges are open: the band's check comes once a period.
+          { guard: and([stateIn("#session.trading.watching"), "deltaCheckDue"]), target: ".checkingDelta", actions: ["keepTime", "noteDeltaCheck", "forwardToChildren"] },
           { guard: and([stateIn("#session.trading.watching"), "exitReviewDue"]), target: ".reviewingExits", actions: ["keepTime", "forwardToChildren"] },
           { actions: ["keepTime", "forwardToChildren"] }
         ],
@@ -475,6 +586,35 @@ export const sessionMachine = setup({
               { target: "watching" }
             ],
             onError: { target: "watching", actions: "alertExitReviewFailed" }
+          }
+        },
+        // The delta band: a second policy beside the margin engine (docs/delta-band.md).
+        checkingDelta: {
+          invoke: {
+            id: "assessDelta",
+            src: "assessDelta",
+            input: ({ context }) => ({ spendLeft: deltaSpendLeftOf(context) }),
+            onDone: [
+              {
+                guard: { type: "deltaWingChosen", params: ({ event }) => event.output },
+                target: "watching",
+                actions: [
+                  { type: "spawnDeltaWing", params: ({ event }) => event.output },
+                  { type: "alertDeltaWing", params: ({ event }) => event.output },
+                  { type: "noteDeltaAnswer", params: ({ event }) => event.output }
+                ]
+              },
+              {
+                guard: { type: "deltaNewlyUnmet", params: ({ event }) => event.output },
+                target: "watching",
+                actions: [
+                  { type: "alertDeltaUnmet", params: ({ event }) => event.output },
+                  { type: "noteDeltaAnswer", params: ({ event }) => event.output }
+                ]
+              },
+              { target: "watching", actions: { type: "noteDeltaAnswer", params: ({ event }) => event.output } }
+            ],
+            onError: { target: "watching", actions: "alertDeltaCheckFailed" }
           }
         }
       }

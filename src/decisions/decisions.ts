@@ -3,7 +3,7 @@
 // entries to come with their times, the entries in): the rules read no actor and ask no service, so
 // the same inputs give the same decision wherever they are taken. The engine gathers the inputs.
 import { Effect } from "effect"
-import type { EntryPlan, ExitCandidate, ExitDecision, Policy, Projection, SelectionResult } from "../../machines/protocol.ts"
+import type { DeltaDecision, EntryPlan, ExitCandidate, ExitDecision, Policy, Projection, SelectionResult } from "../../machines/protocol.ts"
 import type { IndexName, MarketSnapshot, Position } from "../domain/market.ts"
 import { priceOf, shortSidesOf } from "../domain/market.ts"
 import { netPositions, type MarginModel } from "../domain/margin.ts"
@@ -11,7 +11,10 @@ import type { SelectionMethod } from "../domain/config.ts"
 import { chooseExit, type ExitRules } from "../domain/exits.ts"
 import { bindingInstants, portfolioAt, project } from "../domain/projection.ts"
 import { bandHoldsAt } from "../domain/band-forecast.ts"
-import { selectHedgesBy, staticPair, type HedgeBand } from "../domain/selection.ts"
+import { selectHedgesBy, shortContracts, staticPair, type HedgeBand } from "../domain/selection.ts"
+import { deltaBandWing, deltaPerPctOf, portfolioDelta } from "../domain/delta-band.ts"
+import type { SpanParameters } from "../domain/span.ts"
+import { utilisationPct } from "../domain/projection.ts"
 
 /** The configured rules of deciding. */
 export interface DecisionRules {
@@ -33,6 +36,8 @@ export interface DecisionRules {
   readonly unitLots: number
   readonly band: HedgeBand
   readonly exitRules: ExitRules
+  /** The delta band's rules, when it is on (docs/delta-band.md); delta is priced on the SPAN model's vols. */
+  readonly deltaBand?: { readonly limitPerPct: number; readonly maxLotsPerWing: number; readonly span: SpanParameters }
 }
 
 /** The day a decision is taken in. */
@@ -184,4 +189,43 @@ export const assessExits = (rules: DecisionRules, s: Situation, marginInUse: num
       options.push({ hedgeId: h.hedgeId, forEntry: h.forEntry, price: priceOf(market.chain, h.strike, h.optionType), projectedMarginWithout })
     }
     return chooseExit({ policy: day.policy, options, liveEntries, marginInUse, budget: day.budget, rules: rules.exitRules }) satisfies ExitDecision
+  })
+
+/**
+ * The delta band's check: the held portfolio's delta and, when it is outside the band, the wing that
+ * brings it back (src/domain/delta-band.ts), within the spend left. A second policy beside the margin
+ * engine: it reads the same market and positions and buys through the same hedge path.
+ */
+export const assessDelta = (rules: DecisionRules, s: Situation, marginInUse: number, spendLeft: number) =>
+  Effect.gen(function*() {
+    const band = rules.deltaBand
+    const { market, day } = s
+    const utilisation = utilisationPct(marginInUse, day.budget)
+    if (band === undefined) return { deltaPerPct: 0, limitPerPct: 0, outside: false, wing: null, reason: "the delta band is off", utilisationPct: utilisation } satisfies DeltaDecision
+    const positions = netPositions(s.held)
+    const delta = yield* portfolioDelta({ ...marketQuery(rules, s), positions }, band.span)
+    const answer = deltaBandWing({
+      spot: market.spot,
+      at: market.at,
+      expiry: day.expiry,
+      lotSize: rules.lotSize,
+      chain: market.chain,
+      band: rules.band,
+      delta,
+      limitPerPct: band.limitPerPct,
+      maxLots: band.maxLotsPerWing,
+      spendLeft,
+      excluded: shortContracts(positions),
+      rate: band.span.rate
+    })
+    const base = { deltaPerPct: deltaPerPctOf(delta, market.spot), limitPerPct: band.limitPerPct, utilisationPct: utilisation }
+    if (answer.kind === "inside") return { ...base, outside: false, wing: null, reason: "inside the band" } satisfies DeltaDecision
+    if (answer.kind === "noWing") return { ...base, outside: true, wing: null, reason: answer.reason } satisfies DeltaDecision
+    const w = answer.wing
+    return {
+      ...base,
+      outside: true,
+      wing: { strike: w.strike, optionType: w.optionType, quantity: w.quantity, lots: w.lots, limitPrice: w.limitPrice, cost: w.cost, otmDistance: w.otmDistance, deltaAfterPerPct: deltaPerPctOf(answer.deltaAfter, market.spot) },
+      reason: "outside the band"
+    } satisfies DeltaDecision
   })

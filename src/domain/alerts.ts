@@ -37,6 +37,7 @@ export const recommendationOf = (d: Alert["details"], lotSize: number | undefine
 }
 
 const rupees = (x: unknown) => `₹${Math.round(Number(x ?? 0)).toLocaleString("en-IN")}`
+const signedRupees = (x: unknown) => `${Number(x) < 0 ? "−" : "+"}${rupees(Math.abs(Number(x ?? 0)))}`
 const pct = (x: unknown) => (x === null || x === undefined ? "n/a" : `${Number(x).toFixed(1)}%`)
 const portfolioOf = (d: Alert["details"]) => String(d.portfolio ?? String(d.entry ?? "").replace(/^entry:/, ""))
 
@@ -93,6 +94,10 @@ export const formatAlert = (alert: Alert, at: number, c: AlertContext = {}): str
       return `🚨 *Entry breached*\n\nPortfolio: ${portfolioOf(d)}\nUtilisation at entry: ${pct(d.utilisationPct)} of ${rupees(d.budget)}\n\n${time}\n\n⚠️ The margin in use is over the budget: manual intervention may be required.`
     case "EXIT_REVIEW_FAILED":
       return `❌ *Hedge exit review failed*\n\n${time}\n\nHedges are kept until the next review.`
+    case "DELTA_BAND_WING":
+      return `📐 *Delta band: wing ${c.mode === "recommend" ? "recommended" : "bought"}*\n\nDelta ${signedRupees(d.deltaPerPct)} per 1 % move is outside the band of ±${rupees(d.limitPerPct)}\n${c.mode === "recommend" ? "Buy" : "Buying"} ${lotsOf(d.quantity, c.lotSize) ?? d.quantity} ${c.lotSize === undefined ? "units" : "lots"} ${d.strike} ${d.optionType} at ≤ ${Number(d.limitPrice).toFixed(2)} (≤ ${rupees(d.cost)}) brings it to ${signedRupees(d.deltaAfterPerPct)}\n\n${time}\n\nThe delta band is a second policy beside the margin engine; its wings are sold by the normal exit rules.`
+    case "DELTA_BAND_UNMET":
+      return `⚠️ *Delta outside the band, no wing bought*\n\nDelta: ${d.deltaPerPct === null ? "n/a" : `${signedRupees(d.deltaPerPct)} per 1 % move`} (band ±${d.limitPerPct === null ? "n/a" : rupees(d.limitPerPct)})\nWhy: ${d.reason}\n\n${time}`
     case "ENGINE_HALTED":
       return `🛑 *AUTO-HEDGE HALTED*\n\n*Reason:* ${d.reason}\n\n${time}\n\n⚠️ No further hedge decisions are taken. Manual intervention required!`
     case "WATCHDOG":

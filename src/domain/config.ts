@@ -74,6 +74,29 @@ const DeadlinesSchema = Schema.Struct({
   shutdownSeconds: env("AUTOHEDGE_SHUTDOWN_SECONDS", DeadlineSeconds)
 })
 
+/**
+ * The delta band (src/domain/delta-band.ts, docs/delta-band.md): a second policy beside the margin
+ * engine, off by default. When the portfolio's delta leaves ±limitPerPct it buys one wing that brings it back.
+ */
+const DeltaBandSchema = Schema.Struct({
+  /** Off by default: the margin engine alone decides. */
+  enabled: Schema.Boolean,
+  /**
+   * The band's half-width in rupees per 1 % index move (delta × spot / 100): the first-order P&L of a
+   * 1 % move the book may carry either way.
+   */
+  limitPerPct: env("HEDGE_DELTA_BAND_LIMIT_PER_PCT", above(0, MAX_RUPEES)),
+  /** How often the delta is checked, seconds from the open. */
+  checkSeconds: env("HEDGE_DELTA_BAND_CHECK_SECONDS", between(10, SESSION_SECONDS)),
+  /** Most lots one delta wing may have. */
+  maxLotsPerWing: env("HEDGE_DELTA_BAND_MAX_LOTS", wholeBetween(1, 10_000)),
+  /**
+   * Most the band's wings may cost a day, rupees, within the day's hedge cap (maxHedgeCostPerDay):
+   * what the band may take from the margin engine's spend.
+   */
+  maxCostPerDay: env("HEDGE_DELTA_BAND_MAX_COST_PER_DAY", between(0, MAX_RUPEES))
+})
+
 /** Past these limits the daemon raises a critical alert, shows it in status and takes no decision. */
 const WatchdogSchema = Schema.Struct({
   /** The held market instant behind the wall clock. */
@@ -156,7 +179,9 @@ const HedgeConfigFields = Schema.Struct({
   /** How long each outside call may take before it counts as failed. */
   deadlines: DeadlinesSchema,
   /** How stale the daemon's view may grow before it alerts and stops deciding. */
-  watchdog: WatchdogSchema
+  watchdog: WatchdogSchema,
+  /** The optional delta band, a second policy beside the margin engine. */
+  deltaBand: DeltaBandSchema
 })
 
 export interface HedgeConfig extends Schema.Schema.Type<typeof HedgeConfigFields> {}
@@ -168,6 +193,7 @@ export type MarginEstimate = HedgeConfig["marginEstimate"]
 export type SelectionMethod = HedgeConfig["selectionMethod"]
 export type DeadlinesConfig = HedgeConfig["deadlines"]
 export type WatchdogConfig = HedgeConfig["watchdog"]
+export type DeltaBandConfig = HedgeConfig["deltaBand"]
 
 /**
  * Rules that tie fields together, reported at the path of the field named first. `name` says how to
@@ -229,6 +255,7 @@ const deepFreeze = <A>(value: A): A => {
 
 export const defaultDeadlines: DeadlinesConfig = { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 }
 export const defaultWatchdog: WatchdogConfig = { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
+export const defaultDeltaBand: DeltaBandConfig = { enabled: false, limitPerPct: 100_000, checkSeconds: 300, maxLotsPerWing: 100, maxCostPerDay: 10_000 }
 
 export const defaultConfig: HedgeConfig = deepFreeze({
   entryTriggerPct: 95,
@@ -268,7 +295,8 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   buyWhenBreachUnavoidable: true,
   span: defaultSpanParameters,
   deadlines: defaultDeadlines,
-  watchdog: defaultWatchdog
+  watchdog: defaultWatchdog,
+  deltaBand: defaultDeltaBand
 })
 
 // ---------------------------------------------------------------------------------------------

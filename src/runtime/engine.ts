@@ -114,6 +114,12 @@ export class SessionEngine {
           const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
           return yield* decisions.assessExits(setup, situation, marginInUse, input.hedges, input.liveEntries)
         })),
+      assessDelta: ({ input }) =>
+        run(Effect.gen({ self: this }, function*() {
+          const situation = yield* this.situation
+          const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
+          return yield* decisions.assessDelta(setup, situation, marginInUse, input.spendLeft)
+        })),
       projectEntry: ({ input }) =>
         run(Effect.gen({ self: this }, function*() {
           const situation = yield* this.situation

@@ -4,7 +4,9 @@ import { fromPromise } from "xstate"
 import { entryMachine } from "../../machines/entry.ts"
 import { hedgeMachine } from "../../machines/hedge.ts"
 import type {
+  AssessDeltaInput,
   AssessExitsInput,
+  DeltaDecision,
   ExitDecision,
   OrderRef,
   OrderRequest,
@@ -24,6 +26,7 @@ type Service<TInput, TOutput> = Parameters<typeof fromPromise<TOutput, TInput>>[
 
 export interface MachineServices {
   readonly assessExits: Service<AssessExitsInput, ExitDecision>
+  readonly assessDelta: Service<AssessDeltaInput, DeltaDecision>
   readonly projectEntry: Service<ProjectEntryInput, Projection>
   readonly selectHedges: Service<SelectHedgesInput, SelectionResult>
   readonly quoteOption: Service<QuoteInput, Quote>
@@ -38,6 +41,7 @@ export const sessionMachineWith = (s: MachineServices) =>
   sessionMachine.provide({
     actors: {
       assessExits: fromPromise(s.assessExits),
+      assessDelta: fromPromise(s.assessDelta),
       entry: entryMachine.provide({ actors: { projectEntry: fromPromise(s.projectEntry), selectHedges: fromPromise(s.selectHedges) } }),
       hedge: hedgeMachine.provide({
         actors: {
