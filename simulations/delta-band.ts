@@ -1,10 +1,11 @@
-// `npx tsx simulations/delta-band.ts [dirs...]`: the delta band measured as a policy. Each day of each
+// `npx tsx simulations/delta-band.ts [dirs...]` (config: AUTOHEDGE_CONFIG and HEDGE_* as everywhere): the delta band measured as a policy. Each day of each
 // set is replayed by the engine alone and by the engine with the delta band beside it (the config's
 // band, switched on); the simulated broker's positions are priced at every instant of the day, and the
 // report gives per set: net spend, breaches, delta wings bought, and the delta excursions (minutes with
 // |delta per 1 %| outside the band, the largest |delta per 1 %|), of both. docs/delta-band.md quotes it.
 import { Context, Effect } from "effect"
-import { defaultConfig, type HedgeConfig } from "../src/domain/config.ts"
+import type { HedgeConfig } from "../src/domain/config.ts"
+import { loadConfigFrom } from "../src/runtime/load-config.ts"
 import { deltaPerPctOf, portfolioDelta } from "../src/domain/delta-band.ts"
 import { netPositions } from "../src/domain/margin.ts"
 import type { RecordedDay } from "../src/domain/recorded-day.ts"
@@ -65,7 +66,7 @@ export const deltaDay = async (day: RecordedDay, plan: PolicyPlan, config: Hedge
 
 const main = async () => {
   const dirs = process.argv.slice(2)
-  const config = defaultConfig
+  const config = await Effect.runPromise(loadConfigFrom(process.env, undefined))
   const plans = [policyPlan("engine", config), engineWithDeltaBand(config)]
   console.log(`band ±₹${config.deltaBand.limitPerPct.toLocaleString("en-IN")} per 1 % move, checked every ${config.deltaBand.checkSeconds} s, at most ${config.deltaBand.maxLotsPerWing} lots a wing`)
   console.log("| set | policy | days | net spend | breaches | delta wings | minutes outside the band | days outside | largest |delta| per 1 % |")
