@@ -33,7 +33,8 @@ export const recommendationOf = (d: Alert["details"], lotSize: number | undefine
   const lots = lotsOf(d.quantity, lotSize)
   const size = lots === null ? `${d.quantity} units` : `${lots} lot${lots === 1 ? "" : "s"}`
   const limit = d.limitPrice === undefined || d.limitPrice === null ? "" : ` at ≤ ${Number(d.limitPrice).toFixed(2)}`
-  return `Buy ${size} ${indexOf(d.symbol)} ${d.strike} ${d.optionType}${limit} for entry ${portfolioOf(d)}`
+  const purpose = d.entry === "DELTA_BAND" ? "for the delta band" : `for entry ${portfolioOf(d)}`
+  return `Buy ${size} ${indexOf(d.symbol)} ${d.strike} ${d.optionType}${limit} ${purpose}`
 }
 
 const rupees = (x: unknown) => `₹${Math.round(Number(x ?? 0)).toLocaleString("en-IN")}`
