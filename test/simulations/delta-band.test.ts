@@ -37,6 +37,20 @@ describe("delta band, a replayed day", () => {
     expect(off.rows.some((r) => r.to.includes("checkingDelta") || r.event.includes("assessDelta"))).toBe(false)
   })
 
+  it("killed at service calls spread over the day and restarted, it ends as an uninterrupted run: no wing bought twice", async () => {
+    const config = withBand(20_000)
+    const whole = await replayDay(day, { config, policy: "engine", truth: model, estimate: model })
+    const total = (await replayDay(day, { config, policy: "engine", truth: model, estimate: model, killAfterCalls: Number.MAX_SAFE_INTEGER })).serviceCalls
+    const outcome = (r: typeof whole) => ({ hedges: r.report.hedges, orders: r.orders, grossSpend: r.report.grossSpend })
+    expect(whole.report.hedges.some((h) => h.forEntry === "DELTA_BAND")).toBe(true)
+    for (let i = 1; i <= 6; i++) {
+      const k = Math.floor((i * total) / 7)
+      const r = await replayDay(day, { config, policy: "engine", truth: model, estimate: model, killAfterCalls: k })
+      expect(r.restarts, `kill at call ${k}`).toBe(1)
+      expect(outcome(r), `kill at call ${k}`).toEqual(outcome(whole))
+    }
+  }, 120_000)
+
   it("replays identically, and spends time outside the band no longer than the engine alone", async () => {
     const a = await replay(withBand(20_000))
     const b = await replay(withBand(20_000))
