@@ -94,13 +94,16 @@ export interface League {
  * second policy, docs/delta-band.md), the reference policy, static, none.
  */
 export const leaguePlans = (config: HedgeConfig): ReadonlyArray<PolicyPlan> => [
-  engineWith(config.marginEstimate, config),
-  ...MARGIN_ESTIMATES.filter((e) => e !== config.marginEstimate).map((e) => engineWith(e, config)),
+  ...[
+    engineWith(config.marginEstimate, config),
+    ...MARGIN_ESTIMATES.filter((e) => e !== config.marginEstimate).map((e) => engineWith(e, config))
+  ].map(withoutDeltaBand),
   engineWithDeltaBand(config),
-  policyPlan("reference", config),
-  policyPlan("static", config),
-  policyPlan("none", config)
+  ...[policyPlan("reference", config), policyPlan("static", config), policyPlan("none", config)].map(withoutDeltaBand)
 ]
+
+/** The band runs only in its own contender, so the others stay what they are named whatever the config says. */
+const withoutDeltaBand = (plan: PolicyPlan): PolicyPlan => ({ ...plan, deltaBand: false })
 
 const round2 = (x: number) => Math.round(x * 100) / 100
 const ratio = (x: number, of: number) => (of > 0 ? round2(x / of) : null)

@@ -14,6 +14,9 @@ describe("the policy league table", () => {
   it("runs the engine on every margin estimate, the engine with the delta band, the reference behaviour, static, none and the oracle", () => {
     expect(leaguePlans(defaultConfig).map((p) => p.name)).toEqual(["engine", "engine-constants", "engine-broker", "engine+delta-band", "reference", "static", "none"])
     expect(leaguePlans(defaultConfig).find((p) => p.name === "engine+delta-band")).toMatchObject({ policy: "engine", deltaBand: true })
+    // With the band switched on in the config, it still runs in its own contender only.
+    const bandOn = { ...defaultConfig, deltaBand: { ...defaultConfig.deltaBand, enabled: true } }
+    expect(leaguePlans(bandOn).filter((p) => p.deltaBand !== false).map((p) => p.name)).toEqual(["engine+delta-band"])
     const reference = leaguePlans(defaultConfig).find((p) => p.name === "reference")!
     expect(reference).toMatchObject({ policy: "engine", estimate: "constants", selection: "greedy", foresight: false, polling: { everyMs: 30_000 } })
   })
