@@ -9,9 +9,9 @@ import { alertParts, bigRupees, clock, duration, hhmm, kindInWords, payloadText,
 const $ = (id) => document.getElementById(id)
 
 /** A new element: `h("td", { className: "num" }, "12")`. */
-const h = (tag, props = {}, ...children) => {
+const h = (tag, { dataset, ...props } = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props)
-  for (const [k, v] of Object.entries(props.dataset ?? {})) node.dataset[k] = v
+  for (const [k, v] of Object.entries(dataset ?? {})) node.dataset[k] = v
   node.append(...children.filter((c) => c !== null && c !== undefined))
   return node
 }

@@ -112,6 +112,7 @@ export const createChart = (container, markerList) => {
     ctx.font = `${11 * px}px system-ui, sans-serif`
     ctx.textBaseline = "top"
     const labels = []
+    const dots = []
     for (const group of groupMarkers(state.markers)) {
       const x = Math.round(u.valToPos(group.at / 1000, "x", true))
       if (!inside(x) || state.xs.length === 0) continue
@@ -130,22 +131,11 @@ export const createChart = (container, markerList) => {
         triangle(ctx, x, bbox.top + bbox.height, 6 * px, group.kind === "bought")
       } else {
         // An entry: a dot on the line at the utilisation it went in with; filled red when over the budget.
+        // Dots are drawn last, over the labels: a label never hides a breach.
         const v = group.items[0].pct ?? pctAt(group.at)
         if (v === null || v === undefined) continue
         const y = Math.round(u.valToPos(v, "y", true))
-        ctx.setLineDash([])
-        ctx.lineWidth = 2 * px
-        ctx.beginPath()
-        ctx.arc(x, y, (group.kind === "breached" ? 5.5 : 4) * px, 0, 2 * Math.PI)
-        if (group.kind === "breached") {
-          ctx.fill()
-          ctx.strokeStyle = "#fff"
-          ctx.stroke()
-        } else {
-          ctx.fillStyle = "#fff"
-          ctx.fill()
-          ctx.stroke()
-        }
+        dots.push({ kind: group.kind, x, y, color })
         drawn.push({ kind: group.kind, at: group.at, x: x / px, y: y / px })
       }
       const text = groupLabel(group)
@@ -158,6 +148,17 @@ export const createChart = (container, markerList) => {
       ctx.fillRect(l.x, l.y, l.w, l.h - 2 * px)
       ctx.fillStyle = color
       ctx.fillText(l.text, l.x + 3 * px, l.y + 1 * px)
+    }
+    ctx.setLineDash([])
+    ctx.lineWidth = 2 * px
+    for (const d of dots) {
+      const breached = d.kind === "breached"
+      ctx.beginPath()
+      ctx.arc(d.x, d.y, (breached ? 5.5 : 4) * px, 0, 2 * Math.PI)
+      ctx.fillStyle = breached ? d.color : "#fff"
+      ctx.strokeStyle = breached ? "#fff" : d.color
+      ctx.fill()
+      ctx.stroke()
     }
     ctx.restore()
     // What was drawn, in CSS pixels: for tests and for anyone reading the page's state.
@@ -175,7 +176,8 @@ export const createChart = (container, markerList) => {
       cursor: { points: { show: false } },
       scales: {
         x: { time: true },
-        y: { range: (_u, _min, max) => [0, Math.max(110, Math.ceil((max ?? 0) / 10) * 10 + 10)] },
+        // Headroom above the line for the rows of labels.
+        y: { range: (_u, _min, max) => [0, Math.max(130, Math.ceil(((max ?? 0) * 1.3) / 10) * 10)] },
         spot: { range: (_u, min, max) => (min === null || max === null ? [0, 1] : [min - (max - min) * 0.1 - 1, max + (max - min) * 0.1 + 1]) }
       },
       series: [

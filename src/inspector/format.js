@@ -87,7 +87,8 @@ export const alertParts = (text) => {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !/^Time:/.test(l))
-  const title = (lines.shift() ?? "").replace(/^[^\p{L}\p{N}]+/u, "")
+  // The title's emoji goes (ℹ️ is a letter to Unicode, so it is named).
+  const title = (lines.shift() ?? "").replace(/^(?:[^\p{L}\p{N}]|\u2139)+/u, "")
   return { title, body: lines }
 }
 
