@@ -71,7 +71,10 @@ const renderStatus = (s) => {
   toggle.title = s.enabled ? "Click to turn automatic hedging off" : "Click to turn automatic hedging on"
 
   const u = s.utilisation
-  $("f-state").textContent = `${s.state}${s.enabled ? "" : " (disabled)"}`
+  // The session's state in words when the actor list has told them (a halted engine says "halted").
+  const words = s.state === "halted" ? null : page.actors.get("session")?.stateInWords
+  $("f-state").textContent = `${words ?? s.state}${s.enabled ? "" : " (auto-hedge off)"}`
+  $("f-state").title = s.state
   $("f-state").dataset.enabled = String(s.enabled)
   // Halted, or the watchdog sees a stale world: said plainly, above everything else in the panel.
   const health = s.health ?? { ok: true, halted: null, problems: [] }
@@ -420,6 +423,8 @@ const setActors = (actors) => {
   // Parents first, so children find their list.
   for (const actor of [...page.actors.values()].sort((a, b) => (KIND_ORDER[a.kind] ?? 3) - (KIND_ORDER[b.kind] ?? 3))) renderActor(actor)
   if (page.log !== null) renderActorSummary(page.actors.get(page.log.actor))
+  // The session's state in words came with the list.
+  if (page.status !== null) renderStatus(page.status)
 }
 
 /** Everything the selected actor holds, beside its log. */

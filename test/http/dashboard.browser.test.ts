@@ -1,23 +1,28 @@
 // The page as the day's dashboard, in a real headless Chromium (Debian's, driven by playwright-core), at
 // a desktop and a phone width, on a replayed SENSEX expiry day (2026-07-23: 13 entries, 3 of them over
-// the budget, 4 hedges: 3 left to expire and 1 sold). What the page shows is checked against the day the
-// same server answers (GET api/hedge/day, the read model the CLI and Telegram print): the summary, the
-// breach markers on the chart, the hedges closed with their P&L, the feed, times in IST, the lag banner,
-// the risk view, and no sideways scrolling on a phone. Screenshots go to test-output/ (git-ignored).
-import { execFile } from "node:child_process"
+// the budget, 4 hedges: 3 left to expire and 1 sold). The replay runs on a stepping clock the test holds:
+// first at 12:00, with the 4 hedges held and a book to price (the risk view), then to the close. What the
+// page shows is checked against the day the same server answers (GET api/hedge/day, the read model the
+// CLI and Telegram print): the summary, the breach markers on the chart, the hedges held and closed with
+// their P&L, the feed, times in IST, the lag banner, the risk view, and no sideways scrolling on a phone.
+// Screenshots go to test-output/ (git-ignored).
 import { existsSync, mkdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { promisify } from "node:util"
 import { chromium, type Browser, type BrowserContextOptions, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { instantOf } from "../../src/domain/time.ts"
+import type { RiskView } from "../../src/domain/risk.ts"
 import { serveSimulation } from "../../simulations/serve.ts"
 import type { Day } from "../../src/views/schemas.ts"
+import { SteppingClock } from "../daemon/stepping-clock.ts"
 
 const CHROMIUM = "/usr/bin/chromium"
 const FILE = "simulations/four-weeks/2026-07-23-SENSEX.jsonl"
 const DAY = fileURLToPath(new URL(`../../${FILE}`, import.meta.url))
 const OUTPUT = fileURLToPath(new URL("../../test-output/", import.meta.url))
 const TOKEN = "dashboard-test-token"
+const DATE = "2026-07-23"
+const MIDDAY = instantOf(DATE, "12:00:00")
 
 const inCI = process.env.CI !== undefined && process.env.CI !== ""
 const haveChromium = existsSync(CHROMIUM)
@@ -38,6 +43,29 @@ interface Box {
 }
 const overlap = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
 
+const LAUNCH = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+/** The page and every visible box in it fit the device's width (a phone widens its layout to fit overflow: innerWidth grows). */
+const expectNoSideways = async (page: Page, width: number) => {
+  const { scroll, inner, sideways } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    inner: window.innerWidth,
+    sideways: [...document.querySelectorAll("body *")]
+      .filter((e) => e.scrollWidth > e.clientWidth + 1 && e.checkVisibility() && ["auto", "scroll"].includes(getComputedStyle(e).overflowX))
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className}`)
+  }))
+  expect(inner).toBe(width)
+  expect(scroll).toBeLessThanOrEqual(width)
+  expect(sideways).toEqual([])
+}
+
+const screenshot = async (page: Page, name: string) => {
+  mkdirSync(OUTPUT, { recursive: true })
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await page.screenshot({ path: `${OUTPUT}${name}.png`, fullPage: true })
+  expect(existsSync(`${OUTPUT}${name}.png`)).toBe(true)
+}
+
 const WIDTHS: ReadonlyArray<{ readonly name: "desktop" | "phone"; readonly context: BrowserContextOptions }> = [
   { name: "desktop", context: { viewport: { width: 1440, height: 1000 } } },
   { name: "phone", context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } }
@@ -47,28 +75,92 @@ describe.skipIf(!haveChromium && !inCI)("the day's dashboard in headless Chromiu
   let server: Awaited<ReturnType<typeof serveSimulation>>
   let browser: Browser
   let day: Day
-  /** The risk view of the same day at 13:00, from the CLI (the served day is over: its book is empty). */
-  let riskAt13: unknown
+  const clock = new SteppingClock(instantOf(DATE, "09:15:00"))
+  const readDay = async () => (await (await fetch(new URL("api/hedge/day", server.url))).json()) as Day
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`)
-    const risk = promisify(execFile)("node", ["bin/autohedge.js", "risk", "--day", FILE, "--at", "13:00", "--json"], { maxBuffer: 16 * 1024 * 1024 })
-    server = await serveSimulation({ file: DAY, speed: "max", host: "127.0.0.1", port: 0, token: TOKEN })
-    await server.done
-    day = (await (await fetch(new URL("api/hedge/day", server.url))).json()) as Day
-    riskAt13 = JSON.parse((await risk).stdout)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    })
+    clock.hold(MIDDAY)
+    server = await serveSimulation({ file: DAY, speed: clock, host: "127.0.0.1", port: 0, token: TOKEN })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH })
+    expect(await clock.asleep()).toBe(MIDDAY)
   }, 120_000)
 
   afterAll(async () => {
+    clock.release()
     await browser?.close()
     await server?.close()
   })
 
-  it("the replayed day is the one described: closed, with breaches, hedges sold and expired, needless spend", () => {
+  describe.each(WIDTHS)("held at 12:00, at $name width", ({ name, context }) => {
+    let page: Page
+    let midday: Day
+    let risk: RiskView
+
+    beforeAll(async () => {
+      midday = await readDay()
+      risk = (await (await fetch(new URL("api/risk", server.url))).json()) as RiskView
+      page = await browser.newPage({ ...context, timezoneId: "UTC" })
+      await page.goto(server.url)
+      await page.locator('[data-testid="day-badge"][data-day="live"]').waitFor({ timeout: 15_000 })
+      await page.locator('[data-testid="risk-stress"]').waitFor({ timeout: 15_000 })
+      await page.locator('[data-testid="hedges-held"] tbody tr').first().waitFor({ timeout: 15_000 })
+    }, 60_000)
+
+    afterAll(async () => {
+      await page?.close()
+    })
+
+    it("is the day so far: trading, its breaches counted, its hedges held", async () => {
+      expect(midday.summary!.closed).toBe(false)
+      expect(await page.locator('[data-testid="day-badge"]').innerText()).toBe("trading")
+      // The session's state in words ("trading"), its machine name (trading.watching) only in the tooltip.
+      expect(midday.status.state).toMatch(/^trading\./)
+      await expect.poll(() => page.locator('[data-testid="status-state"]').innerText()).toBe("trading")
+      expect(await page.locator('[data-testid="summary-breaches"]').innerText()).toBe(String(midday.summary!.breaches.length))
+      expect(midday.summary!.breaches.length).toBe(3)
+      expect(midday.hedges.held.length).toBe(4)
+    })
+
+    it("lists each hedge held: held, bought when (IST) and at what price, last price, P&L marked at it, an Exit button", async () => {
+      expect(await page.locator('[data-testid="hedges-held"] tbody tr').count()).toBe(midday.hedges.held.length)
+      expect(await page.locator('[data-testid="hedges-closed"] tbody tr').count()).toBe(midday.hedges.closed.length)
+      for (const h of midday.hedges.held) {
+        const row = page.locator(`[data-testid="hedges-held"] [data-testid="hedge-${h.hedgeId}"]`)
+        const text = await row.innerText()
+        expect(text).toContain(`${h.strike} ${h.optionType}`)
+        expect(text).toContain(h.stateInWords)
+        expect(h.stateInWords).toBe("held")
+        expect(text).toContain(`${istOf(h.boughtAt!)} @ ${h.buyPrice!.toFixed(2)}`)
+        expect(text).toContain(h.ltp!.toFixed(2))
+        expect(text).toContain(signedRupees(h.pnl!))
+        expect(await page.locator(`[data-testid="exit-${h.hedgeId}"]`).isEnabled()).toBe(true)
+      }
+      const display = await page.locator('[data-testid="hedges-held"] thead').evaluate((e) => getComputedStyle(e).display)
+      expect(display === "none").toBe(name === "phone")
+    })
+
+    it("shows the risk of the book now: the greeks in rupees and the 7 × 3 stress table", async () => {
+      const greeks = await page.locator('[data-testid="risk-greeks"]').innerText()
+      const whole = (n: number) => `${n < 0 ? "−" : n > 0 ? "+" : ""}${Math.abs(n).toLocaleString("en-IN", { maximumFractionDigits: 0 })}`
+      expect(greeks).toContain(`Delta\n₹${whole(risk.total.delta)}`)
+      expect(greeks).toContain(`Vega\n₹${whole(risk.total.vega)}`)
+      for (const word of ["Gamma", "Theta", "Margin", "VaR"]) expect(greeks).toContain(word)
+      expect(await page.locator('[data-testid="risk-stress"] tbody tr').count()).toBe(7)
+      expect(await page.locator('[data-testid="risk-stress"] tbody td').count()).toBe(21)
+      expect(risk.stress.length).toBe(21)
+    })
+
+    it("does not scroll sideways, and leaves a screenshot", async () => {
+      await expectNoSideways(page, context.viewport!.width)
+      await screenshot(page, `dashboard-midday-${name}`)
+    })
+  })
+
+  it("the replayed day, run to its end, is the one described: closed, with breaches, hedges sold and expired, needless spend", async () => {
+    clock.release()
+    await server.done
+    day = await readDay()
     const s = day.summary!
     expect(s.closed).toBe(true)
     expect(s.breaches.length).toBe(3)
@@ -88,7 +180,7 @@ describe.skipIf(!haveChromium && !inCI)("the day's dashboard in headless Chromiu
     }
   })
 
-  describe.each(WIDTHS)("at $name width", ({ name, context }) => {
+  describe.each(WIDTHS)("the day closed, at $name width", ({ name, context }) => {
     let page: Page
     const pageErrors: Array<string> = []
 
@@ -96,12 +188,11 @@ describe.skipIf(!haveChromium && !inCI)("the day's dashboard in headless Chromiu
       // The browser's own zone is UTC: every IST time on the page must come from the page's formatting.
       page = await browser.newPage({ ...context, timezoneId: "UTC" })
       page.on("pageerror", (error) => pageErrors.push(error.message))
-      await page.route("**/api/risk", (route) => route.fulfill({ json: riskAt13 }))
       await page.goto(server.url)
       // Loaded: the day's badge, the chart's points, the risk view.
       await page.locator('[data-testid="day-badge"][data-day="closed"]').waitFor({ timeout: 15_000 })
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart"]')?.getAttribute("data-points")) > 300, undefined, { timeout: 15_000 })
-      await page.locator('[data-testid="risk-stress"]').waitFor({ timeout: 15_000 })
+      await page.locator('[data-testid="risk-none"]').waitFor({ timeout: 15_000 })
     }, 60_000)
 
     afterAll(async () => {
@@ -199,33 +290,12 @@ describe.skipIf(!haveChromium && !inCI)("the day's dashboard in headless Chromiu
       expect(await page.locator('[data-testid="now"]').innerText()).toBe(istOf(day.status.now))
     })
 
-    it("shows the risk view compactly: the greeks and the 7 × 3 stress table", async () => {
-      const greeks = await page.locator('[data-testid="risk-greeks"]').innerText()
-      for (const word of ["Delta", "Gamma", "Theta", "Vega", "Margin", "VaR"]) expect(greeks).toContain(word)
-      expect(await page.locator('[data-testid="risk-stress"] tbody tr').count()).toBe(7)
-      expect(await page.locator('[data-testid="risk-stress"] tbody td').count()).toBe(21)
-    })
-
     it("does not scroll sideways, neither the page nor a box in it", async () => {
-      // A phone widens its layout to fit content that overflows (innerWidth grows): compare with the device's width.
-      const width = context.viewport!.width
-      const { scroll, inner, sideways } = await page.evaluate(() => ({
-        scroll: document.documentElement.scrollWidth,
-        inner: window.innerWidth,
-        sideways: [...document.querySelectorAll("body *")]
-          .filter((e) => e.scrollWidth > e.clientWidth + 1 && e.checkVisibility() && ["auto", "scroll"].includes(getComputedStyle(e).overflowX))
-          .map((e) => `${e.tagName.toLowerCase()}.${e.className}`)
-      }))
-      expect(inner).toBe(width)
-      expect(scroll).toBeLessThanOrEqual(width)
-      expect(sideways).toEqual([])
+      await expectNoSideways(page, context.viewport!.width)
     })
 
     it("leaves a screenshot and no script error", async () => {
-      mkdirSync(OUTPUT, { recursive: true })
-      await page.evaluate(() => window.scrollTo(0, 0))
-      await page.screenshot({ path: `${OUTPUT}dashboard-${name}.png`, fullPage: true })
-      expect(existsSync(`${OUTPUT}dashboard-${name}.png`)).toBe(true)
+      await screenshot(page, `dashboard-${name}`)
       expect(pageErrors).toEqual([])
     })
 
