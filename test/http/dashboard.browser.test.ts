@@ -299,8 +299,30 @@ describe.skipIf(!haveChromium && !inCI)("the day's dashboard in headless Chromiu
       expect(pageErrors).toEqual([])
     })
 
+    it("shows a recommend-mode day's advice as a recommendation in the feed, not as a failure", async () => {
+      // What DayView answers for a recommend-mode order (test/views/day-view-dashboard.test.ts).
+      const advice = { at: day.feed.at(-1)!.at, source: "engine", kind: "RECOMMENDATION", severity: "info", text: "💡 *RECOMMENDATION*\n\nBuy 15 lots SENSEX 83400 CE at ≤ 2.50 for entry TH_SX_EXP 9\n\n*Symbol:* `SENSEX23JUL2683400CE`\n*Utilization now:* 96.2%\n\n*Time:* 15:35:00\n\nRecommend mode: nothing was placed; place it yourself if you agree." }
+      await page.route("**/api/hedge/day", async (route) => {
+        const answer = (await (await route.fetch()).json()) as Day
+        await route.fulfill({ json: { ...answer, feed: [...answer.feed, advice] } })
+      })
+      try {
+        await page.reload()
+        const first = page.locator('[data-testid="feed"] li').first()
+        await expect.poll(() => first.getAttribute("data-kind"), { timeout: 15_000 }).toBe("RECOMMENDATION")
+        expect(await first.locator(".tag").innerText()).toMatch(/^recommendation$/i)
+        expect(await first.locator(".title").innerText()).toBe("RECOMMENDATION")
+        expect(await first.innerText()).toContain("Buy 15 lots SENSEX 83400 CE at ≤ 2.50 for entry TH_SX_EXP 9")
+        expect(await first.evaluate((li) => li.classList.contains("kind-recommendation"))).toBe(true)
+      } finally {
+        await page.unroute("**/api/hedge/day")
+      }
+    })
+
     it("puts a banner over the page when the daemon falls behind the market", async () => {
       const banner = page.locator('[data-testid="health-banner"]')
+      await page.reload()
+      await page.locator('[data-testid="day-badge"][data-day="closed"]').waitFor({ timeout: 15_000 })
       expect(await banner.isVisible()).toBe(false)
       // The daemon's answer when its watchdog sees the lag (the served replay never lags).
       await page.route("**/api/hedge/day", async (route) => {

@@ -9,7 +9,7 @@ import { intrinsic } from "../../src/domain/pricing.ts"
 import { readRecordedDay } from "../../src/domain/recorded-day.ts"
 import { policyPlan } from "../../src/runtime/policies.ts"
 import { summaryText } from "../../src/views/day-text.ts"
-import { DayView } from "../../src/views/day-view.ts"
+import { DayView, type DayAttachment } from "../../src/views/day-view.ts"
 import { stateInWords } from "../../src/views/words.ts"
 import { needlessHedges } from "../../simulations/needless.ts"
 import { replayDay } from "../../simulations/replay.ts"
@@ -23,10 +23,14 @@ describe("DayView for the dashboard, on a replayed SENSEX expiry day", () => {
     const config = defaultConfig
     const truth = truthModelOf("span", config)
     const view = new DayView({ now: () => day.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+    let attached: Omit<DayAttachment, "mode" | "sessionId"> | null = null
     const result = await replayDay(day, {
       ...replayOptionsFor(policyPlan("engine", config), config, truth),
       file: FILE,
-      onEngine: (engine, setup, services) => view.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }),
+      onEngine: (engine, setup, services) => {
+        attached = { engine, setup, services }
+        view.attach({ engine, setup, services, mode: "simulation", sessionId: "test" })
+      },
       afterInstant: (at) => view.afterInstant(at)
     })
 
@@ -60,5 +64,32 @@ describe("DayView for the dashboard, on a replayed SENSEX expiry day", () => {
     view.noteNeedless({ hedges: needless.needless, cost: needless.needlessCost })
     expect(view.summary()!.needless).toEqual({ hedges: needless.needless, cost: needless.needlessCost })
     expect(summaryText(view.summary())).toContain(`needless: ${needless.needless.length} hedge`)
+  })
+
+  it("says a recommend-mode order as a recommendation in lots, not as a failed order", { timeout: 120_000 }, async () => {
+    const day = await Effect.runPromise(readRecordedDay(FILE))
+    const config = defaultConfig
+    const thresholds = { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 }
+    const paper = new DayView({ now: () => day.ticks[0]!.at, thresholds })
+    const recommend = new DayView({ now: () => day.ticks[0]!.at, thresholds })
+    let engine: DayAttachment["engine"] | null = null
+    await replayDay(day, {
+      ...replayOptionsFor(policyPlan("engine", config), config, truthModelOf("span", config)),
+      file: FILE,
+      onEngine: (e, setup, services) => {
+        engine = e
+        paper.attach({ engine: e, setup, services, mode: "paper", sessionId: "paper" })
+        recommend.attach({ engine: e, setup, services, mode: "recommend", sessionId: "recommend" })
+      }
+    })
+    // The order a recommend-mode engine "failed" to place (its broker places nothing), as the machines raise it.
+    const at = engine!.alerts.at(-1)!.at
+    const details = { symbol: "SENSEX23JUL2683400CE", strike: 83400, optionType: "CE", quantity: 300, limitPrice: 2.5, portfolio: "TH_SX_EXP 9", trigger: "PRE_STRATEGY:TH_SX_EXP 9", error: "recommend mode: not placed", utilisationBefore: 96.2 }
+    engine!.alerts.push({ at, alert: { kind: "HEDGE_ORDER_FAILED", severity: "critical", actor: "hedge-9", details } })
+    expect(recommend.feed().at(-1)).toMatchObject({ source: "engine", kind: "RECOMMENDATION", severity: "info" })
+    expect(recommend.feed().at(-1)!.text).toContain("Buy 15 lots SENSEX 83400 CE at ≤ 2.50 for entry TH_SX_EXP 9")
+    // The same alert on a paper day is what it says: a failed order.
+    expect(paper.feed().at(-1)).toMatchObject({ kind: "HEDGE_ORDER_FAILED", severity: "critical" })
+    expect(paper.feed().at(-1)!.text).toContain("HEDGE ORDER FAILED")
   })
 })
