@@ -7,12 +7,13 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Console, Effect } from "effect"
+import { Console, Effect, Exit } from "effect"
 import { OperatorCommands, type CommandLog } from "../src/commands/operator.ts"
 import { ScheduleStore } from "../src/commands/schedule-store.ts"
 import { defaultConfig, type HedgeConfig } from "../src/domain/config.ts"
 import { policyPlan } from "../src/runtime/policies.ts"
 import { readRecordedDay } from "../src/domain/recorded-day.ts"
+import { needlessHedges } from "./needless.ts"
 import { replayDay } from "./replay.ts"
 import { replayOptionsFor, truthModelOf } from "./simulate.ts"
 import { DayView } from "../src/views/day-view.ts"
@@ -123,9 +124,14 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
     afterInstant: (at) => view.afterInstant(at),
     pacing: typeof o.speed === "object" ? clockPacing(o.speed, stop.signal, (wake) => commands.onQueued(wake)) : pacer(o.speed, stop.signal),
     signal: stop.signal
-  }).then((result) => {
-    if (result.failure !== null) log("error", `the engine stopped deciding: ${result.failure}`)
-    else log("info", `${day.header.date} ${day.header.index} replayed: ${result.rows.length} transitions, ${result.report.hedges.length} hedges, net spend ₹${result.report.netSpend}`)
+  }).then(async (result) => {
+    if (result.failure !== null) return log("error", `the engine stopped deciding: ${result.failure}`)
+    log("info", `${day.header.date} ${day.header.index} replayed: ${result.rows.length} transitions, ${result.report.hedges.length} hedges, net spend ₹${result.report.netSpend}`)
+    // With the day over there is hindsight: the hedges no entry needed go into the day's summary.
+    if (stop.signal.aborted) return
+    const needless = await Effect.runPromiseExit(needlessHedges(day, result.report, truth))
+    if (Exit.isSuccess(needless)) view.noteNeedless({ hedges: needless.value.needless, cost: needless.value.needlessCost })
+    else log("warn", `needless hedges not measured: ${String(needless.cause)}`)
   })
   let closing: Promise<void> | null = null
   return {

@@ -116,7 +116,7 @@ export class InspectorReads extends HttpApiGroup.make("inspector")
       success: HttpApiSchema.StreamUint8Array({ contentType: "text/event-stream" })
     }).annotate(
       OpenApi.Description,
-      "Server-Sent Events: `event: transition` (`id:` the row's seq, `data:` the row) for every transition as it is recorded, and `event: utilisation` (`data: {at, pct}`) at every instant. Resumes after the Last-Event-ID header (or `?lastEventId=`); without one it starts at the current end of the day's log (`lastEventId=0`: the whole day)."
+      "Server-Sent Events: `event: transition` (`id:` the row's seq, `data:` the row) for every transition as it is recorded, and `event: utilisation` (`data: {at, pct, spot}`) at every instant. Resumes after the Last-Event-ID header (or `?lastEventId=`); without one it starts at the current end of the day's log (`lastEventId=0`: the whole day)."
     )
   )
   .middleware(ReadAuth) {}
