@@ -5,8 +5,10 @@ import { entryMachine } from "../../machines/entry.ts"
 import { hedgeMachine } from "../../machines/hedge.ts"
 import type {
   AssessExitsInput,
+  AssessOvernightInput,
   ExitDecision,
   OrderRef,
+  OvernightAssessment,
   OrderRequest,
   OrderState,
   PlaceResult,
@@ -24,6 +26,7 @@ type Service<TInput, TOutput> = Parameters<typeof fromPromise<TOutput, TInput>>[
 
 export interface MachineServices {
   readonly assessExits: Service<AssessExitsInput, ExitDecision>
+  readonly assessOvernight: Service<AssessOvernightInput, OvernightAssessment>
   readonly projectEntry: Service<ProjectEntryInput, Projection>
   readonly selectHedges: Service<SelectHedgesInput, SelectionResult>
   readonly quoteOption: Service<QuoteInput, Quote>
@@ -38,6 +41,7 @@ export const sessionMachineWith = (s: MachineServices) =>
   sessionMachine.provide({
     actors: {
       assessExits: fromPromise(s.assessExits),
+      assessOvernight: fromPromise(s.assessOvernight),
       entry: entryMachine.provide({ actors: { projectEntry: fromPromise(s.projectEntry), selectHedges: fromPromise(s.selectHedges) } }),
       hedge: hedgeMachine.provide({
         actors: {

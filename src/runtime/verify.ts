@@ -153,6 +153,7 @@ class Rebuild {
       })
     const machine = sessionMachineWith({
       assessExits: service,
+      assessOvernight: service,
       projectEntry: service,
       selectHedges: service,
       quoteOption: service,
