@@ -224,7 +224,8 @@ export const sessionMachine = setup({
       if (reviewableHedges(context).length === 0) return false
       if (context.policy === "static") return true
       // The cooldown guards against churn while hedges protect something; once every entry has left,
-      // they protect nothing and all go before the close (carried, they would be worth nothing to the day).
+      // they protect nothing and all go before the close (carried, they would be worth nothing to the
+      // day) — but for those covering a short held overnight, which the decision never sells.
       const notLeft = entriesNotLeft(context)
       if (notLeft.length > 0 && now < cooldownUntilOf(context)) return false
       return !notLeft.some((e) => e.entryAt > now - 1 && e.entryAt <= now + context.exitBufferMs)
