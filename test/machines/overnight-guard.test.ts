@@ -201,4 +201,38 @@ describe("the guard in the session machine", () => {
     expect(checks).toHaveLength(2)
     actor.stop()
   })
+
+  it("a wing still being bought counts as covering: the next check buys nothing more", async () => {
+    const never = () => new Promise<never>(() => {})
+    const wing = { strike: 25_500, optionType: "CE" as const, expiry: "2026-02-10", quantity: 65, price: 2, cost: 136.5 }
+    const machine = sessionMachineWith({
+      assessExits: never,
+      projectEntry: never,
+      selectHedges: never,
+      // As the decision counts: a wing being bought covers the short.
+      assessOvernight: async ({ input }) => {
+        const covered = input.beingBought.reduce((t, w) => t + w.quantity, 0)
+        return { shorts: [{ strike: 25_000, optionType: "CE", expiry: "2026-02-10", quantity: 65, covered, coveredBy: [], wing: covered === 0 ? wing : null, reason: null }], spot: 25_000, utilisationPct: 40 } satisfies OvernightAssessment
+      },
+      quoteOption: async () => ({ ltp: 2, at: 0 }),
+      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" }),
+      findOrder: never,
+      // The order works and never fills.
+      orderStatus: async () => ({ orderId: "O1", status: "open" as const, filledQuantity: 0, averagePrice: 0 }),
+      cancelOrder: never
+    })
+    const rules = { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 600_000, orderPollMs: 5_000, maxReprices: 0 }
+    const input = { date: MONDAY, index: "NIFTY", expiry: "2026-02-10", expiryDay: false, baskets: 1, budget: 1_000_000, policy: "engine", enabled: true, openAt: at("09:15:00"), closeAt: at("15:30:00"), eodAt: at("15:35:00"), entries: [], entryRules: {}, hedgeRules: rules, cooldownMs: 0, exitBufferMs: 0, spendCap: 1e9, overnightGuard: { firstCheckAt: at("15:20:00"), retryMs: 60_000, mayExceedSpendCap: false } } as unknown as SessionInput
+    const settle = () => new Promise((resolve) => setImmediate(resolve))
+    const actor = createActor(machine, { input }).start()
+    for (const time of ["09:15:00", "15:20:00", "15:21:00", "15:22:00"]) {
+      actor.send({ type: "CLOCK", at: at(time), spot: 25_000 })
+      await settle()
+    }
+    const ctx = actor.getSnapshot().context
+    expect(Object.values(ctx.hedges).map((h) => [h.id, h.status])).toEqual([["hedge-1", "ordering"]])
+    // Not done while it is being bought: checked again each minute.
+    expect(ctx.overnightCheckAt).toBe(at("15:23:00"))
+    actor.stop()
+  })
 })
