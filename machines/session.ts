@@ -157,6 +157,11 @@ const wingsBeingBought = (c: SessionContext): ReadonlyArray<Contract> =>
   Object.values(c.hedges)
     .filter((h) => h.status === "ordering")
     .map((h) => ({ strike: h.strike, optionType: h.optionType, expiry: h.expiry ?? c.expiry, quantity: h.quantity - h.held }))
+/** The guard's next check after one now: none at or after the close (nor when it is not configured: it never ran). */
+const overnightRetryAt = (c: SessionContext): number | null => {
+  const next = c.overnightGuard == null ? null : c.now + c.overnightGuard.retryMs
+  return next !== null && next < c.closeAt ? next : null
+}
 const shortText = (s: OvernightShort) => `${s.strike} ${s.optionType} ${s.expiry} ×${s.quantity}`
 /** The hedges the engine's exit review may sell: its own, not the trader's. */
 const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual)
@@ -474,7 +479,7 @@ export const sessionMachine = setup({
         ...refused.map((r) => `${shortText(r.short)}: ${r.reason}`)
       ]
       const done = uncovered.length === 0 && wingsBeingBought(context).length === 0
-      const retryAt = done ? null : context.now + (context.overnightGuard?.retryMs ?? 60_000)
+      const retryAt = done ? null : overnightRetryAt(context)
       enqueue.assign({ hedges, hedgeSeq: seq, overnightCheckAt: retryAt })
       if (reasons.length > 0) {
         enqueue.emit(alert(context, "OVERNIGHT_UNCOVERED", "critical", { shorts: reasons.join("; "), retryAt: retryAt ?? null }))
@@ -488,7 +493,7 @@ export const sessionMachine = setup({
     /** The check itself failed (the positions or the market could not be read): a critical alert, and again later. */
     overnightCheckFailed: enqueueActions(({ context, event, enqueue }) => {
       const error = "error" in event && event.error instanceof Error ? event.error.message : String("error" in event ? event.error : "unknown")
-      const retryAt = context.now + (context.overnightGuard?.retryMs ?? 60_000)
+      const retryAt = overnightRetryAt(context)
       enqueue.assign({ overnightCheckAt: retryAt })
       enqueue.emit(alert(context, "OVERNIGHT_UNCOVERED", "critical", { shorts: `not known: the guard could not check the positions (${error})`, retryAt }))
     }),

@@ -97,6 +97,8 @@ describe("the overnight guard", () => {
     const uncovered = alertsOf(r, "OVERNIGHT_UNCOVERED")
     expect(uncovered.map((a) => a.at)).toEqual(Array.from({ length: 10 }, (_, i) => at("15:20:00") + i * 60_000))
     expect(uncovered.every((a) => a.alert.severity === "critical")).toBe(true)
+    // Each names the next try; the last, at 15:29, none (the market closes first).
+    expect(uncovered.map((a) => a.alert.details.retryAt)).toEqual([...uncovered.slice(1).map((a) => a.at), null])
     expect(String(uncovered[0]!.alert.details.shorts)).toMatch(/×975: the day's spend cap: ₹100 left, the wing \d+ CE costs ₹[\d,]+; .* PE 2026-02-10 ×975: the day's spend cap/)
     expect(alertsOf(r, "OVERNIGHT_COVERED")).toEqual([])
   })
