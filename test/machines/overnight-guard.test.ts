@@ -72,6 +72,14 @@ describe("the overnight guard", () => {
     expect((await verifyDay(r.rows)).ok).toBe(true)
   })
 
+  it("covers a short the schedule does not explain (carried in, say): the broker's positions are what counts", async () => {
+    const d = monday([])
+    const carried = { strike: 24_800, optionType: "PE" as const, quantity: -130, expiry: "2026-02-10", avgPrice: 40 }
+    const r = await replay({ ...d, header: { ...d.header, openingPositions: [carried] } })
+    expect(wings(r).map((w) => [w.strike, w.optionType, w.quantity, w.status])).toEqual([[24_300, "PE", 130, "open"]])
+    expect(alertsOf(r, "OVERNIGHT_COVERED")[0]!.alert.details.shorts).toBe("24800 PE 2026-02-10 ×130 ← 24300 PE ×130")
+  })
+
   it("on an expiry day nothing is held past the close: it checks, buys nothing, says nothing", async () => {
     const r = await replay(calmExpiryDay([straddle("A", "09:30:00", null), straddle("B", "13:00:00", null)], 5_000_000))
     expect(guardChecks(r).map((x) => x.at)).toEqual([instantOf("2026-02-10", "15:20:00")])
