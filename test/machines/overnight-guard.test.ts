@@ -37,7 +37,7 @@ const guardConfig = (over: Partial<HedgeConfig["overnightGuard"]>, rest: Partial
 
 const wings = (r: ReplayResult) => r.report.hedges.filter((h) => h.trigger === OVERNIGHT)
 const alertsOf = (r: ReplayResult, kind: AlertKind) => r.alerts.filter((a) => a.alert.kind === kind)
-const guardChecks = (r: ReplayResult) => r.rows.filter((x) => x.actorId === "session" && x.to === "trading.guardingOvernight")
+const guardChecks = (r: ReplayResult) => r.rows.filter((x) => x.actorId === "session" && x.to === "trading.guardingOvernight" && x.from !== x.to)
 
 /** Held to Tuesday: H; leaves before the close: L. */
 const held = straddle("H", "09:30:00", null)
@@ -78,6 +78,16 @@ describe("the overnight guard", () => {
     const r = await replay({ ...d, header: { ...d.header, openingPositions: [carried] } })
     expect(wings(r).map((w) => [w.strike, w.optionType, w.quantity, w.status])).toEqual([[24_300, "PE", 130, "open"]])
     expect(alertsOf(r, "OVERNIGHT_COVERED")[0]!.alert.details.shorts).toBe("24800 PE 2026-02-10 ×130 ← 24300 PE ×130")
+  })
+
+  it("checks again when an entry comes in after its time", async () => {
+    const r = await replay(monday([straddle("LATE", "15:22:00", null)]))
+    expect(guardChecks(r).map((x) => x.at)).toEqual([at("15:20:00"), at("15:22:00"), at("15:23:00")])
+    expect(wings(r).map((w) => [w.optionType, w.quantity, w.status, w.boughtAt])).toEqual([
+      ["CE", UNITS, "open", "15:22:05"],
+      ["PE", UNITS, "open", "15:22:05"]
+    ])
+    expect(alertsOf(r, "OVERNIGHT_COVERED").map((a) => a.at)).toEqual([at("15:23:00")])
   })
 
   it("on an expiry day nothing is held past the close: it checks, buys nothing, says nothing", async () => {
