@@ -7,8 +7,10 @@ import type {
   AssessDeltaInput,
   AssessExitsInput,
   DeltaDecision,
+  AssessOvernightInput,
   ExitDecision,
   OrderRef,
+  OvernightAssessment,
   OrderRequest,
   OrderState,
   PlaceResult,
@@ -27,6 +29,7 @@ type Service<TInput, TOutput> = Parameters<typeof fromPromise<TOutput, TInput>>[
 export interface MachineServices {
   readonly assessExits: Service<AssessExitsInput, ExitDecision>
   readonly assessDelta: Service<AssessDeltaInput, DeltaDecision>
+  readonly assessOvernight: Service<AssessOvernightInput, OvernightAssessment>
   readonly projectEntry: Service<ProjectEntryInput, Projection>
   readonly selectHedges: Service<SelectHedgesInput, SelectionResult>
   readonly quoteOption: Service<QuoteInput, Quote>
@@ -42,6 +45,7 @@ export const sessionMachineWith = (s: MachineServices) =>
     actors: {
       assessExits: fromPromise(s.assessExits),
       assessDelta: fromPromise(s.assessDelta),
+      assessOvernight: fromPromise(s.assessOvernight),
       entry: entryMachine.provide({ actors: { projectEntry: fromPromise(s.projectEntry), selectHedges: fromPromise(s.selectHedges) } }),
       hedge: hedgeMachine.provide({
         actors: {

@@ -136,7 +136,14 @@ export const engineSetupFor = (p: {
     exitBufferMs: config.exitBufferMinutes * 60_000,
     spendCap: config.maxHedgeCostPerDay,
     // Absent when off: the session then has no delta clock, and its days replay as before.
-    ...(deltaBandOn ? { deltaBand: { checkEveryMs: config.deltaBand.checkSeconds * 1000, spendCap: config.deltaBand.maxCostPerDay } } : {})
+    ...(deltaBandOn ? { deltaBand: { checkEveryMs: config.deltaBand.checkSeconds * 1000, spendCap: config.deltaBand.maxCostPerDay } } : {}),
+    overnightGuard: config.overnightGuard.enabled
+      ? {
+          firstCheckAt: addMinutes(sessionTimesOf(day).closeAt, -config.overnightGuard.minutesBeforeClose),
+          retryMs: config.overnightGuard.retrySeconds * 1000,
+          mayExceedSpendCap: config.overnightGuard.mayExceedSpendCap
+        }
+      : null
   }
   return {
     trading,
@@ -150,6 +157,13 @@ export const engineSetupFor = (p: {
     unitLots: config.lotsPerBasket[day.index] * day.baskets,
     band: hedgeBandOf(config, day.index),
     exitRules: { exitTriggerPct: config.exitTriggerPct, triggerPct: config.entryTriggerPct, minExitPrice: config.minExitPrice },
-    ...(deltaBandOn ? { deltaBand: { limitPerPct: config.deltaBand.limitPerPct, maxLotsPerWing: config.deltaBand.maxLotsPerWing, span: config.span } } : {})
+    ...(deltaBandOn ? { deltaBand: { limitPerPct: config.deltaBand.limitPerPct, maxLotsPerWing: config.deltaBand.maxLotsPerWing, span: config.span } } : {}),
+    overnightWing: {
+      by: config.overnightGuard.wingBy,
+      distance: config.overnightGuard.wingDistance[day.index],
+      minPremium: config.overnightGuard.wingMinPremium[day.index],
+      maxPremium: config.overnightGuard.wingMaxPremium[day.index],
+      limitPriceBuffer: config.limitPriceBuffer
+    }
   }
 }

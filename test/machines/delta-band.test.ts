@@ -33,6 +33,7 @@ const session = (config: HedgeConfig, answers: ReadonlyArray<DeltaDecision>, ent
   const alerts: Array<AlertEvent["alert"]> = []
   const machine = sessionMachineWith({
     assessExits: never,
+    assessOvernight: never,
     assessDelta: async ({ input }) => {
       asked.push({ input })
       return answers[asked.length - 1] ?? inside

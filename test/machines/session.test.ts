@@ -216,6 +216,7 @@ describe("session rules", () => {
     const machine = sessionMachineWith({
       assessExits: never,
       assessDelta: never,
+      assessOvernight: never,
       projectEntry: never,
       selectHedges: never,
       quoteOption: async () => ({ ltp: 3, at: 0 }),
