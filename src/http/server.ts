@@ -23,7 +23,8 @@ import { OperatorApi, OperatorAuth, ReadAuth, RequestErrors } from "./api.ts"
 import type { DayView } from "../views/day-view.ts"
 import { DayStream } from "./day-stream.ts"
 import type { LiveRisk } from "./live-risk.ts"
-import type { DayRecords } from "./records.ts"
+import { byDate, leagueOf, type DayRecords } from "./records.ts"
+import { isoOf } from "../views/day-view.ts"
 import { ApiBadRequest, ApiConflict, ApiForbidden, ApiNotFound, ApiUnauthorized, ApiUnavailable } from "./schemas.ts"
 
 export interface OperatorServerOptions {
@@ -162,6 +163,12 @@ const refusal = (e: CommandRefused) => {
   }
 }
 
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+/** A read of the database's records; one that fails answers 503 with why. */
+const readRecords = <A>(read: () => Promise<A>) =>
+  Effect.tryPromise({ try: read, catch: (e) => new ApiUnavailable({ error: `the records cannot be read: ${e instanceof Error ? e.message : String(e)}` }) })
+
 const accepted = (r: { readonly message: string }) => ({ accepted: true as const, message: r.message })
 
 const abbreviate = (s: string, max = 80) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`)
@@ -268,6 +275,46 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
           })
           return { days, rows }
         }),
+      history: ({ query }) =>
+        Effect.gen(function*() {
+          const records = o.records
+          if (records === undefined) {
+            const row = o.view.analyticsRow()
+            return { source: "live" as const, days: byDate(row === null ? [] : [row]) }
+          }
+          const rows = yield* readRecords(() => records.analytics(query.days ?? 30))
+          return { source: "records" as const, days: byDate(rows) }
+        }),
+      historyDay: ({ query }) =>
+        Effect.gen(function*() {
+          const { date } = query
+          const records = o.records
+          const live = o.view.analyticsRow()
+          const rows = records === undefined ? (live?.sessionDate === date ? [live] : []) : yield* readRecords(() => records.analyticsOn(date))
+          if (rows.length === 0) {
+            return yield* new ApiNotFound(named(`no session on ${date}${records === undefined ? " (this server knows only the day it replays)" : " in the records"}`, "date"))
+          }
+          const transactions = o.view.transactions(date) ?? (records === undefined ? null : yield* readRecords(() => records.transactions(date))) ?? []
+          return { date, source: records === undefined ? ("live" as const) : ("records" as const), rows, league: leagueOf(rows), transactions }
+        }),
+      buyStrikes: ({ query }) => port.buyStrikes(query.optionType).pipe(Effect.map((c) => ({ ...c, at: isoOf(c.at) })), Effect.mapError(refusal)),
+      buyPreview: ({ query }) =>
+        port.previewBuy(query).pipe(
+          Effect.map((p) => {
+            const m = p.margin
+            const next = m.nextEntry
+            return {
+              ...p,
+              margin: {
+                ...m,
+                at: isoOf(m.at),
+                marginSaved: round2(m.marginNow - m.marginAfter),
+                nextEntry: next === null ? null : { ...next, at: isoOf(next.at), marginSaved: round2(next.projectedMargin - next.projectedMarginAfter) }
+              }
+            }
+          }),
+          Effect.mapError(refusal)
+        ),
       session: () =>
         Effect.sync(() => ({
           current: o.view.sessionInfo(),
