@@ -170,6 +170,8 @@ const buyCard = () => {
   buy.side.addEventListener("change", () => (forgetPreview(), loadStrikes()))
   for (const input of [buy.strike, buy.lots, buy.limit]) input.addEventListener("input", forgetPreview)
   buy.reload.addEventListener("click", () => (forgetPreview(), loadStrikes()))
+  // Opened before any strike was read (the page was loaded before the open): read them now.
+  buy.strike.addEventListener("focus", () => buy.strike.options.length === 0 && loadStrikes())
   buy.confirm.addEventListener("click", confirmBuy)
   return card(
     "buy",
@@ -334,7 +336,10 @@ const mount = async () => {
     status = null
   }
   sched.day.value = nextWeekday(status?.session?.date ?? new Date().toISOString().slice(0, 10))
-  await Promise.all([loadStrikes(), loadSchedule()])
+  // Strikes are read while the market is open (outside it the server refuses, and says why on Reload).
+  const trading = typeof status?.state === "string" && status.state.startsWith("trading")
+  if (!trading) buy.band.textContent = "The market is not open: strikes are read once it is (Reload strikes)."
+  await Promise.all([trading ? loadStrikes() : null, loadSchedule()])
 }
 
 mount()
