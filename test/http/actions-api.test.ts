@@ -168,6 +168,9 @@ describe("the schedule editor's API", () => {
     expect(saved.status, saved.text).toBe(200)
     const back = (await get("api/hedge/schedule")).json as typeof schedule
     expect(back.days.Monday!.entries[0]!.entryTime).toBe("09:21:00")
+    // Audited as every operator action: on the day's feed with who asked.
+    const feed = ((await get("api/hedge/day")).json as { feed: Array<{ source: string; kind: string; text: string }> }).feed
+    expect(feed.filter((f) => f.source === "operator" && f.kind === "schedule").map((f) => f.text)).toEqual([expect.stringMatching(/^schedule \(api\): schedule saved to .*schedule\.json; it applies from the next day set up/)])
   })
 })
 
@@ -182,5 +185,14 @@ describe("history without a database", () => {
     expect(detail.rows).toHaveLength(1)
     expect(expectError(await get("api/hedge/history/day?date=2026-01-05"), 404, "date").error).toMatch(/^date: no session on 2026-01-05/)
     expect(expectError(await get("api/hedge/history/day?date=2026-13-05"), 400, "date").error).toContain('"2026-13-05"')
+  })
+})
+
+describe("after the close", () => {
+  it("the picker and the preview are refused with the reason", async () => {
+    clock.release()
+    await server.done
+    expect(expectError(await get("api/hedge/manual/strikes?optionType=CE"), 409).error).toBe("the session of 2026-02-10 has closed: nothing more is decided today")
+    expect(expectError(await get("api/hedge/manual/preview?strike=25000&optionType=CE&lots=1"), 409).error).toBe("the session of 2026-02-10 has closed: nothing more is decided today")
   })
 })
