@@ -5,6 +5,7 @@
 // the schedule editor's refusals name the field and the value; history answers for the replayed day.
 import { readFile } from "node:fs/promises"
 import { Effect, Schema } from "effect"
+import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { netPositions } from "../../src/domain/margin.ts"
@@ -126,6 +127,21 @@ describe("the manual buy's strike picker and preview", () => {
     expect(expectError(await get(`api/hedge/manual/preview?strike=${pick.strike}&optionType=PE&lots=1&limitPrice=0.33`), 400, "limitPrice").error).toContain("0.33")
     expect(expectError(await get(`api/hedge/manual/preview?strike=${pick.strike}&optionType=PE&lots=9000`), 409, "lots").error).toMatch(/^lots: spend cap: this buy would cost ₹[\d,.]+ .* is left of today's ₹2,00,000$/)
     expectError(await get(`api/hedge/manual/preview?strike=${pick.strike}&lots=1`), 400, "optionType")
+
+    // Any mix of strikes, lots and limits on the open day: a preview, or a refusal naming its field; never a 5xx.
+    const value = fc.oneof(fc.integer({ min: -5, max: 40_000 }).map(String), fc.double({ noNaN: false }).map(String), fc.constantFrom("", "0.05", "1e3", "CE", "PE", "x"))
+    await fc.assert(
+      fc.asyncProperty(fc.record({ strike: fc.oneof(value, fc.integer({ min: 480, max: 540 }).map((k) => String(k * 50))), optionType: fc.constantFrom("CE", "PE", "XE"), lots: value, limitPrice: fc.option(value, { nil: undefined }) }), async (q) => {
+        const query = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined))
+        const reply = await get(`api/hedge/manual/preview?${query}`)
+        expect(reply.status, `${query} -> ${reply.text}`).toBeLessThan(500)
+        if (reply.status === 200) return void Schema.decodeUnknownSync(BuyPreviewSchema)(reply.json)
+        const body = reply.json as { error: string; field?: string }
+        expect(body.field, `${query} -> ${reply.text}`).toBeDefined()
+        expect(body.error.startsWith(`${body.field}: `), `${query} -> ${reply.text}`).toBe(true)
+      }),
+      { numRuns: 150 }
+    )
   })
 
   it("the buy needs the token; once queued its cost is reserved, as the next preview shows", async () => {
