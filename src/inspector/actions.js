@@ -17,7 +17,12 @@ export const el = (tag, props = {}, ...children) => {
   return node
 }
 
-export const money = (x) => (x === null || x === undefined ? "—" : `₹${Number(x).toLocaleString("en-IN", { minimumFractionDigits: 0, maximumFractionDigits: 2 })}`)
+/** Rupees in the Indian grouping, paise shown when there are any: ₹1,99,285 or ₹9,184.50. */
+export const money = (x) => {
+  if (x === null || x === undefined) return "—"
+  const paise = Math.round(Number(x) * 100) % 100 !== 0
+  return `₹${Number(x).toLocaleString("en-IN", { minimumFractionDigits: paise ? 2 : 0, maximumFractionDigits: 2 })}`
+}
 export const percent = (x) => (x === null || x === undefined ? "—" : `${Number(x).toFixed(2)} %`)
 /** "10:16:30" of an ISO time in IST. */
 export const hhmmss = (iso) => (typeof iso === "string" ? iso.slice(11, 19) : "—")

@@ -60,7 +60,7 @@ const showDetail = async (date) => {
     const league =
       d.league.length === 0
         ? el("p", { className: "muted", dataset: { testid: "history-no-league" } }, "No policy league for this day: it was not simulated under several policies (autohedge simulate --db DAY-FILES runs engine, static and none).")
-        : table("history-league", [{ label: "#", value: (r) => String(d.league.indexOf(r) + 1) }, ...SESSION_COLUMNS.slice(1)], d.league.map((r) => ({ ...r, dataset: { policy: r.policy } })))
+        : table("history-league", [{ label: "#", value: (r) => String(r.rank) }, ...SESSION_COLUMNS.slice(1)], d.league.map((r, i) => ({ ...r, rank: i + 1, dataset: { policy: r.policy } })))
     hist.detail.replaceChildren(
       el("h3", {}, `${d.date} · ${d.rows[0]?.index ?? ""} · ${d.rows[0]?.dayOfWeek ?? ""}`),
       table("history-sessions", SESSION_COLUMNS, d.rows),

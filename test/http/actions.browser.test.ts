@@ -3,14 +3,29 @@
 // a strike picked from the chain, previewed with the API's own numbers, refused with the server's reason,
 // then confirmed with the token and taken by the session; the schedule editor refusing a bad time at
 // its field, then saving; the history list and a day's detail. At desktop and phone widths, with no
-// sideways scrolling, and screenshots under test-output/.
-import { existsSync, mkdirSync } from "node:fs"
+// sideways scrolling, and screenshots under test-output/. Then the history of days simulated under
+// engine, static and none into a database: a day's league as the page shows it.
+import { existsSync, mkdirSync, readFileSync } from "node:fs"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import { chromium, type Browser, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { instantOf } from "../../src/domain/time.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { serveSimulation, type SimulationServer } from "../../simulations/serve.ts"
+import { databaseStore, simulate } from "../../simulations/simulate.ts"
+import { OperatorCommands } from "../../src/commands/operator.ts"
+import { ScheduleStore } from "../../src/commands/schedule-store.ts"
+import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
+import { parseSchedule } from "../../src/domain/schedule.ts"
+import { databaseRecords } from "../../src/http/records.ts"
+import { startOperatorServer, type OperatorServer } from "../../src/http/server.ts"
+import { DayView } from "../../src/views/day-view.ts"
+import { forEachServer } from "../fixtures/databases.ts"
 import { SteppingClock } from "../daemon/stepping-clock.ts"
 import { call } from "./client.ts"
 
@@ -49,10 +64,7 @@ describe.skipIf(!haveChromium && !inCI)("the page's actions in headless Chromium
     clock.hold(instantOf(DATE, "10:05:00"))
     server = await serveSimulation({ file: FILE, speed: clock, port: 0, token: TOKEN, config: { ...defaultConfig, maxHedgeCostPerDay: 200_000 } })
     await clock.asleep()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs })
   }, 60_000)
 
   afterAll(async () => {
@@ -180,4 +192,57 @@ describe.skipIf(!haveChromium && !inCI)("the page's actions in headless Chromium
     const rows = ((await call(server.url, "api/inspector/transitions?actor=session&limit=5000")).json as { rows: Array<{ event: string; payload: unknown }> }).rows
     return rows.filter((r) => r.event === "MANUAL_BUY").map((r) => r.payload)
   }
+})
+
+const chromiumArgs = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+describe.skipIf(!haveChromium && !inCI)("the history page over the records", () => {
+  forEachServer("with a policy league", (db) => {
+    let server: OperatorServer
+    let browser: Browser
+    let scratch = ""
+
+    beforeAll(async () => {
+      const file = "2026-02-10-NIFTY"
+      const days = [{ file, day: parseRecordedDay(readFileSync(`simulations/days/${file}.jsonl`, "utf8"), `${file}.jsonl`) }]
+      await db.run(simulate(days, ["engine", "static", "none"], defaultConfig, databaseStore()))
+      const sql = await db.run(Effect.context<SqlClient>())
+      scratch = await mkdtemp(join(tmpdir(), "autohedge-history-page-"))
+      const schedule = new ScheduleStore(join(scratch, "schedule.json"), parseSchedule(readFileSync("config/schedule.json", "utf8"), "schedule"))
+      const now = () => instantOf("2026-02-11", "08:00:00")
+      const view = new DayView({ now, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+      const commands = new OperatorCommands({ day: () => view.running(), log: () => undefined, schedule, today: () => "2026-02-11" })
+      server = await startOperatorServer({ host: "127.0.0.1", port: 0, token: null, view, commands, schedule, records: databaseRecords("simulation", sql), now, log: () => undefined })
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs })
+    }, 120_000)
+    afterAll(async () => {
+      await browser?.close()
+      await server?.close()
+      if (scratch !== "") await rm(scratch, { recursive: true, force: true })
+    })
+
+    for (const size of WIDTHS) {
+      it(`shows a day's league, best first, at ${size.name} width`, async () => {
+        const page = await browser.newPage({ viewport: size, timezoneId: "UTC" })
+        const errors: Array<string> = []
+        page.on("pageerror", (error) => errors.push(error.message))
+        await page.goto(server.url)
+        const day = page.locator(`[data-testid="history-day-${DATE}"]`)
+        await day.waitFor({ timeout: 15_000 })
+        expect(await day.textContent()).toContain("league of 3")
+        await day.click()
+        const league = page.locator('[data-testid="history-league"] tbody tr')
+        await league.first().waitFor()
+        const expected = ((await call(server.url, `api/hedge/history/day?date=${DATE}`)).json as { league: Array<{ policy: string }> }).league.map((r) => r.policy)
+        expect(expected).toHaveLength(3)
+        expect(await league.evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.policy))).toEqual(expected)
+        expect(await league.evaluateAll((rows) => rows.map((r) => r.querySelector("td")!.textContent))).toEqual(["1", "2", "3"])
+        expect(await overflowing(page)).toEqual({ scrolls: false, wide: [] })
+        mkdirSync(OUTPUT, { recursive: true })
+        await page.locator('[data-testid="history"]').screenshot({ path: `${OUTPUT}history-league-${size.name}.png` })
+        expect(errors).toEqual([])
+        await page.close()
+      }, 60_000)
+    }
+  }, { migrated: true })
 })
