@@ -197,6 +197,8 @@ const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 const sched = {
   day: el("select", { dataset: { testid: "schedule-day" }, attrs: { "aria-label": "Weekday" } }, ...WEEKDAYS.map((d) => el("option", { value: d }, d))),
   about: el("p", { className: "muted", dataset: { testid: "schedule-about" } }),
+  index: el("select", { dataset: { testid: "schedule-index" }, attrs: { "aria-label": "Index" } }, el("option", { value: "NIFTY" }, "NIFTY"), el("option", { value: "SENSEX" }, "SENSEX")),
+  expiryType: el("select", { dataset: { testid: "schedule-expiry" }, attrs: { "aria-label": "Expiry" } }, ...["0DTE", "1DTE", "2DTE"].map((e) => el("option", { value: e }, e))),
   rows: el("div", { className: "entry-rows", dataset: { testid: "schedule-entries" } }),
   add: el("button", { type: "button", className: "secondary", textContent: "Add entry", dataset: { testid: "schedule-add" } }),
   save: el("button", { type: "submit", className: "primary", textContent: "Save schedule", dataset: { testid: "schedule-save" } }),
@@ -254,7 +256,11 @@ const readEntries = () =>
 const showDay = () => {
   const weekday = sched.day.value
   const day = sched.schedule?.days?.[weekday]
-  sched.about.textContent = day === undefined ? `${weekday}: not traded (add an entry to trade it as NIFTY 0DTE)` : `${weekday}: ${day.index} ${day.expiryType} · ${day.entries.length} entries`
+  sched.about.textContent = day === undefined ? `${weekday}: not traded (add an entry, with its index and expiry, to trade it)` : `${weekday}: ${day.index} ${day.expiryType} · ${day.entries.length} entries`
+  sched.index.value = day?.index ?? "NIFTY"
+  sched.expiryType.value = day?.expiryType ?? "0DTE"
+  sched.index.dataset.field = `days.${weekday}.index`
+  sched.expiryType.dataset.field = `days.${weekday}.expiryType`
   renderEntries(weekday, day?.entries ?? [])
   clearScheduleErrors()
 }
@@ -279,8 +285,9 @@ const saveSchedule = async (event) => {
   const weekday = sched.day.value
   const entries = readEntries()
   const current = sched.schedule ?? { version: 1, days: {} }
-  const day = current.days[weekday] ?? { index: "NIFTY", expiryType: "0DTE", entries: [] }
-  const next = { ...current, days: { ...current.days, [weekday]: { ...day, entries } } }
+  // A weekday left without entries is not traded: it leaves the schedule.
+  const { [weekday]: _, ...others } = current.days
+  const next = { ...current, days: entries.length === 0 ? others : { ...others, [weekday]: { index: sched.index.value, expiryType: sched.expiryType.value, entries } } }
   try {
     const answer = await putJson("api/hedge/schedule", next)
     sched.schedule = next
@@ -320,7 +327,7 @@ const scheduleCard = () => {
     "schedule-editor",
     "Schedule",
     el("p", { className: "muted hint" }, "The weekly schedule the days are planned from: a change applies from the next day set up (today keeps its entries). Saving needs the API token."),
-    el("div", { className: "action-form" }, field("Weekday", sched.day)),
+    el("div", { className: "action-form" }, field("Weekday", sched.day), field("Index", sched.index), field("Expiry", sched.expiryType)),
     sched.about,
     form,
     sched.message

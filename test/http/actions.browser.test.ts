@@ -161,6 +161,26 @@ describe.skipIf(!haveChromium && !inCI)("the page's actions in headless Chromium
         expect(await error.isHidden()).toBe(true)
         const saved = (await call(server.url, "api/hedge/schedule")).json as { days: { Thursday: { entries: Array<{ entryTime: string }> } } }
         expect(saved.days.Thursday.entries[1]!.entryTime).toBe(time)
+        if (size.name !== "desktop") return
+
+        // An untraded weekday gets an entry (an ATM straddle, one lot a basket), then loses it again.
+        const days = async () => ((await call(server.url, "api/hedge/schedule")).json as { days: Record<string, { index: string; expiryType: string; entries: Array<{ portfolio: string; legs: Array<unknown> }> } | undefined> }).days
+        const saveOk = async () => {
+          await page.locator('[data-testid="schedule-message"]').evaluate((n) => (n.dataset.kind = ""))
+          await page.locator('[data-testid="schedule-save"]').click()
+          await expect.poll(() => page.locator('[data-testid="schedule-message"]').getAttribute("data-kind")).toBe("ok")
+        }
+        await page.locator('[data-testid="schedule-day"]').selectOption("Wednesday")
+        await page.locator('[data-testid="schedule-add"]').click()
+        await editor.locator('[data-testid="schedule-portfolio-0"]').fill("WED 1")
+        await editor.locator('[data-testid="schedule-entryTime-0"]').fill("09:30:00")
+        await page.locator('[data-testid="schedule-index"]').selectOption("SENSEX")
+        await saveOk()
+        expect((await days()).Wednesday).toMatchObject({ index: "SENSEX", expiryType: "0DTE", entries: [{ portfolio: "WED 1", entryTime: "09:30:00", exitTime: null }] })
+        expect((await days()).Wednesday!.entries[0]!.legs).toHaveLength(2)
+        await editor.locator('[data-testid="schedule-remove-0"]').click()
+        await saveOk()
+        expect((await days()).Wednesday).toBeUndefined()
       })
 
       it("lists the history and opens a day", async () => {
