@@ -8,8 +8,10 @@ import { isoOf } from "../views/day-view.ts"
 import type { Transaction } from "../views/schemas.ts"
 
 export interface DayRecords {
-  /** The hedge transactions of a date's session in this mode; null when there is no such session. */
-  readonly transactions: (date: string) => Promise<ReadonlyArray<Transaction> | null>
+  /** The mode whose sessions these are first (the daemon's). */
+  readonly mode: string
+  /** The engine's hedge transactions of a date's session in this mode (or `mode`); null when there is no such session. */
+  readonly transactions: (date: string, mode?: string) => Promise<ReadonlyArray<Transaction> | null>
   readonly analytics: (days: number) => Promise<ReadonlyArray<AnalyticsRow>>
   /** Every session of one date (each mode and policy), as analytics rows. */
   readonly analyticsOn: (date: string) => Promise<ReadonlyArray<AnalyticsRow>>
@@ -19,12 +21,13 @@ export interface DayRecords {
 export const databaseRecords = (mode: string, sql: Context.Context<SqlClient>): DayRecords => {
   const run = <A, E>(effect: Effect.Effect<A, E, SqlClient>) => Effect.runPromise(Effect.provideContext(effect, sql))
   return {
-    transactions: (date) =>
+    mode,
+    transactions: (date, ofMode = mode) =>
       run(
         Effect.gen(function*() {
           const db = yield* SqlClient
           const sessions = yield* db<{ id: number }>`
-            SELECT id FROM auto_hedge.daily_session WHERE session_date = ${date} AND mode = ${mode} AND policy = 'engine'`
+            SELECT id FROM auto_hedge.daily_session WHERE session_date = ${date} AND mode = ${ofMode} AND policy = 'engine'`
           const id = sessions[0]?.id
           if (id === undefined) return null
           const rows = yield* db<{

@@ -175,6 +175,8 @@ export const HistoryDay = Schema.Struct({
   rows: Schema.Array(AnalyticsRow),
   /** For a simulated (recorded) day run under several policies: how each did, best net spend first among those with the fewest breaches; empty otherwise. */
   league: Schema.Array(AnalyticsRow),
-  /** The engine's hedge buys and sells that day (in this server's mode). */
-  transactions: Schema.Array(Transaction)
+  /** The engine's hedge buys and sells that day: of this server's mode, else of the day's simulation. */
+  transactions: Schema.Array(Transaction),
+  /** The mode of the session the transactions are of (null: no engine session of the date has any). */
+  transactionsOf: Schema.NullOr(Schema.String)
 })

@@ -169,6 +169,17 @@ const round2 = (x: number) => Math.round(x * 100) / 100
 const readRecords = <A>(read: () => Promise<A>) =>
   Effect.tryPromise({ try: read, catch: (e) => new ApiUnavailable({ error: `the records cannot be read: ${e instanceof Error ? e.message : String(e)}` }) })
 
+/** The engine's recorded trades of a date: of the server's own mode, else of the date's simulation. */
+const recordedTrades = (records: DayRecords | undefined, date: string, rows: ReadonlyArray<{ readonly mode: string; readonly policy: string }>) =>
+  Effect.gen(function*() {
+    for (const mode of records === undefined ? [] : [records.mode, "simulation"]) {
+      if (!rows.some((r) => r.mode === mode && r.policy === "engine")) continue
+      const list = yield* readRecords(() => records!.transactions(date, mode))
+      if (list !== null) return { of: mode as string | null, list }
+    }
+    return { of: null, list: [] }
+  })
+
 const accepted = (r: { readonly message: string }) => ({ accepted: true as const, message: r.message })
 
 const abbreviate = (s: string, max = 80) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`)
@@ -289,13 +300,22 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
         Effect.gen(function*() {
           const { date } = query
           const records = o.records
-          const live = o.view.analyticsRow()
-          const rows = records === undefined ? (live?.sessionDate === date ? [live] : []) : yield* readRecords(() => records.analyticsOn(date))
+          const liveRow = o.view.analyticsRow()
+          const rows = records === undefined ? (liveRow?.sessionDate === date ? [liveRow] : []) : yield* readRecords(() => records.analyticsOn(date))
           if (rows.length === 0) {
             return yield* new ApiNotFound(named(`no session on ${date}${records === undefined ? " (this server knows only the day it replays)" : " in the records"}`, "date"))
           }
-          const transactions = o.view.transactions(date) ?? (records === undefined ? null : yield* readRecords(() => records.transactions(date))) ?? []
-          return { date, source: records === undefined ? ("live" as const) : ("records" as const), rows, league: leagueOf(rows), transactions }
+          // The engine's trades: the running day's live, else recorded (this server's mode, else the date's simulation).
+          const liveTrades = o.view.transactions(date)
+          const trades = liveTrades !== null ? { of: liveRow?.mode ?? null, list: liveTrades } : yield* recordedTrades(records, date, rows)
+          return {
+            date,
+            source: records === undefined ? ("live" as const) : ("records" as const),
+            rows,
+            league: leagueOf(rows),
+            transactions: trades.list,
+            transactionsOf: trades.of
+          }
         }),
       buyStrikes: ({ query }) => port.buyStrikes(query.optionType).pipe(Effect.map((c) => ({ ...c, at: isoOf(c.at) })), Effect.mapError(refusal)),
       buyPreview: ({ query }) =>

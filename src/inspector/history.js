@@ -66,7 +66,7 @@ const showDetail = async (date) => {
       table("history-sessions", SESSION_COLUMNS, d.rows),
       el("h3", {}, "Policy league ", el("span", { className: "muted" }, "(fewest breaches, then least net spend)")),
       league,
-      el("h3", {}, "Hedge transactions"),
+      el("h3", {}, "Hedge transactions ", d.transactionsOf === null ? null : el("span", { className: "muted" }, `(the engine's ${d.transactionsOf} session)`)),
       d.transactions.length === 0 ? el("p", { className: "muted" }, "No hedge bought or sold by the engine that day.") : table("history-transactions", TRANSACTION_COLUMNS, d.transactions)
     )
     hist.detail.hidden = false

@@ -197,7 +197,7 @@ describe("history without a database", () => {
     expect(history.days.map((d) => d.date)).toEqual([DATE])
     expect(history.days[0]!.rows[0]).toMatchObject({ sessionDate: DATE, policy: "engine", mode: "simulation" })
     const detail = Schema.decodeUnknownSync(HistoryDay)((await get(`api/hedge/history/day?date=${DATE}`)).json)
-    expect(detail).toMatchObject({ date: DATE, source: "live", league: [] })
+    expect(detail).toMatchObject({ date: DATE, source: "live", league: [], transactionsOf: "simulation" })
     expect(detail.rows).toHaveLength(1)
     expect(expectError(await get("api/hedge/history/day?date=2026-01-05"), 404, "date").error).toMatch(/^date: no session on 2026-01-05/)
     expect(expectError(await get("api/hedge/history/day?date=2026-13-05"), 400, "date").error).toContain('"2026-13-05"')

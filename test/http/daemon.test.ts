@@ -144,7 +144,7 @@ describe("the daemon with its operator API", () => {
       expect(expectError(unknownDate, 404, "date").error).toBe("date: no session on 2026-02-03 in the records")
       // History reads the same records: the paper day, no league (one policy), its transactions.
       expect(Schema.decodeUnknownSync(History)(history.json)).toEqual({ source: "records", days: [{ date: h.date, dayOfWeek: "Tuesday", index: "NIFTY", rows: a.rows }] })
-      expect(Schema.decodeUnknownSync(HistoryDay)(historyDay.json)).toMatchObject({ date: h.date, source: "records", rows: a.rows, league: [] })
+      expect(Schema.decodeUnknownSync(HistoryDay)(historyDay.json)).toMatchObject({ date: h.date, source: "records", rows: a.rows, league: [], transactionsOf: "paper" })
       const logged = lines.map((l) => JSON.parse(l) as { actor: string; message: string })
       expect(logged.some((l) => l.actor === "http" && l.message.startsWith("operator API and inspector at http://127.0.0.1:"))).toBe(true)
       expect(logged.filter((l) => l.actor === "operator").map((l) => l.message)).toEqual(

@@ -1,7 +1,7 @@
 // History from the database over the API: days simulated under several policies and kept in the
 // database (`simulate --db`) are listed newest first with every policy's session, and a day's detail
 // has its policy league, ordered by breaches then net spend, with the numbers the simulation reported,
-// and the engine's hedge transactions.
+// and the engine's hedge transactions (a paper daemon's server shows a simulated day's).
 import { readFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -46,7 +46,8 @@ forEachServer("history from the records", (db) => {
       view,
       commands,
       schedule,
-      records: databaseRecords("simulation", sql),
+      // A paper daemon's records: the simulated days' trades are shown all the same.
+      records: databaseRecords("paper", sql),
       now: () => Date.UTC(2026, 1, 11, 4),
       log: () => undefined
     })
@@ -77,7 +78,7 @@ forEachServer("history from the records", (db) => {
   it("a day's detail: the league by breaches then net spend, and the engine's transactions", async () => {
     for (const date of ["2026-02-09", "2026-02-10"]) {
       const detail = Schema.decodeUnknownSync(HistoryDay)((await call(server.url, `api/hedge/history/day?date=${date}`)).json)
-      expect(detail).toMatchObject({ date, source: "records" })
+      expect(detail).toMatchObject({ date, source: "records", transactionsOf: "simulation" })
       const expected = [...POLICIES]
         .map((p) => ({ policy: p, breaches: reportOf(p, date).breaches.length, net: reportOf(p, date).netSpend }))
         .sort((a, b) => a.breaches - b.breaches || a.net - b.net || POLICIES.indexOf(a.policy) - POLICIES.indexOf(b.policy))
