@@ -8,6 +8,7 @@ import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Console, Effect, Exit } from "effect"
+import { BuyPreviewer } from "../src/commands/buy-preview.ts"
 import { OperatorCommands, type CommandLog } from "../src/commands/operator.ts"
 import { ScheduleStore } from "../src/commands/schedule-store.ts"
 import { defaultConfig, type HedgeConfig } from "../src/domain/config.ts"
@@ -105,7 +106,8 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
   const first = day.ticks[0]!.at
   const view = new DayView({ now: () => first, thresholds: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, exitTriggerPct: config.exitTriggerPct } })
   const commandLog: CommandLog = (level, message) => log(level, message)
-  const commands = new OperatorCommands({ day: () => view.running(), log: commandLog, schedule, today: () => day.header.date, feed: view })
+  const previewer = new BuyPreviewer()
+  const commands = new OperatorCommands({ day: () => view.running(), log: commandLog, schedule, today: () => day.header.date, feed: view, margins: previewer })
   const now = () => view.running()?.context.now ?? first
   const risk = new LiveRisk(config.span)
   const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, allowedHosts: o.allowedHosts, view, commands, schedule, now, log, risk }).catch(async (e: unknown) => {
@@ -120,7 +122,7 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
     ...replayOptionsFor(policyPlan("engine", config), config, truth),
     file: o.file,
     operator: commands,
-    onEngine: (engine, setup, services) => (view.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services })),
+    onEngine: (engine, setup, services) => (view.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services }), previewer.attach({ engine, setup, services })),
     afterInstant: (at) => view.afterInstant(at),
     pacing: typeof o.speed === "object" ? clockPacing(o.speed, stop.signal, (wake) => commands.onQueued(wake)) : pacer(o.speed, stop.signal),
     signal: stop.signal

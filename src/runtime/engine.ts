@@ -445,6 +445,11 @@ export class SessionEngine {
     return this.actor.getSnapshot().context.entries.find((e) => e.id === entryId)
   }
 
+  /** What a decision would see now, for a preview outside the instant loop (the operator's manual buy). */
+  get situationNow() {
+    return this.situation
+  }
+
   /** What a decision sees now: the day, the market, the broker's positions, the entries to come and in. */
   private situation = Effect.gen({ self: this }, function*() {
     const market = yield* MarketData.use((m) => m.snapshot)
