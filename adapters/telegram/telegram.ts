@@ -59,7 +59,7 @@ export const startTelegram = async (s: TelegramSetup): Promise<RunningTelegram> 
     context: () => alertContextOf(s.view, s.mode)
   })
   delivery.start(await s.store.unsent())
-  const bot = telegramBot({ config: s.config, operator: s.operator, proposal: alerts.proposal, log: s.log, redact, now: s.now })
+  const bot = telegramBot({ config: s.config, operator: s.operator, log: s.log, redact, now: s.now })
   // Telegram's command menu; not worth waiting for.
   void bot.api.setMyCommands(COMMANDS.map((c) => ({ command: c.command, description: c.description }))).catch(() => undefined)
   const polling = bot.start({ allowed_updates: ["message", "callback_query"], onStart: () => s.log("info", "telegram: taking commands from the configured chat") })

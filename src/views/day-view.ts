@@ -336,6 +336,7 @@ export class DayView {
       strikeStep: day.setup.strikeStep,
       quote: (strike, optionType) => market.quote(strike, optionType),
       utilisationPct: () => this.points.at(-1)?.pct ?? null,
+      entryState: (entryId) => this.stateOf(entryId),
       rowsAfter: (seq) => this.rowsAfter(seq),
       lastSeq: () => this.lastSeq()
     }

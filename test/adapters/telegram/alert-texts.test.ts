@@ -86,17 +86,17 @@ describe("the notifier fills in what an alert alone does not say", () => {
     expect(bought.reply_markup).toEqual({ inline_keyboard: [[{ text: "Exit hedge", callback_data: "exit:H1" }, { text: "Off for today", callback_data: "auto:off" }]] })
   })
 
-  it("a failed buy offers Hedge now for that contract in lots; recommend mode offers no buy (nothing is ever placed)", async () => {
+  it("a buy that fell through offers Hedge now (the next entry decides afresh); recommend mode offers none (nothing is ever placed)", async () => {
     const h = harness(fake)
-    await h.notify(cases.HEDGE_ORDER_FAILED.alert)
-    await h.delivery.idle()
-    expect(fake.sent().at(-1)!.reply_markup).toEqual({ inline_keyboard: [[{ text: "Hedge now", callback_data: "buy:25450:CE:36" }, { text: "Off for today", callback_data: "auto:off" }]] })
-    expect(h.proposal()).toEqual({ strike: 25450, optionType: "CE", lots: 36, entry: "entry:4" })
+    for (const kind of ["HEDGE_ORDER_FAILED", "TARGET_NOT_REACHED", "NO_CANDIDATE", "HEDGE_FILL_TIMEOUT"] as const) {
+      await h.notify(cases[kind].alert)
+      await h.delivery.idle()
+      expect(fake.sent().at(-1)!.reply_markup, kind).toEqual({ inline_keyboard: [[{ text: "Hedge now", callback_data: "now" }, { text: "Off for today", callback_data: "auto:off" }]] })
+    }
     const r = harness(fake, {}, { lotSize: 75, mode: "recommend" })
     await r.notify(cases.HEDGE_ORDER_FAILED.alert)
     await r.delivery.idle()
     expect(fake.sent().at(-1)!.text).toContain("Buy 36 lots NIFTY 25450 CE at ≤ 3.05 for entry 4")
     expect(fake.sent().at(-1)!.reply_markup).toBeUndefined()
-    expect(r.proposal()).toBeNull()
   })
 })
