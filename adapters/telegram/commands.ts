@@ -9,7 +9,9 @@ import type { OperatorPort } from "../../src/commands/operator-port.ts"
 import { dayScheduleFor, WEEKDAYS, type DaySchedule, type Schedule } from "../../src/domain/schedule.ts"
 import { dateOf, isIsoDate, weekdayOf } from "../../src/domain/time.ts"
 import { hedgesText, statusText, summaryText } from "../../src/views/day-text.ts"
+import type { RiskView } from "../../src/domain/risk.ts"
 import { decode, type ButtonAction } from "./buttons.ts"
+import { riskText } from "./risk-text.ts"
 import { mask, type TelegramConfig } from "./config.ts"
 import type { DeliveryLog } from "./delivery.ts"
 
@@ -21,6 +23,8 @@ export interface TelegramCommandsOptions {
   readonly redact: (text: string) => string
   /** Market time now (the day /schedule shows by default). */
   readonly now: () => number
+  /** The account's risk now (the daemon's live risk view); absent where none is kept. */
+  readonly risk?: () => Effect.Effect<RiskView, { readonly message: string }>
 }
 
 /** The commands, as /help lists them and Telegram's command menu shows them. */
@@ -32,6 +36,7 @@ export const COMMANDS: ReadonlyArray<{ readonly command: string; readonly usage:
   { command: "exit", usage: "/exit <hedge>", description: "sell an open hedge now" },
   { command: "schedule", usage: "/schedule [day]", description: "the entries of a day (a weekday or YYYY-MM-DD; default today)" },
   { command: "summary", usage: "/summary", description: "spend and hedges so far today" },
+  { command: "risk", usage: "/risk", description: "the account's risk now: margin, greeks, VaR, stress" },
   { command: "help", usage: "/help", description: "this list" }
 ]
 
@@ -92,6 +97,13 @@ export const telegramBot = (o: TelegramCommandsOptions): Bot => {
   bot.command("status", async (ctx) => ctx.reply(statusText(await o.operator.status())))
   bot.command("hedges", async (ctx) => ctx.reply(hedgesText(await o.operator.hedges())))
   bot.command("summary", (ctx) => ctx.reply(summaryText(o.operator.summary())))
+  bot.command("risk", async (ctx) => {
+    if (o.risk === undefined) return void (await ctx.reply("No risk view here: the daemon keeps it (autohedge risk --live)."))
+    const exit = await Effect.runPromiseExit(o.risk())
+    if (Exit.isSuccess(exit)) return void (await ctx.reply(riskText(exit.value)))
+    const e = Cause.findErrorOption(exit.cause)
+    await ctx.reply(`No risk view now: ${Option.isSome(e) ? o.redact(e.value.message) : "it failed inside the daemon (the log has the details)"}.`)
+  })
   bot.command("schedule", (ctx) => ctx.reply(scheduleText(o.operator.schedule(), ctx.match.trim(), dateOf(o.now()))))
   bot.command("auto_hedge", async (ctx) => {
     const arg = ctx.match.trim().toLowerCase()

@@ -17,6 +17,10 @@ import { parseSchedule } from "../../../src/domain/schedule.ts"
 import { instantOf } from "../../../src/domain/time.ts"
 import { hedgesText, statusText, summaryText } from "../../../src/views/day-text.ts"
 import { DayView } from "../../../src/views/day-view.ts"
+import { Effect } from "effect"
+import { riskText } from "../../../adapters/telegram/risk-text.ts"
+import type { RiskView } from "../../../src/domain/risk.ts"
+import { straddleRisk } from "./risk-fixture.ts"
 import { FakeBotApi } from "./fake-bot-api.ts"
 import { CHAT_ID, configFor, leaks, TOKEN } from "./support.ts"
 
@@ -64,6 +68,8 @@ const log = (level: string, message: string, fields: Readonly<Record<string, unk
 const commands = new OperatorCommands({ day: () => day, log, schedule, today: () => DATE })
 const view = new DayView({ now: () => now, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
 const port = operatorPort("telegram", { commands, view, schedule })
+/** What the daemon's live risk answers: a view, or why there is none. */
+let riskNow: Effect.Effect<RiskView, { readonly message: string }> = Effect.fail({ message: "no trading day is running" })
 
 let fake: FakeBotApi
 let bot: Bot
@@ -71,7 +77,7 @@ let polling: Promise<void>
 beforeAll(async () => {
   fake = await FakeBotApi.start(TOKEN)
   const config = configFor(fake)
-  bot = telegramBot({ config, operator: port, log, redact: redactorOf(config), now: () => now })
+  bot = telegramBot({ config, operator: port, risk: () => riskNow, log, redact: redactorOf(config), now: () => now })
   polling = bot.start()
 })
 afterAll(async () => {
@@ -149,9 +155,16 @@ describe("commands from the configured chat", () => {
     expect(delivered().map((e) => e.type)).toEqual(["TOGGLE"])
   })
 
+  it("/risk answers the account's risk view in a phone's text, or why there is none", async () => {
+    expect(await asked("/risk")).toBe("No risk view now: no trading day is running.")
+    const v = straddleRisk()
+    riskNow = Effect.succeed(v)
+    expect(await asked("/risk")).toBe(riskText(v))
+  })
+
   it("/help lists the commands", async () => {
     const help = await asked("/help")
-    for (const c of ["/status", "/hedges", "/auto_hedge on|off", "/hedge_now", "/exit <hedge>", "/schedule [day]", "/summary"]) expect(help).toContain(c)
+    for (const c of ["/status", "/hedges", "/auto_hedge on|off", "/hedge_now", "/exit <hedge>", "/schedule [day]", "/summary", "/risk"]) expect(help).toContain(c)
   })
 })
 
