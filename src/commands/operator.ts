@@ -7,7 +7,7 @@
 // at the next instant, before that instant's clock event, so it is stamped with market time, becomes
 // a transition row of the session like any outside event, and a replay of the audit re-drives it.
 import { Effect, Schema } from "effect"
-import { isToComeState } from "../../machines/entry.ts"
+import { isToComeState, MAX_HEDGE_ROUNDS } from "../../machines/entry.ts"
 import { isMarketOpenState, spendLeftOf, type SessionContext, type SessionEvent } from "../../machines/session.ts"
 import { toTick, type OptionType } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
@@ -48,8 +48,8 @@ export interface RunningDay {
   readonly quote: (strike: number, optionType: OptionType) => Promise<number | null>
   /** Utilisation at the latest instant, percent; null before the first sample. */
   readonly utilisationPct: () => number | null
-  /** An entry's state as the audit names it (`awaitingEntry.hedged`); absent where the caller does not know it. */
-  readonly entryState?: (entryId: string) => string
+  /** An entry's state as the audit names it (`awaitingEntry.hedged`) and its rounds of buying so far; absent where the caller does not know them. */
+  readonly entryOf?: (entryId: string) => { readonly state: string; readonly hedgeRounds: number }
   /** The day's rows numbered after `seq`. */
   readonly rowsAfter: (seq: number) => ReadonlyArray<TransitionRow>
   readonly lastSeq: () => number
@@ -210,8 +210,12 @@ export class OperatorCommands implements OperatorSource {
       if (deciding !== undefined) return refuse("conflict", `${deciding} is deciding now (its look-ahead or a re-check): its outcome is alerted`)
       const next = [...c.entries]
         .sort((a, b) => a.entryAt - b.entryAt)
-        .find((e) => e.entryAt > c.now && !c.leftEntries.includes(e.id) && (d.entryState === undefined || isToComeState(d.entryState(e.id))))
+        .find((e) => e.entryAt > c.now && !c.leftEntries.includes(e.id) && (d.entryOf === undefined || isToComeState(d.entryOf(e.id).state)))
       if (next === undefined) return refuse("conflict", "no entry is still to come today: nothing to decide for")
+      const rounds = d.entryOf?.(next.id).hedgeRounds ?? 0
+      if (rounds >= MAX_HEDGE_ROUNDS) {
+        return refuse("conflict", `entry ${next.portfolio} has had its ${MAX_HEDGE_ROUNDS} rounds of hedge buying today: buy by hand if it needs more`)
+      }
       if (spendLeftOf(c) <= 0) return refuse("conflict", `spend cap: nothing is left of today's ${rupees(c.spendCap)} to buy with`)
       return this.enqueue(d, { type: "HEDGE_NOW" }, `hedge now: entry ${next.portfolio} (at ${wallTimeOf(next.entryAt).slice(0, 5)}) decides now`)
     }))

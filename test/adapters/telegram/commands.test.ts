@@ -49,6 +49,8 @@ const context = {
     H1: { id: "H1", forEntry: "entry:E1", symbol: "NIFTY10FEB2625450CE", strike: 25450, optionType: "CE", status: "open", held: 2700, reserved: 0, paid: 8235, received: 0 }
   }
 } as unknown as SessionContext
+/** The next entry's rounds of hedge buying so far (what the day view reads from its actor). */
+let roundsSoFar = 0
 const day: RunningDay = {
   key: `${DATE}#1`,
   context,
@@ -58,6 +60,7 @@ const day: RunningDay = {
   strikeStep: 50,
   quote: async () => 3,
   utilisationPct: () => 71.25,
+  entryOf: () => ({ state: "idle", hedgeRounds: roundsSoFar }),
   rowsAfter: () => [],
   lastSeq: () => 0
 }
@@ -148,6 +151,10 @@ describe("commands from the configured chat", () => {
     expect(await asked("/hedge_now")).toBe("✅ hedge now: entry E4 (at 13:00) decides now: queued; the session takes it at the next market instant")
     expect(await asked("/hedge_now")).toBe("⛔ Refused: a hedge-now is already waiting for the next instant")
     expect(delivered()).toEqual([{ type: "HEDGE_NOW" }])
+    // The next entry has had both its rounds of buying: the trader buys by hand.
+    roundsSoFar = 2
+    expect(await asked("/hedge_now")).toBe("⛔ Refused: entry E4 has had its 2 rounds of hedge buying today: buy by hand if it needs more")
+    roundsSoFar = 0
     expect(lines.some((l) => l.includes("operator hedge_now (telegram): hedge now: entry E4") && l.includes('"outcome":"accepted"'))).toBe(true)
     // Auto-hedge switched off (waiting for the next instant): nothing would be bought.
     await asked("/auto_hedge off")
