@@ -228,6 +228,11 @@ const hedgeSetup = setup({
         limitPrice: context.limitPrice
       })
     ),
+    /** Left to expire, said with what it settles at and what it cost. */
+    alertExpired: emit(({ context, event }) => {
+      const spot = event.type === "SESSION_CLOSE" ? event.spot : 0
+      return alert(context, "HEDGE_EXPIRED", "info", { held: context.held, spot, value: intrinsic(context, spot) * context.held, paid: context.entryPrice * context.held, minExitPrice: context.rules.minExitPrice })
+    }),
     alertFillTimeout: emit(({ context }) => alert(context, "HEDGE_FILL_TIMEOUT", "warning", { phase: context.phase, attempts: context.attempt }))
   }
 })
@@ -415,7 +420,7 @@ export const hedgeMachine = hedgeSetup.createMachine({
     open: {
       on: {
         EXIT: { target: "exiting", actions: "startSelling" },
-        SESSION_CLOSE: { guard: "expiryDay", target: "expired" }
+        SESSION_CLOSE: { guard: "expiryDay", target: "expired", actions: "alertExpired" }
       }
     },
     exiting: workingAnOrder({ filled: "#hedge.sold", nothing: "#hedge.open", rejected: "#hedge.open" }),

@@ -15,7 +15,7 @@ import { and, assign, emit, enqueueActions, setup, stateIn, type ActorRefFrom, t
 import type { IndexName } from "../src/domain/market.ts"
 import { optionSymbol } from "../src/domain/symbols.ts"
 import { wingsWithinCap, type Contract, type OvernightShort } from "../src/domain/overnight.ts"
-import { entryMachine, nextRecheckAt, type BuyHedgesRequest } from "./entry.ts"
+import { entryMachine, isToCome, nextRecheckAt, type BuyHedgesRequest } from "./entry.ts"
 import { hedgeMachine, hedgeWakeTimes, type HedgeInput } from "./hedge.ts"
 import {
   boundByRuntime,
@@ -142,6 +142,8 @@ export type SessionEvent =
   | { readonly type: "TOGGLE"; readonly enabled: boolean; readonly reason?: string }
   | { readonly type: "MANUAL_EXIT"; readonly hedgeId: string }
   | ManualBuyRequest
+  /** The trader asks the next entry still to come to decide now (src/commands/operator.ts hedgeNow). */
+  | { readonly type: "HEDGE_NOW" }
 
 /** The trader buys a hedge by hand: one contract, bought as the engine's hedges are. */
 export interface ManualBuyRequest {
@@ -281,6 +283,12 @@ export const sessionMachine = setup({
     /** The overnight guard's check is due: its time has come, before the close. */
     overnightCheckDue: ({ context }) => context.overnightCheckAt !== null && context.now >= context.overnightCheckAt && context.now < context.closeAt,
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
+    /**
+     * "Hedge now" is taken when the engine would decide at all (its policy, auto-hedge on), no entry is
+     * deciding or waiting for the turn, and an entry is still ahead.
+     */
+    hedgeNowAllowed: ({ context }) =>
+      context.policy === "engine" && context.enabled && context.turnHolder === null && context.turnQueue.length === 0 && entriesNotLeft(context).some((e) => e.entryAt > context.now),
     /** A manual buy is held to the day's spend cap like any other (what is left after reservations). */
     manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
   },
@@ -302,6 +310,16 @@ export const sessionMachine = setup({
       const entryId = "entryId" in event ? event.entryId : "forEntry" in event ? event.forEntry : undefined
       const child = entryId === undefined ? undefined : self.getSnapshot().children[entryId]
       if (child !== undefined && child.getSnapshot().status === "active") enqueue.sendTo(child, event)
+    }),
+    /** To the next entry still to come (in entry order, its entry time ahead); its own guard may still refuse it. */
+    forwardHedgeNow: enqueueActions(({ context, self, enqueue }) => {
+      for (const plan of [...context.entries].sort((a, b) => a.entryAt - b.entryAt)) {
+        if (plan.entryAt <= context.now) continue
+        const child = self.getSnapshot().children[plan.id] as ActorRefFrom<typeof entryMachine> | undefined
+        if (!isToCome(child?.getSnapshot())) continue
+        enqueue.sendTo(child!, { type: "HEDGE_NOW", at: context.now })
+        return
+      }
     }),
     noteStruck: assign(({ context, event }) =>
       event.type === "ENTRY_SEEN" && context.spot !== null && !(event.entryId in context.struckSpots)
@@ -697,7 +715,8 @@ export const sessionMachine = setup({
           guard: "hedgeIsOpen",
           actions: { type: "exitHedge", params: ({ event }) => ({ hedgeId: event.hedgeId, reason: "MANUAL", manual: true }) }
         },
-        MANUAL_BUY: { guard: "manualBuyAffordable", actions: "spawnManualHedge" }
+        MANUAL_BUY: { guard: "manualBuyAffordable", actions: "spawnManualHedge" },
+        HEDGE_NOW: { guard: "hedgeNowAllowed", actions: "forwardHedgeNow" }
       },
       states: {
         // The overnight guard's check comes when its time has come and no exit review is under way.

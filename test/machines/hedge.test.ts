@@ -159,6 +159,23 @@ describe("hedge machine, every reachable transition", () => {
     }
   })
 
+  it("a hedge left to expire is said once, at the close, with what it settles at and what it cost; no other step says so", () => {
+    const emittedBy = (before: Snap, event: object) =>
+      (transition(model, before as never, event as never)[1] as ReadonlyArray<{ type: string; params?: unknown }>).flatMap((a) => (a.type === "xstate.emit" ? [(a.params as { event: { alert: { kind: string; details: Record<string, unknown> } } }).event.alert] : []))
+    const expiring = steps.filter(({ after }) => after.value === "expired")
+    expect(expiring.length).toBeGreaterThan(0)
+    for (const { before, event, after } of steps) {
+      const said = emittedBy(before, event).filter((a) => a.kind === "HEDGE_EXPIRED")
+      if (after.value !== "expired" || before.value === "expired") {
+        expect(said).toEqual([])
+        continue
+      }
+      // The call is out of the money at the close's spot (25,000 against 25,600): worth nothing.
+      expect(said).toEqual([expect.objectContaining({ details: expect.objectContaining({ held: before.context.held, spot: 25_000, value: 0, paid: before.context.entryPrice * before.context.held, minExitPrice: 0.5 }) })])
+      expect(before.context.held).toBeGreaterThan(0)
+    }
+  })
+
   it("reports every end of an order to the session, exactly once", () => {
     for (const { before, event, after } of steps) {
       const types = actionsOf(before, event)
