@@ -49,6 +49,11 @@ export interface HedgeInput {
   readonly rules: HedgeOrderRules
   /** A buy at the trader's own limit price instead of one from the last price (a manual buy). */
   readonly fixedLimitPrice?: number | null
+  /**
+   * Held since an earlier day (carried in at the open): the hedge starts `open` holding `quantity`
+   * units, bought at `entryPrice` per unit, and nothing is bought today.
+   */
+  readonly carried?: { readonly entryPrice: number }
 }
 
 export interface HedgeContext extends HedgeInput {
@@ -171,6 +176,7 @@ const hedgeSetup = setup({
     pollDue: ({ context }) => reached(context, context.nextPollAt),
     fillTimedOut: ({ context }) => reached(context, context.fillDeadlineAt),
     nothingHeld: ({ context }) => context.held === 0,
+    carriedIn: ({ context }) => context.carried !== undefined,
     expiryDay: ({ event }) => event.type === "SESSION_CLOSE" && event.expiryDay
   },
   actions: {
@@ -398,19 +404,21 @@ export const hedgeMachine = hedgeSetup.createMachine({
     clientOrderId: null,
     orderId: null,
     deadlinePassed: false,
-    held: 0,
+    held: input.carried === undefined ? 0 : input.quantity,
     lastFill: 0,
-    entryPrice: 0,
+    entryPrice: input.carried?.entryPrice ?? 0,
     exitPrice: 0,
     lastMessage: null,
     now: input.startedAt,
     nextPollAt: null,
     fillDeadlineAt: null
   }),
-  initial: "ordering",
+  initial: "starting",
   // Every clock event's time is kept (the states that act on one keep it themselves).
   on: { CLOCK: { actions: "keepTime" } },
   states: {
+    // A carried hedge is already held: it starts open, and is sold by the exit rules like any other.
+    starting: { always: [{ guard: "carriedIn", target: "open" }, { target: "ordering" }] },
     ordering: workingAnOrder({ filled: "#hedge.open", nothing: "#hedge.cancelled", rejected: "#hedge.rejected" }),
     open: {
       on: {

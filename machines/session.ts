@@ -24,7 +24,7 @@ import {
  * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
  * bump it with any change that makes an old snapshot meaningless.
  */
-export const MACHINE_VERSION = "6"
+export const MACHINE_VERSION = "7"
 
 export interface SessionInput {
   readonly date: string
@@ -45,6 +45,23 @@ export interface SessionInput {
   readonly cooldownMs: number
   readonly exitBufferMs: number
   readonly spendCap: number
+  /** Wings the engine holds since an earlier day (the overnight guard's), seeded as open hedges. Default none. */
+  readonly carriedHedges?: ReadonlyArray<CarriedHedge>
+  /** Entry ids (`entry:<portfolio>`) of the portfolios whose legs are held since an earlier day. Default none. */
+  readonly carriedEntries?: ReadonlyArray<string>
+}
+
+/** A wing held since an earlier day: it was paid for then, today it is only held and sold. */
+export interface CarriedHedge {
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  /** Units held. */
+  readonly quantity: number
+  readonly expiry: string
+  /** What it was bought at, per unit. */
+  readonly avgPrice: number
+  /** The entry id of the carried portfolio whose short it covers; null when not known. */
+  readonly covers: string | null
 }
 
 export interface HedgeRecord {
@@ -68,6 +85,8 @@ export interface HedgeRecord {
   readonly closedAt: number | null
   /** Bought by the trader's hand (MANUAL_BUY): the engine's exit review leaves it to the trader. */
   readonly manual: boolean
+  /** Carried in from an earlier day: the carried portfolio's entry id it covers (null: not known). */
+  readonly carriedFor?: string | null
 }
 
 export interface SessionContext extends SessionInput {
@@ -130,8 +149,11 @@ export const cooldownUntilOf = (c: SessionContext): number =>
 const openHedges = (c: SessionContext) => Object.values(c.hedges).filter((h) => h.status === "open")
 /** The entries still to come or in: every one neither seen to leave nor missed. */
 const entriesNotLeft = (c: SessionContext) => c.entries.filter((e) => !c.leftEntries.includes(e.id))
-/** The hedges the engine's exit review may sell: its own, not the trader's. */
-const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual)
+/** A carried wing whose carried short is still held: selling it would leave that short naked. */
+const coversCarriedShort = (c: SessionContext, h: HedgeRecord) =>
+  h.carriedFor != null && (c.carriedEntries ?? []).includes(h.carriedFor) && !c.leftEntries.includes(h.carriedFor)
+/** The hedges the engine's exit review may sell: its own, not the trader's, nor a carried wing still covering. */
+const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual && !coversCarriedShort(c, h))
 
 /**
  * The instants the session must be woken at even if no market data arrives: market open and close,
@@ -163,6 +185,54 @@ export const wakeTimesOf = (snapshot: SnapshotFrom<typeof sessionMachine>): Read
 
 /** The entry and trigger of a hedge the trader bought by hand. */
 export const MANUAL = "MANUAL"
+/** The entry and trigger of a wing carried in from an earlier day. */
+export const OVERNIGHT = "OVERNIGHT"
+
+/** The carried wings as the day's hedge records (open, paid for on an earlier day) and the hedges' inputs. */
+const carriedHedgesOf = (input: SessionInput): ReadonlyArray<{ readonly record: HedgeRecord; readonly input: HedgeInput }> =>
+  (input.carriedHedges ?? []).map((w, i) => {
+    const id = `carried-${i + 1}`
+    const symbol = optionSymbol(input.index, w.expiry, w.strike, w.optionType)
+    const record: HedgeRecord = {
+      id,
+      forEntry: OVERNIGHT,
+      symbol,
+      trigger: OVERNIGHT,
+      utilisationBefore: 0,
+      strike: w.strike,
+      optionType: w.optionType,
+      quantity: w.quantity,
+      held: w.quantity,
+      otmDistance: 0,
+      status: "open",
+      reserved: 0,
+      paid: 0,
+      received: 0,
+      openedAt: input.openAt,
+      closedAt: null,
+      manual: false,
+      carriedFor: w.covers
+    }
+    return {
+      record,
+      input: {
+        id,
+        forEntry: OVERNIGHT,
+        date: input.date,
+        strike: w.strike,
+        optionType: w.optionType,
+        quantity: w.quantity,
+        otmDistance: 0,
+        symbol,
+        trigger: OVERNIGHT,
+        utilisationBefore: 0,
+        buyDeadlineAt: input.openAt,
+        startedAt: null,
+        rules: input.hedgeRules,
+        carried: { entryPrice: w.avgPrice }
+      }
+    }
+  })
 
 const alert = (c: SessionContext, kind: AlertEvent["alert"]["kind"], severity: AlertEvent["alert"]["severity"], details: AlertEvent["alert"]["details"] = {}): AlertEvent => ({
   type: "alert",
@@ -212,6 +282,10 @@ export const sessionMachine = setup({
       for (const plan of context.entries) {
         enqueue.spawnChild("entry", { id: plan.id, systemId: plan.id, input: { ...plan, rules: context.entryRules } })
       }
+    }),
+    /** The carried wings' actors: each starts open, holding what it held at the close. */
+    spawnCarriedHedges: enqueueActions(({ context, enqueue }) => {
+      for (const { input } of carriedHedgesOf(context)) enqueue.spawnChild("hedge", { id: input.id, systemId: input.id, input })
     }),
     /** Every live child sees the clock (deadlines are compared with it, never with a wall clock). */
     forwardToChildren: enqueueActions(({ event, self, enqueue }) => {
@@ -410,7 +484,7 @@ export const sessionMachine = setup({
     turnQueue: [],
     lastActionAt: null,
     hedgeSeq: 0,
-    hedges: {},
+    hedges: Object.fromEntries(carriedHedgesOf(input).map(({ record }) => [record.id, record])),
     leftEntries: [],
     struckSpots: {},
     grossSpend: 0,
@@ -426,7 +500,7 @@ export const sessionMachine = setup({
   },
   states: {
     preOpen: {
-      entry: "spawnEntries",
+      entry: ["spawnEntries", "spawnCarriedHedges"],
       on: {
         CLOCK: [
           { guard: "marketOpen", target: "trading", actions: ["keepTime", "forwardToChildren"] },

@@ -10,7 +10,7 @@ import type { PolicyName } from "../src/runtime/policies.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
 import { SessionEngine, type EngineSetup } from "../src/runtime/engine.ts"
 import type { OperatorSource } from "../src/commands/operator.ts"
-import { engineSetupFor, type Polling } from "../src/runtime/session-plan.ts"
+import { carriedInputOf, engineSetupFor, type Polling } from "../src/runtime/session-plan.ts"
 import { VirtualClock } from "../src/runtime/virtual-clock.ts"
 import { runInstants, virtualPacing, type Pacing, type World } from "../src/runtime/instants.ts"
 import { auditWithDeadline, journalWithDeadline, withDeadline } from "../src/runtime/deadlines.ts"
@@ -176,7 +176,7 @@ const lastRecordedAt = async (audit: AuditLog["Service"]): Promise<number> => {
 
 export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
   const h = day.header
-  const setup = engineSetupFor({
+  const planned = engineSetupFor({
     day: h,
     config: opts.config,
     policy: opts.policy,
@@ -187,6 +187,8 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     ...(opts.foresight === undefined ? {} : { foresight: opts.foresight }),
     ...(opts.weighsCost === undefined ? {} : { weighsCost: opts.weighsCost })
   })
+  // The engine's wings held at the open are its hedges; the broker (the paper world) holds every position.
+  const setup = { ...planned, session: { ...planned.session, ...carriedInputOf(h.openingPositions) } }
   // The engine plans from the whole header; the platform enters only what it does not skip.
   const skips = new Set(opts.platformSkips ?? [])
   const entered = skips.size === 0 ? day : { ...day, header: { ...h, entries: h.entries.filter((e) => !skips.has(e.portfolio)) } }

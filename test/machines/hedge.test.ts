@@ -247,3 +247,41 @@ describe("hedge machine, deadlines as data", () => {
     actor.stop()
   })
 })
+
+describe("hedge machine, carried in from an earlier day", () => {
+  const carried: HedgeInput = { ...input, id: "carried-1", forEntry: "OVERNIGHT", carried: { entryPrice: 3.2 } }
+
+  it("starts open, holding its quantity, without quoting or sending anything", () => {
+    const actor = createActor(model, { input: carried }).start()
+    const s = actor.getSnapshot()
+    expect(s.value).toBe("open")
+    expect(s.context).toMatchObject({ held: 975, entryPrice: 3.2, phase: "buy" })
+    expect(s.children).toEqual({})
+    actor.stop()
+  })
+
+  it("is sold on EXIT like any hedge, all it holds, with a client order id of its own", () => {
+    const actor = createActor(model, { input: carried }).start()
+    actor.send({ type: "EXIT", reason: "EXCESS_MARGIN" })
+    expect(actor.getSnapshot().matches({ exiting: "quoting" })).toBe(true)
+    actor.send(done("quoteOption", { ltp: 2, at: 0 }) as never)
+    expect(actor.getSnapshot().matches({ exiting: "placing" })).toBe(true)
+    expect(actor.getSnapshot().context.clientOrderId).toBe("AH-20260210-carried-1-S1")
+    actor.send(done("placeOrder", { outcome: "accepted", orderId: "O1" }) as never)
+    actor.send({ type: "CLOCK", at: 5_000 })
+    actor.send(done("orderStatus", order("filled", 975)) as never)
+    expect(actor.getSnapshot().value).toBe("closed")
+    expect(actor.getSnapshot().context.held).toBe(0)
+    actor.stop()
+  })
+
+  it("expires with its short on the expiry day's close, and a hedge bought today still starts by ordering", () => {
+    const actor = createActor(model, { input: carried }).start()
+    actor.send({ type: "SESSION_CLOSE", expiryDay: true, spot: 25_000 })
+    expect(actor.getSnapshot().value).toBe("expired")
+    actor.stop()
+    const bought = createActor(model, { input }).start()
+    expect(bought.getSnapshot().matches({ ordering: "quoting" })).toBe(true)
+    bought.stop()
+  })
+})
