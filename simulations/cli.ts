@@ -58,7 +58,11 @@ const generateCommand = Command.make(
     tickSeconds: Flag.Int("tick-seconds").pipe(withDefault("seconds between market ticks", 60)),
     baskets: Flag.Int("baskets").pipe(withDefault("strategy baskets entered per day", 15)),
     budgetPerBasket: Flag.Int("budget-per-basket").pipe(withDefault("margin budget per basket, rupees", 1_000_000)),
-    schedule: Flag.String("schedule").pipe(withDefault("the weekly schedule file the days follow (JSON)", DEFAULT_SCHEDULE))
+    schedule: Flag.String("schedule").pipe(withDefault("the weekly schedule file the days follow (JSON)", DEFAULT_SCHEDULE)),
+    carry: Flag.Int("carry").pipe(
+      Flag.withDescription("days that carry positions in: on each day before its expiry the last N entries are held past the close, and the next day of the index opens holding them (recorded-day version 2) and exits them in the morning (default: none carried)"),
+      Flag.optional
+    )
   },
   (flags) => lazily(commands, (m) => m.generateDays(flags))
 ).pipe(Command.withDescription("Generate synthetic recorded days (one week per --weeks) from the schedule"))

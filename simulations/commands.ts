@@ -97,6 +97,7 @@ export interface GenerateFlags {
   readonly baskets: number
   readonly budgetPerBasket: number
   readonly schedule: string
+  readonly carry: Option.Option<number>
 }
 
 export const generateDays = (o: GenerateFlags) =>
@@ -108,6 +109,8 @@ export const generateDays = (o: GenerateFlags) =>
     // Holidays of the bundled calendar are skipped and move expiries, as the exchanges do.
     const calendar = yield* loadCalendarFile(process.env.AUTOHEDGE_HOLIDAYS_FILE?.trim() || "config/holidays.json")
     const holidays = { NSE: holidaysOf(calendar, "NSE"), BSE: holidaysOf(calendar, "BSE") }
+    if (Option.isSome(o.carry) && !(o.carry.value >= 0)) return yield* Effect.fail(new Error(`--carry: expected a number of entries, 0 or more, got ${o.carry.value}`))
+    const carry = Option.match(o.carry, { onNone: () => ({}), onSome: (hold) => ({ carry: { hold } }) })
     const progress = stderrProgress("weeks")
     const files = yield* Effect.try({
       try: () =>
@@ -121,7 +124,8 @@ export const generateDays = (o: GenerateFlags) =>
             tickSeconds: o.tickSeconds,
             baskets: o.baskets,
             budgetPerBasket: o.budgetPerBasket,
-            holidays
+            holidays,
+            ...carry
           })
           progress.update(w + 1, o.weeks)
           return week
@@ -135,5 +139,5 @@ export const generateDays = (o: GenerateFlags) =>
       },
       catch: (e) => new Error(`--out: cannot write to ${o.out} (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
     })
-    for (const f of files) yield* Console.log(`${join(o.out, f.file)}  ${f.index} expiry ${f.expiry}  regime ${f.regime}`)
+    for (const f of files) yield* Console.log(`${join(o.out, f.file)}  ${f.index} expiry ${f.expiry}  regime ${f.regime}${f.carried.length === 0 ? "" : `  carries in ${f.carried.join(", ")}`}`)
   })
