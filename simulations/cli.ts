@@ -31,6 +31,10 @@ const simulateCommand = (faults: Faults) =>
         Flag.withDescription("keep every day in the database: DATABASE_URL, else the embedded PGlite in AUTOHEDGE_DATA_DIR (default ./data)"),
         Flag.withDefault(false)
       ),
+      carry: Flag.Boolean("carry").pipe(
+        Flag.withDescription("consecutive days of an index carry positions: day N+1 opens with the shorts and the engine's wings day N held after the close (in order, in this process; docs/recorded-day-format.md)"),
+        Flag.withDefault(false)
+      ),
       resume: Flag.Boolean("resume").pipe(
         Flag.withDescription("with --db: carry on from where a killed run of the same days stopped"),
         Flag.withDefault(false)

@@ -28,7 +28,8 @@ import {
   type TimerClock,
   type TransitionRow
 } from "../src/services/services.ts"
-import type { RecordedDay } from "../src/domain/recorded-day.ts"
+import type { OpeningPosition, RecordedDay } from "../src/domain/recorded-day.ts"
+import { closingPositions } from "./carry.ts"
 import { dayReportOf, type DayReport } from "../src/runtime/day-report.ts"
 
 export interface ReplayOptions {
@@ -107,6 +108,8 @@ export interface ReplayResult {
   readonly serviceCalls: number
   readonly rows: ReadonlyArray<TransitionRow>
   readonly alerts: ReadonlyArray<{ readonly at: number; readonly alert: Alert }>
+  /** What is held after the day's close: the trader's portfolios and the engine's wings (simulations/carry.ts). */
+  readonly closing: ReadonlyArray<OpeningPosition>
 }
 
 /** A persisted audit trail whose rows are also kept here, for the day's report. */
@@ -291,6 +294,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // The report reads the whole trail: a resumed process wrote only its part of it, and reads the rest
   // back; otherwise this process holds it all.
   const trail = resuming ? await Effect.runPromise(audit.trail) : rows
-  return { failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.reportAs ?? opts.policy, engine, breaches: paper.breaches, peak: paper.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: paper.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
+  const closing = closingPositions(day, paper.heldPortfolios(), Object.values(engine.actor.getSnapshot().context.hedges))
+  return { closing, failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.reportAs ?? opts.policy, engine, breaches: paper.breaches, peak: paper.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: paper.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 

@@ -340,6 +340,11 @@ export class PaperWorld {
     )
   }
 
+  /** The portfolios held now (the day's entries in, and those carried in), each with its legs. */
+  heldPortfolios(): ReadonlyArray<readonly [string, ReadonlyArray<Position>]> {
+    return [...this.portfolios.entries()]
+  }
+
   /** Every order received, in order. */
   orderLog(): ReadonlyArray<OrderRequest> {
     return [...this.orders.values()].map((o) => o.request)
