@@ -60,8 +60,8 @@ export interface CarriedHedge {
   readonly expiry: string
   /** What it was bought at, per unit. */
   readonly avgPrice: number
-  /** The entry id of the carried portfolio whose short it covers; null when not known. */
-  readonly covers: string | null
+  /** Entry ids of the carried portfolios whose shorts it covers (none: it covers no carried short). */
+  readonly covers: ReadonlyArray<string>
 }
 
 export interface HedgeRecord {
@@ -85,8 +85,8 @@ export interface HedgeRecord {
   readonly closedAt: number | null
   /** Bought by the trader's hand (MANUAL_BUY): the engine's exit review leaves it to the trader. */
   readonly manual: boolean
-  /** Carried in from an earlier day: the carried portfolio's entry id it covers (null: not known). */
-  readonly carriedFor?: string | null
+  /** Carried in from an earlier day: the entry ids of the carried portfolios whose shorts it covers. */
+  readonly carriedFor?: ReadonlyArray<string>
 }
 
 export interface SessionContext extends SessionInput {
@@ -149,9 +149,9 @@ export const cooldownUntilOf = (c: SessionContext): number =>
 const openHedges = (c: SessionContext) => Object.values(c.hedges).filter((h) => h.status === "open")
 /** The entries still to come or in: every one neither seen to leave nor missed. */
 const entriesNotLeft = (c: SessionContext) => c.entries.filter((e) => !c.leftEntries.includes(e.id))
-/** A carried wing whose carried short is still held: selling it would leave that short naked. */
+/** A carried wing one of whose carried shorts is still held: selling it would leave that short naked. */
 const coversCarriedShort = (c: SessionContext, h: HedgeRecord) =>
-  h.carriedFor != null && (c.carriedEntries ?? []).includes(h.carriedFor) && !c.leftEntries.includes(h.carriedFor)
+  (h.carriedFor ?? []).some((id) => (c.carriedEntries ?? []).includes(id) && !c.leftEntries.includes(id))
 /** The hedges the engine's exit review may sell: its own, not the trader's, nor a carried wing still covering. */
 const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual && !coversCarriedShort(c, h))
 

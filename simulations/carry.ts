@@ -30,8 +30,15 @@ export const closingPositions = (
   )
   // Positions of unknown origin are never closed by the day (no exit names them): they stand until they expire.
   const unknown = h.openingPositions.filter((p) => (p.origin === undefined || p.origin.kind === "unknown") && p.expiry > h.date)
-  /** The portfolio held after the close that a wing covers: the one it was carried for, or bought for. */
-  const covered = (w: HedgeRecord): string | undefined => [...held].find((name) => entryIdOf(name) === (w.carriedFor ?? w.forEntry))
+  /**
+   * The portfolio held after the close that a wing was bought for, when it was bought for one (the
+   * overnight guard's wings are bought for a short, not a portfolio: the next day each covers every
+   * carried portfolio short on its side).
+   */
+  const covered = (w: HedgeRecord): string | undefined => {
+    const ids = w.carriedFor ?? [w.forEntry]
+    return ids.length === 1 ? [...held].find((name) => entryIdOf(name) === ids[0]) : undefined
+  }
   const wings = hedges
     .filter((w) => w.status === "open" && w.held > 0 && h.expiry > h.date)
     .map((w): OpeningPosition => {

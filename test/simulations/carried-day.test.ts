@@ -62,9 +62,17 @@ describe("a day with carried positions", () => {
     expect(reasons.filter((o) => o.hedgeId !== null).map((o) => o.reason)).toEqual(["EXCESS_MARGIN", "EXCESS_MARGIN"])
   })
 
-  it("a wing that says nothing of what it covers is left to the normal rules from the open", async () => {
-    const r = await replay(carriedDay(null, null))
-    // The margin rule alone decides: no wing is held back for a short it cannot name.
+  it("a wing that names no portfolio covers every carried portfolio short on its side", async () => {
+    const held = await replay(carriedDay(null, null))
+    expect(held.orders.filter((o) => o.side === "SELL")).toEqual([])
+    const exited = await replay(carriedDay("10:00:00", null))
+    expect(exited.report.hedges.filter((h) => h.forEntry === "OVERNIGHT").map((h) => [h.status, h.closedAt! >= "10:00:00"])).toEqual([["closed", true], ["closed", true]])
+  })
+
+  it("a wing covering no carried short (none short on its side) is left to the normal rules from the open", async () => {
+    const day = carriedDay(null, null)
+    const noShorts = { ...day, header: { ...day.header, openingPositions: day.header.openingPositions.filter((p) => p.origin?.kind === "hedge") } }
+    const r = await replay(noShorts)
     expect(r.rows.some((x) => x.actorId === "session" && x.to === "trading.reviewingExits" && x.at < instantOf(DATE, "09:20:00"))).toBe(true)
   })
 
