@@ -176,7 +176,6 @@ const hedgeSetup = setup({
     pollDue: ({ context }) => reached(context, context.nextPollAt),
     fillTimedOut: ({ context }) => reached(context, context.fillDeadlineAt),
     nothingHeld: ({ context }) => context.held === 0,
-    carriedIn: ({ context }) => context.carried !== undefined,
     expiryDay: ({ event }) => event.type === "SESSION_CLOSE" && event.expiryDay
   },
   actions: {
@@ -413,12 +412,10 @@ export const hedgeMachine = hedgeSetup.createMachine({
     nextPollAt: null,
     fillDeadlineAt: null
   }),
-  initial: "starting",
+  initial: "ordering",
   // Every clock event's time is kept (the states that act on one keep it themselves).
   on: { CLOCK: { actions: "keepTime" } },
   states: {
-    // A carried hedge is already held: it starts open, and is sold by the exit rules like any other.
-    starting: { always: [{ guard: "carriedIn", target: "open" }, { target: "ordering" }] },
     ordering: workingAnOrder({ filled: "#hedge.open", nothing: "#hedge.cancelled", rejected: "#hedge.rejected" }),
     open: {
       on: {
@@ -437,3 +434,10 @@ export const hedgeMachine = hedgeSetup.createMachine({
     rejected: { type: "final" }
   }
 })
+
+/**
+ * A hedge held since an earlier day (input `carried`): the same machine, started open, so it is sold
+ * by the exit rules like any other and nothing is bought (a machine of its own rather than an eventless
+ * start: every hedge's first audit row is its start, made where the session spawned it).
+ */
+export const carriedHedgeMachine = hedgeSetup.createMachine({ ...(hedgeMachine.config as Parameters<typeof hedgeSetup.createMachine>[0]), initial: "open" })

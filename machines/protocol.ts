@@ -2,6 +2,7 @@
 // outputs of the services the runtime binds, and the alerts the machines raise. Pure data only.
 import { fromPromise, type AnyStateMachine } from "xstate"
 import type { HedgePick } from "../src/domain/selection.ts"
+import type { Contract, OvernightShort } from "../src/domain/overnight.ts"
 import type { LegSpec, OptionType } from "../src/domain/market.ts"
 
 export type Policy = "engine" | "static" | "none"
@@ -119,6 +120,10 @@ export type AlertKind =
   | "EOD_SUMMARY"
   | "ENGINE_HALTED"
   | "WATCHDOG"
+  /** The overnight guard could not cover a short held past the close (no price, rejection, cap): it tries again. */
+  | "OVERNIGHT_UNCOVERED"
+  /** Every short held past the close is covered by a wing held. */
+  | "OVERNIGHT_COVERED"
 
 export interface Alert {
   readonly kind: AlertKind
@@ -192,6 +197,8 @@ export interface ExitCandidate {
   readonly strike: number
   readonly optionType: OptionType
   readonly quantity: number
+  /** Its expiry when not the day's (an overnight wing). */
+  readonly expiry?: string
 }
 
 export interface AssessExitsInput {
@@ -204,6 +211,30 @@ export interface AssessExitsInput {
 export interface ExitDecision {
   readonly hedgeId: string | null
   readonly reason: string
+  readonly utilisationPct: number
+}
+
+/** The overnight guard's settings, as the session is given them (docs/overnight-guard.md). */
+export interface OvernightGuardRules {
+  /** The first check, a market instant (config overnightGuard.minutesBeforeClose before the close). */
+  readonly firstCheckAt: number
+  /** While a short is uncovered or its wing is being bought, check again this often (ms), until the close. */
+  readonly retryMs: number
+  /** The trader lets the guard's wings exceed the day's spend cap. */
+  readonly mayExceedSpendCap: boolean
+}
+
+export interface AssessOvernightInput {
+  /** Wings being bought (orders working): they count as covering. */
+  readonly beingBought: ReadonlyArray<Contract>
+}
+
+export interface OvernightAssessment {
+  /** Every short option held past the close and not expiring today, with what covers it. */
+  readonly shorts: ReadonlyArray<OvernightShort>
+  /** The index level now (a wing's distance from it is kept with its hedge). */
+  readonly spot: number
+  /** Utilisation now, percent (kept with each wing bought, as with every hedge). */
   readonly utilisationPct: number
 }
 

@@ -1,21 +1,35 @@
 // One trading day. Spawns an entry actor per scheduled entry and a hedge actor per hedge bought; holds
 // the day's margin rules: the enabled flag, today's spend against the cap, the cooldown between hedge
 // actions, and the decision turn (one entry decides at a time, in the order they asked).
+// The overnight guard (docs/overnight-guard.md) is the session's too. Its invariants:
+// - from its first check (minutes before the close) until the close, while a short option held past the
+//   close is not covered by a wing held, it checks again every retry interval; a check that covers
+//   every short with wings held ends it (one info alert names them);
+// - a short it cannot cover (no price, rejection, the spend cap, auto-hedge off, the check failed) is a
+//   critical alert with the reason, every check until it is covered;
+// - its wings are bought as hedges (trigger and entry OVERNIGHT), within the day's spend cap unless the
+//   trader lets it exceed it, in the short's expiry; a wing working or held counts as covering, so a
+//   restored session never buys a wing twice;
+// - it takes no cooldown and starts none; the policy "none" has no guard.
 import { and, assign, emit, enqueueActions, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from "xstate"
 import type { IndexName } from "../src/domain/market.ts"
 import { optionSymbol } from "../src/domain/symbols.ts"
+import { wingsWithinCap, type Contract, type OvernightShort } from "../src/domain/overnight.ts"
 import { entryMachine, nextRecheckAt, type BuyHedgesRequest } from "./entry.ts"
-import { hedgeMachine, hedgeWakeTimes, type HedgeInput } from "./hedge.ts"
+import { carriedHedgeMachine, hedgeMachine, hedgeWakeTimes, type HedgeInput } from "./hedge.ts"
 import {
   boundByRuntime,
   type AlertEvent,
   type AssessExitsInput,
+  type AssessOvernightInput,
   type EntryPlan,
   type EntryRules,
   type ExitDecision,
   type HedgeOrderRules,
   type HedgeStatus,
   type HedgeUpdate,
+  type OvernightAssessment,
+  type OvernightGuardRules,
   type Policy,
   stateNameHasTag
 } from "./protocol.ts"
@@ -49,6 +63,8 @@ export interface SessionInput {
   readonly carriedHedges?: ReadonlyArray<CarriedHedge>
   /** Entry ids (`entry:<portfolio>`) of the portfolios whose legs are held since an earlier day. Default none. */
   readonly carriedEntries?: ReadonlyArray<string>
+  /** The overnight guard; null (or absent, in trails older than it): off. */
+  readonly overnightGuard?: OvernightGuardRules | null
 }
 
 /** A wing held since an earlier day: it was paid for then, today it is only held and sold. */
@@ -85,6 +101,8 @@ export interface HedgeRecord {
   readonly closedAt: number | null
   /** Bought by the trader's hand (MANUAL_BUY): the engine's exit review leaves it to the trader. */
   readonly manual: boolean
+  /** Its expiry when not the day's (an overnight wing in its short's expiry). */
+  readonly expiry?: string
   /** Carried in from an earlier day: the entry ids of the carried portfolios whose shorts it covers. */
   readonly carriedFor?: ReadonlyArray<string>
 }
@@ -112,6 +130,8 @@ export interface SessionContext extends SessionInput {
   readonly struckSpots: Readonly<Record<string, number>>
   readonly grossSpend: number
   readonly recovered: number
+  /** When the overnight guard checks next; null once every short is covered, or when it is off. */
+  readonly overnightCheckAt: number | null
 }
 
 export type SessionEvent =
@@ -149,6 +169,14 @@ export const cooldownUntilOf = (c: SessionContext): number =>
 const openHedges = (c: SessionContext) => Object.values(c.hedges).filter((h) => h.status === "open")
 /** The entries still to come or in: every one neither seen to leave nor missed. */
 const entriesNotLeft = (c: SessionContext) => c.entries.filter((e) => !c.leftEntries.includes(e.id))
+/** The trigger and entry of the overnight guard's wings: the next day's exit rules know them by it. */
+export const OVERNIGHT = "OVERNIGHT"
+/** Wings being bought (orders working): the guard counts them as covering. */
+const wingsBeingBought = (c: SessionContext): ReadonlyArray<Contract> =>
+  Object.values(c.hedges)
+    .filter((h) => h.status === "ordering")
+    .map((h) => ({ strike: h.strike, optionType: h.optionType, expiry: h.expiry ?? c.expiry, quantity: h.quantity - h.held }))
+const shortText = (s: OvernightShort) => `${s.strike} ${s.optionType} ${s.expiry} ×${s.quantity}`
 /** A carried wing one of whose carried shorts is still held: selling it would leave that short naked. */
 const coversCarriedShort = (c: SessionContext, h: HedgeRecord) =>
   (h.carriedFor ?? []).some((id) => (c.carriedEntries ?? []).includes(id) && !c.leftEntries.includes(id))
@@ -157,13 +185,13 @@ const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.m
 
 /**
  * The instants the session must be woken at even if no market data arrives: market open and close,
- * the end-of-day summary, each entry's look-ahead, next re-check, entry and miss times, and the end of
- * the cooldown.
+ * the end-of-day summary, each entry's look-ahead, next re-check, entry and miss times, the end of
+ * the cooldown, and the overnight guard's next check.
  * The daemon and the simulator schedule CLOCK events from this; timers are data, so a restored
  * session re-arms them from its context alone.
  */
 export const wakeTimes = (c: SessionContext): ReadonlyArray<number> => {
-  const times = [c.openAt, c.closeAt, c.eodAt, cooldownUntilOf(c)]
+  const times = [c.openAt, c.closeAt, c.eodAt, cooldownUntilOf(c), c.overnightCheckAt ?? Number.NaN]
   for (const e of c.entries) times.push(e.lookaheadAt, e.entryAt, e.missAt, e.entryAt - c.exitBufferMs, nextRecheckAt(e, c.entryRules.recheckEveryMs, c.now) ?? Number.NaN)
   return [...new Set(times.filter((t) => Number.isFinite(t) && t > c.now))].sort((a, b) => a - b)
 }
@@ -185,13 +213,12 @@ export const wakeTimesOf = (snapshot: SnapshotFrom<typeof sessionMachine>): Read
 
 /** The entry and trigger of a hedge the trader bought by hand. */
 export const MANUAL = "MANUAL"
-/** The entry and trigger of a wing carried in from an earlier day. */
-export const OVERNIGHT = "OVERNIGHT"
 
 /** The carried wings as the day's hedge records (open, paid for on an earlier day) and the hedges' inputs. */
 const carriedHedgesOf = (input: SessionInput): ReadonlyArray<{ readonly record: HedgeRecord; readonly input: HedgeInput }> =>
   (input.carriedHedges ?? []).map((w, i) => {
-    const id = `carried-${i + 1}`
+    // "hedge-" like every hedge (the audit knows hedges by it), apart from the day's numbered ones.
+    const id = `hedge-carried-${i + 1}`
     const symbol = optionSymbol(input.index, w.expiry, w.strike, w.optionType)
     const record: HedgeRecord = {
       id,
@@ -211,7 +238,8 @@ const carriedHedgesOf = (input: SessionInput): ReadonlyArray<{ readonly record: 
       openedAt: input.openAt,
       closedAt: null,
       manual: false,
-      carriedFor: w.covers
+      carriedFor: w.covers,
+      ...(w.expiry === input.expiry ? {} : { expiry: w.expiry })
     }
     return {
       record,
@@ -250,7 +278,9 @@ export const sessionMachine = setup({
   actors: {
     entry: entryMachine,
     hedge: hedgeMachine,
-    assessExits: boundByRuntime<ExitDecision, AssessExitsInput>("assessExits")
+    carriedHedge: carriedHedgeMachine,
+    assessExits: boundByRuntime<ExitDecision, AssessExitsInput>("assessExits"),
+    assessOvernight: boundByRuntime<OvernightAssessment, AssessOvernightInput>("assessOvernight")
   },
   guards: {
     marketOpen: ({ context, event }) => event.type === "CLOCK" && event.at >= context.openAt,
@@ -265,12 +295,15 @@ export const sessionMachine = setup({
       if (reviewableHedges(context).length === 0) return false
       if (context.policy === "static") return true
       // The cooldown guards against churn while hedges protect something; once every entry has left,
-      // they protect nothing and all go before the close (carried, they would be worth nothing to the day).
+      // they protect nothing and all go before the close (carried, they would be worth nothing to the
+      // day) — but for those covering a short held overnight, which the decision never sells.
       const notLeft = entriesNotLeft(context)
       if (notLeft.length > 0 && now < cooldownUntilOf(context)) return false
       return !notLeft.some((e) => e.entryAt > now - 1 && e.entryAt <= now + context.exitBufferMs)
     },
     exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
+    /** The overnight guard's check is due: its time has come, before the close. */
+    overnightCheckDue: ({ context }) => context.overnightCheckAt !== null && context.now >= context.overnightCheckAt && context.now < context.closeAt,
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
     /** A manual buy is held to the day's spend cap like any other (what is left after reservations). */
     manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
@@ -285,7 +318,7 @@ export const sessionMachine = setup({
     }),
     /** The carried wings' actors: each starts open, holding what it held at the close. */
     spawnCarriedHedges: enqueueActions(({ context, enqueue }) => {
-      for (const { input } of carriedHedgesOf(context)) enqueue.spawnChild("hedge", { id: input.id, systemId: input.id, input })
+      for (const { input } of carriedHedgesOf(context)) enqueue.spawnChild("carriedHedge", { id: input.id, systemId: input.id, input })
     }),
     /** Every live child sees the clock (deadlines are compared with it, never with a wall clock). */
     forwardToChildren: enqueueActions(({ event, self, enqueue }) => {
@@ -455,6 +488,97 @@ export const sessionMachine = setup({
       })
       enqueue.sendTo(p.hedgeId, { type: "EXIT", reason: p.reason })
     }),
+    /**
+     * Act on the guard's check: buy a wing for each uncovered short, within the spend left unless the
+     * trader lets the guard exceed it; alert every short left uncovered (critical, with the reason) and
+     * check again after the retry interval, or, every short covered by wings held, say so and stop.
+     */
+    coverOvernight: enqueueActions(({ context, enqueue }, a: OvernightAssessment) => {
+      const uncovered = a.shorts.filter((s) => s.covered < s.quantity)
+      const switchedOff = "auto-hedge is switched off: nothing is bought (buy the wing by hand, or switch auto-hedge on)"
+      const { buy, refused } = context.enabled
+        ? wingsWithinCap(uncovered, context.overnightGuard?.mayExceedSpendCap === true ? null : spendLeftOf(context))
+        : { buy: [], refused: uncovered.filter((s) => s.wing !== null).map((short) => ({ short, reason: switchedOff })) }
+      const hedges = { ...context.hedges }
+      let seq = context.hedgeSeq
+      for (const wing of buy) {
+        const id = `hedge-${++seq}`
+        const symbol = optionSymbol(context.index, wing.expiry, wing.strike, wing.optionType)
+        const otmDistance = Math.abs(wing.strike - a.spot)
+        const utilisationBefore = a.utilisationPct
+        const input: HedgeInput = {
+          id,
+          forEntry: OVERNIGHT,
+          date: context.date,
+          strike: wing.strike,
+          optionType: wing.optionType,
+          quantity: wing.quantity,
+          otmDistance,
+          symbol,
+          trigger: OVERNIGHT,
+          utilisationBefore,
+          // Worked until the close: the guard's retries pick again once a buy has ended unfilled.
+          buyDeadlineAt: context.closeAt,
+          startedAt: context.timeKnown ? context.now : null,
+          rules: context.hedgeRules
+        }
+        hedges[id] = {
+          id,
+          forEntry: OVERNIGHT,
+          symbol,
+          trigger: OVERNIGHT,
+          utilisationBefore,
+          strike: wing.strike,
+          optionType: wing.optionType,
+          quantity: wing.quantity,
+          held: 0,
+          otmDistance,
+          status: "ordering",
+          reserved: wing.cost,
+          paid: 0,
+          received: 0,
+          openedAt: null,
+          closedAt: null,
+          manual: false,
+          ...(wing.expiry === context.expiry ? {} : { expiry: wing.expiry })
+        }
+        enqueue.spawnChild("hedge", { id, systemId: id, input })
+      }
+      const reasons = [
+        ...uncovered.filter((s) => s.wing === null).map((s) => `${shortText(s)}: ${s.reason ?? "no wing"}`),
+        ...refused.map((r) => `${shortText(r.short)}: ${r.reason}`)
+      ]
+      const done = uncovered.length === 0 && wingsBeingBought(context).length === 0
+      const retryAt = done ? null : context.now + (context.overnightGuard?.retryMs ?? 60_000)
+      enqueue.assign({ hedges, hedgeSeq: seq, overnightCheckAt: retryAt })
+      if (reasons.length > 0) {
+        enqueue.emit(alert(context, "OVERNIGHT_UNCOVERED", "critical", { shorts: reasons.join("; "), retryAt: retryAt ?? null }))
+      }
+      if (done && a.shorts.length > 0) {
+        // Every short and the longs that cover it, as the guard found them.
+        const covers = (s: OvernightShort) => s.coveredBy.map((l) => `${l.strike} ${s.optionType} ×${l.quantity}`).join(" + ")
+        enqueue.emit(alert(context, "OVERNIGHT_COVERED", "info", { shorts: a.shorts.map((s) => `${shortText(s)} ← ${covers(s)}`).join("; "), count: a.shorts.length }))
+      }
+    }),
+    /** The check itself failed (the positions or the market could not be read): a critical alert, and again later. */
+    overnightCheckFailed: enqueueActions(({ context, event, enqueue }) => {
+      const error = "error" in event && event.error instanceof Error ? event.error.message : String("error" in event ? event.error : "unknown")
+      const retryAt = context.now + (context.overnightGuard?.retryMs ?? 60_000)
+      enqueue.assign({ overnightCheckAt: retryAt })
+      enqueue.emit(alert(context, "OVERNIGHT_UNCOVERED", "critical", { shorts: `not known: the guard could not check the positions (${error})`, retryAt }))
+    }),
+    /** A wing's buy ended with nothing bought (rejected, or not filled): critical; the next check picks again. */
+    alertOvernightWingFailed: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "HEDGE_UPDATE" || (event.status !== "rejected" && event.status !== "cancelled")) return
+      const hedge = context.hedges[event.hedgeId]
+      if (hedge === undefined || hedge.trigger !== OVERNIGHT) return
+      enqueue.emit(
+        alert(context, "OVERNIGHT_UNCOVERED", "critical", {
+          shorts: `the wing ${hedge.symbol} ×${hedge.quantity} was ${event.status === "rejected" ? "rejected" : "not filled"}${event.note === undefined ? "" : ` (${event.note})`}`,
+          retryAt: context.overnightCheckAt
+        })
+      )
+    }),
     setEnabled: assign(({ event }) => (event.type === "TOGGLE" ? { enabled: event.enabled } : {})),
     closeChildren: enqueueActions(({ context, self, enqueue }) => {
       const close = { type: "SESSION_CLOSE" as const, expiryDay: context.expiryDay, spot: context.spot ?? 0 }
@@ -488,12 +612,13 @@ export const sessionMachine = setup({
     leftEntries: [],
     struckSpots: {},
     grossSpend: 0,
-    recovered: 0
+    recovered: 0,
+    overnightCheckAt: input.policy === "none" ? null : input.overnightGuard?.firstCheckAt ?? null
   }),
   initial: "preOpen",
   on: {
     TOGGLE: { actions: "setEnabled" },
-    HEDGE_UPDATE: { actions: ["recordHedgeUpdate", "forwardToEntry"] },
+    HEDGE_UPDATE: { actions: ["recordHedgeUpdate", "forwardToEntry", "alertOvernightWingFailed"] },
     ENTRY_SEEN: { actions: ["awaitClock", "noteStruck", "forwardToEntry"] },
     ENTRY_EXITED: { actions: ["awaitClock", "noteLeft", "forwardToEntry"] },
     ENTRY_MISSED: { actions: "noteLeft" }
@@ -528,7 +653,17 @@ export const sessionMachine = setup({
         MANUAL_BUY: { guard: "manualBuyAffordable", actions: "spawnManualHedge" }
       },
       states: {
-        watching: {},
+        // The overnight guard's check comes when its time has come and no exit review is under way.
+        watching: { always: { guard: "overnightCheckDue", target: "guardingOvernight" } },
+        guardingOvernight: {
+          invoke: {
+            id: "assessOvernight",
+            src: "assessOvernight",
+            input: ({ context }) => ({ beingBought: wingsBeingBought(context) }),
+            onDone: { target: "watching", actions: { type: "coverOvernight", params: ({ event }) => event.output } },
+            onError: { target: "watching", actions: "overnightCheckFailed" }
+          }
+        },
         reviewingExits: {
           invoke: {
             id: "assessExits",
@@ -537,7 +672,7 @@ export const sessionMachine = setup({
               policy: context.policy,
               hedges: reviewableHedges(context)
                 .sort((a, b) => b.otmDistance - a.otmDistance || a.id.localeCompare(b.id))
-                .map((h) => ({ hedgeId: h.id, forEntry: h.forEntry, strike: h.strike, optionType: h.optionType, quantity: h.held })),
+                .map((h) => ({ hedgeId: h.id, forEntry: h.forEntry, strike: h.strike, optionType: h.optionType, quantity: h.held, ...(h.expiry === undefined ? {} : { expiry: h.expiry }) })),
               liveEntries: entriesNotLeft(context).map((e) => e.id)
             }),
             onDone: [

@@ -3,13 +3,14 @@
 // entries to come with their times, the entries in): the rules read no actor and ask no service, so
 // the same inputs give the same decision wherever they are taken. The engine gathers the inputs.
 import { Effect } from "effect"
-import type { EntryPlan, ExitCandidate, ExitDecision, Policy, Projection, SelectionResult } from "../../machines/protocol.ts"
+import type { EntryPlan, ExitCandidate, ExitDecision, OvernightAssessment, Policy, Projection, SelectionResult } from "../../machines/protocol.ts"
 import type { IndexName, MarketSnapshot, Position } from "../domain/market.ts"
 import { priceOf, shortSidesOf } from "../domain/market.ts"
 import { netPositions, type MarginModel } from "../domain/margin.ts"
 import type { SelectionMethod } from "../domain/config.ts"
 import { chooseExit, type ExitRules } from "../domain/exits.ts"
-import { bindingInstants, portfolioAt, project } from "../domain/projection.ts"
+import { bindingInstants, legPositions, portfolioAt, project, utilisationPct } from "../domain/projection.ts"
+import { assessShorts, coversAShort, heldAfterClose, longsOf, shortsPastClose, type Contract, type WingRules } from "../domain/overnight.ts"
 import { bandHoldsAt } from "../domain/band-forecast.ts"
 import { selectHedgesBy, staticPair, type HedgeBand } from "../domain/selection.ts"
 
@@ -33,6 +34,8 @@ export interface DecisionRules {
   readonly unitLots: number
   readonly band: HedgeBand
   readonly exitRules: ExitRules
+  /** How the overnight guard picks a wing for the day's index. */
+  readonly overnightWing: WingRules
 }
 
 /** The day a decision is taken in. */
@@ -45,6 +48,8 @@ export interface DecisionDay {
   readonly policy: Policy
   /** Utilisation a decision aims for, percent. */
   readonly targetPct: number
+  /** The market's close: what is held then is held overnight. */
+  readonly closeAt: number
 }
 
 /** What a decision sees. */
@@ -164,6 +169,41 @@ export const selectHedges = (
     })
   })
 
+/**
+ * What will be held after the close: the broker's positions less the legs of the entries in now that
+ * are timed to exit before it (found where they were struck, within two strike steps: the spot noted at
+ * an entry may be a tick older than the one it was struck at; anywhere when it was not noted).
+ */
+const heldOvernight = (rules: DecisionRules, s: Situation) =>
+  heldAfterClose(
+    s.held,
+    s.entered
+      .filter((e) => e.exitAt !== null && e.exitAt < s.day.closeAt)
+      .map((e) => ({
+        legs: legPositions(e.legs, e.struckSpot ?? s.market.spot, rules.strikeStep, s.day.baskets, rules.lotSize, s.day.expiry),
+        tolerance: e.struckSpot === null ? Number.POSITIVE_INFINITY : 2 * rules.strikeStep
+      }))
+  )
+
+/** The short options held past the close and not expiring today. */
+export const overnightShorts = (rules: DecisionRules, s: Situation): ReadonlyArray<Contract> => shortsPastClose(heldOvernight(rules, s), s.day.date)
+
+/**
+ * The overnight guard's check: every short held past the close and not expiring today, what covers
+ * it (the longs held, and the wings `beingBought`), and a wing for what is not covered (from the
+ * market's chain, which is the day's expiry's only).
+ */
+export const assessOvernight = (rules: DecisionRules, s: Situation, marginInUse: number, beingBought: ReadonlyArray<Contract>): OvernightAssessment => ({
+  shorts: assessShorts({
+    shorts: overnightShorts(rules, s),
+    longs: [...longsOf(s.held), ...beingBought],
+    chainOf: (expiry) => (expiry === s.day.expiry ? s.market.chain : null),
+    rules: rules.overnightWing
+  }),
+  spot: s.market.spot,
+  utilisationPct: utilisationPct(marginInUse, s.day.budget)
+})
+
 /** Which hedge to sell now, if any: each judged by the margin the portfolio would need without it. */
 export const assessExits = (rules: DecisionRules, s: Situation, marginInUse: number, hedges: ReadonlyArray<ExitCandidate>, liveEntries: ReadonlyArray<string>) =>
   Effect.gen(function*() {
@@ -174,8 +214,16 @@ export const assessExits = (rules: DecisionRules, s: Situation, marginInUse: num
     const instants = [market.at, ...(rules.foresight ? s.coming : s.coming.slice(0, 1)).map((e) => e.entryAt)]
     const portfolios = yield* portfoliosAt(rules, s, instants)
     const heldModel = yield* modelMargin(rules, s, s.held)
+    // A hedge covering a short held overnight is never sold: the short would be left naked.
+    const shorts = overnightShorts(rules, s)
+    const longs = longsOf(s.held)
+    let kept = 0
     const options = []
     for (const h of hedges) {
+      if (coversAShort(shorts, longs, { strike: h.strike, optionType: h.optionType, expiry: h.expiry ?? day.expiry, quantity: h.quantity })) {
+        kept++
+        continue
+      }
       const sold = { strike: h.strike, optionType: h.optionType, quantity: -h.quantity, expiry: day.expiry }
       let worst = Number.NEGATIVE_INFINITY
       for (const p of portfolios) worst = Math.max(worst, yield* modelMargin(rules, s, [...p.positions, sold]))
@@ -183,5 +231,6 @@ export const assessExits = (rules: DecisionRules, s: Situation, marginInUse: num
       const projectedMarginWithout = marginInUse + (worst - heldModel)
       options.push({ hedgeId: h.hedgeId, forEntry: h.forEntry, price: priceOf(market.chain, h.strike, h.optionType), projectedMarginWithout })
     }
+    if (kept > 0 && options.length === 0) return { hedgeId: null, reason: "each hedge covers a short held overnight", utilisationPct: utilisationPct(marginInUse, day.budget) } satisfies ExitDecision
     return chooseExit({ policy: day.policy, options, liveEntries, marginInUse, budget: day.budget, rules: rules.exitRules }) satisfies ExitDecision
   })

@@ -97,6 +97,10 @@ export const formatAlert = (alert: Alert, at: number, c: AlertContext = {}): str
       return `🛑 *AUTO-HEDGE HALTED*\n\n*Reason:* ${d.reason}\n\n${time}\n\n⚠️ No further hedge decisions are taken. Manual intervention required!`
     case "WATCHDOG":
       return `🚨 *AUTO-HEDGE WATCHDOG${d.kind === "lag" ? ": FALLING BEHIND THE MARKET CLOCK" : ""}*\n\n*Problem:* ${d.problem}\n\n${time}\n\n⚠️ ${d.halts === true ? "No further hedge decisions are taken." : "Decisions go on with what the engine can see; check the connection."} Manual intervention may be required!`
+    case "OVERNIGHT_UNCOVERED":
+      return `🚨 *NAKED SHORT OVERNIGHT*\n\nThe overnight guard could not cover:\n${String(d.shorts).split("; ").map((l) => `• ${l}`).join("\n")}\n\n${time}\n\n⚠️ ${typeof d.retryAt === "number" ? `Trying again at ${wallTimeOf(d.retryAt)}, until the close.` : "Nothing more is tried before the close."} Buy the wing by hand if it cannot be bought.`
+    case "OVERNIGHT_COVERED":
+      return `🌙 *Overnight shorts covered*\n\nEvery short held past the close has its wing (short ← wings):\n${String(d.shorts).split("; ").map((l) => `• ${l}`).join("\n")}\n\n${time}`
     case "EOD_SUMMARY": {
       const day = c.day ?? {}
       const extra = [

@@ -86,6 +86,25 @@ const WatchdogSchema = Schema.Struct({
   brokerSeconds: env("AUTOHEDGE_WATCHDOG_BROKER_SECONDS", WatchdogSeconds)
 })
 
+/** The overnight guard (docs/overnight-guard.md): no short option held past the close without a wing. From the config file only. */
+const OvernightGuardSchema = Schema.Struct({
+  /** Off: shorts held past the close are left as they are. */
+  enabled: Schema.Boolean,
+  /** The first check, minutes before the close (10: 15:20 IST on a regular day). */
+  minutesBeforeClose: between(0, SESSION_MINUTES),
+  /** While a short is uncovered or its wing is being bought, check again this often, seconds. */
+  retrySeconds: between(5, SESSION_SECONDS),
+  /** How a wing is chosen: at `wingDistance` beyond the short's strike, or in the premium band. */
+  wingBy: Schema.Literals(["distance", "premium"]),
+  /** Points beyond the short's strike (further out of the money) a wing is bought at. */
+  wingDistance: perIndex(above(0, 50_000)),
+  /** The premium band of a wing chosen by premium, rupees per unit. */
+  wingMinPremium: perIndex(above(0, 10_000)),
+  wingMaxPremium: perIndex(above(0, 10_000)),
+  /** Let the guard's wings exceed the day's spend cap (maxHedgeCostPerDay). */
+  mayExceedSpendCap: Schema.Boolean
+})
+
 /** Every setting: its type, its bounds and the environment variable that sets it, if any. */
 const HedgeConfigFields = Schema.Struct({
   /** Buy hedges when the next entry would push utilisation above this (percent of budget). */
@@ -156,7 +175,9 @@ const HedgeConfigFields = Schema.Struct({
   /** How long each outside call may take before it counts as failed. */
   deadlines: DeadlinesSchema,
   /** How stale the daemon's view may grow before it alerts and stops deciding. */
-  watchdog: WatchdogSchema
+  watchdog: WatchdogSchema,
+  /** The overnight guard. */
+  overnightGuard: OvernightGuardSchema
 })
 
 export interface HedgeConfig extends Schema.Schema.Type<typeof HedgeConfigFields> {}
@@ -168,6 +189,7 @@ export type MarginEstimate = HedgeConfig["marginEstimate"]
 export type SelectionMethod = HedgeConfig["selectionMethod"]
 export type DeadlinesConfig = HedgeConfig["deadlines"]
 export type WatchdogConfig = HedgeConfig["watchdog"]
+export type OvernightGuardConfig = HedgeConfig["overnightGuard"]
 
 /**
  * Rules that tie fields together, reported at the path of the field named first. `name` says how to
@@ -183,6 +205,11 @@ const crossFieldRules = (name: (key: string) => string = (key) => key) =>
     if (!(c.minPremium <= c.maxPremium))
       issues.push({ path: ["minPremium"], issue: `must not exceed ${name("maxPremium")} (${c.maxPremium})` })
     for (const index of INDICES) {
+      if (!(c.overnightGuard.wingMinPremium[index] <= c.overnightGuard.wingMaxPremium[index]))
+        issues.push({
+          path: ["overnightGuard", "wingMinPremium", index],
+          issue: `must not exceed ${name(`overnightGuard.wingMaxPremium.${index}`)} (${c.overnightGuard.wingMaxPremium[index]})`
+        })
       if (!(c.minOtmDistance[index] <= c.maxOtmDistance[index]))
         issues.push({
           path: ["minOtmDistance", index],
@@ -229,6 +256,17 @@ const deepFreeze = <A>(value: A): A => {
 
 export const defaultDeadlines: DeadlinesConfig = { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 }
 export const defaultWatchdog: WatchdogConfig = { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
+/** docs/overnight-guard.md says why these values. */
+export const defaultOvernightGuard: OvernightGuardConfig = {
+  enabled: true,
+  minutesBeforeClose: 10,
+  retrySeconds: 60,
+  wingBy: "distance",
+  wingDistance: { NIFTY: 500, SENSEX: 1600 },
+  wingMinPremium: { NIFTY: 1, SENSEX: 1 },
+  wingMaxPremium: { NIFTY: 15, SENSEX: 15 },
+  mayExceedSpendCap: false
+}
 
 export const defaultConfig: HedgeConfig = deepFreeze({
   entryTriggerPct: 95,
@@ -268,7 +306,8 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   buyWhenBreachUnavoidable: true,
   span: defaultSpanParameters,
   deadlines: defaultDeadlines,
-  watchdog: defaultWatchdog
+  watchdog: defaultWatchdog,
+  overnightGuard: defaultOvernightGuard
 })
 
 // ---------------------------------------------------------------------------------------------

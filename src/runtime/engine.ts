@@ -114,6 +114,12 @@ export class SessionEngine {
           const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
           return yield* decisions.assessExits(setup, situation, marginInUse, input.hedges, input.liveEntries)
         })),
+      assessOvernight: ({ input }) =>
+        run(Effect.gen({ self: this }, function*() {
+          const situation = yield* this.situation
+          const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
+          return decisions.assessOvernight(setup, situation, marginInUse, input.beingBought)
+        })),
       projectEntry: ({ input }) =>
         run(Effect.gen({ self: this }, function*() {
           const situation = yield* this.situation
@@ -445,7 +451,7 @@ export class SessionEngine {
     const held = yield* Broker.use((b) => b.positions)
     const c = this.actor.getSnapshot().context
     return {
-      day: { index: c.index, date: c.date, expiry: c.expiry, baskets: c.baskets, budget: c.budget, policy: c.policy, targetPct: c.entryRules.targetPct },
+      day: { index: c.index, date: c.date, expiry: c.expiry, baskets: c.baskets, budget: c.budget, policy: c.policy, targetPct: c.entryRules.targetPct, closeAt: c.closeAt },
       market,
       held,
       coming: c.entries.filter((e) => isToCome(this.entrySnapshot(e.id))),

@@ -2,11 +2,13 @@
 // from the world, the verifier from the recorded trail.
 import { fromPromise } from "xstate"
 import { entryMachine } from "../../machines/entry.ts"
-import { hedgeMachine } from "../../machines/hedge.ts"
+import { carriedHedgeMachine, hedgeMachine } from "../../machines/hedge.ts"
 import type {
   AssessExitsInput,
+  AssessOvernightInput,
   ExitDecision,
   OrderRef,
+  OvernightAssessment,
   OrderRequest,
   OrderState,
   PlaceResult,
@@ -24,6 +26,7 @@ type Service<TInput, TOutput> = Parameters<typeof fromPromise<TOutput, TInput>>[
 
 export interface MachineServices {
   readonly assessExits: Service<AssessExitsInput, ExitDecision>
+  readonly assessOvernight: Service<AssessOvernightInput, OvernightAssessment>
   readonly projectEntry: Service<ProjectEntryInput, Projection>
   readonly selectHedges: Service<SelectHedgesInput, SelectionResult>
   readonly quoteOption: Service<QuoteInput, Quote>
@@ -38,15 +41,20 @@ export const sessionMachineWith = (s: MachineServices) =>
   sessionMachine.provide({
     actors: {
       assessExits: fromPromise(s.assessExits),
+      assessOvernight: fromPromise(s.assessOvernight),
       entry: entryMachine.provide({ actors: { projectEntry: fromPromise(s.projectEntry), selectHedges: fromPromise(s.selectHedges) } }),
-      hedge: hedgeMachine.provide({
-        actors: {
-          quoteOption: fromPromise(s.quoteOption),
-          placeOrder: fromPromise(s.placeOrder),
-          findOrder: fromPromise(s.findOrder),
-          orderStatus: fromPromise(s.orderStatus),
-          cancelOrder: fromPromise(s.cancelOrder)
-        }
-      })
+      hedge: hedgeMachine.provide(hedgeServices(s)),
+      carriedHedge: carriedHedgeMachine.provide(hedgeServices(s))
     }
   })
+
+/** What a hedge (bought today or carried in) invokes. */
+const hedgeServices = (s: MachineServices) => ({
+  actors: {
+    quoteOption: fromPromise(s.quoteOption),
+    placeOrder: fromPromise(s.placeOrder),
+    findOrder: fromPromise(s.findOrder),
+    orderStatus: fromPromise(s.orderStatus),
+    cancelOrder: fromPromise(s.cancelOrder)
+  }
+})

@@ -132,7 +132,14 @@ export const engineSetupFor = (p: {
     },
     cooldownMs: config.cooldownSeconds * 1000,
     exitBufferMs: config.exitBufferMinutes * 60_000,
-    spendCap: config.maxHedgeCostPerDay
+    spendCap: config.maxHedgeCostPerDay,
+    overnightGuard: config.overnightGuard.enabled
+      ? {
+          firstCheckAt: addMinutes(sessionTimesOf(day).closeAt, -config.overnightGuard.minutesBeforeClose),
+          retryMs: config.overnightGuard.retrySeconds * 1000,
+          mayExceedSpendCap: config.overnightGuard.mayExceedSpendCap
+        }
+      : null
   }
   return {
     trading,
@@ -145,7 +152,14 @@ export const engineSetupFor = (p: {
     strikeStep: day.strikeStep,
     unitLots: config.lotsPerBasket[day.index] * day.baskets,
     band: hedgeBandOf(config, day.index),
-    exitRules: { exitTriggerPct: config.exitTriggerPct, triggerPct: config.entryTriggerPct, minExitPrice: config.minExitPrice }
+    exitRules: { exitTriggerPct: config.exitTriggerPct, triggerPct: config.entryTriggerPct, minExitPrice: config.minExitPrice },
+    overnightWing: {
+      by: config.overnightGuard.wingBy,
+      distance: config.overnightGuard.wingDistance[day.index],
+      minPremium: config.overnightGuard.wingMinPremium[day.index],
+      maxPremium: config.overnightGuard.wingMaxPremium[day.index],
+      limitPriceBuffer: config.limitPriceBuffer
+    }
   }
 }
 

@@ -60,7 +60,17 @@ describe("defaults", () => {
       buyWhenBreachUnavoidable: true,
       span: defaultSpanParameters,
       deadlines: { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 },
-      watchdog: { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
+      watchdog: { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 },
+      overnightGuard: {
+        enabled: true,
+        minutesBeforeClose: 10,
+        retrySeconds: 60,
+        wingBy: "distance",
+        wingDistance: { NIFTY: 500, SENSEX: 1600 },
+        wingMinPremium: { NIFTY: 1, SENSEX: 1 },
+        wingMaxPremium: { NIFTY: 15, SENSEX: 15 },
+        mayExceedSpendCap: false
+      }
     })
   })
 

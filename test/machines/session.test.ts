@@ -215,6 +215,7 @@ describe("session rules", () => {
     const never = () => new Promise<never>(() => {})
     const machine = sessionMachineWith({
       assessExits: never,
+      assessOvernight: never,
       projectEntry: never,
       selectHedges: never,
       quoteOption: async () => ({ ltp: 3, at: 0 }),

@@ -9,6 +9,7 @@ import type { OpeningPosition, RecordedDay } from "../../src/domain/recorded-day
 import { replayDay } from "../../simulations/replay.ts"
 import type { Policy } from "../../machines/protocol.ts"
 import { calmExpiryDay } from "../fixtures/entries.ts"
+import { verifyDay } from "../../src/runtime/verify.ts"
 
 const DATE = "2026-02-10"
 const model = constantsMarginModel(defaultConfig.marginConstants)
@@ -38,7 +39,7 @@ describe("a day with carried positions", () => {
   it("the carried wings are the engine's open hedges from the open, paid for on an earlier day", async () => {
     const r = await replay(carriedDay(null))
     const carried = r.report.hedges.filter((h) => h.forEntry === "OVERNIGHT")
-    expect(carried.map((h) => [h.id, h.optionType, h.quantity, h.paid])).toEqual([["carried-1", "CE", UNITS, 0], ["carried-2", "PE", UNITS, 0]])
+    expect(carried.map((h) => [h.id, h.optionType, h.quantity, h.paid])).toEqual([["hedge-carried-1", "CE", UNITS, 0], ["hedge-carried-2", "PE", UNITS, 0]])
     expect(r.report.grossSpend).toBe(0)
     // Never sold while the short they cover is held: they expire with it at the expiry day's close.
     expect(carried.map((h) => h.status)).toEqual(["expired", "expired"])
@@ -48,7 +49,7 @@ describe("a day with carried positions", () => {
   it("once the platform exits the carried short, the normal exit rules sell its wings, not before", async () => {
     const r = await replay(carriedDay("10:00:00"))
     const sells = r.orders.filter((o) => o.side === "SELL")
-    expect(sells.map((o) => o.hedgeId).sort()).toEqual(["carried-1", "carried-2"])
+    expect(sells.map((o) => o.hedgeId).sort()).toEqual(["hedge-carried-1", "hedge-carried-2"])
     const carried = r.report.hedges.filter((h) => h.forEntry === "OVERNIGHT")
     for (const h of carried) {
       expect(h.status).toBe("closed")
@@ -60,6 +61,9 @@ describe("a day with carried positions", () => {
     expect(r.rows.some((x) => x.actorId === "session" && x.event === "ENTRY_EXITED" && (x.payload as { entryId: string }).entryId === "entry:MON 6")).toBe(true)
     const reasons = r.rows.filter((x) => x.event === "xstate.done.actor.assessExits").map((x) => (x.payload as { output: { reason: string; hedgeId: string | null } }).output)
     expect(reasons.filter((o) => o.hedgeId !== null).map((o) => o.reason)).toEqual(["EXCESS_MARGIN", "EXCESS_MARGIN"])
+    // Audited like any hedge: the carried wings' rows rebuild through the machines.
+    expect(r.rows.filter((x) => x.actorId === "hedge-carried-1")[0]).toMatchObject({ from: "", to: "open" })
+    expect((await verifyDay(r.rows)).ok).toBe(true)
   })
 
   it("a wing that names no portfolio covers every carried portfolio short on its side", async () => {

@@ -41,6 +41,11 @@ const cases: Record<AlertKind, { readonly alert: Alert; readonly says: ReadonlyA
     says: ["Day Summary", "Hedges: 3", "Spent: ₹20,000", "Recovered: ₹4,500", "Net cost: ₹15,500", "Entries: 5", "Peak utilisation: 91.2%", "Breaches: 0", "Left to expire: H3 (NIFTY10FEB2625600CE)"]
   },
   ENGINE_HALTED: { alert: alertOf("ENGINE_HALTED", "critical", "session", { reason: "audit write failed: connection lost" }), says: ["AUTO-HEDGE HALTED", "*Reason:* audit write failed: connection lost", "No further hedge decisions"] },
+  OVERNIGHT_UNCOVERED: {
+    alert: alertOf("OVERNIGHT_UNCOVERED", "critical", "session", { shorts: "25000 CE 2026-02-10 ×975: the day's spend cap: ₹1,200 left, the wing 25500 CE costs ₹4,875", retryAt: AT + 60_000 }),
+    says: ["NAKED SHORT OVERNIGHT", "25000 CE 2026-02-10 ×975: the day's spend cap: ₹1,200 left", "Trying again at"]
+  },
+  OVERNIGHT_COVERED: { alert: alertOf("OVERNIGHT_COVERED", "info", "session", { shorts: "25000 CE 2026-02-10 ×975 ← 25500 CE ×975", count: 1 }), says: ["Overnight shorts covered", "25000 CE 2026-02-10 ×975 ← 25500 CE ×975"] },
   WATCHDOG: { alert: alertOf("WATCHDOG", "critical", "session", { problem: "the market instant is 95 s behind the wall clock", kind: "lag", halts: false }), says: ["FALLING BEHIND THE MARKET CLOCK", "95 s behind", "Decisions go on"] }
 }
 
