@@ -11,7 +11,7 @@
 // - only positions on N+1's own expiry carry (the day's chain prices that expiry alone): a position
 //   that expired, or of another expiry, is not carried.
 import type { HedgeRecord } from "../machines/session.ts"
-import type { Position } from "../src/domain/market.ts"
+import { priceOf as lastPriceOf, type Position } from "../src/domain/market.ts"
 import { type OpeningPosition, type RecordedDay, versionFor } from "../src/domain/recorded-day.ts"
 import { entryIdOf } from "../src/runtime/session-plan.ts"
 
@@ -23,8 +23,14 @@ export const closingPositions = (
 ): ReadonlyArray<OpeningPosition> => {
   const h = day.header
   const held = new Set(portfolios.map(([name]) => name))
-  const priceOf = (portfolio: string, leg: Position): number =>
-    h.openingPositions.find((p) => p.origin?.kind === "entry" && p.origin.portfolio === portfolio && p.strike === leg.strike && p.optionType === leg.optionType)?.avgPrice ?? 0.05
+  /** What a leg was entered at: the carried position's price, or the last price at its entry's time. */
+  const priceOf = (portfolio: string, leg: Position): number => {
+    const carried = h.openingPositions.find((p) => p.origin?.kind === "entry" && p.origin.portfolio === portfolio && p.strike === leg.strike && p.optionType === leg.optionType)
+    if (carried !== undefined) return carried.avgPrice
+    const entryTime = h.entries.find((e) => e.portfolio === portfolio)?.entryTime
+    const tick = entryTime === undefined ? undefined : day.ticks.filter((t) => t.time <= entryTime).at(-1)
+    return (tick === undefined ? null : lastPriceOf(tick.chain, leg.strike, leg.optionType)) ?? 0.05
+  }
   const trader = portfolios.flatMap(([portfolio, legs]) =>
     legs.map((leg): OpeningPosition => ({ ...leg, avgPrice: priceOf(portfolio, leg), origin: { kind: "entry", portfolio } }))
   )
