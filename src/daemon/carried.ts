@@ -4,6 +4,7 @@
 import type { Position } from "../domain/market.ts"
 import type { OpeningPosition } from "../domain/recorded-day.ts"
 import type { WingHeld } from "../../adapters/postgres/engine-store.ts"
+import { CARRIED_AT_OPEN } from "./position-feed.ts"
 
 /**
  * The wings carried in: each held at the previous close, not expired by `date`, and only as much of it
@@ -23,3 +24,12 @@ export const carriedWingsAtOpen = (wings: ReadonlyArray<WingHeld>, positions: Re
     return [{ strike: w.strike, optionType: w.optionType, quantity, avgPrice: w.entryPrice, expiry: w.expiry, origin: { kind: "hedge" } }]
   })
 }
+
+/**
+ * The shorts of the day's expiry the account holds before the first entry, as the one carried portfolio
+ * the position feed watches (CARRIED_AT_OPEN): a carried wing on their side is kept until it is exited.
+ */
+export const carriedShortsAtOpen = (positions: ReadonlyArray<Position>, expiry: string): ReadonlyArray<OpeningPosition> =>
+  positions
+    .filter((p) => p.quantity < 0 && p.expiry === expiry)
+    .map((p) => ({ strike: p.strike, optionType: p.optionType, quantity: p.quantity, expiry: p.expiry, avgPrice: 0.05, origin: { kind: "entry", portfolio: CARRIED_AT_OPEN } }))

@@ -11,7 +11,7 @@ import { Context, Effect, type Layer, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { recommendingVenueFor, venueLayerFor } from "../../adapters/venues.ts"
 import { openSession, postgresAuditLog, postgresOrderJournal, type WingHeld, wingsHeldAtPreviousClose, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
-import { carriedWingsAtOpen } from "./carried.ts"
+import { carriedShortsAtOpen, carriedWingsAtOpen } from "./carried.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
@@ -303,23 +303,25 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const audit = watchdog.watchWrites(auditWithDeadline(loggedAudit(yield* postgresAuditLog(sessionId), log), d.databaseSeconds, wallTimers))
     const journal = journalWithDeadline(yield* postgresOrderJournal(sessionId), d.databaseSeconds, wallTimers)
     const { broker, margin: marginMonitor } = yield* venueDay.trading({ index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize, sessionId, market })
-    // The engine's wings held at the previous session's close that the broker still holds are its hedges from the open.
-    const carried = carriedWingsAtOpen(
+    // What the account holds as the day starts. Before the first entry, its shorts are carried in (the
+    // platform's portfolio CARRIED_AT_OPEN), and the engine's wings held at the previous session's close
+    // that the broker still holds are its hedges from the open, kept while that portfolio is held.
+    const atStart = yield* broker.positions.pipe(Effect.orElseSucceed(() => []))
+    const beforeEntries = clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))
+    const wings = carriedWingsAtOpen(
       yield* wingsHeldAtPreviousClose(plan.index, settings.mode, plan.date).pipe(
         databaseDeadline(d.databaseSeconds),
         Effect.catchCause(() => Effect.sync((): ReadonlyArray<WingHeld> => (log.write("warn", "daemon", "the previous session's hedges could not be read: none is carried in (sell any still held by hand, or they expire)"), [])))
       ),
-      yield* broker.positions.pipe(Effect.orElseSucceed(() => [])),
+      atStart,
       plan.date
     )
-    if (carried.length > 0) log.write("info", "daemon", `carried in from the previous session: ${carried.map((w) => `${w.strike} ${w.optionType} ${w.expiry} ×${w.quantity}`).join(", ")}`)
-    const setup = { ...planned, session: { ...planned.session, ...carriedInputOf(carried) } }
+    if (wings.length > 0) log.write("info", "daemon", `carried in from the previous session: ${wings.map((w) => `${w.strike} ${w.optionType} ${w.expiry} ×${w.quantity}`).join(", ")}`)
+    const carriedShorts = beforeEntries ? carriedShortsAtOpen(atStart, plan.expiry) : []
+    const setup = { ...planned, session: { ...planned.session, ...carriedInputOf([...carriedShorts, ...wings]) } }
     const watcher = new PositionWatcher(plan)
     // Positions held before the first entry are not the day's entries.
-    if (clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))) {
-      const before = yield* broker.positions.pipe(Effect.orElseSucceed(() => []))
-      watcher.setBaseline(before)
-    }
+    if (beforeEntries) watcher.setBaseline(atStart)
     const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
     const patrol = patrolOf(watchdog, instant, alertsOf(o, log), log)

@@ -3,7 +3,10 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { openSession, wingsHeldAtPreviousClose, writeDayRecords, type WingHeld } from "../../adapters/postgres/engine-store.ts"
-import { carriedWingsAtOpen } from "../../src/daemon/carried.ts"
+import { carriedShortsAtOpen, carriedWingsAtOpen } from "../../src/daemon/carried.ts"
+import { CARRIED_AT_OPEN, PositionWatcher } from "../../src/daemon/position-feed.ts"
+import { instantOf } from "../../src/domain/time.ts"
+import { niftyDayPlan, straddle } from "../fixtures/entries.ts"
 import { tradingSessionOf } from "../../src/domain/session.ts"
 import type { DayReport, HedgeReport } from "../../src/runtime/day-report.ts"
 import { carriedInputOf } from "../../src/runtime/session-plan.ts"
@@ -28,6 +31,29 @@ describe("carriedWingsAtOpen", () => {
     expect(carriedWingsAtOpen([wing(25100, "CE", 1950, "2026-07-06")], [pos(25100, "CE", 1950, "2026-07-06")], "2026-07-07")).toEqual([])
     expect(carriedWingsAtOpen([wing(25100, "CE", 1950), wing(25100, "CE", 1950)], [pos(25100, "CE", 2600)], "2026-07-07").map((w) => w.quantity)).toEqual([1950, 650])
     expect(carriedWingsAtOpen([wing(25100, "CE", 1950)], [pos(25100, "PE", 1950), pos(25100, "CE", 1950, "2026-07-14")], "2026-07-07")).toEqual([])
+  })
+})
+
+describe("the shorts held before the first entry, as one carried portfolio", () => {
+  const plan = niftyDayPlan([straddle("A", "09:20:00", "13:00:00")])
+  const at = (t: string) => instantOf(plan.date, t)
+  const carriedShorts = [pos(24000, "CE", -130, plan.expiry), pos(24000, "PE", -130, plan.expiry)]
+  const wings = [pos(24500, "CE", 130, plan.expiry), pos(23500, "PE", 130, plan.expiry)]
+
+  it("the session keeps the carried wings while that portfolio is held", () => {
+    const opening = [...carriedShortsAtOpen([...carriedShorts, ...wings], plan.expiry), ...carriedWingsAtOpen([wing(24500, "CE", 130, plan.expiry), wing(23500, "PE", 130, plan.expiry)], wings, plan.date)]
+    const input = carriedInputOf(opening)
+    expect(input.carriedEntries).toEqual([`entry:${CARRIED_AT_OPEN}`])
+    expect(input.carriedHedges?.map((h) => h.covers)).toEqual([[`entry:${CARRIED_AT_OPEN}`], [`entry:${CARRIED_AT_OPEN}`]])
+  })
+
+  it("the position feed says when the carried shorts are gone, before it takes any of the day's entries for gone", () => {
+    const w = new PositionWatcher(plan)
+    w.setBaseline([...carriedShorts, ...wings])
+    const a = [pos(25000, "CE", -130, plan.expiry), pos(25000, "PE", -130, plan.expiry)]
+    expect(w.observe(at("09:20:05"), [...carriedShorts, ...a, ...wings]).map((e) => `${e.kind} ${e.portfolio}`)).toEqual(["entered A"])
+    expect(w.observe(at("10:00:00"), [...a, ...wings])).toEqual([{ kind: "exited", portfolio: CARRIED_AT_OPEN, at: at("10:00:00"), reason: "CLOSED" }])
+    expect(w.observe(at("13:00:05"), wings).map((e) => `${e.kind} ${e.portfolio} ${e.reason}`)).toEqual(["exited A TIMED"])
   })
 })
 
