@@ -1,0 +1,139 @@
+// Keeping pace with the market (issue 16 item 1): an instant the market has left is not held late with
+// the market read now (later prices stamped with an earlier time); the market's current second is held
+// instead, and falling behind is logged when it starts and ends, alerted once and shown in the status.
+// Time is a clock the test moves: a slow venue moves market time on with every request it answers.
+import { describe, expect, it } from "vitest"
+import { BEHIND_MS, IN_STEP_MS, LATE_MS, MarketPace } from "../../src/daemon/trading-day.ts"
+import { makeLog } from "../../src/daemon/log.ts"
+import { instantOf } from "../../src/domain/time.ts"
+import { DayView } from "../../src/views/day-view.ts"
+import type { Status } from "../../src/views/schemas.ts"
+import type { DayAttachment } from "../../src/views/day-view.ts"
+import { daemonDay, nifty } from "./daemon-day.ts"
+
+const at = (time: string) => instantOf("2026-02-10", time)
+
+const paceOn = (tickMs = 1000) => {
+  let now = at("10:00:00")
+  const lines: Array<Record<string, unknown>> = []
+  const told: Array<unknown> = []
+  const pace = new MarketPace(() => now, tickMs, makeLog("json", (l) => lines.push(JSON.parse(l) as Record<string, unknown>), "-", () => now), (b) => told.push(b))
+  return { pace, lines, told, setNow: (t: number) => void (now = t) }
+}
+
+describe("MarketPace", () => {
+  it("holds an instant the market is still at, and the market's current second for one it has left", () => {
+    const p = paceOn()
+    p.setNow(at("10:00:00") + LATE_MS)
+    expect(p.pace.hold(at("10:00:00"))).toBe(at("10:00:00"))
+    // Due 10:00:01, the market at 10:00:09.4: 10:00:09 is held, never the stale 10:00:01.
+    p.setNow(at("10:00:09") + 400)
+    expect(p.pace.hold(at("10:00:01"))).toBe(at("10:00:09"))
+    expect(p.pace.behind()).toEqual({ since: at("10:00:01"), worstMs: 8_400, ticksSkipped: 8 })
+    // A timer due between seconds, left behind, is held at the market's second after it.
+    p.setNow(at("10:00:20") + 600)
+    expect(p.pace.hold(at("10:00:19") + 500)).toBe(at("10:00:20"))
+  })
+
+  it("says once when it falls behind and once when it has kept pace for a minute, in IST", () => {
+    const p = paceOn()
+    p.setNow(at("10:00:07"))
+    p.pace.hold(at("10:00:01"))
+    for (let s = 8; s < 40; s += 8) {
+      p.setNow(at(`10:00:${String(s + 7).padStart(2, "0")}`))
+      p.pace.hold(at(`10:00:${String(s).padStart(2, "0")}`))
+    }
+    const behind = p.lines.filter((l) => String(l.message).startsWith("behind the market"))
+    expect(behind).toHaveLength(1)
+    expect(behind[0]).toMatchObject({ level: "warn", message: expect.stringContaining("the instant due at 10:00:01 IST is 6 s old (market at 10:00:07)") })
+    expect(behind[0]!.time).toMatch(/\+05:30$/)
+    // On time again, but not yet for a minute: still behind.
+    p.setNow(at("10:01:00"))
+    expect(p.pace.hold(at("10:01:00"))).toBe(at("10:01:00"))
+    expect(p.pace.behind()).not.toBeNull()
+    // A little late (under BEHIND_MS): skipped, but neither late enough to go on being behind nor a minute in step.
+    p.setNow(at("10:01:20") + BEHIND_MS - 2000)
+    expect(p.pace.hold(at("10:01:20"))).toBe(at("10:01:23"))
+    expect(p.pace.behind()?.ticksSkipped).toBe(37)
+    // A minute after the last instant held behind, on time: in step again.
+    p.setNow(at("10:00:39") + IN_STEP_MS)
+    p.pace.hold(at("10:00:39") + IN_STEP_MS)
+    expect(p.pace.behind()).toBeNull()
+    const inStep = p.lines.filter((l) => String(l.message).startsWith("in step with the market again"))
+    expect(inStep).toHaveLength(1)
+    expect(inStep[0]!.message).toBe("in step with the market again at 10:01:39 IST: behind from 10:00:01, at most 7 s, 37 ticks skipped")
+    expect(p.told.at(-1)).toBeNull()
+  })
+
+  it("is not behind when an instant is held a little late (an order's round trip at 1x)", () => {
+    const p = paceOn()
+    p.setNow(at("10:00:03"))
+    expect(p.pace.hold(at("10:00:01"))).toBe(at("10:00:03"))
+    expect(p.pace.behind()).toBeNull()
+    expect(p.lines).toHaveLength(0)
+  })
+})
+
+describe("the daemon over a venue slower than the market (fake OpenAlgo, PGlite, a clock the venue moves)", () => {
+  it("holds the market's instants, logs the episode's start and end, alerts once and shows it in the status", async () => {
+    // From 10:00 to 10:10 every answer takes 30 s of market time: with a 15 s tick the engine cannot look at every tick.
+    const slowFrom = at("10:00:00")
+    const slowUntil = at("10:10:00")
+    const seen: Array<{ readonly at: number; readonly health: Status["health"] }> = []
+    let view: DayView | undefined
+    const d = await daemonDay({
+      venueTakes: (_path, now) => (now >= slowFrom && now < slowUntil ? 30_000 : 0),
+      operator: (schedule) => ({
+        live: {
+          attach: (day: DayAttachment) => {
+            view = new DayView({ now: () => at("09:00:00"), thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
+            view.attach(day)
+          },
+          // The status as the page and /api/hedge/status read it, about once a market minute.
+          afterInstant: async (instant) => {
+            if (seen.length > 0 && instant - seen.at(-1)!.at < 60_000) return
+            seen.push({ at: instant, health: (await view!.status()).health })
+          }
+        },
+        commands: { deliver: () => {}, onQueued: () => () => {} },
+        schedule: { current: () => schedule, onChange: () => () => {} },
+        plans: { get: () => undefined }
+      })
+    })
+    expect(d.rows.at(-1)?.to).toBe("closed")
+    const messages = d.log.map((l) => String(l.message))
+    // Logged: once as it starts (in the slow stretch), once as it ends (after it), in IST.
+    const started = d.log.filter((l) => String(l.message).startsWith("behind the market:"))
+    const ended = d.log.filter((l) => String(l.message).startsWith("in step with the market again"))
+    expect(started).toHaveLength(1)
+    expect(ended).toHaveLength(1)
+    const startedAt = Date.parse(String(started[0]!.time))
+    const endedAt = Date.parse(String(ended[0]!.time))
+    expect(startedAt).toBeGreaterThanOrEqual(slowFrom)
+    expect(startedAt).toBeLessThan(slowUntil)
+    expect(endedAt).toBeGreaterThanOrEqual(slowUntil + IN_STEP_MS - 15_000)
+    expect(String(started[0]!.time)).toMatch(/\+05:30$/)
+    // Alerted once, as the watchdog's lag (a venue this slow also trips the quote limit: another problem).
+    const alerts = d.log.filter((l) => l.alert === "WATCHDOG" && String(l.message).includes("FALLING BEHIND THE MARKET CLOCK"))
+    expect(alerts).toHaveLength(1)
+    expect(alerts[0]!.message).toContain("behind the market since 10:0")
+    // Shown: the status during the episode has the lag problem and `behind`; before and after, none.
+    const during = seen.filter((s) => s.at > startedAt && s.at < slowUntil)
+    expect(during.length).toBeGreaterThan(3)
+    for (const s of during) {
+      expect(s.health.ok).toBe(false)
+      expect(s.health.problems.map((p) => p.kind)).toContain("lag")
+      expect(s.health.behind).toMatchObject({ since: expect.stringMatching(/^2026-02-10T10:0/), worstSeconds: expect.any(Number), ticksSkipped: expect.any(Number) })
+      expect(s.health.behind!.ticksSkipped).toBeGreaterThan(0)
+    }
+    for (const s of seen.filter((s) => s.at < slowFrom || s.at > endedAt)) {
+      expect(s.health.behind).toBeNull()
+      expect(s.health.problems.filter((p) => p.kind === "lag")).toEqual([])
+    }
+    // What was skipped: far fewer instants held in the slow stretch than its 40 ticks, none of them stale.
+    const clockInstants = [...new Set(d.rows.filter((r) => r.event === "CLOCK" && r.at >= slowFrom && r.at < slowUntil).map((r) => r.at))]
+    expect(clockInstants.length).toBeLessThan(20)
+    expect(messages.some((m) => m.startsWith("day done"))).toBe(true)
+    expect(nifty.header.date).toBe("2026-02-10")
+  }, 600_000)
+})
