@@ -108,6 +108,16 @@ export class MarketPace {
     return held
   }
 
+  /** The day is over (or stopped) while behind: the episode's end is said with what it cost. */
+  close(): void {
+    const e = this.episode
+    if (e === null) return
+    this.episode = null
+    this.log.write("info", "daemon", `the day's instants ended behind the market: behind from ${wallTimeOf(e.since)}, at most ${seconds(e.worstMs)} s, ${e.ticksSkipped} ticks skipped`,
+      { since: e.since, worstSeconds: seconds(e.worstMs), ticksSkipped: e.ticksSkipped })
+    this.onBehind(null)
+  }
+
   /** The episode under way, if any. */
   behind(): Behind | null {
     return this.episode === null ? null : { since: this.episode.since, worstMs: this.episode.worstMs, ticksSkipped: this.episode.ticksSkipped }
@@ -145,11 +155,12 @@ export const runTradingDay = async (o: TradingDayOptions): Promise<TradingDayRes
   const engine = await run(SessionEngine.resume(o.setup))
   log.write("info", "daemon", resuming ? "session resumed from its records" : "session started", { state: engine.actor.getSnapshot().value })
   o.onEngine?.(engine)
+  const pace = new MarketPace(() => clock.now(), o.tickMs, log, o.onBehind)
   await runInstants({
     engine,
     clock: instant,
     from: Math.max(instant.now(), clock.now()),
-    pacing: keepingPace(clockPacing(clock, signal, o.operator === undefined ? undefined : (wake) => o.operator!.onQueued(wake)), new MarketPace(() => clock.now(), o.tickMs, log, o.onBehind)),
+    pacing: keepingPace(clockPacing(clock, signal, o.operator === undefined ? undefined : (wake) => o.operator!.onQueued(wake)), pace),
     stopped: () => signal.aborted,
     world: {
       observe: async (_at, engine) => {
@@ -166,6 +177,7 @@ export const runTradingDay = async (o: TradingDayOptions): Promise<TradingDayRes
     },
     ...(o.afterInstant === undefined ? {} : { afterInstant: o.afterInstant })
   })
+  pace.close()
   if (engine.failure !== null) log.write("error", "daemon", `the engine stopped deciding: ${engine.failure}`)
   if (signal.aborted && !engine.done) log.write("info", "daemon", "stopped on request; the day resumes from its records at the next start")
   return { engine, failure: engine.failure, stopped: signal.aborted && !engine.done }

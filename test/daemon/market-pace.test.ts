@@ -65,6 +65,16 @@ describe("MarketPace", () => {
     expect(p.told.at(-1)).toBeNull()
   })
 
+  it("says how it ended when the day ends behind the market", () => {
+    const p = paceOn()
+    p.setNow(at("15:34:50"))
+    p.pace.hold(at("15:34:40"))
+    p.pace.close()
+    expect(p.lines.at(-1)).toMatchObject({ level: "info", message: "the day's instants ended behind the market: behind from 15:34:40, at most 10 s, 10 ticks skipped" })
+    expect(p.pace.behind()).toBeNull()
+    expect(p.told.at(-1)).toBeNull()
+  })
+
   it("is not behind when an instant is held a little late (an order's round trip at 1x)", () => {
     const p = paceOn()
     p.setNow(at("10:00:03"))
