@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config"
 const e2e = [
   "test/cli/**/*.test.ts",
   "test/http/{cli,daemon,inspector.browser}.test.ts",
-  "test/daemon/{daemon-e2e,daemon-openalgo,daemon-calendar,broker-outage}.test.ts"
+  "test/daemon/{daemon-e2e,daemon-openalgo,daemon-calendar,daemon-pace,broker-outage}.test.ts"
 ]
 
 export default defineConfig({

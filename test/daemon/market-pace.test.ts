@@ -1,15 +1,11 @@
 // Keeping pace with the market (issue 16 item 1): an instant the market has left is not held late with
 // the market read now (later prices stamped with an earlier time); the market's current second is held
-// instead, and falling behind is logged when it starts and ends, alerted once and shown in the status.
-// Time is a clock the test moves: a slow venue moves market time on with every request it answers.
+// instead, and falling behind is logged when it starts and ends. Time is a clock the test moves. The
+// daemon end to end (the alert, the status, requests per instant): daemon-pace.test.ts.
 import { describe, expect, it } from "vitest"
 import { BEHIND_MS, IN_STEP_MS, LATE_MS, MarketPace } from "../../src/daemon/trading-day.ts"
 import { makeLog } from "../../src/daemon/log.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { DayView } from "../../src/views/day-view.ts"
-import type { Status } from "../../src/views/schemas.ts"
-import type { DayAttachment } from "../../src/views/day-view.ts"
-import { daemonDay, nifty } from "./daemon-day.ts"
 
 const at = (time: string) => instantOf("2026-02-10", time)
 
@@ -82,68 +78,4 @@ describe("MarketPace", () => {
     expect(p.pace.behind()).toBeNull()
     expect(p.lines).toHaveLength(0)
   })
-})
-
-describe("the daemon over a venue slower than the market (fake OpenAlgo, PGlite, a clock the venue moves)", () => {
-  it("holds the market's instants, logs the episode's start and end, alerts once and shows it in the status", async () => {
-    // From 10:00 to 10:10 every answer takes 30 s of market time: with a 15 s tick the engine cannot look at every tick.
-    const slowFrom = at("10:00:00")
-    const slowUntil = at("10:10:00")
-    const seen: Array<{ readonly at: number; readonly health: Status["health"] }> = []
-    let view: DayView | undefined
-    const d = await daemonDay({
-      venueTakes: (_path, now) => (now >= slowFrom && now < slowUntil ? 30_000 : 0),
-      operator: (schedule) => ({
-        live: {
-          attach: (day: DayAttachment) => {
-            view = new DayView({ now: () => at("09:00:00"), thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
-            view.attach(day)
-          },
-          // The status as the page and /api/hedge/status read it, about once a market minute.
-          afterInstant: async (instant) => {
-            if (seen.length > 0 && instant - seen.at(-1)!.at < 60_000) return
-            seen.push({ at: instant, health: (await view!.status()).health })
-          }
-        },
-        commands: { deliver: () => {}, onQueued: () => () => {} },
-        schedule: { current: () => schedule, onChange: () => () => {} },
-        plans: { get: () => undefined }
-      })
-    })
-    expect(d.rows.at(-1)?.to).toBe("closed")
-    const messages = d.log.map((l) => String(l.message))
-    // Logged: once as it starts (in the slow stretch), once as it ends (after it), in IST.
-    const started = d.log.filter((l) => String(l.message).startsWith("behind the market:"))
-    const ended = d.log.filter((l) => String(l.message).startsWith("in step with the market again"))
-    expect(started).toHaveLength(1)
-    expect(ended).toHaveLength(1)
-    const startedAt = Date.parse(String(started[0]!.time))
-    const endedAt = Date.parse(String(ended[0]!.time))
-    expect(startedAt).toBeGreaterThanOrEqual(slowFrom)
-    expect(startedAt).toBeLessThan(slowUntil)
-    expect(endedAt).toBeGreaterThanOrEqual(slowUntil + IN_STEP_MS - 15_000)
-    expect(String(started[0]!.time)).toMatch(/\+05:30$/)
-    // Alerted once, as the watchdog's lag (a venue this slow also trips the quote limit: another problem).
-    const alerts = d.log.filter((l) => l.alert === "WATCHDOG" && String(l.message).includes("FALLING BEHIND THE MARKET CLOCK"))
-    expect(alerts).toHaveLength(1)
-    expect(alerts[0]!.message).toContain("behind the market since 10:0")
-    // Shown: the status during the episode has the lag problem and `behind`; before and after, none.
-    const during = seen.filter((s) => s.at > startedAt && s.at < slowUntil)
-    expect(during.length).toBeGreaterThan(3)
-    for (const s of during) {
-      expect(s.health.ok).toBe(false)
-      expect(s.health.problems.map((p) => p.kind)).toContain("lag")
-      expect(s.health.behind).toMatchObject({ since: expect.stringMatching(/^2026-02-10T10:0/), worstSeconds: expect.any(Number), ticksSkipped: expect.any(Number) })
-      expect(s.health.behind!.ticksSkipped).toBeGreaterThan(0)
-    }
-    for (const s of seen.filter((s) => s.at < slowFrom || s.at > endedAt)) {
-      expect(s.health.behind).toBeNull()
-      expect(s.health.problems.filter((p) => p.kind === "lag")).toEqual([])
-    }
-    // What was skipped: far fewer instants held in the slow stretch than its 40 ticks, none of them stale.
-    const clockInstants = [...new Set(d.rows.filter((r) => r.event === "CLOCK" && r.at >= slowFrom && r.at < slowUntil).map((r) => r.at))]
-    expect(clockInstants.length).toBeLessThan(20)
-    expect(messages.some((m) => m.startsWith("day done"))).toBe(true)
-    expect(nifty.header.date).toBe("2026-02-10")
-  }, 600_000)
 })
