@@ -205,6 +205,71 @@ const coversCarriedShort = (c: SessionContext, h: HedgeRecord) =>
 /** The hedges the engine's exit review may sell: its own, not the trader's, nor a carried wing still covering. */
 const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual && !coversCarriedShort(c, h))
 
+/** A hedge one of the session's buyers (an entry, the trader, the delta band, the overnight guard) asks for. */
+interface HedgeToBuy {
+  readonly id: string
+  readonly forEntry: string
+  readonly trigger: string
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  readonly quantity: number
+  readonly otmDistance: number
+  readonly utilisationBefore: number
+  /** Spend reserved against the day's cap while the buy works. */
+  readonly cost: number
+  readonly buyDeadlineAt: number
+  readonly manual: boolean
+  /** The contract's expiry (default: the day's). */
+  readonly expiry?: string
+  /** Order rules of its own (default: the day's). */
+  readonly rules?: HedgeOrderRules
+  /** A limit price of the trader's own (MANUAL_BUY only). */
+  readonly fixedLimitPrice?: number | null
+}
+
+/** The hedge actor's input and the session's record of a hedge about to be bought: one shape for every buyer. */
+const hedgeBuyOf = (c: SessionContext, b: HedgeToBuy): { readonly input: HedgeInput; readonly record: HedgeRecord } => {
+  const expiry = b.expiry ?? c.expiry
+  const symbol = optionSymbol(c.index, expiry, b.strike, b.optionType)
+  const input: HedgeInput = {
+    id: b.id,
+    forEntry: b.forEntry,
+    date: c.date,
+    strike: b.strike,
+    optionType: b.optionType,
+    quantity: b.quantity,
+    otmDistance: b.otmDistance,
+    symbol,
+    trigger: b.trigger,
+    utilisationBefore: b.utilisationBefore,
+    buyDeadlineAt: b.buyDeadlineAt,
+    startedAt: c.timeKnown ? c.now : null,
+    rules: b.rules ?? c.hedgeRules,
+    ...(b.fixedLimitPrice === undefined ? {} : { fixedLimitPrice: b.fixedLimitPrice })
+  }
+  const record: HedgeRecord = {
+    id: b.id,
+    forEntry: b.forEntry,
+    symbol,
+    trigger: b.trigger,
+    utilisationBefore: b.utilisationBefore,
+    strike: b.strike,
+    optionType: b.optionType,
+    quantity: b.quantity,
+    held: 0,
+    otmDistance: b.otmDistance,
+    status: "ordering",
+    reserved: b.cost,
+    paid: 0,
+    received: 0,
+    openedAt: null,
+    closedAt: null,
+    manual: b.manual,
+    ...(expiry === c.expiry ? {} : { expiry })
+  }
+  return { input, record }
+}
+
 /** The entry and trigger of a wing the delta band bought: its own marker, sold by the normal exit rules. */
 export const DELTA_BAND = "DELTA_BAND"
 /** What the band's wings have cost today, paid or reserved (sales do not give it back: a cap on spend, as the day's). */
@@ -436,91 +501,45 @@ export const sessionMachine = setup({
       const hedges = { ...context.hedges }
       let seq = context.hedgeSeq
       for (const pick of event.selection.picks) {
-        const id = `hedge-${++seq}`
-        const symbol = optionSymbol(context.index, context.expiry, pick.strike, pick.optionType)
-        const trigger = `PRE_STRATEGY:${event.portfolio}`
-        const input: HedgeInput = {
-          id,
+        const { input, record } = hedgeBuyOf(context, {
+          id: `hedge-${++seq}`,
           forEntry: event.entryId,
-          date: context.date,
+          trigger: `PRE_STRATEGY:${event.portfolio}`,
           strike: pick.strike,
           optionType: pick.optionType,
           quantity: pick.quantity,
           otmDistance: pick.otmDistance,
-          symbol,
-          trigger,
           utilisationBefore: event.utilisationBefore,
+          cost: pick.cost,
           buyDeadlineAt: entry?.entryAt ?? context.now,
-          startedAt: context.timeKnown ? context.now : null,
-          rules: context.hedgeRules
-        }
-        hedges[id] = {
-          id,
-          forEntry: event.entryId,
-          symbol,
-          trigger,
-          utilisationBefore: event.utilisationBefore,
-          strike: pick.strike,
-          optionType: pick.optionType,
-          quantity: pick.quantity,
-          held: 0,
-          otmDistance: pick.otmDistance,
-          status: "ordering",
-          reserved: pick.cost,
-          paid: 0,
-          received: 0,
-          openedAt: null,
-          closedAt: null,
           manual: false
-        }
-        enqueue.spawnChild("hedge", { id, systemId: id, input })
+        })
+        hedges[record.id] = record
+        enqueue.spawnChild("hedge", { id: record.id, systemId: record.id, input })
       }
       enqueue.assign({ hedges, hedgeSeq: seq, lastActionAt: context.now })
     }),
     spawnManualHedge: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "MANUAL_BUY") return
-      const id = `hedge-${context.hedgeSeq + 1}`
-      const symbol = optionSymbol(context.index, context.expiry, event.strike, event.optionType)
-      const otmDistance = context.spot === null ? 0 : Math.abs(event.strike - context.spot)
-      const input: HedgeInput = {
-        id,
+      const { input, record } = hedgeBuyOf(context, {
+        id: `hedge-${context.hedgeSeq + 1}`,
         forEntry: MANUAL,
-        date: context.date,
+        trigger: MANUAL,
         strike: event.strike,
         optionType: event.optionType,
         quantity: event.quantity,
-        otmDistance,
-        symbol,
-        trigger: MANUAL,
+        otmDistance: context.spot === null ? 0 : Math.abs(event.strike - context.spot),
         utilisationBefore: event.utilisationBefore,
+        cost: event.cost,
         // Worked until the close; a price of the trader's own is not re-priced (it would be sent again as is).
         buyDeadlineAt: context.closeAt,
-        startedAt: context.timeKnown ? context.now : null,
+        manual: true,
         rules: event.limitPrice === null ? context.hedgeRules : { ...context.hedgeRules, maxReprices: 0 },
         fixedLimitPrice: event.limitPrice
-      }
-      const record: HedgeRecord = {
-        id,
-        forEntry: MANUAL,
-        symbol,
-        trigger: MANUAL,
-        utilisationBefore: event.utilisationBefore,
-        strike: event.strike,
-        optionType: event.optionType,
-        quantity: event.quantity,
-        held: 0,
-        otmDistance,
-        status: "ordering",
-        reserved: event.cost,
-        paid: 0,
-        received: 0,
-        openedAt: null,
-        closedAt: null,
-        manual: true
-      }
+      })
       // The trader's own action: it does not start the engine's cooldown.
-      enqueue.assign({ hedges: { ...context.hedges, [id]: record }, hedgeSeq: context.hedgeSeq + 1 })
-      enqueue.spawnChild("hedge", { id, systemId: id, input })
+      enqueue.assign({ hedges: { ...context.hedges, [record.id]: record }, hedgeSeq: context.hedgeSeq + 1 })
+      enqueue.spawnChild("hedge", { id: record.id, systemId: record.id, input })
     }),
     recordHedgeUpdate: assign(({ context, event }) => {
       if (event.type !== "HEDGE_UPDATE") return {}
@@ -559,45 +578,22 @@ export const sessionMachine = setup({
     spawnDeltaWing: enqueueActions(({ context, enqueue }, d: DeltaDecision) => {
       const wing = d.wing
       if (wing === null || context.deltaBand === undefined) return
-      const id = `hedge-${context.hedgeSeq + 1}`
-      const symbol = optionSymbol(context.index, context.expiry, wing.strike, wing.optionType)
-      const input: HedgeInput = {
-        id,
+      const { input, record } = hedgeBuyOf(context, {
+        id: `hedge-${context.hedgeSeq + 1}`,
         forEntry: DELTA_BAND,
-        date: context.date,
+        trigger: DELTA_BAND,
         strike: wing.strike,
         optionType: wing.optionType,
         quantity: wing.quantity,
         otmDistance: wing.otmDistance,
-        symbol,
-        trigger: DELTA_BAND,
         utilisationBefore: d.utilisationPct,
+        cost: wing.cost,
         // Not bought by the next check: that check decides afresh on the market then.
         buyDeadlineAt: Math.min(context.closeAt, context.now + context.deltaBand.checkEveryMs),
-        startedAt: context.timeKnown ? context.now : null,
-        rules: context.hedgeRules
-      }
-      const record: HedgeRecord = {
-        id,
-        forEntry: DELTA_BAND,
-        symbol,
-        trigger: DELTA_BAND,
-        utilisationBefore: d.utilisationPct,
-        strike: wing.strike,
-        optionType: wing.optionType,
-        quantity: wing.quantity,
-        held: 0,
-        otmDistance: wing.otmDistance,
-        status: "ordering",
-        reserved: wing.cost,
-        paid: 0,
-        received: 0,
-        openedAt: null,
-        closedAt: null,
         manual: false
-      }
-      enqueue.assign({ hedges: { ...context.hedges, [id]: record }, hedgeSeq: context.hedgeSeq + 1, lastActionAt: context.now })
-      enqueue.spawnChild("hedge", { id, systemId: id, input })
+      })
+      enqueue.assign({ hedges: { ...context.hedges, [record.id]: record }, hedgeSeq: context.hedgeSeq + 1, lastActionAt: context.now })
+      enqueue.spawnChild("hedge", { id: record.id, systemId: record.id, input })
     }),
     alertDeltaWing: emit(({ context }, d: DeltaDecision) =>
       alert(context, "DELTA_BAND_WING", "info", {
@@ -632,47 +628,23 @@ export const sessionMachine = setup({
       const hedges = { ...context.hedges }
       let seq = context.hedgeSeq
       for (const wing of buy) {
-        const id = `hedge-${++seq}`
-        const symbol = optionSymbol(context.index, wing.expiry, wing.strike, wing.optionType)
-        const otmDistance = Math.abs(wing.strike - a.spot)
-        const utilisationBefore = a.utilisationPct
-        const input: HedgeInput = {
-          id,
+        const { input, record } = hedgeBuyOf(context, {
+          id: `hedge-${++seq}`,
           forEntry: OVERNIGHT,
-          date: context.date,
+          trigger: OVERNIGHT,
           strike: wing.strike,
           optionType: wing.optionType,
           quantity: wing.quantity,
-          otmDistance,
-          symbol,
-          trigger: OVERNIGHT,
-          utilisationBefore,
+          otmDistance: Math.abs(wing.strike - a.spot),
+          utilisationBefore: a.utilisationPct,
+          cost: wing.cost,
           // Worked until the close: the guard's retries pick again once a buy has ended unfilled.
           buyDeadlineAt: context.closeAt,
-          startedAt: context.timeKnown ? context.now : null,
-          rules: context.hedgeRules
-        }
-        hedges[id] = {
-          id,
-          forEntry: OVERNIGHT,
-          symbol,
-          trigger: OVERNIGHT,
-          utilisationBefore,
-          strike: wing.strike,
-          optionType: wing.optionType,
-          quantity: wing.quantity,
-          held: 0,
-          otmDistance,
-          status: "ordering",
-          reserved: wing.cost,
-          paid: 0,
-          received: 0,
-          openedAt: null,
-          closedAt: null,
           manual: false,
-          ...(wing.expiry === context.expiry ? {} : { expiry: wing.expiry })
-        }
-        enqueue.spawnChild("hedge", { id, systemId: id, input })
+          expiry: wing.expiry
+        })
+        hedges[record.id] = record
+        enqueue.spawnChild("hedge", { id: record.id, systemId: record.id, input })
       }
       const reasons = [
         ...uncovered.filter((s) => s.wing === null).map((s) => `${shortText(s)}: ${s.reason ?? "no wing"}`),
