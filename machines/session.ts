@@ -200,7 +200,11 @@ export const sessionMachine = setup({
       if (notLeft.length > 0 && now < cooldownUntilOf(context)) return false
       return !notLeft.some((e) => e.entryAt > now - 1 && e.entryAt <= now + context.exitBufferMs)
     },
-    exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
+    /**
+     * The review named a hedge that is still open and the engine's: the trader may have exited it (or
+     * it may have been sold) while the review was deciding, and a hedge is told to exit once.
+     */
+    exitChosenStillReviewable: ({ context }, d: ExitDecision) => d.hedgeId !== null && reviewableHedges(context).some((h) => h.id === d.hedgeId),
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
     /** A manual buy is held to the day's spend cap like any other (what is left after reservations). */
     manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
@@ -468,7 +472,7 @@ export const sessionMachine = setup({
             }),
             onDone: [
               {
-                guard: { type: "exitChosen", params: ({ event }) => event.output },
+                guard: { type: "exitChosenStillReviewable", params: ({ event }) => event.output },
                 target: "watching",
                 actions: { type: "exitHedge", params: ({ event }) => ({ hedgeId: event.output.hedgeId!, reason: event.output.reason, manual: false }) }
               },
