@@ -186,7 +186,11 @@ export const sessionMachine = setup({
     marketOpen: ({ context, event }) => event.type === "CLOCK" && event.at >= context.openAt,
     marketClosed: ({ context, event }) => event.type === "CLOCK" && event.at >= context.closeAt,
     eodReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.eodAt,
-    /** Hedges may be reviewed for exit only when no entry is deciding and none is due within the buffer. */
+    /**
+     * Hedges may be reviewed for exit only when no entry is deciding, none is in its look-ahead (it may
+     * decide at this very clock, after the review started, and buy back what the review sells: exits
+     * come before entries) and none is due within the buffer.
+     */
     exitReviewDue: ({ context, event }) => {
       // Judged at the tick's own instant, not the previous tick's: a restored session has not seen the
       // quiet ticks a killed process never wrote, and must review exactly when an uninterrupted one does.
@@ -198,7 +202,7 @@ export const sessionMachine = setup({
       // they protect nothing and all go before the close (carried, they would be worth nothing to the day).
       const notLeft = entriesNotLeft(context)
       if (notLeft.length > 0 && now < cooldownUntilOf(context)) return false
-      return !notLeft.some((e) => e.entryAt > now - 1 && e.entryAt <= now + context.exitBufferMs)
+      return !notLeft.some((e) => e.entryAt > now - 1 && (e.entryAt <= now + context.exitBufferMs || e.lookaheadAt <= now))
     },
     /**
      * The review named a hedge that is still open and the engine's: the trader may have exited it (or

@@ -238,7 +238,7 @@ describe("session machine, every reachable transition", () => {
     ).toEqual([])
   })
 
-  it("reviews exits only on the clock, with no entry deciding or asking, engine hedges open, outside the cooldown (unless every entry has left) and no entry due within the buffer", () => {
+  it("reviews exits only on the clock, with no entry deciding or asking, engine hedges open, outside the cooldown (unless every entry has left) and no entry in its look-ahead or due within the buffer", () => {
     const reviews = steps.filter(({ before, after }) => !inState(before, "trading.reviewingExits") && inState(after, "trading.reviewingExits"))
     expect(reviews.length).toBeGreaterThan(0)
     expect(
@@ -253,7 +253,7 @@ describe("session machine, every reachable transition", () => {
           c.turnQueue.length === 0 &&
           Object.values(c.hedges).some((h) => h.status === "open" && !h.manual) &&
           (notLeft.length === 0 || now >= cooldownUntilOf(c)) &&
-          !notLeft.some((e) => e.entryAt >= now && e.entryAt <= now + c.exitBufferMs)
+          !notLeft.some((e) => e.entryAt >= now && (e.entryAt <= now + c.exitBufferMs || e.lookaheadAt <= now))
         )
       })
     ).toEqual([])

@@ -276,7 +276,7 @@ describe("exits before entries", () => {
   it("over generated days: shorts close, then the wings they freed are sold, then hedges are bought; no covering wing is sold", async () => {
     await fc.assert(fc.asyncProperty(scenario, async (sc) => void (await checkDay(sc))), fuzzParameters(2))
     if (isLongRun) console.log(`exits before entries: ${JSON.stringify(seen)}`)
-  }, fuzzTimeout(60_000))
+  }, fuzzTimeout(180_000))
 
   // Found by the property: on this day the engine sold wings whose shorts were still open, because
   // utilisation was under the exit trigger (the first, 83700 CE at 12:10, raised SPAN margin by ₹37,821).
@@ -290,6 +290,25 @@ describe("exits before entries", () => {
     cooldownSeconds: 120,
     policy: "engine"
   }
+
+  // Found by the property: with a 20-minute look-ahead and no exit buffer, the reference policy's exit
+  // review (which looks at the next entry only) sold 26100 CE at 09:15:30 while a later entry, in its
+  // look-ahead, decided in the same instant and bought it back.
+  const friday: Scenario = {
+    weekday: "Friday",
+    seed: 32_226,
+    exits: [],
+    budgetPerBasket: 550_000,
+    lookaheadMinutes: 20,
+    exitBufferMinutes: 0,
+    cooldownSeconds: 0,
+    policy: "reference"
+  }
+
+  it("regression: no wing is sold from under an entry deciding in its look-ahead (it would be bought back)", async () => {
+    const run = await checkDay(friday)
+    expect(run.result.orders.some((o) => o.side === "BUY")).toBe(true)
+  })
 
   it("regression: the engine keeps the wings of open shorts on a day it once sold them", async () => {
     const run = await checkDay(thursday)
