@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config"
 // runs everything else (in-process, no servers of their own beyond loopback fakes): the quick check.
 const e2e = [
   "test/cli/**/*.test.ts",
-  "test/http/{cli,daemon,inspector.browser}.test.ts",
+  "test/http/{cli,daemon}.test.ts",
+  "test/http/*.browser.test.ts",
   "test/daemon/{daemon-e2e,daemon-openalgo,daemon-calendar,broker-outage}.test.ts"
 ]
 

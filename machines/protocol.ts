@@ -2,6 +2,7 @@
 // outputs of the services the runtime binds, and the alerts the machines raise. Pure data only.
 import { fromPromise, type AnyStateMachine } from "xstate"
 import type { HedgePick } from "../src/domain/selection.ts"
+import type { Contract, OvernightShort } from "../src/domain/overnight.ts"
 import type { LegSpec, OptionType } from "../src/domain/market.ts"
 
 export type Policy = "engine" | "static" | "none"
@@ -116,9 +117,17 @@ export type AlertKind =
   /** Raised by the day view, not the machines: an entry went in with utilisation over 100 %. */
   | "ENTRY_BREACHED"
   | "EXIT_REVIEW_FAILED"
+  /** The delta band bought (or recommended) a wing: delta before and after, the band. */
+  | "DELTA_BAND_WING"
+  /** Delta outside the band and no wing bought (none fits, the cap, the check failed): once per spell. */
+  | "DELTA_BAND_UNMET"
   | "EOD_SUMMARY"
   | "ENGINE_HALTED"
   | "WATCHDOG"
+  /** The overnight guard could not cover a short held past the close (no price, rejection, cap): it tries again. */
+  | "OVERNIGHT_UNCOVERED"
+  /** Every short held past the close is covered by a wing held. */
+  | "OVERNIGHT_COVERED"
 
 export interface Alert {
   readonly kind: AlertKind
@@ -192,6 +201,8 @@ export interface ExitCandidate {
   readonly strike: number
   readonly optionType: OptionType
   readonly quantity: number
+  /** Its expiry when not the day's (an overnight wing). */
+  readonly expiry?: string
 }
 
 export interface AssessExitsInput {
@@ -204,6 +215,55 @@ export interface AssessExitsInput {
 export interface ExitDecision {
   readonly hedgeId: string | null
   readonly reason: string
+  readonly utilisationPct: number
+}
+
+export interface AssessDeltaInput {
+  /** What the band may still spend today: its own cap, within what the day's cap leaves, rupees. */
+  readonly spendLeft: number
+}
+
+/** The delta band's answer: deltas in rupees per 1 % index move; a wing only when delta is outside the band. */
+export interface DeltaDecision {
+  readonly deltaPerPct: number
+  readonly limitPerPct: number
+  readonly outside: boolean
+  readonly wing: {
+    readonly strike: number
+    readonly optionType: OptionType
+    readonly quantity: number
+    readonly lots: number
+    readonly limitPrice: number
+    readonly cost: number
+    readonly otmDistance: number
+    readonly deltaAfterPerPct: number
+  } | null
+  /** Why no wing, when outside with none. */
+  readonly reason: string
+  readonly utilisationPct: number
+}
+
+/** The overnight guard's settings, as the session is given them (docs/overnight-guard.md). */
+export interface OvernightGuardRules {
+  /** The first check, a market instant (config overnightGuard.minutesBeforeClose before the close). */
+  readonly firstCheckAt: number
+  /** While a short is uncovered or its wing is being bought, check again this often (ms), until the close. */
+  readonly retryMs: number
+  /** The trader lets the guard's wings exceed the day's spend cap. */
+  readonly mayExceedSpendCap: boolean
+}
+
+export interface AssessOvernightInput {
+  /** Wings being bought (orders working): they count as covering. */
+  readonly beingBought: ReadonlyArray<Contract>
+}
+
+export interface OvernightAssessment {
+  /** Every short option held past the close and not expiring today, with what covers it. */
+  readonly shorts: ReadonlyArray<OvernightShort>
+  /** The index level now (a wing's distance from it is kept with its hedge). */
+  readonly spot: number
+  /** Utilisation now, percent (kept with each wing bought, as with every hedge). */
   readonly utilisationPct: number
 }
 

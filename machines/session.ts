@@ -1,21 +1,37 @@
 // One trading day. Spawns an entry actor per scheduled entry and a hedge actor per hedge bought; holds
 // the day's margin rules: the enabled flag, today's spend against the cap, the cooldown between hedge
 // actions, and the decision turn (one entry decides at a time, in the order they asked).
+// The overnight guard (docs/overnight-guard.md) is the session's too. Its invariants:
+// - from its first check (minutes before the close) until the close, while a short option held past the
+//   close is not covered by a wing held, it checks again every retry interval; a check that covers
+//   every short with wings held ends it (one info alert names them);
+// - a short it cannot cover (no price, rejection, the spend cap, auto-hedge off, the check failed) is a
+//   critical alert with the reason, every check until it is covered;
+// - its wings are bought as hedges (trigger and entry OVERNIGHT), within the day's spend cap unless the
+//   trader lets it exceed it, in the short's expiry; a wing working or held counts as covering, so a
+//   restored session never buys a wing twice; an entry seen after its first check makes it check again;
+// - it takes no cooldown and starts none; the policy "none" has no guard.
 import { and, assign, emit, enqueueActions, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from "xstate"
 import type { IndexName } from "../src/domain/market.ts"
 import { optionSymbol } from "../src/domain/symbols.ts"
+import { wingsWithinCap, type Contract, type OvernightShort } from "../src/domain/overnight.ts"
 import { entryMachine, nextRecheckAt, type BuyHedgesRequest } from "./entry.ts"
 import { hedgeMachine, hedgeWakeTimes, type HedgeInput } from "./hedge.ts"
 import {
   boundByRuntime,
   type AlertEvent,
+  type AssessDeltaInput,
   type AssessExitsInput,
+  type DeltaDecision,
+  type AssessOvernightInput,
   type EntryPlan,
   type EntryRules,
   type ExitDecision,
   type HedgeOrderRules,
   type HedgeStatus,
   type HedgeUpdate,
+  type OvernightAssessment,
+  type OvernightGuardRules,
   type Policy,
   stateNameHasTag
 } from "./protocol.ts"
@@ -24,7 +40,7 @@ import {
  * Version of the machines' shape (states, context). A checkpoint of another version is not restored:
  * bump it with any change that makes an old snapshot meaningless.
  */
-export const MACHINE_VERSION = "6"
+export const MACHINE_VERSION = "7"
 
 export interface SessionInput {
   readonly date: string
@@ -44,6 +60,17 @@ export interface SessionInput {
   readonly hedgeRules: HedgeOrderRules
   readonly cooldownMs: number
   readonly exitBufferMs: number
+  readonly spendCap: number
+  /** The delta band (docs/delta-band.md), a second policy beside the margin engine: absent when off. */
+  readonly deltaBand?: DeltaBandRules
+  /** The overnight guard; null (or absent, in trails older than it): off. */
+  readonly overnightGuard?: OvernightGuardRules | null
+}
+
+export interface DeltaBandRules {
+  /** How often the portfolio delta is checked. */
+  readonly checkEveryMs: number
+  /** Most the band's wings may cost a day, rupees (within the day's spend cap). */
   readonly spendCap: number
 }
 
@@ -68,6 +95,8 @@ export interface HedgeRecord {
   readonly closedAt: number | null
   /** Bought by the trader's hand (MANUAL_BUY): the engine's exit review leaves it to the trader. */
   readonly manual: boolean
+  /** Its expiry when not the day's (an overnight wing in its short's expiry). */
+  readonly expiry?: string
 }
 
 export interface SessionContext extends SessionInput {
@@ -93,6 +122,12 @@ export interface SessionContext extends SessionInput {
   readonly struckSpots: Readonly<Record<string, number>>
   readonly grossSpend: number
   readonly recovered: number
+  /** The delta band's last check (null: none yet today); the next is due checkEveryMs after it. */
+  readonly deltaCheckedAt: number | null
+  /** The last check found delta outside the band with no wing: its alert is raised once per spell. */
+  readonly deltaUnmet: boolean
+  /** When the overnight guard checks next; null once every short is covered, or when it is off. */
+  readonly overnightCheckAt: number | null
 }
 
 export type SessionEvent =
@@ -130,18 +165,43 @@ export const cooldownUntilOf = (c: SessionContext): number =>
 const openHedges = (c: SessionContext) => Object.values(c.hedges).filter((h) => h.status === "open")
 /** The entries still to come or in: every one neither seen to leave nor missed. */
 const entriesNotLeft = (c: SessionContext) => c.entries.filter((e) => !c.leftEntries.includes(e.id))
+/** The trigger and entry of the overnight guard's wings: the next day's exit rules know them by it. */
+export const OVERNIGHT = "OVERNIGHT"
+/** Wings being bought (orders working): the guard counts them as covering. */
+const wingsBeingBought = (c: SessionContext): ReadonlyArray<Contract> =>
+  Object.values(c.hedges)
+    .filter((h) => h.status === "ordering")
+    .map((h) => ({ strike: h.strike, optionType: h.optionType, expiry: h.expiry ?? c.expiry, quantity: h.quantity - h.held }))
+/** The guard's next check after one now: none at or after the close (nor when it is not configured: it never ran). */
+const overnightRetryAt = (c: SessionContext): number | null => {
+  const next = c.overnightGuard == null ? null : c.now + c.overnightGuard.retryMs
+  return next !== null && next < c.closeAt ? next : null
+}
+const shortText = (s: OvernightShort) => `${s.strike} ${s.optionType} ${s.expiry} ×${s.quantity}`
 /** The hedges the engine's exit review may sell: its own, not the trader's. */
 const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual)
 
+/** The entry and trigger of a wing the delta band bought: its own marker, sold by the normal exit rules. */
+export const DELTA_BAND = "DELTA_BAND"
+/** What the band's wings have cost today, paid or reserved (sales do not give it back: a cap on spend, as the day's). */
+const deltaSpentOf = (c: SessionContext): number =>
+  Object.values(c.hedges).reduce((s, h) => s + (h.forEntry === DELTA_BAND ? h.paid + h.reserved : 0), 0)
+/** What the band may still spend today: its own cap, within what the day's cap leaves. */
+export const deltaSpendLeftOf = (c: SessionContext): number =>
+  c.deltaBand === undefined ? 0 : Math.min(spendLeftOf(c), c.deltaBand.spendCap - deltaSpentOf(c))
+/** When the delta band's next check is due (null when the band is off). */
+export const deltaCheckDueAt = (c: SessionContext): number | null =>
+  c.deltaBand === undefined ? null : (c.deltaCheckedAt ?? c.openAt) + c.deltaBand.checkEveryMs
+
 /**
  * The instants the session must be woken at even if no market data arrives: market open and close,
- * the end-of-day summary, each entry's look-ahead, next re-check, entry and miss times, and the end of
- * the cooldown.
+ * the end-of-day summary, each entry's look-ahead, next re-check, entry and miss times, the end of
+ * the cooldown, and the overnight guard's next check.
  * The daemon and the simulator schedule CLOCK events from this; timers are data, so a restored
  * session re-arms them from its context alone.
  */
 export const wakeTimes = (c: SessionContext): ReadonlyArray<number> => {
-  const times = [c.openAt, c.closeAt, c.eodAt, cooldownUntilOf(c)]
+  const times = [c.openAt, c.closeAt, c.eodAt, cooldownUntilOf(c), deltaCheckDueAt(c) ?? Number.NaN, c.overnightCheckAt ?? Number.NaN]
   for (const e of c.entries) times.push(e.lookaheadAt, e.entryAt, e.missAt, e.entryAt - c.exitBufferMs, nextRecheckAt(e, c.entryRules.recheckEveryMs, c.now) ?? Number.NaN)
   return [...new Set(times.filter((t) => Number.isFinite(t) && t > c.now))].sort((a, b) => a - b)
 }
@@ -180,7 +240,9 @@ export const sessionMachine = setup({
   actors: {
     entry: entryMachine,
     hedge: hedgeMachine,
-    assessExits: boundByRuntime<ExitDecision, AssessExitsInput>("assessExits")
+    assessExits: boundByRuntime<ExitDecision, AssessExitsInput>("assessExits"),
+    assessDelta: boundByRuntime<DeltaDecision, AssessDeltaInput>("assessDelta"),
+    assessOvernight: boundByRuntime<OvernightAssessment, AssessOvernightInput>("assessOvernight")
   },
   guards: {
     marketOpen: ({ context, event }) => event.type === "CLOCK" && event.at >= context.openAt,
@@ -199,7 +261,8 @@ export const sessionMachine = setup({
       if (reviewableHedges(context).length === 0) return false
       if (context.policy === "static") return true
       // The cooldown guards against churn while hedges protect something; once every entry has left,
-      // they protect nothing and all go before the close (carried, they would be worth nothing to the day).
+      // they protect nothing and all go before the close (carried, they would be worth nothing to the
+      // day) — but for those covering a short held overnight, which the decision never sells.
       const notLeft = entriesNotLeft(context)
       if (notLeft.length > 0 && now < cooldownUntilOf(context)) return false
       return !notLeft.some((e) => e.entryAt > now - 1 && (e.entryAt <= now + context.exitBufferMs || e.lookaheadAt <= now))
@@ -209,6 +272,22 @@ export const sessionMachine = setup({
      * it may have been sold) while the review was deciding, and a hedge is told to exit once.
      */
     exitChosenStillReviewable: ({ context }, d: ExitDecision) => d.hedgeId !== null && reviewableHedges(context).some((h) => h.id === d.hedgeId),
+    /**
+     * The delta band checks on its own clock, only when it is on, auto-hedge is enabled, the engine
+     * trades, no entry holds or waits for the decision turn (the margin engine goes first) and the
+     * cooldown has passed. Judged at the tick's own instant, as the exit review is.
+     */
+    deltaCheckDue: ({ context, event }) => {
+      const due = deltaCheckDueAt(context)
+      if (due === null || event.type !== "CLOCK" || event.at < due) return false
+      if (!context.enabled || context.policy !== "engine") return false
+      if (context.turnHolder !== null || context.turnQueue.length > 0) return false
+      return event.at >= cooldownUntilOf(context)
+    },
+    deltaWingChosen: (_, d: DeltaDecision) => d.wing !== null,
+    deltaNewlyUnmet: ({ context }, d: DeltaDecision) => d.outside && d.wing === null && !context.deltaUnmet,
+    /** The overnight guard's check is due: its time has come, before the close. */
+    overnightCheckDue: ({ context }) => context.overnightCheckAt !== null && context.now >= context.overnightCheckAt && context.now < context.closeAt,
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
     /** A manual buy is held to the day's spend cap like any other (what is left after reservations). */
     manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
@@ -389,6 +468,168 @@ export const sessionMachine = setup({
       })
       enqueue.sendTo(p.hedgeId, { type: "EXIT", reason: p.reason })
     }),
+    noteDeltaCheck: assign(({ event }) => (event.type === "CLOCK" ? { deltaCheckedAt: event.at } : {})),
+    noteDeltaAnswer: assign((_, d: DeltaDecision) => ({ deltaUnmet: d.outside && d.wing === null })),
+    /** One wing through the normal hedge path: spend reserved, cooldown started, sold by the exit rules. */
+    spawnDeltaWing: enqueueActions(({ context, enqueue }, d: DeltaDecision) => {
+      const wing = d.wing
+      if (wing === null || context.deltaBand === undefined) return
+      const id = `hedge-${context.hedgeSeq + 1}`
+      const symbol = optionSymbol(context.index, context.expiry, wing.strike, wing.optionType)
+      const input: HedgeInput = {
+        id,
+        forEntry: DELTA_BAND,
+        date: context.date,
+        strike: wing.strike,
+        optionType: wing.optionType,
+        quantity: wing.quantity,
+        otmDistance: wing.otmDistance,
+        symbol,
+        trigger: DELTA_BAND,
+        utilisationBefore: d.utilisationPct,
+        // Not bought by the next check: that check decides afresh on the market then.
+        buyDeadlineAt: Math.min(context.closeAt, context.now + context.deltaBand.checkEveryMs),
+        startedAt: context.timeKnown ? context.now : null,
+        rules: context.hedgeRules
+      }
+      const record: HedgeRecord = {
+        id,
+        forEntry: DELTA_BAND,
+        symbol,
+        trigger: DELTA_BAND,
+        utilisationBefore: d.utilisationPct,
+        strike: wing.strike,
+        optionType: wing.optionType,
+        quantity: wing.quantity,
+        held: 0,
+        otmDistance: wing.otmDistance,
+        status: "ordering",
+        reserved: wing.cost,
+        paid: 0,
+        received: 0,
+        openedAt: null,
+        closedAt: null,
+        manual: false
+      }
+      enqueue.assign({ hedges: { ...context.hedges, [id]: record }, hedgeSeq: context.hedgeSeq + 1, lastActionAt: context.now })
+      enqueue.spawnChild("hedge", { id, systemId: id, input })
+    }),
+    alertDeltaWing: emit(({ context }, d: DeltaDecision) =>
+      alert(context, "DELTA_BAND_WING", "info", {
+        strike: d.wing?.strike ?? null,
+        optionType: d.wing?.optionType ?? null,
+        quantity: d.wing?.quantity ?? null,
+        lots: d.wing?.lots ?? null,
+        limitPrice: d.wing?.limitPrice ?? null,
+        cost: d.wing?.cost ?? null,
+        deltaPerPct: d.deltaPerPct,
+        deltaAfterPerPct: d.wing?.deltaAfterPerPct ?? null,
+        limitPerPct: d.limitPerPct
+      })
+    ),
+    alertDeltaUnmet: emit(({ context }, d: DeltaDecision) =>
+      alert(context, "DELTA_BAND_UNMET", "warning", { deltaPerPct: d.deltaPerPct, limitPerPct: d.limitPerPct, reason: d.reason })
+    ),
+    alertDeltaCheckFailed: emit(({ context }) =>
+      alert(context, "DELTA_BAND_UNMET", "warning", { deltaPerPct: null, limitPerPct: null, reason: "the delta check failed; it is tried again at the next check" })
+    ),
+    /**
+     * Act on the guard's check: buy a wing for each uncovered short, within the spend left unless the
+     * trader lets the guard exceed it; alert every short left uncovered (critical, with the reason) and
+     * check again after the retry interval, or, every short covered by wings held, say so and stop.
+     */
+    coverOvernight: enqueueActions(({ context, enqueue }, a: OvernightAssessment) => {
+      const uncovered = a.shorts.filter((s) => s.covered < s.quantity)
+      const switchedOff = "auto-hedge is switched off: nothing is bought (buy the wing by hand, or switch auto-hedge on)"
+      const { buy, refused } = context.enabled
+        ? wingsWithinCap(uncovered, context.overnightGuard?.mayExceedSpendCap === true ? null : spendLeftOf(context))
+        : { buy: [], refused: uncovered.filter((s) => s.wing !== null).map((short) => ({ short, reason: switchedOff })) }
+      const hedges = { ...context.hedges }
+      let seq = context.hedgeSeq
+      for (const wing of buy) {
+        const id = `hedge-${++seq}`
+        const symbol = optionSymbol(context.index, wing.expiry, wing.strike, wing.optionType)
+        const otmDistance = Math.abs(wing.strike - a.spot)
+        const utilisationBefore = a.utilisationPct
+        const input: HedgeInput = {
+          id,
+          forEntry: OVERNIGHT,
+          date: context.date,
+          strike: wing.strike,
+          optionType: wing.optionType,
+          quantity: wing.quantity,
+          otmDistance,
+          symbol,
+          trigger: OVERNIGHT,
+          utilisationBefore,
+          // Worked until the close: the guard's retries pick again once a buy has ended unfilled.
+          buyDeadlineAt: context.closeAt,
+          startedAt: context.timeKnown ? context.now : null,
+          rules: context.hedgeRules
+        }
+        hedges[id] = {
+          id,
+          forEntry: OVERNIGHT,
+          symbol,
+          trigger: OVERNIGHT,
+          utilisationBefore,
+          strike: wing.strike,
+          optionType: wing.optionType,
+          quantity: wing.quantity,
+          held: 0,
+          otmDistance,
+          status: "ordering",
+          reserved: wing.cost,
+          paid: 0,
+          received: 0,
+          openedAt: null,
+          closedAt: null,
+          manual: false,
+          ...(wing.expiry === context.expiry ? {} : { expiry: wing.expiry })
+        }
+        enqueue.spawnChild("hedge", { id, systemId: id, input })
+      }
+      const reasons = [
+        ...uncovered.filter((s) => s.wing === null).map((s) => `${shortText(s)}: ${s.reason ?? "no wing"}`),
+        ...refused.map((r) => `${shortText(r.short)}: ${r.reason}`)
+      ]
+      const done = uncovered.length === 0 && wingsBeingBought(context).length === 0
+      const retryAt = done ? null : overnightRetryAt(context)
+      enqueue.assign({ hedges, hedgeSeq: seq, overnightCheckAt: retryAt })
+      if (reasons.length > 0) {
+        enqueue.emit(alert(context, "OVERNIGHT_UNCOVERED", "critical", { shorts: reasons.join("; "), retryAt: retryAt ?? null }))
+      }
+      if (done && a.shorts.length > 0) {
+        // Every short and the longs that cover it, as the guard found them.
+        const covers = (s: OvernightShort) => s.coveredBy.map((l) => `${l.strike} ${s.optionType} ×${l.quantity}`).join(" + ")
+        enqueue.emit(alert(context, "OVERNIGHT_COVERED", "info", { shorts: a.shorts.map((s) => `${shortText(s)} ← ${covers(s)}`).join("; "), count: a.shorts.length }))
+      }
+    }),
+    /** An entry seen after the guard's first check (before the close) may leave a new short: check again at its instant. */
+    recheckOvernightOnEntry: assign(({ context, event }) => {
+      const guard = context.policy === "none" ? null : context.overnightGuard
+      if (event.type !== "ENTRY_SEEN" || guard == null || event.at < guard.firstCheckAt || event.at >= context.closeAt) return {}
+      return { overnightCheckAt: Math.min(context.overnightCheckAt ?? event.at, event.at) }
+    }),
+    /** The check itself failed (the positions or the market could not be read): a critical alert, and again later. */
+    overnightCheckFailed: enqueueActions(({ context, event, enqueue }) => {
+      const error = "error" in event && event.error instanceof Error ? event.error.message : String("error" in event ? event.error : "unknown")
+      const retryAt = overnightRetryAt(context)
+      enqueue.assign({ overnightCheckAt: retryAt })
+      enqueue.emit(alert(context, "OVERNIGHT_UNCOVERED", "critical", { shorts: `not known: the guard could not check the positions (${error})`, retryAt }))
+    }),
+    /** A wing's buy ended with nothing bought (rejected, or not filled): critical; the next check picks again. */
+    alertOvernightWingFailed: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "HEDGE_UPDATE" || (event.status !== "rejected" && event.status !== "cancelled")) return
+      const hedge = context.hedges[event.hedgeId]
+      if (hedge === undefined || hedge.trigger !== OVERNIGHT) return
+      enqueue.emit(
+        alert(context, "OVERNIGHT_UNCOVERED", "critical", {
+          shorts: `the wing ${hedge.symbol} ×${hedge.quantity} was ${event.status === "rejected" ? "rejected" : "not filled"}${event.note === undefined ? "" : ` (${event.note})`}`,
+          retryAt: context.overnightCheckAt
+        })
+      )
+    }),
     setEnabled: assign(({ event }) => (event.type === "TOGGLE" ? { enabled: event.enabled } : {})),
     closeChildren: enqueueActions(({ context, self, enqueue }) => {
       const close = { type: "SESSION_CLOSE" as const, expiryDay: context.expiryDay, spot: context.spot ?? 0 }
@@ -422,13 +663,16 @@ export const sessionMachine = setup({
     leftEntries: [],
     struckSpots: {},
     grossSpend: 0,
-    recovered: 0
+    recovered: 0,
+    deltaCheckedAt: null,
+    deltaUnmet: false,
+    overnightCheckAt: input.policy === "none" ? null : input.overnightGuard?.firstCheckAt ?? null
   }),
   initial: "preOpen",
   on: {
     TOGGLE: { actions: "setEnabled" },
-    HEDGE_UPDATE: { actions: ["recordHedgeUpdate", "forwardToEntry"] },
-    ENTRY_SEEN: { actions: ["awaitClock", "noteStruck", "forwardToEntry"] },
+    HEDGE_UPDATE: { actions: ["recordHedgeUpdate", "forwardToEntry", "alertOvernightWingFailed"] },
+    ENTRY_SEEN: { actions: ["awaitClock", "noteStruck", "forwardToEntry", "recheckOvernightOnEntry"] },
     ENTRY_EXITED: { actions: ["awaitClock", "noteLeft", "forwardToEntry"] },
     ENTRY_MISSED: { actions: "noteLeft" }
   },
@@ -449,6 +693,8 @@ export const sessionMachine = setup({
       on: {
         CLOCK: [
           { guard: "marketClosed", target: "closing", actions: ["keepTime", "forwardToChildren"] },
+          // Before the exit review, which is due on most ticks while hedges are open: the band's check comes once a period.
+          { guard: and([stateIn("#session.trading.watching"), "deltaCheckDue"]), target: ".checkingDelta", actions: ["keepTime", "noteDeltaCheck", "forwardToChildren"] },
           { guard: and([stateIn("#session.trading.watching"), "exitReviewDue"]), target: ".reviewingExits", actions: ["keepTime", "forwardToChildren"] },
           { actions: ["keepTime", "forwardToChildren"] }
         ],
@@ -462,7 +708,17 @@ export const sessionMachine = setup({
         MANUAL_BUY: { guard: "manualBuyAffordable", actions: "spawnManualHedge" }
       },
       states: {
-        watching: {},
+        // The overnight guard's check comes when its time has come and no exit review is under way.
+        watching: { always: { guard: "overnightCheckDue", target: "guardingOvernight" } },
+        guardingOvernight: {
+          invoke: {
+            id: "assessOvernight",
+            src: "assessOvernight",
+            input: ({ context }) => ({ beingBought: wingsBeingBought(context) }),
+            onDone: { target: "watching", actions: { type: "coverOvernight", params: ({ event }) => event.output } },
+            onError: { target: "watching", actions: "overnightCheckFailed" }
+          }
+        },
         reviewingExits: {
           invoke: {
             id: "assessExits",
@@ -471,7 +727,7 @@ export const sessionMachine = setup({
               policy: context.policy,
               hedges: reviewableHedges(context)
                 .sort((a, b) => b.otmDistance - a.otmDistance || a.id.localeCompare(b.id))
-                .map((h) => ({ hedgeId: h.id, forEntry: h.forEntry, strike: h.strike, optionType: h.optionType, quantity: h.held })),
+                .map((h) => ({ hedgeId: h.id, forEntry: h.forEntry, strike: h.strike, optionType: h.optionType, quantity: h.held, ...(h.expiry === undefined ? {} : { expiry: h.expiry }) })),
               liveEntries: entriesNotLeft(context).map((e) => e.id)
             }),
             onDone: [
@@ -483,6 +739,35 @@ export const sessionMachine = setup({
               { target: "watching" }
             ],
             onError: { target: "watching", actions: "alertExitReviewFailed" }
+          }
+        },
+        // The delta band: a second policy beside the margin engine (docs/delta-band.md).
+        checkingDelta: {
+          invoke: {
+            id: "assessDelta",
+            src: "assessDelta",
+            input: ({ context }) => ({ spendLeft: deltaSpendLeftOf(context) }),
+            onDone: [
+              {
+                guard: { type: "deltaWingChosen", params: ({ event }) => event.output },
+                target: "watching",
+                actions: [
+                  { type: "spawnDeltaWing", params: ({ event }) => event.output },
+                  { type: "alertDeltaWing", params: ({ event }) => event.output },
+                  { type: "noteDeltaAnswer", params: ({ event }) => event.output }
+                ]
+              },
+              {
+                guard: { type: "deltaNewlyUnmet", params: ({ event }) => event.output },
+                target: "watching",
+                actions: [
+                  { type: "alertDeltaUnmet", params: ({ event }) => event.output },
+                  { type: "noteDeltaAnswer", params: ({ event }) => event.output }
+                ]
+              },
+              { target: "watching", actions: { type: "noteDeltaAnswer", params: ({ event }) => event.output } }
+            ],
+            onError: { target: "watching", actions: "alertDeltaCheckFailed" }
           }
         }
       }

@@ -21,7 +21,7 @@ const simulateCommand = (faults: Faults) =>
       paths: Argument.String("files-or-dirs").pipe(Argument.withDescription("recorded-day files (.jsonl, .jsonl.gz) or directories of them"), Argument.variadic({ min: 1 })),
       policy: Flag.String("policy").pipe(Flag.withDescription("engine, reference, static, none (repeat or comma-separate; default engine, static, none)"), Flag.atLeast(0)),
       compare: Flag.Boolean("compare").pipe(
-        Flag.withDescription("the policy league table: the engine on each margin estimate, the reference policy (the original design's rules), static, none and the hindsight oracle (Markdown, or --json)"),
+        Flag.withDescription("the policy league table: the engine on each margin estimate, the engine with the delta band (docs/delta-band.md), the reference policy (the original design's rules), static, none and the hindsight oracle (Markdown, or --json)"),
         Flag.withDefault(false)
       ),
       truth: Flag.Literals("truth", ["span", "constants"]).pipe(withDefault("the simulated broker's margin model", "span")),

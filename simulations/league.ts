@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import { MARGIN_ESTIMATES, type HedgeConfig } from "../src/domain/config.ts"
 import { objectivesOfDays, sumObjectives, type ObjectiveParts } from "../src/domain/objective.ts"
 import type { DayReport } from "../src/runtime/day-report.ts"
-import { engineWith, policyPlan, type PolicyPlan } from "../src/runtime/policies.ts"
+import { engineWith, engineWithDeltaBand, policyPlan, type PolicyPlan } from "../src/runtime/policies.ts"
 import type { LeagueDayResult } from "./day-jobs.ts"
 import type { PoolOptions } from "./day-pool.ts"
 import { oracleTotals, protectionCostOf, type ObjectiveOracleReport, type OracleReport } from "./oracle.ts"
@@ -89,14 +89,21 @@ export interface League {
   readonly sets: ReadonlyArray<LeagueSet>
 }
 
-/** The contenders: the engine on each margin estimate, the reference policy, static, none. */
+/**
+ * The contenders: the engine on each margin estimate, the engine with the delta band beside it (a
+ * second policy, docs/delta-band.md), the reference policy, static, none.
+ */
 export const leaguePlans = (config: HedgeConfig): ReadonlyArray<PolicyPlan> => [
-  engineWith(config.marginEstimate, config),
-  ...MARGIN_ESTIMATES.filter((e) => e !== config.marginEstimate).map((e) => engineWith(e, config)),
-  policyPlan("reference", config),
-  policyPlan("static", config),
-  policyPlan("none", config)
+  ...[
+    engineWith(config.marginEstimate, config),
+    ...MARGIN_ESTIMATES.filter((e) => e !== config.marginEstimate).map((e) => engineWith(e, config))
+  ].map(withoutDeltaBand),
+  engineWithDeltaBand(config),
+  ...[policyPlan("reference", config), policyPlan("static", config), policyPlan("none", config)].map(withoutDeltaBand)
 ]
+
+/** The band runs only in its own contender, so the others stay what they are named whatever the config says. */
+const withoutDeltaBand = (plan: PolicyPlan): PolicyPlan => ({ ...plan, deltaBand: false })
 
 const round2 = (x: number) => Math.round(x * 100) / 100
 const ratio = (x: number, of: number) => (of > 0 ? round2(x / of) : null)

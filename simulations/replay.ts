@@ -42,6 +42,8 @@ export interface ReplayOptions {
   readonly foresight?: boolean
   /** Weigh a hedge set's cost against the breach cost it averts (default true). */
   readonly weighsCost?: boolean
+  /** Run the delta band beside the engine (default: the config's `deltaBand.enabled`). */
+  readonly deltaBand?: boolean
   /** The policy's name in the report (default: `policy`). */
   readonly reportAs?: PolicyName
   /** The margin the paper broker reports (the "truth"). */
@@ -185,7 +187,8 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     ...(opts.selection === undefined ? {} : { selection: opts.selection }),
     ...(opts.polling === undefined ? {} : { polling: opts.polling }),
     ...(opts.foresight === undefined ? {} : { foresight: opts.foresight }),
-    ...(opts.weighsCost === undefined ? {} : { weighsCost: opts.weighsCost })
+    ...(opts.weighsCost === undefined ? {} : { weighsCost: opts.weighsCost }),
+    ...(opts.deltaBand === undefined ? {} : { deltaBand: opts.deltaBand })
   })
   // The engine plans from the whole header; the platform enters only what it does not skip.
   const skips = new Set(opts.platformSkips ?? [])

@@ -7,12 +7,14 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Console, Effect } from "effect"
+import { Console, Effect, Exit } from "effect"
+import { BuyPreviewer } from "../src/commands/buy-preview.ts"
 import { OperatorCommands, type CommandLog } from "../src/commands/operator.ts"
 import { ScheduleStore } from "../src/commands/schedule-store.ts"
 import { defaultConfig, type HedgeConfig } from "../src/domain/config.ts"
 import { policyPlan } from "../src/runtime/policies.ts"
 import { readRecordedDay } from "../src/domain/recorded-day.ts"
+import { needlessHedges } from "./needless.ts"
 import { replayDay } from "./replay.ts"
 import { replayOptionsFor, truthModelOf } from "./simulate.ts"
 import { DayView } from "../src/views/day-view.ts"
@@ -104,7 +106,8 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
   const first = day.ticks[0]!.at
   const view = new DayView({ now: () => first, thresholds: { triggerPct: config.entryTriggerPct, targetPct: config.entryTargetPct, exitTriggerPct: config.exitTriggerPct } })
   const commandLog: CommandLog = (level, message) => log(level, message)
-  const commands = new OperatorCommands({ day: () => view.running(), log: commandLog, schedule, today: () => day.header.date, feed: view })
+  const previewer = new BuyPreviewer()
+  const commands = new OperatorCommands({ day: () => view.running(), log: commandLog, schedule, today: () => day.header.date, feed: view, margins: previewer })
   const now = () => view.running()?.context.now ?? first
   const risk = new LiveRisk(config.span)
   const server = await startOperatorServer({ host: o.host ?? "127.0.0.1", port: o.port ?? 8787, token: o.token, allowedHosts: o.allowedHosts, view, commands, schedule, now, log, risk }).catch(async (e: unknown) => {
@@ -119,13 +122,18 @@ export const serveSimulation = async (o: ServeSimulationOptions): Promise<Simula
     ...replayOptionsFor(policyPlan("engine", config), config, truth),
     file: o.file,
     operator: commands,
-    onEngine: (engine, setup, services) => (view.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services })),
+    onEngine: (engine, setup, services) => (view.attach({ engine, setup, services, mode: "simulation", sessionId }), risk.attach({ setup, services }), previewer.attach({ engine, setup, services })),
     afterInstant: (at) => view.afterInstant(at),
     pacing: typeof o.speed === "object" ? clockPacing(o.speed, stop.signal, (wake) => commands.onQueued(wake)) : pacer(o.speed, stop.signal),
     signal: stop.signal
-  }).then((result) => {
-    if (result.failure !== null) log("error", `the engine stopped deciding: ${result.failure}`)
-    else log("info", `${day.header.date} ${day.header.index} replayed: ${result.rows.length} transitions, ${result.report.hedges.length} hedges, net spend ₹${result.report.netSpend}`)
+  }).then(async (result) => {
+    if (result.failure !== null) return log("error", `the engine stopped deciding: ${result.failure}`)
+    log("info", `${day.header.date} ${day.header.index} replayed: ${result.rows.length} transitions, ${result.report.hedges.length} hedges, net spend ₹${result.report.netSpend}`)
+    // With the day over there is hindsight: the hedges no entry needed go into the day's summary.
+    if (stop.signal.aborted) return
+    const needless = await Effect.runPromiseExit(needlessHedges(day, result.report, truth))
+    if (Exit.isSuccess(needless)) view.noteNeedless({ hedges: needless.value.needless, cost: needless.value.needlessCost })
+    else log("warn", `needless hedges not measured: ${String(needless.cause)}`)
   })
   let closing: Promise<void> | null = null
   return {

@@ -132,6 +132,7 @@ export const replayOptionsFor = (plan: PolicyPlan, config: HedgeConfig, truth: M
   selection: plan.selection,
   foresight: plan.foresight,
   weighsCost: plan.weighsCost,
+  ...(plan.deltaBand === undefined ? {} : { deltaBand: plan.deltaBand }),
   ...(plan.polling === undefined ? {} : { polling: plan.polling }),
   reportAs: plan.stored,
   truth,

@@ -304,9 +304,13 @@ export interface AnalyticsRow {
  * journal's fills (units × average price, as the broker answered), so the running day counts too;
  * a day journaled before fills were kept falls back to its hedge_transactions summary.
  */
-export const analytics = (days: number) =>
+export const analytics = (days: number, onDate?: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient
+    // One date's sessions (the history's day), or the last `days` dates on record.
+    const recent = onDate === undefined
+      ? sql`SELECT DISTINCT session_date FROM auto_hedge.daily_session ORDER BY session_date DESC LIMIT ${days}`
+      : sql`SELECT DISTINCT session_date FROM auto_hedge.daily_session WHERE session_date = ${onDate}`
     const rows = yield* sql<{
       session_date: Date | string
       day_of_week: string
@@ -320,9 +324,7 @@ export const analytics = (days: number) =>
       peak_utilization: string | number | null
       breaches: number | null
     }>`
-      WITH recent AS (
-        SELECT DISTINCT session_date FROM auto_hedge.daily_session ORDER BY session_date DESC LIMIT ${days}
-      ),
+      WITH recent AS (${recent}),
       fills AS (
         SELECT session_id,
                COUNT(DISTINCT hedge_id) FILTER (WHERE side = 'BUY') AS hedge_count,

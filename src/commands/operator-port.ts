@@ -6,7 +6,9 @@ import type { Effect } from "effect"
 import type { Schedule } from "../domain/schedule.ts"
 import type { DayView } from "../views/day-view.ts"
 import type { Day, DayHedge, DaySummary, EntryView, FeedItem, Status } from "../views/schemas.ts"
-import type { CommandAccepted, CommandRefused, CommandSource, ManualBuyInput, OperatorCommands } from "./operator.ts"
+import type { OptionType } from "../domain/market.ts"
+import type { StrikeChoices } from "./buy-preview.ts"
+import type { BuyPreview, CommandAccepted, CommandRefused, CommandSource, ManualBuyInput, OperatorCommands } from "./operator.ts"
 import type { ScheduleStore } from "./schedule-store.ts"
 import type { SessionPlan } from "./session-plans.ts"
 
@@ -24,6 +26,10 @@ export interface OperatorPort {
   readonly summary: () => DaySummary | null
   readonly feed: () => ReadonlyArray<FeedItem>
   readonly schedule: () => Schedule
+  /** What a manual buy would do, placing nothing (refused for the same reasons as the buy). */
+  readonly previewBuy: (input: ManualBuyInput) => Effect.Effect<BuyPreview, CommandRefused>
+  /** The chain near the engine's premium band, to pick a manual buy's strike from. */
+  readonly buyStrikes: (optionType: OptionType) => Effect.Effect<StrikeChoices, CommandRefused>
 
   // ---- commands: each accepted with what will happen, or refused with why
   readonly setAutoHedge: (enabled: boolean, reason?: string) => Command
@@ -42,6 +48,8 @@ export const operatorPort = (by: CommandSource, o: { readonly commands: Operator
   summary: () => o.view.summary(),
   feed: () => o.view.feed(),
   schedule: () => o.schedule.current(),
+  previewBuy: (input) => o.commands.previewBuy(input),
+  buyStrikes: (optionType) => o.commands.buyStrikes(optionType),
   setAutoHedge: (enabled, reason) => o.commands.toggle(enabled, reason, by),
   buyHedge: (input) => o.commands.manualBuy(input, by),
   exitHedge: (hedgeId) => o.commands.manualExit(hedgeId, by),

@@ -12,6 +12,7 @@ import { toTick, type OptionType } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
 import { isIsoDate } from "../domain/time.ts"
 import type { TransitionRow } from "../services/services.ts"
+import type { BuyMargins, MarginEffect, StrikeChoices } from "./buy-preview.ts"
 import type { ScheduleStore } from "./schedule-store.ts"
 import type { SessionPlan, SessionPlans } from "./session-plans.ts"
 
@@ -83,6 +84,23 @@ export interface ManualBuyInput {
   readonly limitPrice?: number | undefined
 }
 
+/** A manual buy as it would be placed now, and what it would do. */
+export interface BuyPreview {
+  readonly index: string
+  readonly strike: number
+  readonly optionType: OptionType
+  readonly lots: number
+  readonly quantity: number
+  readonly ltp: number
+  /** The limit the order would go with: the trader's, or the last price plus the engine's buffer. */
+  readonly limitPrice: number
+  readonly limitGiven: boolean
+  readonly cost: number
+  /** The day's spend cap, what is left of it now (less buys already queued) and after this one. */
+  readonly spend: { readonly cap: number; readonly left: number; readonly leftAfter: number }
+  readonly margin: MarginEffect
+}
+
 const rupees = (x: number) => `₹${x.toLocaleString("en-IN", { maximumFractionDigits: 2 })}`
 /** An option's price, to the paisa: ₹0.50. */
 const premium = (x: number) => `₹${x.toFixed(2)}`
@@ -104,6 +122,8 @@ export class OperatorCommands implements OperatorSource {
       readonly today: () => string
       /** The day's feed, told every action's outcome. */
       readonly feed?: CommandFeed
+      /** The margin a manual buy would free, for its preview; absent: no preview. */
+      readonly margins?: BuyMargins
     }
   ) {}
 
@@ -157,6 +177,57 @@ export class OperatorCommands implements OperatorSource {
   /** Buy a hedge by hand: one contract, worked like the engine's own, held to the day's spend cap. */
   manualBuy(input: ManualBuyInput, by: CommandSource = "api"): Effect.Effect<CommandAccepted, CommandRefused> {
     return this.audited("buy", by, Effect.gen({ self: this }, function*() {
+      const b = yield* this.checkBuy(input)
+      const { strike, optionType, lots } = input
+      const limit = input.limitPrice
+      const event: SessionEvent = { type: "MANUAL_BUY", strike, optionType, quantity: b.quantity, limitPrice: limit ?? null, cost: b.cost, utilisationBefore: b.day.utilisationPct() ?? 0 }
+      return yield* this.enqueue(b.day, event, `buy ${lots} lot${lots === 1 ? "" : "s"} of ${b.day.context.index} ${strike} ${optionType} at ${limit === undefined ? `about ${b.price} (last ${b.ltp})` : `limit ${limit}`}, ${rupees(b.cost)} reserved`)
+    }))
+  }
+
+  /**
+   * What a manual buy would do, placing nothing: the same checks as the buy (a refusal says the same
+   * reason), its cost against the spend cap, and the margin it frees now and at the next entry.
+   */
+  previewBuy(input: ManualBuyInput): Effect.Effect<BuyPreview, CommandRefused> {
+    return Effect.gen({ self: this }, function*() {
+      const margins = this.o.margins
+      if (margins === undefined) return yield* refuse("unavailable", "this server cannot project margins for a preview")
+      const b = yield* this.checkBuy(input)
+      const effect = yield* Effect.mapError(margins.effectOf({ strike: input.strike, optionType: input.optionType, quantity: b.quantity }), (e) =>
+        new CommandRefused({ reason: "unavailable", message: `the margin projection: ${e.message}` })
+      )
+      const c = b.day.context
+      return {
+        index: c.index,
+        strike: input.strike,
+        optionType: input.optionType,
+        lots: input.lots,
+        quantity: b.quantity,
+        ltp: b.ltp,
+        limitPrice: b.price,
+        limitGiven: input.limitPrice !== undefined,
+        cost: b.cost,
+        spend: { cap: c.spendCap, left: b.left, leftAfter: Math.round((b.left - b.cost) * 100) / 100 },
+        margin: effect
+      }
+    })
+  }
+
+  /** The chain near the engine's premium band, for the trader to pick a strike from (a read; refused when the market is not open). */
+  buyStrikes(optionType: OptionType): Effect.Effect<StrikeChoices, CommandRefused> {
+    return Effect.suspend(() => {
+      const margins = this.o.margins
+      if (margins === undefined) return refuse("unavailable", "this server cannot read the chain for a preview")
+      const refused = this.refuseUnlessTrading(this.o.day(), "buys")
+      if (refused !== undefined) return refused
+      return Effect.mapError(margins.strikes(optionType), (e) => new CommandRefused({ reason: "unavailable", message: `the chain: ${e.message}` }))
+    })
+  }
+
+  /** A manual buy checked against the day as it is: the contract, its price and cost, and the spend cap left. */
+  private checkBuy(input: ManualBuyInput) {
+    return Effect.gen({ self: this }, function*() {
       const day = this.o.day()
       const refused = this.refuseUnlessTrading(day, "buys")
       if (refused !== undefined) return yield* refused
@@ -180,9 +251,8 @@ export class OperatorCommands implements OperatorSource {
       if (cost > left) {
         return yield* refuse("conflict", `spend cap: this buy would cost ${rupees(cost)} (${quantity} × ${price}); ${rupees(Math.max(0, left))} is left of today's ${rupees(d.context.spendCap)}`, "lots")
       }
-      const event: SessionEvent = { type: "MANUAL_BUY", strike, optionType, quantity, limitPrice: limit ?? null, cost, utilisationBefore: d.utilisationPct() ?? 0 }
-      return yield* this.enqueue(d, event, `buy ${lots} lot${lots === 1 ? "" : "s"} of ${d.context.index} ${strike} ${optionType} at ${limit === undefined ? `about ${price} (last ${ltp})` : `limit ${limit}`}, ${rupees(cost)} reserved`)
-    }))
+      return { day: d, ltp, quantity, price, cost, left: Math.round(left * 100) / 100 }
+    })
   }
 
   // ---- actions on coming days

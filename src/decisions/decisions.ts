@@ -3,15 +3,18 @@
 // entries to come with their times, the entries in): the rules read no actor and ask no service, so
 // the same inputs give the same decision wherever they are taken. The engine gathers the inputs.
 import { Effect } from "effect"
-import type { EntryPlan, ExitCandidate, ExitDecision, Policy, Projection, SelectionResult } from "../../machines/protocol.ts"
+import type { DeltaDecision, EntryPlan, ExitCandidate, ExitDecision, OvernightAssessment, Policy, Projection, SelectionResult } from "../../machines/protocol.ts"
 import type { IndexName, MarketSnapshot, Position } from "../domain/market.ts"
 import { priceOf, shortSidesOf } from "../domain/market.ts"
 import { netPositions, type MarginModel } from "../domain/margin.ts"
 import type { SelectionMethod } from "../domain/config.ts"
 import { chooseExit, type ExitRules } from "../domain/exits.ts"
-import { bindingInstants, portfolioAt, project } from "../domain/projection.ts"
+import { bindingInstants, legPositions, portfolioAt, project, utilisationPct } from "../domain/projection.ts"
+import { assessShorts, coversAShort, heldAfterClose, longsOf, shortsPastClose, type Contract, type WingRules } from "../domain/overnight.ts"
 import { bandHoldsAt } from "../domain/band-forecast.ts"
-import { selectHedgesBy, staticPair, type HedgeBand } from "../domain/selection.ts"
+import { selectHedgesBy, shortContracts, staticPair, type HedgeBand } from "../domain/selection.ts"
+import { deltaBandWing, deltaPerPctOf, portfolioDelta } from "../domain/delta-band.ts"
+import type { SpanParameters } from "../domain/span.ts"
 
 /** The configured rules of deciding. */
 export interface DecisionRules {
@@ -33,6 +36,10 @@ export interface DecisionRules {
   readonly unitLots: number
   readonly band: HedgeBand
   readonly exitRules: ExitRules
+  /** The delta band's rules, when it is on (docs/delta-band.md); delta is priced on the SPAN model's vols. */
+  readonly deltaBand?: { readonly limitPerPct: number; readonly maxLotsPerWing: number; readonly span: SpanParameters }
+  /** How the overnight guard picks a wing for the day's index. */
+  readonly overnightWing: WingRules
 }
 
 /** The day a decision is taken in. */
@@ -45,6 +52,8 @@ export interface DecisionDay {
   readonly policy: Policy
   /** Utilisation a decision aims for, percent. */
   readonly targetPct: number
+  /** The market's close: what is held then is held overnight. */
+  readonly closeAt: number
 }
 
 /** What a decision sees. */
@@ -165,6 +174,41 @@ export const selectHedges = (
   })
 
 /**
+ * What will be held after the close: the broker's positions less the legs of the entries in now that
+ * are timed to exit before it (found where they were struck, within two strike steps: the spot noted at
+ * an entry may be a tick older than the one it was struck at; anywhere when it was not noted).
+ */
+const heldOvernight = (rules: DecisionRules, s: Situation) =>
+  heldAfterClose(
+    s.held,
+    s.entered
+      .filter((e) => e.exitAt !== null && e.exitAt < s.day.closeAt)
+      .map((e) => ({
+        legs: legPositions(e.legs, e.struckSpot ?? s.market.spot, rules.strikeStep, s.day.baskets, rules.lotSize, s.day.expiry),
+        tolerance: e.struckSpot === null ? Number.POSITIVE_INFINITY : 2 * rules.strikeStep
+      }))
+  )
+
+/** The short options held past the close and not expiring today. */
+export const overnightShorts = (rules: DecisionRules, s: Situation): ReadonlyArray<Contract> => shortsPastClose(heldOvernight(rules, s), s.day.date)
+
+/**
+ * The overnight guard's check: every short held past the close and not expiring today, what covers
+ * it (the longs held, and the wings `beingBought`), and a wing for what is not covered (from the
+ * market's chain, which is the day's expiry's only).
+ */
+export const assessOvernight = (rules: DecisionRules, s: Situation, marginInUse: number, beingBought: ReadonlyArray<Contract>): OvernightAssessment => ({
+  shorts: assessShorts({
+    shorts: overnightShorts(rules, s),
+    longs: [...longsOf(s.held), ...beingBought],
+    chainOf: (expiry) => (expiry === s.day.expiry ? s.market.chain : null),
+    rules: rules.overnightWing
+  }),
+  spot: s.market.spot,
+  utilisationPct: utilisationPct(marginInUse, s.day.budget)
+})
+
+/**
  * Which hedge to sell now, if any: each judged by the margin the portfolio would need without it. A
  * hedge that still covers an open short (its sale would raise the held portfolio's margin now) is not
  * a candidate at all.
@@ -178,9 +222,17 @@ export const assessExits = (rules: DecisionRules, s: Situation, marginInUse: num
     const instants = [market.at, ...(rules.foresight ? s.coming : s.coming.slice(0, 1)).map((e) => e.entryAt)]
     const portfolios = yield* portfoliosAt(rules, s, instants)
     const heldModel = yield* modelMargin(rules, s, s.held)
+    // A hedge covering a short held overnight is never sold: the short would be left naked.
+    const shorts = overnightShorts(rules, s)
+    const longs = longsOf(s.held)
+    let kept = 0
     const options = []
     for (const h of hedges) {
-      const sold = { strike: h.strike, optionType: h.optionType, quantity: -h.quantity, expiry: day.expiry }
+      if (coversAShort(shorts, longs, { strike: h.strike, optionType: h.optionType, expiry: h.expiry ?? day.expiry, quantity: h.quantity })) {
+        kept++
+        continue
+      }
+      const sold = { strike: h.strike, optionType: h.optionType, quantity: -h.quantity, expiry: h.expiry ?? day.expiry }
       // Exits before entries: a wing whose sale would raise the margin of what is held now still covers
       // a short that is open. It is never sold (whatever the policy): the short is closed first, and
       // only then is the wing it freed for sale.
@@ -191,5 +243,45 @@ export const assessExits = (rules: DecisionRules, s: Situation, marginInUse: num
       const projectedMarginWithout = marginInUse + (worst - heldModel)
       options.push({ hedgeId: h.hedgeId, forEntry: h.forEntry, price: priceOf(market.chain, h.strike, h.optionType), projectedMarginWithout })
     }
+    if (kept > 0 && options.length === 0) return { hedgeId: null, reason: "each hedge covers a short held overnight", utilisationPct: utilisationPct(marginInUse, day.budget) } satisfies ExitDecision
     return chooseExit({ policy: day.policy, options, liveEntries, marginInUse, budget: day.budget, rules: rules.exitRules }) satisfies ExitDecision
+  })
+
+/**
+ * The delta band's check: the held portfolio's delta and, when it is outside the band, the wing that
+ * brings it back (src/domain/delta-band.ts), within the spend left. A second policy beside the margin
+ * engine: it reads the same market and positions and buys through the same hedge path.
+ */
+export const assessDelta = (rules: DecisionRules, s: Situation, marginInUse: number, spendLeft: number) =>
+  Effect.gen(function*() {
+    const band = rules.deltaBand
+    const { market, day } = s
+    const utilisation = utilisationPct(marginInUse, day.budget)
+    if (band === undefined) return { deltaPerPct: 0, limitPerPct: 0, outside: false, wing: null, reason: "the delta band is off", utilisationPct: utilisation } satisfies DeltaDecision
+    const positions = netPositions(s.held)
+    const delta = yield* portfolioDelta({ ...marketQuery(rules, s), positions }, band.span)
+    const answer = deltaBandWing({
+      spot: market.spot,
+      at: market.at,
+      expiry: day.expiry,
+      lotSize: rules.lotSize,
+      chain: market.chain,
+      band: rules.band,
+      delta,
+      limitPerPct: band.limitPerPct,
+      maxLots: band.maxLotsPerWing,
+      spendLeft,
+      excluded: shortContracts(positions),
+      rate: band.span.rate
+    })
+    const base = { deltaPerPct: deltaPerPctOf(delta, market.spot), limitPerPct: band.limitPerPct, utilisationPct: utilisation }
+    if (answer.kind === "inside") return { ...base, outside: false, wing: null, reason: "inside the band" } satisfies DeltaDecision
+    if (answer.kind === "noWing") return { ...base, outside: true, wing: null, reason: answer.reason } satisfies DeltaDecision
+    const w = answer.wing
+    return {
+      ...base,
+      outside: true,
+      wing: { strike: w.strike, optionType: w.optionType, quantity: w.quantity, lots: w.lots, limitPrice: w.limitPrice, cost: w.cost, otmDistance: w.otmDistance, deltaAfterPerPct: deltaPerPctOf(answer.deltaAfter, market.spot) },
+      reason: "outside the band"
+    } satisfies DeltaDecision
   })

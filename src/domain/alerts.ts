@@ -33,10 +33,12 @@ export const recommendationOf = (d: Alert["details"], lotSize: number | undefine
   const lots = lotsOf(d.quantity, lotSize)
   const size = lots === null ? `${d.quantity} units` : `${lots} lot${lots === 1 ? "" : "s"}`
   const limit = d.limitPrice === undefined || d.limitPrice === null ? "" : ` at ≤ ${Number(d.limitPrice).toFixed(2)}`
-  return `Buy ${size} ${indexOf(d.symbol)} ${d.strike} ${d.optionType}${limit} for entry ${portfolioOf(d)}`
+  const purpose = d.entry === "DELTA_BAND" ? "for the delta band" : `for entry ${portfolioOf(d)}`
+  return `Buy ${size} ${indexOf(d.symbol)} ${d.strike} ${d.optionType}${limit} ${purpose}`
 }
 
 const rupees = (x: unknown) => `₹${Math.round(Number(x ?? 0)).toLocaleString("en-IN")}`
+const signedRupees = (x: unknown) => `${Number(x) < 0 ? "−" : "+"}${rupees(Math.abs(Number(x ?? 0)))}`
 const pct = (x: unknown) => (x === null || x === undefined ? "n/a" : `${Number(x).toFixed(1)}%`)
 const portfolioOf = (d: Alert["details"]) => String(d.portfolio ?? String(d.entry ?? "").replace(/^entry:/, ""))
 
@@ -93,10 +95,18 @@ export const formatAlert = (alert: Alert, at: number, c: AlertContext = {}): str
       return `🚨 *Entry breached*\n\nPortfolio: ${portfolioOf(d)}\nUtilisation at entry: ${pct(d.utilisationPct)} of ${rupees(d.budget)}\n\n${time}\n\n⚠️ The margin in use is over the budget: manual intervention may be required.`
     case "EXIT_REVIEW_FAILED":
       return `❌ *Hedge exit review failed*\n\n${time}\n\nHedges are kept until the next review.`
+    case "DELTA_BAND_WING":
+      return `📐 *Delta band: wing ${c.mode === "recommend" ? "recommended" : "bought"}*\n\nDelta ${signedRupees(d.deltaPerPct)} per 1 % move is outside the band of ±${rupees(d.limitPerPct)}\n${c.mode === "recommend" ? "Buy" : "Buying"} ${lotsOf(d.quantity, c.lotSize) ?? d.quantity} ${c.lotSize === undefined ? "units" : "lots"} ${d.strike} ${d.optionType} at ≤ ${Number(d.limitPrice).toFixed(2)} (≤ ${rupees(d.cost)}) brings it to ${signedRupees(d.deltaAfterPerPct)}\n\n${time}\n\nThe delta band is a second policy beside the margin engine; its wings are sold by the normal exit rules.`
+    case "DELTA_BAND_UNMET":
+      return `⚠️ *Delta outside the band, no wing bought*\n\nDelta: ${d.deltaPerPct === null ? "n/a" : `${signedRupees(d.deltaPerPct)} per 1 % move`} (band ±${d.limitPerPct === null ? "n/a" : rupees(d.limitPerPct)})\nWhy: ${d.reason}\n\n${time}`
     case "ENGINE_HALTED":
       return `🛑 *AUTO-HEDGE HALTED*\n\n*Reason:* ${d.reason}\n\n${time}\n\n⚠️ No further hedge decisions are taken. Manual intervention required!`
     case "WATCHDOG":
       return `🚨 *AUTO-HEDGE WATCHDOG${d.kind === "lag" ? ": FALLING BEHIND THE MARKET CLOCK" : ""}*\n\n*Problem:* ${d.problem}\n\n${time}\n\n⚠️ ${d.halts === true ? "No further hedge decisions are taken." : "Decisions go on with what the engine can see; check the connection."} Manual intervention may be required!`
+    case "OVERNIGHT_UNCOVERED":
+      return `🚨 *NAKED SHORT OVERNIGHT*\n\nThe overnight guard could not cover:\n${String(d.shorts).split("; ").map((l) => `• ${l}`).join("\n")}\n\n${time}\n\n⚠️ ${typeof d.retryAt === "number" ? `Trying again at ${wallTimeOf(d.retryAt)}, until the close.` : "Nothing more is tried before the close."} Buy the wing by hand if it cannot be bought.`
+    case "OVERNIGHT_COVERED":
+      return `🌙 *Overnight shorts covered*\n\nEvery short held past the close has its wing (short ← wings):\n${String(d.shorts).split("; ").map((l) => `• ${l}`).join("\n")}\n\n${time}`
     case "EOD_SUMMARY": {
       const day = c.day ?? {}
       const extra = [

@@ -74,6 +74,29 @@ const DeadlinesSchema = Schema.Struct({
   shutdownSeconds: env("AUTOHEDGE_SHUTDOWN_SECONDS", DeadlineSeconds)
 })
 
+/**
+ * The delta band (src/domain/delta-band.ts, docs/delta-band.md): a second policy beside the margin
+ * engine, off by default. When the portfolio's delta leaves ±limitPerPct it buys one wing that brings it back.
+ */
+const DeltaBandSchema = Schema.Struct({
+  /** Off by default: the margin engine alone decides. */
+  enabled: Schema.Boolean,
+  /**
+   * The band's half-width in rupees per 1 % index move (delta × spot / 100): the first-order P&L of a
+   * 1 % move the book may carry either way.
+   */
+  limitPerPct: env("HEDGE_DELTA_BAND_LIMIT_PER_PCT", above(0, MAX_RUPEES)),
+  /** How often the delta is checked, seconds from the open. */
+  checkSeconds: env("HEDGE_DELTA_BAND_CHECK_SECONDS", between(10, SESSION_SECONDS)),
+  /** Most lots one delta wing may have. */
+  maxLotsPerWing: env("HEDGE_DELTA_BAND_MAX_LOTS", wholeBetween(1, 10_000)),
+  /**
+   * Most the band's wings may cost a day, rupees, within the day's hedge cap (maxHedgeCostPerDay):
+   * what the band may take from the margin engine's spend.
+   */
+  maxCostPerDay: env("HEDGE_DELTA_BAND_MAX_COST_PER_DAY", between(0, MAX_RUPEES))
+})
+
 /** Past these limits the daemon raises a critical alert, shows it in status and takes no decision. */
 const WatchdogSchema = Schema.Struct({
   /** The held market instant behind the wall clock. */
@@ -84,6 +107,25 @@ const WatchdogSchema = Schema.Struct({
   quoteSeconds: env("AUTOHEDGE_WATCHDOG_QUOTE_SECONDS", WatchdogSeconds),
   /** Since the broker last answered. */
   brokerSeconds: env("AUTOHEDGE_WATCHDOG_BROKER_SECONDS", WatchdogSeconds)
+})
+
+/** The overnight guard (docs/overnight-guard.md): no short option held past the close without a wing. From the config file only. */
+const OvernightGuardSchema = Schema.Struct({
+  /** Off: shorts held past the close are left as they are. */
+  enabled: Schema.Boolean,
+  /** The first check, minutes before the close (10: 15:20 IST on a regular day). */
+  minutesBeforeClose: between(0, SESSION_MINUTES),
+  /** While a short is uncovered or its wing is being bought, check again this often, seconds. */
+  retrySeconds: between(5, SESSION_SECONDS),
+  /** How a wing is chosen: at `wingDistance` beyond the short's strike, or in the premium band. */
+  wingBy: Schema.Literals(["distance", "premium"]),
+  /** Points beyond the short's strike (further out of the money) a wing is bought at. */
+  wingDistance: perIndex(above(0, 50_000)),
+  /** The premium band of a wing chosen by premium, rupees per unit. */
+  wingMinPremium: perIndex(above(0, 10_000)),
+  wingMaxPremium: perIndex(above(0, 10_000)),
+  /** Let the guard's wings exceed the day's spend cap (maxHedgeCostPerDay). */
+  mayExceedSpendCap: Schema.Boolean
 })
 
 /** Every setting: its type, its bounds and the environment variable that sets it, if any. */
@@ -156,7 +198,11 @@ const HedgeConfigFields = Schema.Struct({
   /** How long each outside call may take before it counts as failed. */
   deadlines: DeadlinesSchema,
   /** How stale the daemon's view may grow before it alerts and stops deciding. */
-  watchdog: WatchdogSchema
+  watchdog: WatchdogSchema,
+  /** The optional delta band, a second policy beside the margin engine. */
+  deltaBand: DeltaBandSchema,
+  /** The overnight guard. */
+  overnightGuard: OvernightGuardSchema
 })
 
 export interface HedgeConfig extends Schema.Schema.Type<typeof HedgeConfigFields> {}
@@ -168,6 +214,8 @@ export type MarginEstimate = HedgeConfig["marginEstimate"]
 export type SelectionMethod = HedgeConfig["selectionMethod"]
 export type DeadlinesConfig = HedgeConfig["deadlines"]
 export type WatchdogConfig = HedgeConfig["watchdog"]
+export type DeltaBandConfig = HedgeConfig["deltaBand"]
+export type OvernightGuardConfig = HedgeConfig["overnightGuard"]
 
 /**
  * Rules that tie fields together, reported at the path of the field named first. `name` says how to
@@ -183,6 +231,11 @@ const crossFieldRules = (name: (key: string) => string = (key) => key) =>
     if (!(c.minPremium <= c.maxPremium))
       issues.push({ path: ["minPremium"], issue: `must not exceed ${name("maxPremium")} (${c.maxPremium})` })
     for (const index of INDICES) {
+      if (!(c.overnightGuard.wingMinPremium[index] <= c.overnightGuard.wingMaxPremium[index]))
+        issues.push({
+          path: ["overnightGuard", "wingMinPremium", index],
+          issue: `must not exceed ${name(`overnightGuard.wingMaxPremium.${index}`)} (${c.overnightGuard.wingMaxPremium[index]})`
+        })
       if (!(c.minOtmDistance[index] <= c.maxOtmDistance[index]))
         issues.push({
           path: ["minOtmDistance", index],
@@ -229,6 +282,18 @@ const deepFreeze = <A>(value: A): A => {
 
 export const defaultDeadlines: DeadlinesConfig = { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 }
 export const defaultWatchdog: WatchdogConfig = { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
+export const defaultDeltaBand: DeltaBandConfig = { enabled: false, limitPerPct: 100_000, checkSeconds: 300, maxLotsPerWing: 100, maxCostPerDay: 10_000 }
+/** docs/overnight-guard.md says why these values. */
+export const defaultOvernightGuard: OvernightGuardConfig = {
+  enabled: true,
+  minutesBeforeClose: 10,
+  retrySeconds: 60,
+  wingBy: "distance",
+  wingDistance: { NIFTY: 500, SENSEX: 1600 },
+  wingMinPremium: { NIFTY: 1, SENSEX: 1 },
+  wingMaxPremium: { NIFTY: 15, SENSEX: 15 },
+  mayExceedSpendCap: false
+}
 
 export const defaultConfig: HedgeConfig = deepFreeze({
   entryTriggerPct: 95,
@@ -268,7 +333,9 @@ export const defaultConfig: HedgeConfig = deepFreeze({
   buyWhenBreachUnavoidable: true,
   span: defaultSpanParameters,
   deadlines: defaultDeadlines,
-  watchdog: defaultWatchdog
+  watchdog: defaultWatchdog,
+  deltaBand: defaultDeltaBand,
+  overnightGuard: defaultOvernightGuard
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,14 @@ import {
   Analytics,
   Day,
   AnalyticsQuery,
+  BuyPreviewQuery,
+  BuyPreviewSchema,
+  History,
+  HistoryDay,
+  HistoryDayQuery,
+  HistoryQuery,
+  Strikes,
+  StrikesQuery,
   ApiBadRequest,
   ApiConflict,
   ApiForbidden,
@@ -69,6 +77,22 @@ export class HedgeReads extends HttpApiGroup.make("hedge")
       OpenApi.Description,
       "Cost, recovered and peak utilisation per day, over the last `days` session dates (default 30)"
     ),
+    HttpApiEndpoint.get("history", "/api/hedge/history", { query: HistoryQuery, success: History, error: ApiUnavailable }).annotate(
+      OpenApi.Description,
+      "Past days, newest first, over the last `days` session dates (default 30): each date's sessions (mode and policy) with hedges, spend, peak utilisation and breaches"
+    ),
+    HttpApiEndpoint.get("historyDay", "/api/hedge/history/day", { query: HistoryDayQuery, success: HistoryDay, error: [ApiNotFound, ApiUnavailable] }).annotate(
+      OpenApi.Description,
+      "One past day: its sessions, the policy league when the day was simulated under several policies, and the engine's hedge transactions"
+    ),
+    HttpApiEndpoint.get("buyStrikes", "/api/hedge/manual/strikes", { query: StrikesQuery, success: Strikes, error: [ApiConflict, ApiUnavailable] }).annotate(
+      OpenApi.Description,
+      "The chain's out-of-the-money strikes of one side near the engine's premium band, with their last prices: what a manual buy is picked from"
+    ),
+    HttpApiEndpoint.get("buyPreview", "/api/hedge/manual/preview", { query: BuyPreviewQuery, success: BuyPreviewSchema, error: [ApiBadRequest, ApiConflict, ApiUnavailable] }).annotate(
+      OpenApi.Description,
+      "What a manual buy would do, placing nothing: its limit and cost, the spend cap left before and after, and utilisation now and at the next entry without and with it (the engine's projection). Refused for the same reasons as the buy."
+    ),
     HttpApiEndpoint.get("session", "/api/hedge/session", { success: Sessions }).annotate(OpenApi.Description, "The running session, and coming days set up by the operator"),
     HttpApiEndpoint.get("risk", "/api/risk", { query: RiskQuery, success: RiskViewSchema, error: ApiUnavailable }).annotate(
       OpenApi.Description,
@@ -116,7 +140,7 @@ export class InspectorReads extends HttpApiGroup.make("inspector")
       success: HttpApiSchema.StreamUint8Array({ contentType: "text/event-stream" })
     }).annotate(
       OpenApi.Description,
-      "Server-Sent Events: `event: transition` (`id:` the row's seq, `data:` the row) for every transition as it is recorded, and `event: utilisation` (`data: {at, pct}`) at every instant. Resumes after the Last-Event-ID header (or `?lastEventId=`); without one it starts at the current end of the day's log (`lastEventId=0`: the whole day)."
+      "Server-Sent Events: `event: transition` (`id:` the row's seq, `data:` the row) for every transition as it is recorded, and `event: utilisation` (`data: {at, pct, spot}`) at every instant. Resumes after the Last-Event-ID header (or `?lastEventId=`); without one it starts at the current end of the day's log (`lastEventId=0`: the whole day)."
     )
   )
   .middleware(ReadAuth) {}

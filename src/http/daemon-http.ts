@@ -3,6 +3,7 @@
 // and coming sessions the daemon plans from, and the server, up for as long as the daemon runs.
 import { Effect, Scope } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
+import { BuyPreviewer } from "../commands/buy-preview.ts"
 import { OperatorCommands } from "../commands/operator.ts"
 import { ScheduleStore } from "../commands/schedule-store.ts"
 import { SessionPlans } from "../commands/session-plans.ts"
@@ -52,8 +53,10 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
     const schedule = new ScheduleStore(o.scheduleFile, o.schedule)
     const plans = new SessionPlans()
     const view = new DayView({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
+    const previewer = new BuyPreviewer()
     const commands = new OperatorCommands({
       day: () => view.running(),
+      margins: previewer,
       log: (level, message, fields) => o.log.write(level, "operator", message, fields),
       schedule,
       plans,
@@ -96,7 +99,7 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
       now: () => o.clock.now()
     })
     // The risk view reads each day the hub watches, with the broker the daemon gives it.
-    const watched = { attach: (day: DayAttachment) => (view.attach(day), risk.attach(day)), afterInstant: (at: number) => view.afterInstant(at) }
+    const watched = { attach: (day: DayAttachment) => (view.attach(day), risk.attach(day), previewer.attach(day)), afterInstant: (at: number) => view.afterInstant(at) }
     const operator: DaemonOperator = { live: watched, commands, schedule, plans, ...(alerts === undefined ? {} : { alerts }) }
     // The alerts the day view raises itself (an entry breached) go where the engine's go: the log, and Telegram.
     const notifier = alertsOf({ operator }, o.log)

@@ -8,21 +8,26 @@ import { isoOf } from "../views/day-view.ts"
 import type { Transaction } from "../views/schemas.ts"
 
 export interface DayRecords {
-  /** The hedge transactions of a date's session in this mode; null when there is no such session. */
-  readonly transactions: (date: string) => Promise<ReadonlyArray<Transaction> | null>
+  /** The mode whose sessions these are first (the daemon's). */
+  readonly mode: string
+  /** The engine's hedge transactions of a date's session in this mode (or `mode`); null when there is no such session. */
+  readonly transactions: (date: string, mode?: string) => Promise<ReadonlyArray<Transaction> | null>
   readonly analytics: (days: number) => Promise<ReadonlyArray<AnalyticsRow>>
+  /** Every session of one date (each mode and policy), as analytics rows. */
+  readonly analyticsOn: (date: string) => Promise<ReadonlyArray<AnalyticsRow>>
 }
 
 /** The records of one mode (the daemon's), read through the given database connection. */
 export const databaseRecords = (mode: string, sql: Context.Context<SqlClient>): DayRecords => {
   const run = <A, E>(effect: Effect.Effect<A, E, SqlClient>) => Effect.runPromise(Effect.provideContext(effect, sql))
   return {
-    transactions: (date) =>
+    mode,
+    transactions: (date, ofMode = mode) =>
       run(
         Effect.gen(function*() {
           const db = yield* SqlClient
           const sessions = yield* db<{ id: number }>`
-            SELECT id FROM auto_hedge.daily_session WHERE session_date = ${date} AND mode = ${mode} AND policy = 'engine'`
+            SELECT id FROM auto_hedge.daily_session WHERE session_date = ${date} AND mode = ${ofMode} AND policy = 'engine'`
           const id = sessions[0]?.id
           if (id === undefined) return null
           const rows = yield* db<{
@@ -55,6 +60,32 @@ export const databaseRecords = (mode: string, sql: Context.Context<SqlClient>): 
           }))
         })
       ),
-    analytics: (days) => run(analytics(days))
+    analytics: (days) => run(analytics(days)),
+    analyticsOn: (date) => run(analytics(1, date))
   }
+}
+
+/** The order policies are shown in when they tie. */
+const POLICY_ORDER = ["engine", "reference", "static", "none"]
+
+/**
+ * A simulated day run under several policies (`simulate --db --policy …`): each policy's session, the
+ * fewest breaches first, then the least net spend. Empty when the date has no such comparison.
+ */
+export const leagueOf = (rows: ReadonlyArray<AnalyticsRow>): ReadonlyArray<AnalyticsRow> => {
+  const simulated = rows.filter((r) => r.mode === "simulation")
+  if (new Set(simulated.map((r) => r.policy)).size < 2) return []
+  const rank = (p: string) => (POLICY_ORDER.indexOf(p) + POLICY_ORDER.length + 1) % (POLICY_ORDER.length + 1)
+  return [...simulated].sort((a, b) => (a.breaches ?? 0) - (b.breaches ?? 0) || a.netCost - b.netCost || rank(a.policy) - rank(b.policy))
+}
+
+/** Analytics rows (newest date first) grouped by date, in the order given. */
+export const byDate = (rows: ReadonlyArray<AnalyticsRow>) => {
+  const days = new Map<string, { date: string; dayOfWeek: string; index: string; rows: Array<AnalyticsRow> }>()
+  for (const r of rows) {
+    const day = days.get(r.sessionDate) ?? { date: r.sessionDate, dayOfWeek: r.dayOfWeek, index: r.index, rows: [] }
+    day.rows.push(r)
+    days.set(r.sessionDate, day)
+  }
+  return [...days.values()]
 }

@@ -104,3 +104,79 @@ export const StreamQuery = {
   lastEventId: Schema.optionalKey(WholeFromString(0, Number.MAX_SAFE_INTEGER))
 }
 export const StreamHeaders = { "last-event-id": Schema.optionalKey(WholeFromString(0, Number.MAX_SAFE_INTEGER)) }
+
+// ---- manual buy: the picker and the preview (reads: nothing is placed)
+
+export const StrikesQuery = { optionType: Schema.Literals(["CE", "PE"]) }
+export const Strikes = Schema.Struct({
+  at: Schema.String,
+  spot: Schema.Number,
+  /** The engine's premium band for hedges: premium and distance out of the money. */
+  band: Schema.Struct({ minPremium: Schema.Number, maxPremium: Schema.Number, minOtmDistance: Schema.Number, maxOtmDistance: Schema.Number }),
+  unitLots: Schema.Number,
+  lotSize: Schema.Number,
+  strikes: Schema.Array(Schema.Struct({ strike: Schema.Number, optionType: Schema.String, ltp: Schema.Number, otmDistance: Schema.Number, inBand: Schema.Boolean }))
+})
+
+export const BuyPreviewQuery = {
+  strike: Schema.FiniteFromString.check(Schema.isGreaterThan(0)),
+  optionType: Schema.Literals(["CE", "PE"]),
+  lots: WholeFromString(1, 10_000),
+  limitPrice: Schema.optionalKey(Schema.FiniteFromString.check(Schema.isGreaterThan(0)))
+}
+export const BuyPreviewSchema = Schema.Struct({
+  index: Schema.String,
+  strike: Schema.Number,
+  optionType: Schema.String,
+  lots: Schema.Number,
+  quantity: Schema.Number,
+  ltp: Schema.Number,
+  /** The limit the order would go with: the trader's, or the last price plus the engine's buffer. */
+  limitPrice: Schema.Number,
+  limitGiven: Schema.Boolean,
+  cost: Schema.Number,
+  spend: Schema.Struct({ cap: Schema.Number, left: Schema.Number, leftAfter: Schema.Number }),
+  margin: Schema.Struct({
+    at: Schema.String,
+    spot: Schema.Number,
+    budget: Schema.Number,
+    marginNow: Schema.Number,
+    marginAfter: Schema.Number,
+    /** marginNow − marginAfter: what the hedge frees now. */
+    marginSaved: Schema.Number,
+    pctNow: Schema.Number,
+    pctAfter: Schema.Number,
+    nextEntry: Schema.NullOr(Schema.Struct({
+      id: Schema.String,
+      portfolio: Schema.String,
+      at: Schema.String,
+      projectedMargin: Schema.Number,
+      projectedPct: Schema.Number,
+      projectedMarginAfter: Schema.Number,
+      projectedPctAfter: Schema.Number,
+      marginSaved: Schema.Number
+    }))
+  })
+})
+
+// ---- history: past days from the records
+
+export const HistoryQuery = { days: Schema.optionalKey(WholeFromString(1, 3650)) }
+export const History = Schema.Struct({
+  /** `records`: the database's days; `live`: only the day this server replays (no database). */
+  source: Schema.Literals(["live", "records"]),
+  days: Schema.Array(Schema.Struct({ date: Schema.String, dayOfWeek: Schema.String, index: Schema.String, rows: Schema.Array(AnalyticsRow) }))
+})
+export const HistoryDayQuery = { date: IsoDate }
+export const HistoryDay = Schema.Struct({
+  date: Schema.String,
+  source: Schema.Literals(["live", "records"]),
+  /** Every session of the date: each mode and policy. */
+  rows: Schema.Array(AnalyticsRow),
+  /** For a simulated (recorded) day run under several policies: how each did, best net spend first among those with the fewest breaches; empty otherwise. */
+  league: Schema.Array(AnalyticsRow),
+  /** The engine's hedge buys and sells that day: of this server's mode, else of the day's simulation. */
+  transactions: Schema.Array(Transaction),
+  /** The mode of the session the transactions are of (null: no engine session of the date has any). */
+  transactionsOf: Schema.NullOr(Schema.String)
+})

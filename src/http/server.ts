@@ -23,7 +23,8 @@ import { OperatorApi, OperatorAuth, ReadAuth, RequestErrors } from "./api.ts"
 import type { DayView } from "../views/day-view.ts"
 import { DayStream } from "./day-stream.ts"
 import type { LiveRisk } from "./live-risk.ts"
-import type { DayRecords } from "./records.ts"
+import { byDate, leagueOf, type DayRecords } from "./records.ts"
+import { isoOf } from "../views/day-view.ts"
 import { ApiBadRequest, ApiConflict, ApiForbidden, ApiNotFound, ApiUnauthorized, ApiUnavailable } from "./schemas.ts"
 
 export interface OperatorServerOptions {
@@ -162,6 +163,23 @@ const refusal = (e: CommandRefused) => {
   }
 }
 
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+/** A read of the database's records; one that fails answers 503 with why. */
+const readRecords = <A>(read: () => Promise<A>) =>
+  Effect.tryPromise({ try: read, catch: (e) => new ApiUnavailable({ error: `the records cannot be read: ${e instanceof Error ? e.message : String(e)}` }) })
+
+/** The engine's recorded trades of a date: of the server's own mode, else of the date's simulation. */
+const recordedTrades = (records: DayRecords | undefined, date: string, rows: ReadonlyArray<{ readonly mode: string; readonly policy: string }>) =>
+  Effect.gen(function*() {
+    for (const mode of records === undefined ? [] : [records.mode, "simulation"]) {
+      if (!rows.some((r) => r.mode === mode && r.policy === "engine")) continue
+      const list = yield* readRecords(() => records!.transactions(date, mode))
+      if (list !== null) return { of: mode as string | null, list }
+    }
+    return { of: null, list: [] }
+  })
+
 const accepted = (r: { readonly message: string }) => ({ accepted: true as const, message: r.message })
 
 const abbreviate = (s: string, max = 80) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`)
@@ -268,6 +286,55 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
           })
           return { days, rows }
         }),
+      history: ({ query }) =>
+        Effect.gen(function*() {
+          const records = o.records
+          if (records === undefined) {
+            const row = o.view.analyticsRow()
+            return { source: "live" as const, days: byDate(row === null ? [] : [row]) }
+          }
+          const rows = yield* readRecords(() => records.analytics(query.days ?? 30))
+          return { source: "records" as const, days: byDate(rows) }
+        }),
+      historyDay: ({ query }) =>
+        Effect.gen(function*() {
+          const { date } = query
+          const records = o.records
+          const liveRow = o.view.analyticsRow()
+          const rows = records === undefined ? (liveRow?.sessionDate === date ? [liveRow] : []) : yield* readRecords(() => records.analyticsOn(date))
+          if (rows.length === 0) {
+            return yield* new ApiNotFound(named(`no session on ${date}${records === undefined ? " (this server knows only the day it replays)" : " in the records"}`, "date"))
+          }
+          // The engine's trades: the running day's live, else recorded (this server's mode, else the date's simulation).
+          const liveTrades = o.view.transactions(date)
+          const trades = liveTrades !== null ? { of: liveRow?.mode ?? null, list: liveTrades } : yield* recordedTrades(records, date, rows)
+          return {
+            date,
+            source: records === undefined ? ("live" as const) : ("records" as const),
+            rows,
+            league: leagueOf(rows),
+            transactions: trades.list,
+            transactionsOf: trades.of
+          }
+        }),
+      buyStrikes: ({ query }) => port.buyStrikes(query.optionType).pipe(Effect.map((c) => ({ ...c, at: isoOf(c.at) })), Effect.mapError(refusal)),
+      buyPreview: ({ query }) =>
+        port.previewBuy(query).pipe(
+          Effect.map((p) => {
+            const m = p.margin
+            const next = m.nextEntry
+            return {
+              ...p,
+              margin: {
+                ...m,
+                at: isoOf(m.at),
+                marginSaved: round2(m.marginNow - m.marginAfter),
+                nextEntry: next === null ? null : { ...next, at: isoOf(next.at), marginSaved: round2(next.projectedMargin - next.projectedMarginAfter) }
+              }
+            }
+          }),
+          Effect.mapError(refusal)
+        ),
       session: () =>
         Effect.sync(() => ({
           current: o.view.sessionInfo(),

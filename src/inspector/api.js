@@ -53,6 +53,10 @@ export const getJson = (path) => request(path, { headers: authorized({ Accept: "
 export const postJson = (path, body) =>
   request(path, { method: "POST", headers: authorized({ "Content-Type": "application/json", Accept: "application/json" }), body: JSON.stringify(body) })
 
+/** A replacing change (the schedule). */
+export const putJson = (path, body) =>
+  request(path, { method: "PUT", headers: authorized({ "Content-Type": "application/json", Accept: "application/json" }), body: JSON.stringify(body) })
+
 export const api = {
   status: () => getJson("api/hedge/status"),
   actors: () => getJson("api/inspector/actors"),

@@ -114,6 +114,18 @@ export class SessionEngine {
           const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
           return yield* decisions.assessExits(setup, situation, marginInUse, input.hedges, input.liveEntries)
         })),
+      assessDelta: ({ input }) =>
+        run(Effect.gen({ self: this }, function*() {
+          const situation = yield* this.situation
+          const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
+          return yield* decisions.assessDelta(setup, situation, marginInUse, input.spendLeft)
+        })),
+      assessOvernight: ({ input }) =>
+        run(Effect.gen({ self: this }, function*() {
+          const situation = yield* this.situation
+          const marginInUse = yield* MarginMonitor.use((m) => m.marginInUse)
+          return decisions.assessOvernight(setup, situation, marginInUse, input.beingBought)
+        })),
       projectEntry: ({ input }) =>
         run(Effect.gen({ self: this }, function*() {
           const situation = yield* this.situation
@@ -433,13 +445,18 @@ export class SessionEngine {
     return this.actor.getSnapshot().context.entries.find((e) => e.id === entryId)
   }
 
+  /** What a decision would see now, for a preview outside the instant loop (the operator's manual buy). */
+  get situationNow() {
+    return this.situation
+  }
+
   /** What a decision sees now: the day, the market, the broker's positions, the entries to come and in. */
   private situation = Effect.gen({ self: this }, function*() {
     const market = yield* MarketData.use((m) => m.snapshot)
     const held = yield* Broker.use((b) => b.positions)
     const c = this.actor.getSnapshot().context
     return {
-      day: { index: c.index, date: c.date, expiry: c.expiry, baskets: c.baskets, budget: c.budget, policy: c.policy, targetPct: c.entryRules.targetPct },
+      day: { index: c.index, date: c.date, expiry: c.expiry, baskets: c.baskets, budget: c.budget, policy: c.policy, targetPct: c.entryRules.targetPct, closeAt: c.closeAt },
       market,
       held,
       coming: c.entries.filter((e) => isToCome(this.entrySnapshot(e.id))),

@@ -4,9 +4,13 @@ import { fromPromise } from "xstate"
 import { entryMachine } from "../../machines/entry.ts"
 import { hedgeMachine } from "../../machines/hedge.ts"
 import type {
+  AssessDeltaInput,
   AssessExitsInput,
+  DeltaDecision,
+  AssessOvernightInput,
   ExitDecision,
   OrderRef,
+  OvernightAssessment,
   OrderRequest,
   OrderState,
   PlaceResult,
@@ -24,6 +28,8 @@ type Service<TInput, TOutput> = Parameters<typeof fromPromise<TOutput, TInput>>[
 
 export interface MachineServices {
   readonly assessExits: Service<AssessExitsInput, ExitDecision>
+  readonly assessDelta: Service<AssessDeltaInput, DeltaDecision>
+  readonly assessOvernight: Service<AssessOvernightInput, OvernightAssessment>
   readonly projectEntry: Service<ProjectEntryInput, Projection>
   readonly selectHedges: Service<SelectHedgesInput, SelectionResult>
   readonly quoteOption: Service<QuoteInput, Quote>
@@ -38,6 +44,8 @@ export const sessionMachineWith = (s: MachineServices) =>
   sessionMachine.provide({
     actors: {
       assessExits: fromPromise(s.assessExits),
+      assessDelta: fromPromise(s.assessDelta),
+      assessOvernight: fromPromise(s.assessOvernight),
       entry: entryMachine.provide({ actors: { projectEntry: fromPromise(s.projectEntry), selectHedges: fromPromise(s.selectHedges) } }),
       hedge: hedgeMachine.provide({
         actors: {

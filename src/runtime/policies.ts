@@ -31,6 +31,8 @@ export interface PolicyPlan {
   /** Weigh what a hedge set costs against the breach cost it averts (the engine does; the original design did not). */
   readonly weighsCost: boolean
   readonly polling?: Polling
+  /** Run the delta band beside the engine (docs/delta-band.md); absent: as the config says. */
+  readonly deltaBand?: boolean
 }
 
 export const policyPlan = (name: PolicyName, config: HedgeConfig): PolicyPlan =>
@@ -44,6 +46,12 @@ export const engineWith = (estimate: MarginEstimate, config: HedgeConfig): Polic
   name: estimate === config.marginEstimate ? "engine" : `engine-${estimate}`,
   estimate
 })
+
+/**
+ * The engine with the delta band beside it: a second policy (hedging delta, not margin), measured in
+ * the league like any other. Its days are kept as the engine's.
+ */
+export const engineWithDeltaBand = (config: HedgeConfig): PolicyPlan => ({ ...policyPlan("engine", config), name: "engine+delta-band", deltaBand: true })
 
 /** A margin model by name; `broker` is the broker's basket margin (in the simulator, its truth). */
 export const marginModelOf = (estimate: MarginEstimate, config: HedgeConfig, broker: () => MarginModel): MarginModel =>

@@ -90,8 +90,11 @@ export const engineSetupFor = (p: {
   readonly foresight?: boolean
   /** Weigh a hedge set's cost against the breach cost it averts (default true; see EntryRules.weighCost). */
   readonly weighsCost?: boolean
+  /** Run the delta band beside the engine (default: the config's `deltaBand.enabled`). */
+  readonly deltaBand?: boolean
 }): EngineSetup => {
   const { day, config } = p
+  const deltaBandOn = p.deltaBand ?? config.deltaBand.enabled
   // Validated first: a bad date, budget or basket count is named before anything runs.
   const trading = tradingSessionOf({
     date: day.date,
@@ -131,7 +134,16 @@ export const engineSetupFor = (p: {
     },
     cooldownMs: config.cooldownSeconds * 1000,
     exitBufferMs: config.exitBufferMinutes * 60_000,
-    spendCap: config.maxHedgeCostPerDay
+    spendCap: config.maxHedgeCostPerDay,
+    // Absent when off: the session then has no delta clock, and its days replay as before.
+    ...(deltaBandOn ? { deltaBand: { checkEveryMs: config.deltaBand.checkSeconds * 1000, spendCap: config.deltaBand.maxCostPerDay } } : {}),
+    overnightGuard: config.overnightGuard.enabled
+      ? {
+          firstCheckAt: addMinutes(sessionTimesOf(day).closeAt, -config.overnightGuard.minutesBeforeClose),
+          retryMs: config.overnightGuard.retrySeconds * 1000,
+          mayExceedSpendCap: config.overnightGuard.mayExceedSpendCap
+        }
+      : null
   }
   return {
     trading,
@@ -144,6 +156,14 @@ export const engineSetupFor = (p: {
     strikeStep: day.strikeStep,
     unitLots: config.lotsPerBasket[day.index] * day.baskets,
     band: hedgeBandOf(config, day.index),
-    exitRules: { exitTriggerPct: config.exitTriggerPct, triggerPct: config.entryTriggerPct, minExitPrice: config.minExitPrice }
+    exitRules: { exitTriggerPct: config.exitTriggerPct, triggerPct: config.entryTriggerPct, minExitPrice: config.minExitPrice },
+    ...(deltaBandOn ? { deltaBand: { limitPerPct: config.deltaBand.limitPerPct, maxLotsPerWing: config.deltaBand.maxLotsPerWing, span: config.span } } : {}),
+    overnightWing: {
+      by: config.overnightGuard.wingBy,
+      distance: config.overnightGuard.wingDistance[day.index],
+      minPremium: config.overnightGuard.wingMinPremium[day.index],
+      maxPremium: config.overnightGuard.wingMaxPremium[day.index],
+      limitPriceBuffer: config.limitPriceBuffer
+    }
   }
 }

@@ -58,7 +58,8 @@ export const summaryText = (s: DaySummary | null): string => {
     `breaches: ${breaches.length === 0 ? "none" : breaches.join(", ")}`,
     `hedges: ${s.hedges.bought} bought, ${s.hedges.held} held, ${s.hedges.closed} closed`,
     `peak utilisation ${pct(s.peakUtilisationPct)}`,
-    `spend: gross ${rupees(s.spend.gross)}, recovered ${rupees(s.spend.recovered)}, net ${rupees(s.spend.net)} (cap ${rupees(s.spend.cap)})`
+    `spend: gross ${rupees(s.spend.gross)}, recovered ${rupees(s.spend.recovered)}, net ${rupees(s.spend.net)} (cap ${rupees(s.spend.cap)})`,
+    ...(s.needless === null || s.needless.hedges.length === 0 ? [] : [`needless: ${s.needless.hedges.length} hedge${s.needless.hedges.length === 1 ? "" : "s"} no entry needed, ${rupees(s.needless.cost)}`])
   ].join("\n")
 }
 

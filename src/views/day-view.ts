@@ -15,6 +15,7 @@ import { cooldownUntilOf, spendLeftOf, type HedgeRecord, type SessionContext, ty
 import type { RunningDay } from "../commands/operator.ts"
 import { formatAlert } from "../domain/alerts.ts"
 import { priceOf, type MarketSnapshot } from "../domain/market.ts"
+import { intrinsic } from "../domain/pricing.ts"
 import { utilisationPct } from "../domain/projection.ts"
 import type { TradingMode } from "../domain/session.ts"
 import { MARKET_ZONE, wallTimeOf, weekdayOf } from "../domain/time.ts"
@@ -50,6 +51,14 @@ export interface Thresholds {
 export interface UtilisationSample {
   readonly at: number
   readonly pct: number
+  /** The index's spot the session saw at that instant (the chart's second axis); null before the first tick. */
+  readonly spot: number | null
+}
+
+/** Hedges that, with hindsight, no entry needed (simulations/needless.ts): measured once a replayed day is over. */
+export interface NeedlessSpend {
+  readonly hedges: ReadonlyArray<string>
+  readonly cost: number
 }
 
 /** One thing that happened, in the day's order: a transition row or a utilisation sample. */
@@ -129,6 +138,7 @@ export class DayView {
   private trades: Array<Trade> = []
   private points: Array<UtilisationSample> = []
   private operatorNotes: Array<FeedItem> = []
+  private needless: NeedlessSpend | null = null
   private marginInUse = 0
   /** Bumped when the log is rebuilt (another day, a restart that re-recorded rows): readers start again. */
   private generationNo = 0
@@ -171,7 +181,7 @@ export class DayView {
     const exit = await Effect.runPromiseExit(Effect.provideContext(MarginMonitor.use((m) => m.marginInUse), day.services))
     if (Exit.isFailure(exit) || this.day !== day) return
     this.marginInUse = exit.value
-    const point = { at, pct: utilisationPct(exit.value, day.setup.session.budget) }
+    const point = { at, pct: utilisationPct(exit.value, day.setup.session.budget), spot: day.engine.actor.getSnapshot().context.spot }
     this.points.push(point)
     this.append({ point })
     this.tellBreaches(day, point)
@@ -199,6 +209,12 @@ export class DayView {
   /** An operator command's outcome, for the feed (accepted, refused with its reason, taken or not). */
   noteOperator(severity: FeedItem["severity"], kind: string, text: string): void {
     this.operatorNotes.push({ at: isoOf(this.now()), source: "operator", kind, severity, text })
+  }
+
+  /** The day's needless hedges, once measured (a replayed day has hindsight; a live one does not). */
+  noteNeedless(needless: NeedlessSpend): void {
+    this.needless = needless
+    this.changed()
   }
 
   // ---- the log, for readers that follow it (the inspector's stream)
@@ -242,6 +258,7 @@ export class DayView {
     this.points = []
     this.breachesTold = new Set()
     this.operatorNotes = []
+    this.needless = null
     this.marginInUse = 0
     this.changed()
   }
@@ -542,7 +559,10 @@ export class DayView {
   private hedgeView(day: DayAttachment, h: HedgeRecord, live: HedgeContext | undefined, market: MarketSnapshot | null): DayHedge {
     const trades = this.trades.filter((t) => t.hedgeId === h.id)
     const ltp = h.held === 0 || market === null ? null : priceOf(market.chain, h.strike, h.optionType)
-    const value = h.held === 0 ? 0 : ltp === null ? null : round2(ltp * h.held)
+    // An expired hedge is worth what it settles at: its intrinsic value at the session's last spot.
+    const spot = day.engine.actor.getSnapshot().context.spot
+    const settled = h.status === "expired" && spot !== null ? intrinsic(h.optionType, spot, h.strike) : null
+    const value = h.held === 0 ? 0 : settled !== null ? round2(settled * h.held) : ltp === null ? null : round2(ltp * h.held)
     const state = this.stateOf(h.id, h.status)
     return {
       ...contractOf(h, day.setup.lotSize),
@@ -570,7 +590,14 @@ export class DayView {
   feed(): ReadonlyArray<FeedItem> {
     const day = this.day
     if (day === null) return []
-    const alerts = day.engine.alerts.map((a): FeedItem => ({ at: isoOf(a.at), source: "engine", kind: a.alert.kind, severity: a.alert.severity, text: formatAlert(a.alert, a.at) }))
+    const recommend = day.mode === "recommend"
+    // The texts are the simulator's report's (no context), except a recommendation's, said in lots.
+    const context = recommend ? { lotSize: day.setup.lotSize, mode: "recommend" as const } : {}
+    const alerts = day.engine.alerts.map((a): FeedItem => {
+      // In recommend mode an order "failed" is the engine's advice: its own kind, not a failure.
+      const advice = recommend && a.alert.kind === "HEDGE_ORDER_FAILED"
+      return { at: isoOf(a.at), source: "engine", kind: advice ? "RECOMMENDATION" : a.alert.kind, severity: advice ? "info" : a.alert.severity, text: formatAlert(a.alert, a.at, context) }
+    })
     // Both lists are in time order: a stable sort keeps each one's own order within an instant.
     return [...alerts, ...this.operatorNotes].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
   }
@@ -594,7 +621,8 @@ export class DayView {
         closed: hedges.filter((h) => !ACTIVE_HEDGE.has(h.status)).length
       },
       peakUtilisationPct: this.peakPct(),
-      spend: { gross: round2(c.grossSpend), recovered: round2(c.recovered), net: round2(c.grossSpend - c.recovered), cap: c.spendCap }
+      spend: { gross: round2(c.grossSpend), recovered: round2(c.recovered), net: round2(c.grossSpend - c.recovered), cap: c.spendCap },
+      needless: this.needless === null ? null : { hedges: [...this.needless.hedges], cost: round2(this.needless.cost) }
     }
   }
 
@@ -618,7 +646,7 @@ export class DayView {
         a.kind === "session" ? this.sessionSummary(c)
         : a.kind === "entry" ? this.entrySummary(snapshot, a.id)
         : this.hedgeSummary(c.hedges[a.id], hedgeContextOf(snapshot, a.id))
-      actors.push({ id: a.id, kind: a.kind, parent: a.kind === "session" ? null : "session", state: a.state, since: isoOf(a.since), summary })
+      actors.push({ id: a.id, kind: a.kind, parent: a.kind === "session" ? null : "session", state: a.state, stateInWords: stateInWords(a.kind, a.state), since: isoOf(a.since), summary })
     }
     return { at, actors }
   }

@@ -131,6 +131,8 @@ export const ActorView = Schema.Struct({
   kind: Schema.Literals(["session", "entry", "hedge"]),
   parent: Schema.NullOr(Schema.String),
   state: Schema.String,
+  /** The state as a trader reads it ("waiting for the fill"). */
+  stateInWords: Schema.String,
   /** When it entered this state, ISO 8601 in IST. */
   since: Schema.String,
   summary: Schema.Record(Schema.String, Scalar)
@@ -139,7 +141,8 @@ export type ActorView = typeof ActorView.Type
 export const Actors = Schema.Struct({ at: Schema.String, actors: Schema.Array(ActorView) })
 
 
-export const UtilisationPoint = Schema.Struct({ at: Schema.Number, pct: Schema.Number })
+/** Utilisation at the end of an instant, and the index's spot then (null before the first tick). */
+export const UtilisationPoint = Schema.Struct({ at: Schema.Number, pct: Schema.Number, spot: Schema.NullOr(Schema.Number) })
 export const Marker = Schema.Struct({ at: Schema.Number, kind: Schema.Literals(["buy", "sell"]), hedgeId: Schema.String, label: Schema.String })
 export type Marker = typeof Marker.Type
 export const Utilisation = Schema.Struct({
@@ -192,7 +195,7 @@ export const DayHedge = Schema.Struct({
   sellPrice: Schema.NullOr(Schema.Number),
   received: Schema.Number,
   ltp: Schema.NullOr(Schema.Number),
-  /** The units held at the last price. */
+  /** The units held at the last price (an expired hedge: at its intrinsic value at the last spot). */
   value: Schema.NullOr(Schema.Number),
   /** received + value − paid: realised for a closed hedge, marked at the last price for a held one. */
   pnl: Schema.NullOr(Schema.Number),
@@ -219,7 +222,9 @@ export const DaySummary = Schema.Struct({
   breaches: Schema.Array(Schema.Struct({ entryId: Schema.String, portfolio: Schema.String, at: Iso, utilisationPct: Pct })),
   hedges: Schema.Struct({ bought: Schema.Number, held: Schema.Number, closed: Schema.Number }),
   peakUtilisationPct: Schema.NullOr(Pct),
-  spend: Schema.Struct({ gross: Schema.Number, recovered: Schema.Number, net: Schema.Number, cap: Schema.Number })
+  spend: Schema.Struct({ gross: Schema.Number, recovered: Schema.Number, net: Schema.Number, cap: Schema.Number }),
+  /** Hedges no entry needed, with hindsight, and their protection cost; null where not measured (a live day). */
+  needless: Schema.NullOr(Schema.Struct({ hedges: Schema.Array(Schema.String), cost: Schema.Number }))
 })
 export type DaySummary = typeof DaySummary.Type
 

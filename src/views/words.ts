@@ -45,7 +45,7 @@ const WORDS: Readonly<Record<TransitionRow["kind"], Readonly<Record<string, stri
     "exiting.cancelling": "cancelling the sell",
     sold: "sold",
     closed: "sold",
-    expired: "left to expire",
+    expired: "expired",
     cancelled: "not bought (cancelled)",
     rejected: "not bought (rejected)"
   }

@@ -6,11 +6,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import { CommandRefused, OperatorCommands } from "../../src/commands/operator.ts"
+import { BuyPreviewer } from "../../src/commands/buy-preview.ts"
+import { CommandRefused, OperatorCommands, type BuyPreview } from "../../src/commands/operator.ts"
 import { ScheduleStore } from "../../src/commands/schedule-store.ts"
 import { SessionPlans } from "../../src/commands/session-plans.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
+import { toTick } from "../../src/domain/market.ts"
 import { parseSchedule, type Schedule } from "../../src/domain/schedule.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { DayView } from "../../src/views/day-view.ts"
@@ -50,11 +52,11 @@ const accept = <A>(effect: Effect.Effect<A, CommandRefused>) => Effect.runPromis
  * A replayed day with the operator's actions: `script[time]` runs just before the first instant at or
  * after `time` (what it queues is taken at that instant).
  */
-const operate = async (d: RecordedDay, script: Record<string, (c: OperatorCommands) => Promise<void>>, config = defaultConfig) => {
+const operate = async (d: RecordedDay, script: Record<string, (c: OperatorCommands) => Promise<void>>, config = defaultConfig, previewer?: BuyPreviewer) => {
   const { store } = await scratchSchedule()
   const view = new DayView({ now: () => d.ticks[0]!.at, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
   const logs: Array<string> = []
-  const commands = new OperatorCommands({ day: () => view.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE, feed: view })
+  const commands = new OperatorCommands({ day: () => view.running(), log: (level, m) => logs.push(`${level} ${m}`), schedule: store, today: () => DATE, feed: view, ...(previewer === undefined ? {} : { margins: previewer }) })
   const pending = Object.entries(script).map(([time, run]) => ({ at: at(time), run, done: false }))
   const result = await replayDay(d, {
     config,
@@ -62,7 +64,7 @@ const operate = async (d: RecordedDay, script: Record<string, (c: OperatorComman
     truth: model,
     estimate: model,
     operator: commands,
-    onEngine: (engine, setup, services) => view.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }),
+    onEngine: (engine, setup, services) => (view.attach({ engine, setup, services, mode: "simulation", sessionId: "test" }), previewer?.attach({ engine, setup, services })),
     afterInstant: (t) => view.afterInstant(t),
     pacing: async (t) => {
       for (const p of pending) {
@@ -158,6 +160,41 @@ describe("operator actions on the running day", () => {
     expect(hedge.closedAt! >= "11:30:00" && hedge.closedAt! <= "11:30:05").toBe(true)
     expect(result.rows.find((r) => r.event === "MANUAL_EXIT")!.at).toBe(at("11:30:00"))
     await expectVerified(result.rows)
+  })
+
+  it("a manual buy's preview: the buy's figures and refusals, neither queued nor audited; buys already queued count against the cap", async () => {
+    const d = calmDay(5_000_000)
+    const tick = d.ticks.find((t) => t.at >= at("10:00:00"))!
+    const put = [...tick.chain].filter((r) => r.strike < tick.spot - 300 && r.pe !== null && r.pe >= 1).sort((a, b) => a.strike - b.strike)[0]!
+    const seen: { without?: CommandRefused; first?: BuyPreview; second?: BuyPreview; capPreview?: CommandRefused; capBuy?: CommandRefused; pending?: number } = {}
+    const { logs } = await operate(d, {
+      "10:00:00": async (c) => {
+        seen.first = await accept(c.previewBuy({ strike: put.strike, optionType: "PE", lots: 15 }))
+        seen.capPreview = await refusalOf(c.previewBuy({ strike: put.strike, optionType: "PE", lots: 5000 }))
+        seen.pending = c.pending
+        seen.capBuy = await refusalOf(c.manualBuy({ strike: put.strike, optionType: "PE", lots: 5000 }))
+        await accept(c.manualBuy({ strike: put.strike, optionType: "PE", lots: 15 }))
+        // Queued, not yet taken: the next preview counts it against the cap.
+        seen.second = await accept(c.previewBuy({ strike: put.strike, optionType: "PE", lots: 1 }))
+      }
+    }, defaultConfig, new BuyPreviewer())
+    const ltp = put.pe!
+    expect(seen.first).toMatchObject({ strike: put.strike, optionType: "PE", lots: 15, quantity: 975, ltp, limitPrice: toTick(ltp + defaultConfig.limitPriceBuffer), limitGiven: false })
+    expect(seen.first!.cost).toBeCloseTo(toTick(ltp + defaultConfig.limitPriceBuffer) * 975, 2)
+    expect(seen.first!.spend).toEqual({ cap: 50_000, left: 50_000, leftAfter: Math.round((50_000 - seen.first!.cost) * 100) / 100 })
+    expect(seen.first!.margin.pctNow).toBeCloseTo((seen.first!.margin.marginNow / seen.first!.margin.budget) * 100, 2)
+    expect(seen.first!.margin.nextEntry).toMatchObject({ portfolio: "B" })
+    // The same refusal as the buy's, word for word; and neither the preview nor its refusal was queued or logged.
+    expect(seen.capPreview).toEqual(seen.capBuy)
+    expect(seen.pending).toBe(0)
+    // Only the two buys are in the log (refused, accepted) and the one taken: no preview.
+    expect(logs.filter((l) => / operator/.test(l)).map((l) => l.replace(/:.*/, ""))).toEqual(["warn operator buy (api) refused", "info operator buy (api)", "info operator"])
+    expect(seen.second!.spend.left).toBeCloseTo(50_000 - seen.first!.cost, 2)
+
+    // Without a margin projection (a server that has none), the preview says so.
+    const bare = await operate(d, { "10:00:00": async (c) => void (seen.without = await refusalOf(c.previewBuy({ strike: put.strike, optionType: "PE", lots: 15 }))) })
+    expect(bare.logs.filter((l) => l.includes("preview"))).toEqual([])
+    expect(seen.without).toMatchObject({ reason: "unavailable", message: "this server cannot project margins for a preview" })
   })
 
   it("an exit below the minimum exit price is refused with the price and the minimum, and the hedge stays held", async () => {

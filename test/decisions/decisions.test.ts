@@ -26,7 +26,7 @@ const heldA: ReadonlyArray<Position> = [
 ]
 
 const situation = (over: Partial<Situation> = {}): Situation => ({
-  day: { index: s.index, date: s.date, expiry: s.expiry, baskets: s.baskets, budget: s.budget, policy: s.policy, targetPct: s.entryRules.targetPct },
+  day: { index: s.index, date: s.date, expiry: s.expiry, baskets: s.baskets, budget: s.budget, policy: s.policy, targetPct: s.entryRules.targetPct, closeAt: s.closeAt },
   market: { at: tick.at, spot: tick.spot, chain: tick.chain },
   held: [],
   coming: [a, b],

@@ -20,3 +20,11 @@ describe("what the trader is told about a weighed decision", () => {
     )
   })
 })
+
+describe("the delta band's recommendation", () => {
+  it("names the band, not an entry, as what the wing is for", () => {
+    const details = { entry: "DELTA_BAND", symbol: "NIFTY10FEB2625600CE", strike: 25_600, optionType: "CE", quantity: 1300, limitPrice: 3.1, trigger: "DELTA_BAND", utilisationBefore: 40 }
+    const text = formatAlert({ kind: "HEDGE_ORDER_FAILED", severity: "critical", actor: "hedge-1", details }, at, { lotSize: 65, mode: "recommend" })
+    expect(text).toContain("Buy 20 lots NIFTY 25600 CE at ≤ 3.10 for the delta band")
+  })
+})

@@ -60,7 +60,18 @@ describe("defaults", () => {
       buyWhenBreachUnavoidable: true,
       span: defaultSpanParameters,
       deadlines: { databaseSeconds: 10, brokerSeconds: 15, marketDataSeconds: 10, notifierSeconds: 10, shutdownSeconds: 15 },
-      watchdog: { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 }
+      watchdog: { lagSeconds: 60, writeSeconds: 120, quoteSeconds: 90, brokerSeconds: 90 },
+      deltaBand: { enabled: false, limitPerPct: 100_000, checkSeconds: 300, maxLotsPerWing: 100, maxCostPerDay: 10_000 },
+      overnightGuard: {
+        enabled: true,
+        minutesBeforeClose: 10,
+        retrySeconds: 60,
+        wingBy: "distance",
+        wingDistance: { NIFTY: 500, SENSEX: 1600 },
+        wingMinPremium: { NIFTY: 1, SENSEX: 1 },
+        wingMaxPremium: { NIFTY: 15, SENSEX: 15 },
+        mayExceedSpendCap: false
+      }
     })
   })
 
@@ -156,7 +167,11 @@ describe("sources", () => {
       AUTOHEDGE_WATCHDOG_LAG_SECONDS: "45",
       AUTOHEDGE_WATCHDOG_WRITE_SECONDS: "100",
       AUTOHEDGE_WATCHDOG_QUOTE_SECONDS: "120",
-      AUTOHEDGE_WATCHDOG_BROKER_SECONDS: "150"
+      AUTOHEDGE_WATCHDOG_BROKER_SECONDS: "150",
+      HEDGE_DELTA_BAND_LIMIT_PER_PCT: "150000",
+      HEDGE_DELTA_BAND_CHECK_SECONDS: "120",
+      HEDGE_DELTA_BAND_MAX_LOTS: "40",
+      HEDGE_DELTA_BAND_MAX_COST_PER_DAY: "5000"
     }
     expect(Object.keys(values).sort()).toEqual([...AUTOHEDGE_ENV_NAMES].sort())
     const config = load({ env: values })

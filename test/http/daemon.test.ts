@@ -17,7 +17,7 @@ import { loadInstruments } from "../../src/domain/instruments.ts"
 import { parseSchedule } from "../../src/domain/schedule.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { withOperatorApi } from "../../src/http/daemon-http.ts"
-import { Analytics, Sessions, Status } from "../../src/http/schemas.ts"
+import { Analytics, BuyPreviewSchema, History, HistoryDay, Sessions, Status, Strikes } from "../../src/http/schemas.ts"
 import { formatVerification, verifyDay } from "../../src/runtime/verify.ts"
 import { paperDaemonSetup } from "../fixtures/paper-daemon.ts"
 import { parseRecordedDay } from "../../src/domain/recorded-day.ts"
@@ -80,6 +80,16 @@ describe("the daemon with its operator API", () => {
       moveOn()
       expect((await postJson(base, "api/hedge/toggle", { enabled: true }, auth)).status).toBe(200)
       await until("auto-hedge back on", async () => ((await status()).enabled ? true : undefined))
+      // A manual buy previewed against the daemon's broker and market: nothing is placed.
+      const calls = Schema.decodeUnknownSync(Strikes)((await call(base, "api/hedge/manual/strikes?optionType=CE")).json)
+      const pick = calls.strikes.find((c) => c.inBand) ?? calls.strikes[0]!
+      const before = await status()
+      const preview = await call(base, `api/hedge/manual/preview?strike=${pick.strike}&optionType=CE&lots=${calls.unitLots}`)
+      expect(preview.status, preview.text).toBe(200)
+      const p = Schema.decodeUnknownSync(BuyPreviewSchema)(preview.json)
+      expect(p.margin.marginNow).toBeCloseTo(before.utilisation.marginInUse, 2)
+      expect(p.spend.left).toBe(before.spend.left)
+      expect((await status()).activeHedges).toEqual(before.activeHedges)
       // Tomorrow's session and schedule, for the daemon's next day.
       const planned = await postJson(base, "api/hedge/session", { date: "2026-02-11", baskets: 10, autoHedgeEnabled: false }, auth)
       expect(planned.status, planned.text).toBe(200)
@@ -93,7 +103,7 @@ describe("the daemon with its operator API", () => {
 
     let operated: Promise<void> = Promise.resolve()
     try {
-      const { rows, analytics, unknownDate } = await Effect.runPromise(
+      const { rows, analytics, unknownDate, history, historyDay } = await Effect.runPromise(
         Effect.scoped(
           Effect.gen(function*() {
             yield* migrate
@@ -101,15 +111,18 @@ describe("the daemon with its operator API", () => {
             const api = { bind: { host: "127.0.0.1", port: 0 }, token: TOKEN, mode: "paper", config: settings.config, scheduleFile, schedule, clock, log, onListening: (u: string) => listening(u) }
             return yield* withOperatorApi(api, (operator) =>
               Effect.gen(function*() {
-                operated = operate()
+                // A failing check stops the daemon too, so the test fails at once rather than at its time limit.
+                operated = operate().finally(() => stop.abort())
                 yield* runDaemon({ settings, schedule, calendar: { years: [] }, instruments: loadInstruments(), clock, log, signal: stop.signal, days: 1, ...(operator === undefined ? {} : { operator }) })
                 yield* Effect.promise(() => operated)
                 // The daemon has stopped, its records written: they answer, through the same server.
                 const base = yield* Effect.promise(() => url)
                 const analytics = yield* Effect.promise(() => call(base, "api/hedge/analytics?days=5"))
                 const unknownDate = yield* Effect.promise(() => call(base, "api/hedge/transactions?date=2026-02-03"))
+                const history = yield* Effect.promise(() => call(base, "api/hedge/history?days=5"))
+                const historyDay = yield* Effect.promise(() => call(base, `api/hedge/history/day?date=${h.date}`))
                 const sessionId = (yield* findSession(h.date, "paper", "engine"))!
-                return { rows: yield* loadTransitions(sessionId), analytics, unknownDate }
+                return { rows: yield* loadTransitions(sessionId), analytics, unknownDate, history, historyDay }
               })
             )
           })
@@ -129,6 +142,9 @@ describe("the daemon with its operator API", () => {
       const a = Schema.decodeUnknownSync(Analytics)(analytics.json)
       expect(a.rows).toEqual([expect.objectContaining({ sessionDate: h.date, mode: "paper", policy: "engine", hedgeCount: expect.any(Number) })])
       expect(expectError(unknownDate, 404, "date").error).toBe("date: no session on 2026-02-03 in the records")
+      // History reads the same records: the paper day, no league (one policy), its transactions.
+      expect(Schema.decodeUnknownSync(History)(history.json)).toEqual({ source: "records", days: [{ date: h.date, dayOfWeek: "Tuesday", index: "NIFTY", rows: a.rows }] })
+      expect(Schema.decodeUnknownSync(HistoryDay)(historyDay.json)).toMatchObject({ date: h.date, source: "records", rows: a.rows, league: [], transactionsOf: "paper" })
       const logged = lines.map((l) => JSON.parse(l) as { actor: string; message: string })
       expect(logged.some((l) => l.actor === "http" && l.message.startsWith("operator API and inspector at http://127.0.0.1:"))).toBe(true)
       expect(logged.filter((l) => l.actor === "operator").map((l) => l.message)).toEqual(

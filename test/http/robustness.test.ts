@@ -24,6 +24,10 @@ const ENDPOINTS = [
   ["GET", "/api/hedge/schedule"],
   ["PUT", "/api/hedge/schedule"],
   ["GET", "/api/hedge/analytics"],
+  ["GET", "/api/hedge/history"],
+  ["GET", "/api/hedge/history/day"],
+  ["GET", "/api/hedge/manual/strikes"],
+  ["GET", "/api/hedge/manual/preview"],
   ["GET", "/api/hedge/session"],
   ["POST", "/api/hedge/session"],
   ["GET", "/api/inspector/actors"],
@@ -59,9 +63,9 @@ const body = fc.oneof(
   fc.string({ maxLength: 60 }),
   fc.constantFrom("", "{", "[", "null", '{"enabled":', '{"a":1}}', "\u0000", "\uFEFF{}", "[".repeat(500), `{"x":"${"y".repeat(5000)}"}`)
 )
-const queryValue = fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.constantFrom("2026-02-09", "2026-13-45", "0", "-1", "1e3", "NaN", "5001", "hedge-1", "session"))
+const queryValue = fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.constantFrom("2026-02-09", "2026-13-45", "0", "-1", "1e3", "NaN", "5001", "hedge-1", "session", "CE", "PE", "25000", "0.05"))
 const query = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom("date", "days", "actor", "after", "limit", "lastEventId", "token"), fc.string({ maxLength: 8 })), queryValue), { maxLength: 4 })
+  .array(fc.tuple(fc.oneof(fc.constantFrom("date", "days", "actor", "after", "limit", "lastEventId", "token", "strike", "optionType", "lots", "limitPrice"), fc.string({ maxLength: 8 })), queryValue), { maxLength: 4 })
   .map((pairs) => (pairs.length === 0 ? "" : `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&")}`))
 const contentType = fc.oneof(
   fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"),

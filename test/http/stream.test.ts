@@ -57,7 +57,7 @@ describe("the inspector stream", () => {
     expect((await whole).filter((e) => e.event === "utilisation").length).toBeGreaterThan(300)
     for (const e of (await whole).filter((x) => x.event === "utilisation")) {
       expect(e.id).toBeUndefined()
-      expect(Object.keys(JSON.parse(e.data)).sort()).toEqual(["at", "pct"])
+      expect(Object.keys(JSON.parse(e.data)).sort()).toEqual(["at", "pct", "spot"])
     }
     // The three pieces join up to the whole day.
     expect([...firstRows, ...resumedRows, ...rowsOf(rest)].map((r) => r.seq)).toEqual(all.map((r) => r.seq))

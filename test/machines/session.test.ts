@@ -215,6 +215,8 @@ describe("session rules", () => {
     const never = () => new Promise<never>(() => {})
     const machine = sessionMachineWith({
       assessExits: never,
+      assessDelta: never,
+      assessOvernight: never,
       projectEntry: never,
       selectHedges: never,
       quoteOption: async () => ({ ltp: 3, at: 0 }),

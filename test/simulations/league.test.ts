@@ -11,8 +11,12 @@ const day = parseRecordedDay(readFileSync(file, "utf8"), file)
 const totalsFields = ["days", "entries", "missedEntries", "hedges", "grossSpend", "recovered", "netSpend", "breaches", "peakUtilization", "alerts"]
 
 describe("the policy league table", () => {
-  it("runs the engine on every margin estimate, the reference behaviour, static, none and the oracle", () => {
-    expect(leaguePlans(defaultConfig).map((p) => p.name)).toEqual(["engine", "engine-constants", "engine-broker", "reference", "static", "none"])
+  it("runs the engine on every margin estimate, the engine with the delta band, the reference behaviour, static, none and the oracle", () => {
+    expect(leaguePlans(defaultConfig).map((p) => p.name)).toEqual(["engine", "engine-constants", "engine-broker", "engine+delta-band", "reference", "static", "none"])
+    expect(leaguePlans(defaultConfig).find((p) => p.name === "engine+delta-band")).toMatchObject({ policy: "engine", deltaBand: true })
+    // With the band switched on in the config, it still runs in its own contender only.
+    const bandOn = { ...defaultConfig, deltaBand: { ...defaultConfig.deltaBand, enabled: true } }
+    expect(leaguePlans(bandOn).filter((p) => p.deltaBand !== false).map((p) => p.name)).toEqual(["engine+delta-band"])
     const reference = leaguePlans(defaultConfig).find((p) => p.name === "reference")!
     expect(reference).toMatchObject({ policy: "engine", estimate: "constants", selection: "greedy", foresight: false, polling: { everyMs: 30_000 } })
   })
@@ -24,7 +28,7 @@ describe("the policy league table", () => {
       bounds: Record<string, { total: Record<string, number> }>
       sets: Record<string, { policies: Record<string, { byBudgetLevel: Record<string, { objective: number }> }> }>
     }
-    expect(Object.keys(json.policies)).toEqual(["engine", "engine-constants", "engine-broker", "reference", "static", "none", "oracle"])
+    expect(Object.keys(json.policies)).toEqual(["engine", "engine-constants", "engine-broker", "engine+delta-band", "reference", "static", "none", "oracle"])
     const oracle = json.policies.oracle!.total
     const bound = json.bounds.hindsight!.total
     for (const [name, p] of Object.entries(json.policies)) {

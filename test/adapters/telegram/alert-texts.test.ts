@@ -34,6 +34,15 @@ const cases: Record<AlertKind, { readonly alert: Alert; readonly says: ReadonlyA
   HEDGE_EXIT_FAILED: { alert: alertOf("HEDGE_EXIT_FAILED", "warning", "H1", { ...hedge, error: "exchange closed" }), says: ["HEDGE EXIT FAILED", "*Error:* exchange closed", "still held"] },
   ENTRY_MISSED: { alert: alertOf("ENTRY_MISSED", "warning", "entry:4", entry), says: ["Entry not seen", "Portfolio: 4"] },
   ENTRY_BREACHED: { alert: alertOf("ENTRY_BREACHED", "critical", "entry:4", { entry: "entry:4", portfolio: "4", utilisationPct: 103.4, budget: 4_000_000 }), says: ["Entry breached", "Portfolio: 4", "Utilisation at entry: 103.4% of ₹40,00,000", "over the budget"] },
+  DELTA_BAND_WING: {
+    alert: alertOf("DELTA_BAND_WING", "info", "session", { strike: 25450, optionType: "CE", quantity: 1500, lots: 20, limitPrice: 3.1, cost: 4650, deltaPerPct: -160_000, deltaAfterPerPct: -95_000, limitPerPct: 100_000 }),
+    context: paper,
+    says: ["Delta band: wing bought", "Delta −₹1,60,000 per 1 % move is outside the band of ±₹1,00,000", "Buying 20 lots 25450 CE at ≤ 3.10 (≤ ₹4,650) brings it to −₹95,000", "second policy beside the margin engine"]
+  },
+  DELTA_BAND_UNMET: {
+    alert: alertOf("DELTA_BAND_UNMET", "warning", "session", { deltaPerPct: 140_000, limitPerPct: 100_000, reason: "no PE in the hedge band" }),
+    says: ["Delta outside the band, no wing bought", "+₹1,40,000 per 1 % move (band ±₹1,00,000)", "Why: no PE in the hedge band"]
+  },
   EXIT_REVIEW_FAILED: { alert: alertOf("EXIT_REVIEW_FAILED", "warning", "session", {}), says: ["exit review failed", "kept until the next review"] },
   EOD_SUMMARY: {
     alert: alertOf("EOD_SUMMARY", "info", "session", { index: "NIFTY", hedges: 3, grossSpend: 20_000, recovered: 4500, netSpend: 15_500 }),
@@ -41,6 +50,11 @@ const cases: Record<AlertKind, { readonly alert: Alert; readonly says: ReadonlyA
     says: ["Day Summary", "Hedges: 3", "Spent: ₹20,000", "Recovered: ₹4,500", "Net cost: ₹15,500", "Entries: 5", "Peak utilisation: 91.2%", "Breaches: 0", "Left to expire: H3 (NIFTY10FEB2625600CE)"]
   },
   ENGINE_HALTED: { alert: alertOf("ENGINE_HALTED", "critical", "session", { reason: "audit write failed: connection lost" }), says: ["AUTO-HEDGE HALTED", "*Reason:* audit write failed: connection lost", "No further hedge decisions"] },
+  OVERNIGHT_UNCOVERED: {
+    alert: alertOf("OVERNIGHT_UNCOVERED", "critical", "session", { shorts: "25000 CE 2026-02-10 ×975: the day's spend cap: ₹1,200 left, the wing 25500 CE costs ₹4,875", retryAt: AT + 60_000 }),
+    says: ["NAKED SHORT OVERNIGHT", "25000 CE 2026-02-10 ×975: the day's spend cap: ₹1,200 left", "Trying again at"]
+  },
+  OVERNIGHT_COVERED: { alert: alertOf("OVERNIGHT_COVERED", "info", "session", { shorts: "25000 CE 2026-02-10 ×975 ← 25500 CE ×975", count: 1 }), says: ["Overnight shorts covered", "25000 CE 2026-02-10 ×975 ← 25500 CE ×975"] },
   WATCHDOG: { alert: alertOf("WATCHDOG", "critical", "session", { problem: "the market instant is 95 s behind the wall clock", kind: "lag", halts: false }), says: ["FALLING BEHIND THE MARKET CLOCK", "95 s behind", "Decisions go on"] }
 }
 
