@@ -51,6 +51,8 @@ export type EntryEvent =
   | { readonly type: "ENTRY_SEEN"; readonly at: number }
   | { readonly type: "ENTRY_EXITED"; readonly at: number; readonly reason: string }
   | { readonly type: "SESSION_CLOSE"; readonly expiryDay: boolean; readonly spot: number }
+  /** The trader asks for this entry's decision now (forwarded by the session), whatever its look-ahead time. */
+  | { readonly type: "HEDGE_NOW"; readonly at: number }
 
 export interface BuyHedgesRequest {
   readonly type: "BUY_HEDGES"
@@ -147,6 +149,18 @@ export const entryMachine = setup({
   },
   guards: {
     lookaheadReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.lookaheadAt,
+    /**
+     * The trader's "hedge now": taken while the entry is still ahead, decided or not (it decides
+     * afresh), with a round of buying left (the trader's asks count against MAX_HEDGE_ROUNDS as the
+     * engine's re-checks do: a broker failing every buy is not asked again and again).
+     */
+    mayDecideNow: ({ context, event }) => event.type === "HEDGE_NOW" && event.at < context.entryAt && context.hedgeRounds < MAX_HEDGE_ROUNDS,
+    /**
+     * Decided early at the trader's ask, the entry still takes its decision at its look-ahead: the
+     * market the early decision saw may have moved by then.
+     */
+    lookaheadAfterEarlyDecision: ({ context, event }) =>
+      event.type === "CLOCK" && context.checkedAt < context.lookaheadAt && event.at >= context.lookaheadAt && event.at < context.entryAt && context.hedgeRounds < MAX_HEDGE_ROUNDS,
     entryTimeReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.entryAt,
     entryOverdue: ({ context, event }) => event.type === "CLOCK" && event.at >= context.missAt,
     /**
@@ -196,6 +210,8 @@ export const entryMachine = setup({
     /** A missed entry holds no margin: the session stops keeping hedges for it. */
     reportMissed: sendParent(({ context }) => ({ type: "ENTRY_MISSED", entryId: context.id })),
     noteCheck: assign(({ event }) => (event.type === "CLOCK" ? { checkedAt: event.at } : {})),
+    /** A decision the trader asked for: its outcome is told again, even a kind already told for this entry. */
+    noteDecideNow: assign(({ event }) => (event.type === "HEDGE_NOW" ? { checkedAt: event.at, alerted: [] } : {})),
     keepGrant: assign(({ event }) => (event.type === "TURN_GRANTED" ? { grant: { enabled: event.enabled, policy: event.policy, spendLeft: event.spendLeft, cooldownUntil: event.cooldownUntil } } : {})),
     keepProjection: assign((_, p: Projection) => ({ projection: p })),
     /** A selection not bought: kept for what the trader is told, no order counted. */
@@ -259,6 +275,7 @@ export const entryMachine = setup({
       tags: ["toCome"],
       on: {
         CLOCK: { guard: "lookaheadReached", target: "lookahead", actions: "noteCheck" },
+        HEDGE_NOW: { guard: "mayDecideNow", target: "lookahead", actions: "noteDecideNow" },
         ENTRY_SEEN: "entered"
       }
     },
@@ -367,7 +384,11 @@ export const entryMachine = setup({
       initial: "clear",
       on: {
         ENTRY_SEEN: "entered",
-        CLOCK: { guard: "entryOverdue", target: "missed", actions: "alertMissed" }
+        CLOCK: [
+          { guard: "entryOverdue", target: "missed", actions: "alertMissed" },
+          { guard: "lookaheadAfterEarlyDecision", target: "#entry.lookahead", actions: "noteCheck" }
+        ],
+        HEDGE_NOW: { guard: "mayDecideNow", target: "#entry.lookahead", actions: "noteDecideNow" }
       },
       states: {
         clear: recheckedWhileAhead,

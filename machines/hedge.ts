@@ -49,6 +49,11 @@ export interface HedgeInput {
   readonly rules: HedgeOrderRules
   /** A buy at the trader's own limit price instead of one from the last price (a manual buy). */
   readonly fixedLimitPrice?: number | null
+  /**
+   * Held since an earlier day (carried in at the open): the hedge starts `open` holding `quantity`
+   * units, bought at `entryPrice` per unit, and nothing is bought today.
+   */
+  readonly carried?: { readonly entryPrice: number }
 }
 
 export interface HedgeContext extends HedgeInput {
@@ -228,6 +233,11 @@ const hedgeSetup = setup({
         limitPrice: context.limitPrice
       })
     ),
+    /** Left to expire, said with what it settles at and what it cost. */
+    alertExpired: emit(({ context, event }) => {
+      const spot = event.type === "SESSION_CLOSE" ? event.spot : 0
+      return alert(context, "HEDGE_EXPIRED", "info", { held: context.held, spot, value: intrinsic(context, spot) * context.held, paid: context.entryPrice * context.held, minExitPrice: context.rules.minExitPrice })
+    }),
     alertFillTimeout: emit(({ context }) => alert(context, "HEDGE_FILL_TIMEOUT", "warning", { phase: context.phase, attempts: context.attempt }))
   }
 })
@@ -398,9 +408,9 @@ export const hedgeMachine = hedgeSetup.createMachine({
     clientOrderId: null,
     orderId: null,
     deadlinePassed: false,
-    held: 0,
+    held: input.carried === undefined ? 0 : input.quantity,
     lastFill: 0,
-    entryPrice: 0,
+    entryPrice: input.carried?.entryPrice ?? 0,
     exitPrice: 0,
     lastMessage: null,
     now: input.startedAt,
@@ -415,7 +425,7 @@ export const hedgeMachine = hedgeSetup.createMachine({
     open: {
       on: {
         EXIT: { target: "exiting", actions: "startSelling" },
-        SESSION_CLOSE: { guard: "expiryDay", target: "expired" }
+        SESSION_CLOSE: { guard: "expiryDay", target: "expired", actions: "alertExpired" }
       }
     },
     exiting: workingAnOrder({ filled: "#hedge.sold", nothing: "#hedge.open", rejected: "#hedge.open" }),
@@ -429,3 +439,10 @@ export const hedgeMachine = hedgeSetup.createMachine({
     rejected: { type: "final" }
   }
 })
+
+/**
+ * A hedge held since an earlier day (input `carried`): the same machine, started open, so it is sold
+ * by the exit rules like any other and nothing is bought (a machine of its own rather than an eventless
+ * start: every hedge's first audit row is its start, made where the session spawned it).
+ */
+export const carriedHedgeMachine = hedgeSetup.createMachine({ ...(hedgeMachine.config as Parameters<typeof hedgeSetup.createMachine>[0]), initial: "open" })

@@ -112,6 +112,8 @@ export type AlertKind =
   | "HEDGE_ORDER_FAILED"
   | "HEDGE_FILL_TIMEOUT"
   | "HEDGE_SOLD"
+  /** An open hedge held to the expiry-day close instead of being sold: settled at its intrinsic value. */
+  | "HEDGE_EXPIRED"
   | "HEDGE_EXIT_FAILED"
   | "ENTRY_MISSED"
   /** Raised by the day view, not the machines: an entry went in with utilisation over 100 %. */

@@ -15,8 +15,8 @@ import { and, assign, emit, enqueueActions, setup, stateIn, type ActorRefFrom, t
 import type { IndexName } from "../src/domain/market.ts"
 import { optionSymbol } from "../src/domain/symbols.ts"
 import { wingsWithinCap, type Contract, type OvernightShort } from "../src/domain/overnight.ts"
-import { entryMachine, nextRecheckAt, type BuyHedgesRequest } from "./entry.ts"
-import { hedgeMachine, hedgeWakeTimes, type HedgeInput } from "./hedge.ts"
+import { entryMachine, isToCome, nextRecheckAt, type BuyHedgesRequest } from "./entry.ts"
+import { carriedHedgeMachine, hedgeMachine, hedgeWakeTimes, type HedgeInput } from "./hedge.ts"
 import {
   boundByRuntime,
   type AlertEvent,
@@ -63,6 +63,10 @@ export interface SessionInput {
   readonly spendCap: number
   /** The delta band (docs/delta-band.md), a second policy beside the margin engine: absent when off. */
   readonly deltaBand?: DeltaBandRules
+  /** Wings the engine holds since an earlier day (the overnight guard's), seeded as open hedges. Default none. */
+  readonly carriedHedges?: ReadonlyArray<CarriedHedge>
+  /** Entry ids (`entry:<portfolio>`) of the portfolios whose legs are held since an earlier day. Default none. */
+  readonly carriedEntries?: ReadonlyArray<string>
   /** The overnight guard; null (or absent, in trails older than it): off. */
   readonly overnightGuard?: OvernightGuardRules | null
 }
@@ -72,6 +76,19 @@ export interface DeltaBandRules {
   readonly checkEveryMs: number
   /** Most the band's wings may cost a day, rupees (within the day's spend cap). */
   readonly spendCap: number
+}
+
+/** A wing held since an earlier day: it was paid for then, today it is only held and sold. */
+export interface CarriedHedge {
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  /** Units held. */
+  readonly quantity: number
+  readonly expiry: string
+  /** What it was bought at, per unit. */
+  readonly avgPrice: number
+  /** Entry ids of the carried portfolios whose shorts it covers (none: it covers no carried short). */
+  readonly covers: ReadonlyArray<string>
 }
 
 export interface HedgeRecord {
@@ -97,6 +114,8 @@ export interface HedgeRecord {
   readonly manual: boolean
   /** Its expiry when not the day's (an overnight wing in its short's expiry). */
   readonly expiry?: string
+  /** Carried in from an earlier day: the entry ids of the carried portfolios whose shorts it covers. */
+  readonly carriedFor?: ReadonlyArray<string>
 }
 
 export interface SessionContext extends SessionInput {
@@ -142,6 +161,8 @@ export type SessionEvent =
   | { readonly type: "TOGGLE"; readonly enabled: boolean; readonly reason?: string }
   | { readonly type: "MANUAL_EXIT"; readonly hedgeId: string }
   | ManualBuyRequest
+  /** The trader asks the next entry still to come to decide now (src/commands/operator.ts hedgeNow). */
+  | { readonly type: "HEDGE_NOW" }
 
 /** The trader buys a hedge by hand: one contract, bought as the engine's hedges are. */
 export interface ManualBuyRequest {
@@ -178,8 +199,11 @@ const overnightRetryAt = (c: SessionContext): number | null => {
   return next !== null && next < c.closeAt ? next : null
 }
 const shortText = (s: OvernightShort) => `${s.strike} ${s.optionType} ${s.expiry} ×${s.quantity}`
-/** The hedges the engine's exit review may sell: its own, not the trader's. */
-const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual)
+/** A carried wing one of whose carried shorts is still held: selling it would leave that short naked. */
+const coversCarriedShort = (c: SessionContext, h: HedgeRecord) =>
+  (h.carriedFor ?? []).some((id) => (c.carriedEntries ?? []).includes(id) && !c.leftEntries.includes(id))
+/** The hedges the engine's exit review may sell: its own, not the trader's, nor a carried wing still covering. */
+const reviewableHedges = (c: SessionContext) => openHedges(c).filter((h) => !h.manual && !coversCarriedShort(c, h))
 
 /** The entry and trigger of a wing the delta band bought: its own marker, sold by the normal exit rules. */
 export const DELTA_BAND = "DELTA_BAND"
@@ -224,6 +248,54 @@ export const wakeTimesOf = (snapshot: SnapshotFrom<typeof sessionMachine>): Read
 /** The entry and trigger of a hedge the trader bought by hand. */
 export const MANUAL = "MANUAL"
 
+/** The carried wings as the day's hedge records (open, paid for on an earlier day) and the hedges' inputs. */
+const carriedHedgesOf = (input: SessionInput): ReadonlyArray<{ readonly record: HedgeRecord; readonly input: HedgeInput }> =>
+  (input.carriedHedges ?? []).map((w, i) => {
+    // "hedge-" like every hedge (the audit knows hedges by it), apart from the day's numbered ones.
+    const id = `hedge-carried-${i + 1}`
+    const symbol = optionSymbol(input.index, w.expiry, w.strike, w.optionType)
+    const record: HedgeRecord = {
+      id,
+      forEntry: OVERNIGHT,
+      symbol,
+      trigger: OVERNIGHT,
+      utilisationBefore: 0,
+      strike: w.strike,
+      optionType: w.optionType,
+      quantity: w.quantity,
+      held: w.quantity,
+      otmDistance: 0,
+      status: "open",
+      reserved: 0,
+      paid: 0,
+      received: 0,
+      openedAt: input.openAt,
+      closedAt: null,
+      manual: false,
+      carriedFor: w.covers,
+      ...(w.expiry === input.expiry ? {} : { expiry: w.expiry })
+    }
+    return {
+      record,
+      input: {
+        id,
+        forEntry: OVERNIGHT,
+        date: input.date,
+        strike: w.strike,
+        optionType: w.optionType,
+        quantity: w.quantity,
+        otmDistance: 0,
+        symbol,
+        trigger: OVERNIGHT,
+        utilisationBefore: 0,
+        buyDeadlineAt: input.openAt,
+        startedAt: null,
+        rules: input.hedgeRules,
+        carried: { entryPrice: w.avgPrice }
+      }
+    }
+  })
+
 const alert = (c: SessionContext, kind: AlertEvent["alert"]["kind"], severity: AlertEvent["alert"]["severity"], details: AlertEvent["alert"]["details"] = {}): AlertEvent => ({
   type: "alert",
   alert: { kind, severity, actor: "session", details: { date: c.date, index: c.index, ...details } }
@@ -240,6 +312,7 @@ export const sessionMachine = setup({
   actors: {
     entry: entryMachine,
     hedge: hedgeMachine,
+    carriedHedge: carriedHedgeMachine,
     assessExits: boundByRuntime<ExitDecision, AssessExitsInput>("assessExits"),
     assessDelta: boundByRuntime<DeltaDecision, AssessDeltaInput>("assessDelta"),
     assessOvernight: boundByRuntime<OvernightAssessment, AssessOvernightInput>("assessOvernight")
@@ -289,6 +362,12 @@ export const sessionMachine = setup({
     /** The overnight guard's check is due: its time has come, before the close. */
     overnightCheckDue: ({ context }) => context.overnightCheckAt !== null && context.now >= context.overnightCheckAt && context.now < context.closeAt,
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
+    /**
+     * "Hedge now" is taken when the engine would decide at all (its policy, auto-hedge on), no entry is
+     * deciding or waiting for the turn, and an entry is still ahead.
+     */
+    hedgeNowAllowed: ({ context }) =>
+      context.policy === "engine" && context.enabled && context.turnHolder === null && context.turnQueue.length === 0 && entriesNotLeft(context).some((e) => e.entryAt > context.now),
     /** A manual buy is held to the day's spend cap like any other (what is left after reservations). */
     manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
   },
@@ -300,6 +379,10 @@ export const sessionMachine = setup({
         enqueue.spawnChild("entry", { id: plan.id, systemId: plan.id, input: { ...plan, rules: context.entryRules } })
       }
     }),
+    /** The carried wings' actors: each starts open, holding what it held at the close. */
+    spawnCarriedHedges: enqueueActions(({ context, enqueue }) => {
+      for (const { input } of carriedHedgesOf(context)) enqueue.spawnChild("carriedHedge", { id: input.id, systemId: input.id, input })
+    }),
     /** Every live child sees the clock (deadlines are compared with it, never with a wall clock). */
     forwardToChildren: enqueueActions(({ event, self, enqueue }) => {
       for (const child of Object.values(self.getSnapshot().children)) {
@@ -310,6 +393,16 @@ export const sessionMachine = setup({
       const entryId = "entryId" in event ? event.entryId : "forEntry" in event ? event.forEntry : undefined
       const child = entryId === undefined ? undefined : self.getSnapshot().children[entryId]
       if (child !== undefined && child.getSnapshot().status === "active") enqueue.sendTo(child, event)
+    }),
+    /** To the next entry still to come (in entry order, its entry time ahead); its own guard may still refuse it. */
+    forwardHedgeNow: enqueueActions(({ context, self, enqueue }) => {
+      for (const plan of [...context.entries].sort((a, b) => a.entryAt - b.entryAt)) {
+        if (plan.entryAt <= context.now) continue
+        const child = self.getSnapshot().children[plan.id] as ActorRefFrom<typeof entryMachine> | undefined
+        if (!isToCome(child?.getSnapshot())) continue
+        enqueue.sendTo(child!, { type: "HEDGE_NOW", at: context.now })
+        return
+      }
     }),
     noteStruck: assign(({ context, event }) =>
       event.type === "ENTRY_SEEN" && context.spot !== null && !(event.entryId in context.struckSpots)
@@ -659,7 +752,7 @@ export const sessionMachine = setup({
     turnQueue: [],
     lastActionAt: null,
     hedgeSeq: 0,
-    hedges: {},
+    hedges: Object.fromEntries(carriedHedgesOf(input).map(({ record }) => [record.id, record])),
     leftEntries: [],
     struckSpots: {},
     grossSpend: 0,
@@ -678,7 +771,7 @@ export const sessionMachine = setup({
   },
   states: {
     preOpen: {
-      entry: "spawnEntries",
+      entry: ["spawnEntries", "spawnCarriedHedges"],
       on: {
         CLOCK: [
           { guard: "marketOpen", target: "trading", actions: ["keepTime", "forwardToChildren"] },
@@ -705,7 +798,8 @@ export const sessionMachine = setup({
           guard: "hedgeIsOpen",
           actions: { type: "exitHedge", params: ({ event }) => ({ hedgeId: event.hedgeId, reason: "MANUAL", manual: true }) }
         },
-        MANUAL_BUY: { guard: "manualBuyAffordable", actions: "spawnManualHedge" }
+        MANUAL_BUY: { guard: "manualBuyAffordable", actions: "spawnManualHedge" },
+        HEDGE_NOW: { guard: "hedgeNowAllowed", actions: "forwardHedgeNow" }
       },
       states: {
         // The overnight guard's check comes when its time has come and no exit review is under way.

@@ -31,6 +31,10 @@ const simulateCommand = (faults: Faults) =>
         Flag.withDescription("keep every day in the database: DATABASE_URL, else the embedded PGlite in AUTOHEDGE_DATA_DIR (default ./data)"),
         Flag.withDefault(false)
       ),
+      carry: Flag.Boolean("carry").pipe(
+        Flag.withDescription("consecutive days of an index carry positions: day N+1 opens with the shorts and the engine's wings day N held after the close (in order, in this process; docs/recorded-day-format.md)"),
+        Flag.withDefault(false)
+      ),
       resume: Flag.Boolean("resume").pipe(
         Flag.withDescription("with --db: carry on from where a killed run of the same days stopped"),
         Flag.withDefault(false)
@@ -58,7 +62,11 @@ const generateCommand = Command.make(
     tickSeconds: Flag.Int("tick-seconds").pipe(withDefault("seconds between market ticks", 60)),
     baskets: Flag.Int("baskets").pipe(withDefault("strategy baskets entered per day", 15)),
     budgetPerBasket: Flag.Int("budget-per-basket").pipe(withDefault("margin budget per basket, rupees", 1_000_000)),
-    schedule: Flag.String("schedule").pipe(withDefault("the weekly schedule file the days follow (JSON)", DEFAULT_SCHEDULE))
+    schedule: Flag.String("schedule").pipe(withDefault("the weekly schedule file the days follow (JSON)", DEFAULT_SCHEDULE)),
+    carry: Flag.Int("carry").pipe(
+      Flag.withDescription("days that carry positions in: on each day before its expiry the last N entries are held past the close, and the next day of the index opens holding them (recorded-day version 2) and exits them in the morning (default: none carried)"),
+      Flag.optional
+    )
   },
   (flags) => lazily(commands, (m) => m.generateDays(flags))
 ).pipe(Command.withDescription("Generate synthetic recorded days (one week per --weeks) from the schedule"))

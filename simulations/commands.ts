@@ -16,7 +16,7 @@ import { generateWeek } from "./generate-week.ts"
 import { leagueJson, leagueMarkdown, runLeague } from "./league.ts"
 import { toJson, toText } from "./report.ts"
 import { serveFromCli } from "./serve.ts"
-import { databaseStore, daySets, POLICIES, readDays, simulate, simulateDays, truthModelOf, type TruthName } from "./simulate.ts"
+import { databaseStore, daySets, POLICIES, readDays, simulate, simulateCarrying, simulateDays, truthModelOf, type TruthName } from "./simulate.ts"
 import { parseSweeps, runSweep, sweepJson, sweepMarkdown, sweepSettings } from "./sweep.ts"
 
 const parsePolicies = (raw: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<PolicyName>, Error> => {
@@ -35,6 +35,7 @@ export interface SimulateFlags {
   readonly alerts: boolean
   readonly db: boolean
   readonly resume: boolean
+  readonly carry: boolean
   readonly config: Option.Option<string>
   readonly sweep: ReadonlyArray<string>
   readonly threads: Option.Option<number>
@@ -43,12 +44,13 @@ export interface SimulateFlags {
   readonly http: Option.Option<string>
 }
 
-export const simulateCommand = ({ paths, policy, compare, truth, json, alerts, db, resume, config, sweep, threads, serve, speed, http }: SimulateFlags, faults: Faults) => {
+export const simulateCommand = ({ paths, policy, compare, truth, json, alerts, db, resume, carry, config, sweep, threads, serve, speed, http }: SimulateFlags, faults: Faults) => {
   // The line is cleared before the results are printed, and on a failure before its message.
   const progress = stderrProgress("days", json)
   return Effect.gen(function*() {
     const policies = yield* parsePolicies(policy)
     const hedgeConfig = yield* loadConfigFrom(process.env, Option.getOrUndefined(config))
+    if (carry && (serve || compare || db || sweep.length > 0)) return yield* Effect.fail(new Error("--carry: replays the days in order in memory; leave out --serve, --compare, --sweep and --db"))
     if (serve) {
       if (compare || db || json || policy.length > 0) return yield* Effect.fail(new Error("--serve: replays one day with the engine; leave out --compare, --db, --json and --policy"))
       return yield* serveFromCli({ paths, speed: Option.getOrElse(speed, () => "600"), http: Option.getOrElse(http, () => DEFAULT_HTTP), config: hedgeConfig })
@@ -70,6 +72,11 @@ export const simulateCommand = ({ paths, policy, compare, truth, json, alerts, d
       const league = yield* runLeague(sets, hedgeConfig, truth, pool)
       progress.end()
       return yield* Console.log(json ? JSON.stringify(leagueJson(league), null, 2) : leagueMarkdown(league))
+    }
+    if (carry) {
+      const runs = yield* simulateCarrying(yield* readDays(files), policies, hedgeConfig, truthModelOf(truth, hedgeConfig), progress.update)
+      progress.end()
+      return yield* Console.log(json ? JSON.stringify(toJson(runs), null, 2) : toText(runs, { alerts }))
     }
     if (resume && !db) return yield* Effect.fail(new Error("--resume: needs --db (a run is resumed from the database)"))
     const kill = faults.killAfterCalls
@@ -97,6 +104,7 @@ export interface GenerateFlags {
   readonly baskets: number
   readonly budgetPerBasket: number
   readonly schedule: string
+  readonly carry: Option.Option<number>
 }
 
 export const generateDays = (o: GenerateFlags) =>
@@ -108,6 +116,8 @@ export const generateDays = (o: GenerateFlags) =>
     // Holidays of the bundled calendar are skipped and move expiries, as the exchanges do.
     const calendar = yield* loadCalendarFile(process.env.AUTOHEDGE_HOLIDAYS_FILE?.trim() || "config/holidays.json")
     const holidays = { NSE: holidaysOf(calendar, "NSE"), BSE: holidaysOf(calendar, "BSE") }
+    if (Option.isSome(o.carry) && !(o.carry.value >= 0)) return yield* Effect.fail(new Error(`--carry: expected a number of entries, 0 or more, got ${o.carry.value}`))
+    const carry = Option.match(o.carry, { onNone: () => ({}), onSome: (hold) => ({ carry: { hold } }) })
     const progress = stderrProgress("weeks")
     const files = yield* Effect.try({
       try: () =>
@@ -121,7 +131,8 @@ export const generateDays = (o: GenerateFlags) =>
             tickSeconds: o.tickSeconds,
             baskets: o.baskets,
             budgetPerBasket: o.budgetPerBasket,
-            holidays
+            holidays,
+            ...carry
           })
           progress.update(w + 1, o.weeks)
           return week
@@ -135,5 +146,5 @@ export const generateDays = (o: GenerateFlags) =>
       },
       catch: (e) => new Error(`--out: cannot write to ${o.out} (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
     })
-    for (const f of files) yield* Console.log(`${join(o.out, f.file)}  ${f.index} expiry ${f.expiry}  regime ${f.regime}`)
+    for (const f of files) yield* Console.log(`${join(o.out, f.file)}  ${f.index} expiry ${f.expiry}  regime ${f.regime}${f.carried.length === 0 ? "" : `  carries in ${f.carried.join(", ")}`}`)
   })

@@ -3,12 +3,13 @@
 // and for the bundled sample week); generateTradingDays makes a run of consecutive trading days (the
 // four-week set in simulations/four-weeks, see write-four-weeks.ts).
 import { DateTime } from "luxon"
-import type { IndexName } from "../src/domain/market.ts"
+import type { EntrySpec, IndexName } from "../src/domain/market.ts"
 import { exchangeOf, type Instruments, loadInstruments, lotSizeFor, strikeStepOf } from "../src/domain/instruments.ts"
 import { type DaySchedule, parseSchedule, type Schedule, type Weekday, weeklyExpiryOf, WEEKDAYS } from "../src/domain/schedule.ts"
 import { isIsoDate, MARKET_ZONE, tradingDaysBetween } from "../src/domain/time.ts"
 import { type ChainStrikes, type DayMeta, generateDay, INDEX_LEVELS, isRegime, type MarketModel, toJsonl, type Regime } from "./generator.ts"
 import { createRng, deriveSeed } from "./rng.ts"
+import { carriedPortfolios, type OpeningPosition } from "../src/domain/recorded-day.ts"
 
 /** What every run of generated days is told. */
 interface GenerateOptions {
@@ -37,6 +38,15 @@ interface GenerateOptions {
    * name; a day without one has budgetPerBasket as given (byte for byte as before the levels existed).
    */
   readonly budget?: BudgetScale | Partial<Record<string, BudgetScale>>
+  /**
+   * Days that carry positions in (default: none, every file as before carries existed). On each day
+   * before its expiry, the last `hold` entries of the day (by entry time) are held past the close (their
+   * exit time dropped), as are the schedule's own entries without an exit time; the next generated
+   * day of the index, on the same expiry, opens holding their legs that no stop-loss closed (a
+   * version-2 header) and the platform exits each carried portfolio at a time drawn from the seed
+   * between 09:20 and 11:00 (the trader's next-morning exit).
+   */
+  readonly carry?: { readonly hold: number }
 }
 
 /**
@@ -88,6 +98,8 @@ export interface WeekFile {
   readonly seed: number
   /** What was drawn for the day (not in the file). */
   readonly meta: DayMeta
+  /** The portfolios it opens holding, carried from the index's previous day (`carry`). */
+  readonly carried: ReadonlyArray<string>
 }
 
 const dayOf = (date: string): DateTime => DateTime.fromISO(date, { zone: MARKET_ZONE })
@@ -130,6 +142,8 @@ const generatePlanned = (
   holidaysOf: (index: IndexName) => ReadonlySet<string>
 ): Array<WeekFile> => {
   const lastClose: Partial<Record<IndexName, number>> = { ...options.previousClose }
+  const heldOf: Partial<Record<IndexName, ReadonlyArray<OpeningPosition>>> = {}
+  const previousDate: Partial<Record<IndexName, string>> = {}
   return planned.map(({ date, weekday, day }): WeekFile => {
     const index = day.index
     const seed = deriveSeed(options.seed, date)
@@ -140,6 +154,8 @@ const generatePlanned = (
     const expiry = weeklyExpiryOf(index, date, holidaysOf(index))
     const level = budgetFor(options.budget, date, weekday)
     const budgetPerBasket = options.budgetPerBasket ?? 1_000_000
+    // Only positions of the day's own expiry: the chain of a day lists that expiry's options alone.
+    const carried = options.carry === undefined ? [] : renamedApart((heldOf[index] ?? []).filter((p) => p.expiry === expiry), day.entries, previousDate[index])
     const generated = generateDay({
       date,
       index,
@@ -149,15 +165,18 @@ const generatePlanned = (
       tickSeconds: options.tickSeconds ?? 60,
       baskets: options.baskets ?? 15,
       budgetPerBasket: level === undefined ? budgetPerBasket : Math.round(budgetPerBasket * BUDGET_SCALES[level]),
-      entries: day.entries,
+      entries: options.carry === undefined || expiry === date ? day.entries : heldPastTheClose(day.entries, options.carry.hold),
       seed,
       previousClose,
       ...(regime === undefined ? {} : { regime }),
       ...(options.stopFraction === undefined ? {} : { stopFraction: options.stopFraction }),
       ...(options.model === undefined ? {} : { model: options.model }),
-      ...(options.chainStrikes === undefined ? {} : { chainStrikes: options.chainStrikes })
+      ...(options.chainStrikes === undefined ? {} : { chainStrikes: options.chainStrikes }),
+      ...(carried.length === 0 ? {} : { openingPositions: carried, carriedExits: carriedExitsOf(carried, seed) })
     })
     lastClose[index] = generated.meta.close
+    heldOf[index] = generated.heldAtClose
+    previousDate[index] = date
     return {
       file: `${date}-${index}.jsonl`,
       text: toJsonl(generated),
@@ -169,10 +188,36 @@ const generatePlanned = (
       regime: generated.meta.regime,
       budget: level ?? null,
       seed,
-      meta: generated.meta
+      meta: generated.meta,
+      carried: carriedPortfolios(carried)
     }
   })
 }
+
+/** The day's entries with the last `hold` of them (by entry time) held past the close. */
+const heldPastTheClose = (entries: ReadonlyArray<EntrySpec>, hold: number): ReadonlyArray<EntrySpec> => {
+  const last = [...entries].sort((a, b) => (a.entryTime < b.entryTime ? -1 : a.entryTime > b.entryTime ? 1 : 0)).slice(Math.max(0, entries.length - hold))
+  return entries.map((e) => (last.includes(e) ? { ...e, exitTime: null } : e))
+}
+
+/**
+ * A carried portfolio named as one of today's entries (a weekday that borrows another's entries) is
+ * named with the date it was entered: a day's portfolios must be told apart.
+ */
+const renamedApart = (carried: ReadonlyArray<OpeningPosition>, today: ReadonlyArray<EntrySpec>, enteredOn: string | undefined): ReadonlyArray<OpeningPosition> =>
+  carried.map((p) => {
+    const portfolio = p.origin?.kind === "entry" ? p.origin.portfolio : undefined
+    return portfolio !== undefined && today.some((e) => e.portfolio === portfolio)
+      ? { ...p, origin: { kind: "entry", portfolio: `${portfolio} (${enteredOn ?? "carried"})` } }
+      : p
+  })
+
+/** When the platform exits each carried portfolio: a minute from 09:20 to 11:00, drawn from the day's seed. */
+const carriedExitsOf = (carried: ReadonlyArray<OpeningPosition>, seed: number) =>
+  [...new Set(carried.flatMap((p) => (p.origin?.kind === "entry" ? [p.origin.portfolio] : [])))].map((portfolio) => {
+    const minute = 20 + createRng(deriveSeed(seed, "carry", portfolio)).int(101)
+    return { portfolio, time: `${String(9 + Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}:00` }
+  })
 
 /** The holidays of an index's exchange: NSE for NFO options, BSE for BFO. */
 const holidaysByIndex = (instruments: Instruments, holidays: Holidays | undefined) => (index: IndexName): ReadonlySet<string> =>

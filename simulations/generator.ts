@@ -28,7 +28,7 @@ import type { EntrySpec, IndexName, LegSpec, OptionType } from "../src/domain/ma
 import { atmStrike, toTick } from "../src/domain/market.ts"
 import { black76, intrinsic, portableExp, portableLog, yearFraction } from "../src/domain/pricing.ts"
 import { instantOf, isIsoDate, isWallTime, MARKET_CLOSE, MARKET_OPEN, tradingDaysBetween } from "../src/domain/time.ts"
-import { exitLine, headerLine, type DayHeader as RecordedDayHeader, tickLine } from "../src/domain/recorded-day.ts"
+import { exitLine, headerLine, type DayHeader as RecordedDayHeader, type OpeningPosition, tickLine, versionFor } from "../src/domain/recorded-day.ts"
 import { createRng, deriveSeed, type Rng } from "./rng.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ export const isMarketModel = (s: string): s is MarketModel => (MARKET_MODELS as 
  */
 export type ChainStrikes = "day" | "tick"
 
-/** The header fields a generated day is given (`version` is fixed, `openingPositions` always empty). */
+/** The header fields a generated day is given (`version` follows from `openingPositions`). */
 type GivenHeaderField =
   "date" | "index" | "expiry" | "lotSize" | "strikeStep" | "tickSeconds" | "baskets" | "budgetPerBasket" | "entries"
 
@@ -73,12 +73,15 @@ export interface GenerateDayOptions extends Pick<RecordedDayHeader, GivenHeaderF
   readonly model?: MarketModel
   /** Default "day". */
   readonly chainStrikes?: ChainStrikes
+  /** Positions held at the open, carried from an earlier day (default none: a version-1 header). */
+  readonly openingPositions?: ReadonlyArray<OpeningPosition>
+  /** Exits of carried portfolios (the platform closing them this day), at their times. Default none. */
+  readonly carriedExits?: ReadonlyArray<{ readonly portfolio: string; readonly time: string }>
 }
 
-/** The header line of a generated day: recorded-day's header with its `type`, never opening positions. */
-export interface DayHeader extends Omit<RecordedDayHeader, "openingPositions"> {
+/** The header line of a generated day: recorded-day's header with its `type`. */
+export interface DayHeader extends RecordedDayHeader {
   readonly type: "day"
-  readonly openingPositions: ReadonlyArray<never>
 }
 
 /** `[strike, ceLast, peLast]` */
@@ -95,7 +98,8 @@ export interface ExitRecord {
   readonly type: "exit"
   readonly time: string
   readonly portfolio: string
-  readonly reason: "SL_HIT"
+  /** SL_HIT: a stop-loss drawn from the chain; TIMED: a carried portfolio closed as told (carriedExits). */
+  readonly reason: "SL_HIT" | "TIMED"
 }
 
 export type DayRecord = TickRecord | ExitRecord
@@ -120,6 +124,11 @@ export interface GeneratedDay {
   readonly header: DayHeader
   readonly records: ReadonlyArray<DayRecord>
   readonly meta: DayMeta
+  /**
+   * The legs still held after the close: entries with no exit time on a day before their expiry that
+   * no stop-loss closed, at their struck strikes and entry prices (origin: their portfolio).
+   */
+  readonly heldAtClose: ReadonlyArray<OpeningPosition>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -657,7 +666,10 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
     return { type: "tick", time, spot, chain }
   })
 
-  const exits = stopLossExits(ticks, options.entries, strikeStep, options.stopFraction ?? DEFAULT_STOP_FRACTION)
+  const stops = stopLossExits(ticks, options.entries, strikeStep, options.stopFraction ?? DEFAULT_STOP_FRACTION)
+  const carriedExits = (options.carriedExits ?? []).map((x): ExitRecord => ({ type: "exit", time: x.time, portfolio: x.portfolio, reason: "TIMED" }))
+  // Stable: at one time, stop-losses first, then the carried exits in the order given.
+  const exits = carriedExits.length === 0 ? stops : [...stops, ...carriedExits].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
 
   // merge: ticks and exits in time order, a tick before exits at the same time
   const records: Array<DayRecord> = []
@@ -673,7 +685,7 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
 
   const header: DayHeader = {
     type: "day",
-    version: 1,
+    version: versionFor(options.openingPositions ?? []),
     date,
     index,
     expiry,
@@ -683,7 +695,7 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
     baskets: options.baskets,
     budgetPerBasket: options.budgetPerBasket,
     entries: options.entries.map(copyEntry),
-    openingPositions: []
+    openingPositions: options.openingPositions ?? []
   }
   const round4 = (x: number): number => Math.round(x * 10_000) / 10_000
   return {
@@ -700,10 +712,34 @@ export const generateDay = (options: GenerateDayOptions): GeneratedDay => {
       high,
       atmIvOpen: round4(ivs[0] ?? ivBase),
       atmIvClose: round4(ivs[ivs.length - 1] ?? ivBase),
-      stopLosses: exits.length
-    }
+      stopLosses: stops.length
+    },
+    heldAtClose: expiry > date ? heldAtCloseOf(ticks, options, stops) : []
   }
 }
+
+/** The legs of the entries held past the close (no exit time, no stop-loss), struck as stopLossExits strikes them. */
+const heldAtCloseOf = (ticks: ReadonlyArray<TickRecord>, o: GenerateDayOptions, stops: ReadonlyArray<ExitRecord>): ReadonlyArray<OpeningPosition> =>
+  o.entries
+    .filter((e) => e.exitTime === null && !stops.some((x) => x.portfolio === e.portfolio))
+    .flatMap((e) => {
+      const entryTick = ticks.filter((t) => t.time <= e.entryTime).at(-1)
+      if (entryTick === undefined) return []
+      const atm = atmStrike(entryTick.spot, o.strikeStep)
+      return e.legs.map((l): OpeningPosition => {
+        const strike = atm + l.strikeOffset * o.strikeStep
+        const row = entryTick.chain.find((r) => r[0] === strike)
+        const units = l.lotsPerBasket * o.baskets * o.lotSize
+        return {
+          strike,
+          optionType: l.optionType,
+          quantity: l.side === "SELL" ? -units : units,
+          avgPrice: row === undefined ? 0.05 : l.optionType === "CE" ? row[1] : row[2],
+          expiry: o.expiry,
+          origin: { kind: "entry", portfolio: e.portfolio }
+        }
+      })
+    })
 
 /**
  * SL_HIT exits: after an entry's entryTime and before its exitTime (or the close), the first tick at

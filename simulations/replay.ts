@@ -10,7 +10,7 @@ import type { PolicyName } from "../src/runtime/policies.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
 import { SessionEngine, type EngineSetup } from "../src/runtime/engine.ts"
 import type { OperatorSource } from "../src/commands/operator.ts"
-import { engineSetupFor, type Polling } from "../src/runtime/session-plan.ts"
+import { carriedInputOf, engineSetupFor, type Polling } from "../src/runtime/session-plan.ts"
 import { VirtualClock } from "../src/runtime/virtual-clock.ts"
 import { runInstants, virtualPacing, type Pacing, type World } from "../src/runtime/instants.ts"
 import { auditWithDeadline, journalWithDeadline, withDeadline } from "../src/runtime/deadlines.ts"
@@ -28,7 +28,8 @@ import {
   type TimerClock,
   type TransitionRow
 } from "../src/services/services.ts"
-import type { RecordedDay } from "../src/domain/recorded-day.ts"
+import type { OpeningPosition, RecordedDay } from "../src/domain/recorded-day.ts"
+import { closingPositions } from "./carry.ts"
 import { dayReportOf, type DayReport } from "../src/runtime/day-report.ts"
 
 export interface ReplayOptions {
@@ -109,6 +110,8 @@ export interface ReplayResult {
   readonly serviceCalls: number
   readonly rows: ReadonlyArray<TransitionRow>
   readonly alerts: ReadonlyArray<{ readonly at: number; readonly alert: Alert }>
+  /** What is held after the day's close: the trader's portfolios and the engine's wings (simulations/carry.ts). */
+  readonly closing: ReadonlyArray<OpeningPosition>
 }
 
 /** A persisted audit trail whose rows are also kept here, for the day's report. */
@@ -178,7 +181,7 @@ const lastRecordedAt = async (audit: AuditLog["Service"]): Promise<number> => {
 
 export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<ReplayResult> => {
   const h = day.header
-  const setup = engineSetupFor({
+  const planned = engineSetupFor({
     day: h,
     config: opts.config,
     policy: opts.policy,
@@ -190,6 +193,8 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
     ...(opts.weighsCost === undefined ? {} : { weighsCost: opts.weighsCost }),
     ...(opts.deltaBand === undefined ? {} : { deltaBand: opts.deltaBand })
   })
+  // The engine's wings held at the open are its hedges; the broker (the paper world) holds every position.
+  const setup = { ...planned, session: { ...planned.session, ...carriedInputOf(h.openingPositions) } }
   // The engine plans from the whole header; the platform enters only what it does not skip.
   const skips = new Set(opts.platformSkips ?? [])
   const entered = skips.size === 0 ? day : { ...day, header: { ...h, entries: h.entries.filter((e) => !skips.has(e.portfolio)) } }
@@ -292,6 +297,7 @@ export const replayDay = async (day: RecordedDay, opts: ReplayOptions): Promise<
   // The report reads the whole trail: a resumed process wrote only its part of it, and reads the rest
   // back; otherwise this process holds it all.
   const trail = resuming ? await Effect.runPromise(audit.trail) : rows
-  return { failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.reportAs ?? opts.policy, engine, breaches: paper.breaches, peak: paper.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: paper.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
+  const closing = closingPositions(day, paper.heldPortfolios(), Object.values(engine.actor.getSnapshot().context.hedges))
+  return { closing, failure: engine.failure, report: dayReportOf({ date: h.date, index: h.index, lotSize: h.lotSize, file: opts.file ?? "", policy: opts.reportAs ?? opts.policy, engine, breaches: paper.breaches, peak: paper.peakUtilisationPct, rows: trail }), rows: trail, alerts: sent, restarts, orders: paper.orderLog(), serviceCalls: firstGate?.calls ?? 0 }
 }
 

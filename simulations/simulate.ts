@@ -5,7 +5,8 @@ import type { HedgeConfig } from "../src/domain/config.ts"
 import type { MarginModel } from "../src/domain/margin.ts"
 import { marginModelOf, policyPlan, type PolicyName, type PolicyPlan } from "../src/runtime/policies.ts"
 import { dirname, normalize } from "node:path"
-import { listDayFiles, readRecordedDay, type DayFileError, type RecordedDay } from "../src/domain/recorded-day.ts"
+import { listDayFiles, readRecordedDay, type DayFileError, type OpeningPosition, type RecordedDay } from "../src/domain/recorded-day.ts"
+import { carryInto } from "./carry.ts"
 import { mapDays, type PoolOptions } from "./day-pool.ts"
 import type { DayJob, DayOutcome, DayResult } from "./day-jobs.ts"
 import { replayDay, type ReplayOptions } from "./replay.ts"
@@ -189,6 +190,39 @@ export const simulate = <R = never>(
     Effect.catchDefect((e) => Effect.fail(new SimulationFailed({ message: e instanceof Error ? e.message : String(e) }))),
     Effect.mapError((e) => (e instanceof SimulationFailed ? e : new SimulationFailed({ message: messageOf(e) })))
   )
+
+/**
+ * `simulate --carry`: the days in order, in this process, each policy's day N+1 opening with what its
+ * day N held after the close (simulations/carry.ts says the rule).
+ */
+export const simulateCarrying = (
+  days: ReadonlyArray<{ file: string; day: RecordedDay }>,
+  policies: ReadonlyArray<PolicyName | PolicyPlan>,
+  config: HedgeConfig,
+  truth: MarginModel = truthModelOf("span", config),
+  onDayDone?: (done: number, total: number) => void
+): Effect.Effect<ReadonlyArray<PolicyRun>, SimulationFailed> =>
+  Effect.gen(function*() {
+    const runs: Array<PolicyRun> = []
+    let done = 0
+    for (const given of policies) {
+      const plan = typeof given === "string" ? policyPlan(given, config) : given
+      const options = replayOptionsFor(plan, config, truth)
+      const previous = new Map<string, { readonly date: string; readonly closing: ReadonlyArray<OpeningPosition> }>()
+      const reports = []
+      for (const { file, day } of days) {
+        const before = previous.get(day.header.index)
+        const opened = before === undefined || before.date >= day.header.date ? day : carryInto(day, before.date, before.closing)
+        const result = yield* Effect.promise(() => replayDay(opened, { ...options, file }))
+        if (result.failure !== null) return yield* new SimulationFailed({ message: `${file} (${plan.name}): ${result.failure}` })
+        previous.set(day.header.index, { date: day.header.date, closing: result.closing })
+        reports.push(result.report)
+        onDayDone?.(++done, days.length * policies.length)
+      }
+      runs.push({ policy: plan.name, days: reports, total: totalsOf(reports) })
+    }
+    return runs
+  })
 
 /**
  * A finished day's report, rebuilt by replaying it in memory (deterministic: the same decisions), and

@@ -86,6 +86,12 @@ export class PaperWorld {
     const h = day.header
     this.budget = h.baskets * h.budgetPerBasket
     this.positions = [...h.openingPositions]
+    // A portfolio carried in is held from the open: an exit record of the day closes its legs.
+    for (const p of h.openingPositions) {
+      if (p.origin?.kind !== "entry") continue
+      const leg: Position = { strike: p.strike, optionType: p.optionType, quantity: p.quantity, expiry: p.expiry }
+      this.portfolios.set(p.origin.portfolio, [...(this.portfolios.get(p.origin.portfolio) ?? []), leg])
+    }
     this.now = day.ticks[0]?.at ?? instantOf(h.date, "09:15:00")
     this.expiryAt = h.expiry === h.date ? instantOf(h.date, MARKET_CLOSE) : Number.POSITIVE_INFINITY
     const exitedEarly = new Map(day.exits.map((e) => [e.portfolio, e.at]))
@@ -332,6 +338,11 @@ export class PaperWorld {
       Effect.map((used) => ({ usedMargin: used, availableMargin: this.budget - used })),
       Effect.mapError((e) => new BrokerUnavailable({ operation: "funds", message: e.message }))
     )
+  }
+
+  /** The portfolios held now (the day's entries in, and those carried in), each with its legs. */
+  heldPortfolios(): ReadonlyArray<readonly [string, ReadonlyArray<Position>]> {
+    return [...this.portfolios.entries()]
   }
 
   /** Every order received, in order. */

@@ -283,6 +283,39 @@ export const writeDayRecords = (sessionId: number, report: DayReport, exchange: 
     )
   })
 
+/** A hedge the engine still held at a session's close (active_hedges), in that session's expiry. */
+export interface WingHeld {
+  readonly strike: number
+  readonly optionType: "CE" | "PE"
+  readonly quantity: number
+  readonly entryPrice: number
+  readonly expiry: string
+}
+
+/**
+ * The hedges still held at the close of the index's latest session before `date` in this mode (the
+ * engine's): what it may carry into `date`. None when there is no earlier session.
+ */
+export const wingsHeldAtPreviousClose = (index: string, mode: string, date: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const rows = yield* sql<{ strike: number; option_type: string; quantity: number; entry_price: string | number; expiry_date: Date | string }>`
+      SELECT h.strike, h.option_type, h.quantity, h.entry_price, s.expiry_date
+      FROM auto_hedge.active_hedges h JOIN auto_hedge.daily_session s ON s.id = h.session_id
+      WHERE h.is_active AND s.id = (
+        SELECT id FROM auto_hedge.daily_session
+        WHERE mode = ${mode} AND policy = 'engine' AND index_name = ${index} AND session_date < ${date}
+        ORDER BY session_date DESC LIMIT 1)
+      ORDER BY h.id`
+    return rows.map((r): WingHeld => ({
+      strike: Number(r.strike),
+      optionType: r.option_type === "PE" ? "PE" : "CE",
+      quantity: Number(r.quantity),
+      entryPrice: Number(r.entry_price),
+      expiry: typeof r.expiry_date === "string" ? r.expiry_date.slice(0, 10) : dateOfLocal(r.expiry_date)
+    }))
+  })
+
 export interface AnalyticsRow {
   readonly sessionDate: string
   readonly dayOfWeek: string

@@ -9,7 +9,9 @@ import type { OperatorPort } from "../../src/commands/operator-port.ts"
 import { dayScheduleFor, WEEKDAYS, type DaySchedule, type Schedule } from "../../src/domain/schedule.ts"
 import { dateOf, isIsoDate, weekdayOf } from "../../src/domain/time.ts"
 import { hedgesText, statusText, summaryText } from "../../src/views/day-text.ts"
-import { decode, type ButtonAction, type Proposal } from "./buttons.ts"
+import type { RiskView } from "../../src/domain/risk.ts"
+import { decode, type ButtonAction } from "./buttons.ts"
+import { riskText } from "./risk-text.ts"
 import { mask, type TelegramConfig } from "./config.ts"
 import type { DeliveryLog } from "./delivery.ts"
 
@@ -17,12 +19,12 @@ export interface TelegramCommandsOptions {
   readonly config: TelegramConfig
   /** The day's reads (DayView) and the command layer, bound to Telegram as who asks. */
   readonly operator: OperatorPort
-  /** The latest buy the engine meant and did not get (the notifier keeps it). */
-  readonly proposal: () => Proposal | null
   readonly log: DeliveryLog
   readonly redact: (text: string) => string
   /** Market time now (the day /schedule shows by default). */
   readonly now: () => number
+  /** The account's risk now (the daemon's live risk view); absent where none is kept. */
+  readonly risk?: () => Effect.Effect<RiskView, { readonly message: string }>
 }
 
 /** The commands, as /help lists them and Telegram's command menu shows them. */
@@ -30,10 +32,11 @@ export const COMMANDS: ReadonlyArray<{ readonly command: string; readonly usage:
   { command: "status", usage: "/status", description: "the day: auto-hedge, utilisation, spend, next entry" },
   { command: "hedges", usage: "/hedges", description: "today's hedges" },
   { command: "auto_hedge", usage: "/auto_hedge on|off", description: "switch auto-hedge for the rest of the day" },
-  { command: "hedge_now", usage: "/hedge_now", description: "buy the hedge the engine meant to buy and did not get (its order failed or went unfilled)" },
+  { command: "hedge_now", usage: "/hedge_now", description: "the next entry to come decides now (projects; buys hedges if it needs them)" },
   { command: "exit", usage: "/exit <hedge>", description: "sell an open hedge now" },
   { command: "schedule", usage: "/schedule [day]", description: "the entries of a day (a weekday or YYYY-MM-DD; default today)" },
   { command: "summary", usage: "/summary", description: "spend and hedges so far today" },
+  { command: "risk", usage: "/risk", description: "the account's risk now: margin, greeks, VaR, stress" },
   { command: "help", usage: "/help", description: "this list" }
 ]
 
@@ -79,16 +82,14 @@ export const telegramBot = (o: TelegramCommandsOptions): Bot => {
     return answer
   }
 
-  const buy = (p: Proposal) => act(`hedge now ${p.strike} ${p.optionType} × ${p.lots} lots`, o.operator.buyHedge({ strike: p.strike, optionType: p.optionType, lots: p.lots }))
-
   const run = (a: ButtonAction): Promise<string> => {
     switch (a.type) {
       case "exit":
         return act(`exit ${a.hedgeId}`, o.operator.exitHedge(a.hedgeId))
       case "autoHedge":
         return act(`auto-hedge ${a.enabled ? "on" : "off"}`, o.operator.setAutoHedge(a.enabled, "from Telegram"))
-      case "buy":
-        return buy(a.proposal)
+      case "hedgeNow":
+        return act("hedge now", o.operator.hedgeNow())
     }
   }
 
@@ -96,6 +97,13 @@ export const telegramBot = (o: TelegramCommandsOptions): Bot => {
   bot.command("status", async (ctx) => ctx.reply(statusText(await o.operator.status())))
   bot.command("hedges", async (ctx) => ctx.reply(hedgesText(await o.operator.hedges())))
   bot.command("summary", (ctx) => ctx.reply(summaryText(o.operator.summary())))
+  bot.command("risk", async (ctx) => {
+    if (o.risk === undefined) return void (await ctx.reply("No risk view here: the daemon keeps it (autohedge risk --live)."))
+    const exit = await Effect.runPromiseExit(o.risk())
+    if (Exit.isSuccess(exit)) return void (await ctx.reply(riskText(exit.value)))
+    const e = Cause.findErrorOption(exit.cause)
+    await ctx.reply(`No risk view now: ${Option.isSome(e) ? o.redact(e.value.message) : "it failed inside the daemon (the log has the details)"}.`)
+  })
   bot.command("schedule", (ctx) => ctx.reply(scheduleText(o.operator.schedule(), ctx.match.trim(), dateOf(o.now()))))
   bot.command("auto_hedge", async (ctx) => {
     const arg = ctx.match.trim().toLowerCase()
@@ -107,11 +115,7 @@ export const telegramBot = (o: TelegramCommandsOptions): Bot => {
     if (hedgeId === "") return void (await ctx.reply(`Refused: /exit needs a hedge id (see /hedges).\n\n${hedgesText(await o.operator.hedges())}`))
     await ctx.reply(await run({ type: "exit", hedgeId }))
   })
-  bot.command("hedge_now", async (ctx) => {
-    const p = o.proposal()
-    if (p === null) return void (await ctx.reply("Refused: no hedge is waiting to be bought: every buy the engine decided went through (or none was needed). The next entry is decided at its look-ahead; /status shows when."))
-    await ctx.reply(await buy(p))
-  })
+  bot.command("hedge_now", async (ctx) => ctx.reply(await run({ type: "hedgeNow" })))
   bot.on("callback_query:data", async (ctx) => {
     const action = decode(ctx.callbackQuery.data)
     if (action === null) return void (await ctx.answerCallbackQuery({ text: "This button is not one of mine." }))

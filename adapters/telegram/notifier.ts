@@ -2,13 +2,13 @@
 // alerts table, hands it to the background delivery queue and returns: the engine's decision thread
 // waits for one insert, never for Telegram. It remembers what later alerts need to say more than their
 // own details carry: the decision behind a hedge (its entry's projected utilisation without and with
-// the set) and the latest buy that failed (what "Hedge now" and /hedge_now buy).
+// the set).
 import { Effect } from "effect"
 import type { Alert } from "../../machines/protocol.ts"
 import { formatAlert, type AlertContext } from "../../src/domain/alerts.ts"
 import { NotifyFailed, type Notifier } from "../../src/services/services.ts"
 import type { AlertStore } from "./alert-store.ts"
-import { buttonsFor, proposalOf, type Proposal } from "./buttons.ts"
+import { buttonsFor } from "./buttons.ts"
 import type { AlertDelivery, DeliveryLog } from "./delivery.ts"
 
 export interface TelegramNotifierOptions {
@@ -22,31 +22,22 @@ export interface TelegramNotifierOptions {
 
 export interface TelegramNotifier {
   readonly notifier: Notifier["Service"]
-  /** The latest buy the engine meant and did not get, until a hedge is bought for its entry. */
-  readonly proposal: () => Proposal | null
 }
 
 type Decision = NonNullable<AlertContext["decision"]>
 
 export const telegramNotifier = (o: TelegramNotifierOptions): TelegramNotifier => {
   const decisions = new Map<string, Decision>()
-  let proposal: Proposal | null = null
 
   const render = (alert: Alert, at: number) => {
     const d = alert.details
-    // A new day: yesterday's decisions and proposals say nothing about today's entries.
-    if (alert.kind === "SESSION_STARTED") {
-      decisions.clear()
-      proposal = null
-    }
+    // A new day: yesterday's decisions say nothing about today's entries.
+    if (alert.kind === "SESSION_STARTED") decisions.clear()
     if (d.projectedAfterPct !== undefined && d.projectedAfterPct !== null) decisions.set(alert.actor, { projectedPct: d.projectedPct, projectedAfterPct: d.projectedAfterPct })
     const base = o.context()
     const decision = typeof d.entry === "string" ? decisions.get(d.entry) : undefined
     const context: AlertContext = decision === undefined ? base : { ...base, decision }
-    const offered = proposalOf(alert, base.lotSize, base.mode)
-    if (offered !== null) proposal = offered
-    if (alert.kind === "HEDGE_BOUGHT" && proposal !== null && proposal.entry === d.entry) proposal = null
-    return { text: formatAlert(alert, at, context), buttons: buttonsFor(alert, offered) }
+    return { text: formatAlert(alert, at, context), buttons: buttonsFor(alert, base.mode) }
   }
 
   const notify = (alert: Alert, at: number) =>
@@ -63,7 +54,7 @@ export const telegramNotifier = (o: TelegramNotifierOptions): TelegramNotifier =
       catch: (e) => new NotifyFailed({ message: o.redact(e instanceof Error ? e.message : String(e)) })
     })
 
-  return { notifier: { notify }, proposal: () => proposal }
+  return { notifier: { notify } }
 }
 
 /** Alerts to both: the log keeps every alert whatever happens to the messenger. */

@@ -8,6 +8,7 @@ import type { AlertContext } from "../../src/domain/alerts.ts"
 import { postgresAlertStore, type AlertStore } from "./alert-store.ts"
 import type { OperatorPort } from "../../src/commands/operator-port.ts"
 import type { DayView } from "../../src/views/day-view.ts"
+import type { RiskView } from "../../src/domain/risk.ts"
 import { COMMANDS, telegramBot } from "./commands.ts"
 import { redactorOf, telegramConfigFrom, TelegramConfigError, type TelegramConfig } from "./config.ts"
 import { AlertDelivery, wallSleep, type DeliveryLog, type DeliveryOptions } from "./delivery.ts"
@@ -29,6 +30,8 @@ export interface TelegramSetup {
   readonly mode: NonNullable<AlertContext["mode"]>
   /** Market time now. */
   readonly now: () => number
+  /** The account's risk now, for /risk (the daemon's LiveRisk). */
+  readonly risk?: () => Effect.Effect<RiskView, { readonly message: string }>
   /** Delivery's timing (tests: a fake clock's sleep, short back-off). */
   readonly delivery?: Partial<Pick<DeliveryOptions, "sleep" | "capacity" | "attemptsBeforeFailed" | "backoff">>
 }
@@ -59,7 +62,7 @@ export const startTelegram = async (s: TelegramSetup): Promise<RunningTelegram> 
     context: () => alertContextOf(s.view, s.mode)
   })
   delivery.start(await s.store.unsent())
-  const bot = telegramBot({ config: s.config, operator: s.operator, proposal: alerts.proposal, log: s.log, redact, now: s.now })
+  const bot = telegramBot({ config: s.config, operator: s.operator, log: s.log, redact, now: s.now, ...(s.risk === undefined ? {} : { risk: s.risk }) })
   // Telegram's command menu; not worth waiting for.
   void bot.api.setMyCommands(COMMANDS.map((c) => ({ command: c.command, description: c.description }))).catch(() => undefined)
   const polling = bot.start({ allowed_updates: ["message", "callback_query"], onStart: () => s.log("info", "telegram: taking commands from the configured chat") })

@@ -36,6 +36,8 @@ export interface OperatorPort {
   /** Buy a hedge now, by hand (strike, side, lots; a limit price of the trader's if given). */
   readonly buyHedge: (input: ManualBuyInput) => Command
   readonly exitHedge: (hedgeId: string) => Command
+  /** The next entry still to come decides now, whatever its look-ahead time. */
+  readonly hedgeNow: () => Command
   readonly putSchedule: (schedule: Schedule) => Command
   readonly openSession: (plan: SessionPlan) => Command
 }
@@ -53,6 +55,7 @@ export const operatorPort = (by: CommandSource, o: { readonly commands: Operator
   setAutoHedge: (enabled, reason) => o.commands.toggle(enabled, reason, by),
   buyHedge: (input) => o.commands.manualBuy(input, by),
   exitHedge: (hedgeId) => o.commands.manualExit(hedgeId, by),
+  hedgeNow: () => o.commands.hedgeNow(by),
   putSchedule: (schedule) => o.commands.putSchedule(schedule, by),
   openSession: (plan) => o.commands.openSession(plan, by)
 })

@@ -7,10 +7,11 @@
 // at the next instant, before that instant's clock event, so it is stamped with market time, becomes
 // a transition row of the session like any outside event, and a replay of the audit re-drives it.
 import { Effect, Schema } from "effect"
+import { isToComeState, MAX_HEDGE_ROUNDS } from "../../machines/entry.ts"
 import { isMarketOpenState, spendLeftOf, type SessionContext, type SessionEvent } from "../../machines/session.ts"
 import { toTick, type OptionType } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
-import { isIsoDate } from "../domain/time.ts"
+import { isIsoDate, wallTimeOf } from "../domain/time.ts"
 import type { TransitionRow } from "../services/services.ts"
 import type { BuyMargins, MarginEffect, StrikeChoices } from "./buy-preview.ts"
 import type { ScheduleStore } from "./schedule-store.ts"
@@ -48,6 +49,8 @@ export interface RunningDay {
   readonly quote: (strike: number, optionType: OptionType) => Promise<number | null>
   /** Utilisation at the latest instant, percent; null before the first sample. */
   readonly utilisationPct: () => number | null
+  /** An entry's state as the audit names it (`awaitingEntry.hedged`) and its rounds of buying so far; absent where the caller does not know them. */
+  readonly entryOf?: (entryId: string) => { readonly state: string; readonly hedgeRounds: number }
   /** The day's rows numbered after `seq`. */
   readonly rowsAfter: (seq: number) => ReadonlyArray<TransitionRow>
   readonly lastSeq: () => number
@@ -255,6 +258,39 @@ export class OperatorCommands implements OperatorSource {
     })
   }
 
+  /**
+   * "Hedge now": the next entry still to come decides at once (projects, and selects and buys if it
+   * needs hedges), through the decision turn as at its look-ahead, whatever its look-ahead time; its
+   * look-ahead still comes. Refused when the engine would not decide (another policy, auto-hedge off),
+   * while an entry is deciding, or when no entry is to come.
+   */
+  hedgeNow(by: CommandSource = "api"): Effect.Effect<CommandAccepted, CommandRefused> {
+    return this.audited("hedge_now", by, Effect.suspend(() => {
+      const day = this.o.day()
+      const refused = this.refuseUnlessTrading(day, "decisions")
+      if (refused !== undefined) return refused
+      const d = day!
+      const c = d.context
+      if (c.policy !== "engine") return refuse("conflict", `the session runs the ${c.policy} policy: only the engine decides on demand`)
+      const queued = this.queuedFor(d)
+      const toggle = [...queued].reverse().find((q) => q.event.type === "TOGGLE")?.event as { enabled: boolean } | undefined
+      if (!(toggle?.enabled ?? c.enabled)) return refuse("conflict", "auto-hedge is off: nothing would be bought (switch it on first: /auto_hedge on)")
+      if (queued.some((q) => q.event.type === "HEDGE_NOW")) return refuse("conflict", "a hedge-now is already waiting for the next instant")
+      const deciding = c.turnHolder ?? c.turnQueue[0]
+      if (deciding !== undefined) return refuse("conflict", `${deciding} is deciding now (its look-ahead or a re-check): its outcome is alerted`)
+      const next = [...c.entries]
+        .sort((a, b) => a.entryAt - b.entryAt)
+        .find((e) => e.entryAt > c.now && !c.leftEntries.includes(e.id) && (d.entryOf === undefined || isToComeState(d.entryOf(e.id).state)))
+      if (next === undefined) return refuse("conflict", "no entry is still to come today: nothing to decide for")
+      const rounds = d.entryOf?.(next.id).hedgeRounds ?? 0
+      if (rounds >= MAX_HEDGE_ROUNDS) {
+        return refuse("conflict", `entry ${next.portfolio} has had its ${MAX_HEDGE_ROUNDS} rounds of hedge buying today: buy by hand if it needs more`)
+      }
+      if (spendLeftOf(c) <= 0) return refuse("conflict", `spend cap: nothing is left of today's ${rupees(c.spendCap)} to buy with`)
+      return this.enqueue(d, { type: "HEDGE_NOW" }, `hedge now: entry ${next.portfolio} (at ${wallTimeOf(next.entryAt).slice(0, 5)}) decides now`)
+    }))
+  }
+
   // ---- actions on coming days
 
   /** Replace the weekly schedule: written atomically, used from the next day set up. */
@@ -312,7 +348,9 @@ export class OperatorCommands implements OperatorSource {
       const before = day.lastSeq()
       send(q.event)
       // Refused by the session's own guards (it changed since it was queued): no transition, no row.
-      const taken = day.rowsAfter(before).some((r) => r.actorId === "session" && r.event === q.event.type)
+      // A hedge-now is taken when an entry took it (the session only forwards it).
+      const taker = q.event.type === "HEDGE_NOW" ? (id: string) => id.startsWith("entry:") : (id: string) => id === "session"
+      const taken = day.rowsAfter(before).some((r) => taker(r.actorId) && r.event === q.event.type)
       this.o.log(taken ? "info" : "warn", taken ? `operator: ${q.what}` : `operator: ${q.what} was not taken: the session no longer allows it`, { at })
       this.o.feed?.noteOperator(taken ? "info" : "warning", taken ? "taken" : "not taken", taken ? `${q.what}: taken` : `${q.what}: not taken, the session no longer allows it`)
     }

@@ -10,7 +10,8 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
 import { Context, Effect, type Layer, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { recommendingVenueFor, venueLayerFor } from "../../adapters/venues.ts"
-import { openSession, postgresAuditLog, postgresOrderJournal, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
+import { openSession, postgresAuditLog, postgresOrderJournal, type WingHeld, wingsHeldAtPreviousClose, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
+import { carriedShortsAtOpen, carriedWingsAtOpen } from "./carried.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
@@ -19,7 +20,7 @@ import { optionSymbol } from "../domain/symbols.ts"
 import { dateOf, instantOf, wallTimeOf } from "../domain/time.ts"
 import { dayReportOf } from "../runtime/day-report.ts"
 import { VirtualClock } from "../runtime/virtual-clock.ts"
-import { engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
+import { carriedInputOf, engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
 import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed } from "../services/services.ts"
 import { Venue, VenueConfigError, type VenueMarket, type VenueRefused, type VenueUnavailable } from "../services/venue.ts"
 import { nextTradingDay, type DayTimes } from "./calendar.ts"
@@ -292,8 +293,8 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     // The engine's estimate: the config's choice; "broker" asks the venue's margin calculator for each basket.
     const model = marginModelOf(settings.config.marginEstimate, settings.config, () => venueDay.marginModel)
     const enabled = o.operator?.plans.get(day.date)?.autoHedgeEnabled
-    const setup = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled })
-    const trading = setup.trading
+    const planned = engineSetupFor({ day: plan, config: settings.config, policy: "engine", model, mode: settings.mode, enabled })
+    const trading = planned.trading
     // Every outside call has its deadline (config `deadlines`): a database, broker or feed that stops
     // answering fails the call as a refused connection would, so the engine halts or degrades, never waits.
     const d = settings.config.deadlines
@@ -302,12 +303,25 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const audit = watchdog.watchWrites(auditWithDeadline(loggedAudit(yield* postgresAuditLog(sessionId), log), d.databaseSeconds, wallTimers))
     const journal = journalWithDeadline(yield* postgresOrderJournal(sessionId), d.databaseSeconds, wallTimers)
     const { broker, margin: marginMonitor } = yield* venueDay.trading({ index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize, sessionId, market })
+    // What the account holds as the day starts. Before the first entry, its shorts are carried in (the
+    // platform's portfolio CARRIED_AT_OPEN), and the engine's wings held at the previous session's close
+    // that the broker still holds are its hedges from the open, kept while that portfolio is held.
+    const atStart = yield* broker.positions.pipe(Effect.orElseSucceed(() => []))
+    const beforeEntries = clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))
+    const wings = carriedWingsAtOpen(
+      yield* wingsHeldAtPreviousClose(plan.index, settings.mode, plan.date).pipe(
+        databaseDeadline(d.databaseSeconds),
+        Effect.catchCause(() => Effect.sync((): ReadonlyArray<WingHeld> => (log.write("warn", "daemon", "the previous session's hedges could not be read: none is carried in (sell any still held by hand, or they expire)"), [])))
+      ),
+      atStart,
+      plan.date
+    )
+    if (wings.length > 0) log.write("info", "daemon", `carried in from the previous session: ${wings.map((w) => `${w.strike} ${w.optionType} ${w.expiry} ×${w.quantity}`).join(", ")}`)
+    const carriedShorts = beforeEntries ? carriedShortsAtOpen(atStart, plan.expiry) : []
+    const setup = { ...planned, session: { ...planned.session, ...carriedInputOf([...carriedShorts, ...wings]) } }
     const watcher = new PositionWatcher(plan)
     // Positions held before the first entry are not the day's entries.
-    if (clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))) {
-      const before = yield* broker.positions.pipe(Effect.orElseSucceed(() => []))
-      watcher.setBaseline(before)
-    }
+    if (beforeEntries) watcher.setBaseline(atStart)
     const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
     const patrol = patrolOf(watchdog, instant, alertsOf(o, log), log)

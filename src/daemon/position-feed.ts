@@ -30,9 +30,16 @@ const covers = (have: ShortUnits, need: ShortUnits): boolean => have.CE >= need.
 const minus = (a: ShortUnits, b: ShortUnits): ShortUnits => ({ CE: a.CE - b.CE, PE: a.PE - b.PE })
 const plus = (a: ShortUnits, b: ShortUnits): ShortUnits => ({ CE: a.CE + b.CE, PE: a.PE + b.PE })
 
+/**
+ * The portfolio of the shorts the account held before the day's first entry (carried from an earlier
+ * day): live from the start, the oldest, so shorts that go away go from it first; its exit tells the
+ * session that the wings covering it are free (`CLOSED`).
+ */
+export const CARRIED_AT_OPEN = "carried at the open"
+
 /** The pure rule: positions observed over time in, strategy events out. */
 export class PositionWatcher {
-  private readonly entries: ReadonlyArray<{ readonly spec: EntrySpec; readonly at: number; readonly exitAt: number | null; readonly shorts: ShortUnits }>
+  private readonly entries: Array<{ readonly spec: EntrySpec; readonly at: number; readonly exitAt: number | null; readonly shorts: ShortUnits }>
   private readonly live = new Set<string>()
   private readonly done = new Set<string>()
   private baseline: ShortUnits | null = null
@@ -64,7 +71,8 @@ export class PositionWatcher {
       const gone = live.find((e) => e.exitAt !== null && e.exitAt <= at) ?? live[0]!
       this.live.delete(gone.spec.portfolio)
       this.done.add(gone.spec.portfolio)
-      fresh.push({ kind: "exited", portfolio: gone.spec.portfolio, at, reason: gone.exitAt !== null && gone.exitAt <= at ? "TIMED" : "SL_HIT" })
+      const reason = gone.spec.portfolio === CARRIED_AT_OPEN ? "CLOSED" : gone.exitAt !== null && gone.exitAt <= at ? "TIMED" : "SL_HIT"
+      fresh.push({ kind: "exited", portfolio: gone.spec.portfolio, at, reason })
     }
     for (const e of due) {
       if (this.live.has(e.spec.portfolio) || this.done.has(e.spec.portfolio)) continue
@@ -76,9 +84,17 @@ export class PositionWatcher {
     return fresh
   }
 
-  /** Start from what the account held before the first entry (positions carried from earlier days). */
+  /**
+   * Start from what the account held before the first entry (positions carried from earlier days): its
+   * shorts are the portfolio CARRIED_AT_OPEN, live from the start.
+   */
   setBaseline(positions: ReadonlyArray<Position>): void {
-    this.baseline = shortUnits(positions, this.plan.expiry)
+    this.baseline = { CE: 0, PE: 0 }
+    const carried = shortUnits(positions, this.plan.expiry)
+    if (carried.CE === 0 && carried.PE === 0) return
+    const spec: EntrySpec = { portfolio: CARRIED_AT_OPEN, entryTime: "00:00:00", exitTime: null, legs: [] }
+    this.entries.unshift({ spec, at: Number.NEGATIVE_INFINITY, exitAt: null, shorts: carried })
+    this.live.add(CARRIED_AT_OPEN)
   }
 }
 

@@ -87,6 +87,11 @@ export const formatAlert = (alert: Alert, at: number, c: AlertContext = {}): str
       return `⏱️ *HEDGE ORDER NOT FILLED*\n\n*Symbol:* \`${d.symbol}\`\n*Trigger:* ${d.trigger}\n*Attempts:* ${d.attempts}\n\n${time}\n\nThe order is being cancelled.`
     case "HEDGE_SOLD":
       return `✅ *HEDGE EXITED*\n\n*Symbol:* \`${d.symbol}\`\n${lotsLine(d, c)}*Quantity:* ${d.filled ?? d.quantity}\n*Price:* ₹${d.price}\n*Recovered:* ${rupees(d.recovered)}\n\n${time}`
+    case "HEDGE_EXPIRED": {
+      const value = Number(d.value)
+      const settles = value > 0 ? `settles in the money at spot ${Number(d.spot).toFixed(2)}: ${rupees(value)}` : `expires worthless (spot ${Number(d.spot).toFixed(2)})`
+      return `⌛ *HEDGE LEFT TO EXPIRE*\n\n*Symbol:* \`${d.symbol}\`\n${lotsLine({ ...d, quantity: d.held ?? null }, c)}*Quantity:* ${d.held}\n*Paid:* ${rupees(d.paid)}\n*At expiry:* ${settles}\n*Net:* ${signedRupees(value - Number(d.paid))}\n\n${time}\n\nNot sold before the close: the exit review kept it for an entry, or its price stayed under the minimum exit price ₹${Number(d.minExitPrice).toFixed(2)} (a sale would have recovered less than the brokerage).`
+    }
     case "HEDGE_EXIT_FAILED":
       return `⚠️ *HEDGE EXIT FAILED*\n\n*Symbol:* \`${d.symbol}\`\n*Error:* ${d.error}\n\n${time}\n\nThe hedge is still held.`
     case "ENTRY_MISSED":

@@ -1,4 +1,5 @@
-// Recorded trading day: reader and writer of the version-1 file format (docs/recorded-day-format.md). One JSON object per line: the header on line 1, then
+// Recorded trading day: reader and writer of the file format, versions 1 and 2 (docs/recorded-day-format.md;
+// version 2 says where each opening position came from). One JSON object per line: the header on line 1, then
 // tick / exit / margin records in non-decreasing time order. The reader stops at the first
 // problem and names it in one line: `file:line: key: problem`.
 import { readdir, readFile, stat } from "node:fs/promises"
@@ -27,13 +28,39 @@ import { parseBoundedJson } from "./bounded-json.ts"
 // ---------------------------------------------------------------------------------------------
 // Model
 
+/**
+ * Where a position open at 09:15 came from (version 2): a leg of a strategy entry of an earlier day
+ * (`portfolio`), a wing the engine bought (`hedge`; `portfolio`: the carried entry whose short it
+ * covers, when known), or not known (what a version-1 file says of every position).
+ */
+export const ORIGIN_KINDS = ["entry", "hedge", "unknown"] as const
+export type OriginKind = (typeof ORIGIN_KINDS)[number]
+export type PositionOrigin =
+  | { readonly kind: "entry"; readonly portfolio: string }
+  | { readonly kind: "hedge"; readonly portfolio?: string }
+  | { readonly kind: "unknown" }
+
+export const UNKNOWN_ORIGIN: PositionOrigin = { kind: "unknown" }
+
 /** A position open at 09:15 (carried from an earlier day); `avgPrice` is per unit, in rupees. */
 export interface OpeningPosition extends Position {
   readonly avgPrice: number
+  /** Absent: unknown (a version-1 file). */
+  readonly origin?: PositionOrigin
 }
 
+/** The version a header needs: 2 once any opening position says where it came from, else 1. */
+export const versionFor = (openingPositions: ReadonlyArray<OpeningPosition>): 1 | 2 =>
+  openingPositions.some((p) => p.origin !== undefined && p.origin.kind !== "unknown") ? 2 : 1
+
+/** The portfolios carried in: those of the opening positions that are legs of an earlier day's entry. */
+export const carriedPortfolios = (openingPositions: ReadonlyArray<OpeningPosition>): ReadonlyArray<string> => [
+  ...new Set(openingPositions.flatMap((p) => (p.origin?.kind === "entry" ? [p.origin.portfolio] : [])))
+]
+
 export interface DayHeader {
-  readonly version: 1
+  /** The version read (the writer writes the lowest version that holds the header: `versionFor`). */
+  readonly version: 1 | 2
   readonly date: string
   readonly index: IndexName
   readonly expiry: string
@@ -43,7 +70,10 @@ export interface DayHeader {
   readonly baskets: number
   readonly budgetPerBasket: number
   readonly entries: ReadonlyArray<EntrySpec>
-  /** `expiry` is filled in from the header's `expiry` when the file leaves it out. */
+  /**
+   * `expiry` is filled in from the header's `expiry` when the file leaves it out; `origin` is there in
+   * a version-2 file (absent, unknown, in a version-1 file).
+   */
   readonly openingPositions: ReadonlyArray<OpeningPosition>
 }
 
@@ -155,17 +185,24 @@ const EntrySchema = Schema.Struct({
   legs: Schema.Array(LegSchema).check(Schema.isMinLength(1), Schema.isMaxLength(MAX_LEGS))
 })
 
+const OriginSchema = Schema.Struct({
+  kind: Schema.Literals(ORIGIN_KINDS),
+  portfolio: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1)))
+})
+
 const OpeningPositionSchema = Schema.Struct({
   strike: IndexLevel,
   optionType: OptionTypeSchema,
   quantity: wholeBetween(-10_000_000, 10_000_000),
   avgPrice: OptionPrice,
-  expiry: Schema.optionalKey(IsoDate)
+  expiry: Schema.optionalKey(IsoDate),
+  /** Version 2 (a version-1 reader ignores it, as it ignores any key it does not know). */
+  origin: Schema.optionalKey(OriginSchema)
 })
 
 const HeaderSchema = Schema.Struct({
   type: Schema.Literal("day"),
-  version: Schema.Literal(1),
+  version: Schema.Literals([1, 2]),
   date: IsoDate,
   index: Schema.Literals(["NIFTY", "SENSEX"]),
   expiry: IsoDate,
@@ -335,8 +372,50 @@ const parseHeader = (fail: Fail, text: string): DayHeader => {
       )
     }
   })
+  // Version 1 knows no origins: an `origin` key there is ignored (as any key the version does not know).
+  const openingPositions: ReadonlyArray<OpeningPosition> = (h.openingPositions ?? []).map(({ origin, ...p }, i) => ({
+    ...p,
+    expiry: p.expiry ?? h.expiry,
+    ...(h.version === 1 ? {} : { origin: originOf(fail, i, origin, seen) })
+  }))
+  const carried = carriedPortfolios(openingPositions)
+  openingPositions.forEach((p, i) => {
+    const covers = p.origin?.kind === "hedge" ? p.origin.portfolio : undefined
+    if (covers !== undefined && !carried.includes(covers)) {
+      throw fail.at(1, `openingPositions[${i}].origin.portfolio`, `expected the portfolio of an opening position of kind "entry" (the short this wing covers), got ${show(covers)}`)
+    }
+    if (p.expiry < h.date) {
+      throw fail.at(1, `openingPositions[${i}].expiry`, `expected a date on or after date ${show(h.date)} (a position expired before the day is not held), got ${show(p.expiry)}`)
+    }
+  })
   const { type: _type, ...header } = h
-  return { ...header, openingPositions: (h.openingPositions ?? []).map((p) => ({ ...p, expiry: p.expiry ?? h.expiry })) }
+  return { ...header, openingPositions }
+}
+
+/** A version-2 opening position's origin: required, and an entry's names a portfolio not traded today. */
+const originOf = (
+  fail: Fail,
+  i: number,
+  origin: { readonly kind: OriginKind; readonly portfolio?: string } | undefined,
+  todays: ReadonlyMap<string, number>
+): PositionOrigin => {
+  const key = `openingPositions[${i}].origin`
+  if (origin === undefined) throw fail.at(1, key, `missing required key (version 2 says where every opening position came from: {"kind":"entry","portfolio":…}, {"kind":"hedge"} or {"kind":"unknown"})`)
+  switch (origin.kind) {
+    case "entry": {
+      const portfolio = origin.portfolio
+      if (portfolio === undefined) throw fail.at(1, `${key}.portfolio`, `missing required key (an origin of kind "entry" names the entry's portfolio)`)
+      const today = todays.get(portfolio)
+      // Its exit records and today's entry would be one portfolio: the day could not tell them apart.
+      if (today !== undefined) throw fail.at(1, `${key}.portfolio`, `expected a portfolio not entered today, got ${show(portfolio)} (also entries[${today}])`)
+      return { kind: "entry", portfolio }
+    }
+    case "hedge":
+      return origin.portfolio === undefined ? { kind: "hedge" } : { kind: "hedge", portfolio: origin.portfolio }
+    case "unknown":
+      if (origin.portfolio !== undefined) throw fail.at(1, `${key}.portfolio`, `expected no portfolio for an origin of kind "unknown", got ${show(origin.portfolio)}`)
+      return UNKNOWN_ORIGIN
+  }
 }
 
 /**
@@ -359,6 +438,7 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
   const header = parseHeader(fail, first)
   const atOf = instantsOf(header.date)
   const entryOf = new Map(header.entries.map((e) => [e.portfolio, e] as const))
+  const carried = new Set(carriedPortfolios(header.openingPositions))
   const exitedAt = new Map<string, { readonly time: string; readonly line: number }>()
 
   const ticks: Array<TickRecord> = []
@@ -409,8 +489,11 @@ export const parseRecordedDay = (text: string, file: string): RecordedDay => {
         const { time, portfolio, reason } = record(decodeExit)
         checkOrder(time)
         const entry = entryOf.get(portfolio)
-        if (entry === undefined) throw fail.at(line, "portfolio", `no entry in the header has portfolio ${show(portfolio)}`)
-        if (time < entry.entryTime) {
+        // A carried portfolio (an opening position's, version 2) is held from the open: it may exit any time.
+        if (entry === undefined && !carried.has(portfolio)) {
+          throw fail.at(line, "portfolio", `no entry in the header (nor carried opening position) has portfolio ${show(portfolio)}`)
+        }
+        if (entry !== undefined && time < entry.entryTime) {
           throw fail.at(line, "time", `exit of ${show(portfolio)} before its entryTime ${show(entry.entryTime)}, got ${show(time)}`)
         }
         const earlier = exitedAt.get(portfolio)
@@ -510,8 +593,15 @@ const lineOf = <S extends Schema.Codec<unknown, unknown>>(schema: S): ((value: S
 const encodeHeaderLine = lineOf(HeaderSchema)
 const encodeTickLine = lineOf(TickSchema)
 
-/** The header line. */
-export const headerLine = (header: DayHeader): string => encodeHeaderLine({ type: "day", ...header })
+/**
+ * The header line, in the lowest version that holds it: version 1 unless an opening position says where
+ * it came from; version 2 then writes every position's origin.
+ */
+export const headerLine = (header: Omit<DayHeader, "version"> & { readonly version?: 1 | 2 }): string => {
+  const version = versionFor(header.openingPositions)
+  const openingPositions = header.openingPositions.map(({ origin, ...p }) => (version === 1 ? p : { ...p, origin: origin ?? UNKNOWN_ORIGIN }))
+  return encodeHeaderLine({ type: "day", ...header, version, openingPositions })
+}
 /** A tick line: the chain as `[strike, ce, pe]` rows. */
 export const tickLine = (tick: Pick<TickRecord, "time" | "spot" | "chain"> & { readonly copiedFrom?: string }): string =>
   encodeTickLine({

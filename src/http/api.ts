@@ -115,6 +115,10 @@ export class OperatorChanges extends HttpApiGroup.make("operator")
       OpenApi.Description,
       "Sell an open hedge at the next market instant"
     ),
+    HttpApiEndpoint.post("hedgeNow", "/api/hedge/now", { success: Accepted, error: ApiConflict }).annotate(
+      OpenApi.Description,
+      "Hedge now: the next entry still to come decides at the next market instant (projects; selects and buys if it needs hedges), whatever its look-ahead time"
+    ),
     HttpApiEndpoint.put("putSchedule", "/api/hedge/schedule", { payload: ScheduleSchema, success: Accepted, error: [ApiBadRequest, ApiUnavailable] }).annotate(
       OpenApi.Description,
       "Replace the weekly schedule (written atomically; applies from the next day set up)"

@@ -42,14 +42,17 @@ export interface OperatorApiOptions {
   readonly onListening?: (url: string) => void
 }
 
-/** Run `daemon` with the operator API up beside it (none with `--http off`), closed when it ends. */
+/**
+ * Run `daemon` with the operator API up beside it (none with `--http off`), closed when it ends. The
+ * day view and the command layer the API serves are Telegram's too: with `--http off` and Telegram
+ * configured they run without the server.
+ */
 export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operator: DaemonOperator | undefined) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const bind = o.bind
-    if (bind === null) {
-      if ((o.env ?? process.env)[TELEGRAM_ENV.token] !== undefined) o.log.write("warn", "telegram", "Telegram needs the operator API's command layer: with --http off, alerts stay in the log")
-      return yield* daemon(undefined)
-    }
+    const env = o.env ?? process.env
+    const telegram = (env[TELEGRAM_ENV.token] ?? "").trim() !== "" || (env[TELEGRAM_ENV.chatId] ?? "").trim() !== ""
+    if (bind === null && !telegram) return yield* daemon(undefined)
     const schedule = new ScheduleStore(o.scheduleFile, o.schedule)
     const plans = new SessionPlans()
     const view = new DayView({ now: () => o.clock.now(), thresholds: { triggerPct: o.config.entryTriggerPct, targetPct: o.config.entryTargetPct, exitTriggerPct: o.config.exitTriggerPct } })
@@ -63,35 +66,39 @@ export const withOperatorApi = <A, E, R>(o: OperatorApiOptions, daemon: (operato
       today: () => dateOf(o.clock.now()),
       feed: view
     })
-    const records = databaseRecords(o.mode, yield* Effect.context<SqlClient>())
     const risk = new LiveRisk(o.config.span)
-    const server = yield* Effect.acquireRelease(
-      Effect.tryPromise({
-        try: () =>
-          startOperatorServer({
-            host: bind.host,
-            port: bind.port,
-            token: o.token,
-            allowedHosts: o.allowedHosts,
-            view,
-            commands,
-            schedule,
-            plans,
-            records,
-            risk,
-            now: () => o.clock.now(),
-            log: (level, message) => o.log.write(level, "http", message)
-          }),
-        catch: (e) => new OperatorApiFailed(`--http ${e instanceof Error ? e.message : String(e)}`)
-      }),
-      (s) => Effect.promise(() => s.close())
-    )
-    const reads = isLoopback(bind.host) ? "reads open on loopback" : "every request needs the token (not a loopback address)"
-    o.log.write("info", "http", `operator API and inspector at ${server.url} (${reads})`)
-    if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
-    o.onListening?.(server.url)
+    if (bind === null) o.log.write("info", "http", "operator API off (--http off): Telegram takes the operator's commands")
+    else {
+      const records = databaseRecords(o.mode, yield* Effect.context<SqlClient>())
+      const server = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () =>
+            startOperatorServer({
+              host: bind.host,
+              port: bind.port,
+              token: o.token,
+              allowedHosts: o.allowedHosts,
+              view,
+              commands,
+              schedule,
+              plans,
+              records,
+              risk,
+              now: () => o.clock.now(),
+              log: (level, message) => o.log.write(level, "http", message)
+            }),
+          catch: (e) => new OperatorApiFailed(`--http ${e instanceof Error ? e.message : String(e)}`)
+        }),
+        (s) => Effect.promise(() => s.close())
+      )
+      const reads = isLoopback(bind.host) ? "reads open on loopback" : "every request needs the token (not a loopback address)"
+      o.log.write("info", "http", `operator API and inspector at ${server.url} (${reads})`)
+      if (o.token === null) o.log.write("warn", "http", "AUTOHEDGE_API_TOKEN is not set: the operator API takes no changes (toggle, manual exit, schedule answer 403)")
+      o.onListening?.(server.url)
+    }
     const alerts = yield* telegramForDaemon({
-      env: o.env ?? process.env,
+      env,
+      risk: () => risk.view(),
       log: (level, message, fields) => o.log.write(level, "telegram", message, fields),
       operator: operatorPort("telegram", { commands, view, schedule }),
       view,

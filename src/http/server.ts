@@ -357,6 +357,7 @@ export const startOperatorServer = async (o: OperatorServerOptions): Promise<Ope
       toggle: ({ payload }) => port.setAutoHedge(payload.enabled, payload.reason).pipe(Effect.map(accepted), Effect.mapError(refusal)),
       manualBuy: ({ payload }) => port.buyHedge(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
       manualExit: ({ payload }) => port.exitHedge(payload.hedgeId).pipe(Effect.map(accepted), Effect.mapError(refusal)),
+      hedgeNow: () => port.hedgeNow().pipe(Effect.map(accepted), Effect.mapError(refusal)),
       putSchedule: ({ payload }) => port.putSchedule(payload).pipe(Effect.map(accepted), Effect.mapError(refusal)),
       openSession: ({ payload }) => port.openSession(payload).pipe(Effect.map(accepted), Effect.mapError(refusal))
     })

@@ -269,9 +269,15 @@ export class SessionEngine {
       const entryId = entryIdOf(e.portfolio)
       const entry = this.entrySnapshot(entryId)
       if (e.kind === "entered" && isToCome(entry)) this.send({ type: "ENTRY_SEEN", entryId, at: e.at })
-      if (e.kind === "exited" && isEntered(entry)) this.send({ type: "ENTRY_EXITED", entryId, at: e.at, reason: e.reason })
+      if (e.kind === "exited" && (isEntered(entry) || this.carriedStillHeld(entryId))) this.send({ type: "ENTRY_EXITED", entryId, at: e.at, reason: e.reason })
     }
     await this.settle()
+  }
+
+  /** A portfolio carried in from an earlier day whose exit the session has not seen yet. */
+  private carriedStillHeld(entryId: string): boolean {
+    const c = this.actor.getSnapshot().context
+    return (c.carriedEntries ?? []).includes(entryId) && !c.leftEntries.includes(entryId)
   }
 
   private entrySnapshot(entryId: string): TaggedSnapshot | undefined {

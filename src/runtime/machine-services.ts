@@ -2,7 +2,7 @@
 // from the world, the verifier from the recorded trail.
 import { fromPromise } from "xstate"
 import { entryMachine } from "../../machines/entry.ts"
-import { hedgeMachine } from "../../machines/hedge.ts"
+import { carriedHedgeMachine, hedgeMachine } from "../../machines/hedge.ts"
 import type {
   AssessDeltaInput,
   AssessExitsInput,
@@ -47,14 +47,18 @@ export const sessionMachineWith = (s: MachineServices) =>
       assessDelta: fromPromise(s.assessDelta),
       assessOvernight: fromPromise(s.assessOvernight),
       entry: entryMachine.provide({ actors: { projectEntry: fromPromise(s.projectEntry), selectHedges: fromPromise(s.selectHedges) } }),
-      hedge: hedgeMachine.provide({
-        actors: {
-          quoteOption: fromPromise(s.quoteOption),
-          placeOrder: fromPromise(s.placeOrder),
-          findOrder: fromPromise(s.findOrder),
-          orderStatus: fromPromise(s.orderStatus),
-          cancelOrder: fromPromise(s.cancelOrder)
-        }
-      })
+      hedge: hedgeMachine.provide(hedgeServices(s)),
+      carriedHedge: carriedHedgeMachine.provide(hedgeServices(s))
     }
   })
+
+/** What a hedge (bought today or carried in) invokes. */
+const hedgeServices = (s: MachineServices) => ({
+  actors: {
+    quoteOption: fromPromise(s.quoteOption),
+    placeOrder: fromPromise(s.placeOrder),
+    findOrder: fromPromise(s.findOrder),
+    orderStatus: fromPromise(s.orderStatus),
+    cancelOrder: fromPromise(s.cancelOrder)
+  }
+})

@@ -1,6 +1,6 @@
 // From a day's schedule and the configuration to everything a session actor is started with.
 import type { EntryPlan, Policy } from "../../machines/protocol.ts"
-import type { SessionInput } from "../../machines/session.ts"
+import type { CarriedHedge, SessionInput } from "../../machines/session.ts"
 import type { HedgeConfig, SelectionMethod } from "../domain/config.ts"
 import type { MarginModel } from "../domain/margin.ts"
 import { hedgeBandOf } from "../domain/selection.ts"
@@ -8,6 +8,7 @@ import type { EntrySpec, IndexName } from "../domain/market.ts"
 import { tradingSessionOf, type TradingMode } from "../domain/session.ts"
 import { REGULAR_HOURS, type SessionHours } from "../domain/calendar.ts"
 import { addMinutes, instantOf } from "../domain/time.ts"
+import { carriedPortfolios, type OpeningPosition } from "../domain/recorded-day.ts"
 import type { EngineSetup } from "./engine.ts"
 
 /** End-of-day summary time (the original design's: 15:35 IST). */
@@ -166,4 +167,25 @@ export const engineSetupFor = (p: {
       limitPriceBuffer: config.limitPriceBuffer
     }
   }
+}
+
+/**
+ * What a session learns of the positions held at the open: the engine's own wings (origin `hedge`,
+ * long) become hedges it holds, and the carried portfolios (origin `entry`) are watched until the
+ * platform exits them, so a wing covering one is never sold while its short is held (a wing that names
+ * no portfolio covers every carried portfolio short on its side). The trader's
+ * positions themselves are the broker's, not the session's. No carries: nothing (the session's input
+ * is as it was before carried days existed).
+ */
+export const carriedInputOf = (openingPositions: ReadonlyArray<OpeningPosition>): Pick<SessionInput, "carriedHedges" | "carriedEntries"> => {
+  const carriedEntries = carriedPortfolios(openingPositions).map(entryIdOf)
+  // A wing covers the carried portfolio it names; naming none, every carried portfolio short on its side and expiry.
+  const shortOn = (w: OpeningPosition) =>
+    carriedPortfolios(openingPositions.filter((p) => p.quantity < 0 && p.optionType === w.optionType && p.expiry === w.expiry)).map(entryIdOf)
+  const carriedHedges = openingPositions.flatMap((p): ReadonlyArray<CarriedHedge> =>
+    p.origin?.kind === "hedge" && p.quantity > 0
+      ? [{ strike: p.strike, optionType: p.optionType, quantity: p.quantity, expiry: p.expiry, avgPrice: p.avgPrice, covers: p.origin.portfolio === undefined ? shortOn(p) : [entryIdOf(p.origin.portfolio)] }]
+      : []
+  )
+  return { ...(carriedEntries.length === 0 ? {} : { carriedEntries }), ...(carriedHedges.length === 0 ? {} : { carriedHedges }) }
 }

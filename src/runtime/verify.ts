@@ -34,7 +34,7 @@ export type Verification =
   | { readonly ok: false; readonly seq: number; readonly expected: TransitionRow | null; readonly actual: TransitionRow | null; readonly message: string }
 
 /** Events the session receives from outside the machines: the day's inputs. */
-const OUTSIDE_EVENTS: ReadonlySet<string> = new Set(["CLOCK", "ENTRY_SEEN", "ENTRY_EXITED", "TOGGLE", "MANUAL_EXIT", "MANUAL_BUY"])
+const OUTSIDE_EVENTS: ReadonlySet<string> = new Set(["CLOCK", "ENTRY_SEEN", "ENTRY_EXITED", "TOGGLE", "MANUAL_EXIT", "MANUAL_BUY", "HEDGE_NOW"])
 
 const DONE = "xstate.done.actor."
 const ERROR = "xstate.error.actor."

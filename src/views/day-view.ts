@@ -353,6 +353,7 @@ export class DayView {
       strikeStep: day.setup.strikeStep,
       quote: (strike, optionType) => market.quote(strike, optionType),
       utilisationPct: () => this.points.at(-1)?.pct ?? null,
+      entryOf: (entryId) => ({ state: this.stateOf(entryId), hedgeRounds: entryContextOf(snapshot, entryId)?.hedgeRounds ?? 0 }),
       rowsAfter: (seq) => this.rowsAfter(seq),
       lastSeq: () => this.lastSeq()
     }

@@ -112,6 +112,36 @@ describe("operator actions on the running day", () => {
     await expectVerified(result.rows)
   })
 
+  it("hedge now: the next entry to come decides at the next instant, audited as the trader's; refused with the reason; the day verifies", async () => {
+    // Each entry alone is over the trigger: B (11:00) looks ahead at 10:55 on its own.
+    const d = calmDay(400_000)
+    const refusals: Record<string, CommandRefused> = {}
+    let accepted = ""
+    const { result, logs } = await operate(d, {
+      "09:10:00": async (c) => {
+        refusals.preOpen = await refusalOf(c.hedgeNow())
+      },
+      "10:00:00": async (c) => {
+        accepted = (await accept(c.hedgeNow("telegram"))).message
+        refusals.twice = await refusalOf(c.hedgeNow())
+      },
+      "12:00:00": async (c) => {
+        refusals.noneToCome = await refusalOf(c.hedgeNow())
+      }
+    })
+    expect(accepted).toBe("hedge now: entry B (at 11:00) decides now: queued; the session takes it at the next market instant")
+    expect(refusals.preOpen!.message).toMatch(/while the market is open; the session is preOpen/)
+    expect(refusals.twice).toMatchObject({ reason: "conflict", message: "a hedge-now is already waiting for the next instant" })
+    expect(refusals.noneToCome).toMatchObject({ reason: "conflict", message: "no entry is still to come today: nothing to decide for" })
+    // Taken by the session, forwarded to B, which decides and buys at 10:00, not at its look-ahead.
+    expect(result.rows.find((r) => r.actorId === "session" && r.event === "HEDGE_NOW")!.at).toBe(at("10:00:00"))
+    expect(result.rows.find((r) => r.actorId === "entry:B" && r.event === "HEDGE_NOW")).toMatchObject({ at: at("10:00:00"), from: "idle", to: "lookahead" })
+    expect(result.rows.find((r) => r.event === "BUY_HEDGES" && (r.payload as { entryId: string }).entryId === "entry:B")!.at).toBe(at("10:00:00"))
+    expect(logs).toContain("info operator hedge_now (telegram): hedge now: entry B (at 11:00) decides now: queued; the session takes it at the next market instant")
+    expect(logs).toContain("info operator: hedge now: entry B (at 11:00) decides now")
+    await expectVerified(result.rows)
+  })
+
   it("a manual buy and a manual exit: checked, queued, taken; the day verifies", async () => {
     // Budget enough that no entry needs a hedge, whatever the margin model: the only hedge is the trader's.
     const d = calmDay(5_000_000)

@@ -242,7 +242,7 @@ describe("malformed days are rejected with the line and key", () => {
     ["non-integer lotSize", () => L().edit(1, (h) => void (h.lotSize = 65.5)).text(), 1, "lotSize", "65.5"],
     ["zero tickSeconds", () => L().edit(1, (h) => void (h.tickSeconds = 0)).text(), 1, "tickSeconds", "0"],
     ["negative budget", () => L().edit(1, (h) => void (h.budgetPerBasket = -1)).text(), 1, "budgetPerBasket", "-1"],
-    ["unknown version", () => L().edit(1, (h) => void (h.version = 2)).text(), 1, "version", "2"],
+    ["unknown version", () => L().edit(1, (h) => void (h.version = 3)).text(), 1, "version", "3"],
     ["unknown index", () => L().edit(1, (h) => void (h.index = "BANKNIFTY")).text(), 1, "index", "BANKNIFTY"],
     ["date that does not exist", () => L().edit(1, (h) => void (h.date = "2026-02-30")).text(), 1, "date", "2026-02-30"],
     ["date in another format", () => L().edit(1, (h) => void (h.date = "03/02/2026")).text(), 1, "date", "03/02/2026"],

@@ -49,6 +49,7 @@ const MUTATIONS = [
   { method: "POST", path: "api/hedge/toggle", body: { enabled: false } },
   { method: "POST", path: "api/hedge/manual/buy", body: { strike: 24000, optionType: "PE", lots: 1 } },
   { method: "POST", path: "api/hedge/manual/exit", body: { hedgeId: "hedge-1" } },
+  { method: "POST", path: "api/hedge/now", body: {} },
   { method: "PUT", path: "api/hedge/schedule", body: parseSchedule(scheduleText, "schedule") },
   { method: "POST", path: "api/hedge/session", body: { date: "2026-02-11", baskets: 10 } }
 ] as const
@@ -175,6 +176,7 @@ describe("the OpenAPI document", () => {
         "POST /api/hedge/toggle",
         "POST /api/hedge/manual/buy",
         "POST /api/hedge/manual/exit",
+        "POST /api/hedge/now",
         "GET /api/hedge/transactions",
         "GET /api/hedge/schedule",
         "PUT /api/hedge/schedule",
@@ -254,6 +256,7 @@ describe("changes", () => {
     const auth = bearer(TOKEN)
     expect(expectError(await postJson(server.url, "api/hedge/toggle", { enabled: false }, auth), 409).error).toBe("the session of 2026-02-10 has closed: nothing more is decided today")
     expectError(await postJson(server.url, "api/hedge/manual/exit", { hedgeId: "hedge-1" }, auth), 409)
+    expect(expectError(await postJson(server.url, "api/hedge/now", {}, auth), 409).error).toBe("the session of 2026-02-10 has closed: nothing more is decided today")
     const monday = parseSchedule(scheduleText, "x").days.Monday!
     const bad = { version: 1, days: { Monday: { ...monday, entries: [{ ...monday.entries[0]!, exitTime: "09:00:00" }] } } }
     expect(expectError(await postJson(server.url, "api/hedge/schedule", bad, auth, "PUT"), 400, "days.Monday.entries[0].exitTime").error).toBe(

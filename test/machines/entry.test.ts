@@ -360,3 +360,84 @@ describe("re-check instants", () => {
     expect(nextRecheckAt(plan, 0, plan.lookaheadAt)).toBeNull()
   })
 })
+
+describe("hedge now: the trader asks the entry to decide at once", () => {
+  // A smaller alphabet than the walk above (each ask adds a whole decision to a path): the engine's
+  // grant, with and without spend; a projection under and over the trigger; a set that reaches the
+  // target and none; the trader's ask before the look-ahead, between it and the entry, and at the entry.
+  const asks: ReadonlyArray<EntryEvent> = [
+    { type: "HEDGE_NOW", at: T(-1) },
+    { type: "HEDGE_NOW", at: T(2) },
+    { type: "HEDGE_NOW", at: T(5) }
+  ]
+  const small: ReadonlyArray<EntryEvent> = [
+    { type: "CLOCK", at: T(-1) },
+    { type: "CLOCK", at: T(0) },
+    { type: "CLOCK", at: T(3) },
+    { type: "CLOCK", at: T(5) },
+    { type: "CLOCK", at: T(10) },
+    grant({}),
+    grant({ spendLeft: 0 }),
+    done("projectEntry", projection(80)),
+    done("projectEntry", projection(120)),
+    done("selectHedges", selection([bigPick, { ...pick, strike: 25_700 }])),
+    done("selectHedges", selection([], "noCandidate")),
+    hedgeUpdate("open"),
+    hedgeUpdate("cancelled"),
+    ...asks,
+    { type: "ENTRY_SEEN", at: T(5) },
+    { type: "SESSION_CLOSE", expiryDay: true, spot: 25_000 }
+  ]
+  const sortedAlerts = (s: Snap) => JSON.stringify([JSON.parse(serializeState(s)).slice(0, -1), [...s.context.alerted].sort()])
+  const g = getAdjacencyMap(walked, { ...traversal, events: [...small], serializeState: sortedAlerts as never } as never) as typeof graph
+  const nodes = Object.values(g).map((n) => n.state as Snap)
+  const askSteps = Object.values(g).flatMap((node) =>
+    Object.values(node.transitions).map((t) => ({ before: node.state as Snap, event: t.event as EntryEvent, after: t.state as Snap, actions: actionsTaken.get(t.state as object)! }))
+  )
+  const isAsk = (e: EntryEvent) => e.type === "HEDGE_NOW"
+  const decided = ["clear", "hedged", "capReached", "noCandidate"]
+
+  it("is taken before the look-ahead and from every decided outcome with a round left: the decision starts over, through the turn", () => {
+    const taken = askSteps.filter(({ event }) => isAsk(event))
+    expect(taken.some(({ before }) => matches(before, "idle"))).toBe(true)
+    for (const o of decided) expect(taken.some(({ before }) => matches(before, `awaitingEntry.${o}`)), o).toBe(true)
+    expect(
+      taken
+        .filter(({ before, event, after, actions }) => {
+          const at = event.type === "HEDGE_NOW" ? event.at : Number.NaN
+          return !(
+            (matches(before, "idle") || matches(before, "awaitingEntry")) &&
+            at < input.entryAt &&
+            before.context.hedgeRounds < MAX_HEDGE_ROUNDS &&
+            matches(after, "lookahead") &&
+            actions.some((a) => a.type === "requestTurn") &&
+            after.context.checkedAt === at &&
+            after.context.alerted.length === 0
+          )
+        })
+        .map((s) => `${JSON.stringify(s.before.value)} --${s.event.type}--> ${JSON.stringify(s.after.value)}`)
+    ).toEqual([])
+  })
+
+  it("is refused while a decision runs, at or after the entry time, once the entry is in, and when its rounds of buying are spent", () => {
+    const refused = nodes.filter((s) => !(matches(s, "idle") || matches(s, "awaitingEntry")) || s.context.hedgeRounds >= MAX_HEDGE_ROUNDS)
+    for (const state of ["lookahead", "projecting", "hedging", "entered"]) expect(refused.some((s) => matches(s, state)), state).toBe(true)
+    expect(refused.some((s) => matches(s, "awaitingEntry") && s.context.hedgeRounds >= MAX_HEDGE_ROUNDS)).toBe(true)
+    expect(refused.filter((s) => asks.some((a) => s.can(a as never))).map((s) => JSON.stringify(s.value))).toEqual([])
+    expect(nodes.filter((s) => s.can({ type: "HEDGE_NOW", at: T(5) } as never)).map((s) => JSON.stringify(s.value))).toEqual([])
+  })
+
+  it("decided early, the entry still decides at its look-ahead; it never buys more than MAX_HEDGE_ROUNDS rounds nor under the trigger", () => {
+    expect(
+      askSteps.some(({ before, event, after }) => matches(before, "awaitingEntry") && before.context.checkedAt < input.lookaheadAt && event.type === "CLOCK" && event.at === T(0) && matches(after, "lookahead"))
+    ).toBe(true)
+    expect(askSteps.every(({ after }) => after.context.hedgeRounds <= MAX_HEDGE_ROUNDS)).toBe(true)
+    expect(askSteps.filter(({ after }) => matches(after, "hedging.ordering")).every(({ after }) => after.context.projection!.projectedPct > input.rules.triggerPct)).toBe(true)
+  })
+
+  it("tells each kind of alert once between the trader's asks, and again after one (the trader hears the outcome of what was asked)", () => {
+    expect(askSteps.filter(({ before, event, actions }) => !isAsk(event) && emittedKinds(actions).some((k) => before.context.alerted.includes(k as never))).map((s) => s.event.type)).toEqual([])
+    const again = askSteps.some(({ before, after, actions }) => before.context.alerted.length === 0 && before.context.checkedAt !== input.lookaheadAt && matches(after, "awaitingEntry") && emittedKinds(actions).length > 0)
+    expect(again).toBe(true)
+  })
+})

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest"
 import { createActor, transition, type AnyStateMachine } from "xstate"
 import { getAdjacencyMap } from "xstate/graph"
-import { clientOrderIdOf, hedgeMachine, hedgeWakeTimes, type HedgeContext, type HedgeInput } from "../../machines/hedge.ts"
+import { carriedHedgeMachine, clientOrderIdOf, hedgeMachine, hedgeWakeTimes, type HedgeContext, type HedgeInput } from "../../machines/hedge.ts"
 import type { OrderState } from "../../machines/protocol.ts"
 
 const DEADLINE = 2_000_000
@@ -159,6 +159,23 @@ describe("hedge machine, every reachable transition", () => {
     }
   })
 
+  it("a hedge left to expire is said once, at the close, with what it settles at and what it cost; no other step says so", () => {
+    const emittedBy = (before: Snap, event: object) =>
+      (transition(model, before as never, event as never)[1] as ReadonlyArray<{ type: string; params?: unknown }>).flatMap((a) => (a.type === "xstate.emit" ? [(a.params as { event: { alert: { kind: string; details: Record<string, unknown> } } }).event.alert] : []))
+    const expiring = steps.filter(({ after }) => after.value === "expired")
+    expect(expiring.length).toBeGreaterThan(0)
+    for (const { before, event, after } of steps) {
+      const said = emittedBy(before, event).filter((a) => a.kind === "HEDGE_EXPIRED")
+      if (after.value !== "expired" || before.value === "expired") {
+        expect(said).toEqual([])
+        continue
+      }
+      // The call is out of the money at the close's spot (25,000 against 25,600): worth nothing.
+      expect(said).toEqual([expect.objectContaining({ details: expect.objectContaining({ held: before.context.held, spot: 25_000, value: 0, paid: before.context.entryPrice * before.context.held, minExitPrice: 0.5 }) })])
+      expect(before.context.held).toBeGreaterThan(0)
+    }
+  })
+
   it("reports every end of an order to the session, exactly once", () => {
     for (const { before, event, after } of steps) {
       const types = actionsOf(before, event)
@@ -245,5 +262,44 @@ describe("hedge machine, deadlines as data", () => {
     expect(actor.getSnapshot().matches({ ordering: { awaitingFill: "working" } })).toBe(true)
     expect(hedgeWakeTimes(actor.getSnapshot().context)).toEqual([1_005_000, 1_060_000])
     actor.stop()
+  })
+})
+
+describe("hedge machine, carried in from an earlier day", () => {
+  const carried: HedgeInput = { ...input, id: "hedge-carried-1", forEntry: "OVERNIGHT", carried: { entryPrice: 3.2 } }
+  const carriedModel: AnyStateMachine = carriedHedgeMachine.provide({ actions: { reportFill: () => {}, reportNothingDone: () => {}, reportExpired: () => {} } })
+
+  it("starts open, holding its quantity, without quoting or sending anything", () => {
+    const actor = createActor(carriedModel, { input: carried }).start()
+    const s = actor.getSnapshot()
+    expect(s.value).toBe("open")
+    expect(s.context).toMatchObject({ held: 975, entryPrice: 3.2, phase: "buy" })
+    expect(s.children).toEqual({})
+    actor.stop()
+  })
+
+  it("is sold on EXIT like any hedge, all it holds, with a client order id of its own", () => {
+    const actor = createActor(carriedModel, { input: carried }).start()
+    actor.send({ type: "EXIT", reason: "EXCESS_MARGIN" })
+    expect(actor.getSnapshot().matches({ exiting: "quoting" })).toBe(true)
+    actor.send(done("quoteOption", { ltp: 2, at: 0 }) as never)
+    expect(actor.getSnapshot().matches({ exiting: "placing" })).toBe(true)
+    expect(actor.getSnapshot().context.clientOrderId).toBe("AH-20260210-hedge-carried-1-S1")
+    actor.send(done("placeOrder", { outcome: "accepted", orderId: "O1" }) as never)
+    actor.send({ type: "CLOCK", at: 5_000 })
+    actor.send(done("orderStatus", order("filled", 975)) as never)
+    expect(actor.getSnapshot().value).toBe("closed")
+    expect(actor.getSnapshot().context.held).toBe(0)
+    actor.stop()
+  })
+
+  it("expires with its short on the expiry day's close, and a hedge bought today still starts by ordering", () => {
+    const actor = createActor(carriedModel, { input: carried }).start()
+    actor.send({ type: "SESSION_CLOSE", expiryDay: true, spot: 25_000 })
+    expect(actor.getSnapshot().value).toBe("expired")
+    actor.stop()
+    const bought = createActor(model, { input }).start()
+    expect(bought.getSnapshot().matches({ ordering: "quoting" })).toBe(true)
+    bought.stop()
   })
 })

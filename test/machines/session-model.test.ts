@@ -104,7 +104,8 @@ const eventsAt = (s: Snap): ReadonlyArray<Event> => {
     ...hedgeReports(s),
     ...Object.values(c.hedges).filter((h) => h.status === "open").map((h): SessionEvent => ({ type: "MANUAL_EXIT", hedgeId: h.id })),
     ...(c.leftEntries.includes("entry:A") ? [] : [{ type: "ENTRY_EXITED", entryId: "entry:A", at: T(40), reason: "SL_HIT" } as const]),
-    ...(c.leftEntries.includes("entry:B") ? [] : [{ type: "ENTRY_MISSED", entryId: "entry:B" } as const])
+    ...(c.leftEntries.includes("entry:B") ? [] : [{ type: "ENTRY_MISSED", entryId: "entry:B" } as const]),
+    { type: "HEDGE_NOW" }
   ]
 }
 
@@ -117,16 +118,19 @@ const serializeState = (s: Snap) => {
 }
 
 // Alone, the session's children are not running: what it forwards to them becomes named actions.
-const model: AnyStateMachine = sessionMachine.provide({ actions: { forwardToChildren: () => {}, forwardToEntry: () => {}, closeChildren: () => {} } })
+const model: AnyStateMachine = sessionMachine.provide({ actions: { forwardToChildren: () => {}, forwardToEntry: () => {}, closeChildren: () => {}, forwardHedgeNow: () => {} } })
 type Action = { readonly type: string; readonly params?: unknown }
 const actionsTaken = new WeakMap<object, ReadonlyArray<Action>>()
+/** A transition that changes nothing gives back the state it was given: its actions are kept by state and event. */
+const selfLoops = new WeakMap<object, Record<string, ReadonlyArray<Action>>>()
 // Each transition is taken once, through xstate's pure `transition` (a fresh system each time: the
 // same hedge is spawned on many paths), its actions kept by the state it led to.
 const walked = Object.create(model, {
   transition: {
     value: (state: Snap, event: Event) => {
       const [next, actions] = transition(model, state as never, event as never)
-      actionsTaken.set(next, actions as ReadonlyArray<Action>)
+      if (next === state) selfLoops.set(state, { ...selfLoops.get(state), [event.type]: actions as ReadonlyArray<Action> })
+      else actionsTaken.set(next, actions as ReadonlyArray<Action>)
       return next
     }
   }
@@ -141,7 +145,12 @@ const graph = getAdjacencyMap(walked, {
 } as never) as unknown as Record<string, { state: Snap; transitions: Record<string, { event: Event; state: Snap }> }>
 
 const steps = Object.values(graph).flatMap((node) =>
-  Object.values(node.transitions).map((t) => ({ before: node.state, event: t.event, after: t.state, actions: actionsTaken.get(t.state)! }))
+  Object.values(node.transitions).map((t) => ({
+    before: node.state,
+    event: t.event,
+    after: t.state,
+    actions: (t.state === node.state ? selfLoops.get(t.state)?.[t.event.type] : actionsTaken.get(t.state))!
+  }))
 )
 type Step = (typeof steps)[number]
 const describeStep = ({ before, event, after }: Step) => `${JSON.stringify(before.value)} @${before.context.now} --${event.type}--> ${JSON.stringify(after.value)}`
@@ -221,6 +230,23 @@ describe("session machine, every reachable transition", () => {
         return bought ? event.cost <= spendLeftOf(before.context) && spendLeftOf(after.context) >= 0 : serializeState(before) === serializeState(after)
       })
     ).toEqual([])
+  })
+
+  it("takes the trader's hedge-now only while trading with auto-hedge on, no entry deciding or asking, and an entry ahead; it changes nothing of its own and forwards it", () => {
+    const ask = { type: "HEDGE_NOW" } as const
+    const nodes = Object.values(graph).map((n) => n.state)
+    const allowed = (s: Snap) =>
+      inState(s, "trading") &&
+      s.context.enabled &&
+      s.context.turnHolder === null &&
+      s.context.turnQueue.length === 0 &&
+      entriesNotLeft(s.context).some((e) => e.entryAt > s.context.now)
+    expect(nodes.some(allowed)).toBe(true)
+    expect(nodes.some((s) => inState(s, "trading") && !allowed(s))).toBe(true)
+    expect(nodes.filter((s) => s.can(ask as never) !== allowed(s)).map((s) => `${JSON.stringify(s.value)} @${s.context.now}`)).toEqual([])
+    const taken = steps.filter(({ event }) => event.type === "HEDGE_NOW")
+    expect(breaking((step) => step.event.type !== "HEDGE_NOW" || (serializeState(step.before) === serializeState(step.after) && step.actions.some((a) => a.type === "forwardHedgeNow")))).toEqual([])
+    expect(taken.length).toBeGreaterThan(0)
   })
 
   it("an engine buy spawns one hedge per pick for the entry that asked, and starts the cooldown", () => {

@@ -115,6 +115,38 @@ describe("session rules", () => {
     expect(r.report.hedges.every((h) => h.forEntry === "entry:B")).toBe(true)
   })
 
+  it("hedge now: the next entry still to come decides at once, through the turn, as at its look-ahead, and again at its look-ahead", async () => {
+    // Each entry alone is over the trigger (108 %): B's look-ahead is 10:55; the trader asks at 10:00.
+    const d = day([straddle("A", "09:30:00"), straddle("B", "11:00:00")], 400_000)
+    const r = await replay(d, [{ at: at("10:00:00"), event: { type: "HEDGE_NOW" } }])
+    const asked = firstRow(r.rows, (x) => x.actorId === "session" && x.event === "HEDGE_NOW")
+    expect(asked.at).toBe(at("10:00:00"))
+    // Forwarded to B (A is in): B leaves idle for the look-ahead's path, asks for the turn, projects, selects, buys.
+    const early = firstRow(r.rows, (x) => x.actorId === "entry:B" && x.event === "HEDGE_NOW")
+    expect([early.from, early.to, early.at]).toEqual(["idle", "lookahead", at("10:00:00")])
+    expect(r.rows.some((x) => x.actorId === "entry:A" && x.event === "HEDGE_NOW")).toBe(false)
+    const granted = firstRow(r.rows, (x) => x.actorId === "entry:B" && x.event === "TURN_GRANTED")
+    expect(granted.at).toBe(at("10:00:00"))
+    const buy = firstRow(r.rows, (x) => x.actorId === "session" && x.event === "BUY_HEDGES" && (x.payload as { entryId: string }).entryId === "entry:B")
+    expect(buy.at).toBe(at("10:00:00"))
+    // Without the ask, B first decides at its look-ahead.
+    const plain = await replay(d)
+    expect(firstRow(plain.rows, (x) => x.actorId === "entry:B" && x.event === "TURN_GRANTED").at).toBe(at("10:55:00"))
+    // The look-ahead still comes: B decides again then (already hedged, nothing more to buy).
+    expect(r.rows.some((x) => x.actorId === "entry:B" && x.event === "TURN_GRANTED" && x.at === at("10:55:00"))).toBe(true)
+  })
+
+  it("hedge now is refused by the session while auto-hedge is off and once no entry is to come: no row, nothing decided", async () => {
+    const d = day([straddle("A", "09:30:00"), straddle("B", "11:00:00")], 400_000)
+    const off = await replay(d, [
+      { at: at("09:50:00"), event: { type: "TOGGLE", enabled: false } },
+      { at: at("10:00:00"), event: { type: "HEDGE_NOW" } }
+    ])
+    expect(off.rows.some((x) => x.event === "HEDGE_NOW")).toBe(false)
+    const late = await replay(d, [{ at: at("12:00:00"), event: { type: "HEDGE_NOW" } }])
+    expect(late.rows.some((x) => x.event === "HEDGE_NOW")).toBe(false)
+  })
+
   it("a manual exit sells an open hedge at once; an exit for an unknown hedge changes nothing", async () => {
     const d = day([straddle("A", "09:30:00", null)], 400_000)
     const untouched = await replay(d)

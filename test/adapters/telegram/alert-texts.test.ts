@@ -31,6 +31,11 @@ const cases: Record<AlertKind, { readonly alert: Alert; readonly says: ReadonlyA
   HEDGE_ORDER_FAILED: { alert: alertOf("HEDGE_ORDER_FAILED", "critical", "H1", { ...hedge, error: "RMS:Margin Exceeds, Required:81000, Available:12000", limitPrice: 3.05 }), context: paper, says: ["HEDGE ORDER FAILED", "*Error:* RMS:Margin Exceeds, Required:81000, Available:12000"] },
   HEDGE_FILL_TIMEOUT: { alert: alertOf("HEDGE_FILL_TIMEOUT", "warning", "H1", { ...hedge, phase: "buy", attempts: 3 }), says: ["NOT FILLED", "*Attempts:* 3", "being cancelled"] },
   HEDGE_SOLD: { alert: alertOf("HEDGE_SOLD", "info", "H1", { ...hedge, price: 1.2, filled: 2700, recovered: 3240 }), context: paper, says: ["HEDGE EXITED", "*Lots:* 36 (2,700 units)", "*Recovered:* ₹3,240"] },
+  HEDGE_EXPIRED: {
+    alert: alertOf("HEDGE_EXPIRED", "info", "H3", { ...hedge, held: 2700, spot: 25_120.35, value: 0, paid: 8235, minExitPrice: 0.5 }),
+    context: paper,
+    says: ["HEDGE LEFT TO EXPIRE", "`NIFTY10FEB2625450CE`", "*Lots:* 36 (2,700 units)", "*Paid:* ₹8,235", "expires worthless (spot 25120.35)", "*Net:* −₹8,235", "minimum exit price ₹0.50"]
+  },
   HEDGE_EXIT_FAILED: { alert: alertOf("HEDGE_EXIT_FAILED", "warning", "H1", { ...hedge, error: "exchange closed" }), says: ["HEDGE EXIT FAILED", "*Error:* exchange closed", "still held"] },
   ENTRY_MISSED: { alert: alertOf("ENTRY_MISSED", "warning", "entry:4", entry), says: ["Entry not seen", "Portfolio: 4"] },
   ENTRY_BREACHED: { alert: alertOf("ENTRY_BREACHED", "critical", "entry:4", { entry: "entry:4", portfolio: "4", utilisationPct: 103.4, budget: 4_000_000 }), says: ["Entry breached", "Portfolio: 4", "Utilisation at entry: 103.4% of ₹40,00,000", "over the budget"] },
@@ -64,6 +69,12 @@ describe("every alert kind, as the trader reads it", () => {
     for (const fact of c.says) expect(text).toContain(fact)
     // The day's opening and closing messages are about the day; every other one says when.
     if (c.alert.kind !== "SESSION_STARTED" && c.alert.kind !== "EOD_SUMMARY") expect(text).toContain("*Time:* 11:30:00")
+  })
+
+  it("a hedge left to expire in the money says what it settles at", () => {
+    const text = formatAlert(alertOf("HEDGE_EXPIRED", "info", "H3", { ...hedge, held: 2700, spot: 25_460, value: 27_000, paid: 8235, minExitPrice: 0.5 }), AT, paper)
+    expect(text).toContain("settles in the money at spot 25460.00: ₹27,000")
+    expect(text).toContain("*Net:* +₹18,765")
   })
 
   it("recommend mode sends a recommendation, not a failed order", () => {
@@ -100,17 +111,17 @@ describe("the notifier fills in what an alert alone does not say", () => {
     expect(bought.reply_markup).toEqual({ inline_keyboard: [[{ text: "Exit hedge", callback_data: "exit:H1" }, { text: "Off for today", callback_data: "auto:off" }]] })
   })
 
-  it("a failed buy offers Hedge now for that contract in lots; recommend mode offers no buy (nothing is ever placed)", async () => {
+  it("a buy that fell through offers Hedge now (the next entry decides afresh); recommend mode offers none (nothing is ever placed)", async () => {
     const h = harness(fake)
-    await h.notify(cases.HEDGE_ORDER_FAILED.alert)
-    await h.delivery.idle()
-    expect(fake.sent().at(-1)!.reply_markup).toEqual({ inline_keyboard: [[{ text: "Hedge now", callback_data: "buy:25450:CE:36" }, { text: "Off for today", callback_data: "auto:off" }]] })
-    expect(h.proposal()).toEqual({ strike: 25450, optionType: "CE", lots: 36, entry: "entry:4" })
+    for (const kind of ["HEDGE_ORDER_FAILED", "TARGET_NOT_REACHED", "NO_CANDIDATE", "HEDGE_FILL_TIMEOUT"] as const) {
+      await h.notify(cases[kind].alert)
+      await h.delivery.idle()
+      expect(fake.sent().at(-1)!.reply_markup, kind).toEqual({ inline_keyboard: [[{ text: "Hedge now", callback_data: "now" }, { text: "Off for today", callback_data: "auto:off" }]] })
+    }
     const r = harness(fake, {}, { lotSize: 75, mode: "recommend" })
     await r.notify(cases.HEDGE_ORDER_FAILED.alert)
     await r.delivery.idle()
     expect(fake.sent().at(-1)!.text).toContain("Buy 36 lots NIFTY 25450 CE at ≤ 3.05 for entry 4")
     expect(fake.sent().at(-1)!.reply_markup).toBeUndefined()
-    expect(r.proposal()).toBeNull()
   })
 })

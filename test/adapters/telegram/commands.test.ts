@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { SessionContext, SessionEvent } from "../../../machines/session.ts"
 import { telegramBot } from "../../../adapters/telegram/commands.ts"
 import { redactorOf } from "../../../adapters/telegram/config.ts"
-import type { Proposal } from "../../../adapters/telegram/buttons.ts"
 import { OperatorCommands, type RunningDay } from "../../../src/commands/operator.ts"
 import { operatorPort } from "../../../src/commands/operator-port.ts"
 import { ScheduleStore } from "../../../src/commands/schedule-store.ts"
@@ -18,6 +17,10 @@ import { parseSchedule } from "../../../src/domain/schedule.ts"
 import { instantOf } from "../../../src/domain/time.ts"
 import { hedgesText, statusText, summaryText } from "../../../src/views/day-text.ts"
 import { DayView } from "../../../src/views/day-view.ts"
+import { Effect } from "effect"
+import { riskText } from "../../../adapters/telegram/risk-text.ts"
+import type { RiskView } from "../../../src/domain/risk.ts"
+import { straddleRisk } from "./risk-fixture.ts"
 import { FakeBotApi } from "./fake-bot-api.ts"
 import { CHAT_ID, configFor, leaks, TOKEN } from "./support.ts"
 
@@ -28,6 +31,9 @@ const context = {
   index: "NIFTY",
   now,
   enabled: true,
+  policy: "engine",
+  turnHolder: null,
+  turnQueue: [],
   budget: 4_000_000,
   spendCap: 50_000,
   grossSpend: 8235,
@@ -43,6 +49,8 @@ const context = {
     H1: { id: "H1", forEntry: "entry:E1", symbol: "NIFTY10FEB2625450CE", strike: 25450, optionType: "CE", status: "open", held: 2700, reserved: 0, paid: 8235, received: 0 }
   }
 } as unknown as SessionContext
+/** The next entry's rounds of hedge buying so far (what the day view reads from its actor). */
+let roundsSoFar = 0
 const day: RunningDay = {
   key: `${DATE}#1`,
   context,
@@ -52,6 +60,7 @@ const day: RunningDay = {
   strikeStep: 50,
   quote: async () => 3,
   utilisationPct: () => 71.25,
+  entryOf: () => ({ state: "idle", hedgeRounds: roundsSoFar }),
   rowsAfter: () => [],
   lastSeq: () => 0
 }
@@ -62,7 +71,8 @@ const log = (level: string, message: string, fields: Readonly<Record<string, unk
 const commands = new OperatorCommands({ day: () => day, log, schedule, today: () => DATE })
 const view = new DayView({ now: () => now, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
 const port = operatorPort("telegram", { commands, view, schedule })
-let proposal: Proposal | null = null
+/** What the daemon's live risk answers: a view, or why there is none. */
+let riskNow: Effect.Effect<RiskView, { readonly message: string }> = Effect.fail({ message: "no trading day is running" })
 
 let fake: FakeBotApi
 let bot: Bot
@@ -70,7 +80,7 @@ let polling: Promise<void>
 beforeAll(async () => {
   fake = await FakeBotApi.start(TOKEN)
   const config = configFor(fake)
-  bot = telegramBot({ config, operator: port, proposal: () => proposal, log, redact: redactorOf(config), now: () => now })
+  bot = telegramBot({ config, operator: port, risk: () => riskNow, log, redact: redactorOf(config), now: () => now })
   polling = bot.start()
 })
 afterAll(async () => {
@@ -137,22 +147,36 @@ describe("commands from the configured chat", () => {
     expect(lines.some((l) => l.includes("operator toggle (telegram) refused: auto-hedge is already off"))).toBe(true)
   })
 
-  it("/hedge_now buys the hedge the engine meant and did not get, and refuses when there is none", async () => {
-    proposal = null
-    expect(await asked("/hedge_now")).toContain("Refused: no hedge is waiting to be bought")
-    proposal = { strike: 25450, optionType: "CE", lots: 36, entry: "entry:E4" }
-    expect(await asked("/hedge_now")).toContain("✅ buy 36 lots of NIFTY 25450 CE at about 3.05 (last 3)")
-    expect(delivered()).toMatchObject([{ type: "MANUAL_BUY", strike: 25450, optionType: "CE", quantity: 2700, cost: 8235 }])
+  it("/hedge_now asks the next entry to come to decide now, through the command layer; refused with the reason when it cannot", async () => {
+    expect(await asked("/hedge_now")).toBe("✅ hedge now: entry E4 (at 13:00) decides now: queued; the session takes it at the next market instant")
+    expect(await asked("/hedge_now")).toBe("⛔ Refused: a hedge-now is already waiting for the next instant")
+    expect(delivered()).toEqual([{ type: "HEDGE_NOW" }])
+    // The next entry has had both its rounds of buying: the trader buys by hand.
+    roundsSoFar = 2
+    expect(await asked("/hedge_now")).toBe("⛔ Refused: entry E4 has had its 2 rounds of hedge buying today: buy by hand if it needs more")
+    roundsSoFar = 0
+    expect(lines.some((l) => l.includes("operator hedge_now (telegram): hedge now: entry E4") && l.includes('"outcome":"accepted"'))).toBe(true)
+    // Auto-hedge switched off (waiting for the next instant): nothing would be bought.
+    await asked("/auto_hedge off")
+    expect(await asked("/hedge_now")).toContain("⛔ Refused: auto-hedge is off")
+    expect(delivered().map((e) => e.type)).toEqual(["TOGGLE"])
+  })
+
+  it("/risk answers the account's risk view in a phone's text, or why there is none", async () => {
+    expect(await asked("/risk")).toBe("No risk view now: no trading day is running.")
+    const v = straddleRisk()
+    riskNow = Effect.succeed(v)
+    expect(await asked("/risk")).toBe(riskText(v))
   })
 
   it("/help lists the commands", async () => {
     const help = await asked("/help")
-    for (const c of ["/status", "/hedges", "/auto_hedge on|off", "/hedge_now", "/exit <hedge>", "/schedule [day]", "/summary"]) expect(help).toContain(c)
+    for (const c of ["/status", "/hedges", "/auto_hedge on|off", "/hedge_now", "/exit <hedge>", "/schedule [day]", "/summary", "/risk"]) expect(help).toContain(c)
   })
 })
 
 describe("buttons on alerts", () => {
-  it("Off for today, Exit hedge and Hedge now act through the command layer and answer the press", async () => {
+  it("Off for today, Exit hedge and Hedge now act through the command layer and answer the press; a button it never sent is refused", async () => {
     const pressed = async (data: string) => {
       const before = fake.sent("answerCallbackQuery").length
       const reply = answer()
@@ -162,10 +186,16 @@ describe("buttons on alerts", () => {
       expect(fake.sent("answerCallbackQuery").at(-1)!.text).toBe(text.slice(0, 190))
       return text
     }
+    expect(await pressed("now")).toContain("✅ hedge now: entry E4")
     expect(await pressed("auto:off")).toContain("✅ auto-hedge off")
     expect(await pressed("exit:H1")).toContain("✅ exit H1")
-    expect(await pressed("buy:25450:CE:2")).toContain("✅ buy 2 lots of NIFTY 25450 CE")
-    expect(delivered().map((e) => e.type)).toEqual(["TOGGLE", "MANUAL_EXIT", "MANUAL_BUY"])
+    expect(delivered().map((e) => e.type)).toEqual(["HEDGE_NOW", "TOGGLE", "MANUAL_EXIT"])
+    // A button of an older version (the buy of a failed order's contract) is not acted on.
+    const before = fake.sent("answerCallbackQuery").length
+    press("buy:25450:CE:2")
+    await fake.until(() => fake.sent("answerCallbackQuery").length > before)
+    expect(fake.sent("answerCallbackQuery").at(-1)!.text).toBe("This button is not one of mine.")
+    expect(commands.pending).toBe(0)
   })
 })
 

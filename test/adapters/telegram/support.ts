@@ -47,7 +47,6 @@ export interface Harness {
   readonly notify: (alert: Alert, at?: number) => Promise<void>
   readonly lines: Array<string>
   readonly sleeps: HeldSleeps
-  readonly proposal: ReturnType<typeof telegramNotifier>["proposal"]
 }
 
 export const harness = (
@@ -64,7 +63,7 @@ export const harness = (
   const delivery = new AlertDelivery({ store, transport: grammyTransport(grammyApi(config), CHAT_ID), log, redact, sleep: sleeps.sleep, ...options })
   const alerts = telegramNotifier({ store, delivery, log, redact, context: () => context })
   delivery.start()
-  return { store, delivery, lines, sleeps, proposal: alerts.proposal, notify: (alert, at = AT) => Effect.runPromise(alerts.notifier.notify(alert, at)) }
+  return { store, delivery, lines, sleeps, notify: (alert, at = AT) => Effect.runPromise(alerts.notifier.notify(alert, at)) }
 }
 
 export const AT = Date.UTC(2026, 1, 10, 6, 0) // 11:30 IST
