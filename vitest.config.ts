@@ -6,7 +6,7 @@ const e2e = [
   "test/cli/**/*.test.ts",
   "test/http/{cli,daemon}.test.ts",
   "test/http/*.browser.test.ts",
-  "test/daemon/{daemon-e2e,daemon-openalgo,daemon-calendar,broker-outage}.test.ts"
+  "test/daemon/{daemon-e2e,daemon-openalgo,daemon-calendar,daemon-pace,broker-outage}.test.ts"
 ]
 
 export default defineConfig({

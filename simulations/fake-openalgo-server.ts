@@ -128,6 +128,8 @@ export interface FakeOpenAlgoOptions {
   readonly unseededFreeze?: boolean
   /** The exchange's freeze quantity for the day's index (default: config/instruments.json's). */
   readonly freezeQuantity?: number
+  /** Told of every request as it arrives, before it is answered (a test's slow venue moves its market clock on here). */
+  readonly onRequest?: (path: string) => void
 }
 
 export interface ReceivedRequest {
@@ -963,6 +965,7 @@ class FakeServer implements FakeOpenAlgo {
     const at = this.options.now()
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname
     const endpointName = path.startsWith("/api/v1/") ? this.endpointOf(path) : null
+    this.options.onRequest?.(endpointName ?? path)
     const json = parseJson(text, req.headers["content-type"])
     this.received.push({ path: endpointName ?? path, body: json.ok ? json.value : text, at })
 

@@ -72,7 +72,27 @@ const main = async (): Promise<void> => {
   console.log(`fake OpenAlgo (${mode}, ${truth} margin${values["rate-limits"] ? ", OpenAlgo's default rate limits" : ""}${values["unseeded-freeze"] ? ", freeze_qty 1" : ""}) at ${fake.url}`)
   console.log(`day ${day.header.date} ${day.header.index}, market clock from ${wallTimeOf(start)} at ${speed}x; Ctrl-C stops`)
 
-  const stop = () => void fake.close().then(() => process.exit(0))
+  // What the run cost at the broker, per route: how many requests, on average and in the busiest wall second.
+  const requestsPerRoute = (): string => {
+    const seconds = Math.max(1, (Date.now() - wallStart) / 1000)
+    const routes = new Map<string, Map<number, number>>()
+    for (const r of fake.requests) {
+      const perSecond = routes.get(r.path) ?? new Map<number, number>()
+      const second = Math.floor((r.at - start) / speed / 1000)
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1)
+      routes.set(r.path, perSecond)
+    }
+    return [...routes]
+      .map(([path, perSecond]) => {
+        const total = [...perSecond.values()].reduce((a, b) => a + b, 0)
+        return `  ${path}: ${total} (${(total / seconds).toFixed(1)}/s, at most ${Math.max(...perSecond.values())} in a second)`
+      })
+      .join("\n")
+  }
+  const stop = () => {
+    console.log(`stopped at ${wallTimeOf(now())} after ${Math.round((Date.now() - wallStart) / 1000)} s; requests per route:\n${requestsPerRoute()}`)
+    void fake.close().then(() => process.exit(0))
+  }
   process.once("SIGINT", stop)
   process.once("SIGTERM", stop)
 }

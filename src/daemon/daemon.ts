@@ -32,7 +32,7 @@ import { checkConnections } from "./connections.ts"
 import { loggedAudit, logNotifier, type DaemonLog } from "./log.ts"
 import { bothNotifiers } from "../../adapters/telegram/notifier.ts"
 import { PositionWatcher, positionStrategyFeed } from "./position-feed.ts"
-import { holdPerInstant } from "./held-market.ts"
+import { holdAccountPerInstant, holdPerInstant } from "./held-market.ts"
 import { DayRecorder, RECORDED_STRIKES, recordInstant, runRecorder } from "./recorder.ts"
 import type { DaemonSettings } from "./settings.ts"
 import { runTradingDay } from "./trading-day.ts"
@@ -302,11 +302,13 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     const sessionId = yield* openSession(trading, "engine", false).pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("opening the day's session in the database")))
     const audit = watchdog.watchWrites(auditWithDeadline(loggedAudit(yield* postgresAuditLog(sessionId), log), d.databaseSeconds, wallTimers))
     const journal = journalWithDeadline(yield* postgresOrderJournal(sessionId), d.databaseSeconds, wallTimers)
-    const { broker, margin: marginMonitor } = yield* venueDay.trading({ index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize, sessionId, market })
+    const account = yield* venueDay.trading({ index: plan.index, date: plan.date, expiry: plan.expiry, lotSize: plan.lotSize, sessionId, market })
+    // One read of the positions and of the funds per instant, as of the market (held-market.ts).
+    const { broker, monitor: marginMonitor } = holdAccountPerInstant(account.broker, account.margin, () => instant.now())
     // What the account holds as the day starts. Before the first entry, its shorts are carried in (the
     // platform's portfolio CARRIED_AT_OPEN), and the engine's wings held at the previous session's close
     // that the broker still holds are its hedges from the open, kept while that portfolio is held.
-    const atStart = yield* broker.positions.pipe(Effect.orElseSucceed(() => []))
+    const atStart = yield* account.broker.positions.pipe(Effect.orElseSucceed(() => []))
     const beforeEntries = clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))
     const wings = carriedWingsAtOpen(
       yield* wingsHeldAtPreviousClose(plan.index, settings.mode, plan.date).pipe(
@@ -368,6 +370,11 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
           await o.operator?.live.afterInstant(at)
         },
         onEngine: patrol.watch,
+        // Behind the market is the watchdog's lag problem while it lasts: one alert, shown in health.
+        onBehind: (behind) => {
+          watchdog.behindMarket(behind)
+          patrol.round()
+        },
         ...(o.operator === undefined ? {} : operatorHooks(o.operator, patrol.watch, {
           health: patrol.health,
           setup,
@@ -435,7 +442,9 @@ const patrolOf = (watchdog: Watchdog, instant: VirtualClock, notifier: Notifier[
       if (raised.has(p.kind)) continue
       raised.add(p.kind)
       const halts = p.kind === "write"
-      void Effect.runPromise(Effect.ignore(notifier.notify({ kind: "WATCHDOG", severity: "critical", actor: "session", details: { problem: p.message, kind: p.kind, halts } }, instant.now())))
+      // Behind the market but within the lag limit, the engine still decides on the market of its instant: a warning.
+      const severity = p.kind === "lag" && p.seconds <= p.limitSeconds ? "warning" : "critical"
+      void Effect.runPromise(Effect.ignore(notifier.notify({ kind: "WATCHDOG", severity, actor: "session", details: { problem: p.message, kind: p.kind, halts } }, instant.now())))
       if (halts) engine?.stopDeciding(`watchdog: ${p.message}`)
     }
     for (const kind of raised) {

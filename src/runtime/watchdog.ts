@@ -7,6 +7,7 @@
 // clock's speed (a sped-up paper day).
 import { Effect } from "effect"
 import type { WatchdogConfig } from "../domain/config.ts"
+import { wallTimeOf } from "../domain/time.ts"
 import type { AuditLog, Broker, MarginMonitor, MarketData, StrategyFeed } from "../services/services.ts"
 
 export type WatchdogKind = "lag" | "write" | "quote" | "broker"
@@ -22,8 +23,14 @@ export interface WatchdogProblem {
 export interface Health {
   readonly ok: boolean
   readonly problems: ReadonlyArray<WatchdogProblem>
-  /** The held instant behind the market clock, seconds. */
+  /** The held instant behind the market clock, seconds (wall seconds on a sped-up paper day). */
   readonly lagSeconds: number
+  /**
+   * While the engine is behind the market (it skips instants the market has left: daemon/trading-day.ts):
+   * since when (the first instant held late, epoch ms), the most an instant was late (market seconds) and
+   * the ticks skipped; null when it keeps pace.
+   */
+  readonly behind: { readonly since: number; readonly worstSeconds: number; readonly ticksSkipped: number } | null
   /** When each last answered (epoch ms, the clock's), null before the first answer. */
   readonly lastWriteAt: number | null
   readonly lastQuoteAt: number | null
@@ -39,6 +46,7 @@ export class Watchdog {
   /** When the oldest audit write still waiting for its answer was sent. */
   private writesWaiting: Array<number> = []
   private readonly startedAt: number
+  private behind: Health["behind"] = null
 
   constructor(
     private readonly limits: WatchdogConfig,
@@ -47,6 +55,11 @@ export class Watchdog {
     private readonly speed = 1
   ) {
     this.startedAt = now()
+  }
+
+  /** The engine fell behind the market (an episode, until null): a lag problem while it lasts, whatever the limit. */
+  behindMarket(behind: { readonly since: number; readonly worstMs: number; readonly ticksSkipped: number } | null): void {
+    this.behind = behind === null ? null : { since: behind.since, worstSeconds: Math.round(behind.worstMs / 100) / 10, ticksSkipped: behind.ticksSkipped }
   }
 
   /** Where things stand at held instant `held`. */
@@ -68,9 +81,14 @@ export class Watchdog {
     const problems = (Object.keys(measured) as Array<WatchdogKind>).flatMap((kind): Array<WatchdogProblem> => {
       const limitSeconds = this.limits[LIMIT_OF[kind]]
       const seconds = Math.round(measured[kind] * 10) / 10
-      return measured[kind] > limitSeconds ? [{ kind, seconds, limitSeconds, message: `${what[kind]} ${seconds} s (limit ${limitSeconds} s)` }] : []
+      if (measured[kind] > limitSeconds) return [{ kind, seconds, limitSeconds, message: `${what[kind]} ${seconds} s (limit ${limitSeconds} s)` }]
+      const b = this.behind
+      if (kind === "lag" && b !== null) {
+        return [{ kind, seconds, limitSeconds, message: `behind the market since ${wallTimeOf(b.since)} IST (an instant up to ${b.worstSeconds} s late): holding the market's current instant, ${b.ticksSkipped} ticks skipped` }]
+      }
+      return []
     })
-    return { ok: problems.length === 0, problems, lagSeconds: Math.round(measured.lag * 10) / 10, lastWriteAt: this.lastWriteAt, lastQuoteAt: this.lastQuoteAt, lastBrokerAt: this.lastBrokerAt }
+    return { ok: problems.length === 0, problems, lagSeconds: Math.round(measured.lag * 10) / 10, behind: this.behind, lastWriteAt: this.lastWriteAt, lastQuoteAt: this.lastQuoteAt, lastBrokerAt: this.lastBrokerAt }
   }
 
   private answered<S extends object>(service: S, on: () => void): S {

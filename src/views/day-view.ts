@@ -391,6 +391,7 @@ export class DayView {
       halted: day.engine.failure,
       problems: (h?.problems ?? []).map((p) => ({ kind: p.kind, seconds: p.seconds, limitSeconds: p.limitSeconds, message: p.message })),
       lagSeconds: h?.lagSeconds ?? 0,
+      behind: h?.behind == null ? null : { since: isoOf(h.behind.since), worstSeconds: h.behind.worstSeconds, ticksSkipped: h.behind.ticksSkipped },
       lastWriteAt: isoOrNull(h?.lastWriteAt),
       lastQuoteAt: isoOrNull(h?.lastQuoteAt),
       lastBrokerAt: isoOrNull(h?.lastBrokerAt)
@@ -412,7 +413,7 @@ export class DayView {
         activeHedges: [],
         spend: { today: 0, cap: 0, left: 0 },
         cooldownRemainingSeconds: 0,
-        health: { ok: true, halted: null, problems: [], lagSeconds: 0, lastWriteAt: null, lastQuoteAt: null, lastBrokerAt: null }
+        health: { ok: true, halted: null, problems: [], lagSeconds: 0, behind: null, lastWriteAt: null, lastQuoteAt: null, lastBrokerAt: null }
       }
     }
     const snapshot = day.engine.actor.getSnapshot()

@@ -63,6 +63,8 @@ export const Status = Schema.Struct({
     halted: Schema.NullOr(Schema.String),
     problems: Schema.Array(Schema.Struct({ kind: Schema.Literals(["lag", "write", "quote", "broker"]), seconds: Schema.Number, limitSeconds: Schema.Number, message: Schema.String })),
     lagSeconds: Schema.Number,
+    /** While the daemon skips instants the market has left (it fell behind): since when, how late at most (market s), ticks skipped. */
+    behind: Schema.NullOr(Schema.Struct({ since: Schema.String, worstSeconds: Schema.Number, ticksSkipped: Schema.Number })),
     lastWriteAt: Schema.NullOr(Schema.String),
     lastQuoteAt: Schema.NullOr(Schema.String),
     lastBrokerAt: Schema.NullOr(Schema.String)

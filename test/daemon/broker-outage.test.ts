@@ -145,7 +145,7 @@ describe("failed exit reviews while the watchdog says the broker is silent", () 
     const base = { notify: (alert: { kind: string }) => Effect.sync(() => void sent.push(alert.kind)) } as unknown as Parameters<typeof oneAlertPerOutage>[0]
     const log = makeLog("json", (line) => logged.push(line), "-", () => 0)
     let problems: Array<WatchdogProblem> = []
-    const notifier = oneAlertPerOutage(base, () => ({ ok: problems.length === 0, problems, lagSeconds: 0, lastWriteAt: null, lastQuoteAt: null, lastBrokerAt: null }), log)
+    const notifier = oneAlertPerOutage(base, () => ({ ok: problems.length === 0, problems, lagSeconds: 0, behind: null, lastWriteAt: null, lastQuoteAt: null, lastBrokerAt: null }), log)
     const review = { kind: "EXIT_REVIEW_FAILED" as const, severity: "warning" as const, actor: "session", details: {} }
     await Effect.runPromise(notifier.notify(review, 0))
     problems = [{ kind: "broker", seconds: 100, limitSeconds: 90, message: "no answer from the broker for 100 s (limit 90 s)" }]

@@ -11,7 +11,8 @@ import { startFakeOpenAlgo, type Fault, type FakeOpenAlgo, type FakeOpenAlgoOpti
 import { databaseLayer } from "../../adapters/postgres/database.ts"
 import { findSession, loadTransitions } from "../../adapters/postgres/engine-store.ts"
 import { migrate } from "../../adapters/postgres/migrations.ts"
-import { runDaemon } from "../../src/daemon/daemon.ts"
+import { runDaemon, type DaemonOperator } from "../../src/daemon/daemon.ts"
+import type { Schedule } from "../../src/domain/schedule.ts"
 import { makeLog } from "../../src/daemon/log.ts"
 import { type DaemonSettings } from "../../src/daemon/settings.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
@@ -52,6 +53,10 @@ export interface DayOptions {
   readonly instruments?: Instruments
   /** Effect's clock for the daemon's own waits (rate limit windows, backoffs, request timeouts). */
   readonly effectClock?: Clock.Clock
+  /** A slow venue: how far market time moves on (ms) while the fake answers a request to `path` arriving at `at`. */
+  readonly venueTakes?: (path: string, at: number) => number
+  /** The operator API's hooks, given the day's schedule (the test watches the day through them). */
+  readonly operator?: (schedule: Schedule) => DaemonOperator
 }
 
 /**
@@ -99,7 +104,15 @@ export const daemonDay = async (o: DayOptions): Promise<PaperDay> => {
   const config = o.config ?? { ...settingsConfig, defaultBaskets: h.baskets, defaultBudgetPerBasket: h.budgetPerBasket }
   // Market time steps from one instant the daemon works at to the next: the day in seconds.
   const clock = new SteppingClock(instantOf(h.date, "08:59:30"))
-  const fake = await startFakeOpenAlgo({ day, now: () => clock.now(), apiKey: API_KEY, mode: o.mode === "live" ? "live" : "analyze", ...o.fake })
+  const venueTakes = o.venueTakes
+  const fake = await startFakeOpenAlgo({
+    day,
+    now: () => clock.now(),
+    apiKey: API_KEY,
+    mode: o.mode === "live" ? "live" : "analyze",
+    ...(venueTakes === undefined ? {} : { onRequest: (path: string) => clock.runAhead(venueTakes(path, clock.now())) }),
+    ...o.fake
+  })
   for (const f of o.faults ?? []) fake.inject(f)
   const lines: Array<string> = []
   const settings: DaemonSettings = {
@@ -119,10 +132,12 @@ export const daemonDay = async (o: DayOptions): Promise<PaperDay> => {
       Effect.scoped(
         Effect.gen(function*() {
           yield* migrate
+          // The platform trades what the recorded day says it traded.
+          const schedule: Schedule = { version: 1, days: { [weekdayOf(h.date)]: { index: h.index, expiryType: "0DTE", entries: h.entries } } }
           const daemon = runDaemon({
             settings,
-            // The platform trades what the recorded day says it traded.
-            schedule: { version: 1, days: { [weekdayOf(h.date)]: { index: h.index, expiryType: "0DTE", entries: h.entries } } },
+            schedule,
+            ...(o.operator === undefined ? {} : { operator: o.operator(schedule) }),
             calendar: { years: [] },
             instruments: o.instruments ?? loadInstruments(),
             clock,

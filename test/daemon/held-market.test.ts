@@ -1,9 +1,10 @@
 // The market a held instant sees: one read per instant, shared by every reader of it.
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { holdPerInstant } from "../../src/daemon/held-market.ts"
+import { holdAccountPerInstant, holdPerInstant } from "../../src/daemon/held-market.ts"
 import type { MarketSnapshot } from "../../src/domain/market.ts"
-import { MarketDataUnavailable } from "../../src/services/services.ts"
+import { BrokerUnavailable, MarketDataUnavailable, type Broker, type MarginMonitor } from "../../src/services/services.ts"
+import type { OrderState } from "../../machines/protocol.ts"
 
 /** A market whose every read answers with a new spot (the market moves between reads), or fails when told to. */
 const movingMarket = () => {
@@ -47,5 +48,66 @@ describe("holdPerInstant", () => {
     expect(held.seenAt(1_000)).toBeUndefined()
     expect((await Effect.runPromise(held.snapshot)).spot).toBe(25_002)
     expect(market.reads()).toBe(2)
+  })
+})
+
+/** An account whose every read is counted and answers what the account holds now. */
+const countedAccount = () => {
+  const reads = { positions: 0, funds: 0, margin: 0 }
+  let lots = 0
+  let failPositions = false
+  const state = { orderId: "1", status: "filled", filledQuantity: 65, averagePrice: 3 } as unknown as OrderState
+  const broker: Broker["Service"] = {
+    placeOrder: () => Effect.sync(() => ((lots += 1), { orderId: "1" })),
+    orderStatus: () => Effect.succeed(state),
+    cancelOrder: () => Effect.succeed(state),
+    findOrder: () => Effect.succeed(null),
+    positions: Effect.suspend(() => {
+      reads.positions++
+      if (failPositions) {
+        failPositions = false
+        return Effect.fail(new BrokerUnavailable({ operation: "positionbook", message: "503" }))
+      }
+      return Effect.succeed([{ strike: 25_000, optionType: "CE" as const, expiry: "2026-02-10", quantity: lots }])
+    }),
+    funds: Effect.sync(() => ((reads.funds++), { usedMargin: lots, availableMargin: 0 }))
+  }
+  const monitor: MarginMonitor["Service"] = { marginInUse: Effect.sync(() => ((reads.margin++), lots)) }
+  return { broker, monitor, reads, failOnce: () => void (failPositions = true) }
+}
+
+describe("holdAccountPerInstant", () => {
+  it("reads the positions and the funds once per instant, whoever asks", async () => {
+    const a = countedAccount()
+    let now = 1_000
+    const held = holdAccountPerInstant(a.broker, a.monitor, () => now)
+    await Effect.runPromise(Effect.all([held.broker.positions, held.broker.positions, held.broker.funds, held.monitor.marginInUse, held.monitor.marginInUse], { concurrency: "unbounded" }))
+    expect(a.reads).toEqual({ positions: 1, funds: 1, margin: 1 })
+    now = 2_000
+    await Effect.runPromise(held.broker.positions)
+    expect(a.reads.positions).toBe(2)
+  })
+
+  it("reads again in the same instant once an order may have changed the account", async () => {
+    const a = countedAccount()
+    const held = holdAccountPerInstant(a.broker, a.monitor, () => 1_000)
+    expect((await Effect.runPromise(held.broker.positions))[0]!.quantity).toBe(0)
+    await Effect.runPromise(held.broker.placeOrder({} as never))
+    expect((await Effect.runPromise(held.broker.positions))[0]!.quantity).toBe(1)
+    expect(await Effect.runPromise(held.monitor.marginInUse)).toBe(1)
+    await Effect.runPromise(held.monitor.marginInUse)
+    // A look at an order (a fill is learnt that way) lets go too.
+    await Effect.runPromise(held.broker.orderStatus("1"))
+    await Effect.runPromise(held.monitor.marginInUse)
+    expect(a.reads).toMatchObject({ positions: 2, margin: 2 })
+  })
+
+  it("does not hold a failed read", async () => {
+    const a = countedAccount()
+    const held = holdAccountPerInstant(a.broker, a.monitor, () => 1_000)
+    a.failOnce()
+    await Effect.runPromise(Effect.flip(held.broker.positions))
+    await Effect.runPromise(held.broker.positions)
+    expect(a.reads.positions).toBe(2)
   })
 })

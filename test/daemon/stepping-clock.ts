@@ -33,6 +33,11 @@ export class SteppingClock implements DaemonClock {
     this.current = at
   }
 
+  /** The market moves on by `ms` while the daemon works (a slow venue's answer takes that long in market time). */
+  runAhead(ms: number): void {
+    this.current += ms
+  }
+
   /** Lets the daemon step on at its own pace again. */
   release(): void {
     this.holdFrom = undefined

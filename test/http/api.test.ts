@@ -277,7 +277,7 @@ describe("status when the engine cannot be trusted", () => {
     const view = new DayView({ now: () => 0, thresholds: { triggerPct: 95, targetPct: 85, exitTriggerPct: 70 } })
     const day = await Effect.runPromise(readRecordedDay(DAY))
     const problem = { kind: "broker" as const, seconds: 120, limitSeconds: 90, message: "no answer from the broker for 120 s (limit 90 s)" }
-    const health = () => ({ ok: false, problems: [problem], lagSeconds: 3, lastWriteAt: null, lastQuoteAt: 0, lastBrokerAt: null })
+    const health = () => ({ ok: false, problems: [problem], lagSeconds: 3, behind: null, lastWriteAt: null, lastQuoteAt: 0, lastBrokerAt: null })
     const broken = await replayDay(day, {
       ...replayOptionsFor(policyPlan("engine", defaultConfig), defaultConfig, truthModelOf("span", defaultConfig)),
       auditFailsAfterBatches: 10,

@@ -23,6 +23,21 @@ describe("the watchdog", () => {
     expect(w.check(now - 90_000).problems[0]!.message).toBe("the engine's held instant is behind the market clock 90 s (limit 60 s)")
   })
 
+  it("flags the lag while the daemon is behind the market, within the limit too, and shows the episode", () => {
+    const now = Date.UTC(2026, 1, 10, 4, 40)
+    const w = new Watchdog(defaultWatchdog, () => now)
+    expect(w.check(now - 10_000).behind).toBeNull()
+    w.behindMarket({ since: now - 45_000, worstMs: 45_000, ticksSkipped: 3 })
+    const h = w.check(now - 10_000)
+    expect(h.ok).toBe(false)
+    expect(h.problems.map((p) => p.kind)).toEqual(["lag"])
+    expect(h.problems[0]!.message).toBe("behind the market since 10:09:15 IST (an instant up to 45 s late): holding the market's current instant, 3 ticks skipped")
+    expect(h.behind).toEqual({ since: now - 45_000, worstSeconds: 45, ticksSkipped: 3 })
+    expect(h.lagSeconds).toBe(10)
+    w.behindMarket(null)
+    expect(w.check(now - 10_000)).toMatchObject({ ok: true, problems: [], behind: null })
+  })
+
   it("flags the broker and the market silent past their limits, and clears when they answer", () => {
     let now = 0
     const w = new Watchdog(defaultWatchdog, () => now)
