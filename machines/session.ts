@@ -386,7 +386,11 @@ export const sessionMachine = setup({
     marketOpen: ({ context, event }) => event.type === "CLOCK" && event.at >= context.openAt,
     marketClosed: ({ context, event }) => event.type === "CLOCK" && event.at >= context.closeAt,
     eodReached: ({ context, event }) => event.type === "CLOCK" && event.at >= context.eodAt,
-    /** Hedges may be reviewed for exit only when no entry is deciding and none is due within the buffer. */
+    /**
+     * Hedges may be reviewed for exit only when no entry is deciding, none is in its look-ahead (it may
+     * decide at this very clock, after the review started, and buy back what the review sells: exits
+     * come before entries) and none is due within the buffer.
+     */
     exitReviewDue: ({ context, event }) => {
       // Judged at the tick's own instant, not the previous tick's: a restored session has not seen the
       // quiet ticks a killed process never wrote, and must review exactly when an uninterrupted one does.
@@ -399,9 +403,13 @@ export const sessionMachine = setup({
       // day) — but for those covering a short held overnight, which the decision never sells.
       const notLeft = entriesNotLeft(context)
       if (notLeft.length > 0 && now < cooldownUntilOf(context)) return false
-      return !notLeft.some((e) => e.entryAt > now - 1 && e.entryAt <= now + context.exitBufferMs)
+      return !notLeft.some((e) => e.entryAt > now - 1 && (e.entryAt <= now + context.exitBufferMs || e.lookaheadAt <= now))
     },
-    exitChosen: (_, d: ExitDecision) => d.hedgeId !== null,
+    /**
+     * The review named a hedge that is still open and the engine's: the trader may have exited it (or
+     * it may have been sold) while the review was deciding, and a hedge is told to exit once.
+     */
+    exitChosenStillReviewable: ({ context }, d: ExitDecision) => d.hedgeId !== null && reviewableHedges(context).some((h) => h.id === d.hedgeId),
     /**
      * The delta band checks on its own clock, only when it is on, auto-hedge is enabled, the engine
      * trades, no entry holds or waits for the decision turn (the margin engine goes first) and the
@@ -790,7 +798,7 @@ export const sessionMachine = setup({
             }),
             onDone: [
               {
-                guard: { type: "exitChosen", params: ({ event }) => event.output },
+                guard: { type: "exitChosenStillReviewable", params: ({ event }) => event.output },
                 target: "watching",
                 actions: { type: "exitHedge", params: ({ event }) => ({ hedgeId: event.output.hedgeId!, reason: event.output.reason, manual: false }) }
               },

@@ -208,7 +208,11 @@ export const assessOvernight = (rules: DecisionRules, s: Situation, marginInUse:
   utilisationPct: utilisationPct(marginInUse, s.day.budget)
 })
 
-/** Which hedge to sell now, if any: each judged by the margin the portfolio would need without it. */
+/**
+ * Which hedge to sell now, if any: each judged by the margin the portfolio would need without it. A
+ * hedge that still covers an open short (its sale would raise the held portfolio's margin now) is not
+ * a candidate at all.
+ */
 export const assessExits = (rules: DecisionRules, s: Situation, marginInUse: number, hedges: ReadonlyArray<ExitCandidate>, liveEntries: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const { market, day } = s
@@ -228,7 +232,11 @@ export const assessExits = (rules: DecisionRules, s: Situation, marginInUse: num
         kept++
         continue
       }
-      const sold = { strike: h.strike, optionType: h.optionType, quantity: -h.quantity, expiry: day.expiry }
+      const sold = { strike: h.strike, optionType: h.optionType, quantity: -h.quantity, expiry: h.expiry ?? day.expiry }
+      // Exits before entries: a wing whose sale would raise the margin of what is held now still covers
+      // a short that is open. It is never sold (whatever the policy): the short is closed first, and
+      // only then is the wing it freed for sale.
+      if ((yield* modelMargin(rules, s, [...s.held, sold])) > heldModel) continue
       let worst = Number.NEGATIVE_INFINITY
       for (const p of portfolios) worst = Math.max(worst, yield* modelMargin(rules, s, [...p.positions, sold]))
       // Broker's margin now, moved by the model's difference: sell this hedge, at the instant it matters most.

@@ -92,7 +92,7 @@ describe("assessExits", () => {
   const held = [...heldA, { strike: hedge.strike, optionType: hedge.optionType, quantity: units, expiry: s.expiry }]
   const entered = [{ ...a, struckSpot: tick.spot }]
 
-  it("keeps a hedge an entry still to come would need, and sells it once none is coming", async () => {
+  it("keeps a hedge an entry still to come would need, or an open short needs now, and sells it once neither does", async () => {
     // A budget between what the book needs without the hedge now and with entry B in too.
     const margin = (positions: ReadonlyArray<Position>) =>
       Effect.runPromise(model.margin({ index: s.index, date: s.date, expiry: s.expiry, lotSize: day.header.lotSize, spot: tick.spot, at: tick.at, chain: tick.chain, positions }))
@@ -102,8 +102,13 @@ describe("assessExits", () => {
     const over = { day: { ...situation().day, budget }, held, entered }
     const marginInUse = await margin(held)
     const kept = await Effect.runPromise(assessExits({ ...rules, exitRules: { ...rules.exitRules, exitTriggerPct: 100 } }, situation({ ...over, coming: [b] }), marginInUse, [hedge], [a.id, b.id]))
-    const sold = await Effect.runPromise(assessExits({ ...rules, exitRules: { ...rules.exitRules, exitTriggerPct: 100 } }, situation({ ...over, coming: [] }), marginInUse, [hedge], [a.id]))
+    // None coming, but A's short put is open: the wing covers it (selling it raises margin now), so it stays.
+    const covering = await Effect.runPromise(assessExits({ ...rules, exitRules: { ...rules.exitRules, exitTriggerPct: 100 } }, situation({ ...over, coming: [] }), marginInUse, [hedge], [a.id]))
+    // A has left: the wing it freed is sold.
+    const freed = [{ strike: hedge.strike, optionType: hedge.optionType, quantity: units, expiry: s.expiry }]
+    const sold = await Effect.runPromise(assessExits({ ...rules, exitRules: { ...rules.exitRules, exitTriggerPct: 100 } }, situation({ ...over, held: freed, entered: [], coming: [] }), await margin(freed), [hedge], []))
     expect(kept.hedgeId).toBeNull()
+    expect(covering.hedgeId).toBeNull()
     expect(sold.hedgeId).toBe("h1")
   })
 })

@@ -100,11 +100,12 @@ describe("assessExits keeps the hedges that cover a short held overnight", () =>
     expect(kept).toMatchObject({ hedgeId: null, reason: "each hedge covers a short held overnight" })
   })
 
-  it("sells it once its short is gone (or leaves before the close)", async () => {
+  it("sells it once its short is gone; a short that leaves before the close keeps its wing while it is open", async () => {
     const gone = await review({ held: [wingCE, wingPE], entered: [] })
     expect(gone.hedgeId).toBe("hedge-1")
+    // Not held overnight, but open now: exits before entries keeps the wing until the short closes.
     const leaving = await review({ held: [...straddleAt(lAtm), wingCE, wingPE], entered: [{ ...l, struckSpot: lAtm }] })
-    expect(leaving.hedgeId).toBe("hedge-1")
+    expect(leaving.hedgeId).toBeNull()
   })
 
   it("a wing to spare (two for one short) may go", async () => {

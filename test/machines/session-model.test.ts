@@ -83,10 +83,18 @@ const hedgeReports = (s: Snap): ReadonlyArray<HedgeUpdate> =>
  */
 const eventsAt = (s: Snap): ReadonlyArray<Event> => {
   const c = s.context
-  // The runtime settles the review within the instant that started it: nothing else comes between.
-  // Its answer names one of the hedges it was asked about (open, the engine's) or none.
+  // While the review decides, the trader may exit a hedge by hand and a hedge may report (the machine
+  // does not rely on the runtime settling the review first). Its answer names one of the hedges it was
+  // asked about (the engine's, open when asked: open, or since exited or sold) or none.
   if (inState(s, "trading.reviewingExits")) {
-    return [...Object.values(c.hedges).filter((h) => h.status === "open" && !h.manual).map((h) => reviewed(h.id)), reviewed(null), reviewFailed]
+    const askedAbout = Object.values(c.hedges).filter((h) => !h.manual && ["open", "exiting", "closed"].includes(h.status))
+    return [
+      ...askedAbout.map((h) => reviewed(h.id)),
+      reviewed(null),
+      reviewFailed,
+      ...Object.values(c.hedges).filter((h) => h.status === "open").map((h): SessionEvent => ({ type: "MANUAL_EXIT", hedgeId: h.id })),
+      ...hedgeReports(s)
+    ]
   }
   const waiting = (id: string) => c.turnHolder === id || c.turnQueue.includes(id)
   return [
@@ -256,7 +264,7 @@ describe("session machine, every reachable transition", () => {
     ).toEqual([])
   })
 
-  it("reviews exits only on the clock, with no entry deciding or asking, engine hedges open, outside the cooldown (unless every entry has left) and no entry due within the buffer", () => {
+  it("reviews exits only on the clock, with no entry deciding or asking, engine hedges open, outside the cooldown (unless every entry has left) and no entry in its look-ahead or due within the buffer", () => {
     const reviews = steps.filter(({ before, after }) => !inState(before, "trading.reviewingExits") && inState(after, "trading.reviewingExits"))
     expect(reviews.length).toBeGreaterThan(0)
     expect(
@@ -271,13 +279,13 @@ describe("session machine, every reachable transition", () => {
           c.turnQueue.length === 0 &&
           Object.values(c.hedges).some((h) => h.status === "open" && !h.manual) &&
           (notLeft.length === 0 || now >= cooldownUntilOf(c)) &&
-          !notLeft.some((e) => e.entryAt >= now && e.entryAt <= now + c.exitBufferMs)
+          !notLeft.some((e) => e.entryAt >= now && (e.entryAt <= now + c.exitBufferMs || e.lookaheadAt <= now))
         )
       })
     ).toEqual([])
   })
 
-  it("acts on the exit review's answer: sells the hedge it names; a failed review sells nothing, is alerted and watching resumes", () => {
+  it("acts on the exit review's answer: sells the hedge it names if still open and the engine's; a failed review sells nothing, is alerted and watching resumes", () => {
     const answers = steps.filter(({ event }) => event.type.startsWith("xstate.done.actor.assessExits") || event.type.startsWith("xstate.error.actor.assessExits"))
     expect(answers.some(({ event }) => event.type === "xstate.error.actor.assessExits")).toBe(true)
     expect(
@@ -293,7 +301,9 @@ describe("session machine, every reachable transition", () => {
         }
         if (event.type !== "xstate.done.actor.assessExits") return true
         const named = event.output.hedgeId
-        if (named === null) return inState(after, "trading.watching") && exits.length === 0
+        const stillOpen = named !== null && before.context.hedges[named]?.status === "open" && !before.context.hedges[named]!.manual
+        // Named but exited by the trader (or sold) meanwhile: nothing is sent, the record is left as it is.
+        if (!stillOpen) return inState(after, "trading.watching") && exits.length === 0 && JSON.stringify(after.context.hedges) === JSON.stringify(before.context.hedges)
         return inState(after, "trading.watching") && exits.length === 1 && exits[0]!.to === named && after.context.hedges[named]?.status === "exiting"
       })
     ).toEqual([])

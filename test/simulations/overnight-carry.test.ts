@@ -1,7 +1,9 @@
 // Issue 18's "done when", end to end on generated days: a Monday whose last entries are held to Tuesday
 // ends with every short covered by the overnight guard and an alert; the Tuesday replay starts from
 // those positions (simulate --carry's rule) and the guard's wings are sold by the exit rules once the
-// platform has exited the shorts they cover, not before. A comfortable budget (3x): the day's entries
+// platform has exited the shorts they cover, not before. Tuesday's own straddles lean on them too (exits
+// before entries: a wing whose sale would raise the margin held is not sold), and on this day some are
+// held to the expiry on both sides, so the wings are kept to the close and expire. A comfortable budget (3x): the day's entries
 // need no hedges, so the wings are the guard's own, and once the shorts are gone Tuesday needs none of
 // them (at the standard budget, Tuesday's entries keep utilisation above the exit threshold and the
 // exit rules rightly keep the wings for them).
@@ -51,13 +53,18 @@ describe("Monday's entries held to Tuesday (issue 18, done when)", async () => {
     const monWings = mon.closing.filter((p) => p.origin?.kind === "hedge")
     expect(carried.map((h) => [h.strike, h.optionType, h.quantity, h.paid])).toEqual(monWings.map((w) => [w.strike, w.optionType, w.quantity, 0]))
     const lastExit = tuesday.exits.filter((x) => x.reason === "TIMED").map((x) => x.time).sort().at(-1)!
+    // Tuesday's own straddles held to the expiry (no exit time): shorts of both sides open at the close.
+    const heldToClose = tuesday.header.entries.filter((e) => e.exitTime === null)
+    expect(heldToClose.length).toBeGreaterThan(0)
     for (const h of carried) {
-      expect(h.status, h.symbol).toBe("closed")
       // Never while a short it covers is held: the carried portfolios are exited by the last TIMED exit.
-      expect(h.closedAt! >= lastExit, `${h.symbol} sold at ${h.closedAt}, the shorts left by ${lastExit}`).toBe(true)
+      if (h.status === "closed") expect(h.closedAt! >= lastExit, `${h.symbol} sold at ${h.closedAt}, the shorts left by ${lastExit}`).toBe(true)
+      // Exits before entries: a wing Tuesday's own shorts of its side lean on (its sale would raise the
+      // margin held) is kept while they are open; on this day they are held to the expiry, so it expires.
+      else expect(h.status, h.symbol).toBe("expired")
     }
     const sells = tue.rows.filter((x) => x.event === "xstate.done.actor.assessExits" && (x.payload as { output: { hedgeId: string | null } }).output.hedgeId?.startsWith("hedge-carried-"))
-    expect(sells.map((x) => (x.payload as { output: { reason: string } }).output.reason)).toEqual(carried.map(() => "EXCESS_MARGIN"))
+    expect(sells.map((x) => (x.payload as { output: { reason: string } }).output.reason)).toEqual(carried.filter((h) => h.status === "closed").map(() => "EXCESS_MARGIN"))
     expect((await verifyDay(tue.rows)).ok).toBe(true)
   })
 })
