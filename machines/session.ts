@@ -361,6 +361,17 @@ const carriedHedgesOf = (input: SessionInput): ReadonlyArray<{ readonly record: 
     }
   })
 
+/** The decision turn to the first entry waiting for it, with the spend left and the cooldown now. */
+const grantTurn = (
+  context: SessionContext,
+  enqueue: { assign: (a: Partial<SessionContext>) => void; sendTo: (to: string, e: { type: "TURN_GRANTED"; enabled: boolean; policy: Policy; spendLeft: number; cooldownUntil: number }) => void }
+) => {
+  const next = context.turnQueue[0]
+  if (context.turnHolder !== null || next === undefined) return
+  enqueue.assign({ turnHolder: next, turnQueue: context.turnQueue.slice(1) })
+  enqueue.sendTo(next, { type: "TURN_GRANTED", enabled: context.enabled, policy: context.policy, spendLeft: spendLeftOf(context), cooldownUntil: cooldownUntilOf(context) })
+}
+
 const alert = (c: SessionContext, kind: AlertEvent["alert"]["kind"], severity: AlertEvent["alert"]["severity"], details: AlertEvent["alert"]["details"] = {}): AlertEvent => ({
   type: "alert",
   alert: { kind, severity, actor: "session", details: { date: c.date, index: c.index, ...details } }
@@ -425,7 +436,10 @@ export const sessionMachine = setup({
     deltaWingChosen: (_, d: DeltaDecision) => d.wing !== null,
     deltaNewlyUnmet: ({ context }, d: DeltaDecision) => d.outside && d.wing === null && !context.deltaUnmet,
     /** The overnight guard's check is due: its time has come, before the close. */
-    overnightCheckDue: ({ context }) => context.overnightCheckAt !== null && context.now >= context.overnightCheckAt && context.now < context.closeAt,
+    overnightCheckDue: ({ context }) =>
+      context.overnightCheckAt !== null && context.now >= context.overnightCheckAt && context.now < context.closeAt &&
+      // An entry deciding was granted the spend left before the guard's wings: it decides first.
+      context.turnHolder === null && context.turnQueue.length === 0,
     hedgeIsOpen: ({ context, event }) => event.type === "MANUAL_EXIT" && context.hedges[event.hedgeId]?.status === "open",
     /**
      * "Hedge now" is taken when the engine would decide at all (its policy, auto-hedge on), no entry is
@@ -491,18 +505,16 @@ export const sessionMachine = setup({
         turnQueue: context.turnQueue.filter((id) => id !== event.entryId)
       }
     }),
-    grantNextTurn: enqueueActions(({ context, enqueue }) => {
-      const next = context.turnQueue[0]
-      if (context.turnHolder !== null || next === undefined) return
-      enqueue.assign({ turnHolder: next, turnQueue: context.turnQueue.slice(1) })
-      enqueue.sendTo(next, {
-        type: "TURN_GRANTED",
-        enabled: context.enabled,
-        policy: context.policy,
-        spendLeft: spendLeftOf(context),
-        cooldownUntil: cooldownUntilOf(context)
-      })
+    /**
+     * Not while the delta band or the overnight guard is deciding: the spend left granted would not
+     * count the wing it is about to reserve, and both would spend it. Their answer grants the turn.
+     */
+    grantNextTurn: enqueueActions(({ context, self, enqueue }) => {
+      const s = self.getSnapshot()
+      if (s.matches({ trading: "checkingDelta" }) || s.matches({ trading: "guardingOvernight" })) return
+      grantTurn(context, enqueue)
     }),
+    grantTurnAfterCheck: enqueueActions(({ context, enqueue }) => grantTurn(context, enqueue)),
     spawnHedges: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "BUY_HEDGES") return
       const entry = context.entries.find((e) => e.id === event.entryId)
@@ -781,8 +793,8 @@ export const sessionMachine = setup({
             id: "assessOvernight",
             src: "assessOvernight",
             input: ({ context }) => ({ beingBought: wingsBeingBought(context) }),
-            onDone: { target: "watching", actions: { type: "coverOvernight", params: ({ event }) => event.output } },
-            onError: { target: "watching", actions: "overnightCheckFailed" }
+            onDone: { target: "watching", actions: [{ type: "coverOvernight", params: ({ event }) => event.output }, "grantTurnAfterCheck"] },
+            onError: { target: "watching", actions: ["overnightCheckFailed", "grantTurnAfterCheck"] }
           }
         },
         reviewingExits: {
@@ -820,7 +832,8 @@ export const sessionMachine = setup({
                 actions: [
                   { type: "spawnDeltaWing", params: ({ event }) => event.output },
                   { type: "alertDeltaWing", params: ({ event }) => event.output },
-                  { type: "noteDeltaAnswer", params: ({ event }) => event.output }
+                  { type: "noteDeltaAnswer", params: ({ event }) => event.output },
+                  "grantTurnAfterCheck"
                 ]
               },
               {
@@ -828,12 +841,13 @@ export const sessionMachine = setup({
                 target: "watching",
                 actions: [
                   { type: "alertDeltaUnmet", params: ({ event }) => event.output },
-                  { type: "noteDeltaAnswer", params: ({ event }) => event.output }
+                  { type: "noteDeltaAnswer", params: ({ event }) => event.output },
+                  "grantTurnAfterCheck"
                 ]
               },
-              { target: "watching", actions: { type: "noteDeltaAnswer", params: ({ event }) => event.output } }
+              { target: "watching", actions: [{ type: "noteDeltaAnswer", params: ({ event }) => event.output }, "grantTurnAfterCheck"] }
             ],
-            onError: { target: "watching", actions: "alertDeltaCheckFailed" }
+            onError: { target: "watching", actions: ["alertDeltaCheckFailed", "grantTurnAfterCheck"] }
           }
         }
       }
