@@ -447,8 +447,12 @@ export const sessionMachine = setup({
      */
     hedgeNowAllowed: ({ context }) =>
       context.policy === "engine" && context.enabled && context.turnHolder === null && context.turnQueue.length === 0 && entriesNotLeft(context).some((e) => e.entryAt > context.now),
-    /** A manual buy is held to the day's spend cap like any other (what is left after reservations). */
-    manualBuyAffordable: ({ context, event }) => event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context)
+    /**
+     * A manual buy is held to the day's spend cap like any other (what is left after reservations), and
+     * is not taken while an entry decides: the entry was granted the spend left, and buys against it.
+     */
+    manualBuyAffordable: ({ context, event }) =>
+      event.type === "MANUAL_BUY" && event.cost > 0 && event.cost <= spendLeftOf(context) && context.turnHolder === null && context.turnQueue.length === 0
   },
   actions: {
     keepTime: assign(({ event }) => (event.type === "CLOCK" ? { now: event.at, spot: event.spot, timeKnown: true } : {})),

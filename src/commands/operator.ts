@@ -235,6 +235,9 @@ export class OperatorCommands implements OperatorSource {
       const refused = this.refuseUnlessTrading(day, "buys")
       if (refused !== undefined) return yield* refused
       const d = day!
+      if (d.context.turnHolder !== null || d.context.turnQueue.length > 0) {
+        return yield* refuse("conflict", `an entry is deciding (${d.context.turnHolder ?? d.context.turnQueue[0]}): the spend left is granted to it; buy again once it has decided`)
+      }
       const { strike, optionType, lots } = input
       if (!Number.isInteger(lots) || lots <= 0) return yield* refuse("invalid", `lots: expected a whole number of lots above 0, got ${lots}`, "lots")
       if (!(strike > 0) || Math.abs(strike / d.strikeStep - Math.round(strike / d.strikeStep)) > 1e-9) {
