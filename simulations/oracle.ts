@@ -12,6 +12,7 @@ import { hedgeBandOf, hedgeCandidates, type HedgeBand, shortContracts } from "..
 import { instantOf, MARKET_CLOSE, wallTimeOf } from "../src/domain/time.ts"
 import { objectiveOf, type ObjectiveParts, protectionCostOf as protectionCostOfHedges, type HedgeOutlay } from "../src/domain/objective.ts"
 import type { RecordedDay, TickRecord } from "../src/domain/recorded-day.ts"
+import { strategySchedule } from "../adapters/paper/world.ts"
 import type { Totals } from "./report.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -104,26 +105,12 @@ export interface DayPlay {
 
 /**
  * The strategy events exactly as adapters/paper/world.ts schedules them (entries at their entry times,
- * exits at exit records or scheduled exit times, entries before exits at one instant), and the
+ * exits at exit records or scheduled exit times, exits before entries at one instant: strategySchedule), and the
  * positions the world holds at each entry: legs struck at the ATM of the last tick at or before it.
  */
 export const playDay = (day: RecordedDay): DayPlay | string => {
   const h = day.header
-  const exitedEarly = new Map(day.exits.map((e) => [e.portfolio, e.at]))
-  const events: Array<{ at: number; kind: "entered" | "exited"; portfolio: string }> = []
-  for (const e of h.entries) {
-    events.push({ at: instantOf(h.date, e.entryTime), kind: "entered", portfolio: e.portfolio })
-    const early = exitedEarly.get(e.portfolio)
-    if (e.exitTime !== null) {
-      const at = instantOf(h.date, e.exitTime)
-      if (early === undefined || early > at) events.push({ at, kind: "exited", portfolio: e.portfolio })
-    }
-  }
-  for (const x of day.exits) events.push({ at: x.at, kind: "exited", portfolio: x.portfolio })
-  const schedule = events
-    .map((e, i) => ({ e, i }))
-    .sort((a, b) => a.e.at - b.e.at || (a.e.kind === b.e.kind ? a.i - b.i : a.e.kind === "entered" ? -1 : 1))
-    .map(({ e }) => e)
+  const schedule = strategySchedule(day)
 
   let positions: ReadonlyArray<Position> = netPositions(h.openingPositions)
   const portfolios = new Map<string, ReadonlyArray<Position>>()

@@ -28,11 +28,38 @@ export interface PaperOrder {
   state: OrderState
 }
 
-interface ScheduledStrategyEvent {
+export interface ScheduledStrategyEvent {
   readonly at: number
   readonly kind: "entered" | "exited"
   readonly portfolio: string
   readonly reason: string
+}
+
+/**
+ * The platform's entries and exits of the day, in the order it makes them: by time, and in one
+ * instant exits (timed and stops) before entries, as the engine's projection assumes (exits before
+ * entries, issue 18) — except a stop of a portfolio entered in that same instant, which follows its
+ * own entry (it has nothing to close before).
+ */
+export const strategySchedule = (day: RecordedDay): ReadonlyArray<ScheduledStrategyEvent> => {
+  const h = day.header
+  const exitedEarly = new Map(day.exits.map((e) => [e.portfolio, e.at]))
+  const enteredAt = new Map(h.entries.map((e) => [e.portfolio, instantOf(h.date, e.entryTime)]))
+  const events: Array<ScheduledStrategyEvent> = []
+  for (const e of h.entries) {
+    events.push({ at: enteredAt.get(e.portfolio)!, kind: "entered", portfolio: e.portfolio, reason: "SCHEDULED" })
+    const early = exitedEarly.get(e.portfolio)
+    if (e.exitTime !== null) {
+      const at = instantOf(h.date, e.exitTime)
+      if (early === undefined || early > at) events.push({ at, kind: "exited", portfolio: e.portfolio, reason: "TIMED" })
+    }
+  }
+  for (const x of day.exits) events.push({ at: x.at, kind: "exited", portfolio: x.portfolio, reason: x.reason })
+  const rank = (e: ScheduledStrategyEvent) => (e.kind === "entered" ? 1 : enteredAt.get(e.portfolio) === e.at ? 2 : 0)
+  return events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.at - b.e.at || rank(a.e) - rank(b.e) || a.i - b.i)
+    .map(({ e }) => e)
 }
 
 export interface Breach {
@@ -94,22 +121,7 @@ export class PaperWorld {
     }
     this.now = day.ticks[0]?.at ?? instantOf(h.date, "09:15:00")
     this.expiryAt = h.expiry === h.date ? instantOf(h.date, MARKET_CLOSE) : Number.POSITIVE_INFINITY
-    const exitedEarly = new Map(day.exits.map((e) => [e.portfolio, e.at]))
-    const events: Array<ScheduledStrategyEvent> = []
-    for (const e of h.entries) {
-      events.push({ at: instantOf(h.date, e.entryTime), kind: "entered", portfolio: e.portfolio, reason: "SCHEDULED" })
-      const early = exitedEarly.get(e.portfolio)
-      if (e.exitTime !== null) {
-        const at = instantOf(h.date, e.exitTime)
-        if (early === undefined || early > at) events.push({ at, kind: "exited", portfolio: e.portfolio, reason: "TIMED" })
-      }
-    }
-    for (const x of day.exits) events.push({ at: x.at, kind: "exited", portfolio: x.portfolio, reason: x.reason })
-    // Stable order: by time, entries before exits at the same instant.
-    this.schedule = events
-      .map((e, i) => ({ e, i }))
-      .sort((a, b) => a.e.at - b.e.at || (a.e.kind === b.e.kind ? a.i - b.i : a.e.kind === "entered" ? -1 : 1))
-      .map(({ e }) => e)
+    this.schedule = [...strategySchedule(day)]
   }
 
   state(): PaperWorldState {

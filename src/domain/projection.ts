@@ -74,9 +74,10 @@ export interface Striking {
   readonly expiry: string
 }
 
-const outBy = (e: ScheduledLegs, at: number) => e.exitAt !== null && e.exitAt < at
+/** Out by `at`: timed to exit at or before it. In one instant exits come before entries (issue 18), as the platform makes them. */
+const outBy = (e: ScheduledLegs, at: number) => e.exitAt !== null && e.exitAt <= at
 
-/** The entries open at `at`: those in now whose timed exit is not before it, and those to come in by then and not out. */
+/** The entries open at `at`: those in now not timed out by it, and those to come in by then and not out. */
 export const openEntriesAt = (at: number, inNow: ReadonlyArray<ScheduledLegs>, coming: ReadonlyArray<ScheduledLegs>): ReadonlyArray<string> => [
   ...inNow.filter((e) => !outBy(e, at)).map((e) => e.id),
   ...coming.filter((e) => e.entryAt <= at && !outBy(e, at)).map((e) => e.id)
@@ -95,7 +96,7 @@ export const bindingInstants = (instants: ReadonlyArray<number>, inNow: Readonly
 }
 
 /**
- * The portfolio open at `at`: the held one, less the legs of entries in now whose timed exit comes
+ * The portfolio open at `at`: the held one, less the legs of entries in now timed to exit at or
  * before `at` (struck where they were seen), plus the legs of entries to come in by then and not out,
  * struck at `spot`. An entry in now is taken out only if the held portfolio is short each of its legs
  * in full: otherwise (its strike is not known, or a leg already left) it is kept, erring on the side

@@ -164,6 +164,17 @@ describe("the portfolio at a coming instant", () => {
     expect(at12).toEqual(netPositions(held))
   })
 
+  it("takes out an entry timed to exit at the very instant of an entry: exits come before entries", () => {
+    const atOnce = { ...four, exitAt: five.entryAt }
+    expect(netPositions(portfolioAt({ at: five.entryAt, held, inNow: [atOnce], coming: [five], spot: 25_240, striking }))).toEqual(
+      netPositions([...legPositions(straddle, 25_240, 50, 15, 65, EXPIRY), wing])
+    )
+    expect(openEntriesAt(five.entryAt, [atOnce], [five])).toEqual(["5"])
+    // A coming entry timed out at a later one's instant is not open there either.
+    const six = entry("6", H(14.5), null)
+    expect(openEntriesAt(six.entryAt, [], [{ ...five, exitAt: six.entryAt }, six])).toEqual(["6"])
+  })
+
   it("keeps an entry in when the held portfolio is not short its legs in full (strike not known, or legs already gone)", () => {
     const elsewhere = { ...four, struckSpot: 25_300 }
     expect(netPositions(portfolioAt({ at: five.entryAt, held, inNow: [elsewhere], coming: [], spot: 25_240, striking }))).toEqual(netPositions(held))

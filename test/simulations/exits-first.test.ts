@@ -26,6 +26,8 @@ import { type MarginModel, netPositions } from "../../src/domain/margin.ts"
 import type { EntrySpec, IndexName, Position } from "../../src/domain/market.ts"
 import { parseRecordedDay, type RecordedDay } from "../../src/domain/recorded-day.ts"
 import { weeklyExpiryOf } from "../../src/domain/schedule.ts"
+import { openEntriesAt } from "../../src/domain/projection.ts"
+import { instantOf } from "../../src/domain/time.ts"
 import { marginModelOf, policyPlan } from "../../src/runtime/policies.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
 import type { SessionEngine } from "../../src/runtime/engine.ts"
@@ -182,7 +184,7 @@ const marginOf = (run: DayRun, model: MarginModel, at: number, tickIndex: number
 }
 
 /** What the checks saw, printed after a long run: the property is not vacuous. */
-const seen = { days: 0, buys: 0, sales: 0, laterFills: 0, exitsThenSales: 0, salesThenBuys: 0, referenceSalesRaisingSpan: 0 }
+const seen = { days: 0, exitsWithEntries: 0, buys: 0, sales: 0, laterFills: 0, exitsThenSales: 0, salesThenBuys: 0, referenceSalesRaisingSpan: 0 }
 
 /** (1) No engine sale raises the margin of what is held: the wing covered no open short. */
 const checkNoCoveringWingSold = (run: DayRun, policy: Scenario["policy"]) => {
@@ -245,6 +247,41 @@ const checkNoChurnNorOversale = (run: DayRun) => {
   for (const [hedgeId, net] of filled) expect(net, `${hedgeId} sold more than it bought`).toBeGreaterThanOrEqual(0)
 }
 
+/**
+ * (4) The platform, too, exits before it enters in one instant, and the engine's projection agrees:
+ * in the world's log of the platform's events, at each instant every exit (bar the stop of a portfolio
+ * entered that instant) comes before every entry; and after each instant with an entry, the
+ * portfolios the world holds are the ones the projection counts open there (an entry timed to exit at
+ * that instant is out), less those stopped out by then. Returns how many instants had both.
+ */
+const checkWorldAndProjectionAgree = (run: DayRun): number => {
+  const h = run.day.header
+  const planned = h.entries.map((e) => ({
+    id: e.portfolio,
+    entryAt: instantOf(h.date, e.entryTime),
+    exitAt: e.exitTime === null ? null : instantOf(h.date, e.exitTime),
+    legs: e.legs
+  }))
+  const enteredAt = new Map(planned.map((e) => [e.id, e.entryAt]))
+  const observed = run.broker.at(-1)?.observed ?? []
+  let both = 0
+  for (const at of new Set(observed.filter((ev) => ev.kind === "entered").map((ev) => ev.at))) {
+    const inInstant = observed.map((ev, i) => ({ ev, i })).filter(({ ev }) => ev.at === at)
+    const exits = inInstant.filter(({ ev }) => ev.kind === "exited" && enteredAt.get(ev.portfolio) !== at).map(({ i }) => i)
+    const entries = inInstant.filter(({ ev }) => ev.kind === "entered").map(({ i }) => i)
+    const when = new Date(at).toISOString()
+    if (exits.length > 0) {
+      both++
+      expect(Math.max(...exits), `the platform exited before it entered at ${when}`).toBeLessThan(Math.min(...entries))
+    }
+    const stopped = new Set(run.day.exits.filter((x) => x.at <= at).map((x) => x.portfolio))
+    const held = run.broker.filter((b) => b.now === at).at(-1)!.portfolios.map(([p]) => p).filter((p) => enteredAt.has(p) && !stopped.has(p))
+    const projected = openEntriesAt(at, [], planned).filter((p) => !stopped.has(p))
+    expect([...held].sort(), `the portfolios held after ${when} are those the projection counts open`).toEqual([...projected].sort())
+  }
+  return both
+}
+
 const checkDay = async (sc: Scenario): Promise<DayRun> => {
   const run = await replay(sc)
   expect(run.result.failure).toBeNull()
@@ -253,6 +290,7 @@ const checkDay = async (sc: Scenario): Promise<DayRun> => {
   checkNoCoveringWingSold(run, sc.policy)
   checkInstantOrder(run)
   checkNoChurnNorOversale(run)
+  seen.exitsWithEntries += checkWorldAndProjectionAgree(run)
   return run
 }
 
@@ -278,8 +316,11 @@ describe("exits before entries", () => {
     if (isLongRun) console.log(`exits before entries: ${JSON.stringify(seen)}`)
   }, fuzzTimeout(180_000))
 
-  // Found by the property: on this day the engine sold wings whose shorts were still open, because
-  // utilisation was under the exit trigger (the first, 83700 CE at 12:10, raised SPAN margin by ₹37,821).
+  // Entries timed to exit at the instant of the entry after next. Found by the property: the engine
+  // sold wings whose shorts were still open, because utilisation was under the exit trigger (83700 CE
+  // at 12:10 raised SPAN margin by ₹37,821). And, once the platform exited before it entered: the
+  // projection had counted each leaving entry still open at that instant (hedges bought from 11:32 for
+  // margin freed then; the world, entering first, showed five breaches at 102-103 %).
   const thursday: Scenario = {
     weekday: "Thursday",
     seed: 1,
@@ -310,8 +351,26 @@ describe("exits before entries", () => {
     expect(run.result.orders.some((o) => o.side === "BUY")).toBe(true)
   })
 
+  it("regression: the platform exits before it enters in one instant, and the projection counts the exit out", async () => {
+    // Thursday's entries timed to exit at a later entry's instant: the world once entered first and
+    // the projection counted the leaving entry as still open at that instant.
+    const run = await replay(thursday)
+    expect(checkWorldAndProjectionAgree(run)).toBeGreaterThan(0)
+  })
+
+  // The same moves on a Monday that hedges and sells wings: without the exit review's rule the engine
+  // sold 24400 PE at 10:59 with its short still open (the sale raised SPAN margin).
+  const monday: Scenario = {
+    ...thursday,
+    weekday: "Monday",
+    seed: 6,
+    exits: SCHEDULE.days.Monday!.entries.map((_, i, all) => (i + 2 < all.length ? { kind: "withLater", later: 1 } : { kind: "asIs", later: 0 })),
+    budgetPerBasket: 550_000
+  }
+
   it("regression: the engine keeps the wings of open shorts on a day it once sold them", async () => {
-    const run = await checkDay(thursday)
+    await checkDay(thursday)
+    const run = await checkDay(monday)
     // The day is one that hedges and sells: the property is not vacuous on it.
     expect(run.result.orders.some((o) => o.side === "BUY")).toBe(true)
     expect(salesOf(run).length).toBeGreaterThan(0)

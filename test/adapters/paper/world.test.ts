@@ -3,13 +3,14 @@
 import { readFileSync } from "node:fs"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { PaperWorld } from "../../../adapters/paper/world.ts"
+import { PaperWorld, strategySchedule } from "../../../adapters/paper/world.ts"
 import type { OrderRequest } from "../../../machines/protocol.ts"
 import { defaultConfig } from "../../../src/domain/config.ts"
 import { constantsMarginModel } from "../../../src/domain/margin.ts"
 import { priceOf } from "../../../src/domain/market.ts"
 import { instantOf } from "../../../src/domain/time.ts"
-import { parseRecordedDay } from "../../../src/domain/recorded-day.ts"
+import { parseRecordedDay, type RecordedDay } from "../../../src/domain/recorded-day.ts"
+import type { EntrySpec } from "../../../src/domain/market.ts"
 
 const day = parseRecordedDay(readFileSync("test/fixtures/days/2026-02-03-nifty-example.jsonl", "utf8"), "example")
 const at = (time: string) => instantOf(day.header.date, time)
@@ -98,5 +99,25 @@ describe("the paper world", () => {
     expect(w.peakUtilisationPct).toBeGreaterThanOrEqual(Math.max(...w.breaches.map((b) => b.utilisationPct)))
     // Expiry day: everything is gone at 15:30.
     expect(run(w.broker.positions)).toEqual([])
+  })
+
+  it("in one instant exits before it enters (exits before entries), bar a stop of a portfolio entered that instant", () => {
+    const [first, second, third] = day.header.entries as [EntrySpec, EntrySpec, EntrySpec]
+    // The first entry timed out at the third's instant; the second stopped out at that instant too; the third stopped at its own entry.
+    const when = third.entryTime
+    const moved: RecordedDay = {
+      ...day,
+      header: { ...day.header, entries: day.header.entries.map((e) => (e === first ? { ...e, exitTime: when } : e)) },
+      exits: [
+        { type: "exit", time: when, at: at(when), portfolio: third.portfolio, reason: "SL_HIT" },
+        { type: "exit", time: when, at: at(when), portfolio: second.portfolio, reason: "SL_HIT" }
+      ]
+    }
+    const inInstant = strategySchedule(moved).filter((e) => e.at === at(when)).map((e) => `${e.kind} ${e.portfolio}`)
+    expect(inInstant).toEqual([`exited ${first.portfolio}`, `exited ${second.portfolio}`, `entered ${third.portfolio}`, `exited ${third.portfolio}`])
+    const w = new PaperWorld(moved, model)
+    run(w.advanceTo(at(when)))
+    expect(run(w.strategyFeed.seen).filter((e) => e.at === at(when)).map((e) => `${e.kind} ${e.portfolio}`)).toEqual(inInstant)
+    expect(w.heldPortfolios().map(([p]) => p)).not.toContain(third.portfolio)
   })
 })
