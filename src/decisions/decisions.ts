@@ -175,14 +175,14 @@ export const selectHedges = (
 
 /**
  * What will be held after the close: the broker's positions less the legs of the entries in now that
- * are timed to exit before it (found where they were struck, within two strike steps: the spot noted at
+ * are timed to exit by it (found where they were struck, within two strike steps: the spot noted at
  * an entry may be a tick older than the one it was struck at; anywhere when it was not noted).
  */
 const heldOvernight = (rules: DecisionRules, s: Situation) =>
   heldAfterClose(
     s.held,
     s.entered
-      .filter((e) => e.exitAt !== null && e.exitAt < s.day.closeAt)
+      .filter((e) => e.exitAt !== null && e.exitAt <= s.day.closeAt)
       .map((e) => ({
         legs: legPositions(e.legs, e.struckSpot ?? s.market.spot, rules.strikeStep, s.day.baskets, rules.lotSize, s.day.expiry),
         tolerance: e.struckSpot === null ? Number.POSITIVE_INFINITY : 2 * rules.strikeStep

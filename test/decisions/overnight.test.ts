@@ -60,6 +60,11 @@ describe("assessOvernight", () => {
     expect(noted.shorts.map((x) => x.strike)).toEqual([hAtm, hAtm])
   })
 
+  it("an entry timed to exit at the close itself is not held past it", () => {
+    const a = assessOvernight(rules, situation({ entered: [{ ...h, struckSpot: hAtm + 10 }, { ...l, exitAt: s.closeAt, struckSpot: lAtm - 10 }] }), 0, [])
+    expect(a.shorts.map((x) => x.strike)).toEqual([hAtm, hAtm])
+  })
+
   it("on the expiry day, nothing is held past the close", () => {
     const expiryDay = situation({ day: { ...situation().day, date: EXPIRY } })
     expect(assessOvernight(rules, expiryDay, 0, []).shorts).toEqual([])
