@@ -8,6 +8,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import type * as Statement from "effect/sql/Statement"
 import type { PolicyName } from "../../src/runtime/policies.ts"
 import type { TradingSession } from "../../src/domain/session.ts"
+import type { Position } from "../../src/domain/market.ts"
 import { instantOf, weekdayOf } from "../../src/domain/time.ts"
 import type { DayReport } from "../../src/runtime/day-report.ts"
 import type { PaperBrokerStore } from "../paper/world.ts"
@@ -49,6 +50,7 @@ export const openSession = (trading: TradingSession, policy: PolicyName, fresh: 
           yield* sql`DELETE FROM auto_hedge.active_hedges WHERE session_id = ${id}`
           yield* sql`DELETE FROM auto_hedge.strategy_executions WHERE session_id = ${id}`
           yield* sql`DELETE FROM auto_hedge.hedge_transactions WHERE session_id = ${id}`
+          yield* sql`UPDATE auto_hedge.daily_session SET carried_shorts = NULL WHERE id = ${id}`
         })
       )
     }
@@ -62,6 +64,27 @@ export const findSession = (date: string, mode: string, policy: PolicyName) =>
     const rows = yield* sql<{ id: number }>`
       SELECT id FROM auto_hedge.daily_session WHERE session_date = ${date} AND mode = ${mode} AND policy = ${policy}`
     return rows[0]?.id ?? null
+  })
+
+/**
+ * The shorts of the day's expiry the account held at the open, as first recorded (null: never), and
+ * whether the session has run before (it has audit rows).
+ */
+export const carriedShortsOf = (sessionId: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const rows = yield* sql<{ carried_shorts: ReadonlyArray<Position> | null; started: boolean }>`
+      SELECT s.carried_shorts, EXISTS (SELECT 1 FROM auto_hedge.transitions t WHERE t.session_id = s.id) AS started
+      FROM auto_hedge.daily_session s WHERE s.id = ${sessionId}`
+    return { shorts: rows[0]?.carried_shorts ?? null, started: rows[0]?.started === true }
+  })
+
+/** Record the shorts held at the open, once: the first record stands (it is what the day started from). */
+export const recordCarriedShorts = (sessionId: number, shorts: ReadonlyArray<Position>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    yield* sql`UPDATE auto_hedge.daily_session SET carried_shorts = ${JSON.stringify(shorts)}::jsonb
+      WHERE id = ${sessionId} AND carried_shorts IS NULL`
   })
 
 /**

@@ -262,7 +262,11 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient>>
        sent_at TIMESTAMPTZ
      )`,
     `CREATE INDEX alerts_unsent ON auto_hedge.alerts (id) WHERE status <> 'sent'`
-  ])
+  ]),
+  // The shorts the account held at the day's open (carried from an earlier day), as the daemon's first
+  // start before the first entry saw them: a restart later in the day cannot tell them from the day's
+  // entries by looking (src/daemon/carried.ts). Null: never recorded.
+  "0010_carried_shorts_at_open": statements([`ALTER TABLE auto_hedge.daily_session ADD COLUMN carried_shorts JSONB`])
 }
 
 // PgMigrator's type asks for the services its optional `pg_dump` schema dump uses; we never ask for

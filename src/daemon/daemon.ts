@@ -11,7 +11,7 @@ import { Context, Effect, type Layer, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { recommendingVenueFor, venueLayerFor } from "../../adapters/venues.ts"
 import { openSession, postgresAuditLog, postgresOrderJournal, type WingHeld, wingsHeldAtPreviousClose, writeDayRecords } from "../../adapters/postgres/engine-store.ts"
-import { carriedShortsAtOpen, carriedWingsAtOpen } from "./carried.ts"
+import { carriedShortsAtOpen, carriedWingsAtOpen, shortsAtOpen } from "./carried.ts"
 import { marginModelOf } from "../runtime/policies.ts"
 import { atmStrike, type IndexName } from "../domain/market.ts"
 import type { Schedule } from "../domain/schedule.ts"
@@ -308,8 +308,14 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
     // What the account holds as the day starts. Before the first entry, its shorts are carried in (the
     // platform's portfolio CARRIED_AT_OPEN), and the engine's wings held at the previous session's close
     // that the broker still holds are its hedges from the open, kept while that portfolio is held.
-    const atStart = yield* account.broker.positions.pipe(Effect.orElseSucceed(() => []))
+    const read = yield* account.broker.positions.pipe(Effect.orElseSucceed(() => null))
+    const atStart = read ?? []
     const beforeEntries = clock.now() < Math.min(...plan.entries.map((e) => instantOf(plan.date, e.entryTime)))
+    // Recorded by the day's first start before its first entry; a restart reads them back (carried.ts).
+    const atOpen = yield* shortsAtOpen(sessionId, { beforeEntries, positions: read, expiry: plan.expiry }, log).pipe(
+      databaseDeadline(d.databaseSeconds),
+      Effect.mapError(failed("the shorts held at the open (the day's session row)"))
+    )
     const wings = carriedWingsAtOpen(
       yield* wingsHeldAtPreviousClose(plan.index, settings.mode, plan.date).pipe(
         databaseDeadline(d.databaseSeconds),
@@ -319,11 +325,11 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       plan.date
     )
     if (wings.length > 0) log.write("info", "daemon", `carried in from the previous session: ${wings.map((w) => `${w.strike} ${w.optionType} ${w.expiry} ×${w.quantity}`).join(", ")}`)
-    const carriedShorts = beforeEntries ? carriedShortsAtOpen(atStart, plan.expiry) : []
+    const carriedShorts = carriedShortsAtOpen(atOpen ?? [], plan.expiry)
     const setup = { ...planned, session: { ...planned.session, ...carriedInputOf([...carriedShorts, ...wings]) } }
     const watcher = new PositionWatcher(plan)
-    // Positions held before the first entry are not the day's entries.
-    if (beforeEntries) watcher.setBaseline(atStart)
+    // Positions held before the first entry are not the day's entries, after a restart too.
+    if (atOpen !== null) watcher.setBaseline(atOpen)
     const feed = yield* Effect.provideService(positionStrategyFeed(watcher, () => instant.now()), Broker, broker)
     const peak = peakTracker(marginMonitor, trading.totalBudget)
     const patrol = patrolOf(watchdog, instant, alertsOf(o, log), log)
