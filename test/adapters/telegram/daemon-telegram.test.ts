@@ -110,7 +110,12 @@ describe("the daemon with Telegram", () => {
     const alerts = logged.filter((l) => l.alert !== undefined && /^\W/.test(l.message))
     expect(alerts.length).toBeGreaterThan(2)
     expect(alerts.at(-1)!.alert).toBe("EOD_SUMMARY")
-    expect(rows.map((r) => r.kind)).toEqual(alerts.map((a) => a.alert))
+    // The same alerts, and in the same order but for the watchdog's: its patrol raises them beside the
+    // engine (a loaded machine falls behind the market clock), so their log line and row may swap places.
+    const bySort = (kinds: ReadonlyArray<string | undefined>) => [...kinds].sort()
+    expect(bySort(rows.map((r) => r.kind))).toEqual(bySort(alerts.map((a) => a.alert)))
+    const notWatchdog = (kind: string | undefined) => kind !== "WATCHDOG"
+    expect(rows.map((r) => r.kind).filter(notWatchdog)).toEqual(alerts.map((a) => a.alert).filter(notWatchdog))
     expect(rows.every((r) => r.status === "sent" && r.telegramMessageId !== null)).toBe(true)
     // The kinds this paper day raises (the others are covered by their texts: alert-texts.test.ts).
     const kinds = [...new Set(rows.map((r) => r.kind))].sort()
