@@ -385,7 +385,6 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
           earlier: () => Effect.runPromise(audit.trail)
         }))
       })).pipe(Effect.ensuring(Effect.sync(patrol.stop)))
-    if (result.stopped) return
     const report = dayReportOf({
       date: plan.date,
       index: plan.index,
@@ -397,7 +396,18 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
       peak: peak.value(),
       rows: yield* audit.trail
     })
-    yield* writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("storing the day's records")))
+    const writeRecords = writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(databaseDeadline(d.databaseSeconds))
+    if (result.stopped) {
+      // Stopped before the summary time (after the close, or during the day): the day's records as they
+      // stand, so that the next day carries the wings held even if this day is not resumed; a resumed day
+      // writes them again when it ends.
+      yield* writeRecords.pipe(
+        Effect.tap(() => Effect.sync(() => log.write("info", "daemon", "the day's records written as they stand at the stop", { hedges: report.hedges.length }))),
+        Effect.catchCause(() => Effect.sync(() => log.write("warn", "daemon", "the day's records could not be written at the stop: its wings are not carried into the next day unless this day is resumed")))
+      )
+      return
+    }
+    yield* writeRecords.pipe(Effect.mapError(failed("storing the day's records")))
     log.write("info", "daemon", "day done", { hedges: report.hedges.length, grossSpend: report.grossSpend, recovered: report.recovered, netSpend: report.netSpend, peakUtilization: report.peakUtilization, digest: report.auditDigest })
   }).pipe(Effect.catchTag("AuditWriteFailed", (e) => Effect.fail(new DaemonError({ message: `database: ${e.message}` }))))
 
