@@ -313,11 +313,13 @@ export const wakeTimesOf = (snapshot: SnapshotFrom<typeof sessionMachine>): Read
 /** The entry and trigger of a hedge the trader bought by hand. */
 export const MANUAL = "MANUAL"
 
+/** The id of the `i`th carried wing: "hedge-" like every hedge (the audit knows hedges by it), apart from the day's numbered ones. */
+export const carriedHedgeId = (i: number): string => `hedge-carried-${i + 1}`
+
 /** The carried wings as the day's hedge records (open, paid for on an earlier day) and the hedges' inputs. */
 const carriedHedgesOf = (input: SessionInput): ReadonlyArray<{ readonly record: HedgeRecord; readonly input: HedgeInput }> =>
   (input.carriedHedges ?? []).map((w, i) => {
-    // "hedge-" like every hedge (the audit knows hedges by it), apart from the day's numbered ones.
-    const id = `hedge-carried-${i + 1}`
+    const id = carriedHedgeId(i)
     const symbol = optionSymbol(input.index, w.expiry, w.strike, w.optionType)
     const record: HedgeRecord = {
       id,

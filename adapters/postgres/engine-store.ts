@@ -245,9 +245,11 @@ export const postgresOrderJournal = (sessionId: number) =>
   })
 
 /**
- * The original design's tables as a read model of a finished day: one BUY row per hedge bought and one SELL row
- * per hedge sold in hedge_transactions, the hedges still held at the close in active_hedges, one row
- * per entry in strategy_executions, and the day's peak utilisation and breaches on the session row.
+ * The original design's tables as a read model of a finished day: one BUY row per hedge bought that day and
+ * one SELL row per hedge sold in hedge_transactions, every hedge in active_hedges (active: still held at the
+ * close, with the units held and the price it was bought at — what the next day may carry), one row per
+ * entry in strategy_executions, and the day's peak utilisation and breaches on the session row. A wing
+ * carried in was bought on an earlier day, which has its BUY: today writes only its sale, if sold.
  */
 export const writeDayRecords = (sessionId: number, report: DayReport, exchange: "NFO" | "BFO") =>
   Effect.gen(function*() {
@@ -261,16 +263,18 @@ export const writeDayRecords = (sessionId: number, report: DayReport, exchange: 
           if (h.boughtAt === null) continue
           const lots = h.lots
           const common = { session_id: sessionId, trigger_reason: h.trigger, symbol: h.symbol, exchange, strike: h.strike, option_type: h.optionType, quantity: h.quantity, lots }
-          const [buy] = yield* sql<{ id: number }>`INSERT INTO auto_hedge.hedge_transactions ${sql.insert({
-            ...common,
-            timestamp: new Date(stamp(h.boughtAt)!).toISOString(),
-            action: "BUY",
-            order_price: h.buyPrice ?? 0,
-            executed_price: h.buyPrice,
-            total_cost: h.paid,
-            utilization_before: h.utilisationBefore,
-            order_status: "SUCCESS"
-          })} RETURNING id`
+          const buy = h.carried !== undefined
+            ? undefined
+            : (yield* sql<{ id: number }>`INSERT INTO auto_hedge.hedge_transactions ${sql.insert({
+                ...common,
+                timestamp: new Date(stamp(h.boughtAt)!).toISOString(),
+                action: "BUY",
+                order_price: h.buyPrice ?? 0,
+                executed_price: h.buyPrice,
+                total_cost: h.paid,
+                utilization_before: h.utilisationBefore,
+                order_status: "SUCCESS"
+              })} RETURNING id`)[0]
           const sold = h.status === "closed" && h.closedAt !== null
           const sell = sold
             ? (yield* sql<{ id: number }>`INSERT INTO auto_hedge.hedge_transactions ${sql.insert({
@@ -285,16 +289,19 @@ export const writeDayRecords = (sessionId: number, report: DayReport, exchange: 
                 order_status: "SUCCESS"
               })} RETURNING id`)[0]
             : undefined
+          // Still held at the close: open, or its sale still working (the broker holds it until that fills).
+          const held = h.held > 0 && (h.status === "open" || h.status === "exiting")
           yield* sql`INSERT INTO auto_hedge.active_hedges ${sql.insert({
             session_id: sessionId,
-            transaction_id: buy!.id,
+            transaction_id: buy?.id ?? null,
             symbol: h.symbol,
             exchange,
             strike: h.strike,
             option_type: h.optionType,
-            quantity: h.quantity,
-            entry_price: h.buyPrice ?? 0,
-            is_active: h.status === "open",
+            // What the engine holds (not what it ordered): the next day claims no more of the broker's long.
+            quantity: held ? h.held : h.quantity,
+            entry_price: h.carried?.entryPrice ?? h.buyPrice ?? 0,
+            is_active: held,
             exit_transaction_id: sell?.id ?? null,
             otm_distance: h.otmDistance
           })}`

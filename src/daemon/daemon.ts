@@ -18,10 +18,10 @@ import type { Schedule } from "../domain/schedule.ts"
 import { lotSizeFor, strikeStepOf, type Instruments } from "../domain/instruments.ts"
 import { optionSymbol } from "../domain/symbols.ts"
 import { dateOf, instantOf, wallTimeOf } from "../domain/time.ts"
-import { dayReportOf } from "../runtime/day-report.ts"
+import { dayReportOf, type DayReport } from "../runtime/day-report.ts"
 import { VirtualClock } from "../runtime/virtual-clock.ts"
 import { carriedInputOf, engineSetupFor, type DayPlan } from "../runtime/session-plan.ts"
-import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed } from "../services/services.ts"
+import { AuditLog, Broker, MarginMonitor, MarketClock, MarketData, Notifier, OrderJournal, StrategyFeed, type TransitionRow } from "../services/services.ts"
 import { Venue, VenueConfigError, type VenueMarket, type VenueRefused, type VenueUnavailable } from "../services/venue.ts"
 import { nextTradingDay, type DayTimes } from "./calendar.ts"
 import { dayOn, dayTypeOf, EXCHANGES, scheduledSessionOn, weeklyExpiryOn, type MarketCalendar, type SessionHours } from "../domain/calendar.ts"
@@ -391,19 +391,23 @@ const runDay = (o: DaemonOptions, day: DayTimes) =>
           earlier: () => Effect.runPromise(audit.trail)
         }))
       })).pipe(Effect.ensuring(Effect.sync(patrol.stop)))
-    if (result.stopped) return
-    const report = dayReportOf({
-      date: plan.date,
-      index: plan.index,
-      lotSize: plan.lotSize,
-      file: "",
-      policy: "engine",
-      engine: result.engine,
-      breaches: [],
-      peak: peak.value(),
-      rows: yield* audit.trail
-    })
-    yield* writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(databaseDeadline(d.databaseSeconds), Effect.mapError(failed("storing the day's records")))
+    const reportOf = (rows: ReadonlyArray<TransitionRow>) =>
+      dayReportOf({ date: plan.date, index: plan.index, lotSize: plan.lotSize, file: "", policy: "engine", engine: result.engine, breaches: [], peak: peak.value(), rows })
+    const write = (report: DayReport) => writeDayRecords(sessionId, report, plan.index === "NIFTY" ? "NFO" : "BFO").pipe(databaseDeadline(d.databaseSeconds))
+    if (result.stopped) {
+      // Stopped before the summary time (after the close, or during the day): the day's records as they
+      // stand, so that the next day carries the wings held even if this day is not resumed; a resumed day
+      // writes them again when it ends. A database that fails now does not fail the stop.
+      yield* audit.trail.pipe(
+        Effect.map(reportOf),
+        Effect.flatMap((report) => write(report)),
+        Effect.tap(() => Effect.sync(() => log.write("info", "daemon", "the day's records written as they stand at the stop"))),
+        Effect.catchCause(() => Effect.sync(() => log.write("warn", "daemon", "the day's records could not be written at the stop: its wings are not carried into the next day unless this day is resumed")))
+      )
+      return
+    }
+    const report = reportOf(yield* audit.trail)
+    yield* write(report).pipe(Effect.mapError(failed("storing the day's records")))
     log.write("info", "daemon", "day done", { hedges: report.hedges.length, grossSpend: report.grossSpend, recovered: report.recovered, netSpend: report.netSpend, peakUtilization: report.peakUtilization, digest: report.auditDigest })
   }).pipe(Effect.catchTag("AuditWriteFailed", (e) => Effect.fail(new DaemonError({ message: `database: ${e.message}` }))))
 

@@ -5,6 +5,7 @@ import { formatAlert } from "../domain/alerts.ts"
 import { wallTimeOf } from "../domain/time.ts"
 import type { TransitionRow } from "../services/services.ts"
 import { auditDigest } from "./audit-recorder.ts"
+import { carriedHedgeId } from "../../machines/session.ts"
 import type { SessionEngine } from "./engine.ts"
 
 export interface HedgeReport {
@@ -17,13 +18,18 @@ export interface HedgeReport {
   readonly strike: number
   readonly optionType: "CE" | "PE"
   readonly lots: number
+  /** Units ordered (a carried wing: units held at the open). */
   readonly quantity: number
+  /** Units held when the report was taken (at the close, for a finished day): what the next day may carry. */
+  readonly held: number
   readonly status: string
   readonly boughtAt: string | null
   readonly buyPrice: number | null
   readonly paid: number
   readonly closedAt: string | null
   readonly received: number
+  /** Held since an earlier day, bought then at `entryPrice` per unit: nothing was bought today. */
+  readonly carried?: { readonly entryPrice: number }
 }
 
 export interface DayReport {
@@ -66,6 +72,8 @@ export const dayReportOf = (p: {
   const lotSize = p.lotSize
   const entryStates = rows.filter((r) => r.kind === "entry")
   const reached = (state: string) => new Set(entryStates.filter((r) => r.to === state).map((r) => r.actorId)).size
+  // A carried wing's own price is in the session's input (its record paid ₹0 today).
+  const carriedPrice = new Map((c.carriedHedges ?? []).map((w, i) => [carriedHedgeId(i), w.avgPrice]))
   const hedges = Object.values(c.hedges).map(
     (hd): HedgeReport => ({
       id: hd.id,
@@ -78,12 +86,14 @@ export const dayReportOf = (p: {
       optionType: hd.optionType,
       lots: hd.quantity / lotSize,
       quantity: hd.quantity,
+      held: hd.held,
       status: hd.status,
       boughtAt: hd.openedAt === null ? null : wallTimeOf(hd.openedAt),
       buyPrice: hd.openedAt === null || hd.quantity === 0 ? null : round2(hd.paid / hd.quantity),
       paid: round2(hd.paid),
       closedAt: hd.closedAt === null ? null : wallTimeOf(hd.closedAt),
-      received: round2(hd.received)
+      received: round2(hd.received),
+      ...(carriedPrice.has(hd.id) ? { carried: { entryPrice: carriedPrice.get(hd.id)! } } : {})
     })
   )
   return {

@@ -2,7 +2,8 @@
 // that the broker still holds become the session's hedges from the open.
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { openSession, wingsHeldAtPreviousClose, writeDayRecords, type WingHeld } from "../../adapters/postgres/engine-store.ts"
+import { analytics, openSession, wingsHeldAtPreviousClose, writeDayRecords, type WingHeld } from "../../adapters/postgres/engine-store.ts"
+import { SqlClient } from "effect/sql/SqlClient"
 import { carriedShortsAtOpen, carriedWingsAtOpen } from "../../src/daemon/carried.ts"
 import { CARRIED_AT_OPEN, PositionWatcher } from "../../src/daemon/position-feed.ts"
 import { instantOf } from "../../src/domain/time.ts"
@@ -57,10 +58,14 @@ describe("the shorts held before the first entry, as one carried portfolio", () 
   })
 })
 
-const hedge = (strike: number, optionType: "CE" | "PE", status: string): HedgeReport => ({
+const hedge = (strike: number, optionType: "CE" | "PE", status: string, more: Partial<HedgeReport> = {}): HedgeReport => ({
   id: `hedge-${strike}`, forEntry: "OVERNIGHT", symbol: `NIFTY${strike}${optionType}`, trigger: "OVERNIGHT", utilisationBefore: 40, otmDistance: 500,
-  strike, optionType, lots: 30, quantity: 1950, status, boughtAt: "15:20:05", buyPrice: 2.15, paid: 4192.5, closedAt: status === "closed" ? "15:25:00" : null, received: status === "closed" ? 2000 : 0
+  strike, optionType, lots: 30, quantity: 1950, held: status === "closed" ? 0 : 1950, status, boughtAt: "15:20:05", buyPrice: 2.15, paid: 4192.5,
+  closedAt: status === "closed" ? "15:25:00" : null, received: status === "closed" ? 2000 : 0, ...more
 })
+/** A wing carried in at the open (paid for on an earlier day at `entryPrice`), as the day's report has it. */
+const carriedHedge = (n: number, strike: number, optionType: "CE" | "PE", status: string, entryPrice: number, more: Partial<HedgeReport> = {}): HedgeReport =>
+  hedge(strike, optionType, status, { id: `hedge-carried-${n}`, utilisationBefore: 0, otmDistance: 0, boughtAt: "09:15:00", buyPrice: 0, paid: 0, carried: { entryPrice }, ...more })
 const report = (date: string, hedges: ReadonlyArray<HedgeReport>) => ({ date, hedges, peakUtilization: 50, breaches: [], grossSpend: 0, recovered: 0 }) as unknown as DayReport
 const sessionOf = (date: string, index: "NIFTY" | "SENSEX", expiry: string, mode: "paper" | "live" = "paper") =>
   tradingSessionOf({ date, index, expiry, baskets: 15, budgetPerBasket: 1_000_000, autoHedgeEnabled: true, mode })
@@ -81,6 +86,50 @@ forEachServer("wings held at the previous close", (db) => {
         expect(yield* wingsHeldAtPreviousClose("NIFTY", "live", "2026-07-07")).toEqual([])
         expect(yield* wingsHeldAtPreviousClose("NIFTY", "paper", "2026-07-03")).toEqual([])
         expect(yield* wingsHeldAtPreviousClose("SENSEX", "paper", "2026-07-09")).toEqual([wing(82000, "CE", 1950, "2026-07-02")])
+      })
+    ))
+
+  it("carries what is held at the close, not what was ordered, and a wing whose sale is still working", () =>
+    db.run(
+      Effect.gen(function*() {
+        const day = yield* openSession(sessionOf("2026-07-13", "NIFTY", "2026-07-14"), "engine", true)
+        yield* writeDayRecords(day, report("2026-07-13", [
+          // Half of it bought (or half sold before the close): 975 of the 1,950 ordered are the engine's.
+          hedge(25300, "CE", "open", { held: 975 }),
+          // Its sale was working at the close: the broker still holds it.
+          hedge(24300, "PE", "exiting"),
+          // A sale cancelled part filled: what is left is still held.
+          hedge(24200, "PE", "exiting", { held: 650, received: 500 }),
+          hedge(23900, "PE", "closed")
+        ]), "NFO")
+        expect(yield* wingsHeldAtPreviousClose("NIFTY", "paper", "2026-07-14")).toEqual([
+          wing(25300, "CE", 975, "2026-07-14"), wing(24300, "PE", 1950, "2026-07-14"), wing(24200, "PE", 650, "2026-07-14")
+        ])
+        // A trader's own long beside the wing is not claimed as the engine's.
+        expect(carriedWingsAtOpen(yield* wingsHeldAtPreviousClose("NIFTY", "paper", "2026-07-14"), [pos(25300, "CE", 1950, "2026-07-14")], "2026-07-14").map((w) => w.quantity)).toEqual([975])
+      })
+    ))
+
+  it("a carried wing writes no BUY (it was bought on an earlier day), keeps its real price for the next carry, and its sale is written", () =>
+    db.run(
+      Effect.gen(function*() {
+        const sql = yield* SqlClient
+        const thursday = yield* openSession(sessionOf("2026-07-16", "NIFTY", "2026-07-21"), "engine", true)
+        yield* writeDayRecords(thursday, report("2026-07-16", [hedge(25600, "CE", "open", { buyPrice: 3.4, paid: 6630 })]), "NFO")
+        const friday = yield* openSession(sessionOf("2026-07-17", "NIFTY", "2026-07-21"), "engine", true)
+        yield* writeDayRecords(friday, report("2026-07-17", [
+          carriedHedge(1, 25600, "CE", "open", 3.4),
+          carriedHedge(2, 24100, "PE", "closed", 2.9, { received: 3900 }),
+          hedge(25700, "CE", "closed")
+        ]), "NFO")
+        const rows = yield* sql<{ action: string; strike: number; total_cost: string }>`
+          SELECT action, strike, total_cost FROM auto_hedge.hedge_transactions WHERE session_id = ${friday} ORDER BY strike, action`
+        expect(rows.map((r) => [r.action, r.strike, Number(r.total_cost)])).toEqual([["SELL", 24100, 3900], ["BUY", 25700, 4192.5], ["SELL", 25700, 2000]])
+        // Held on into Monday at what it was bought for on Thursday, not at the ₹0 Friday paid.
+        expect(yield* wingsHeldAtPreviousClose("NIFTY", "paper", "2026-07-20")).toEqual([{ ...wing(25600, "CE", 1950, "2026-07-21"), entryPrice: 3.4 }])
+        // The history counts the hedges bought that day: one, not three.
+        const friday_ = (yield* analytics(30)).find((r) => r.sessionDate === "2026-07-17" && r.mode === "paper")!
+        expect([friday_.hedgeCount, friday_.totalCost, friday_.totalRecovered]).toEqual([1, 4192.5, 5900])
       })
     ))
 }, { migrated: true })

@@ -57,6 +57,8 @@ export interface DayOptions {
   readonly venueTakes?: (path: string, at: number) => number
   /** The operator API's hooks, given the day's schedule (the test watches the day through them). */
   readonly operator?: (schedule: Schedule) => DaemonOperator
+  /** Stop the daemon (as SIGTERM does) when it first sleeps until this market time ("HH:MM:SS") or later. */
+  readonly stopAt?: string
 }
 
 /**
@@ -115,6 +117,11 @@ export const daemonDay = async (o: DayOptions): Promise<PaperDay> => {
   })
   for (const f of o.faults ?? []) fake.inject(f)
   const lines: Array<string> = []
+  const stop = new AbortController()
+  if (o.stopAt !== undefined) {
+    clock.hold(instantOf(h.date, o.stopAt))
+    void clock.asleep().then(() => stop.abort())
+  }
   const settings: DaemonSettings = {
     mode: o.mode ?? "paper",
     paperBroker: "openalgo",
@@ -142,7 +149,7 @@ export const daemonDay = async (o: DayOptions): Promise<PaperDay> => {
             instruments: o.instruments ?? loadInstruments(),
             clock,
             log: makeLog("json", (line) => lines.push(line), "-", () => clock.now()),
-            signal: new AbortController().signal,
+            signal: stop.signal,
             days: 1,
             // A grid coarser than the day's own ticks: the replay below holds only if the engine's instants are recorded.
             ...(recordInto === undefined ? {} : { record: { dir: recordInto, everySeconds: 300 } })

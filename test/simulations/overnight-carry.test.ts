@@ -61,6 +61,9 @@ describe("Monday's entries held to Tuesday (issue 18, done when)", async () => {
     const carried = tue.report.hedges.filter((h) => h.id.startsWith("hedge-carried-"))
     const monWings = mon.closing.filter((p) => p.origin?.kind === "hedge")
     expect(carried.map((h) => [h.strike, h.optionType, h.quantity, h.paid])).toEqual(monWings.map((w) => [w.strike, w.optionType, w.quantity, 0]))
+    // Paid ₹0 today, yet the report keeps what each was bought at on Monday: the next carry's price.
+    expect(carried.map((h) => h.carried?.entryPrice)).toEqual(monWings.map((w) => w.avgPrice))
+    expect(monWings.every((w) => w.avgPrice > 0)).toBe(true)
     const lastExit = tuesday.exits.filter((x) => x.reason === "TIMED").map((x) => x.time).sort().at(-1)!
     // Tuesday's own straddles held to the expiry (no exit time): shorts of both sides open at the close.
     const heldToClose = tuesday.header.entries.filter((e) => e.exitTime === null)
