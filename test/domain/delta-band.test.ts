@@ -4,25 +4,14 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import type { MarginQuery } from "../../src/domain/margin.ts"
-import type { ChainRow, OptionType, Position } from "../../src/domain/market.ts"
-import { black76, yearFraction } from "../../src/domain/pricing.ts"
+import type { Position } from "../../src/domain/market.ts"
+import { black76 } from "../../src/domain/pricing.ts"
 import { deltaBandWing, deltaPerPctOf, portfolioDelta, type DeltaBandAsk } from "../../src/domain/delta-band.ts"
 import type { HedgeBand } from "../../src/domain/selection.ts"
-import { instantOf } from "../../src/domain/time.ts"
+import { AT, CHAIN, DATE, EXPIRY, leg, LOT, SPOT, YEARS, smile } from "../fixtures/smiled-chain.ts"
 
-const LOT = 65
-const DATE = "2026-02-09"
-const EXPIRY = "2026-02-10"
-const SPOT = 25_000
-const AT = instantOf(DATE, "10:00:00")
-const YEARS = yearFraction(AT, EXPIRY)
-/** A smile: 12 % at the money, rising with distance. */
-const smile = (k: number) => 0.12 + 0.5 * ((k - SPOT) / SPOT) ** 2
-const STRIKES = Array.from({ length: 61 }, (_, i) => 23_500 + 50 * i)
-const CHAIN: ReadonlyArray<ChainRow> = STRIKES.map((k) => ({ strike: k, ce: black76("CE", SPOT, k, YEARS, smile(k)), pe: black76("PE", SPOT, k, YEARS, smile(k)) }))
 const BAND: HedgeBand = { minPremium: 0.5, maxPremium: 40, minOtmDistance: 100, maxOtmDistance: 1500, limitPriceBuffer: 0.1 }
 
-const leg = (optionType: OptionType, strike: number, lots: number): Position => ({ strike, optionType, quantity: lots * LOT, expiry: EXPIRY })
 const query = (positions: ReadonlyArray<Position>, spot = SPOT): MarginQuery => ({ index: "NIFTY", date: DATE, expiry: EXPIRY, lotSize: LOT, spot, at: AT, positions, chain: CHAIN })
 const deltaOf = (positions: ReadonlyArray<Position>) => Effect.runSync(portfolioDelta(query(positions)))
 

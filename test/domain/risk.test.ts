@@ -1,8 +1,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import type { MarginQuery } from "../../src/domain/margin.ts"
-import type { ChainRow, OptionType, Position } from "../../src/domain/market.ts"
-import { black76, impliedVol, yearFraction } from "../../src/domain/pricing.ts"
+import { black76, impliedVol } from "../../src/domain/pricing.ts"
 import {
   deltaGammaVar,
   historicalVar,
@@ -15,6 +14,7 @@ import {
 } from "../../src/domain/risk.ts"
 import { spanMarginModel } from "../../src/domain/span.ts"
 import { instantOf } from "../../src/domain/time.ts"
+import { AT, CHAIN, DATE, EXPIRY, leg, LOT, SPOT, YEARS } from "../fixtures/smiled-chain.ts"
 import { defaultConfig } from "../../src/domain/config.ts"
 import { instantOfDay, positionsFromFile, recordedInstantRisk, replayedPositions } from "../../simulations/risk.ts"
 import { readRecordedDay } from "../../src/domain/recorded-day.ts"
@@ -22,23 +22,6 @@ import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-const LOT = 65
-const DATE = "2026-02-09"
-const EXPIRY = "2026-02-10"
-const SPOT = 25_000
-const AT = instantOf(DATE, "10:00:00")
-const YEARS = yearFraction(AT, EXPIRY)
-/** A smile: 12 % at the money, rising with distance. */
-const smile = (k: number) => 0.12 + 0.5 * ((k - SPOT) / SPOT) ** 2
-
-const STRIKES = Array.from({ length: 61 }, (_, i) => 23_500 + 50 * i)
-const CHAIN: ReadonlyArray<ChainRow> = STRIKES.map((k) => ({
-  strike: k,
-  ce: black76("CE", SPOT, k, YEARS, smile(k)),
-  pe: black76("PE", SPOT, k, YEARS, smile(k))
-}))
-
-const leg = (optionType: OptionType, strike: number, lots: number): Position => ({ strike, optionType, quantity: lots * LOT, expiry: EXPIRY })
 /** 15 lots of a short straddle at 25,000 with wings 500 out; one more lot of call wing. */
 const POSITIONS = [leg("CE", 25_000, -15), leg("PE", 25_000, -15), leg("CE", 25_500, 16), leg("PE", 24_500, 15)]
 
