@@ -65,9 +65,8 @@ const placeEntry = (entry: EntrySpec, unexplained: ShortUnits, plan: DayPlan): S
 
 /**
  * The portfolio of the shorts the account held before the day's first entry (carried from an earlier
- * day): live from the start, the oldest, so shorts that go away from a contract it shares with the day's
- * entries go from it first; its exit tells the
- * session that the wings covering it are free (`CLOSED`).
+ * day): live from the start, the oldest, so shorts that go from a contract it shares with the day's
+ * entries go from it first; its exit tells the session that the wings covering it are free (`CLOSED`).
  */
 export const CARRIED_AT_OPEN = "carried at the open"
 
