@@ -7,7 +7,7 @@ import { defaultConfig, type HedgeConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { engineSetupFor } from "../../src/runtime/session-plan.ts"
-import { sessionMachineWith } from "../../src/runtime/machine-services.ts"
+import { sessionWith } from "../fixtures/session-services.ts"
 import { DELTA_BAND, wakeTimes } from "../../machines/session.ts"
 import type { AlertEvent, AssessDeltaInput, DeltaDecision } from "../../machines/protocol.ts"
 import type { EntrySpec } from "../../src/domain/market.ts"
@@ -28,23 +28,15 @@ const wing: DeltaDecision = {
 
 /** A session of `config` with its delta check answering `answers` in turn; every other decision never answers. */
 const session = (config: HedgeConfig, answers: ReadonlyArray<DeltaDecision>, entries: ReadonlyArray<EntrySpec> = []) => {
-  const never = () => new Promise<never>(() => {})
   const asked: Array<{ input: AssessDeltaInput }> = []
   const alerts: Array<AlertEvent["alert"]> = []
-  const machine = sessionMachineWith({
-    assessExits: never,
-    assessOvernight: never,
+  const machine = sessionWith({
     assessDelta: async ({ input }) => {
       asked.push({ input })
       return answers[asked.length - 1] ?? inside
     },
-    projectEntry: never,
-    selectHedges: never,
     quoteOption: async () => ({ ltp: 3, at: 0 }),
-    placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" }),
-    findOrder: never,
-    orderStatus: never,
-    cancelOrder: never
+    placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" })
   })
   const setup = engineSetupFor({ day: niftyDayPlan(entries), config, policy: "engine", model: constantsMarginModel(config.marginConstants) })
   const actor = createActor(machine, { input: setup.session })

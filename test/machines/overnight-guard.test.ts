@@ -9,7 +9,7 @@ import type { EntrySpec } from "../../src/domain/market.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { parseRecordedDay, type RecordedDay } from "../../src/domain/recorded-day.ts"
 import { instantOf } from "../../src/domain/time.ts"
-import { sessionMachineWith } from "../../src/runtime/machine-services.ts"
+import { sessionWith } from "../fixtures/session-services.ts"
 import { verifyDay } from "../../src/runtime/verify.ts"
 import { replayDay, type ReplayResult } from "../../simulations/replay.ts"
 import { generateDay, toJsonl } from "../../simulations/generator.ts"
@@ -182,14 +182,9 @@ describe("the guard in the session machine", () => {
   })
 
   it("a wing rejected at the broker is a critical alert; the next check buys it again", async () => {
-    const never = () => new Promise<never>(() => {})
     const checks: Array<unknown> = []
     const wing = { strike: 25_500, optionType: "CE" as const, expiry: "2026-02-10", quantity: 65, price: 2, cost: 136.5 }
-    const machine = sessionMachineWith({
-      assessExits: never,
-      assessDelta: never,
-      projectEntry: never,
-      selectHedges: never,
+    const machine = sessionWith({
       // One short uncovered unless a wing is being bought.
       assessOvernight: async ({ input }) => {
         checks.push(input.beingBought)
@@ -197,10 +192,7 @@ describe("the guard in the session machine", () => {
         return { shorts: [{ strike: 25_000, optionType: "CE", expiry: "2026-02-10", quantity: 65, covered, coveredBy: [], wing: covered === 0 ? wing : null, reason: null }], spot: 25_000, utilisationPct: 40 } satisfies OvernightAssessment
       },
       quoteOption: async () => ({ ltp: 2, at: 0 }),
-      placeOrder: async () => ({ outcome: "rejected" as const, message: "RMS: margin exceeds" }),
-      findOrder: never,
-      orderStatus: never,
-      cancelOrder: never
+      placeOrder: async () => ({ outcome: "rejected" as const, message: "RMS: margin exceeds" })
     })
     const rules = { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 60_000, orderPollMs: 5_000, maxReprices: 2 }
     const input = { date: MONDAY, index: "NIFTY", expiry: "2026-02-10", expiryDay: false, baskets: 1, budget: 1_000_000, policy: "engine", enabled: true, openAt: at("09:15:00"), closeAt: at("15:30:00"), eodAt: at("15:35:00"), entries: [], entryRules: {}, hedgeRules: rules, cooldownMs: 0, exitBufferMs: 0, spendCap: 1e9, overnightGuard: { firstCheckAt: at("15:20:00"), retryMs: 60_000, mayExceedSpendCap: false } } as unknown as SessionInput
@@ -224,13 +216,8 @@ describe("the guard in the session machine", () => {
   })
 
   it("a wing still being bought counts as covering: the next check buys nothing more", async () => {
-    const never = () => new Promise<never>(() => {})
     const wing = { strike: 25_500, optionType: "CE" as const, expiry: "2026-02-10", quantity: 65, price: 2, cost: 136.5 }
-    const machine = sessionMachineWith({
-      assessExits: never,
-      assessDelta: never,
-      projectEntry: never,
-      selectHedges: never,
+    const machine = sessionWith({
       // As the decision counts: a wing being bought covers the short.
       assessOvernight: async ({ input }) => {
         const covered = input.beingBought.reduce((t, w) => t + w.quantity, 0)
@@ -238,10 +225,8 @@ describe("the guard in the session machine", () => {
       },
       quoteOption: async () => ({ ltp: 2, at: 0 }),
       placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" }),
-      findOrder: never,
       // The order works and never fills.
-      orderStatus: async () => ({ orderId: "O1", status: "open" as const, filledQuantity: 0, averagePrice: 0 }),
-      cancelOrder: never
+      orderStatus: async () => ({ orderId: "O1", status: "open" as const, filledQuantity: 0, averagePrice: 0 })
     })
     const rules = { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 600_000, orderPollMs: 5_000, maxReprices: 0 }
     const input = { date: MONDAY, index: "NIFTY", expiry: "2026-02-10", expiryDay: false, baskets: 1, budget: 1_000_000, policy: "engine", enabled: true, openAt: at("09:15:00"), closeAt: at("15:30:00"), eodAt: at("15:35:00"), entries: [], entryRules: {}, hedgeRules: rules, cooldownMs: 0, exitBufferMs: 0, spendCap: 1e9, overnightGuard: { firstCheckAt: at("15:20:00"), retryMs: 60_000, mayExceedSpendCap: false } } as unknown as SessionInput

@@ -8,7 +8,7 @@ import { ORDER_POLL_SECONDS } from "../../src/runtime/session-plan.ts"
 import { createActor, type ActorRefFrom } from "xstate"
 import { hedgeWakeTimes, type hedgeMachine } from "../../machines/hedge.ts"
 import { wakeTimes, wakeTimesOf, type SessionContext, type SessionEvent, type SessionInput } from "../../machines/session.ts"
-import { sessionMachineWith } from "../../src/runtime/machine-services.ts"
+import { sessionWith } from "../fixtures/session-services.ts"
 import type { RecordedDay } from "../../src/domain/recorded-day.ts"
 import { replayDay } from "../../simulations/replay.ts"
 import type { TransitionRow } from "../../src/services/services.ts"
@@ -244,18 +244,9 @@ describe("session rules", () => {
   })
 
   it("a hedge started after an observation, before its instant's clock event, counts its deadlines from that clock event", async () => {
-    const never = () => new Promise<never>(() => {})
-    const machine = sessionMachineWith({
-      assessExits: never,
-      assessDelta: never,
-      assessOvernight: never,
-      projectEntry: never,
-      selectHedges: never,
+    const machine = sessionWith({
       quoteOption: async () => ({ ltp: 3, at: 0 }),
-      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" }),
-      findOrder: never,
-      orderStatus: never,
-      cancelOrder: never
+      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" })
     })
     const rules = { limitPriceBuffer: 0.1, minExitPrice: 0.5, fillTimeoutMs: 60_000, orderPollMs: 5_000, maxReprices: 2 }
     const input = { date: DATE, index: "NIFTY", expiry: DATE, expiryDay: true, baskets: 1, budget: 1_000_000, policy: "engine", enabled: true, openAt: at("09:15:00"), closeAt: at("15:30:00"), eodAt: at("15:35:00"), entries: [], entryRules: {}, hedgeRules: rules, cooldownMs: 0, exitBufferMs: 0, spendCap: 1e9 } as unknown as SessionInput

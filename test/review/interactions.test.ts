@@ -5,7 +5,7 @@ import { defaultConfig, type HedgeConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { engineSetupFor } from "../../src/runtime/session-plan.ts"
-import { sessionMachineWith } from "../../src/runtime/machine-services.ts"
+import { sessionWith } from "../fixtures/session-services.ts"
 import type { DeltaDecision, Projection } from "../../machines/protocol.ts"
 import { niftyDayPlan, straddle } from "../fixtures/entries.ts"
 
@@ -20,10 +20,7 @@ const projection: Projection = { at: 0, budget: 2_000_000, marginInUse: 1_000_00
 
 describe("review: one spend cap, two buyers in one instant", () => {
   it("the delta band and an entry deciding at the same clock never reserve more than the day's cap together", async () => {
-    const never = () => new Promise<never>(() => {})
-    const machine = sessionMachineWith({
-      assessExits: never,
-      assessOvernight: never,
+    const machine = sessionWith({
       assessDelta: async ({ input }): Promise<DeltaDecision> => ({
         deltaPerPct: -150_000, limitPerPct: 100_000, outside: true, reason: "outside the band", utilisationPct: 50,
         wing: { strike: 25_600, optionType: "CE", quantity: 1300, lots: 20, limitPrice: input.spendLeft / 1300, cost: input.spendLeft, otmDistance: 600, deltaAfterPerPct: -95_000 }
@@ -34,10 +31,7 @@ describe("review: one spend cap, two buyers in one instant", () => {
         cost: input.spendLeft, benefit: 300_000, shortfall: 0, limitedBy: "none"
       }),
       quoteOption: async () => ({ ltp: 3, at: 0 }),
-      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" }),
-      findOrder: never,
-      orderStatus: never,
-      cancelOrder: never
+      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" })
     })
     // A's look-ahead (09:20) is the band's first check.
     const setup = engineSetupFor({ day: niftyDayPlan([straddle("A", "09:25:00")]), config, policy: "engine", model: constantsMarginModel(config.marginConstants), weighsCost: false })
@@ -57,20 +51,12 @@ describe("review: one spend cap, two buyers in one instant", () => {
   })
 
   it("the overnight guard waits while an entry holds the decision turn (its spend left was granted before the guard's wings)", async () => {
-    const never = () => new Promise<never>(() => {})
     let release: (p: Projection) => void = () => {}
     const guardAsked: Array<number> = []
-    const machine = sessionMachineWith({
-      assessExits: never,
+    const machine = sessionWith({
       assessOvernight: async () => (guardAsked.push(guardAsked.length), { shorts: [], spot: 25_000, utilisationPct: 50 }),
-      assessDelta: never,
       projectEntry: () => new Promise<Projection>((resolve) => (release = resolve)),
-      selectHedges: never,
-      quoteOption: async () => ({ ltp: 3, at: 0 }),
-      placeOrder: never,
-      findOrder: never,
-      orderStatus: never,
-      cancelOrder: never
+      quoteOption: async () => ({ ltp: 3, at: 0 })
     })
     const setup = engineSetupFor({ day: niftyDayPlan([straddle("B", "15:24:00", null)]), config: defaultConfig, policy: "engine", model: constantsMarginModel(defaultConfig.marginConstants) })
     expect(setup.session.overnightGuard?.firstCheckAt).toBe(at("15:20:00"))

@@ -5,7 +5,7 @@ import { defaultConfig } from "../../src/domain/config.ts"
 import { constantsMarginModel } from "../../src/domain/margin.ts"
 import { instantOf } from "../../src/domain/time.ts"
 import { engineSetupFor } from "../../src/runtime/session-plan.ts"
-import { sessionMachineWith } from "../../src/runtime/machine-services.ts"
+import { sessionWith } from "../fixtures/session-services.ts"
 import type { Projection, SelectionResult } from "../../machines/protocol.ts"
 import { niftyDayPlan, straddle } from "../fixtures/entries.ts"
 
@@ -15,16 +15,13 @@ const projection: Projection = { at: at("09:20:00"), budget: 2_000_000, marginIn
 
 describe("review: manual buy during an entry's decision", () => {
   it("the entry's buy and a manual buy taken while it decides stay within the day's cap together", async () => {
-    const never = () => new Promise<never>(() => {})
     let select: (s: SelectionResult) => void = () => {}
     let granted = 0
-    const machine = sessionMachineWith({
-      assessExits: never, assessOvernight: never, assessDelta: never,
+    const machine = sessionWith({
       projectEntry: async () => projection,
       selectHedges: ({ input }) => ((granted = input.spendLeft), new Promise<SelectionResult>((resolve) => (select = resolve))),
       quoteOption: async () => ({ ltp: 3, at: 0 }),
-      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" }),
-      findOrder: never, orderStatus: never, cancelOrder: never
+      placeOrder: async () => ({ outcome: "accepted" as const, orderId: "O1" })
     })
     const setup = engineSetupFor({ day: niftyDayPlan([straddle("A", "09:25:00")]), config, policy: "engine", model: constantsMarginModel(config.marginConstants), weighsCost: false })
     const actor = createActor(machine, { input: setup.session }).start()
