@@ -64,12 +64,11 @@ const grant = (over: Partial<{ enabled: boolean; policy: "engine" | "static" | "
 })
 const hedgeUpdate = (status: "open" | "cancelled"): EntryEvent => ({ type: "HEDGE_UPDATE", hedgeId: "hedge-1", forEntry: "entry:E1", status, quantity: status === "open" ? 975 : 0, cash: 0 })
 
+/** Clock events before the look-ahead, at it, between it and the entry, at the entry, and after. */
+const clocks: ReadonlyArray<EntryEvent> = [T(-1), T(0), T(3), T(5), T(10)].map((at) => ({ type: "CLOCK", at }))
+
 const alphabet: ReadonlyArray<EntryEvent> = [
-  { type: "CLOCK", at: T(-1) },
-  { type: "CLOCK", at: T(0) },
-  { type: "CLOCK", at: T(3) },
-  { type: "CLOCK", at: T(5) },
-  { type: "CLOCK", at: T(10) },
+  ...clocks,
   grant({}),
   grant({ enabled: false }),
   grant({ spendLeft: 0 }),
@@ -371,11 +370,7 @@ describe("hedge now: the trader asks the entry to decide at once", () => {
     { type: "HEDGE_NOW", at: T(5) }
   ]
   const small: ReadonlyArray<EntryEvent> = [
-    { type: "CLOCK", at: T(-1) },
-    { type: "CLOCK", at: T(0) },
-    { type: "CLOCK", at: T(3) },
-    { type: "CLOCK", at: T(5) },
-    { type: "CLOCK", at: T(10) },
+    ...clocks,
     grant({}),
     grant({ spendLeft: 0 }),
     done("projectEntry", projection(80)),
